@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// resolver resolves each host once and caches the address; overrides send
+// a host name to a chosen address while requests keep the name.
+type resolver struct {
+	mu       sync.Mutex
+	cache    map[string]string
+	override map[string]string
+}
+
+func newResolver(override map[string]string) *resolver {
+	return &resolver{cache: map[string]string{}, override: override}
+}
+
+// lookup returns host:port to dial for host and port.
+func (r *resolver) lookup(ctx context.Context, host, port string) (addr string, cached bool, err error) {
+	if a, ok := r.override[host]; ok {
+		if _, _, err := net.SplitHostPort(a); err == nil {
+			return a, true, nil
+		}
+		return net.JoinHostPort(a, port), true, nil
+	}
+	if net.ParseIP(host) != nil {
+		return net.JoinHostPort(host, port), false, nil
+	}
+	r.mu.Lock()
+	ip, ok := r.cache[host]
+	r.mu.Unlock()
+	if ok {
+		return net.JoinHostPort(ip, port), true, nil
+	}
+	ips, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil {
+		return "", false, err
+	}
+	if len(ips) == 0 {
+		return "", false, fmt.Errorf("lookup %s: no addresses", host)
+	}
+	r.mu.Lock()
+	r.cache[host] = ips[0]
+	r.mu.Unlock()
+	return net.JoinHostPort(ips[0], port), false, nil
+}
+
+// dialer opens connections for the slots.
+type dialer struct {
+	res      *resolver
+	net      net.Dialer
+	attempts int
+	tlsBase  *tls.Config
+	tlsMu    sync.Mutex
+	tlsConfs map[string]*tls.Config
+}
+
+func newDialer(p *Plan) *dialer {
+	attempts := p.ConnectAttempts
+	if attempts < 1 {
+		attempts = 10
+	}
+	return &dialer{
+		res:      newResolver(p.Resolve),
+		attempts: attempts,
+		tlsBase: &tls.Config{
+			InsecureSkipVerify: p.InsecureSkipVerify, //nolint:gosec // only when the user asks for it
+			ClientSessionCache: tls.NewLRUClientSessionCache(256),
+			NextProtos:         []string{"http/1.1"},
+		},
+		tlsConfs: map[string]*tls.Config{},
+	}
+}
+
+func (d *dialer) tlsConfig(host string) *tls.Config {
+	d.tlsMu.Lock()
+	defer d.tlsMu.Unlock()
+	c, ok := d.tlsConfs[host]
+	if !ok {
+		c = d.tlsBase.Clone()
+		c.ServerName = host
+		d.tlsConfs[host] = c
+	}
+	return c
+}
+
+// dial connects to t, retrying a failed TCP connect as ab does.
+func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bool, err error) {
+	host, port := t.host, t.port
+	if t.proxy != nil {
+		host, port = t.proxy.Hostname(), t.proxy.Port()
+		if port == "" {
+			port = "80"
+			if t.proxy.Scheme == "https" {
+				port = "443"
+			}
+		}
+	}
+	addr, cached, err := d.res.lookup(ctx, host, port)
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	for attempt := 1; ; attempt++ {
+		nc, err = d.net.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || attempt >= d.attempts {
+			if attempt > 1 {
+				return nil, cached, fmt.Errorf("connect (%d attempts): %w", attempt, err)
+			}
+			return nil, cached, fmt.Errorf("connect: %w", err)
+		}
+	}
+	if t.proxy != nil && t.tls {
+		if err := connectTunnel(nc, t); err != nil {
+			nc.Close()
+			return nil, cached, err
+		}
+	}
+	if t.tls {
+		tc := tls.Client(nc, d.tlsConfig(t.host))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, cached, fmt.Errorf("tls handshake with %s: %w", t.host, err)
+		}
+		nc = tc
+	}
+	return nc, cached, nil
+}
+
+// connectTunnel asks an HTTP proxy for a tunnel to t.
+func connectTunnel(nc net.Conn, t *target) error {
+	hp := net.JoinHostPort(t.host, t.port)
+	req := "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n"
+	if auth := proxyAuth(t); auth != "" {
+		req += "Proxy-Authorization: " + auth + "\r\n"
+	}
+	if _, err := nc.Write([]byte(req + "\r\n")); err != nil {
+		return fmt.Errorf("proxy CONNECT: %w", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReaderSize(nc, 1), &http.Request{Method: "CONNECT"})
+	if err != nil {
+		return fmt.Errorf("proxy CONNECT: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return errors.New("proxy CONNECT: " + resp.Status)
+	}
+	return nil
+}
+
+func proxyAuth(t *target) string {
+	if t.proxy == nil || t.proxy.User == nil {
+		return ""
+	}
+	pw, _ := t.proxy.User.Password()
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(t.proxy.User.Username()+":"+pw))
+}

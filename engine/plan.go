@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// Priority says which run a free slot serves next.
+type Priority int
+
+const (
+	// EqualOpportunity serves ready requests first come, first served,
+	// whatever run they belong to.
+	EqualOpportunity Priority = iota
+	// RunPriority serves the lowest-numbered run that has a ready request.
+	RunPriority
+)
+
+// String returns "equal-opportunity" or "run-priority".
+func (p Priority) String() string {
+	if p == RunPriority {
+		return "run-priority"
+	}
+	return "equal-opportunity"
+}
+
+// Plan is what an executor runs: resolved runs plus global settings.
+// Package loadtest builds and validates it.
+type Plan struct {
+	Runs        []scenario.RunSpec
+	Concurrency int
+	Priority    Priority
+	KeepAlive   bool
+	// TimeLimit bounds the whole execution; 0 means none.
+	TimeLimit time.Duration
+	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
+	HTTP10    bool
+	UserAgent string
+	// Proxy, when set, receives every request (CONNECT for https).
+	Proxy *url.URL
+	// InsecureSkipVerify turns TLS certificate verification off.
+	InsecureSkipVerify bool
+	// Resolve maps a host name to the address to connect to instead; the
+	// Host header keeps the name.
+	Resolve map[string]string
+	// MaxHeaderBytes bounds a response's status line and headers.
+	MaxHeaderBytes int
+	// ConnectAttempts is how often a refused connect is tried (ab: 10).
+	ConnectAttempts int
+}
+
+// Recorder receives one Result per request. Record is called from many
+// goroutines; slot identifies the caller (0 ≤ slot < concurrency) so a
+// recorder can keep per-slot state without locks. The Result and the byte
+// slices it holds are valid only during the call.
+type Recorder interface {
+	Record(slot int, r *Result)
+}
+
+// Executor runs a plan, recording every request, until the plan is done,
+// ctx is cancelled or the plan's time limit passes. It returns what
+// stopped it early (context.Canceled, ErrTimeLimit) or nil.
+type Executor interface {
+	Execute(ctx context.Context, p *Plan, rec Recorder) error
+}

@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"errors"
+	"time"
+)
+
+// StatusNoResponse is the status recorded when no response came.
+const StatusNoResponse = 599
+
+// ErrTimeLimit reports that the plan's time limit stopped the execution.
+var ErrTimeLimit = errors.New("time limit reached")
+
+// Result is the measurement of one request.
+type Result struct {
+	Run, Iteration, Step int
+
+	// Start is when the engine began the request, after building it (the
+	// time spent in user code is never part of a timing).
+	Start time.Time
+	// Connect is the time to open the connection (and TLS handshake);
+	// zero when a kept-alive connection was reused.
+	Connect time.Duration
+	// Send is the time to write the request once connected.
+	Send time.Duration
+	// Wait is the time from the request written to the first response byte.
+	Wait time.Duration
+	// Total is the time from Start to the last byte of the response.
+	Total time.Duration
+
+	Status int  // StatusNoResponse when no response came
+	HTTP11 bool // the status line said HTTP/1.1
+	Method string
+
+	BytesSent     int64 // request line, headers and body
+	BodyBytesSent int64 // request body only
+	BytesRead     int64 // status line, headers and body as read
+	HeaderBytes   int64
+	BodyBytes     int64 // decoded response body length
+
+	Reused    bool // the request went on a kept-alive connection
+	DNSCached bool // the host's address came from the cache
+	Failed    bool
+	Reason    string // why it failed
+	Truncated bool   // the body was longer than the buffer and was cut
+
+	// RequestText, Header and Body are filled by keep level: the request
+	// as sent (3), the raw response headers (2+), the body up to the
+	// buffer size (3).
+	RequestText []byte
+	Header      []byte
+	Body        []byte
+}

@@ -1,0 +1,18 @@
+// Package loadtest is what users call: build a Plan of runs, Execute it,
+// and read the Report: totals, per run and per step counts, per-iteration
+// timings as the seed API keeps them, latency percentiles from mergeable
+// histograms, and JSON in and out.
+//
+//	plan := loadtest.New(
+//		loadtest.Runs(
+//			scenario.Run("home", scenario.Get("/")).Repeat(100),
+//		),
+//		loadtest.BaseURL(srv.URL),
+//		loadtest.Concurrency(8),
+//	)
+//	report, err := plan.Execute(ctx)
+//
+// Execute validates the whole plan first and sends nothing when it is
+// invalid. Cancelling ctx or reaching the time limit stops sending and
+// returns the partial Report measured so far.
+package loadtest

@@ -1,0 +1,274 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// Priority says which run a free connection slot serves next.
+type Priority = engine.Priority
+
+// The priorities of the seed API.
+const (
+	EqualOpportunity = engine.EqualOpportunity
+	RunPriority      = engine.RunPriority
+)
+
+// Defaults of a new Plan, as in the seed API.
+const (
+	DefaultBufferBytes = 256 << 10
+	DefaultKeepLevel   = scenario.KeepTimes
+	DefaultUserAgent   = "benchgate/0.1"
+)
+
+// Plan is a set of runs and the global settings they execute with.
+type Plan struct {
+	runs        []*scenario.Sequence
+	concurrency int
+	priority    Priority
+	repeat      int
+	keepAlive   bool
+	timeLimit   time.Duration
+	bufferBytes int
+	keepLevel   int
+	baseURL     string
+	proxy       string
+	insecure    bool
+	resolve     map[string]string
+	http10      bool
+	userAgent   string
+	maxHeader   int
+	executor    engine.Executor
+}
+
+// Option sets a Plan setting.
+type Option func(*Plan)
+
+// New returns a plan with the given options applied over the defaults:
+// concurrency 1, EqualOpportunity, repeat 1, no keep-alive, no time
+// limit, 256 KiB buffers, keep level 1.
+func New(opts ...Option) *Plan {
+	p := &Plan{
+		concurrency: 1, repeat: 1, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
+		userAgent: DefaultUserAgent, maxHeader: 64 << 10, executor: engine.Slots{},
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Runs adds runs to the plan.
+func Runs(runs ...*scenario.Sequence) Option {
+	return func(p *Plan) { p.runs = append(p.runs, runs...) }
+}
+
+// Concurrency sets the number of connection slots (requests in flight).
+func Concurrency(n int) Option { return func(p *Plan) { p.concurrency = n } }
+
+// WithPriority sets EqualOpportunity (default) or RunPriority.
+func WithPriority(pr Priority) Option { return func(p *Plan) { p.priority = pr } }
+
+// Repeat sets the repeat count of runs that do not set their own.
+func Repeat(n int) Option { return func(p *Plan) { p.repeat = n } }
+
+// KeepAlive turns persistent connections on for steps that do not say.
+func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
+
+// TimeLimit bounds the whole execution; 0 means no limit.
+func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.timeLimit = d } }
+
+// BufferBytes sets how much of each response body is kept for runs that
+// do not set their own.
+func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
+
+// KeepLevel sets the keep level (0-3) of runs that do not set their own.
+func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } }
+
+// BaseURL sets the URL relative step URLs resolve against.
+func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
+
+// Proxy sends every request through the HTTP proxy at u (CONNECT for
+// https). The seed's URL form http://proxy:port/http://real/path works too.
+func Proxy(u string) Option { return func(p *Plan) { p.proxy = u } }
+
+// InsecureSkipVerify turns TLS certificate verification off. The report
+// says so.
+func InsecureSkipVerify() Option { return func(p *Plan) { p.insecure = true } }
+
+// Resolve connects to addr (an IP, or IP:port) for host while requests
+// keep the host name, for staging servers.
+func Resolve(host, addr string) Option {
+	return func(p *Plan) {
+		if p.resolve == nil {
+			p.resolve = map[string]string{}
+		}
+		p.resolve[strings.ToLower(host)] = addr
+	}
+}
+
+// HTTP10 sends HTTP/1.0 requests, as ab and the seed API do.
+func HTTP10() Option { return func(p *Plan) { p.http10 = true } }
+
+// UserAgent sets the User-Agent header ("" sends none).
+func UserAgent(ua string) Option { return func(p *Plan) { p.userAgent = ua } }
+
+// MaxHeaderBytes bounds a response's status line and headers (default 64 KiB).
+func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.maxHeader = n } }
+
+// WithExecutor replaces the slots executor.
+func WithExecutor(e engine.Executor) Option { return func(p *Plan) { p.executor = e } }
+
+// AddRun appends a run and returns its index.
+func (p *Plan) AddRun(r *scenario.Sequence) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
+
+// Run returns run i, or nil when there is none.
+func (p *Plan) Run(i int) *scenario.Sequence {
+	if i < 0 || i >= len(p.runs) {
+		return nil
+	}
+	return p.runs[i]
+}
+
+// ReplaceRun puts r at index i and returns the run it displaced (nil when
+// i is out of range, and nothing changes).
+func (p *Plan) ReplaceRun(i int, r *scenario.Sequence) *scenario.Sequence {
+	if i < 0 || i >= len(p.runs) {
+		return nil
+	}
+	old := p.runs[i]
+	p.runs[i] = r
+	return old
+}
+
+// DeleteRun removes run i and returns it (nil when out of range).
+func (p *Plan) DeleteRun(i int) *scenario.Sequence {
+	if i < 0 || i >= len(p.runs) {
+		return nil
+	}
+	old := p.runs[i]
+	p.runs = append(p.runs[:i:i], p.runs[i+1:]...)
+	return old
+}
+
+// NumRuns returns the number of runs.
+func (p *Plan) NumRuns() int { return len(p.runs) }
+
+// TotalRequests returns the number of requests configured: steps times
+// repeat, over all runs.
+func (p *Plan) TotalRequests() int {
+	total := 0
+	for _, r := range p.runs {
+		if r == nil {
+			continue
+		}
+		rep := r.RepeatCount()
+		if rep == 0 {
+			rep = p.repeat
+		}
+		total += len(r.Steps()) * rep
+	}
+	return total
+}
+
+// Validate checks the whole plan; the error names each bad field and value.
+func (p *Plan) Validate() error {
+	_, err := p.compile()
+	return err
+}
+
+func (p *Plan) compile() (*engine.Plan, error) {
+	var errs []error
+	bad := func(field, value, reason string) {
+		errs = append(errs, &scenario.ValidationError{Field: field, Value: value, Reason: reason})
+	}
+	if p.concurrency < 1 {
+		bad("Concurrency", fmt.Sprint(p.concurrency), "must be at least 1")
+	}
+	if p.priority != EqualOpportunity && p.priority != RunPriority {
+		bad("Priority", fmt.Sprint(int(p.priority)), "must be EqualOpportunity or RunPriority")
+	}
+	if p.repeat < 1 {
+		bad("Repeat", fmt.Sprint(p.repeat), "must be at least 1")
+	}
+	if p.timeLimit < 0 {
+		bad("TimeLimit", p.timeLimit.String(), "must not be negative")
+	}
+	if p.bufferBytes < 0 {
+		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
+	}
+	if p.keepLevel < 0 || p.keepLevel > 3 {
+		bad("KeepLevel", fmt.Sprint(p.keepLevel), "must be 0, 1, 2 or 3")
+	}
+	if p.maxHeader < 256 {
+		bad("MaxHeaderBytes", fmt.Sprint(p.maxHeader), "must be at least 256")
+	}
+	if strings.ContainsAny(p.userAgent, "\r\n") {
+		bad("UserAgent", p.userAgent, "contains a line break")
+	}
+	if len(p.runs) == 0 {
+		bad("Runs", "[]", "a plan needs at least one run")
+	}
+	ep := &engine.Plan{
+		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit,
+		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve,
+		MaxHeaderBytes: p.maxHeader,
+	}
+	if p.proxy != "" {
+		u, err := url.Parse(p.proxy)
+		switch {
+		case err != nil:
+			bad("Proxy", p.proxy, err.Error())
+		case u.Scheme != "http" || u.Host == "":
+			bad("Proxy", p.proxy, "want http://host:port")
+		default:
+			ep.Proxy = u
+		}
+	}
+	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
+	for i, r := range p.runs {
+		if r == nil {
+			bad(fmt.Sprintf("Runs[%d]", i), "nil", "run is nil")
+			continue
+		}
+		spec, err := r.Resolve(i, d)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ep.Runs = append(ep.Runs, spec)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid plan: %w", err)
+	}
+	return ep, nil
+}
+
+// Execute validates the plan, sends its requests and returns the Report.
+// An invalid plan returns a nil Report and sends nothing. When ctx is
+// cancelled the partial Report comes back with ctx's error; reaching the
+// plan's time limit is not an error: the Report says it stopped there.
+func (p *Plan) Execute(ctx context.Context) (*Report, error) {
+	ep, err := p.compile()
+	if err != nil {
+		return nil, err
+	}
+	rec := newRecorder(ep)
+	start := time.Now()
+	err = p.executor.Execute(ctx, ep, rec)
+	report := rec.report(start, time.Since(start))
+	if errors.Is(err, engine.ErrTimeLimit) {
+		report.StoppedBy = "time limit " + p.timeLimit.String()
+		err = nil
+	} else if err != nil {
+		report.StoppedBy = err.Error()
+	}
+	return report, err
+}

@@ -1,0 +1,162 @@
+package loadtest
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// recorder collects results as the engine streams them: per-step counters
+// and histograms under a per-step lock, per-request records into
+// preallocated slices (each index is written once).
+type recorder struct {
+	plan  *engine.Plan
+	start time.Time
+	runs  []*runRec
+
+	sent, good, failed, bytesIn, bytesOut atomic.Int64
+	firstStart, lastEnd                   atomic.Int64 // unix nanos
+}
+
+type runRec struct {
+	report *RunReport
+	steps  []*stepRec
+}
+
+type stepRec struct {
+	mu sync.Mutex
+	r  *StepReport
+}
+
+func newRecorder(p *engine.Plan) *recorder {
+	rec := &recorder{plan: p, start: time.Now()}
+	for _, rs := range p.Runs {
+		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
+		n := rs.Repeat * len(rs.Steps)
+		if rs.KeepLevel >= scenario.KeepTimes {
+			rr.Requests = make([]Request, n)
+		}
+		if rs.KeepLevel >= scenario.KeepHeaders {
+			rr.Headers = make([]string, n)
+		}
+		if rs.KeepLevel >= scenario.KeepEverything {
+			rr.Bodies = make([]string, n)
+			rr.RequestTexts = make([]string, n)
+		}
+		run := &runRec{report: rr}
+		for _, ss := range rs.Steps {
+			sr := &StepReport{Name: ss.Name, Statuses: map[int]int64{}, Latency: NewLatency()}
+			rr.Steps = append(rr.Steps, sr)
+			run.steps = append(run.steps, &stepRec{r: sr})
+		}
+		rec.runs = append(rec.runs, run)
+	}
+	return rec
+}
+
+// Record implements engine.Recorder.
+func (rec *recorder) Record(_ int, res *engine.Result) {
+	run := rec.runs[res.Run]
+	st := run.steps[res.Step]
+	rec.sent.Add(1)
+	if res.Failed {
+		rec.failed.Add(1)
+	} else {
+		rec.good.Add(1)
+	}
+	rec.bytesIn.Add(res.BytesRead)
+	rec.bytesOut.Add(res.BytesSent)
+	startNs := res.Start.UnixNano()
+	endNs := startNs + int64(res.Total)
+	for {
+		cur := rec.firstStart.Load()
+		if (cur != 0 && cur <= startNs) || rec.firstStart.CompareAndSwap(cur, startNs) {
+			break
+		}
+	}
+	for {
+		cur := rec.lastEnd.Load()
+		if cur >= endNs || rec.lastEnd.CompareAndSwap(cur, endNs) {
+			break
+		}
+	}
+
+	st.mu.Lock()
+	s := st.r
+	s.Sent++
+	if res.Failed {
+		s.Failed++
+		if s.Failures == nil {
+			s.Failures = map[string]int64{}
+		}
+		if len(s.Failures) < 100 {
+			s.Failures[res.Reason]++
+		} else if _, ok := s.Failures[res.Reason]; ok {
+			s.Failures[res.Reason]++
+		} else {
+			s.Failures["(other reasons)"]++
+		}
+	} else {
+		s.Good++
+		s.Latency.Record(res.Total)
+	}
+	if res.Truncated {
+		s.Truncated++
+	}
+	s.BytesRead += res.BytesRead
+	s.Statuses[res.Status]++
+	st.mu.Unlock()
+
+	rr := run.report
+	i := res.Iteration*len(rr.Steps) + res.Step
+	if rr.Requests != nil {
+		rr.Requests[i] = Request{
+			Sent: true, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait,
+			Total: res.Total, Status: res.Status, Method: res.Method, BytesSent: res.BytesSent,
+			BodyBytesSent: res.BodyBytesSent, BytesRead: res.BytesRead, HeaderBytes: res.HeaderBytes,
+			BodyBytes: res.BodyBytes, Reused: res.Reused, Failed: res.Failed, Reason: res.Reason,
+		}
+	}
+	if rr.Headers != nil {
+		rr.Headers[i] = string(res.Header)
+	}
+	if rr.Bodies != nil {
+		rr.Bodies[i] = string(res.Body)
+		rr.RequestTexts[i] = string(res.RequestText)
+	}
+}
+
+func (rec *recorder) report(started time.Time, wall time.Duration) *Report {
+	r := &Report{
+		Version: ReportVersion, Started: started, Concurrency: rec.plan.Concurrency,
+		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
+		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
+		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
+		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(),
+	}
+	if f, l := rec.firstStart.Load(), rec.lastEnd.Load(); f != 0 && l > f {
+		r.TotalTime = time.Duration(l - f)
+	}
+	if r.TLSVerifySkipped {
+		r.Warnings = append(r.Warnings, "TLS certificate verification was skipped")
+	}
+	for k, run := range rec.runs {
+		rs := rec.plan.Runs[k]
+		r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
+		for _, st := range run.steps {
+			run.report.Latency.Merge(st.r.Latency)
+			if st.r.Truncated > 0 {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("run %q step %q: %d response bodies longer than the buffer (%d bytes) were cut",
+					rs.Name, st.r.Name, st.r.Truncated, rs.BufferBytes))
+			}
+		}
+		r.Latency.Merge(run.report.Latency)
+		r.Runs = append(r.Runs, run.report)
+	}
+	_ = wall
+	return r
+}

@@ -1,0 +1,187 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// ReportVersion is the JSON format version written by this package.
+const ReportVersion = 1
+
+// Report is everything an execution measured.
+type Report struct {
+	Version int       `json:"version"`
+	Started time.Time `json:"started"`
+	// TotalTime runs from the start of the first request to the end of
+	// the last response.
+	TotalTime   time.Duration `json:"total_time"`
+	Concurrency int           `json:"concurrency"`
+	Priority    string        `json:"priority"`
+
+	RequestsConfigured int64 `json:"requests_configured"`
+	// RequestsSent counts the requests the engine started; every one of
+	// them ends as a good or a failed response.
+	RequestsSent      int64 `json:"requests_sent"`
+	ResponsesReceived int64 `json:"responses_received"` // good responses
+	ResponsesFailed   int64 `json:"responses_failed"`
+	BytesReceived     int64 `json:"bytes_received"`
+	BytesSent         int64 `json:"bytes_sent"`
+
+	Warnings []string `json:"warnings,omitempty"`
+	// TLSVerifySkipped is true when certificates were not verified.
+	TLSVerifySkipped bool `json:"tls_verify_skipped,omitempty"`
+	// StoppedBy says why the execution ended before every request was
+	// sent ("" when it completed).
+	StoppedBy string `json:"stopped_by,omitempty"`
+
+	Latency *Latency     `json:"latency"`
+	Runs    []*RunReport `json:"runs"`
+}
+
+// RunReport is one run's share of a Report.
+type RunReport struct {
+	Name      string        `json:"name"`
+	Repeat    int           `json:"repeat"`
+	Order     string        `json:"order"`
+	KeepLevel int           `json:"keep_level"`
+	Steps     []*StepReport `json:"steps"`
+	Latency   *Latency      `json:"latency"`
+	// Requests holds one record per request, iteration-major
+	// (index iteration*len(Steps)+step), when KeepLevel ≥ 1.
+	Requests []Request `json:"requests,omitempty"`
+	// Headers and Bodies hold the raw response headers (keep level ≥ 2)
+	// and bodies (3); RequestTexts the requests as sent (3). Same index.
+	Headers      []string `json:"headers,omitempty"`
+	Bodies       []string `json:"bodies,omitempty"`
+	RequestTexts []string `json:"request_texts,omitempty"`
+}
+
+// StepReport is one step's counts and latency over all iterations.
+type StepReport struct {
+	Name      string `json:"name"`
+	Sent      int64  `json:"sent"`
+	Good      int64  `json:"good"`
+	Failed    int64  `json:"failed"`
+	Truncated int64  `json:"truncated,omitempty"`
+	BytesRead int64  `json:"bytes_read"`
+	// Statuses counts responses by HTTP status (599: no response).
+	Statuses map[int]int64 `json:"statuses"`
+	// Failures counts failed requests by reason.
+	Failures map[string]int64 `json:"failures,omitempty"`
+	Latency  *Latency         `json:"latency"`
+}
+
+// Request is the record of one request.
+type Request struct {
+	// Sent is false for a request that was never started.
+	Sent bool `json:"sent"`
+	// At is when the request started, from the start of the execution.
+	At            time.Duration `json:"at"`
+	Connect       time.Duration `json:"connect"`
+	Send          time.Duration `json:"send"`
+	Wait          time.Duration `json:"wait"`
+	Total         time.Duration `json:"total"`
+	Status        int           `json:"status"`
+	Method        string        `json:"method,omitempty"`
+	BytesSent     int64         `json:"bytes_sent"`
+	BodyBytesSent int64         `json:"body_bytes_sent"`
+	BytesRead     int64         `json:"bytes_read"`
+	HeaderBytes   int64         `json:"header_bytes"`
+	BodyBytes     int64         `json:"body_bytes"`
+	Reused        bool          `json:"reused,omitempty"`
+	Failed        bool          `json:"failed,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+}
+
+// Run returns the run report named name, or nil.
+func (r *Report) Run(name string) *RunReport {
+	for _, run := range r.Runs {
+		if run.Name == name {
+			return run
+		}
+	}
+	return nil
+}
+
+// RequestsPerSecond is requests sent divided by the total time.
+func (r *Report) RequestsPerSecond() float64 {
+	if r.TotalTime <= 0 {
+		return 0
+	}
+	return float64(r.RequestsSent) / r.TotalTime.Seconds()
+}
+
+// Step returns the step report at index i (0-based), or nil.
+func (r *RunReport) Step(i int) *StepReport {
+	if i < 0 || i >= len(r.Steps) {
+		return nil
+	}
+	return r.Steps[i]
+}
+
+// Sent, Good and Failed sum the run's steps.
+func (r *RunReport) Sent() (n int64) {
+	for _, s := range r.Steps {
+		n += s.Sent
+	}
+	return n
+}
+
+// Good returns the run's good responses.
+func (r *RunReport) Good() (n int64) {
+	for _, s := range r.Steps {
+		n += s.Good
+	}
+	return n
+}
+
+// Failed returns the run's failed requests.
+func (r *RunReport) Failed() (n int64) {
+	for _, s := range r.Steps {
+		n += s.Failed
+	}
+	return n
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadJSON decodes a report written by WriteJSON, checking its version.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	var r Report
+	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+		return nil, fmt.Errorf("report JSON: %w", err)
+	}
+	if r.Version != ReportVersion {
+		return nil, fmt.Errorf("report JSON: version %d, want %d", r.Version, ReportVersion)
+	}
+	if r.Latency == nil {
+		r.Latency = NewLatency()
+	}
+	for i, run := range r.Runs {
+		if run == nil {
+			return nil, fmt.Errorf("report JSON: runs[%d] is null", i)
+		}
+		if run.Latency == nil {
+			run.Latency = NewLatency()
+		}
+		for k, s := range run.Steps {
+			if s == nil {
+				return nil, fmt.Errorf("report JSON: run %q steps[%d] is null", run.Name, k)
+			}
+			if s.Latency == nil {
+				s.Latency = NewLatency()
+			}
+		}
+		if run.Requests != nil && len(run.Requests) != run.Repeat*len(run.Steps) {
+			return nil, fmt.Errorf("report JSON: run %q has %d request records, want %d", run.Name, len(run.Requests), run.Repeat*len(run.Steps))
+		}
+	}
+	return &r, nil
+}

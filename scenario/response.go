@@ -1,0 +1,65 @@
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// Response is what a step's extractors, body funcs and forms see of the
+// previous response in the same iteration. It is available whatever the
+// run's keep level. When the request got no response, Status is 599 and
+// Err says why.
+type Response struct {
+	// Status is the HTTP status code, or 599 when no response came.
+	Status int
+	// Proto is the protocol of the status line, such as "HTTP/1.1".
+	Proto string
+	// Header holds the response headers.
+	Header http.Header
+	// Body is the response body, cut at the run's buffer size.
+	Body []byte
+	// Truncated is true when Body was cut at the buffer size.
+	Truncated bool
+	// URL is the URL that was requested.
+	URL *url.URL
+	// Err is the reason no complete response came, or nil.
+	Err error
+
+	docOnce sync.Once
+	doc     *goquery.Document
+	docErr  error
+}
+
+// Document parses Body as HTML once and returns the goquery document.
+func (r *Response) Document() (*goquery.Document, error) {
+	if r == nil {
+		return nil, errNoResponse
+	}
+	r.docOnce.Do(func() {
+		r.doc, r.docErr = goquery.NewDocumentFromReader(bytes.NewReader(r.Body))
+		if r.docErr == nil && r.URL != nil {
+			r.doc.Url = r.URL
+		}
+	})
+	return r.doc, r.docErr
+}
+
+// Text returns the status line, headers and body as one string, the way a
+// raw HTTP response reads.
+func (r *Response) Text() string {
+	if r == nil {
+		return ""
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %d %s", r.Proto, r.Status, http.StatusText(r.Status))
+	b.WriteString("\r\n")
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(r.Body)
+	return b.String()
+}

@@ -1,0 +1,277 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Order says how the iterations of a run are sent.
+type Order int
+
+const (
+	// BreadthFirst sends the first step of every iteration, then the
+	// second step of every iteration, and so on: iteration i's step k goes
+	// out once its step k-1 has completed. It is the default.
+	BreadthFirst Order = iota
+	// DepthFirst sends one iteration's steps in order, then the next
+	// iteration's: a run has at most one request in flight.
+	DepthFirst
+)
+
+// String returns "breadth-first" or "depth-first".
+func (o Order) String() string {
+	if o == DepthFirst {
+		return "depth-first"
+	}
+	return "breadth-first"
+}
+
+// Keep levels: how much a run remembers of each request, as the seed's
+// memory levels. Latency histograms and totals are kept at every level.
+const (
+	KeepNothing    = 0 // totals and histograms only
+	KeepTimes      = 1 // plus per-request times and per-iteration byte sums
+	KeepHeaders    = 2 // plus per-request sizes and response headers
+	KeepEverything = 3 // plus request text and response bodies
+)
+
+// Sequence is a run: an ordered list of steps repeated Repeat times. Make
+// one with Run.
+type Sequence struct {
+	name        string
+	steps       []*Step
+	repeat      int
+	order       Order
+	autoCookies bool
+	cookies     []string
+	cookiesSet  bool
+	keepLevel   int
+	keepSet     bool
+	bufferBytes int
+	bufferSet   bool
+	vars        Vars
+	base        string
+}
+
+// Run declares a run named name of the given steps.
+func Run(name string, steps ...*Step) *Sequence {
+	return &Sequence{name: name, steps: steps, autoCookies: true}
+}
+
+// Repeat sets how many iterations the run has (default: the plan's).
+func (s *Sequence) Repeat(n int) *Sequence { s.repeat = n; return s }
+
+// Order sets BreadthFirst (default) or DepthFirst.
+func (s *Sequence) Order(o Order) *Sequence { s.order = o; return s }
+
+// AutoCookies turns the per-iteration cookie jar on (default) or off.
+// With it on, cookies set by a response are sent on the later requests of
+// the same iteration; each iteration starts with an empty jar.
+func (s *Sequence) AutoCookies(on bool) *Sequence { s.autoCookies = on; return s }
+
+// Cookies sets a static Cookie header per iteration: cookies[i] goes with
+// every request of iteration i. Its length must equal the repeat count.
+func (s *Sequence) Cookies(cookies ...string) *Sequence {
+	s.cookies, s.cookiesSet = cookies, true
+	return s
+}
+
+// KeepLevel sets how much is remembered per request (0-3, default the
+// plan's): see KeepNothing, KeepTimes, KeepHeaders, KeepEverything.
+func (s *Sequence) KeepLevel(level int) *Sequence { s.keepLevel, s.keepSet = level, true; return s }
+
+// BufferBytes bounds the response body kept per request (default the
+// plan's); longer bodies are drained, cut and reported with a warning.
+func (s *Sequence) BufferBytes(n int) *Sequence { s.bufferBytes, s.bufferSet = n, true; return s }
+
+// Vars sets variables every iteration starts with.
+func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
+
+// Base sets the URL relative step URLs are resolved against, overriding
+// the plan's.
+func (s *Sequence) Base(u string) *Sequence { s.base = u; return s }
+
+// Name returns the run's name.
+func (s *Sequence) Name() string { return s.name }
+
+// Steps returns the run's steps.
+func (s *Sequence) Steps() []*Step { return s.steps }
+
+// RepeatCount returns the declared repeat count, 0 when unset.
+func (s *Sequence) RepeatCount() int { return s.repeat }
+
+// Defaults are the plan-wide settings a run falls back to.
+type Defaults struct {
+	Repeat      int
+	KeepLevel   int
+	BufferBytes int
+	BaseURL     string
+}
+
+// RunSpec is a validated run with every default resolved: what the engine
+// executes.
+type RunSpec struct {
+	Name        string
+	Index       int
+	Steps       []StepSpec
+	Repeat      int
+	Order       Order
+	AutoCookies bool
+	Cookies     []string
+	KeepLevel   int
+	BufferBytes int
+	Vars        Vars
+	Base        *url.URL
+	// Stateful is true when iterations carry variables or need the
+	// previous response (extractors, templates, body funcs, forms).
+	Stateful bool
+}
+
+// ValidationError says which field of which run and step has a bad value.
+type ValidationError struct {
+	Run    string
+	Step   int // 1-based; 0 for a run or plan field
+	Field  string
+	Value  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	if e.Run != "" {
+		fmt.Fprintf(&b, "run %q: ", e.Run)
+	}
+	if e.Step > 0 {
+		fmt.Fprintf(&b, "step %d: ", e.Step)
+	}
+	fmt.Fprintf(&b, "%s %q: %s", e.Field, e.Value, e.Reason)
+	return b.String()
+}
+
+// Resolve validates the run against the plan defaults and returns its
+// spec. The error joins one *ValidationError per problem.
+func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
+	name := s.name
+	if name == "" {
+		name = fmt.Sprintf("run %d", index)
+	}
+	spec := RunSpec{
+		Name: name, Index: index, Repeat: s.repeat, Order: s.order, AutoCookies: s.autoCookies,
+		Cookies: s.cookies, KeepLevel: s.keepLevel, BufferBytes: s.bufferBytes, Vars: s.vars,
+	}
+	var errs []error
+	bad := func(step int, field, value, reason string) {
+		errs = append(errs, &ValidationError{Run: name, Step: step, Field: field, Value: value, Reason: reason})
+	}
+	if spec.Repeat == 0 {
+		spec.Repeat = d.Repeat
+	}
+	if !s.keepSet {
+		spec.KeepLevel = d.KeepLevel
+	}
+	if !s.bufferSet {
+		spec.BufferBytes = d.BufferBytes
+	}
+	if spec.Repeat < 1 {
+		bad(0, "Repeat", fmt.Sprint(spec.Repeat), "must be at least 1")
+	}
+	if spec.KeepLevel < 0 || spec.KeepLevel > 3 {
+		bad(0, "KeepLevel", fmt.Sprint(spec.KeepLevel), "must be 0, 1, 2 or 3")
+	}
+	if spec.BufferBytes < 0 {
+		bad(0, "BufferBytes", fmt.Sprint(spec.BufferBytes), "must not be negative")
+	}
+	if spec.Order != BreadthFirst && spec.Order != DepthFirst {
+		bad(0, "Order", fmt.Sprint(int(spec.Order)), "must be BreadthFirst or DepthFirst")
+	}
+	if s.cookiesSet && len(s.cookies) != spec.Repeat {
+		bad(0, "Cookies", fmt.Sprintf("%d cookies", len(s.cookies)), fmt.Sprintf("length must equal repeat (%d)", spec.Repeat))
+	}
+	for i, c := range s.cookies {
+		if strings.ContainsAny(c, "\r\n") {
+			bad(0, fmt.Sprintf("Cookies[%d]", i), c, "contains a line break")
+		}
+	}
+	base := s.base
+	if base == "" {
+		base = d.BaseURL
+	}
+	if base != "" {
+		u, err := parseAbsolute(base)
+		if err != nil {
+			bad(0, "Base", base, err.Error())
+		}
+		spec.Base = u
+	}
+	if len(s.steps) == 0 {
+		bad(0, "Steps", "[]", "a run needs at least one step")
+	}
+	for k, st := range s.steps {
+		if st == nil {
+			bad(k+1, "Step", "nil", "step is nil")
+			continue
+		}
+		sp, ferrs := st.spec()
+		for _, fe := range ferrs {
+			bad(k+1, fe.field, fe.value, fe.reason)
+		}
+		if st.form == nil && len(ferrs) == 0 {
+			if err := checkURL(sp.URL, spec.Base); err != nil {
+				bad(k+1, "URL", st.url, err.Error())
+			}
+		}
+		if k == 0 && sp.NeedsPrevious() {
+			// Allowed: the func sees a nil response. A form cannot.
+			if st.form != nil {
+				bad(k+1, "Form", st.form.selector, "the first step has no previous response to read a form from")
+			}
+		}
+		if !sp.Static || len(sp.Extract) > 0 || sp.NeedsPrevious() {
+			spec.Stateful = true
+		}
+		spec.Steps = append(spec.Steps, sp)
+	}
+	if len(s.vars) > 0 {
+		spec.Stateful = true
+	}
+	return spec, errors.Join(errs...)
+}
+
+func parseAbsolute(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("malformed URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		if u.Scheme == "" {
+			return nil, errors.New("not an absolute URL (no scheme)")
+		}
+		return nil, fmt.Errorf("unsupported scheme %q (want http or https)", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("no host")
+	}
+	return u, nil
+}
+
+// checkURL validates a step URL's shape; variables are replaced by "x".
+func checkURL(t Template, base *url.URL) error {
+	raw := t.placeholderText()
+	if strings.HasPrefix(raw, "{{") || raw == "x" && !t.Static() {
+		return nil // wholly dynamic: checked when sent
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("malformed URL: %v", err)
+	}
+	if u.Scheme == "" && u.Host == "" {
+		if base == nil {
+			return errors.New("relative URL without a base URL")
+		}
+		u = base.ResolveReference(u)
+	}
+	_, err = parseAbsolute(u.String())
+	return err
+}

@@ -1,0 +1,306 @@
+package scenario
+
+import (
+	"fmt"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// DefaultContentType is sent with every request body unless the step sets
+// another.
+const DefaultContentType = "application/x-www-form-urlencoded"
+
+// Step is one request template of a run. Build one with Get, Head, Post,
+// PostForm, Put, Delete, Request or Submit, then chain options. Options
+// return the same *Step.
+type Step struct {
+	name         string
+	method       string // explicit method; "" derives GET/POST/HEAD
+	head         bool
+	url          string
+	form         *Form
+	headers      []HeaderField
+	body         Body
+	bodySet      bool
+	contentType  string
+	keepAlive    *bool
+	timeLimit    time.Duration
+	extract      []Extraction
+	expectStatus []int
+	expectBody   []string
+}
+
+// HeaderField is one extra request header; Value may use {{var}}.
+type HeaderField struct {
+	Name  string
+	Value string
+}
+
+// Extraction saves the value an Extractor finds in the step's response
+// under Name in the iteration's variables.
+type Extraction struct {
+	Name      string
+	Extractor Extractor
+}
+
+// Get is a step that sends GET url (or POST when given a body).
+func Get(url string) *Step { return &Step{url: url} }
+
+// Head is a step that sends HEAD url; a body, if one is set and built,
+// turns it into a POST, as in the seed API's precedence.
+func Head(url string) *Step { return &Step{url: url, head: true} }
+
+// Post is a step that sends body to url with POST. The body may use
+// {{var}}.
+func Post(url, body string) *Step { return (&Step{url: url}).Body(body) }
+
+// PostForm is a step that POSTs the fields url-encoded.
+func PostForm(url string, fields ...FieldValue) *Step {
+	s := &Step{url: url}
+	fs, err := parseFields(fields)
+	if err != nil {
+		s.body, s.bodySet = errBody{err}, true
+		return s
+	}
+	s.body, s.bodySet = formBody{fs}, true
+	return s
+}
+
+// Put is a step that sends body to url with PUT.
+func Put(url, body string) *Step { return (&Step{url: url, method: "PUT"}).Body(body) }
+
+// Delete is a step that sends DELETE url.
+func Delete(url string) *Step { return &Step{url: url, method: "DELETE"} }
+
+// Request is a step with any method token (OPTIONS, PATCH, PROPFIND, ...).
+func Request(method, url string) *Step { return &Step{url: url, method: method} }
+
+// Submit is a step that sends the form read from the previous response to
+// its action with its method: the fields go in the body of a POST or the
+// query of a GET.
+func Submit(f *Form) *Step { return &Step{form: f} }
+
+// errBody carries a declaration error to validation.
+type errBody struct{ err error }
+
+func (e errBody) Build(*Response, Vars) ([]byte, bool, error) { return nil, false, e.err }
+
+// Named gives the step a name for reports; by default it is "METHOD url".
+func (s *Step) Named(name string) *Step { s.name = name; return s }
+
+// Header adds a request header after the standard ones. A name may repeat;
+// the value may use {{var}}.
+func (s *Step) Header(name, value string) *Step {
+	s.headers = append(s.headers, HeaderField{name, value})
+	return s
+}
+
+// Body sets a static or templated body.
+func (s *Step) Body(body string) *Step {
+	t, err := ParseTemplate(body)
+	if err != nil {
+		s.body, s.bodySet = errBody{fmt.Errorf("body: %w", err)}, true
+		return s
+	}
+	s.body, s.bodySet = templateBody{t}, true
+	return s
+}
+
+// BodyFrom sets a Body builder, such as a BodyFunc or a Form.
+func (s *Step) BodyFrom(b Body) *Step { s.body, s.bodySet = b, true; return s }
+
+// BodyFunc sets the body from a Go func of the previous response.
+func (s *Step) BodyFunc(f func(prev *Response, vars Vars) (body string, ok bool)) *Step {
+	return s.BodyFrom(BodyFunc(f))
+}
+
+// ContentType sets the Content-Type sent with a body.
+func (s *Step) ContentType(ct string) *Step { s.contentType = ct; return s }
+
+// KeepAlive asks for a persistent connection for this step, overriding
+// the plan's setting.
+func (s *Step) KeepAlive(on bool) *Step { s.keepAlive = &on; return s }
+
+// TimeLimit bounds the whole request, from connect to the last byte.
+func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
+
+// Extract saves what x finds in this step's response as variable name.
+func (s *Step) Extract(name string, x Extractor) *Step {
+	s.extract = append(s.extract, Extraction{name, x})
+	return s
+}
+
+// ExpectStatus makes a response count as failed unless its status is one
+// of codes.
+func (s *Step) ExpectStatus(codes ...int) *Step {
+	s.expectStatus = append(s.expectStatus, codes...)
+	return s
+}
+
+// ExpectBodyContains makes a response count as failed unless its body
+// (within the buffer size) contains text.
+func (s *Step) ExpectBodyContains(text string) *Step {
+	s.expectBody = append(s.expectBody, text)
+	return s
+}
+
+// Name returns the step's name for reports.
+func (s *Step) Name() string {
+	if s.name != "" {
+		return s.name
+	}
+	switch {
+	case s.form != nil:
+		return "submit " + s.form.selector
+	case s.method != "":
+		return s.method + " " + s.url
+	case s.head && !s.bodySet:
+		return "HEAD " + s.url
+	case s.bodySet:
+		return "POST " + s.url
+	}
+	return "GET " + s.url
+}
+
+// StepSpec is the validated, read-only form of a Step that the engine
+// executes.
+type StepSpec struct {
+	Name         string
+	Method       string // explicit method, or "" to derive GET/POST/HEAD
+	Head         bool
+	URL          Template // unused when Form is set
+	Form         *Form
+	Headers      []HeaderSpec
+	Body         Body // nil: no body
+	StaticBody   []byte
+	Static       bool // body, URL and headers need no variables or previous response
+	ContentType  string
+	KeepAlive    *bool
+	TimeLimit    time.Duration
+	Extract      []Extraction
+	ExpectStatus []int
+	ExpectBody   []string
+}
+
+// HeaderSpec is a parsed extra header.
+type HeaderSpec struct {
+	Name  string
+	Value Template
+}
+
+// NeedsPrevious reports whether building the request reads the previous
+// response.
+func (s *StepSpec) NeedsPrevious() bool {
+	if s.Form != nil {
+		return true
+	}
+	switch s.Body.(type) {
+	case nil, templateBody, formBody:
+		return false
+	}
+	return true
+}
+
+func (s *Step) spec() (StepSpec, []fieldError) {
+	var errs []fieldError
+	sp := StepSpec{
+		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit,
+		Extract: s.extract, ExpectStatus: s.expectStatus, ExpectBody: s.expectBody,
+	}
+	if s.method != "" && !validToken(s.method) {
+		errs = append(errs, fieldError{"Method", s.method, "not an HTTP method token"})
+	}
+	if s.form != nil {
+		if err := s.form.validate(); err != nil {
+			errs = append(errs, fieldError{"Form", s.form.selector, err.Error()})
+		}
+	} else {
+		t, err := ParseTemplate(s.url)
+		if err != nil {
+			errs = append(errs, fieldError{"URL", s.url, err.Error()})
+		}
+		sp.URL = t
+	}
+	for _, h := range s.headers {
+		if !validToken(h.Name) {
+			errs = append(errs, fieldError{"Header", h.Name, "not a valid header name"})
+			continue
+		}
+		if strings.ContainsAny(h.Value, "\r\n") {
+			errs = append(errs, fieldError{"Header " + h.Name, h.Value, "value contains a line break"})
+			continue
+		}
+		t, err := ParseTemplate(h.Value)
+		if err != nil {
+			errs = append(errs, fieldError{"Header " + h.Name, h.Value, err.Error()})
+			continue
+		}
+		sp.Headers = append(sp.Headers, HeaderSpec{textproto.CanonicalMIMEHeaderKey(h.Name), t})
+	}
+	if strings.ContainsAny(s.contentType, "\r\n") {
+		errs = append(errs, fieldError{"ContentType", s.contentType, "contains a line break"})
+	}
+	if s.timeLimit < 0 {
+		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	switch b := s.body.(type) {
+	case errBody:
+		errs = append(errs, fieldError{"Body", "", b.err.Error()})
+	case validator:
+		if err := b.validate(); err != nil {
+			errs = append(errs, fieldError{"Body", fmt.Sprint(b), err.Error()})
+		}
+	}
+	if s.bodySet && s.body == nil {
+		errs = append(errs, fieldError{"Body", "nil", "body builder is nil"})
+	}
+	for _, x := range s.extract {
+		if !validVarName(x.Name) {
+			errs = append(errs, fieldError{"Extract", x.Name, "invalid variable name"})
+		}
+		if x.Extractor == nil {
+			errs = append(errs, fieldError{"Extract " + x.Name, "nil", "extractor is nil"})
+			continue
+		}
+		if v, ok := x.Extractor.(validator); ok {
+			if err := v.validate(); err != nil {
+				errs = append(errs, fieldError{"Extract " + x.Name, fmt.Sprint(x.Extractor), err.Error()})
+			}
+		}
+	}
+	for _, c := range s.expectStatus {
+		if c < 100 || c > 999 {
+			errs = append(errs, fieldError{"ExpectStatus", fmt.Sprint(c), "not an HTTP status code"})
+		}
+	}
+	hdrStatic := true
+	for _, h := range sp.Headers {
+		hdrStatic = hdrStatic && h.Value.Static()
+	}
+	if tb, ok := s.body.(templateBody); ok && tb.t.Static() {
+		sp.StaticBody = []byte(tb.t.src)
+	}
+	sp.Static = s.form == nil && sp.URL.Static() && hdrStatic && (s.body == nil || sp.StaticBody != nil)
+	return sp, errs
+}
+
+type fieldError struct{ field, value, reason string }
+
+// validToken reports whether s is an RFC 9110 token.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
