@@ -9,4 +9,7 @@ require (
 	golang.org/x/net v0.62.0
 )
 
-require golang.org/x/text v0.43.0 // indirect
+require (
+	github.com/spf13/pflag v1.1.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+)

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// abConfig is what the ab flags say.
+type abConfig struct {
+	requests    int
+	concurrency int
+	keepAlive   bool
+	timeLimit   float64
+	timeout     float64
+	postFile    string
+	putFile     string
+	contentType string
+	headers     []string
+	cookies     []string
+	method      string
+	head        bool
+	proxy       string
+	quiet       bool
+	verbosity   int
+	csvFile     string
+	jsonFile    string
+	insecure    bool
+	url         string
+}
+
+func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
+	c := &abConfig{}
+	fs := pflag.NewFlagSet("ab", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: benchgate ab [options] http[s]://host[:port]/path\n\noptions:\n%s", fs.FlagUsages())
+	}
+	fs.SortFlags = false
+	fs.IntVarP(&c.requests, "requests", "n", 1, "number of requests to perform")
+	fs.IntVarP(&c.concurrency, "concurrency", "c", 1, "number of requests to make at a time")
+	fs.BoolVarP(&c.keepAlive, "keepalive", "k", false, "use HTTP keep-alive")
+	fs.Float64VarP(&c.timeLimit, "timelimit", "t", 0, "seconds to spend at most; implies -n 50000 unless -n is given")
+	fs.Float64VarP(&c.timeout, "timeout", "s", 30, "seconds one request may take in all, connect to last byte")
+	fs.StringVarP(&c.postFile, "postfile", "p", "", "file with the body to POST (set -T too)")
+	fs.StringVarP(&c.putFile, "putfile", "u", "", "file with the body to PUT (set -T too)")
+	fs.StringVarP(&c.contentType, "content-type", "T", "text/plain", "Content-Type of the -p/-u body")
+	fs.StringArrayVarP(&c.headers, "header", "H", nil, "extra header 'Name: value' (repeatable)")
+	fs.StringArrayVarP(&c.cookies, "cookie", "C", nil, "cookie 'name=value' (repeatable)")
+	fs.StringVarP(&c.method, "method", "m", "", "HTTP method")
+	fs.BoolVarP(&c.head, "head", "i", false, "send HEAD requests")
+	fs.StringVarP(&c.proxy, "proxy", "X", "", "proxy host:port")
+	fs.BoolVarP(&c.quiet, "quiet", "q", false, "print no progress")
+	fs.IntVarP(&c.verbosity, "verbosity", "v", 1, "how much to print (2: failure reasons, 3: + response headers of the first request)")
+	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
+	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
+	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return nil, fmt.Errorf("want exactly one URL, got %d arguments", fs.NArg())
+	}
+	c.url = fs.Arg(0)
+	if c.timeLimit > 0 && !fs.Changed("requests") {
+		c.requests = 50000
+	}
+	return c, c.validate()
+}
+
+func (c *abConfig) validate() error {
+	switch {
+	case c.requests < 1:
+		return fmt.Errorf("-n %d: the number of requests must be at least 1", c.requests)
+	case c.concurrency < 1:
+		return fmt.Errorf("-c %d: concurrency must be at least 1", c.concurrency)
+	case c.timeLimit < 0:
+		return fmt.Errorf("-t %v: the time limit must not be negative", c.timeLimit)
+	case c.timeout < 0:
+		return fmt.Errorf("-s %v: the timeout must not be negative", c.timeout)
+	case c.postFile != "" && c.putFile != "":
+		return errors.New("-p and -u: give only one body file")
+	case c.head && (c.postFile != "" || c.putFile != ""):
+		return errors.New("-i with -p or -u: a HEAD request has no body")
+	}
+	for _, h := range c.headers {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("-H %q: want 'Name: value'", h)
+		}
+	}
+	for _, ck := range c.cookies {
+		if !strings.Contains(ck, "=") {
+			return fmt.Errorf("-C %q: want 'name=value'", ck)
+		}
+	}
+	u, err := url.Parse(c.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("URL %q: want http[s]://host[:port]/path", c.url)
+	}
+	return nil
+}
+
+// plan turns the flags into a loadtest plan: one run of one step
+// repeated -n times, as the seed API's own ab re-implementation did.
+func (c *abConfig) plan() (*loadtest.Plan, error) {
+	var step *scenario.Step
+	switch {
+	case c.postFile != "" || c.putFile != "":
+		file, method := c.postFile, "POST"
+		if c.putFile != "" {
+			file, method = c.putFile, "PUT"
+		}
+		body, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("body file: %w", err)
+		}
+		if c.method != "" {
+			method = c.method
+		}
+		step = scenario.Request(method, c.url).BodyFrom(rawBody(body)).ContentType(c.contentType)
+	case c.head:
+		step = scenario.Head(c.url)
+	case c.method != "":
+		step = scenario.Request(strings.ToUpper(c.method), c.url)
+	default:
+		step = scenario.Get(c.url)
+	}
+	for _, h := range c.headers {
+		name, value, _ := strings.Cut(h, ":")
+		step.Header(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	if len(c.cookies) > 0 {
+		step.Header("Cookie", strings.Join(c.cookies, "; "))
+	}
+	if c.timeout > 0 {
+		step.TimeLimit(time.Duration(c.timeout * float64(time.Second)))
+	}
+	keep := loadtest.DefaultKeepLevel
+	if c.verbosity >= 3 {
+		keep = scenario.KeepHeaders
+	}
+	run := scenario.Run("ab", step).Repeat(c.requests).AutoCookies(false)
+	opts := []loadtest.Option{
+		loadtest.Runs(run), loadtest.Concurrency(c.concurrency), loadtest.KeepAlive(c.keepAlive),
+		loadtest.HTTP10(), loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
+		loadtest.TimeLimit(time.Duration(c.timeLimit * float64(time.Second))),
+	}
+	if c.proxy != "" {
+		p := c.proxy
+		if !strings.Contains(p, "://") {
+			p = "http://" + p
+		}
+		opts = append(opts, loadtest.Proxy(p))
+	}
+	if c.insecure {
+		opts = append(opts, loadtest.InsecureSkipVerify())
+	}
+	return loadtest.New(opts...), nil
+}
+
+// rawBody is a body sent as is, never read as a template.
+type rawBody []byte
+
+func (b rawBody) Build(*scenario.Response, scenario.Vars) ([]byte, bool, error) { return b, true, nil }
+
+func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseABFlags(args, stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate ab:", err)
+		return 2
+	}
+	plan, err := c.plan()
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate ab:", err)
+		return 2
+	}
+	if !c.quiet {
+		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", c.url)
+	}
+	report, err := plan.Execute(ctx)
+	if report == nil {
+		fmt.Fprintln(stderr, "benchgate ab:", err)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "benchgate ab: stopped: %v; results so far:\n", err)
+	}
+	writeABSummary(stdout, c, report)
+	if c.csvFile != "" {
+		if werr := writeFileAtomic(c.csvFile, func(w io.Writer) error { return writeABCSV(w, report) }); werr != nil {
+			fmt.Fprintln(stderr, "benchgate ab:", werr)
+			return 1
+		}
+	}
+	if c.jsonFile != "" {
+		if werr := writeFileAtomic(c.jsonFile, report.WriteJSON); werr != nil {
+			fmt.Fprintln(stderr, "benchgate ab:", werr)
+			return 1
+		}
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,47 @@
+// Command benchgate runs load tests from the command line.
+//
+//	benchgate demo                 start the embedded demo application and run a scenario against it
+//	benchgate ab [flags] URL       ApacheBench-compatible load test of one URL
+//
+// Both print a summary; ab's -j writes the full report as JSON.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: benchgate <command> [flags]
+
+commands:
+  demo   start the embedded demo application on loopback and run a scenario against it
+  ab     ApacheBench-compatible load test of one URL (benchgate ab -h for flags)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "ab":
+		return runAB(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "benchgate: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
