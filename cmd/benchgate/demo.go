@@ -2,7 +2,104 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/benchgate/benchgate/internal/demoapp"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
 )
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int { return 0 }
+// DemoPlan is the scenario the demo runs against the demo application at
+// base: browsing, a CSRF-protected login driven by the page's own form,
+// a cart, and the seed API's SYNOPSIS run that posts data it read from
+// the previous page.
+func DemoPlan(base string, repeat, concurrency int) *loadtest.Plan {
+	userName := regexp.MustCompile(`(?i)<div id="userName">([^<>]+)</div>`)
+	browse := scenario.Run("browse",
+		scenario.Get("/").ExpectStatus(200),
+		scenario.Get("/api/items").ExpectStatus(200).Extract("first", scenario.JSON("items.0.name")),
+		scenario.Get("/slow?ms=5").ExpectStatus(200),
+	).Repeat(repeat)
+	checkout := scenario.Run("checkout",
+		scenario.Get("/login").ExpectStatus(200),
+		scenario.Submit(scenario.FormFrom("form#login").Set("user", "alice").Set("password", demoapp.Password)).
+			ExpectStatus(303),
+		scenario.Get("/account").ExpectBodyContains("alice").
+			Extract("item", scenario.CSS("a.item").Attr("data-id")),
+		scenario.PostForm("/cart", scenario.Field("item", "{{item}}")).ExpectStatus(200),
+		scenario.Get("/cart").Extract("total", scenario.JSON("total_cents")).ExpectStatus(200),
+	).Repeat(repeat).Order(scenario.DepthFirst)
+	synopsis := scenario.Run("synopsis",
+		scenario.Get("/"),
+		scenario.Post("/echo", "").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
+			m := userName.FindSubmatch(prev.Body)
+			if m == nil {
+				return "", false
+			}
+			return "cgi-username=" + string(m[1]), true
+		}).ExpectBodyContains("cgi-username=guest"),
+	).Repeat(repeat)
+	return loadtest.New(
+		loadtest.Runs(browse, checkout, synopsis),
+		loadtest.BaseURL(base),
+		loadtest.Concurrency(concurrency),
+		loadtest.KeepAlive(true),
+		loadtest.TimeLimit(time.Minute),
+	)
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	repeat := fs.IntP("repeat", "n", 200, "iterations per run")
+	concurrency := fs.IntP("concurrency", "c", 8, "connection slots")
+	jsonFile := fs.StringP("json", "j", "", "write the full report to this JSON file")
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate demo:", err)
+		return 1
+	}
+	srv := &http.Server{Handler: demoapp.New(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "demo application on %s\n", base)
+	plan := DemoPlan(base, *repeat, *concurrency)
+	if err := plan.Validate(); err != nil {
+		fmt.Fprintln(stderr, "benchgate demo:", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "sending %d requests...\n\n", plan.TotalRequests())
+	report, err := plan.Execute(ctx)
+	if report == nil {
+		fmt.Fprintln(stderr, "benchgate demo:", err)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "interrupted (%v); results so far:\n", err)
+	}
+	report.WriteSummary(stdout)
+	if *jsonFile != "" {
+		if err := writeFileAtomic(*jsonFile, report.WriteJSON); err != nil {
+			fmt.Fprintln(stderr, "benchgate demo:", err)
+			return 1
+		}
+	}
+	if err != nil || report.ResponsesFailed > 0 {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,34 @@
+package matchers
+
+import (
+	"fmt"
+
+	"github.com/onsi/gomega/types"
+)
+
+// HaveNoFailures succeeds when every request sent got a good response
+// (and at least one was sent).
+func HaveNoFailures() types.GomegaMatcher { return &noFailuresMatcher{} }
+
+type noFailuresMatcher struct{ s *subject }
+
+func (m *noFailuresMatcher) Match(actual any) (bool, error) {
+	s, err := subjectOf(actual)
+	if err != nil {
+		return false, err
+	}
+	m.s = s
+	return s.failed == 0 && s.sent > 0, nil
+}
+
+func (m *noFailuresMatcher) FailureMessage(any) string {
+	if m.s.sent == 0 {
+		return fmt.Sprintf("Expected no failures, but no request was sent\n  %s", m.s.counts())
+	}
+	return fmt.Sprintf("Expected no failures, but %d of %d requests failed\n  %s\n  reasons:\n%s",
+		m.s.failed, m.s.sent, m.s.counts(), m.s.reasons(10))
+}
+
+func (m *noFailuresMatcher) NegatedFailureMessage(any) string {
+	return fmt.Sprintf("Expected some failures, but all %d requests succeeded\n  %s", m.s.sent, m.s.counts())
+}
