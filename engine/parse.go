@@ -153,6 +153,9 @@ func (p *parser) readHeader() (cl int64, chunked bool, connTok int, err error) {
 	}
 	p.http11 = sl[7] == '1'
 	p.status = int(sl[9]-'0')*100 + int(sl[10]-'0')*10 + int(sl[11]-'0')
+	if p.status < 100 {
+		return 0, false, 0, fmt.Errorf("%w: status %d: %q", ErrBadStatusLine, p.status, clip(sl))
+	}
 	cl = -1
 	for {
 		line, err = p.readLine(&budget)
