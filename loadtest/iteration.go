@@ -150,11 +150,11 @@ func (it Iteration) Statuses() []int {
 }
 
 func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bool) {
-	if it.run == nil || it.run.KeepLevel < min || pick(it.run) == nil {
+	if it.run == nil || it.run.KeepLevel < min {
 		return nil, false
 	}
 	all := pick(it.run)
-	if false {
+	if all == nil {
 		return nil, false
 	}
 	n := len(it.run.Steps)
@@ -163,12 +163,18 @@ func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bo
 
 // ResponseHeaders returns each step's raw response headers, status line
 // included (keep level ≥ 2).
-func (it Iteration) ResponseHeaders() ([]string, bool) { return it.texts(2, func(r *RunReport) []string { return r.Headers }) }
+func (it Iteration) ResponseHeaders() ([]string, bool) {
+	return it.texts(2, func(r *RunReport) []string { return r.Headers })
+}
 
 // ResponseBodies returns each step's response body, cut at the buffer
 // size (keep level 3).
-func (it Iteration) ResponseBodies() ([]string, bool) { return it.texts(3, func(r *RunReport) []string { return r.Bodies }) }
+func (it Iteration) ResponseBodies() ([]string, bool) {
+	return it.texts(3, func(r *RunReport) []string { return r.Bodies })
+}
 
 // RequestTexts returns each step's request as sent, headers and body
 // (keep level 3).
-func (it Iteration) RequestTexts() ([]string, bool) { return it.texts(3, func(r *RunReport) []string { return r.RequestTexts }) }
+func (it Iteration) RequestTexts() ([]string, bool) {
+	return it.texts(3, func(r *RunReport) []string { return r.RequestTexts })
+}

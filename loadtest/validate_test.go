@@ -1,0 +1,129 @@
+package loadtest_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+func TestInvalidPlansSendNothing(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	ok := func() *scenario.Sequence { return scenario.Run("ok", scenario.Get(srv.URL+"/")) }
+	one := func(steps ...*scenario.Step) []loadtest.Option {
+		return []loadtest.Option{loadtest.Runs(ok(), scenario.Run("bad", steps...))}
+	}
+	run := func(r *scenario.Sequence) []loadtest.Option { return []loadtest.Option{loadtest.Runs(ok(), r)} }
+	tests := []struct {
+		name  string
+		opts  []loadtest.Option
+		field string
+		value string
+	}{
+		{"no runs", nil, "Runs", "[]"},
+		{"zero concurrency", []loadtest.Option{loadtest.Runs(ok()), loadtest.Concurrency(0)}, "Concurrency", "0"},
+		{"negative concurrency", []loadtest.Option{loadtest.Runs(ok()), loadtest.Concurrency(-3)}, "Concurrency", "-3"},
+		{"zero repeat", []loadtest.Option{loadtest.Runs(ok()), loadtest.Repeat(0)}, "Repeat", "0"},
+		{"negative time limit", []loadtest.Option{loadtest.Runs(ok()), loadtest.TimeLimit(-time.Second)}, "TimeLimit", "-1s"},
+		{"negative buffer", []loadtest.Option{loadtest.Runs(ok()), loadtest.BufferBytes(-1)}, "BufferBytes", "-1"},
+		{"keep level 4", []loadtest.Option{loadtest.Runs(ok()), loadtest.KeepLevel(4)}, "KeepLevel", "4"},
+		{"keep level -1", []loadtest.Option{loadtest.Runs(ok()), loadtest.KeepLevel(-1)}, "KeepLevel", "-1"},
+		{"bad priority", []loadtest.Option{loadtest.Runs(ok()), loadtest.WithPriority(7)}, "Priority", "7"},
+		{"tiny header limit", []loadtest.Option{loadtest.Runs(ok()), loadtest.MaxHeaderBytes(10)}, "MaxHeaderBytes", "10"},
+		{"user agent line break", []loadtest.Option{loadtest.Runs(ok()), loadtest.UserAgent("a\r\nX: y")}, "UserAgent", "a\r\nX: y"},
+		{"proxy scheme", []loadtest.Option{loadtest.Runs(ok()), loadtest.Proxy("socks5://p:1")}, "Proxy", "socks5://p:1"},
+		{"bad base URL", []loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL("ftp://x")}, "Base", "ftp://x"},
+		{"nil run", []loadtest.Option{loadtest.Runs(ok(), nil)}, "Runs[1]", "nil"},
+		{"empty run", run(scenario.Run("bad")), "Steps", "[]"},
+		{"run repeat negative", run(scenario.Run("bad", scenario.Get(srv.URL)).Repeat(-2)), "Repeat", "-2"},
+		{"run keep level", run(scenario.Run("bad", scenario.Get(srv.URL)).KeepLevel(9)), "KeepLevel", "9"},
+		{"run buffer", run(scenario.Run("bad", scenario.Get(srv.URL)).BufferBytes(-5)), "BufferBytes", "-5"},
+		{"run order", run(scenario.Run("bad", scenario.Get(srv.URL)).Order(5)), "Order", "5"},
+		{"cookies length", run(scenario.Run("bad", scenario.Get(srv.URL)).Repeat(3).Cookies("a=1", "b=2")), "Cookies", "2 cookies"},
+		{"cookie line break", run(scenario.Run("bad", scenario.Get(srv.URL)).Cookies("a=1\r\nX: y")), "Cookies[0]", "a=1\r\nX: y"},
+		{"relative URL without base", one(scenario.Get("/path")), "URL", "/path"},
+		{"unsupported scheme", one(scenario.Get("ftp://host/file")), "URL", "ftp://host/file"},
+		{"malformed URL", one(scenario.Get("http://[::1")), "URL", "http://[::1"},
+		{"no host", one(scenario.Get("http:///path")), "URL", "http:///path"},
+		{"unclosed template", one(scenario.Get(srv.URL + "/{{id")), "URL", srv.URL + "/{{id"},
+		{"bad variable name", one(scenario.Get(srv.URL + "/{{a b}}")), "URL", srv.URL + "/{{a b}}"},
+		{"bad method", one(scenario.Request("GE T", srv.URL)), "Method", "GE T"},
+		{"empty header name", one(scenario.Get(srv.URL).Header("", "v")), "Header", ""},
+		{"header name with colon", one(scenario.Get(srv.URL).Header("X:Y", "v")), "Header", "X:Y"},
+		{"header value line break", one(scenario.Get(srv.URL).Header("X", "a\nb")), "Header X", "a\nb"},
+		{"content type line break", one(scenario.Post(srv.URL, "x").ContentType("text/plain\r\nX: y")), "ContentType", "text/plain\r\nX: y"},
+		{"negative step time limit", one(scenario.Get(srv.URL).TimeLimit(-time.Millisecond)), "TimeLimit", "-1ms"},
+		{"bad body template", one(scenario.Post(srv.URL, "a={{")), "Body", ""},
+		{"bad CSS selector", one(scenario.Get(srv.URL).Extract("x", scenario.CSS("a[[["))), "Extract x", `CSS("a[[[")`},
+		{"bad regex", one(scenario.Get(srv.URL).Extract("x", scenario.Regex("a(("))), "Extract x", `Regex("a((")`},
+		{"bad variable for extractor", one(scenario.Get(srv.URL).Extract("a b", scenario.Header("X"))), "Extract", "a b"},
+		{"nil extractor", one(scenario.Get(srv.URL).Extract("x", nil)), "Extract x", "nil"},
+		{"bad form selector", one(scenario.Get(srv.URL), scenario.Submit(scenario.FormFrom("form[[["))), "Form", "form[[["},
+		{"form in first step", one(scenario.Submit(scenario.FormFrom("form"))), "Form", "form"},
+		{"bad expected status", one(scenario.Get(srv.URL).ExpectStatus(42)), "ExpectStatus", "42"},
+		{"nil step", one(nil), "Step", "nil"},
+		{"bad form field template", one(scenario.PostForm(srv.URL, scenario.Field("a", "{{"))), "Body", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := loadtest.New(tt.opts...)
+			verr := plan.Validate()
+			report, err := plan.Execute(context.Background())
+			if err == nil || verr == nil || report != nil {
+				t.Fatalf("Execute = %v, %v; Validate = %v; want an error and no report", report, err, verr)
+			}
+			var ve *scenario.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error %v holds no *ValidationError", err)
+			}
+			found := false
+			for _, e := range unwrapAll(err) {
+				if v, ok := e.(*scenario.ValidationError); ok && v.Field == tt.field && v.Value == tt.value {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("error %q does not name field %q with value %q", err, tt.field, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("message %q does not name the field", err)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server got %d requests from invalid plans", n)
+	}
+}
+
+func unwrapAll(err error) []error {
+	out := []error{err}
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			out = append(out, unwrapAll(x)...)
+		}
+	case interface{ Unwrap() error }:
+		if x := e.Unwrap(); x != nil {
+			out = append(out, unwrapAll(x)...)
+		}
+	}
+	return out
+}
+
+func TestValidationErrorNamesRunAndStep(t *testing.T) {
+	plan := loadtest.New(loadtest.Runs(scenario.Run("checkout", scenario.Get("http://x/"), scenario.Get("gopher://x/"))))
+	err := plan.Validate()
+	want := `run "checkout": step 2: URL "gopher://x/": unsupported scheme "gopher" (want http or https)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want it to contain %q", err, want)
+	}
+}
