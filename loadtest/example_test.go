@@ -1,0 +1,98 @@
+package loadtest_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// A run of two steps, the second posting what the first page said.
+func Example() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			body, _ := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "hello %s", body)
+			return
+		}
+		io.WriteString(w, `<div id="userName">alice</div>`)
+	}))
+	defer srv.Close()
+
+	run := scenario.Run("greet",
+		scenario.Get("/").Extract("user", scenario.CSS("#userName")),
+		scenario.Post("/greet", "name={{user}}").ExpectBodyContains("hello name=alice"),
+	).Repeat(10)
+	plan := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(4))
+
+	report, err := plan.Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("configured:", report.RequestsConfigured, "good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	fmt.Println("p99 measured:", report.Run("greet").Step(1).Latency.Percentile(99) > 0)
+	// Output:
+	// configured: 20 good: 20 failed: 0
+	// p99 measured: true
+}
+
+// The seed API's per-iteration regression data, by keep level.
+func ExampleRunReport_Iteration() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "0123456789")
+	}))
+	defer srv.Close()
+
+	run := scenario.Run("r", scenario.Get("/a"), scenario.Post("/b", "k=v")).Repeat(3).KeepLevel(scenario.KeepHeaders)
+	report, _ := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL)).Execute(context.Background())
+
+	it, _ := report.Run("r").Iteration(2)
+	fmt.Println("statuses:", it.Statuses())
+	fmt.Println("response times:", len(it.ResponseTimes()))
+	posted, _ := it.BytesPosted()
+	lengths, _ := it.BodyLengths()
+	fmt.Println("bytes posted:", posted, "body lengths:", lengths)
+	_, ok := it.ResponseBodies()
+	fmt.Println("bodies kept at level 2:", ok)
+	// Output:
+	// statuses: [200 200]
+	// response times: 2
+	// bytes posted: [0 3] body lengths: [10 10]
+	// bodies kept at level 2: false
+}
+
+// Validation names the run, step, field and value, and sends nothing.
+func ExamplePlan_Validate() {
+	plan := loadtest.New(
+		loadtest.Runs(scenario.Run("shop", scenario.Get("/cart"))),
+		loadtest.Concurrency(0),
+	)
+	err := plan.Validate()
+	fmt.Println(strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	// Output:
+	// invalid plan: Concurrency "0": must be at least 1
+	//   run "shop": step 1: URL "/cart": relative URL without a base URL
+}
+
+// A report round-trips through JSON.
+func ExampleReport_WriteJSON() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	report, _ := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(5))).Execute(context.Background())
+
+	f, _ := os.CreateTemp("", "report-*.json")
+	defer os.Remove(f.Name())
+	report.WriteJSON(f)
+	f.Seek(0, io.SeekStart)
+	back, err := loadtest.ReadJSON(f)
+	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), len(back.Runs[0].Requests))
+	// Output:
+	// <nil> 5 5 5
+}
