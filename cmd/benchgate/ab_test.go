@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/loadtest"
+)
+
+func TestParseABFlags(t *testing.T) {
+	c, err := parseABFlags([]string{"-n100", "-c10", "-kq", "-H", "A: 1", "-HB: 2", "-C", "a=1", "-t5", "http://h/p"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.requests != 100 || c.concurrency != 10 || !c.keepAlive || !c.quiet || c.timeLimit != 5 ||
+		strings.Join(c.headers, "|") != "A: 1|B: 2" || c.cookies[0] != "a=1" || c.url != "http://h/p" {
+		t.Errorf("parsed %+v", c)
+	}
+	c, _ = parseABFlags([]string{"-t", "2", "http://h/"}, io.Discard)
+	if c.requests != 50000 {
+		t.Errorf("-t without -n: requests %d, want 50000", c.requests)
+	}
+}
+
+func TestParseABFlagsErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n0", "http://h/"}, "-n 0"},
+		{[]string{"-c", "-1", "http://h/"}, "-c -1"},
+		{[]string{"-t", "-1", "http://h/"}, "-t -1"},
+		{[]string{"-s", "-2", "http://h/"}, "-s -2"},
+		{[]string{"-H", "NoColon", "http://h/"}, `-H "NoColon"`},
+		{[]string{"-H", ": v", "http://h/"}, `-H ": v"`},
+		{[]string{"-C", "novalue", "http://h/"}, `-C "novalue"`},
+		{[]string{"ftp://h/"}, `URL "ftp://h/"`},
+		{[]string{"not a url"}, `URL "not a url"`},
+		{[]string{}, "want exactly one URL, got 0"},
+		{[]string{"http://a/", "http://b/"}, "want exactly one URL, got 2"},
+		{[]string{"-n", "ten", "http://h/"}, `"ten"`},
+		{[]string{"-p", "a", "-u", "b", "http://h/"}, "give only one body file"},
+		{[]string{"-i", "-p", "a", "http://h/"}, "HEAD request has no body"},
+		{[]string{"--bogus", "http://h/"}, "bogus"},
+	}
+	for _, tt := range tests {
+		_, err := parseABFlags(tt.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err %v, want it to contain %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+func FuzzParseABFlags(f *testing.F) {
+	f.Add("-n100 -c10 -kq http://h/")
+	f.Add("-H A:1 -C a=b -t 1 -s 2 http://h/")
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := parseABFlags(strings.Fields(line), io.Discard)
+		if err == nil {
+			if _, err := c.plan(); err != nil && !strings.Contains(err.Error(), "body file") {
+				t.Fatalf("valid flags %q gave an invalid plan: %v", line, err)
+			}
+		}
+	})
+}
+
+type seen struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (s *seen) server(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.reqs = append(s.reqs, r.Method+" "+r.URL.Path+" ct="+r.Header.Get("Content-Type")+" cookie="+r.Header.Get("Cookie")+" x="+r.Header.Get("X-A")+" body="+string(body))
+		s.mu.Unlock()
+		if r.URL.Path == "/slow" {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+		io.WriteString(w, "hello world")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestABRun(t *testing.T) {
+	var s seen
+	srv := s.server(t)
+	dir := t.TempDir()
+	body := filepath.Join(dir, "body.json")
+	os.WriteFile(body, []byte(`{"a":1}`), 0o644)
+	csv, js := filepath.Join(dir, "p.csv"), filepath.Join(dir, "r.json")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-n20", "-c4", "-k", "-p", body, "-T", "application/json",
+		"-C", "a=1", "-C", "b=2", "-H", "X-A: yes", "-e", csv, "-j", js, srv.URL + "/post"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"Complete requests:      20", "Failed requests:        0", "Document Length:        11 bytes",
+		"Keep-Alive requests:", "Requests per second:", "Connection Times (ms)", "Total:", "100%"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if len(s.reqs) != 20 || s.reqs[0] != `POST /post ct=application/json cookie=a=1; b=2 x=yes body={"a":1}` {
+		t.Errorf("server saw %d requests, first %q", len(s.reqs), s.reqs[0])
+	}
+	c, _ := os.ReadFile(csv)
+	if lines := strings.Split(strings.TrimSpace(string(c)), "\n"); len(lines) != 102 || lines[0] != "Percentage served,Time in ms" {
+		t.Errorf("csv has %d lines, first %q", len(lines), lines[0])
+	}
+	f, _ := os.Open(js)
+	defer f.Close()
+	rep, err := loadtest.ReadJSON(f)
+	if err != nil || rep.ResponsesReceived != 20 {
+		t.Errorf("json report: %v, %v", rep, err)
+	}
+}
+
+func TestABHeadAndMethod(t *testing.T) {
+	var s seen
+	srv := s.server(t)
+	for _, args := range [][]string{{"-i"}, {"-m", "delete"}} {
+		var out bytes.Buffer
+		if code := run(context.Background(), append(append([]string{"ab", "-q"}, args...), srv.URL+"/x"), &out, io.Discard); code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+	}
+	if len(s.reqs) != 2 || !strings.HasPrefix(s.reqs[0], "HEAD /x") || !strings.HasPrefix(s.reqs[1], "DELETE /x") {
+		t.Errorf("server saw %q", s.reqs)
+	}
+}
+
+func TestABInterruptedPrintsPartialResults(t *testing.T) {
+	var s seen
+	srv := s.server(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"ab", "-q", "-n", "3", "-c", "3", srv.URL + "/slow"}, &out, &errOut)
+	if code != 1 || time.Since(start) > 3*time.Second {
+		t.Fatalf("exit %d after %v", code, time.Since(start))
+	}
+	if !strings.Contains(errOut.String(), "stopped") || !strings.Contains(out.String(), "Failed requests:        3") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	}
+}
+
+func TestABTimeoutBoundsWholeResponse(t *testing.T) {
+	var s seen
+	srv := s.server(t)
+	var out bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"ab", "-q", "-v2", "-s", "0.2", srv.URL + "/slow"}, &out, io.Discard)
+	if code != 0 || time.Since(start) > 3*time.Second || !strings.Contains(out.String(), "step time limit 200ms exceeded") {
+		t.Errorf("exit %d after %v:\n%s", code, time.Since(start), out.String())
+	}
+}
+
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"demo", "-n", "5", "-c", "2"}, &out, io.Discard)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	for _, want := range []string{"demo application on http://127.0.0.1:", "good 50, failed 0", "submit form#login", "POST /echo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
