@@ -118,15 +118,15 @@ func (rec *recorder) Record(_ int, res *engine.Result) {
 			Sent: true, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait,
 			Total: res.Total, Status: res.Status, Method: res.Method, BytesSent: res.BytesSent,
 			BodyBytesSent: res.BodyBytesSent, BytesRead: res.BytesRead, HeaderBytes: res.HeaderBytes,
-			BodyBytes: res.BodyBytes, Reused: res.Reused, Failed: res.Failed, Reason: res.Reason,
+			BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached, Failed: res.Failed, Reason: res.Reason,
 		}
 	}
 	if rr.Headers != nil {
-		rr.Headers[i] = string(res.Header)
+		rr.Headers[i] = redactHeaders(string(res.Header))
 	}
 	if rr.Bodies != nil {
 		rr.Bodies[i] = string(res.Body)
-		rr.RequestTexts[i] = string(res.RequestText)
+		rr.RequestTexts[i] = redactHeaders(string(res.RequestText))
 	}
 }
 

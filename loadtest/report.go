@@ -53,6 +53,8 @@ type RunReport struct {
 	Requests []Request `json:"requests,omitempty"`
 	// Headers and Bodies hold the raw response headers (keep level ≥ 2)
 	// and bodies (3); RequestTexts the requests as sent (3). Same index.
+	// Authorization, Proxy-Authorization and Cookie values and the values
+	// of cookies set by Set-Cookie are replaced by Redacted.
 	Headers      []string `json:"headers,omitempty"`
 	Bodies       []string `json:"bodies,omitempty"`
 	RequestTexts []string `json:"request_texts,omitempty"`
@@ -91,6 +93,7 @@ type Request struct {
 	HeaderBytes   int64         `json:"header_bytes"`
 	BodyBytes     int64         `json:"body_bytes"`
 	Reused        bool          `json:"reused,omitempty"`
+	DNSCached     bool          `json:"dns_cached,omitempty"`
 	Failed        bool          `json:"failed,omitempty"`
 	Reason        string        `json:"reason,omitempty"`
 }
