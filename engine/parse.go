@@ -40,7 +40,8 @@ type parser struct {
 	bodyBytes   int64
 	wireBytes   int64
 	truncated   bool
-	firstByte   time.Time
+	ref         time.Time     // the request's start, for firstByte
+	firstByte   time.Duration // since ref
 	gotByte     bool
 }
 
@@ -65,7 +66,7 @@ func (p *parser) read(head bool) error {
 	if _, err := p.br.Peek(1); err != nil {
 		return err
 	}
-	p.firstByte = time.Now()
+	p.firstByte = time.Since(p.ref)
 	p.gotByte = true
 	for {
 		cl, chunked, connTok, err := p.readHeader()

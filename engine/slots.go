@@ -319,12 +319,11 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			s.nc, s.key = nc, t.key
 			s.mu.Unlock()
 			s.p.br.Reset(s.conn)
-			res.Connect = time.Since(res.Start)
+			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
 		}
 		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
 			return err
 		}
-		t1 := res.Start.Add(res.Connect)
 		n, err := s.nc.Write(s.wbuf)
 		res.BytesSent = int64(n)
 		if err != nil {
@@ -334,8 +333,9 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			}
 			return fmt.Errorf("write request: %w", err)
 		}
-		t2 := time.Now()
-		res.Send = t2.Sub(t1)
+		written := time.Since(res.Start)
+		res.Send = written - res.Connect
+		s.p.ref = res.Start
 		err = s.p.read(head)
 		if err != nil {
 			s.closeConn()
@@ -343,13 +343,12 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				continue
 			}
 			if s.p.gotByte {
-				res.Wait = s.p.firstByte.Sub(t2)
+				res.Wait = s.p.firstByte - written
 			}
 			return fmt.Errorf("read response: %w", err)
 		}
-		end := time.Now()
-		res.Wait = s.p.firstByte.Sub(t2)
-		res.Total = end.Sub(res.Start)
+		res.Wait = s.p.firstByte - written
+		res.Total = time.Since(res.Start)
 		s.reusable = sp.keepAlive && s.p.keepAlive
 		if !s.reusable {
 			s.closeConn()

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
@@ -15,30 +14,44 @@ import (
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// phaseStats are the columns of ab's connection times table.
-type phaseStats struct {
-	min, mean, sd, median, max float64
+// phase accumulates one column of ab's connection times table in one
+// pass, without keeping the values: moments for the mean and standard
+// deviation, a histogram for the median.
+type phase struct {
+	n          int
+	min, max   time.Duration
+	sum, sumSq float64
+	hist       *loadtest.Latency
 }
 
-func statsOf(xs []float64) phaseStats {
-	if len(xs) == 0 {
-		return phaseStats{}
+func newPhase() *phase { return &phase{hist: loadtest.NewLatency()} }
+
+func (p *phase) add(d time.Duration) {
+	if p.n == 0 || d < p.min {
+		p.min = d
 	}
-	sort.Float64s(xs)
-	var sum float64
-	for _, x := range xs {
-		sum += x
+	p.max = max(p.max, d)
+	p.n++
+	x := ms(d)
+	p.sum += x
+	p.sumSq += x * x
+	p.hist.Record(d)
+}
+
+// row returns min, mean, sd, median and max in milliseconds.
+func (p *phase) row() (minMs, mean, sd, median, maxMs float64) {
+	if p.n == 0 {
+		return
 	}
-	mean := sum / float64(len(xs))
-	var sq float64
-	for _, x := range xs {
-		sq += (x - mean) * (x - mean)
+	mean = p.sum / float64(p.n)
+	if p.n > 1 {
+		sd = math.Sqrt(math.Max(0, (p.sumSq-float64(p.n)*mean*mean)/float64(p.n-1)))
 	}
-	sd := 0.0
-	if len(xs) > 1 {
-		sd = math.Sqrt(sq / float64(len(xs)-1))
+	median = ms(p.hist.Percentile(50))
+	if p.max == 0 {
+		median = 0 // the histogram's floor is 1µs
 	}
-	return phaseStats{min: xs[0], mean: mean, sd: sd, median: xs[len(xs)/2], max: xs[len(xs)-1]}
+	return ms(p.min), mean, sd, median, ms(p.max)
 }
 
 // writeABSummary prints an ApacheBench-style summary of an ab report.
@@ -47,7 +60,7 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	run := r.Runs[0]
 	var docLen int64 = -1
 	var keepAliveN int64
-	var connect, processing, waiting, total []float64
+	connect, processing, waiting, total := newPhase(), newPhase(), newPhase(), newPhase()
 	for _, rq := range run.Requests {
 		if !rq.Sent || rq.Failed {
 			continue
@@ -58,10 +71,10 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 		if rq.Reused {
 			keepAliveN++
 		}
-		connect = append(connect, ms(rq.Connect))
-		processing = append(processing, ms(rq.Total-rq.Connect))
-		waiting = append(waiting, ms(rq.Send+rq.Wait))
-		total = append(total, ms(rq.Total))
+		connect.add(rq.Connect)
+		processing.add(rq.Total - rq.Connect)
+		waiting.add(rq.Send + rq.Wait)
+		total.add(rq.Total)
 	}
 	var htmlBytes int64
 	for _, rq := range run.Requests {
@@ -113,15 +126,15 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 		}
 		fmt.Fprintf(w, "Transfer rate:          %.2f [Kbytes/sec] received\n", float64(r.BytesReceived)/1024/secs)
 	}
-	if len(total) > 0 {
+	if total.n > 0 {
 		fmt.Fprintf(w, "\nConnection Times (ms)\n")
 		fmt.Fprintf(w, "              min  mean[+/-sd] median   max\n")
 		for _, row := range []struct {
 			name string
-			xs   []float64
+			p    *phase
 		}{{"Connect", connect}, {"Processing", processing}, {"Waiting", waiting}, {"Total", total}} {
-			s := statsOf(row.xs)
-			fmt.Fprintf(w, "%-11s %5.1f %5.1f %5.1f %6.1f %7.1f\n", row.name+":", s.min, s.mean, s.sd, s.median, s.max)
+			lo, mean, sd, median, hi := row.p.row()
+			fmt.Fprintf(w, "%-11s %5.1f %5.1f %5.1f %6.1f %7.1f\n", row.name+":", lo, mean, sd, median, hi)
 		}
 		fmt.Fprintf(w, "\nPercentage of the requests served within a certain time (ms)\n")
 		for _, p := range []float64{50, 66, 75, 80, 90, 95, 98, 99} {
