@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -18,10 +17,14 @@ var (
 	ErrBadLength      = errors.New("malformed Content-Length")
 )
 
-// parser reads HTTP/1.x responses from a buffered reader in place. Its
-// buffers are reused from one response to the next.
+// parser parses HTTP/1.x responses incrementally from its own buffer, so
+// the same code serves a blocking connection (read) and the event loop
+// (feed bytes, call step until done). Its buffers are reused from one
+// response to the next; nothing is allocated per response.
 type parser struct {
-	br        *bufio.Reader
+	src       io.Reader // for read; nil when the event loop fills buf
+	buf       []byte
+	r, w      int // unread bytes are buf[r:w]
 	maxHeader int
 
 	keepHeader bool // copy the raw header block into header
@@ -43,64 +46,354 @@ type parser struct {
 	ref         time.Time     // the request's start, for firstByte
 	firstByte   time.Duration // since ref
 	gotByte     bool
+
+	// parse state
+	state     int
+	head      bool
+	budget    int
+	remaining int64
+	cl        int64
+	chunked   bool
+	connTok   int
 }
+
+const (
+	stStatus = iota
+	stHeaders
+	stFixed
+	stChunkSize
+	stChunkData
+	stChunkEnd
+	stTrailer
+	stToEOF
+	stDone
+)
+
+// chunkLineMax bounds a chunk-size line (extensions included).
+const chunkLineMax = 4096
+
+// errNeedMore says step needs more bytes in the buffer.
+var errNeedMore = errors.New("need more input")
 
 func newParser(r io.Reader, size int) *parser {
-	return &parser{br: bufio.NewReaderSize(r, size), maxHeader: 64 << 10}
+	return &parser{src: r, buf: make([]byte, size), maxHeader: 64 << 10}
 }
 
-func (p *parser) reset() {
+// discardInput drops buffered bytes, for a new connection.
+func (p *parser) discardInput() { p.r, p.w = 0, 0 }
+
+// begin resets the outputs for a response to a request with method HEAD
+// when head is true.
+func (p *parser) begin(head bool) {
 	p.header = p.header[:0]
 	p.body = p.body[:0]
 	p.cookieBuf = p.cookieBuf[:0]
 	p.status, p.http11, p.keepAlive = 0, false, false
 	p.headerBytes, p.bodyBytes, p.wireBytes = 0, 0, 0
 	p.truncated, p.gotByte = false, false
+	p.state, p.head, p.budget = stStatus, head, p.maxHeader
+	if p.r < p.w {
+		p.markFirstByte()
+	}
 }
 
-// read parses one response to a request with method HEAD when head is
-// true. 1xx interim responses other than 101 are skipped (and counted in
-// the bytes read).
-func (p *parser) read(head bool) error {
-	p.reset()
-	if _, err := p.br.Peek(1); err != nil {
-		return err
+func (p *parser) markFirstByte() {
+	if !p.gotByte {
+		p.gotByte = true
+		p.firstByte = time.Since(p.ref)
 	}
-	p.firstByte = time.Since(p.ref)
-	p.gotByte = true
+}
+
+// space returns the free tail of the buffer to read into, compacting or
+// growing it first. It returns nil when a header line does not fit.
+func (p *parser) space() []byte {
+	if p.r == p.w {
+		p.r, p.w = 0, 0
+	}
+	if p.w < len(p.buf) {
+		return p.buf[p.w:]
+	}
+	if p.r > 0 {
+		n := copy(p.buf, p.buf[p.r:p.w])
+		p.r, p.w = 0, n
+		return p.buf[p.w:]
+	}
+	if len(p.buf) >= p.maxHeader+1024 {
+		return nil
+	}
+	nb := make([]byte, 2*len(p.buf))
+	copy(nb, p.buf[:p.w])
+	p.buf = nb
+	return p.buf[p.w:]
+}
+
+// filled records n bytes read into space().
+func (p *parser) filled(n int) {
+	if n > 0 {
+		p.w += n
+		p.markFirstByte()
+	}
+}
+
+// read parses one whole response from src. 1xx interim responses other
+// than 101 are skipped (and counted in the bytes read).
+func (p *parser) read(head bool) error {
+	p.begin(head)
+	eof := false
 	for {
-		cl, chunked, connTok, err := p.readHeader()
-		if err != nil {
+		done, err := p.step(eof)
+		if done {
+			return nil
+		}
+		if err != errNeedMore {
 			return err
 		}
-		if p.status >= 100 && p.status < 200 && p.status != 101 {
-			p.header = p.header[:0]
-			p.cookieBuf = p.cookieBuf[:0]
-			continue
+		sp := p.space()
+		if sp == nil {
+			return ErrHeaderTooLarge
 		}
-		switch connTok {
-		case tokClose:
-			p.keepAlive = false
-		case tokKeepAlive:
-			p.keepAlive = true
-		default:
-			p.keepAlive = p.http11
-		}
-		switch {
-		case head || p.status == 204 || p.status == 304 || p.status < 200:
-			if p.status == 101 {
-				p.keepAlive = false
+		n, rerr := p.src.Read(sp)
+		p.filled(n)
+		if rerr == io.EOF {
+			eof = true
+		} else if rerr != nil {
+			if n == 0 {
+				return p.readError(rerr)
 			}
-			return nil
-		case chunked:
-			return p.readChunked()
-		case cl >= 0:
-			return p.readFixed(cl)
-		default:
-			p.keepAlive = false
-			return p.readToEOF()
 		}
 	}
+}
+
+// readError wraps a connection error with where in the response it hit.
+func (p *parser) readError(err error) error {
+	switch p.state {
+	case stStatus:
+		return fmt.Errorf("status line: %w", err)
+	case stHeaders:
+		return fmt.Errorf("headers: %w", err)
+	}
+	return fmt.Errorf("body: %w after %d bytes", err, p.bodyBytes)
+}
+
+// line returns the next buffered line including its '\n', or errNeedMore.
+func (p *parser) line(eof bool) ([]byte, error) {
+	i := bytes.IndexByte(p.buf[p.r:p.w], '\n')
+	if i < 0 {
+		if p.w-p.r > p.budget {
+			return nil, ErrHeaderTooLarge
+		}
+		if eof {
+			if p.state == stStatus && p.r == p.w && p.wireBytes == 0 {
+				return nil, io.EOF
+			}
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, errNeedMore
+	}
+	if i+1 > p.budget {
+		return nil, ErrHeaderTooLarge
+	}
+	line := p.buf[p.r : p.r+i+1]
+	p.r += i + 1
+	p.budget -= len(line)
+	p.wireBytes += int64(len(line))
+	return line, nil
+}
+
+// step parses as much of the buffer as it can. done is true when the
+// response is complete; err is errNeedMore when more input is needed.
+func (p *parser) step(eof bool) (done bool, err error) {
+	for {
+		switch p.state {
+		case stStatus, stHeaders:
+			line, err := p.line(eof)
+			if err != nil {
+				if err == errNeedMore {
+					return false, err
+				}
+				return false, p.readError(err)
+			}
+			p.headerBytes += int64(len(line))
+			if p.keepHeader {
+				p.header = append(p.header, line...)
+			}
+			if p.state == stStatus {
+				if err := p.statusLine(trimEOL(line)); err != nil {
+					return false, err
+				}
+				p.state = stHeaders
+				continue
+			}
+			if h := trimEOL(line); len(h) > 0 {
+				if err := p.headerLine(h); err != nil {
+					return false, err
+				}
+				continue
+			}
+			if p.endOfHeaders() {
+				return true, nil
+			}
+		case stFixed, stChunkData:
+			if p.r == p.w {
+				if eof {
+					if p.state == stFixed {
+						return false, fmt.Errorf("body: %w after %d of %d bytes", io.ErrUnexpectedEOF, p.bodyBytes, p.cl)
+					}
+					return false, fmt.Errorf("body: %w in a chunk", io.ErrUnexpectedEOF)
+				}
+				return false, errNeedMore
+			}
+			p.take()
+			if p.remaining > 0 {
+				continue
+			}
+			if p.state == stFixed {
+				p.state = stDone
+				return true, nil
+			}
+			p.state, p.budget = stChunkEnd, chunkLineMax
+		case stChunkSize, stChunkEnd, stTrailer:
+			line, err := p.line(eof)
+			if err != nil {
+				if err == errNeedMore {
+					return false, err
+				}
+				if err == ErrHeaderTooLarge && p.state != stTrailer {
+					return false, fmt.Errorf("%w: chunk line too long", ErrBadChunk)
+				}
+				if err == ErrHeaderTooLarge {
+					return false, fmt.Errorf("chunk trailer: %w", err)
+				}
+				return false, fmt.Errorf("body: %w after %d bytes", err, p.bodyBytes)
+			}
+			l := trimEOL(line)
+			switch p.state {
+			case stChunkEnd:
+				if len(l) != 0 {
+					return false, fmt.Errorf("%w: missing CRLF after chunk data", ErrBadChunk)
+				}
+				p.state, p.budget = stChunkSize, chunkLineMax
+			case stTrailer:
+				if len(l) == 0 {
+					p.state = stDone
+					return true, nil
+				}
+			default:
+				if i := bytes.IndexByte(l, ';'); i >= 0 {
+					l = l[:i]
+				}
+				n, ok := parseHex(bytes.TrimSpace(l))
+				if !ok {
+					return false, fmt.Errorf("%w: size %q", ErrBadChunk, clip(l))
+				}
+				if n == 0 {
+					p.state, p.budget = stTrailer, p.maxHeader
+				} else {
+					p.remaining, p.state = n, stChunkData
+				}
+			}
+		case stToEOF:
+			if p.r < p.w {
+				p.remaining = int64(p.w - p.r)
+				p.take()
+			}
+			if eof {
+				p.state = stDone
+				return true, nil
+			}
+			return false, errNeedMore
+		default:
+			return true, nil
+		}
+	}
+}
+
+func (p *parser) statusLine(sl []byte) error {
+	// "HTTP/1.1 200 OK"
+	if len(sl) < 12 || !bytes.HasPrefix(sl, []byte("HTTP/1.")) || sl[8] != ' ' ||
+		!isDigit(sl[9]) || !isDigit(sl[10]) || !isDigit(sl[11]) || (len(sl) > 12 && sl[12] != ' ') {
+		return fmt.Errorf("%w: %q", ErrBadStatusLine, clip(sl))
+	}
+	p.http11 = sl[7] == '1'
+	p.status = int(sl[9]-'0')*100 + int(sl[10]-'0')*10 + int(sl[11]-'0')
+	if p.status < 100 {
+		return fmt.Errorf("%w: status %d: %q", ErrBadStatusLine, p.status, clip(sl))
+	}
+	p.cl, p.chunked, p.connTok = -1, false, tokNone
+	return nil
+}
+
+func (p *parser) headerLine(h []byte) error {
+	colon := bytes.IndexByte(h, ':')
+	if colon <= 0 {
+		if h[0] == ' ' || h[0] == '\t' {
+			return nil // obsolete line folding: ignore the continuation
+		}
+		return fmt.Errorf("%w: %q", ErrBadHeader, clip(h))
+	}
+	name, val := h[:colon], bytes.TrimSpace(h[colon+1:])
+	switch {
+	case asciiEqualFold(name, "content-length"):
+		n, ok := parseDecimal(val)
+		if !ok || (p.cl >= 0 && n != p.cl) {
+			return fmt.Errorf("%w: %q", ErrBadLength, clip(val))
+		}
+		p.cl = n
+	case asciiEqualFold(name, "transfer-encoding"):
+		if hasToken(val, "chunked") {
+			p.chunked = true
+		}
+	case asciiEqualFold(name, "connection"):
+		if hasToken(val, "close") {
+			p.connTok = tokClose
+		} else if hasToken(val, "keep-alive") && p.connTok != tokClose {
+			p.connTok = tokKeepAlive
+		}
+	case p.cookies && asciiEqualFold(name, "set-cookie"):
+		p.cookieBuf = append(p.cookieBuf, val...)
+		p.cookieBuf = append(p.cookieBuf, '\n')
+	}
+	return nil
+}
+
+// endOfHeaders chooses how the body is framed; it returns true when the
+// response has no body.
+func (p *parser) endOfHeaders() bool {
+	if p.status >= 100 && p.status < 200 && p.status != 101 {
+		// interim response: the real one follows
+		p.header = p.header[:0]
+		p.cookieBuf = p.cookieBuf[:0]
+		p.state, p.budget = stStatus, p.maxHeader
+		return false
+	}
+	switch p.connTok {
+	case tokClose:
+		p.keepAlive = false
+	case tokKeepAlive:
+		p.keepAlive = true
+	default:
+		p.keepAlive = p.http11
+	}
+	switch {
+	case p.head || p.status == 204 || p.status == 304 || p.status < 200:
+		if p.status == 101 {
+			p.keepAlive = false
+		}
+		p.state = stDone
+		return true
+	case p.chunked:
+		p.state, p.budget = stChunkSize, chunkLineMax
+	case p.cl >= 0:
+		if p.cl == 0 {
+			p.state = stDone
+			return true
+		}
+		p.state, p.remaining = stFixed, p.cl
+	default:
+		p.keepAlive = false
+		p.state = stToEOF
+	}
+	return false
 }
 
 const (
@@ -109,124 +402,17 @@ const (
 	tokKeepAlive
 )
 
-// readLine returns one line including its '\n', valid until the next read.
-func (p *parser) readLine(budget *int) ([]byte, error) {
-	line, err := p.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull || len(line) > *budget {
-		return nil, ErrHeaderTooLarge
+// take consumes up to remaining buffered body bytes.
+func (p *parser) take() {
+	n := p.w - p.r
+	if int64(n) > p.remaining {
+		n = int(p.remaining)
 	}
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	*budget -= len(line)
-	p.wireBytes += int64(len(line))
-	p.headerBytes += int64(len(line))
-	return line, nil
-}
-
-func trimEOL(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	return b
-}
-
-func (p *parser) readHeader() (cl int64, chunked bool, connTok int, err error) {
-	budget := p.maxHeader
-	line, err := p.readLine(&budget)
-	if err != nil {
-		return 0, false, 0, fmt.Errorf("status line: %w", err)
-	}
-	if p.keepHeader {
-		p.header = append(p.header, line...)
-	}
-	sl := trimEOL(line)
-	// "HTTP/1.1 200 OK"
-	if len(sl) < 12 || !bytes.HasPrefix(sl, []byte("HTTP/1.")) || sl[8] != ' ' ||
-		!isDigit(sl[9]) || !isDigit(sl[10]) || !isDigit(sl[11]) || (len(sl) > 12 && sl[12] != ' ') {
-		return 0, false, 0, fmt.Errorf("%w: %q", ErrBadStatusLine, clip(sl))
-	}
-	p.http11 = sl[7] == '1'
-	p.status = int(sl[9]-'0')*100 + int(sl[10]-'0')*10 + int(sl[11]-'0')
-	if p.status < 100 {
-		return 0, false, 0, fmt.Errorf("%w: status %d: %q", ErrBadStatusLine, p.status, clip(sl))
-	}
-	cl = -1
-	for {
-		line, err = p.readLine(&budget)
-		if err != nil {
-			return 0, false, 0, fmt.Errorf("headers: %w", err)
-		}
-		if p.keepHeader {
-			p.header = append(p.header, line...)
-		}
-		h := trimEOL(line)
-		if len(h) == 0 {
-			return cl, chunked, connTok, nil
-		}
-		colon := bytes.IndexByte(h, ':')
-		if colon <= 0 {
-			if h[0] == ' ' || h[0] == '\t' {
-				continue // obsolete line folding: ignore the continuation
-			}
-			return 0, false, 0, fmt.Errorf("%w: %q", ErrBadHeader, clip(h))
-		}
-		name, val := h[:colon], bytes.TrimSpace(h[colon+1:])
-		switch {
-		case asciiEqualFold(name, "content-length"):
-			n, ok := parseDecimal(val)
-			if !ok || (cl >= 0 && n != cl) {
-				return 0, false, 0, fmt.Errorf("%w: %q", ErrBadLength, clip(val))
-			}
-			cl = n
-		case asciiEqualFold(name, "transfer-encoding"):
-			if hasToken(val, "chunked") {
-				chunked = true
-			}
-		case asciiEqualFold(name, "connection"):
-			if hasToken(val, "close") {
-				connTok = tokClose
-			} else if hasToken(val, "keep-alive") && connTok != tokClose {
-				connTok = tokKeepAlive
-			}
-		case p.cookies && asciiEqualFold(name, "set-cookie"):
-			p.cookieBuf = append(p.cookieBuf, val...)
-			p.cookieBuf = append(p.cookieBuf, '\n')
-		}
-	}
-}
-
-// take consumes n body bytes, keeping what fits in the body buffer.
-func (p *parser) take(n int64) error {
-	for n > 0 {
-		buf, err := p.br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		avail := p.br.Buffered()
-		if avail == 0 {
-			avail = len(buf)
-		}
-		if int64(avail) > n {
-			avail = int(n)
-		}
-		chunk, _ := p.br.Peek(avail)
-		p.keep(chunk)
-		p.br.Discard(avail)
-		n -= int64(avail)
-		p.bodyBytes += int64(avail)
-		p.wireBytes += int64(avail)
-	}
-	return nil
+	p.keep(p.buf[p.r : p.r+n])
+	p.r += n
+	p.remaining -= int64(n)
+	p.bodyBytes += int64(n)
+	p.wireBytes += int64(n)
 }
 
 func (p *parser) keep(chunk []byte) {
@@ -247,73 +433,14 @@ func (p *parser) keep(chunk []byte) {
 	p.body = append(p.body, chunk...)
 }
 
-func (p *parser) readFixed(n int64) error {
-	if err := p.take(n); err != nil {
-		return fmt.Errorf("body: %w after %d of %d bytes", err, p.bodyBytes, n)
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
 	}
-	return nil
-}
-
-func (p *parser) readToEOF() error {
-	for {
-		if _, err := p.br.Peek(1); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return fmt.Errorf("body: %w after %d bytes", err, p.bodyBytes)
-		}
-		if err := p.take(int64(p.br.Buffered())); err != nil {
-			return err
-		}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
 	}
-}
-
-func (p *parser) readChunked() error {
-	budget := p.maxHeader
-	for {
-		line, err := p.br.ReadSlice('\n')
-		if err != nil {
-			if err == bufio.ErrBufferFull {
-				return fmt.Errorf("%w: chunk size line too long", ErrBadChunk)
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return fmt.Errorf("body: %w after %d bytes", err, p.bodyBytes)
-		}
-		p.wireBytes += int64(len(line))
-		sz := trimEOL(line)
-		if i := bytes.IndexByte(sz, ';'); i >= 0 {
-			sz = sz[:i]
-		}
-		n, ok := parseHex(bytes.TrimSpace(sz))
-		if !ok {
-			return fmt.Errorf("%w: size %q", ErrBadChunk, clip(sz))
-		}
-		if n == 0 {
-			for { // trailers
-				line, err := p.readLine(&budget)
-				if err != nil {
-					return fmt.Errorf("chunk trailer: %w", err)
-				}
-				p.headerBytes -= int64(len(line))
-				if len(trimEOL(line)) == 0 {
-					return nil
-				}
-			}
-		}
-		if err := p.take(n); err != nil {
-			return fmt.Errorf("body: %w in a chunk of %d bytes", err, n)
-		}
-		crlf, err := p.br.ReadSlice('\n')
-		if err != nil || len(trimEOL(crlf)) != 0 {
-			if err == nil {
-				err = fmt.Errorf("%w: missing CRLF after chunk data", ErrBadChunk)
-			}
-			return err
-		}
-		p.wireBytes += int64(len(crlf))
-	}
+	return b
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -44,6 +44,8 @@ func TestParser(t *testing.T) {
 		{name: "garbage", raw: "hello there\r\n\r\n", err: ErrBadStatusLine},
 		{name: "bad content-length", raw: "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", err: ErrBadLength},
 		{name: "conflicting content-length", raw: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", err: ErrBadLength},
+		{name: "endless trailers", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + strings.Repeat("T: x\r\n", 20000), err: ErrHeaderTooLarge},
+		{name: "chunked EOF mid-chunk", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", err: io.ErrUnexpectedEOF},
 		{name: "bad chunk size", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", err: ErrBadChunk},
 		{name: "chunk without CRLF", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n0\r\n\r\n", err: ErrBadChunk},
 		{name: "header without colon", raw: "HTTP/1.1 200 OK\r\nnonsense\r\n\r\n", err: ErrBadHeader},
@@ -84,10 +86,21 @@ func TestParserHeaderLimit(t *testing.T) {
 	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
 		t.Fatalf("err = %v, want ErrHeaderTooLarge", err)
 	}
-	raw = "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 8000) + "\r\n\r\n"
+	// A line longer than the read buffer but within the limit is fine.
+	raw = "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 8000) + "\r\nContent-Length: 0\r\n\r\n"
+	p = newParser(strings.NewReader(raw), 4096)
+	if err := p.read(false); err != nil || p.status != 200 {
+		t.Fatalf("8000-byte line, 64 KiB limit: err = %v", err)
+	}
+	raw = "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 70000) + "\r\n\r\n"
 	p = newParser(strings.NewReader(raw), 4096)
 	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
-		t.Fatalf("line longer than the read buffer: err = %v, want ErrHeaderTooLarge", err)
+		t.Fatalf("70000-byte line: err = %v, want ErrHeaderTooLarge", err)
+	}
+	many := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-A: b\r\n", 20000) + "\r\n"
+	p = newParser(strings.NewReader(many), 4096)
+	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
+		t.Fatalf("20000 header lines: err = %v, want ErrHeaderTooLarge", err)
 	}
 }
 

@@ -318,7 +318,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			}
 			s.nc, s.key = nc, t.key
 			s.mu.Unlock()
-			s.p.br.Reset(s.conn)
+			s.p.discardInput()
 			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
 		}
 		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
