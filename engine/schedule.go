@@ -22,6 +22,9 @@ type scheduler struct {
 	perRun    [][]work // RunPriority
 	remaining int      // requests not yet completed
 	stopped   bool
+	// wake, when set, is called with mu held whenever work became ready,
+	// everything completed, or the scheduler stopped.
+	wake func()
 }
 
 type runShape struct {
@@ -91,6 +94,33 @@ func (s *scheduler) pop() (work, bool) {
 func (s *scheduler) next(done *work) (w work, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.complete(done)
+	for {
+		if s.stopped || s.remaining == 0 {
+			return work{}, false
+		}
+		if w, ok := s.pop(); ok {
+			return w, true
+		}
+		s.cond.Wait()
+	}
+}
+
+// tryNext is next without waiting: finished is true when nothing is left
+// to hand out, ever; ok false and finished false mean "not yet".
+func (s *scheduler) tryNext(done *work) (w work, ok, finished bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.complete(done)
+	if s.stopped || s.remaining == 0 {
+		return work{}, false, true
+	}
+	w, ok = s.pop()
+	return w, ok, false
+}
+
+// complete marks done completed and makes its successor ready. mu is held.
+func (s *scheduler) complete(done *work) {
 	if done != nil {
 		s.remaining--
 		r := s.runs[done.run]
@@ -105,15 +135,9 @@ func (s *scheduler) next(done *work) (w work, ok bool) {
 		if s.remaining == 0 {
 			s.cond.Broadcast()
 		}
-	}
-	for {
-		if s.stopped || s.remaining == 0 {
-			return work{}, false
+		if s.wake != nil {
+			s.wake()
 		}
-		if w, ok := s.pop(); ok {
-			return w, true
-		}
-		s.cond.Wait()
 	}
 }
 
@@ -121,5 +145,8 @@ func (s *scheduler) stop() {
 	s.mu.Lock()
 	s.stopped = true
 	s.cond.Broadcast()
+	if s.wake != nil {
+		s.wake()
+	}
 	s.mu.Unlock()
 }

@@ -20,7 +20,11 @@ import (
 // request of that iteration (or, depth-first, of that run) ready, then
 // takes the next ready request by the plan's priority. At concurrency 1
 // the server sees exactly the seed API's request order.
-type Slots struct{}
+type Slots struct {
+	// Goroutines runs every slot on its own goroutine with a net.Conn,
+	// even where the event loop could serve the plan.
+	Goroutines bool
+}
 
 var _ Executor = Slots{}
 
@@ -66,6 +70,7 @@ type slot struct {
 	deadline    time.Time
 	p           *parser
 	conn        connReader
+	cur         current
 	wbuf        []byte
 	res         Result
 }
@@ -145,7 +150,7 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*urlT, error) {
 }
 
 // Execute implements Executor.
-func (Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
+func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if p.Concurrency < 1 {
 		return fmt.Errorf("concurrency %d: must be at least 1", p.Concurrency)
 	}
@@ -175,6 +180,17 @@ func (Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		s.p.maxHeader = maxHeader
 		s.wbuf = make([]byte, 0, 1024)
 		x.slots[i] = s
+	}
+	if !sl.Goroutines {
+		if ran, err := x.runLoops(); ran || err != nil {
+			if err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return nil
+		}
 	}
 	var wg sync.WaitGroup
 	for _, s := range x.slots {
@@ -253,45 +269,65 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	return st
 }
 
-// do sends one request and records it.
-func (x *execution) do(s *slot, w work) {
+// current is the request a slot is working on.
+type current struct {
+	w  work
+	rp *runPlan
+	sp *stepPlan
+	st *iterState
+	b  built
+}
+
+// prepare builds request w into s.wbuf and sets the parser up for its
+// response. When the request cannot be built it records the failure and
+// returns false.
+func (x *execution) prepare(s *slot, w work) bool {
 	rp := &x.runs[w.run]
 	sp := &rp.steps[w.step]
 	iter := int(w.iter)
-	st := x.state(rp, iter, false)
+	c := &s.cur
+	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, false)}
+	s.p.begin(false) // no figures of the previous request may leak into this one
 	res := &s.res
 	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step)}
 
-	var b built
 	var err error
 	s.wbuf = s.wbuf[:0]
 	if sp.static {
 		s.wbuf = append(s.wbuf, sp.prefix...)
-		b = built{method: sp.method, head: sp.head, t: sp.t, body: sp.spec.StaticBody}
+		c.b = built{method: sp.method, head: sp.head, t: sp.t, body: sp.spec.StaticBody}
 	} else {
-		s.wbuf, b, err = buildDynamic(s.wbuf, x.plan, rp, sp, st)
+		s.wbuf, c.b, err = buildDynamic(s.wbuf, x.plan, rp, sp, c.st)
 	}
-	res.Method = b.method
+	res.Method = c.b.method
 	if err != nil {
 		res.Start = time.Now()
-		x.finish(s, rp, sp, w, st, nil, fmt.Errorf("build request: %w", err))
-		return
+		c.b.t = nil
+		x.finish(s, fmt.Errorf("build request: %w", err))
+		return false
 	}
 	static := ""
 	if rp.spec.Cookies != nil {
 		static = rp.spec.Cookies[iter]
 	}
-	s.wbuf = appendCookieLine(s.wbuf, static, st, b.t.host)
+	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.host)
 	s.wbuf = append(s.wbuf, "\r\n"...)
-	headLen := len(s.wbuf)
-	s.wbuf = append(s.wbuf, b.body...)
-	res.BodyBytesSent = int64(len(b.body))
-	_ = headLen
+	s.wbuf = append(s.wbuf, c.b.body...)
+	res.BodyBytesSent = int64(len(c.b.body))
 
 	s.p.keepHeader, s.p.keepBody, s.p.cookies = sp.keepHeader, sp.keepBody, rp.spec.AutoCookies
 	s.p.bodyLimit = rp.spec.BufferBytes
-	err = x.roundTrip(s, b.t, sp, b.head, res)
-	x.finish(s, rp, sp, w, st, b.t, err)
+	return true
+}
+
+// do sends one request on the slot's goroutine and records it.
+func (x *execution) do(s *slot, w work) {
+	if !x.prepare(s, w) {
+		return
+	}
+	c := &s.cur
+	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
+	x.finish(s, err)
 }
 
 // roundTrip writes s.wbuf and reads the response, on a kept-alive
@@ -387,7 +423,9 @@ var errInterrupted = errors.New("interrupted")
 
 // finish completes a request: checks, cookies, extractors, the previous
 // response for the next step, then records it.
-func (x *execution) finish(s *slot, rp *runPlan, sp *stepPlan, w work, st *iterState, t *target, err error) {
+func (x *execution) finish(s *slot, err error) {
+	c := &s.cur
+	rp, sp, w, st, t := c.rp, c.sp, c.w, c.st, c.b.t
 	res := &s.res
 	iter := int(w.iter)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"testing"
@@ -64,14 +65,20 @@ func BenchmarkRoundTrip(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 600)
 	resp := append([]byte("HTTP/1.1 200 OK\r\nServer: fixed\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n"), body...)
 	base := fixedServer(b, resp)
-	for _, conc := range []int{1, 8} {
-		b.Run("c"+string(rune('0'+conc)), func(b *testing.B) {
-			plan := benchPlan(b, base, conc)
-			b.ReportAllocs()
-			b.ResetTimer()
-			if err := (Slots{}).Execute(context.Background(), plan, nopRecorder{}); err != nil {
-				b.Fatal(err)
-			}
-		})
+	for _, driver := range []Slots{{}, {Goroutines: true}} {
+		name := "eventloop"
+		if driver.Goroutines {
+			name = "goroutines"
+		}
+		for _, conc := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/c%d", name, conc), func(b *testing.B) {
+				plan := benchPlan(b, base, conc)
+				b.ReportAllocs()
+				b.ResetTimer()
+				if err := driver.Execute(context.Background(), plan, nopRecorder{}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
 	}
 }

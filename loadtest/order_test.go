@@ -88,31 +88,35 @@ func TestSeedExampleOrders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, ka := range []bool{false, true} {
-				plan := loadtest.New(loadtest.Runs(tt.runs...), loadtest.BaseURL(srv.URL),
-					loadtest.WithPriority(tt.prio), loadtest.KeepAlive(ka), loadtest.HTTP10())
-				report, err := plan.Execute(context.Background())
-				if err != nil {
-					t.Fatal(err)
+			forEachDriver(t, func(t *testing.T) {
+				for _, ka := range []bool{false, true} {
+					plan := newPlan(t, loadtest.Runs(tt.runs...), loadtest.BaseURL(srv.URL),
+						loadtest.WithPriority(tt.prio), loadtest.KeepAlive(ka), loadtest.HTTP10())
+					report, err := plan.Execute(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := srv.take()
+					if !slices.Equal(got, tt.want) {
+						t.Errorf("keepalive=%v: server saw\n%v\nwant\n%v", ka, got, tt.want)
+					}
+					if report.ResponsesReceived != int64(len(tt.want)) || report.ResponsesFailed != 0 {
+						t.Errorf("good %d failed %d, want %d and 0", report.ResponsesReceived, report.ResponsesFailed, len(tt.want))
+					}
 				}
-				got := srv.take()
-				if !slices.Equal(got, tt.want) {
-					t.Errorf("keepalive=%v: server saw\n%v\nwant\n%v", ka, got, tt.want)
-				}
-				if report.ResponsesReceived != int64(len(tt.want)) || report.ResponsesFailed != 0 {
-					t.Errorf("good %d failed %d, want %d and 0", report.ResponsesReceived, report.ResponsesFailed, len(tt.want))
-				}
-			}
+			})
 		})
 	}
 }
 
 // At concurrency 2 two depth-first runs each keep one request in flight:
 // the server sees their k-th requests side by side, as in EXAMPLES.
-func TestSeedExampleConcurrency2(t *testing.T) {
+func TestSeedExampleConcurrency2(t *testing.T) { forEachDriver(t, testSeedExampleConcurrency2) }
+
+func testSeedExampleConcurrency2(t *testing.T) {
 	srv := newRecordingServer(t, 15*time.Millisecond)
 	r1, r2 := seedRuns(scenario.DepthFirst)
-	plan := loadtest.New(loadtest.Runs(r1, r2), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
+	plan := newPlan(t, loadtest.Runs(r1, r2), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
 		loadtest.WithPriority(loadtest.RunPriority))
 	if _, err := plan.Execute(context.Background()); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -36,6 +37,7 @@ type abConfig struct {
 	csvFile     string
 	jsonFile    string
 	insecure    bool
+	goroutines  bool
 	url         string
 }
 
@@ -65,6 +67,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
 	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -165,6 +168,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.insecure {
 		opts = append(opts, loadtest.InsecureSkipVerify())
+	}
+	if c.goroutines {
+		opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
 	}
 	return loadtest.New(opts...), nil
 }

@@ -1,0 +1,556 @@
+//go:build linux
+
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The event loop drives slots on non-blocking sockets with epoll, as ab's
+// own loop does: one goroutine per core owns many connections, reads only
+// when the kernel says a socket is readable, and so spends fewer system
+// calls and scheduler switches per request than a goroutine per
+// connection. It serves plans whose requests are plain http, built without
+// user code (user code that may block runs on the goroutine driver).
+
+const (
+	evIdle = iota
+	evConnecting
+	evWriting
+	evReading
+)
+
+type evSlot struct {
+	*slot
+	idx      int // index in the loop's slots, the epoll user data
+	fd       int
+	state    int
+	events   uint32 // what the fd is registered for
+	woff     int
+	retried  bool // a stale kept-alive connection was replaced
+	dials    int
+	deadline time.Duration // since the loop's epoch; 0 for none
+	written  time.Duration
+}
+
+type evLoop struct {
+	x        *execution
+	epfd     int
+	epFile   *os.File        // epfd in Go's netpoller, to wait without holding a thread
+	epRaw    syscall.RawConn // its raw access
+	deadline time.Time       // the wait deadline set on epFile
+	waitFn   func(uintptr) bool
+	n        int
+	err      error
+	wake     [2]int // pipe: read end, write end
+	sleeping atomic.Bool
+	slots    []*evSlot
+	busy     int
+	finished bool
+	epoch    time.Time
+	events   []syscall.EpollEvent
+}
+
+const wakeIndex = -1
+
+// eventLoopRuns counts executions the event loop served (for tests).
+var eventLoopRuns atomic.Int64
+
+// eventLoopEligible reports whether every request of p can go through the
+// event loop: static steps (no user code builds them) to plain http
+// origins, no proxy.
+func eventLoopEligible(p *Plan, runs []runPlan) bool {
+	if p.Proxy != nil {
+		return false
+	}
+	for i := range runs {
+		for k := range runs[i].steps {
+			sp := &runs[i].steps[k]
+			if !sp.static || sp.t.tls || sp.t.proxy != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// runLoops runs the plan on min(GOMAXPROCS, concurrency) event loops.
+func (x *execution) runLoops() (ran bool, err error) {
+	if !eventLoopEligible(x.plan, x.runs) {
+		return false, nil
+	}
+	n := min(runtime.GOMAXPROCS(0), len(x.slots))
+	loops := make([]*evLoop, 0, n)
+	defer func() {
+		for _, l := range loops {
+			l.close()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		l, err := newEvLoop(x)
+		if err != nil {
+			return false, nil // no epoll here: use goroutines
+		}
+		loops = append(loops, l)
+	}
+	for i, s := range x.slots {
+		l := loops[i%n]
+		l.slots = append(l.slots, &evSlot{slot: s, idx: len(l.slots), fd: -1})
+	}
+	x.sched.wake = func() {
+		for _, l := range loops {
+			if l.sleeping.Load() {
+				l.poke()
+			}
+		}
+	}
+	done := make(chan struct{})
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case <-done:
+		case <-x.ctx.Done():
+			x.sched.stop()
+			for _, l := range loops {
+				l.poke()
+			}
+		}
+	}()
+	finished := make(chan struct{}, n)
+	for _, l := range loops {
+		go func() {
+			l.run()
+			finished <- struct{}{}
+		}()
+	}
+	for range loops {
+		<-finished
+	}
+	eventLoopRuns.Add(1)
+	close(done)
+	<-watcher
+	return true, nil
+}
+
+func newEvLoop(x *execution) (*evLoop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	l := &evLoop{x: x, epfd: epfd, epoch: time.Now(), events: make([]syscall.EpollEvent, 128)}
+	if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, err
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeIndex}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wake[0], &ev); err != nil {
+		l.close()
+		return nil, err
+	}
+	// Waiting goes through Go's netpoller (the epoll fd is itself
+	// pollable), so a loop with nothing to do never holds a thread and a
+	// server in the same process keeps running meanwhile.
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		l.close()
+		return nil, err
+	}
+	l.epFile = os.NewFile(uintptr(epfd), "epoll")
+	rc, err := l.epFile.SyscallConn()
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	l.epRaw = rc
+	return l, nil
+}
+
+func (l *evLoop) poke() { syscall.Write(l.wake[1], []byte{1}) }
+
+func (l *evLoop) close() {
+	for _, s := range l.slots {
+		l.closeFd(s)
+	}
+	syscall.Close(l.wake[0])
+	syscall.Close(l.wake[1])
+	if l.epFile != nil {
+		l.epFile.Close()
+	} else {
+		syscall.Close(l.epfd)
+	}
+}
+
+func (l *evLoop) run() {
+	l.sleeping.Store(true)
+	l.fill()
+	var drain [64]byte
+	for {
+		if l.x.ctx.Err() != nil {
+			l.abort()
+			return
+		}
+		if l.finished && l.busy == 0 {
+			return
+		}
+		n, err := l.wait()
+		l.sleeping.Store(false)
+		if err != nil && err != syscall.EINTR {
+			l.abortWith(fmt.Errorf("epoll: %w", err))
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := l.events[i]
+			if ev.Fd == wakeIndex {
+				for {
+					if k, _ := syscall.Read(l.wake[0], drain[:]); k <= 0 {
+						break
+					}
+				}
+				continue
+			}
+			l.handle(l.slots[ev.Fd], ev.Events)
+		}
+		l.expire()
+		l.sleeping.Store(true)
+		l.fill()
+	}
+}
+
+// wait returns ready events, parking in Go's netpoller while there are
+// none, until the nearest step deadline.
+func (l *evLoop) wait() (int, error) {
+	n, err := rawEpollPoll(l.epfd, l.events)
+	if n != 0 || (err != nil && err != syscall.EINTR) {
+		return n, err
+	}
+	var next time.Duration
+	for _, s := range l.slots {
+		if s.state != evIdle && s.deadline > 0 && (next == 0 || s.deadline < next) {
+			next = s.deadline
+		}
+	}
+	var dl time.Time
+	if next > 0 {
+		// Round up to the millisecond so the timer is not reset for
+		// every request.
+		dl = l.epoch.Add(next).Truncate(time.Millisecond).Add(time.Millisecond)
+	}
+	if !dl.Equal(l.deadline) {
+		l.epFile.SetReadDeadline(dl)
+		l.deadline = dl
+	}
+	if l.waitFn == nil {
+		l.waitFn = func(uintptr) bool {
+			l.n, l.err = rawEpollPoll(l.epfd, l.events)
+			return l.n != 0 || (l.err != nil && l.err != syscall.EINTR)
+		}
+	}
+	if rerr := l.epRaw.Read(l.waitFn); rerr != nil {
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return 0, nil
+		}
+		return 0, rerr
+	}
+	return l.n, l.err
+}
+
+// fill gives work to idle slots.
+func (l *evLoop) fill() {
+	for _, s := range l.slots {
+		if l.finished {
+			break
+		}
+		if s.state == evIdle {
+			l.next(s, nil)
+			if s.state == evIdle {
+				break // nothing ready now; sleeping stays set so a push wakes us
+			}
+		}
+	}
+	idle := false
+	for _, s := range l.slots {
+		idle = idle || s.state == evIdle
+	}
+	if !idle || l.finished {
+		l.sleeping.Store(false)
+	}
+}
+
+// next completes done (if any) and starts the slot's next request.
+func (l *evLoop) next(s *evSlot, done *work) {
+	for {
+		w, ok, fin := l.x.sched.tryNext(done)
+		done = nil
+		if fin {
+			l.finished = true
+		}
+		if !ok {
+			return
+		}
+		if l.x.prepare(s.slot, w) {
+			l.busy++
+			l.begin(s)
+			return
+		}
+		done = &w // could not be built: recorded as failed; take the next
+	}
+}
+
+func (l *evLoop) register(s *evSlot, events uint32, op int) error {
+	ev := syscall.EpollEvent{Events: events, Fd: int32(s.idx)}
+	s.events = events
+	return syscall.EpollCtl(l.epfd, op, s.fd, &ev)
+}
+
+func (l *evLoop) closeFd(s *evSlot) {
+	if s.fd >= 0 {
+		syscall.Close(s.fd) // also leaves the epoll set
+		s.fd = -1
+	}
+	s.reusable = false
+}
+
+// begin starts the current request: on the kept-alive connection when it
+// goes to the same scheme, host and port, else on a new one.
+func (l *evLoop) begin(s *evSlot) {
+	res := &s.res
+	res.Start = time.Now()
+	res.Connect, res.Reused = 0, false
+	s.deadline = 0
+	if lim := s.cur.sp.spec.TimeLimit; lim > 0 {
+		s.deadline = time.Since(l.epoch) + lim
+	}
+	t := s.cur.b.t
+	if s.fd >= 0 && s.reusable && s.key == t.key {
+		res.Reused = true
+		l.startWrite(s)
+		return
+	}
+	l.closeFd(s)
+	s.dials = 0
+	l.dial(s)
+}
+
+func (l *evLoop) dial(s *evSlot) {
+	t := s.cur.b.t
+	x := l.x
+	addr, cached, err := x.dial.res.lookup(x.ctx, t.host, t.port)
+	s.res.DNSCached = cached
+	if err != nil {
+		l.fail(s, fmt.Errorf("resolve %s: %w", t.host, err))
+		return
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		l.fail(s, fmt.Errorf("address %q: %w", addr, err))
+		return
+	}
+	var sa syscall.Sockaddr
+	family := syscall.AF_INET
+	if ap.Addr().Is4() || ap.Addr().Is4In6() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	for {
+		s.dials++
+		fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			l.fail(s, fmt.Errorf("socket: %w", err))
+			return
+		}
+		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+		err = syscall.Connect(fd, sa)
+		if err == nil || err == syscall.EINPROGRESS {
+			s.fd, s.key = fd, t.key
+			if err == nil {
+				if rerr := l.register(s, syscall.EPOLLIN, syscall.EPOLL_CTL_ADD); rerr != nil {
+					l.fail(s, fmt.Errorf("epoll: %w", rerr))
+					return
+				}
+				l.connected(s)
+				return
+			}
+			s.state = evConnecting
+			if rerr := l.register(s, syscall.EPOLLOUT, syscall.EPOLL_CTL_ADD); rerr != nil {
+				l.fail(s, fmt.Errorf("epoll: %w", rerr))
+			}
+			return
+		}
+		syscall.Close(fd)
+		if s.dials >= x.dial.attempts || x.ctx.Err() != nil {
+			l.fail(s, connectError(s.dials, addr, err))
+			return
+		}
+	}
+}
+
+func connectError(attempts int, addr string, err error) error {
+	if attempts > 1 {
+		return fmt.Errorf("connect (%d attempts): dial tcp %s: %w", attempts, addr, err)
+	}
+	return fmt.Errorf("connect: dial tcp %s: %w", addr, err)
+}
+
+func (l *evLoop) connected(s *evSlot) {
+	s.res.Connect = time.Since(s.res.Start)
+	l.startWrite(s)
+}
+
+func (l *evLoop) startWrite(s *evSlot) {
+	s.woff = 0
+	s.state = evWriting
+	l.write(s)
+}
+
+func (l *evLoop) write(s *evSlot) {
+	for s.woff < len(s.wbuf) {
+		n, err := rawWrite(s.fd, s.wbuf[s.woff:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			if s.events&syscall.EPOLLOUT == 0 {
+				l.register(s, syscall.EPOLLIN|syscall.EPOLLOUT, syscall.EPOLL_CTL_MOD)
+			}
+			return
+		}
+		if err != nil {
+			l.ioError(s, fmt.Errorf("write request: %w", err))
+			return
+		}
+		s.woff += n
+		s.res.BytesSent = int64(s.woff)
+	}
+	if s.events&syscall.EPOLLOUT != 0 {
+		l.register(s, syscall.EPOLLIN, syscall.EPOLL_CTL_MOD)
+	}
+	s.written = time.Since(s.res.Start)
+	s.res.Send = s.written - s.res.Connect
+	s.p.ref = s.res.Start
+	s.p.begin(s.cur.b.head)
+	s.state = evReading
+}
+
+func (l *evLoop) handle(s *evSlot, events uint32) {
+	switch s.state {
+	case evConnecting:
+		soerr, err := syscall.GetsockoptInt(s.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if err == nil && soerr != 0 {
+			err = syscall.Errno(soerr)
+		}
+		if err != nil {
+			l.closeFd(s)
+			if s.dials >= l.x.dial.attempts || l.x.ctx.Err() != nil {
+				addr, _, _ := l.x.dial.res.lookup(l.x.ctx, s.cur.b.t.host, s.cur.b.t.port)
+				l.fail(s, connectError(s.dials, addr, err))
+				return
+			}
+			l.dial(s)
+			return
+		}
+		l.register(s, syscall.EPOLLIN, syscall.EPOLL_CTL_MOD)
+		l.connected(s)
+	case evWriting:
+		l.write(s)
+	case evReading:
+		l.read(s)
+	case evIdle:
+		// A kept-alive connection spoke while idle: the server closed it.
+		l.closeFd(s)
+	}
+}
+
+func (l *evLoop) read(s *evSlot) {
+	space := s.p.space()
+	if space == nil {
+		l.ioError(s, ErrHeaderTooLarge)
+		return
+	}
+	n, err := rawRead(s.fd, space)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+		return
+	case err != nil:
+		l.ioError(s, fmt.Errorf("read response: %w", s.p.readError(os.NewSyscallError("read", err))))
+		return
+	}
+	eof := n == 0
+	s.p.filled(n)
+	done, perr := s.p.step(eof)
+	switch {
+	case done:
+		l.complete(s)
+	case perr != errNeedMore:
+		l.ioError(s, fmt.Errorf("read response: %w", perr))
+	}
+}
+
+// ioError fails the request, or replaces a stale kept-alive connection
+// once, as the goroutine driver does.
+func (l *evLoop) ioError(s *evSlot, err error) {
+	l.closeFd(s)
+	if s.res.Reused && !s.retried && !s.p.gotByte && staleConn(err) && l.x.ctx.Err() == nil {
+		s.retried = true
+		l.begin(s)
+		return
+	}
+	l.fail(s, err)
+}
+
+func (l *evLoop) complete(s *evSlot) {
+	res := &s.res
+	res.Wait = s.p.firstByte - s.written
+	res.Total = time.Since(res.Start)
+	s.reusable = s.cur.sp.keepAlive && s.p.keepAlive
+	if !s.reusable {
+		l.closeFd(s)
+	}
+	l.done(s, nil)
+}
+
+func (l *evLoop) fail(s *evSlot, err error) {
+	l.closeFd(s)
+	l.done(s, err)
+}
+
+func (l *evLoop) done(s *evSlot, err error) {
+	s.state = evIdle
+	s.retried = false
+	l.busy--
+	l.x.finish(s.slot, err)
+	w := s.cur.w
+	l.next(s, &w)
+}
+
+// expire fails requests past their step time limit.
+func (l *evLoop) expire() {
+	now := time.Since(l.epoch)
+	for _, s := range l.slots {
+		if s.state != evIdle && s.deadline > 0 && now >= s.deadline {
+			l.fail(s, fmt.Errorf("read response: %w", os.ErrDeadlineExceeded))
+		}
+	}
+}
+
+// abort fails every request in flight with the context's cause.
+func (l *evLoop) abort() { l.abortWith(errors.New("interrupted")) }
+
+func (l *evLoop) abortWith(err error) {
+	for _, s := range l.slots {
+		if s.state != evIdle {
+			l.closeFd(s)
+			s.state = evIdle
+			l.busy--
+			l.x.finish(s.slot, err)
+		}
+	}
+}
