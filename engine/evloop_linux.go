@@ -67,7 +67,7 @@ var eventLoopRuns atomic.Int64
 // event loop: static steps (no user code builds them) to plain http
 // origins, no proxy.
 func eventLoopEligible(p *Plan, runs []runPlan) bool {
-	if p.Proxy != nil {
+	if p.Proxy != nil || raceEnabled {
 		return false
 	}
 	for i := range runs {

@@ -189,6 +189,8 @@ func TestAutoCookiesPerIterationAndStaticCookies(t *testing.T) {
 			"/set":   {"static=0", "static=1"},
 			"/after": {"static=0; sid=s1", "static=1; sid=s1"},
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		for path, w := range want {
 			if got := seen[path]; strings.Join(got, "|") != strings.Join(w, "|") {
 				t.Errorf("%s: Cookie headers %q, want %q", path, got, w)
@@ -196,8 +198,10 @@ func TestAutoCookiesPerIterationAndStaticCookies(t *testing.T) {
 		}
 
 		seen = map[string][]string{}
+		mu.Unlock()
 		run = scenario.Run("r", scenario.Get("/set"), scenario.Get("/after")).AutoCookies(false)
 		execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+		mu.Lock()
 		if got := seen["/after"]; len(got) != 1 || got[0] != "" {
 			t.Errorf("auto cookies off: Cookie %q, want none", got)
 		}
@@ -239,6 +243,8 @@ func TestExtractorsFeedLaterSteps(t *testing.T) {
 			t.Fatalf("failures: %v", report.Runs[0].Steps[2].Failures)
 		}
 		want := "POST /next/42?who=bob h=hdr-7/cookie-9 body=msg=hi there&rx=rx-5&id=12"
+		mu.Lock()
+		defer mu.Unlock()
 		if len(got) != 2 || got[0] != want || got[1] != want {
 			t.Errorf("server saw %q, want twice %q", got, want)
 		}
@@ -307,6 +313,8 @@ func TestMethodPrecedenceAndHeaders(t *testing.T) {
 			`PUT /put ct="application/x-www-form-urlencoded" body="data" x=[]`,
 			`DELETE /delete ct="" body="" x=[]`,
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("server saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}

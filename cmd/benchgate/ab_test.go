@@ -78,6 +78,12 @@ type seen struct {
 	reqs []string
 }
 
+func (s *seen) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reqs...)
+}
+
 func (s *seen) server(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -115,8 +121,8 @@ func TestABRun(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
 	}
-	if len(s.reqs) != 20 || s.reqs[0] != `POST /post ct=application/json cookie=a=1; b=2 x=yes body={"a":1}` {
-		t.Errorf("server saw %d requests, first %q", len(s.reqs), s.reqs[0])
+	if reqs := s.all(); len(reqs) != 20 || reqs[0] != `POST /post ct=application/json cookie=a=1; b=2 x=yes body={"a":1}` {
+		t.Errorf("server saw %d requests: %q", len(reqs), reqs)
 	}
 	c, _ := os.ReadFile(csv)
 	if lines := strings.Split(strings.TrimSpace(string(c)), "\n"); len(lines) != 102 || lines[0] != "Percentage served,Time in ms" {
@@ -139,8 +145,8 @@ func TestABHeadAndMethod(t *testing.T) {
 			t.Fatalf("%v: exit %d", args, code)
 		}
 	}
-	if len(s.reqs) != 2 || !strings.HasPrefix(s.reqs[0], "HEAD /x") || !strings.HasPrefix(s.reqs[1], "DELETE /x") {
-		t.Errorf("server saw %q", s.reqs)
+	if reqs := s.all(); len(reqs) != 2 || !strings.HasPrefix(reqs[0], "HEAD /x") || !strings.HasPrefix(reqs[1], "DELETE /x") {
+		t.Errorf("server saw %q", reqs)
 	}
 }
 
