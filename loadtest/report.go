@@ -182,8 +182,15 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 				s.Latency = NewLatency()
 			}
 		}
-		if run.Requests != nil && len(run.Requests) != run.Repeat*len(run.Steps) {
-			return nil, fmt.Errorf("report JSON: run %q has %d request records, want %d", run.Name, len(run.Requests), run.Repeat*len(run.Steps))
+		want := run.Repeat * len(run.Steps)
+		if run.Repeat < 0 {
+			return nil, fmt.Errorf("report JSON: run %q has repeat %d", run.Name, run.Repeat)
+		}
+		for field, n := range map[string]int{"requests": len(run.Requests), "headers": len(run.Headers),
+			"bodies": len(run.Bodies), "request_texts": len(run.RequestTexts)} {
+			if n != 0 && n != want {
+				return nil, fmt.Errorf("report JSON: run %q has %d %s, want %d (repeat × steps)", run.Name, n, field, want)
+			}
 		}
 	}
 	return &r, nil
