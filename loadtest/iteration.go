@@ -13,7 +13,7 @@ type Iteration struct {
 // Iteration returns iteration i (0-based). ok is false when i is out of
 // range or the keep level (0) kept no per-request data.
 func (r *RunReport) Iteration(i int) (Iteration, bool) {
-	if i < 0 || i >= r.Repeat || r.Requests == nil {
+	if i < 0 || i >= r.Repeat || len(r.Requests) != r.Repeat*len(r.Steps) || r.Requests == nil {
 		return Iteration{}, false
 	}
 	return Iteration{run: r, i: i}, true
@@ -154,7 +154,7 @@ func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bo
 		return nil, false
 	}
 	all := pick(it.run)
-	if all == nil {
+	if all == nil || len(all) != it.run.Repeat*len(it.run.Steps) {
 		return nil, false
 	}
 	n := len(it.run.Steps)

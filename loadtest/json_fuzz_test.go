@@ -51,3 +51,26 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestReadJSONRejectsInconsistentRecords(t *testing.T) {
+	for _, in := range []string{
+		`{"version":2}`,
+		`{"version":1,"runs":[null]}`,
+		`{"version":1,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":[{}]}]}`,
+		`{"version":1,"runs":[{"name":"r","repeat":1,"steps":[{}],"headers":["a","b"]}]}`,
+		`{"version":1,"runs":[{"name":"r","repeat":-1,"steps":[]}]}`,
+		`{"version":1,"latency":"zz"}`,
+		`not json`,
+	} {
+		if _, err := loadtest.ReadJSON(bytes.NewReader([]byte(in))); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+	r, err := loadtest.ReadJSON(bytes.NewReader([]byte(`{"version":1,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":[]}]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Runs[0].Iteration(1); ok {
+		t.Error("an iteration without records reported ok")
+	}
+}
