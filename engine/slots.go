@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sync"
 	"syscall"
@@ -135,8 +136,8 @@ func compile(p *Plan) ([]runPlan, error) {
 	return runs, nil
 }
 
-func parseStepURL(raw string, rs *scenario.RunSpec) (*urlT, error) {
-	u, err := parseURL(raw)
+func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,3 @@ func resolveTarget(u *url.URL, proxy *url.URL) (*target, error) {
 	}
 	return t, nil
 }
-
-type urlT = url.URL
-
-func parseURL(raw string) (*url.URL, error) { return url.Parse(raw) }
