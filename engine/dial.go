@@ -18,10 +18,14 @@ type resolver struct {
 	mu       sync.Mutex
 	cache    map[string]string
 	override map[string]string
+	dns      *net.Resolver
 }
 
-func newResolver(override map[string]string) *resolver {
-	return &resolver{cache: map[string]string{}, override: override}
+func newResolver(override map[string]string, dns *net.Resolver) *resolver {
+	if dns == nil {
+		dns = net.DefaultResolver
+	}
+	return &resolver{cache: map[string]string{}, override: override, dns: dns}
 }
 
 // lookup returns host:port to dial for host and port.
@@ -41,7 +45,7 @@ func (r *resolver) lookup(ctx context.Context, host, port string) (addr string, 
 	if ok {
 		return net.JoinHostPort(ip, port), true, nil
 	}
-	ips, err := net.DefaultResolver.LookupHost(ctx, host)
+	ips, err := r.dns.LookupHost(ctx, host)
 	if err != nil {
 		return "", false, err
 	}
@@ -70,7 +74,7 @@ func newDialer(p *Plan) *dialer {
 		attempts = 10
 	}
 	return &dialer{
-		res:      newResolver(p.Resolve),
+		res:      newResolver(p.Resolve, p.Resolver),
 		attempts: attempts,
 		tlsBase: &tls.Config{
 			InsecureSkipVerify: p.InsecureSkipVerify, //nolint:gosec // only when the user asks for it

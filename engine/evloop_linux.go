@@ -315,6 +315,7 @@ func (l *evLoop) closeFd(s *evSlot) {
 		s.fd = -1
 	}
 	s.reusable = false
+	s.p.discardInput() // nothing read on a closed connection may leak into the next
 }
 
 // begin starts the current request: on the kept-alive connection when it
@@ -535,8 +536,16 @@ func (l *evLoop) done(s *evSlot, err error) {
 func (l *evLoop) expire() {
 	now := time.Since(l.epoch)
 	for _, s := range l.slots {
-		if s.state != evIdle && s.deadline > 0 && now >= s.deadline {
-			l.fail(s, fmt.Errorf("read response: %w", os.ErrDeadlineExceeded))
+		if s.state == evIdle || s.deadline == 0 || now < s.deadline {
+			continue
+		}
+		switch s.state {
+		case evConnecting:
+			l.fail(s, fmt.Errorf("connect: %w", os.ErrDeadlineExceeded))
+		case evWriting:
+			l.fail(s, fmt.Errorf("write request: %w", os.ErrDeadlineExceeded))
+		default:
+			l.fail(s, fmt.Errorf("read response: %w", s.p.readError(os.ErrDeadlineExceeded)))
 		}
 	}
 }

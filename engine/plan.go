@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"time"
 
@@ -46,6 +47,9 @@ type Plan struct {
 	// Resolve maps a host name to the address to connect to instead; the
 	// Host header keeps the name.
 	Resolve map[string]string
+	// Resolver looks host names up (once per host); nil means
+	// net.DefaultResolver.
+	Resolver *net.Resolver
 	// MaxHeaderBytes bounds a response's status line and headers.
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a refused connect is tried (ab: 10).

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sync"
 	"syscall"
 	"time"
@@ -252,6 +253,7 @@ func (s *slot) closeConn() {
 	}
 	s.reusable = false
 	s.deadline = time.Time{}
+	s.p.discardInput()
 	s.mu.Unlock()
 }
 
@@ -435,7 +437,7 @@ func (x *execution) finish(s *slot, err error) {
 		} else if errors.Is(err, os.ErrDeadlineExceeded) && sp.spec.TimeLimit > 0 {
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
 		}
-		res.Status, res.Failed, res.Reason = StatusNoResponse, true, err.Error()
+		res.Status, res.Failed, res.Reason = StatusNoResponse, true, reason(err)
 		res.BytesRead = s.p.wireBytes
 		if res.Total == 0 {
 			res.Total = time.Since(res.Start)
@@ -488,6 +490,17 @@ func (x *execution) finish(s *slot, err error) {
 		}
 	}
 	x.rec.Record(s.id, res)
+}
+
+// socketPair matches the "read tcp 127.0.0.1:40000->127.0.0.1:80: " that
+// net errors carry: the client's port differs for every connection, which
+// would make every failure reason unique.
+var socketPair = regexp.MustCompile(`\b(read|write) (tcp|udp)[46]? [^ ]+->[^ ]+: `)
+
+// reason is the text recorded for a failure: the error without the
+// per-connection socket addresses.
+func reason(err error) string {
+	return socketPair.ReplaceAllString(err.Error(), "")
 }
 
 func checkExpect(spec *scenario.StepSpec, p *parser) string {

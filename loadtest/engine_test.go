@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -401,7 +402,9 @@ func TestStepTimeLimit(t *testing.T) {
 
 func TestTLSVerifiedByDefault(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
-		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "secure") }))
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "secure") }))
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+		srv.StartTLS()
 		defer srv.Close()
 		run := scenario.Run("r", scenario.Get(srv.URL+"/"))
 		report := execute(t, loadtest.Runs(run))

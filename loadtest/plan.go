@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ type Plan struct {
 	proxy       string
 	insecure    bool
 	resolve     map[string]string
+	resolver    *net.Resolver
 	http10      bool
 	userAgent   string
 	maxHeader   int
@@ -113,6 +115,10 @@ func Resolve(host, addr string) Option {
 		p.resolve[strings.ToLower(host)] = addr
 	}
 }
+
+// WithResolver looks host names up with r instead of the system
+// resolver (a loopback DNS server, a service registry...).
+func WithResolver(r *net.Resolver) Option { return func(p *Plan) { p.resolver = r } }
 
 // HTTP10 sends HTTP/1.0 requests, as ab and the seed API do.
 func HTTP10() Option { return func(p *Plan) { p.http10 = true } }
@@ -218,7 +224,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	ep := &engine.Plan{
 		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit,
-		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve,
+		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader,
 	}
 	if p.proxy != "" {
