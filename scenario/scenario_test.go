@@ -150,3 +150,23 @@ func TestStepNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExtract runs every kind of extractor and the form reader over
+// arbitrary bodies and selectors: an error or a value, never a panic.
+func FuzzExtract(f *testing.F) {
+	f.Add([]byte(`<form id="f" action="/x"><input name="a" value="1"><select name="s"><option>o</option></select></form>`), "#f", `a(.)`, "a.0.b")
+	f.Add([]byte(`{"a":[{"b":"c"}]}`), "p > a[href]", `"b":"(\w+)"`, "a.0.b")
+	f.Add([]byte("\x00<<<>>>"), "*", `(`, "")
+	f.Fuzz(func(t *testing.T, body []byte, selector, pattern, path string) {
+		r := &Response{Status: 200, Body: body, Header: http.Header{"Set-Cookie": {string(body)}, "X": {selector}},
+			URL: &url.URL{Scheme: "http", Host: "h", Path: "/p"}}
+		for _, x := range []Extractor{CSS(selector), CSS(selector).Attr("value"), CSS(selector).HTML(),
+			Regex(pattern), JSON(path), Header("X"), Cookie(selector)} {
+			x.Extract(r)
+		}
+		if ff, err := FormFrom(selector).Set("a", "{{v}}").Fill(r, Vars{"v": pattern}); err == nil {
+			ff.Encode()
+		}
+		ParseSetCookie(string(body))
+	})
+}
