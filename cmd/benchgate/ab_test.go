@@ -196,3 +196,28 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut.String())
 	}
 }
+
+func TestSoakShort(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"soak", "-d", "1500ms", "--every", "300ms", "-c", "4"}, &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "soak: flat") {
+		t.Errorf("no verdict:\n%s", out.String())
+	}
+}
+
+func TestSoakVerdict(t *testing.T) {
+	flat := []soakSample{{heapMB: 1, goroutines: 4}, {heapMB: 5, goroutines: 4}, {heapMB: 6, goroutines: 4}, {heapMB: 5.5, goroutines: 4}}
+	if soakVerdict(io.Discard, flat) != 0 {
+		t.Error("flat samples judged as growing")
+	}
+	leak := append(flat, soakSample{heapMB: 200, goroutines: 4})
+	if soakVerdict(io.Discard, leak) != 1 {
+		t.Error("a growing heap passed")
+	}
+	gor := append(flat, soakSample{heapMB: 5, goroutines: 40})
+	if soakVerdict(io.Discard, gor) != 1 {
+		t.Error("growing goroutines passed")
+	}
+}

@@ -20,7 +20,7 @@ import (
 // base: browsing, a CSRF-protected login driven by the page's own form,
 // a cart, and the seed API's SYNOPSIS run that posts data it read from
 // the previous page.
-func DemoPlan(base string, repeat, concurrency int) *loadtest.Plan {
+func DemoPlan(base string, repeat, concurrency int, extra ...loadtest.Option) *loadtest.Plan {
 	userName := regexp.MustCompile(`(?i)<div id="userName">([^<>]+)</div>`)
 	browse := scenario.Run("browse",
 		scenario.Get("/").ExpectStatus(200),
@@ -46,13 +46,14 @@ func DemoPlan(base string, repeat, concurrency int) *loadtest.Plan {
 			return "cgi-username=" + string(m[1]), true
 		}).ExpectBodyContains("cgi-username=guest"),
 	).Repeat(repeat)
-	return loadtest.New(
+	opts := []loadtest.Option{
 		loadtest.Runs(browse, checkout, synopsis),
 		loadtest.BaseURL(base),
 		loadtest.Concurrency(concurrency),
 		loadtest.KeepAlive(true),
 		loadtest.TimeLimit(time.Minute),
-	)
+	}
+	return loadtest.New(append(opts, extra...)...)
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -67,15 +68,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stopApp, err := startDemoApp()
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate demo:", err)
 		return 1
 	}
-	srv := &http.Server{Handler: demoapp.New(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	defer stopApp()
 	fmt.Fprintf(stdout, "demo application on %s\n", base)
 	plan := DemoPlan(base, *repeat, *concurrency)
 	if err := plan.Validate(); err != nil {
@@ -102,4 +100,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startDemoApp serves the demo application on a loopback port.
+func startDemoApp() (base string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: demoapp.New(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

@@ -2,6 +2,7 @@
 //
 //	benchgate demo                 start the embedded demo application and run a scenario against it
 //	benchgate ab [flags] URL       ApacheBench-compatible load test of one URL
+//	benchgate soak [-d 10m]        steady load on the demo application, checking memory stays flat
 //
 // Both print a summary; ab's -j writes the full report as JSON.
 package main
@@ -20,6 +21,7 @@ const usage = `usage: benchgate <command> [flags]
 commands:
   demo   start the embedded demo application on loopback and run a scenario against it
   ab     ApacheBench-compatible load test of one URL (benchgate ab -h for flags)
+  soak   keep the demo scenario running (-d 10m) and check memory and goroutines stay flat
 `
 
 func main() {
@@ -38,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runAB(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "soak":
+		return runSoak(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -41,7 +41,12 @@ type App struct {
 	mux      *http.ServeMux
 	mu       sync.Mutex
 	sessions map[string]*session
+	order    []string // session ids, oldest first, to evict beyond maxSessions
 }
+
+// maxSessions bounds the application's memory under long load tests: the
+// oldest sessions are forgotten first.
+const maxSessions = 10000
 
 // New returns a fresh application.
 func New() *App {
@@ -82,12 +87,14 @@ func (a *App) session(w http.ResponseWriter, r *http.Request, create bool) *sess
 	if !create {
 		return nil
 	}
-	if len(a.sessions) > 100000 {
-		a.sessions = map[string]*session{}
+	for len(a.order) >= maxSessions {
+		delete(a.sessions, a.order[0])
+		a.order = a.order[1:]
 	}
 	id := token()
 	s := &session{csrf: token(), cart: map[int]int{}}
 	a.sessions[id] = s
+	a.order = append(a.order, id)
 	http.SetCookie(w, &http.Cookie{Name: "sid", Value: id, Path: "/", HttpOnly: true})
 	return s
 }

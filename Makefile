@@ -1,0 +1,29 @@
+# Developer targets. CI runs .ci/run, which runs `go test -race ./...`.
+.PHONY: test race fuzz soak peers demo
+
+test:
+	go test ./...
+
+race:
+	go test -race ./...
+
+# Each fuzz target for FUZZTIME (default 5m).
+FUZZTIME ?= 5m
+fuzz:
+	go test ./engine -run XXX -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
+	go test ./cmd/benchgate -run XXX -fuzz '^FuzzParseABFlags$$' -fuzztime $(FUZZTIME)
+	go test ./loadtest -run XXX -fuzz '^FuzzReadJSON$$' -fuzztime $(FUZZTIME)
+
+# Ten minutes of steady load on the demo application; fails if the heap or
+# the goroutine count grows.
+SOAK ?= 10m
+soak:
+	go run ./cmd/benchgate soak -d $(SOAK)
+
+peers:
+	../shared/bench/peers.sh
+
+demo:
+	go run ./cmd/benchgate demo
