@@ -111,19 +111,11 @@ func (x *execution) runLoops() (ran bool, err error) {
 			}
 		}
 	}
-	done := make(chan struct{})
-	watcher := make(chan struct{})
-	go func() {
-		defer close(watcher)
-		select {
-		case <-done:
-		case <-x.ctx.Done():
-			x.sched.stop()
-			for _, l := range loops {
-				l.poke()
-			}
+	stopWatch := x.watch(func() {
+		for _, l := range loops {
+			l.poke()
 		}
-	}()
+	})
 	finished := make(chan struct{}, n)
 	for _, l := range loops {
 		go func() {
@@ -135,8 +127,7 @@ func (x *execution) runLoops() (ran bool, err error) {
 		<-finished
 	}
 	eventLoopRuns.Add(1)
-	close(done)
-	<-watcher
+	stopWatch()
 	return true, nil
 }
 

@@ -202,32 +202,43 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.runSlot(s)
 		}()
 	}
-	finished := make(chan struct{})
-	watcherDone := make(chan struct{})
-	go func() {
-		defer close(watcherDone)
-		select {
-		case <-finished:
-		case <-ctx.Done():
-			x.sched.stop()
-			past := time.Unix(1, 0)
-			for _, s := range x.slots {
-				s.mu.Lock()
-				s.interrupted = true
-				if s.nc != nil {
-					s.nc.SetDeadline(past)
-				}
-				s.mu.Unlock()
+	stopWatch := x.watch(func() {
+		past := time.Unix(1, 0)
+		for _, s := range x.slots {
+			s.mu.Lock()
+			s.interrupted = true
+			if s.nc != nil {
+				s.nc.SetDeadline(past)
 			}
+			s.mu.Unlock()
 		}
-	}()
+	})
 	wg.Wait()
-	close(finished)
-	<-watcherDone
+	stopWatch()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	return nil
+}
+
+// watch stops the scheduler and calls interrupt when the context ends
+// before the returned stop func is called; stop waits for the watcher.
+func (x *execution) watch(interrupt func()) (stop func()) {
+	finished := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-finished:
+		case <-x.ctx.Done():
+			x.sched.stop()
+			interrupt()
+		}
+	}()
+	return func() {
+		close(finished)
+		<-done
+	}
 }
 
 func (x *execution) runSlot(s *slot) {
