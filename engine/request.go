@@ -207,7 +207,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 		}
 		hasBody := false
 		if spec.Body != nil {
-			body, ok, err := spec.Body.Build(prev, vars)
+			body, ok, err := buildBody(spec.Body, prev, vars)
 			if err != nil {
 				return dst, b, fmt.Errorf("body: %w", err)
 			}

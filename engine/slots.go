@@ -472,7 +472,7 @@ func (x *execution) finish(s *slot, err error) {
 		if err == nil && len(sp.spec.Extract) > 0 {
 			st = x.state(rp, iter, true)
 			for _, ex := range sp.spec.Extract {
-				v, xerr := ex.Extractor.Extract(resp)
+				v, xerr := extract(ex.Extractor, resp)
 				if xerr != nil {
 					if !res.Failed {
 						res.Failed, res.Reason = true, fmt.Sprintf("extract %q: %v", ex.Name, xerr)

@@ -518,3 +518,29 @@ func TestBodyTruncatedAtBufferWithWarning(t *testing.T) {
 		}
 	})
 }
+
+func TestUserCodePanicsBecomeFailures(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	run := scenario.Run("r",
+		scenario.Get("/").Extract("x", scenario.ExtractorFunc(func(*scenario.Response) (string, error) { panic("boom in extractor") })),
+		scenario.Post("/", "").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) { panic("boom in body") }),
+		scenario.Get("/after"),
+	).Repeat(2)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+	steps := report.Runs[0].Steps
+	if steps[0].Failed != 2 || steps[1].Failed != 2 || steps[2].Good != 2 {
+		t.Fatalf("failed %d %d, good after %d", steps[0].Failed, steps[1].Failed, steps[2].Good)
+	}
+	for _, want := range []string{"extractor panicked: boom in extractor", "body builder panicked: boom in body"} {
+		found := false
+		for _, st := range steps {
+			for reason := range st.Failures {
+				found = found || strings.Contains(reason, want)
+			}
+		}
+		if !found {
+			t.Errorf("no failure says %q", want)
+		}
+	}
+}

@@ -71,6 +71,7 @@ func TestInvalidPlansSendNothing(t *testing.T) {
 		{"form in first step", one(scenario.Submit(scenario.FormFrom("form"))), "Form", "form"},
 		{"bad expected status", one(scenario.Get(srv.URL).ExpectStatus(42)), "ExpectStatus", "42"},
 		{"nil step", one(nil), "Step", "nil"},
+		{"submit without a form", one(scenario.Get(srv.URL), scenario.Submit(nil)), "Form", "nil"},
 		{"bad form field template", one(scenario.PostForm(srv.URL, scenario.Field("a", "{{"))), "Body", ""},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,10 @@ var errNoResponse = errors.New("no previous response")
 
 // Extractor takes one value out of a response. It returns an error when
 // the value is not there; the request that needed it then fails with
-// that reason.
+// that reason. Extractors run on the engine's connection loop, right
+// after the response: keep them quick and never block in one (a BodyFunc
+// may block; it runs where that is harmless). A panic in an extractor
+// fails the request.
 type Extractor interface {
 	Extract(r *Response) (string, error)
 }

@@ -217,7 +217,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		for _, fe := range ferrs {
 			bad(k+1, fe.field, fe.value, fe.reason)
 		}
-		if st.form == nil && len(ferrs) == 0 {
+		if !st.submit && len(ferrs) == 0 {
 			if err := checkURL(sp.URL, spec.Base); err != nil {
 				bad(k+1, "URL", st.url, err.Error())
 			}

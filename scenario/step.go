@@ -20,6 +20,7 @@ type Step struct {
 	head         bool
 	url          string
 	form         *Form
+	submit       bool
 	headers      []HeaderField
 	body         Body
 	bodySet      bool
@@ -79,7 +80,7 @@ func Request(method, url string) *Step { return &Step{url: url, method: method} 
 // Submit is a step that sends the form read from the previous response to
 // its action with its method: the fields go in the body of a POST or the
 // query of a GET.
-func Submit(f *Form) *Step { return &Step{form: f} }
+func Submit(f *Form) *Step { return &Step{form: f, submit: true} }
 
 // errBody carries a declaration error to validation.
 type errBody struct{ err error }
@@ -151,6 +152,8 @@ func (s *Step) Name() string {
 		return s.name
 	}
 	switch {
+	case s.submit && s.form == nil:
+		return "submit (no form)"
 	case s.form != nil:
 		return "submit " + s.form.selector
 	case s.method != "":
@@ -212,7 +215,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	if s.method != "" && !validToken(s.method) {
 		errs = append(errs, fieldError{"Method", s.method, "not an HTTP method token"})
 	}
-	if s.form != nil {
+	if s.submit && s.form == nil {
+		errs = append(errs, fieldError{"Form", "nil", "Submit needs a form (FormFrom)"})
+	} else if s.form != nil {
 		if err := s.form.validate(); err != nil {
 			errs = append(errs, fieldError{"Form", s.form.selector, err.Error()})
 		}
