@@ -218,8 +218,8 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if err != nil {
-		return 1
+	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) {
+		return 1 // interrupted, or nothing worked at all (ab gives up too)
 	}
 	return 0
 }

@@ -172,7 +172,7 @@ func TestABTimeoutBoundsWholeResponse(t *testing.T) {
 	var out bytes.Buffer
 	start := time.Now()
 	code := run(context.Background(), []string{"ab", "-q", "-v2", "-s", "0.2", srv.URL + "/slow"}, &out, io.Discard)
-	if code != 0 || time.Since(start) > 3*time.Second || !strings.Contains(out.String(), "step time limit 200ms exceeded") {
+	if code != 1 || time.Since(start) > 3*time.Second || !strings.Contains(out.String(), "step time limit 200ms exceeded") {
 		t.Errorf("exit %d after %v:\n%s", code, time.Since(start), out.String())
 	}
 }
