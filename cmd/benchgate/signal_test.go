@@ -103,7 +103,7 @@ func TestABSignalPrintsAndWritesPartialResults(t *testing.T) {
 
 func TestDemoSignalPrintsPartialResults(t *testing.T) {
 	js := filepath.Join(t.TempDir(), "demo.json")
-	out, _, code := runSignalled(t, syscall.SIGTERM, "sending", "demo", "-n", "30000", "-j", js)
+	out, _, code := runSignalled(t, syscall.SIGTERM, "sending", "demo", "-n", "5000", "-j", js)
 	if code != 1 || !strings.Contains(out, "interrupted") || !strings.Contains(out, "stopped early") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
