@@ -138,6 +138,7 @@ type ValidationError struct {
 	Reason string
 }
 
+// Error says which run, step and field has which bad value, and why.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	if e.Run != "" {
