@@ -38,6 +38,7 @@ type evSlot struct {
 	dials    int
 	deadline time.Duration // since the loop's epoch; 0 for none
 	written  time.Duration
+	unbuilt  work // a request whose build failed, to complete
 }
 
 type evLoop struct {
@@ -290,7 +291,8 @@ func (l *evLoop) next(s *evSlot, done *work) {
 			l.begin(s)
 			return
 		}
-		done = &w // could not be built: recorded as failed; take the next
+		s.unbuilt = w // could not be built: recorded as failed; take the next
+		done = &s.unbuilt
 	}
 }
 
