@@ -544,3 +544,22 @@ func TestUserCodePanicsBecomeFailures(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepLevelZeroStillHasPercentiles(t *testing.T) {
+	forEachDriver(t, func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		defer srv.Close()
+		run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b")).Repeat(20).KeepLevel(scenario.KeepNothing)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(3))
+		r := report.Run("r")
+		if _, ok := r.Iteration(0); ok || r.Requests != nil {
+			t.Error("keep level 0 kept per-request records")
+		}
+		if r.Latency.Count() != 40 || r.Step(1).Latency.Count() != 20 || r.Latency.Percentile(99) <= 0 {
+			t.Errorf("histograms: run %d, step %d, p99 %v", r.Latency.Count(), r.Step(1).Latency.Count(), r.Latency.Percentile(99))
+		}
+		if report.BytesReceived == 0 || report.TotalTime <= 0 || report.ResponsesReceived != 40 {
+			t.Errorf("totals: %d bytes, %v, %d good", report.BytesReceived, report.TotalTime, report.ResponsesReceived)
+		}
+	})
+}
