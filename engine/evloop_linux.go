@@ -503,6 +503,7 @@ func (l *evLoop) ioError(s *evSlot, err error) {
 func (l *evLoop) complete(s *evSlot) {
 	res := &s.res
 	res.Wait = s.p.firstByte - s.written
+	res.HeadersDone = s.p.headersDone
 	res.Total = time.Since(res.Start)
 	s.reusable = s.cur.sp.keepAlive && s.p.keepAlive
 	if !s.reusable {

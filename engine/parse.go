@@ -45,6 +45,7 @@ type parser struct {
 	truncated   bool
 	ref         time.Time     // the request's start, for firstByte
 	firstByte   time.Duration // since ref
+	headersDone time.Duration // since ref: the final response's headers are in
 	gotByte     bool
 
 	// parse state
@@ -366,6 +367,7 @@ func (p *parser) endOfHeaders() bool {
 		p.state, p.budget = stStatus, p.maxHeader
 		return false
 	}
+	p.headersDone = time.Since(p.ref)
 	switch p.connTok {
 	case tokClose:
 		p.keepAlive = false

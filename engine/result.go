@@ -25,6 +25,9 @@ type Result struct {
 	Send time.Duration
 	// Wait is the time from the request written to the first response byte.
 	Wait time.Duration
+	// HeadersDone is the time from Start to the end of the response
+	// headers (1xx interim responses skipped).
+	HeadersDone time.Duration
 	// Total is the time from Start to the last byte of the response.
 	Total time.Duration
 

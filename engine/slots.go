@@ -398,6 +398,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			return fmt.Errorf("read response: %w", err)
 		}
 		res.Wait = s.p.firstByte - written
+		res.HeadersDone = s.p.headersDone
 		res.Total = time.Since(res.Start)
 		s.reusable = sp.keepAlive && s.p.keepAlive
 		if !s.reusable {

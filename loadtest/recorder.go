@@ -115,7 +115,7 @@ func (rec *recorder) Record(_ int, res *engine.Result) {
 	i := res.Iteration*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
 		rr.Requests[i] = Request{
-			Sent: true, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait,
+			Sent: true, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
 			Total: res.Total, Status: res.Status, Method: res.Method, BytesSent: res.BytesSent,
 			BodyBytesSent: res.BodyBytesSent, BytesRead: res.BytesRead, HeaderBytes: res.HeaderBytes,
 			BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached, Failed: res.Failed, Reason: res.Reason,

@@ -84,6 +84,7 @@ type Request struct {
 	Connect       time.Duration `json:"connect"`
 	Send          time.Duration `json:"send"`
 	Wait          time.Duration `json:"wait"`
+	HeadersDone   time.Duration `json:"headers_done"` // from the start to the end of the headers
 	Total         time.Duration `json:"total"`
 	Status        int           `json:"status"`
 	Method        string        `json:"method,omitempty"`
