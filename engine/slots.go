@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -274,7 +275,7 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	}
 	st := rp.states[iter]
 	if st == nil && (create || len(rp.spec.Vars) > 0) {
-		st = &iterState{vars: scenario.Vars{}}
+		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v
 		}
@@ -300,7 +301,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	sp := &rp.steps[w.step]
 	iter := int(w.iter)
 	c := &s.cur
-	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, false)}
+	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, !sp.static)}
 	s.p.begin(false) // no figures of the previous request may leak into this one
 	res := &s.res
 	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step)}

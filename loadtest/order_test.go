@@ -25,7 +25,7 @@ func newRecordingServer(t *testing.T, delay time.Duration) *recordingServer {
 	rs := &recordingServer{delay: delay}
 	rs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rs.mu.Lock()
-		rs.paths = append(rs.paths, r.URL.Path)
+		rs.paths = append(rs.paths, r.URL.RequestURI())
 		rs.mu.Unlock()
 		if rs.delay > 0 {
 			time.Sleep(rs.delay)

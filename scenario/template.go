@@ -127,6 +127,10 @@ func (t Template) placeholderText() string {
 	return b.String()
 }
 
-// Vars holds one iteration's variables: values saved by extractors and
-// the run's initial variables.
+// Vars holds one iteration's variables: values saved by extractors, the
+// run's initial variables, and IterationVar.
 type Vars map[string]string
+
+// IterationVar is the variable that holds the iteration's number (0-based)
+// in every iteration: "/items/{{iteration}}".
+const IterationVar = "iteration"
