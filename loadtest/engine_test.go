@@ -563,3 +563,25 @@ func TestKeepLevelZeroStillHasPercentiles(t *testing.T) {
 		}
 	})
 }
+
+func TestTimelineCountsEveryRequest(t *testing.T) {
+	forEachDriver(t, func(t *testing.T) {
+		srv := slowServer(t, 400*time.Millisecond)
+		run := scenario.Run("r", scenario.Get("/fast"), scenario.Get("/slow"), scenario.Get("/fast")).Repeat(4).Order(scenario.DepthFirst)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2))
+		var sent, good int64
+		for i, s := range report.Timeline {
+			if s.At != i {
+				t.Errorf("timeline[%d].At = %d", i, s.At)
+			}
+			sent += s.Sent
+			good += s.Good
+			if s.Good > 0 && (s.MeanLatency() <= 0 || s.LatencyMax < s.MeanLatency()) {
+				t.Errorf("second %d: mean %v max %v", i, s.MeanLatency(), s.LatencyMax)
+			}
+		}
+		if sent != 12 || good != 12 || len(report.Timeline) < 2 {
+			t.Errorf("timeline: %d seconds, %d sent, %d good: %+v", len(report.Timeline), sent, good, report.Timeline)
+		}
+	})
+}

@@ -17,6 +17,9 @@ type recorder struct {
 	plan  *engine.Plan
 	start time.Time
 	runs  []*runRec
+	// per-slot timelines: each slot's results come from one goroutine at
+	// a time, so they need no lock; they are merged at the end.
+	timelines [][]Second
 
 	sent, good, failed, bytesIn, bytesOut atomic.Int64
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
@@ -33,7 +36,7 @@ type stepRec struct {
 }
 
 func newRecorder(p *engine.Plan) *recorder {
-	rec := &recorder{plan: p, start: time.Now()}
+	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency)}
 	for _, rs := range p.Runs {
 		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
 		n := rs.Repeat * len(rs.Steps)
@@ -59,8 +62,9 @@ func newRecorder(p *engine.Plan) *recorder {
 }
 
 // Record implements engine.Recorder.
-func (rec *recorder) Record(_ int, res *engine.Result) {
+func (rec *recorder) Record(slot int, res *engine.Result) {
 	run := rec.runs[res.Run]
+	rec.second(slot, res)
 	st := run.steps[res.Step]
 	rec.sent.Add(1)
 	if res.Failed {
@@ -130,13 +134,58 @@ func (rec *recorder) Record(_ int, res *engine.Result) {
 	}
 }
 
+// second adds res to its slot's timeline, in the second it started.
+func (rec *recorder) second(slot int, res *engine.Result) {
+	if slot < 0 || slot >= len(rec.timelines) {
+		return
+	}
+	at := int(res.Start.Sub(rec.start) / time.Second)
+	if at < 0 {
+		at = 0
+	}
+	tl := rec.timelines[slot]
+	for len(tl) <= at {
+		tl = append(tl, Second{At: len(tl)})
+	}
+	sec := &tl[at]
+	sec.Sent++
+	sec.BytesRead += res.BytesRead
+	if res.Failed {
+		sec.Failed++
+	} else {
+		sec.Good++
+		sec.LatencySum += res.Total
+		sec.LatencyMax = max(sec.LatencyMax, res.Total)
+	}
+	rec.timelines[slot] = tl
+}
+
+func (rec *recorder) timeline() []Second {
+	var out []Second
+	for _, tl := range rec.timelines {
+		for len(out) < len(tl) {
+			out = append(out, Second{At: len(out)})
+		}
+		for i, s := range tl {
+			o := &out[i]
+			o.Sent += s.Sent
+			o.Good += s.Good
+			o.Failed += s.Failed
+			o.BytesRead += s.BytesRead
+			o.LatencySum += s.LatencySum
+			o.LatencyMax = max(o.LatencyMax, s.LatencyMax)
+		}
+	}
+	return out
+}
+
 func (rec *recorder) report(started time.Time, wall time.Duration) *Report {
 	r := &Report{
 		Version: ReportVersion, Started: started, Concurrency: rec.plan.Concurrency,
 		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
 		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
 		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
-		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(),
+		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(), Timeline: rec.timeline(),
 	}
 	if f, l := rec.firstStart.Load(), rec.lastEnd.Load(); f != 0 && l > f {
 		r.TotalTime = time.Duration(l - f)

@@ -38,6 +38,28 @@ type Report struct {
 
 	Latency *Latency     `json:"latency"`
 	Runs    []*RunReport `json:"runs"`
+	// Timeline has one entry per second of the execution, by the second
+	// each request started in.
+	Timeline []Second `json:"timeline,omitempty"`
+}
+
+// Second is one second of the execution's timeline.
+type Second struct {
+	At         int           `json:"at"` // seconds since the start
+	Sent       int64         `json:"sent"`
+	Good       int64         `json:"good"`
+	Failed     int64         `json:"failed"`
+	BytesRead  int64         `json:"bytes_read"`
+	LatencySum time.Duration `json:"latency_sum"` // of the good responses
+	LatencyMax time.Duration `json:"latency_max"`
+}
+
+// MeanLatency is the mean latency of the second's good responses.
+func (s Second) MeanLatency() time.Duration {
+	if s.Good == 0 {
+		return 0
+	}
+	return s.LatencySum / time.Duration(s.Good)
 }
 
 // RunReport is one run's share of a Report.
