@@ -267,9 +267,8 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rec := newRecorder(ep)
-	start := time.Now()
 	err = p.executor.Execute(ctx, ep, rec)
-	report := rec.report(start, time.Since(start))
+	report := rec.report(rec.start)
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + p.timeLimit.String()
 		err = nil

@@ -179,7 +179,7 @@ func (rec *recorder) timeline() []Second {
 	return out
 }
 
-func (rec *recorder) report(started time.Time, wall time.Duration) *Report {
+func (rec *recorder) report(started time.Time) *Report {
 	r := &Report{
 		Version: ReportVersion, Started: started, Concurrency: rec.plan.Concurrency,
 		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
@@ -206,6 +206,5 @@ func (rec *recorder) report(started time.Time, wall time.Duration) *Report {
 		r.Latency.Merge(run.report.Latency)
 		r.Runs = append(r.Runs, run.report)
 	}
-	_ = wall
 	return r
 }
