@@ -268,7 +268,7 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	}
 	rec := newRecorder(ep)
 	err = p.executor.Execute(ctx, ep, rec)
-	report := rec.report(rec.start)
+	report := rec.report()
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + p.timeLimit.String()
 		err = nil

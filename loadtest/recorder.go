@@ -179,9 +179,9 @@ func (rec *recorder) timeline() []Second {
 	return out
 }
 
-func (rec *recorder) report(started time.Time) *Report {
+func (rec *recorder) report() *Report {
 	r := &Report{
-		Version: ReportVersion, Started: started, Concurrency: rec.plan.Concurrency,
+		Version: ReportVersion, Started: rec.start, Concurrency: rec.plan.Concurrency,
 		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
 		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
 		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
