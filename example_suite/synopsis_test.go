@@ -29,7 +29,7 @@ var _ = Describe("the SYNOPSIS of the seed API", func() {
 			Cookies(cookies...).Order(scenario.DepthFirst).Repeat(10).KeepLevel(scenario.KeepHeaders)
 		run3 := scenario.Run("run3",
 			scenario.Get("/").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
-				time.Sleep(50 * time.Millisecond) // user time: never part of a timing
+				time.Sleep(200 * time.Millisecond) // user time: never part of a timing
 				return "", false
 			}),
 			scenario.Post("/echo", "").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
@@ -70,6 +70,6 @@ var _ = Describe("the SYNOPSIS of the seed API", func() {
 		Expect(bodies[1]).To(Equal("cgi-username=guest"))
 		requests, _ := it.RequestTexts()
 		Expect(requests[1]).To(HavePrefix("POST /echo HTTP/1.1\r\n"))
-		Expect(it.ResponseTimes()[0]).To(BeNumerically("<", 50*time.Millisecond))
+		Expect(it.ResponseTimes()[0]).To(BeNumerically("<", 200*time.Millisecond))
 	}, SpecTimeout(30*time.Second))
 })

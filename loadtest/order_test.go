@@ -114,7 +114,7 @@ func TestSeedExampleOrders(t *testing.T) {
 func TestSeedExampleConcurrency2(t *testing.T) { forEachDriver(t, testSeedExampleConcurrency2) }
 
 func testSeedExampleConcurrency2(t *testing.T) {
-	srv := newRecordingServer(t, 15*time.Millisecond)
+	srv := newRecordingServer(t, 40*time.Millisecond)
 	r1, r2 := seedRuns(scenario.DepthFirst)
 	plan := newPlan(t, loadtest.Runs(r1, r2), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
 		loadtest.WithPriority(loadtest.RunPriority))
