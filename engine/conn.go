@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The goroutine driver: each slot runs on its own goroutine with a
+// net.Conn (plain TCP, TLS, or through a proxy).
+
+// slot is one connection slot: its connection, reader and buffers.
+type slot struct {
+	id          int
+	mu          sync.Mutex // guards nc and interrupted against the watcher
+	nc          net.Conn
+	interrupted bool
+	key         string
+	reusable    bool
+	deadline    time.Time
+	p           *parser
+	conn        connReader
+	cur         current
+	wbuf        []byte
+	res         Result
+}
+
+// connReader lets the parser read from whatever connection the slot has.
+type connReader struct{ s *slot }
+
+func (c connReader) Read(b []byte) (int, error) { return c.s.nc.Read(b) }
+
+func (x *execution) runSlot(s *slot) {
+	defer s.closeConn()
+	var done *work
+	var last work
+	for {
+		w, ok := x.sched.next(done)
+		if !ok {
+			return
+		}
+		x.do(s, w)
+		last = w
+		done = &last
+	}
+}
+
+func (s *slot) closeConn() {
+	s.mu.Lock()
+	if s.nc != nil {
+		s.nc.Close()
+		s.nc = nil
+	}
+	s.reusable = false
+	s.deadline = time.Time{}
+	s.p.discardInput()
+	s.mu.Unlock()
+}
+
+// do sends one request on the slot's goroutine and records it.
+func (x *execution) do(s *slot, w work) {
+	if !x.prepare(s, w) {
+		return
+	}
+	c := &s.cur
+	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
+	x.finish(s, err)
+}
+
+// roundTrip writes s.wbuf and reads the response, on a kept-alive
+// connection when one to the same scheme, host and port is open. A kept
+// connection the server closed meanwhile is replaced once.
+func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
+	for attempt := 0; ; attempt++ {
+		res.Start = time.Now()
+		res.Connect, res.Reused = 0, false
+		if s.nc != nil && s.reusable && s.key == t.key {
+			res.Reused = true
+		} else {
+			s.closeConn()
+			nc, cached, err := x.dial.dial(x.ctx, t)
+			res.DNSCached = cached
+			if err != nil {
+				return err
+			}
+			s.mu.Lock()
+			if s.interrupted {
+				s.mu.Unlock()
+				nc.Close()
+				return context.Cause(x.ctx)
+			}
+			s.nc, s.key = nc, t.key
+			s.mu.Unlock()
+			s.p.discardInput()
+			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
+		}
+		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
+			return err
+		}
+		n, err := s.nc.Write(s.wbuf)
+		res.BytesSent = int64(n)
+		if err != nil {
+			s.closeConn()
+			if res.Reused && attempt == 0 && x.ctx.Err() == nil {
+				continue
+			}
+			return fmt.Errorf("write request: %w", err)
+		}
+		written := time.Since(res.Start)
+		res.Send = written - res.Connect
+		s.p.ref = res.Start
+		err = s.p.read(head)
+		if err != nil {
+			s.closeConn()
+			if res.Reused && attempt == 0 && !s.p.gotByte && staleConn(err) && x.ctx.Err() == nil {
+				continue
+			}
+			if s.p.gotByte {
+				res.Wait = s.p.firstByte - written
+			}
+			return fmt.Errorf("read response: %w", err)
+		}
+		res.Wait = s.p.firstByte - written
+		res.HeadersDone = s.p.headersDone
+		res.Total = time.Since(res.Start)
+		s.reusable = sp.keepAlive && s.p.keepAlive
+		if !s.reusable {
+			s.closeConn()
+		}
+		return nil
+	}
+}
+
+// staleConn reports an error that a server closing an idle kept-alive
+// connection produces.
+func staleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// setDeadline bounds the request by the step time limit; the plan's time
+// limit interrupts through the watcher.
+func (s *slot) setDeadline(start time.Time, limit time.Duration) error {
+	var dl time.Time
+	if limit > 0 {
+		dl = start.Add(limit)
+	}
+	if dl.Equal(s.deadline) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.interrupted {
+		return errInterrupted
+	}
+	s.deadline = dl
+	return s.nc.SetDeadline(dl)
+}
+
+var errInterrupted = errors.New("interrupted")

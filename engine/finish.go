@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// current is the request a slot is working on.
+type current struct {
+	w  work
+	rp *runPlan
+	sp *stepPlan
+	st *iterState
+	b  built
+}
+
+// prepare builds request w into s.wbuf and sets the parser up for its
+// response. When the request cannot be built it records the failure and
+// returns false.
+func (x *execution) prepare(s *slot, w work) bool {
+	rp := &x.runs[w.run]
+	sp := &rp.steps[w.step]
+	iter := int(w.iter)
+	c := &s.cur
+	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, !sp.static)}
+	s.p.begin(false) // no figures of the previous request may leak into this one
+	res := &s.res
+	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step)}
+
+	var err error
+	s.wbuf = s.wbuf[:0]
+	if sp.static {
+		s.wbuf = append(s.wbuf, sp.prefix...)
+		c.b = built{method: sp.method, head: sp.head, t: sp.t, body: sp.spec.StaticBody}
+	} else {
+		s.wbuf, c.b, err = buildDynamic(s.wbuf, x.plan, rp, sp, c.st)
+	}
+	res.Method = c.b.method
+	if err != nil {
+		res.Start = time.Now()
+		c.b.t = nil
+		x.finish(s, fmt.Errorf("build request: %w", err))
+		return false
+	}
+	static := ""
+	if rp.spec.Cookies != nil {
+		static = rp.spec.Cookies[iter]
+	}
+	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.host)
+	s.wbuf = append(s.wbuf, "\r\n"...)
+	s.wbuf = append(s.wbuf, c.b.body...)
+	res.BodyBytesSent = int64(len(c.b.body))
+
+	s.p.keepHeader, s.p.keepBody, s.p.cookies = sp.keepHeader, sp.keepBody, rp.spec.AutoCookies
+	s.p.bodyLimit = rp.spec.BufferBytes
+	return true
+}
+
+// finish completes a request: checks, cookies, extractors, the previous
+// response for the next step, then records it.
+func (x *execution) finish(s *slot, err error) {
+	c := &s.cur
+	rp, sp, w, st, t := c.rp, c.sp, c.w, c.st, c.b.t
+	res := &s.res
+	iter := int(w.iter)
+	if err != nil {
+		if x.ctx.Err() != nil {
+			err = fmt.Errorf("%w (%v)", context.Cause(x.ctx), err)
+		} else if errors.Is(err, os.ErrDeadlineExceeded) && sp.spec.TimeLimit > 0 {
+			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
+		}
+		res.Status, res.Failed, res.Reason = StatusNoResponse, true, reason(err)
+		res.BytesRead = s.p.wireBytes
+		if res.Total == 0 {
+			res.Total = time.Since(res.Start)
+		}
+	} else {
+		res.Status = s.p.status
+		res.HTTP11 = s.p.http11
+		res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
+		res.Truncated = s.p.truncated
+		if reason := checkExpect(sp.spec, s.p); reason != "" {
+			res.Failed, res.Reason = true, reason
+		}
+		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
+			st = x.state(rp, iter, true)
+			st.setCookies(s.p.cookieBuf, t.host)
+		}
+	}
+	var resp *scenario.Response
+	if sp.needResp {
+		resp = responseFor(s.p, res.Status, t, err)
+		if err == nil && len(sp.spec.Extract) > 0 {
+			st = x.state(rp, iter, true)
+			for _, ex := range sp.spec.Extract {
+				v, xerr := extract(ex.Extractor, resp)
+				if xerr != nil {
+					if !res.Failed {
+						res.Failed, res.Reason = true, fmt.Sprintf("extract %q: %v", ex.Name, xerr)
+					}
+					continue
+				}
+				st.vars[ex.Name] = v
+			}
+		}
+	}
+	if sp.prevNext {
+		st = x.state(rp, iter, true)
+		st.prev = resp
+	}
+	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
+		rp.states[iter] = nil
+	}
+	keep := rp.spec.KeepLevel
+	if keep >= scenario.KeepHeaders && err == nil {
+		res.Header = s.p.header
+	}
+	if keep >= scenario.KeepEverything {
+		res.RequestText = s.wbuf
+		if err == nil {
+			res.Body = s.p.body
+		}
+	}
+	x.rec.Record(s.id, res)
+}
+
+// socketPair matches the "read tcp 127.0.0.1:40000->127.0.0.1:80: " that
+// net errors carry: the client's port differs for every connection, which
+// would make every failure reason unique.
+var socketPair = regexp.MustCompile(`\b(read|write) (tcp|udp)[46]? [^ ]+->[^ ]+: `)
+
+// reason is the text recorded for a failure: the error without the
+// per-connection socket addresses.
+func reason(err error) string {
+	return socketPair.ReplaceAllString(err.Error(), "")
+}
+
+func checkExpect(spec *scenario.StepSpec, p *parser) string {
+	if len(spec.ExpectStatus) > 0 {
+		ok := false
+		for _, c := range spec.ExpectStatus {
+			ok = ok || c == p.status
+		}
+		if !ok {
+			return fmt.Sprintf("status %d, expected %v", p.status, spec.ExpectStatus)
+		}
+	}
+	for _, text := range spec.ExpectBody {
+		if !bytes.Contains(p.body, []byte(text)) {
+			return fmt.Sprintf("body does not contain %q", text)
+		}
+	}
+	return ""
+}
