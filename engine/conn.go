@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// The goroutine driver: each slot runs on its own goroutine with a
-// net.Conn (plain TCP, TLS, or through a proxy).
+// The slot state both drivers share, and the goroutine driver: each slot
+// runs on its own goroutine with a net.Conn (plain TCP, TLS, or through a
+// proxy).
 
 // slot is one connection slot: its connection, reader and buffers.
 type slot struct {
