@@ -585,3 +585,22 @@ func TestTimelineCountsEveryRequest(t *testing.T) {
 		}
 	})
 }
+
+func TestLargeRequestBodies(t *testing.T) {
+	forEachDriver(t, func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "got %d", n)
+		}))
+		defer srv.Close()
+		body := strings.Repeat("z", 4<<20)
+		run := scenario.Run("r", scenario.Post("/", body).ExpectBodyContains(fmt.Sprintf("got %d", len(body)))).Repeat(3)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.Concurrency(2))
+		if report.ResponsesReceived != 3 {
+			t.Fatalf("good %d: %v", report.ResponsesReceived, report.Runs[0].Steps[0].Failures)
+		}
+		if sent := report.Runs[0].Requests[0].BodyBytesSent; sent != int64(len(body)) {
+			t.Errorf("body bytes sent %d", sent)
+		}
+	})
+}
