@@ -107,7 +107,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		res.BytesSent = int64(n)
 		if err != nil {
 			s.closeConn()
-			if res.Reused && attempt == 0 && x.ctx.Err() == nil {
+			if x.replaceStale(res, attempt > 0, false, err) {
 				continue
 			}
 			return fmt.Errorf("write request: %w", err)
@@ -118,7 +118,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		err = s.p.read(head)
 		if err != nil {
 			s.closeConn()
-			if res.Reused && attempt == 0 && !s.p.gotByte && staleConn(err) && x.ctx.Err() == nil {
+			if x.replaceStale(res, attempt > 0, s.p.gotByte, err) {
 				continue
 			}
 			if s.p.gotByte {

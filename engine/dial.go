@@ -119,10 +119,7 @@ func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bo
 			break
 		}
 		if ctx.Err() != nil || attempt >= d.attempts {
-			if attempt > 1 {
-				return nil, cached, fmt.Errorf("connect (%d attempts): %w", attempt, err)
-			}
-			return nil, cached, fmt.Errorf("connect: %w", err)
+			return nil, cached, connectError(attempt, err)
 		}
 	}
 	if t.proxy != nil && t.tls {
@@ -169,4 +166,20 @@ func proxyAuth(t *target) string {
 	}
 	pw, _ := t.proxy.User.Password()
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(t.proxy.User.Username()+":"+pw))
+}
+
+// connectError says that connecting failed, after how many attempts.
+func connectError(attempts int, err error) error {
+	if attempts > 1 {
+		return fmt.Errorf("connect (%d attempts): %w", attempts, err)
+	}
+	return fmt.Errorf("connect: %w", err)
+}
+
+// replaceStale reports whether a failed request on a kept-alive
+// connection should be sent once more on a new one: the server closed the
+// idle connection before it read the request (nothing came back, and the
+// error is what such a close produces). Both drivers ask it.
+func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
+	return res.Reused && !retried && !gotByte && staleConn(err) && x.ctx.Err() == nil
 }

@@ -5,6 +5,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -38,7 +39,8 @@ type evSlot struct {
 	dials    int
 	deadline time.Duration // since the loop's epoch; 0 for none
 	written  time.Duration
-	unbuilt  work // a request whose build failed, to complete
+	unbuilt  work           // a request whose build failed, to complete
+	addr     netip.AddrPort // where dial connects, for error messages
 }
 
 type evLoop struct {
@@ -346,6 +348,7 @@ func (l *evLoop) dial(s *evSlot) {
 		l.fail(s, fmt.Errorf("address %q: %w", addr, err))
 		return
 	}
+	s.addr = ap
 	var sa syscall.Sockaddr
 	family := syscall.AF_INET
 	if ap.Addr().Is4() || ap.Addr().Is4In6() {
@@ -381,17 +384,17 @@ func (l *evLoop) dial(s *evSlot) {
 		}
 		syscall.Close(fd)
 		if s.dials >= x.dial.attempts || x.ctx.Err() != nil {
-			l.fail(s, connectError(s.dials, addr, err))
+			l.fail(s, l.connectFailed(s, err))
 			return
 		}
 	}
 }
 
-func connectError(attempts int, addr string, err error) error {
-	if attempts > 1 {
-		return fmt.Errorf("connect (%d attempts): dial tcp %s: %w", attempts, addr, err)
-	}
-	return fmt.Errorf("connect: dial tcp %s: %w", addr, err)
+// connectFailed words a connect error as net.Dial does, so both drivers
+// record the same reason.
+func (l *evLoop) connectFailed(s *evSlot, errno error) error {
+	return connectError(s.dials, &net.OpError{Op: "dial", Net: "tcp",
+		Addr: net.TCPAddrFromAddrPort(s.addr), Err: os.NewSyscallError("connect", errno)})
 }
 
 func (l *evLoop) connected(s *evSlot) {
@@ -444,8 +447,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		if err != nil {
 			l.closeFd(s)
 			if s.dials >= l.x.dial.attempts || l.x.ctx.Err() != nil {
-				addr, _, _ := l.x.dial.res.lookup(l.x.ctx, s.cur.b.t.host, s.cur.b.t.port)
-				l.fail(s, connectError(s.dials, addr, err))
+				l.fail(s, l.connectFailed(s, err))
 				return
 			}
 			l.dial(s)
@@ -492,7 +494,7 @@ func (l *evLoop) read(s *evSlot) {
 // once, as the goroutine driver does.
 func (l *evLoop) ioError(s *evSlot, err error) {
 	l.closeFd(s)
-	if s.res.Reused && !s.retried && !s.p.gotByte && staleConn(err) && l.x.ctx.Err() == nil {
+	if l.x.replaceStale(&s.res, s.retried, s.p.gotByte, err) {
 		s.retried = true
 		l.begin(s)
 		return
@@ -545,7 +547,7 @@ func (l *evLoop) expire() {
 }
 
 // abort fails every request in flight with the context's cause.
-func (l *evLoop) abort() { l.abortWith(errors.New("interrupted")) }
+func (l *evLoop) abort() { l.abortWith(errInterrupted) }
 
 func (l *evLoop) abortWith(err error) {
 	for _, s := range l.slots {

@@ -67,7 +67,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 // response for the next step, then records it.
 func (x *execution) finish(s *slot, err error) {
 	c := &s.cur
-	rp, sp, w, st, t := c.rp, c.sp, c.w, c.st, c.b.t
+	rp, sp, w, t := c.rp, c.sp, c.w, c.b.t
 	res := &s.res
 	iter := int(w.iter)
 	if err != nil {
@@ -90,15 +90,14 @@ func (x *execution) finish(s *slot, err error) {
 			res.Failed, res.Reason = true, reason
 		}
 		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
-			st = x.state(rp, iter, true)
-			st.setCookies(s.p.cookieBuf, t.host)
+			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.host)
 		}
 	}
 	var resp *scenario.Response
 	if sp.needResp {
 		resp = responseFor(s.p, res.Status, t, err)
 		if err == nil && len(sp.spec.Extract) > 0 {
-			st = x.state(rp, iter, true)
+			st := x.state(rp, iter, true)
 			for _, ex := range sp.spec.Extract {
 				v, xerr := extract(ex.Extractor, resp)
 				if xerr != nil {
@@ -112,8 +111,7 @@ func (x *execution) finish(s *slot, err error) {
 		}
 	}
 	if sp.prevNext {
-		st = x.state(rp, iter, true)
-		st.prev = resp
+		x.state(rp, iter, true).prev = resp
 	}
 	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
 		rp.states[iter] = nil
