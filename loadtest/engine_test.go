@@ -452,7 +452,7 @@ func TestProxy(t *testing.T) {
 		var proxied atomic.Int64
 		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !r.URL.IsAbs() {
-				http.Error(w, "not a proxy request: "+r.RequestURI, 400)
+				http.Error(w, "not a proxy request: "+r.RequestURI, http.StatusBadRequest)
 				return
 			}
 			proxied.Add(1)
@@ -460,7 +460,7 @@ func TestProxy(t *testing.T) {
 			out.Header.Set("Via", "test-proxy")
 			resp, err := http.DefaultTransport.RoundTrip(out)
 			if err != nil {
-				http.Error(w, err.Error(), 502)
+				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
 			}
 			defer resp.Body.Close()

@@ -93,9 +93,9 @@ func (c *abConfig) validate() error {
 	case c.timeout < 0:
 		return fmt.Errorf("-s %v: the timeout must not be negative", c.timeout)
 	case c.postFile != "" && c.putFile != "":
-		return errors.New("-p and -u: give only one body file")
+		return fmt.Errorf("-p %q and -u %q: give only one body file", c.postFile, c.putFile)
 	case c.head && (c.postFile != "" || c.putFile != ""):
-		return errors.New("-i with -p or -u: a HEAD request has no body")
+		return fmt.Errorf("-i with -p %q / -u %q: a HEAD request has no body", c.postFile, c.putFile)
 	}
 	for _, h := range c.headers {
 		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {

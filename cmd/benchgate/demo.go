@@ -62,11 +62,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	repeat := fs.IntP("repeat", "n", 200, "iterations per run")
 	concurrency := fs.IntP("concurrency", "c", 8, "connection slots")
 	jsonFile := fs.StringP("json", "j", "", "write the full report to this JSON file")
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	base, stopApp, err := startDemoApp()
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 const usage = `usage: benchgate <command> [flags]
@@ -48,4 +50,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "benchgate: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// parseFlags parses a subcommand's flags; ok false means return code.
+func parseFlags(fs *pflag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
 }

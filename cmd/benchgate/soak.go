@@ -33,11 +33,8 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.DurationP("duration", "d", 10*time.Minute, "how long to keep the load on")
 	concurrency := fs.IntP("concurrency", "c", 32, "connection slots")
 	every := fs.Duration("every", 30*time.Second, "how often to print a sample")
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	base, stopApp, err := startDemoApp()
 	if err != nil {
