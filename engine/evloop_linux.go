@@ -39,7 +39,8 @@ type evSlot struct {
 	dials    int
 	deadline time.Duration // since the loop's epoch; 0 for none
 	written  time.Duration
-	unbuilt  work           // a request whose build failed, to complete
+	doneW    work // the completed request fill reports, when hasDone
+	hasDone  bool
 	addr     netip.AddrPort // where dial connects, for error messages
 }
 
@@ -55,6 +56,8 @@ type evLoop struct {
 	wake     [2]int // pipe: read end, write end
 	sleeping atomic.Bool
 	slots    []*evSlot
+	idle     []*evSlot     // slots without a request: completed ones first report it
+	expired  time.Duration // when expire last looked, since epoch
 	busy     int
 	finished bool
 	epoch    time.Time
@@ -105,7 +108,9 @@ func (x *execution) runLoops() (ran bool, err error) {
 	}
 	for i, s := range x.slots {
 		l := loops[i%n]
-		l.slots = append(l.slots, &evSlot{slot: s, idx: len(l.slots), fd: -1})
+		es := &evSlot{slot: s, idx: len(l.slots), fd: -1}
+		l.slots = append(l.slots, es)
+		l.idle = append(l.idle, es)
 	}
 	x.sched.wake = func() {
 		for _, l := range loops {
@@ -211,7 +216,7 @@ func (l *evLoop) run() {
 			}
 			l.handle(l.slots[ev.Fd], ev.Events)
 		}
-		l.expire()
+		l.expire(n == 0)
 		l.sleeping.Store(true)
 		l.fill()
 	}
@@ -255,47 +260,55 @@ func (l *evLoop) wait() (int, error) {
 	return l.n, l.err
 }
 
-// fill gives work to idle slots.
+// fill reports the idle slots' completed requests to the scheduler and
+// gives idle slots new requests, until neither makes progress. It loops
+// rather than recursing, so a run of requests that fail at once (a
+// refused port) costs no stack.
 func (l *evLoop) fill() {
-	for _, s := range l.slots {
-		if l.finished {
-			break
-		}
-		if s.state == evIdle {
-			l.next(s, nil)
-			if s.state == evIdle {
-				break // nothing ready now; sleeping stays set so a push wakes us
+	for progress := true; progress; {
+		progress = false
+		noWork := false
+		for i := 0; i < len(l.idle); {
+			s := l.idle[i]
+			var done *work
+			if s.hasDone {
+				done, s.hasDone = &s.doneW, false
+			} else if noWork || l.finished {
+				i++
+				continue
+			}
+			w, ok, fin := l.x.sched.tryNext(done)
+			if fin {
+				l.finished = true
+			}
+			if !ok {
+				noWork = true
+				i++
+				continue
+			}
+			progress = true
+			l.idle[i] = l.idle[len(l.idle)-1]
+			l.idle = l.idle[:len(l.idle)-1]
+			l.busy++
+			if l.x.prepare(s.slot, w) {
+				l.begin(s) // may fail at once: done() puts s back in idle
+			} else {
+				l.busy--
+				l.parkDone(s, w) // recorded as failed by prepare
 			}
 		}
 	}
-	idle := false
-	for _, s := range l.slots {
-		idle = idle || s.state == evIdle
-	}
-	if !idle || l.finished {
+	if len(l.idle) == 0 || l.finished {
 		l.sleeping.Store(false)
 	}
 }
 
-// next completes done (if any) and starts the slot's next request.
-func (l *evLoop) next(s *evSlot, done *work) {
-	for {
-		w, ok, fin := l.x.sched.tryNext(done)
-		done = nil
-		if fin {
-			l.finished = true
-		}
-		if !ok {
-			return
-		}
-		if l.x.prepare(s.slot, w) {
-			l.busy++
-			l.begin(s)
-			return
-		}
-		s.unbuilt = w // could not be built: recorded as failed; take the next
-		done = &s.unbuilt
-	}
+// parkDone returns a slot to the idle list with its completed request,
+// for fill to report.
+func (l *evLoop) parkDone(s *evSlot, w work) {
+	s.state = evIdle
+	s.doneW, s.hasDone = w, true
+	l.idle = append(l.idle, s)
 }
 
 func (l *evLoop) register(s *evSlot, events uint32, op int) error {
@@ -520,17 +533,21 @@ func (l *evLoop) fail(s *evSlot, err error) {
 }
 
 func (l *evLoop) done(s *evSlot, err error) {
-	s.state = evIdle
 	s.retried = false
 	l.busy--
 	l.x.finish(s.slot, err)
-	w := s.cur.w
-	l.next(s, &w)
+	l.parkDone(s, s.cur.w)
 }
 
-// expire fails requests past their step time limit.
-func (l *evLoop) expire() {
+// expire fails requests past their step time limit. Deadlines are kept
+// to the millisecond, so while events keep the loop busy it looks at most
+// once a millisecond; after a timed-out wait (timedOut) it always looks.
+func (l *evLoop) expire(timedOut bool) {
 	now := time.Since(l.epoch)
+	if !timedOut && now-l.expired < time.Millisecond {
+		return
+	}
+	l.expired = now
 	for _, s := range l.slots {
 		if s.state == evIdle || s.deadline == 0 || now < s.deadline {
 			continue
