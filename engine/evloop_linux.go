@@ -187,8 +187,7 @@ func (l *evLoop) close() {
 }
 
 func (l *evLoop) run() {
-	l.sleeping.Store(true)
-	l.fill()
+	l.refill()
 	var drain [64]byte
 	for {
 		if l.x.ctx.Err() != nil {
@@ -217,6 +216,17 @@ func (l *evLoop) run() {
 			l.handle(l.slots[ev.Fd], ev.Events)
 		}
 		l.expire(n == 0)
+		l.refill()
+	}
+}
+
+// refill reports completions and hands out work while awake (so our own
+// completions do not poke our own pipe), then, if a slot is still idle,
+// says it is going to sleep and looks once more: a request another loop
+// makes ready after that look will wake it.
+func (l *evLoop) refill() {
+	l.fill()
+	if len(l.idle) > 0 && !l.finished {
 		l.sleeping.Store(true)
 		l.fill()
 	}
