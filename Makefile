@@ -11,6 +11,7 @@ race:
 FUZZTIME ?= 5m
 fuzz:
 	go test ./engine -run XXX -fuzz '^FuzzParser$$' -fuzztime $(FUZZTIME)
+	go test ./engine -run XXX -fuzz '^FuzzPipelined$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzParseTemplate$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
 	go test ./cmd/benchgate -run XXX -fuzz '^FuzzParseABFlags$$' -fuzztime $(FUZZTIME)

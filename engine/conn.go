@@ -81,6 +81,20 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false
 		if s.nc != nil && s.reusable && s.key == t.key {
+			s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
+			warn, gone := "", s.interrupted
+			if !gone {
+				warn, gone = idleData(s.nc)
+			}
+			s.mu.Unlock()
+			if gone {
+				if warn != "" {
+					res.Warning = warn
+				}
+				s.closeConn()
+			}
+		}
+		if s.nc != nil && s.reusable && s.key == t.key {
 			res.Reused = true
 		} else {
 			s.closeConn()
@@ -130,6 +144,9 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		res.HeadersDone = s.p.headersDone
 		res.Total = time.Since(res.Start)
 		s.reusable = sp.keepAlive && s.p.keepAlive
+		if warn := s.p.leftover(); warn != "" {
+			res.Warning, s.reusable = warn, false
+		}
 		if !s.reusable {
 			s.closeConn()
 		}

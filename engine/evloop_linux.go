@@ -42,6 +42,7 @@ type evSlot struct {
 	doneW    work // the completed request fill reports, when hasDone
 	hasDone  bool
 	addr     netip.AddrPort // where dial connects, for error messages
+	warn     string         // for the next request: why the kept connection was closed
 }
 
 type evLoop struct {
@@ -346,6 +347,7 @@ func (l *evLoop) begin(s *evSlot) {
 	if lim := s.cur.sp.spec.TimeLimit; lim > 0 {
 		s.deadline = time.Since(l.epoch) + lim
 	}
+	res.Warning, s.warn = s.warn, ""
 	t := s.cur.b.t
 	if s.fd >= 0 && s.reusable && s.key == t.key {
 		res.Reused = true
@@ -483,7 +485,11 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 	case evReading:
 		l.read(s)
 	case evIdle:
-		// A kept-alive connection spoke while idle: the server closed it.
+		// A kept-alive connection spoke while idle: the server closed
+		// it, or sent bytes that answer no request.
+		if n := peekFd(s.fd); n > 0 {
+			s.warn = fmt.Sprintf(idleWarning, n)
+		}
 		l.closeFd(s)
 	}
 }
@@ -503,10 +509,22 @@ func (l *evLoop) read(s *evSlot) {
 		return
 	}
 	eof := n == 0
+	full := n == len(space)
 	s.p.filled(n)
 	done, perr := s.p.step(eof)
 	switch {
 	case done:
+		if w := s.p.leftover(); w != "" {
+			s.res.Warning = w
+			l.closeFd(s)
+		} else if full && !eof {
+			// The read filled the buffer: the kernel may hold more,
+			// which would answer no request.
+			if k := peekFd(s.fd); k > 0 {
+				s.res.Warning = fmt.Sprintf("%d unexpected bytes after the response: connection closed", k)
+				l.closeFd(s)
+			}
+		}
 		l.complete(s)
 	case perr != errNeedMore:
 		l.ioError(s, fmt.Errorf("read response: %w", perr))
@@ -530,7 +548,7 @@ func (l *evLoop) complete(s *evSlot) {
 	res.Wait = s.p.firstByte - s.written
 	res.HeadersDone = s.p.headersDone
 	res.Total = time.Since(res.Start)
-	s.reusable = s.cur.sp.keepAlive && s.p.keepAlive
+	s.reusable = s.fd >= 0 && s.cur.sp.keepAlive && s.p.keepAlive
 	if !s.reusable {
 		l.closeFd(s)
 	}

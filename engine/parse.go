@@ -15,6 +15,7 @@ var (
 	ErrBadHeader      = errors.New("malformed header line")
 	ErrBadChunk       = errors.New("malformed chunked encoding")
 	ErrBadLength      = errors.New("malformed Content-Length")
+	ErrBadFraming     = errors.New("conflicting message framing")
 )
 
 // parser parses HTTP/1.x responses incrementally from its own buffer, so
@@ -54,7 +55,8 @@ type parser struct {
 	budget    int
 	remaining int64
 	cl        int64
-	chunked   bool
+	te        bool // a Transfer-Encoding header came
+	chunked   bool // and its final coding is chunked
 	connTok   int
 }
 
@@ -231,8 +233,9 @@ func (p *parser) step(eof bool) (done bool, err error) {
 				}
 				continue
 			}
-			if p.endOfHeaders() {
-				return true, nil
+			done, err := p.endOfHeaders()
+			if err != nil || done {
+				return done, err
 			}
 		case stFixed, stChunkData:
 			if p.r == p.w {
@@ -320,7 +323,7 @@ func (p *parser) statusLine(sl []byte) error {
 	if p.status < 100 {
 		return fmt.Errorf("%w: status %d: %q", ErrBadStatusLine, p.status, clip(sl))
 	}
-	p.cl, p.chunked, p.connTok = -1, false, tokNone
+	p.cl, p.te, p.chunked, p.connTok = -1, false, false, tokNone
 	return nil
 }
 
@@ -333,6 +336,15 @@ func (p *parser) headerLine(h []byte) error {
 		return fmt.Errorf("%w: %q", ErrBadHeader, clip(h))
 	}
 	name, val := h[:colon], bytes.TrimSpace(h[colon+1:])
+	if !isToken(name) {
+		// RFC 9112 §5.1: no whitespace between name and colon; a name
+		// that is not a token could hide a framing header.
+		return fmt.Errorf("%w: field name %q", ErrBadHeader, clip(name))
+	}
+	if bytes.IndexByte(val, 0) >= 0 || bytes.IndexByte(val, '\r') >= 0 {
+		// RFC 9110 §5.5: CR, LF and NUL are never valid in a value.
+		return fmt.Errorf("%w: control character in the value of %q", ErrBadHeader, clip(name))
+	}
 	switch {
 	case asciiEqualFold(name, "content-length"):
 		n, ok := parseDecimal(val)
@@ -341,9 +353,11 @@ func (p *parser) headerLine(h []byte) error {
 		}
 		p.cl = n
 	case asciiEqualFold(name, "transfer-encoding"):
-		if hasToken(val, "chunked") {
-			p.chunked = true
-		}
+		// RFC 9112 §6.3: the body is chunked only when chunked is the
+		// final coding of the (combined) list; the last header field
+		// holds the end of that list.
+		p.te = true
+		p.chunked = lastTokenIs(val, "chunked")
 	case asciiEqualFold(name, "connection"):
 		if hasToken(val, "close") {
 			p.connTok = tokClose
@@ -357,15 +371,15 @@ func (p *parser) headerLine(h []byte) error {
 	return nil
 }
 
-// endOfHeaders chooses how the body is framed; it returns true when the
-// response has no body.
-func (p *parser) endOfHeaders() bool {
+// endOfHeaders chooses how the body is framed (RFC 9112 §6.3); done is
+// true when the response has no body.
+func (p *parser) endOfHeaders() (done bool, err error) {
 	if p.status >= 100 && p.status < 200 && p.status != 101 {
 		// interim response: the real one follows
 		p.header = p.header[:0]
 		p.cookieBuf = p.cookieBuf[:0]
 		p.state, p.budget = stStatus, p.maxHeader
-		return false
+		return false, nil
 	}
 	p.headersDone = time.Since(p.ref)
 	switch p.connTok {
@@ -376,26 +390,67 @@ func (p *parser) endOfHeaders() bool {
 	default:
 		p.keepAlive = p.http11
 	}
+	if p.te {
+		if p.cl >= 0 {
+			// §6.3 rule 3: a sign of smuggling or response splitting,
+			// to be handled as an error. net/http's client lets
+			// Transfer-Encoding win instead.
+			p.keepAlive = false
+			return false, fmt.Errorf("%w: Content-Length together with Transfer-Encoding", ErrBadFraming)
+		}
+		if !p.http11 {
+			// §6.1: an HTTP/1.0 message with Transfer-Encoding has
+			// faulty framing; close the connection after it.
+			p.keepAlive = false
+		}
+	}
 	switch {
 	case p.head || p.status == 204 || p.status == 304 || p.status < 200:
 		if p.status == 101 {
 			p.keepAlive = false
 		}
 		p.state = stDone
-		return true
-	case p.chunked:
+		return true, nil
+	case p.te && p.chunked:
 		p.state, p.budget = stChunkSize, chunkLineMax
+	case p.te:
+		// §6.3 rule 4: chunked is not the final coding (or the coding
+		// is identity): the body runs to the close.
+		p.keepAlive = false
+		p.state = stToEOF
 	case p.cl >= 0:
 		if p.cl == 0 {
 			p.state = stDone
-			return true
+			return true, nil
 		}
 		p.state, p.remaining = stFixed, p.cl
 	default:
 		p.keepAlive = false
 		p.state = stToEOF
 	}
-	return false
+	return false, nil
+}
+
+// leftover describes bytes buffered beyond the end of a complete
+// response ("" when there are none). They belong to no request: the
+// connection must be closed, never read for the next response.
+func (p *parser) leftover() string {
+	n := p.w - p.r
+	if n <= 0 {
+		return ""
+	}
+	var framing string
+	switch {
+	case p.head:
+		framing = "a response to HEAD has no body"
+	case p.status == 204 || p.status == 304:
+		framing = fmt.Sprintf("a %d response has no body", p.status)
+	case p.chunked:
+		framing = "after the last chunk"
+	default:
+		framing = fmt.Sprintf("after Content-Length %d", p.cl)
+	}
+	return fmt.Sprintf("%d unexpected bytes after the response (%s): connection closed", n, framing)
 }
 
 const (
@@ -443,6 +498,32 @@ func trimEOL(b []byte) []byte {
 		b = b[:n-1]
 	}
 	return b
+}
+
+// tokenChars marks the bytes of an RFC 9110 token.
+var tokenChars = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !tokenChars[c] {
+			return false
+		}
+	}
+	return true
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -512,6 +593,15 @@ func hasToken(v []byte, tok string) bool {
 		}
 	}
 	return false
+}
+
+// lastTokenIs reports whether the last item of the comma-separated list
+// v is tok, ignoring case.
+func lastTokenIs(v []byte, tok string) bool {
+	if i := bytes.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return asciiEqualFold(bytes.TrimSpace(v), tok)
 }
 
 // clip shortens server-provided text quoted in an error.

@@ -46,6 +46,10 @@ type Result struct {
 	Failed    bool
 	Reason    string // why it failed
 	Truncated bool   // the body was longer than the buffer and was cut
+	// Warning says what was odd about the connection without making the
+	// response bad: bytes beyond the framed response, data that came on
+	// an idle kept-alive connection. The connection was closed.
+	Warning string
 
 	// RequestText, Header and Body are filled by keep level: the request
 	// as sent (3), the raw response headers (2+), the body up to the

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,19 +98,19 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		if s.Failures == nil {
 			s.Failures = map[string]int64{}
 		}
-		if len(s.Failures) < 100 {
-			s.Failures[res.Reason]++
-		} else if _, ok := s.Failures[res.Reason]; ok {
-			s.Failures[res.Reason]++
-		} else {
-			s.Failures["(other reasons)"]++
-		}
+		countReason(s.Failures, res.Reason)
 	} else {
 		s.Good++
 		s.Latency.Record(res.Total)
 	}
 	if res.Truncated {
 		s.Truncated++
+	}
+	if res.Warning != "" {
+		if s.Warnings == nil {
+			s.Warnings = map[string]int64{}
+		}
+		countReason(s.Warnings, res.Warning)
 	}
 	s.BytesRead += res.BytesRead
 	s.Statuses[res.Status]++
@@ -132,6 +133,16 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		rr.Bodies[i] = string(res.Body)
 		rr.RequestTexts[i] = redactHeaders(string(res.RequestText))
 	}
+}
+
+// countReason counts reason in m, which holds at most 100 distinct
+// reasons; later ones count as "(other reasons)".
+func countReason(m map[string]int64, reason string) {
+	if _, ok := m[reason]; ok || len(m) < 100 {
+		m[reason]++
+		return
+	}
+	m["(other reasons)"]++
 }
 
 // second adds res to its slot's timeline, in the second it started.
@@ -198,6 +209,9 @@ func (rec *recorder) report() *Report {
 		r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
 		for _, st := range run.steps {
 			run.report.Latency.Merge(st.r.Latency)
+			for _, w := range sortedKeys(st.r.Warnings) {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("run %q step %q: %d× %s", rs.Name, st.r.Name, st.r.Warnings[w], w))
+			}
 			if st.r.Truncated > 0 {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("run %q step %q: %d response bodies longer than the buffer (%d bytes) were cut",
 					rs.Name, st.r.Name, st.r.Truncated, rs.BufferBytes))
@@ -207,4 +221,13 @@ func (rec *recorder) report() *Report {
 		r.Runs = append(r.Runs, run.report)
 	}
 	return r
+}
+
+func sortedKeys(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -94,6 +94,10 @@ type StepReport struct {
 	Statuses map[int]int64 `json:"statuses"`
 	// Failures counts failed requests by reason.
 	Failures map[string]int64 `json:"failures,omitempty"`
+	// Warnings counts, by reason, responses that were good but left the
+	// connection unusable (bytes beyond the framed response, data on an
+	// idle kept-alive connection).
+	Warnings map[string]int64 `json:"warnings,omitempty"`
 	Latency  *Latency         `json:"latency"`
 }
 
