@@ -53,7 +53,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	if rp.spec.Cookies != nil {
 		static = rp.spec.Cookies[iter]
 	}
-	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.host)
+	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.url)
 	s.wbuf = append(s.wbuf, "\r\n"...)
 	s.wbuf = append(s.wbuf, c.b.body...)
 	res.BodyBytesSent = int64(len(c.b.body))
@@ -90,7 +90,7 @@ func (x *execution) finish(s *slot, err error) {
 			res.Failed, res.Reason = true, reason
 		}
 		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
-			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.host)
+			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.url)
 		}
 	}
 	var resp *scenario.Response

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -46,6 +49,11 @@ func appendHead(dst []byte, p *Plan, method string, t *target, keepAlive bool,
 	if !has("Accept") {
 		dst = append(dst, "Accept: */*\r\n"...)
 	}
+	if t.auth != "" && !has("Authorization") {
+		dst = append(dst, "Authorization: "...)
+		dst = append(dst, t.auth...)
+		dst = append(dst, "\r\n"...)
+	}
 	switch {
 	case p.HTTP10 && keepAlive:
 		dst = append(dst, "Connection: Keep-Alive\r\n"...)
@@ -80,89 +88,78 @@ func appendHead(dst []byte, p *Plan, method string, t *target, keepAlive bool,
 
 // iterState is what one iteration carries from step to step.
 type iterState struct {
-	vars    scenario.Vars
-	cookies []cookie
-	prev    *scenario.Response
+	vars scenario.Vars
+	jar  *cookiejar.Jar // created when a response first sets a cookie
+	// secure names the cookies set with Secure (over https): the jar
+	// would send them to http://localhost, as browsers do; we never
+	// send one over http.
+	secure map[string]bool
+	prev   *scenario.Response
 }
 
-type cookie struct{ name, value, domain string }
-
 // setCookies stores the Set-Cookie values (each ended by '\n') of a
-// response from host: a crude, fast jar, like the seed's, that also
-// honours Domain and deletion by Max-Age or an empty value.
-func (st *iterState) setCookies(lines []byte, host string) {
+// response from u in the iteration's jar: net/http's cookiejar with the
+// public suffix list, so Domain, Path, Expires and Max-Age work as in a
+// browser, IP hosts get host-only cookies and a cookie for a public
+// suffix is refused. Secure is stricter than a browser's localhost
+// exception: a Secure cookie is never set from, nor sent over, http. A
+// value with a control character (or any byte a cookie value may not
+// hold) is dropped.
+func (st *iterState) setCookies(lines []byte, u *url.URL) {
+	var cs []*http.Cookie
 	for len(lines) > 0 {
 		i := bytes.IndexByte(lines, '\n')
 		line := string(lines[:i])
 		lines = lines[i+1:]
-		name, value, ok := scenario.ParseSetCookie(line)
-		if !ok {
+		c, err := http.ParseSetCookie(line)
+		if err != nil || c.Name == "" {
 			continue
 		}
-		domain, del := host, value == ""
-		for _, attr := range strings.Split(line, ";")[1:] {
-			k, v, _ := strings.Cut(strings.TrimSpace(attr), "=")
-			switch strings.ToLower(k) {
-			case "domain":
-				if d := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(v)), "."); d != "" && domainMatch(host, d) {
-					domain = d
-				}
-			case "max-age":
-				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n <= 0 {
-					del = true
-				}
+		if c.Secure {
+			if u.Scheme != "https" {
+				continue // a Secure cookie from an insecure origin: refused
 			}
-		}
-		j := 0
-		for _, c := range st.cookies {
-			if c.name != name || c.domain != domain {
-				st.cookies[j] = c
-				j++
+			if st.secure == nil {
+				st.secure = map[string]bool{}
 			}
+			st.secure[c.Name] = true
 		}
-		st.cookies = st.cookies[:j]
-		if !del {
-			st.cookies = append(st.cookies, cookie{name, value, domain})
-		}
+		cs = append(cs, c)
 	}
-}
-
-func domainMatch(host, domain string) bool {
-	host = strings.ToLower(host)
-	return host == domain || strings.HasSuffix(host, "."+domain)
+	if len(cs) == 0 {
+		return
+	}
+	if st.jar == nil {
+		st.jar, _ = cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	}
+	st.jar.SetCookies(u, cs)
 }
 
 // appendCookieLine appends a Cookie header with the static cookie and the
-// jar's cookies for host, if any.
-func appendCookieLine(dst []byte, static string, st *iterState, host string) []byte {
+// jar's cookies for u, if any.
+func appendCookieLine(dst []byte, static string, st *iterState, u *url.URL) []byte {
 	static = strings.TrimRight(strings.TrimSpace(static), ";")
-	n := 0
-	if st != nil {
-		for _, c := range st.cookies {
-			if domainMatch(host, c.domain) {
-				n++
-			}
-		}
+	var cs []*http.Cookie
+	if st != nil && st.jar != nil {
+		cs = st.jar.Cookies(u)
 	}
-	if static == "" && n == 0 {
+	if static == "" && len(cs) == 0 {
 		return dst
 	}
 	dst = append(dst, "Cookie: "...)
 	dst = append(dst, static...)
 	sep := static != ""
-	if n > 0 {
-		for _, c := range st.cookies {
-			if !domainMatch(host, c.domain) {
-				continue
-			}
-			if sep {
-				dst = append(dst, "; "...)
-			}
-			sep = true
-			dst = append(dst, c.name...)
-			dst = append(dst, '=')
-			dst = append(dst, c.value...)
+	for _, c := range cs {
+		if st.secure[c.Name] && u.Scheme != "https" {
+			continue
 		}
+		if sep {
+			dst = append(dst, "; "...)
+		}
+		sep = true
+		dst = append(dst, c.Name...)
+		dst = append(dst, '=')
+		dst = append(dst, c.Value...)
 	}
 	return append(dst, "\r\n"...)
 }
@@ -222,7 +219,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return dst, b, fmt.Errorf("URL %q: %v", rawURL, err)
+		return dst, b, fmt.Errorf("URL %q: %v", scenario.RedactURL(rawURL), err)
 	}
 	if !u.IsAbs() {
 		base := rp.spec.Base
@@ -230,7 +227,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 			base = prev.URL
 		}
 		if base == nil {
-			return dst, b, fmt.Errorf("URL %q is relative and there is no base URL", rawURL)
+			return dst, b, fmt.Errorf("URL %q is relative and there is no base URL", scenario.RedactURL(rawURL))
 		}
 		u = base.ResolveReference(u)
 	}
@@ -244,8 +241,8 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 		if err != nil {
 			return dst, b, fmt.Errorf("header %s: %w", h.Name, err)
 		}
-		if strings.ContainsAny(v, "\r\n") {
-			return dst, b, fmt.Errorf("header %s: expanded value contains a line break", h.Name)
+		if err := scenario.CheckHeaderValue(v); err != nil {
+			return dst, b, fmt.Errorf("header %s: expanded value %q: %w", h.Name, v, err)
 		}
 		extra = append(extra, headerKV{h.Name, v})
 	}

@@ -1,13 +1,48 @@
 package engine
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/benchgate/benchgate/scenario"
 )
+
+// safeTarget percent-encodes what may not stand in a request target
+// (RFC 9112 §3.2, RFC 3986): spaces, control characters, bytes beyond
+// ASCII and the characters browsers escape in a query. Nothing a URL
+// carries can then split the request line.
+func safeTarget(s string) string {
+	const hex = "0123456789ABCDEF"
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if unsafeInTarget(s[i]) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unsafeInTarget(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+			continue
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+func unsafeInTarget(c byte) bool {
+	return c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}'
+}
 
 // target is where a request goes and how its first line and Host header
 // read.
@@ -18,6 +53,7 @@ type target struct {
 	port       string
 	hostHeader string
 	requestURI string // origin-form, or absolute-form through a plain proxy
+	auth       string // Authorization from the URL's user information
 	proxy      *url.URL
 	url        *url.URL
 }
@@ -46,11 +82,16 @@ func resolveTarget(u *url.URL, proxy *url.URL) (*target, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("no host in %q", u.Redacted())
 	}
+	if err := scenario.CheckPort(u.Port()); err != nil {
+		return nil, fmt.Errorf("%q: %w", u.Redacted(), err)
+	}
 	host := u.Hostname()
-	if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+	if net.ParseIP(host) == nil {
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return nil, fmt.Errorf("host %q: %v", host, err)
+		}
 		host = ascii
-	} else {
-		return nil, fmt.Errorf("host %q: %v", host, err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -67,14 +108,21 @@ func resolveTarget(u *url.URL, proxy *url.URL) (*target, error) {
 	if u.Port() != "" {
 		t.hostHeader += ":" + port
 	}
-	t.requestURI = u.RequestURI()
+	t.requestURI = safeTarget(u.RequestURI())
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		t.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pw))
+		clean := *u
+		clean.User = nil
+		t.url = &clean
+	}
 	t.key = u.Scheme + "://" + net.JoinHostPort(host, port)
 	if proxy != nil {
 		t.proxy = proxy
 		if !t.tls {
-			abs := *u
+			abs := *t.url
 			abs.Fragment = ""
-			t.requestURI = abs.String()
+			t.requestURI = safeTarget(abs.String())
 		}
 		t.key = "proxy " + proxy.Host + " " + t.key
 	}

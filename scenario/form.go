@@ -96,8 +96,11 @@ func (f *Form) Fill(r *Response, vars Vars) (*FilledForm, error) {
 		return nil, fmt.Errorf("%s: no form matches in the previous response (status %d)", f, r.Status)
 	}
 	ff := &FilledForm{Method: "GET", Values: url.Values{}}
-	if m, ok := form.Attr("method"); ok && strings.TrimSpace(m) != "" {
-		ff.Method = strings.ToUpper(strings.TrimSpace(m))
+	// The HTML standard knows get, post and dialog; anything else (a
+	// typo, or text meant to reach the request line) falls back to GET,
+	// as browsers do.
+	if m, _ := form.Attr("method"); strings.EqualFold(strings.TrimSpace(m), "post") {
+		ff.Method = "POST"
 	}
 	action, _ := form.Attr("action")
 	base := r.URL

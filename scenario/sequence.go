@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -191,8 +192,8 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		bad(0, "Cookies", fmt.Sprintf("%d cookies", len(s.cookies)), fmt.Sprintf("length must equal repeat (%d)", spec.Repeat))
 	}
 	for i, c := range s.cookies {
-		if strings.ContainsAny(c, "\r\n") {
-			bad(0, fmt.Sprintf("Cookies[%d]", i), c, "contains a line break")
+		if err := CheckHeaderValue(c); err != nil {
+			bad(0, fmt.Sprintf("Cookies[%d]", i), c, err.Error())
 		}
 	}
 	base := s.base
@@ -202,7 +203,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	if base != "" {
 		u, err := parseAbsolute(base)
 		if err != nil {
-			bad(0, "Base", base, err.Error())
+			bad(0, "Base", RedactURL(base), err.Error())
 		}
 		spec.Base = u
 	}
@@ -220,7 +221,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		}
 		if !st.submit && len(ferrs) == 0 {
 			if err := checkURL(sp.URL, spec.Base); err != nil {
-				bad(k+1, "URL", st.url, err.Error())
+				bad(k+1, "URL", RedactURL(st.url), err.Error())
 			}
 		}
 		if k == 0 && sp.NeedsPrevious() {
@@ -254,7 +255,23 @@ func parseAbsolute(raw string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, errors.New("no host")
 	}
+	if err := CheckPort(u.Port()); err != nil {
+		return nil, err
+	}
 	return u, nil
+}
+
+// CheckPort refuses a URL port outside 1-65535 ("" is the scheme's
+// default).
+func CheckPort(port string) error {
+	if port == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q out of range 1-65535", port)
+	}
+	return nil
 }
 
 // checkURL validates a step URL's shape; variables are replaced by "x".

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -157,13 +158,13 @@ func (s *Step) Name() string {
 	case s.form != nil:
 		return "submit " + s.form.selector
 	case s.method != "":
-		return s.method + " " + s.url
+		return s.method + " " + RedactURL(s.url)
 	case s.head && !s.bodySet:
-		return "HEAD " + s.url
+		return "HEAD " + RedactURL(s.url)
 	case s.bodySet:
-		return "POST " + s.url
+		return "POST " + RedactURL(s.url)
 	}
-	return "GET " + s.url
+	return "GET " + RedactURL(s.url)
 }
 
 // StepSpec is the validated, read-only form of a Step that the engine
@@ -224,17 +225,21 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	} else {
 		t, err := ParseTemplate(s.url)
 		if err != nil {
-			errs = append(errs, fieldError{"URL", s.url, err.Error()})
+			errs = append(errs, fieldError{"URL", RedactURL(s.url), err.Error()})
 		}
-		sp.URL = t
+		sp.URL = t.forURL()
 	}
 	for _, h := range s.headers {
 		if !validToken(h.Name) {
 			errs = append(errs, fieldError{"Header", h.Name, "not a valid header name"})
 			continue
 		}
-		if strings.ContainsAny(h.Value, "\r\n") {
-			errs = append(errs, fieldError{"Header " + h.Name, h.Value, "value contains a line break"})
+		if err := CheckHeaderValue(h.Value); err != nil {
+			errs = append(errs, fieldError{"Header " + h.Name, h.Value, err.Error()})
+			continue
+		}
+		if framing(h.Name) {
+			errs = append(errs, fieldError{"Header", h.Name, "benchgate frames every request itself (Content-Length from the body); a second framing would let the server read the request differently"})
 			continue
 		}
 		t, err := ParseTemplate(h.Value)
@@ -244,8 +249,8 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 		}
 		sp.Headers = append(sp.Headers, HeaderSpec{textproto.CanonicalMIMEHeaderKey(h.Name), t})
 	}
-	if strings.ContainsAny(s.contentType, "\r\n") {
-		errs = append(errs, fieldError{"ContentType", s.contentType, "contains a line break"})
+	if err := CheckHeaderValue(s.contentType); err != nil {
+		errs = append(errs, fieldError{"ContentType", s.contentType, err.Error()})
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
@@ -292,6 +297,36 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 }
 
 type fieldError struct{ field, value, reason string }
+
+// framing reports the header fields that frame a message.
+func framing(name string) bool {
+	return strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding")
+}
+
+// CheckHeaderValue refuses what must never reach a header field: CR, LF,
+// NUL and every other control character but horizontal tab (RFC 9110
+// §5.5). The error names the character and where it is.
+func CheckHeaderValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("control character %q at byte %d: it could end the header and inject another", c, i)
+		}
+	}
+	return nil
+}
+
+// RedactURL hides the password of a URL's user information, for names,
+// messages and reports; other text comes back as it is.
+func RedactURL(raw string) string {
+	if !strings.Contains(raw, "@") {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
 
 // validToken reports whether s is an RFC 9110 token.
 func validToken(s string) bool {

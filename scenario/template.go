@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -16,7 +17,18 @@ type Template struct {
 type tplPart struct {
 	lit string
 	v   string // variable name; empty for a literal
+	raw bool   // {{name|raw}}: never escaped
+	esc escape // how a URL template escapes the value
 }
+
+// escape says how a value inserted into a URL is encoded.
+type escape uint8
+
+const (
+	escNone  escape = iota // as is: not a URL, raw, or before the path
+	escPath                // one path segment: url.PathEscape
+	escQuery               // a query name or value: url.QueryEscape
+)
 
 // ParseTemplate parses s. It fails on an unclosed "{{" or an empty or
 // malformed variable name.
@@ -39,11 +51,14 @@ func ParseTemplate(s string) (Template, error) {
 		if j < 0 {
 			return Template{}, fmt.Errorf("template %q: unclosed {{", s)
 		}
-		name := strings.TrimSpace(rest[:j])
+		name, raw := strings.TrimSpace(rest[:j]), false
+		if n, f, ok := strings.Cut(name, "|"); ok && strings.TrimSpace(f) == "raw" {
+			name, raw = strings.TrimSpace(n), true
+		}
 		if !validVarName(name) {
 			return Template{}, fmt.Errorf("template %q: invalid variable name %q", s, rest[:j])
 		}
-		t.parts = append(t.parts, tplPart{v: name})
+		t.parts = append(t.parts, tplPart{v: name, raw: raw})
 		rest = rest[j+2:]
 	}
 	return t, nil
@@ -61,6 +76,57 @@ func validVarName(s string) bool {
 		}
 	}
 	return true
+}
+
+// forURL returns t with each variable set to be escaped for where it
+// stands in a URL: in the path as one path segment, in the query as a
+// query component. A variable before the path (a template that starts
+// with one, or one in the scheme or host) and a variable written
+// {{name|raw}} go in as they are, for values that are already URLs or
+// URL parts.
+func (t Template) forURL() Template {
+	if t.Static() {
+		return t
+	}
+	parts := append([]tplPart(nil), t.parts...)
+	prefix := ""
+	for i := range parts {
+		p := &parts[i]
+		if p.v == "" {
+			prefix += p.lit
+			continue
+		}
+		if !p.raw {
+			p.esc = urlPosition(prefix)
+		}
+		prefix += "x"
+	}
+	return Template{src: t.src, parts: parts}
+}
+
+// urlPosition tells how to escape a value that follows prefix in a URL.
+func urlPosition(prefix string) escape {
+	switch {
+	case strings.ContainsAny(prefix, "?#"):
+		if strings.Contains(prefix, "#") {
+			return escPath
+		}
+		return escQuery
+	case prefix == "":
+		return escNone
+	}
+	rest := prefix
+	if i := strings.Index(rest, "://"); i >= 0 && !strings.ContainsAny(rest[:i], "/?#") {
+		rest = rest[i+3:]
+	} else if strings.HasPrefix(rest, "//") {
+		rest = rest[2:]
+	} else {
+		return escPath // "/a/", "a/": a path
+	}
+	if strings.Contains(rest, "/") {
+		return escPath
+	}
+	return escNone // in the host or port
 }
 
 // Static reports whether the template has no placeholders.
@@ -98,6 +164,12 @@ func (t Template) Expand(dst []byte, vars Vars) ([]byte, error) {
 		val, ok := vars[p.v]
 		if !ok {
 			return dst, fmt.Errorf("undefined variable %q in %q", p.v, t.src)
+		}
+		switch p.esc {
+		case escPath:
+			val = url.PathEscape(val)
+		case escQuery:
+			val = url.QueryEscape(val)
 		}
 		dst = append(dst, val...)
 	}

@@ -109,7 +109,7 @@ func (c *abConfig) validate() error {
 	}
 	u, err := url.Parse(c.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("URL %q: want http[s]://host[:port]/path", c.url)
+		return fmt.Errorf("URL %q: want http[s]://host[:port]/path", scenario.RedactURL(c.url))
 	}
 	return nil
 }
@@ -195,7 +195,7 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if !c.quiet {
-		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", c.url)
+		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", loadtest.Printable(scenario.RedactURL(c.url)))
 	}
 	report, err := plan.Execute(ctx)
 	if report == nil {
