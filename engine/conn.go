@@ -68,6 +68,9 @@ func (x *execution) do(s *slot, w work) {
 	if !x.prepare(s, w) {
 		return
 	}
+	if x.stopped.Load() != nil {
+		return // stopped while the request was built: it never starts
+	}
 	c := &s.cur
 	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
 	x.finish(s, err)
@@ -98,7 +101,15 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			res.Reused = true
 		} else {
 			s.closeConn()
-			nc, cached, err := x.dial.dial(x.ctx, t)
+			dctx, cancel := x.ctx, context.CancelFunc(nil)
+			if lim := sp.spec.TimeLimit; lim > 0 {
+				// the step's limit bounds the whole request, connect included
+				dctx, cancel = context.WithDeadline(x.ctx, res.Start.Add(lim))
+			}
+			nc, cached, err := x.dial.dial(dctx, t)
+			if cancel != nil {
+				cancel()
+			}
 			res.DNSCached = cached
 			if err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // resolver resolves each host once and caches the address; overrides send
@@ -97,7 +98,19 @@ func (d *dialer) tlsConfig(host string) *tls.Config {
 	return c
 }
 
-// dial connects to t, retrying a failed TCP connect as ab does.
+// lookup resolves host within limit (0: no limit of its own).
+func (d *dialer) lookup(ctx context.Context, host, port string, limit time.Duration) (string, bool, error) {
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	return d.res.lookup(ctx, host, port)
+}
+
+// dial connects to t, retrying a failed TCP connect as ab does. ctx
+// bounds every part: resolving, connecting, a proxy's CONNECT and the TLS
+// handshake.
 func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bool, err error) {
 	host, port := t.host, t.port
 	if t.proxy != nil {
@@ -121,6 +134,14 @@ func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bo
 		if ctx.Err() != nil || attempt >= d.attempts {
 			return nil, cached, connectError(attempt, err)
 		}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+		defer func() {
+			if err == nil {
+				nc.SetDeadline(time.Time{})
+			}
+		}()
 	}
 	if t.proxy != nil && t.tls {
 		if err := connectTunnel(nc, t); err != nil {
@@ -181,5 +202,5 @@ func connectError(attempts int, err error) error {
 // idle connection before it read the request (nothing came back, and the
 // error is what such a close produces). Both drivers ask it.
 func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
-	return res.Reused && !retried && !gotByte && staleConn(err) && x.ctx.Err() == nil
+	return res.Reused && !retried && !gotByte && staleConn(err) && !x.halted.Load()
 }

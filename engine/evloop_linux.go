@@ -191,7 +191,7 @@ func (l *evLoop) run() {
 	l.refill()
 	var drain [64]byte
 	for {
-		if l.x.ctx.Err() != nil {
+		if l.x.halted.Load() {
 			l.abort()
 			return
 		}
@@ -362,7 +362,7 @@ func (l *evLoop) begin(s *evSlot) {
 func (l *evLoop) dial(s *evSlot) {
 	t := s.cur.b.t
 	x := l.x
-	addr, cached, err := x.dial.res.lookup(x.ctx, t.host, t.port)
+	addr, cached, err := x.dial.lookup(x.ctx, t.host, t.port, s.cur.sp.spec.TimeLimit)
 	s.res.DNSCached = cached
 	if err != nil {
 		l.fail(s, fmt.Errorf("resolve %s: %w", t.host, err))
@@ -408,7 +408,7 @@ func (l *evLoop) dial(s *evSlot) {
 			return
 		}
 		syscall.Close(fd)
-		if s.dials >= x.dial.attempts || x.ctx.Err() != nil {
+		if s.dials >= x.dial.attempts || x.halted.Load() {
 			l.fail(s, l.connectFailed(s, err))
 			return
 		}
@@ -471,7 +471,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		}
 		if err != nil {
 			l.closeFd(s)
-			if s.dials >= l.x.dial.attempts || l.x.ctx.Err() != nil {
+			if s.dials >= l.x.dial.attempts || l.x.halted.Load() {
 				l.fail(s, l.connectFailed(s, err))
 				return
 			}

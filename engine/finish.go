@@ -45,6 +45,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	res.Method = c.b.method
 	if err != nil {
 		res.Start = time.Now()
+		res.NotSent = true
 		c.b.t = nil
 		x.finish(s, fmt.Errorf("build request: %w", err))
 		return false
@@ -71,12 +72,15 @@ func (x *execution) finish(s *slot, err error) {
 	res := &s.res
 	iter := int(w.iter)
 	if err != nil {
-		if x.ctx.Err() != nil {
-			err = fmt.Errorf("%w (%v)", context.Cause(x.ctx), err)
-		} else if errors.Is(err, os.ErrDeadlineExceeded) && sp.spec.TimeLimit > 0 {
+		switch {
+		case res.NotSent:
+		case x.halted.Load():
+			res.Interrupted = true
+			err = fmt.Errorf("interrupted: %w (%v)", x.cause, err)
+		case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && sp.spec.TimeLimit > 0:
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
 		}
-		res.Status, res.Failed, res.Reason = StatusNoResponse, true, reason(err)
+		res.Status, res.Failed, res.Reason = StatusNoResponse, !res.NotSent && !res.Interrupted, reason(err)
 		res.BytesRead = s.p.wireBytes
 		if res.Total == 0 {
 			res.Total = time.Since(res.Start)

@@ -28,6 +28,10 @@ func (p Priority) String() string {
 	return "equal-opportunity"
 }
 
+// DefaultGracePeriod is how long requests in flight at the time limit
+// may still finish.
+const DefaultGracePeriod = 3 * time.Second
+
 // Plan is what an executor runs: resolved runs plus global settings.
 // Package loadtest builds and validates it.
 type Plan struct {
@@ -35,8 +39,13 @@ type Plan struct {
 	Concurrency int
 	Priority    Priority
 	KeepAlive   bool
-	// TimeLimit bounds the whole execution; 0 means none.
+	// TimeLimit bounds the whole execution; 0 means none. When it passes
+	// no new request starts; requests in flight get GracePeriod to
+	// finish, and those still running then are interrupted.
 	TimeLimit time.Duration
+	// GracePeriod is how long requests in flight may finish after the
+	// time limit (0: DefaultGracePeriod; negative: none).
+	GracePeriod time.Duration
 	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
 	HTTP10    bool
 	UserAgent string

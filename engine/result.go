@@ -44,8 +44,16 @@ type Result struct {
 	Reused    bool // the request went on a kept-alive connection
 	DNSCached bool // the host's address came from the cache
 	Failed    bool
-	Reason    string // why it failed
-	Truncated bool   // the body was longer than the buffer and was cut
+	Reason    string // why it failed, was not sent, or was interrupted
+	// NotSent is true for a request that could not be built (an
+	// undefined variable, a form not found, a body func's error): it never
+	// reached the wire. Reason says why.
+	NotSent bool
+	// Interrupted is true for a request in flight when the execution was
+	// cancelled, or still in flight when the time limit's grace period
+	// ended: neither good nor failed.
+	Interrupted bool
+	Truncated   bool // the body was longer than the buffer and was cut
 	// Warning says what was odd about the connection without making the
 	// response bad: bytes beyond the framed response, data that came on
 	// an idle kept-alive connection. The connection was closed.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benchgate/benchgate/scenario"
@@ -54,6 +55,21 @@ type execution struct {
 	rec   Recorder
 	ctx   context.Context
 	slots []*slot
+
+	// stopped is why no new request starts (the time limit, or ctx's
+	// cause); halted is set, after cause, when requests in flight are
+	// being cut: they are recorded as interrupted.
+	stopped atomic.Pointer[error]
+	halted  atomic.Bool
+	cause   error
+}
+
+// stopCause returns why the execution stopped early, or nil.
+func (x *execution) stopCause() error {
+	if p := x.stopped.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func compile(p *Plan) ([]runPlan, error) {
@@ -138,10 +154,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	for i, r := range runs {
 		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst}
 	}
-	if p.TimeLimit > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, p.TimeLimit, ErrTimeLimit)
-		defer cancel()
+	if ctx.Err() != nil {
+		return context.Cause(ctx) // cancelled before the start: nothing is sent
 	}
 	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, shapes), dial: newDialer(p), rec: rec, ctx: ctx}
 	maxHeader := p.MaxHeaderBytes
@@ -162,10 +176,7 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			if err != nil {
 				return err
 			}
-			if ctx.Err() != nil {
-				return context.Cause(ctx)
-			}
-			return nil
+			return x.stopCause()
 		}
 	}
 	var wg sync.WaitGroup
@@ -189,24 +200,60 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	})
 	wg.Wait()
 	stopWatch()
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return nil
+	return x.stopCause()
 }
 
-// watch stops the scheduler and calls interrupt when the context ends
-// before the returned stop func is called; stop waits for the watcher.
+// watch ends the execution early: when ctx ends, no new request starts
+// and the ones in flight are interrupted at once; when the plan's time
+// limit passes, no new request starts and the ones in flight get the
+// grace period before they are interrupted. stop, returned, ends the
+// watch and waits for it.
 func (x *execution) watch(interrupt func()) (stop func()) {
 	finished := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		select {
-		case <-finished:
-		case <-x.ctx.Done():
-			x.sched.stop()
+		var limit, grace <-chan time.Time
+		if x.plan.TimeLimit > 0 {
+			t := time.NewTimer(x.plan.TimeLimit)
+			defer t.Stop()
+			limit = t.C
+		}
+		halt := func(cause error) {
+			x.cause = cause
+			x.halted.Store(true)
 			interrupt()
+		}
+		for {
+			select {
+			case <-finished:
+				return
+			case <-x.ctx.Done():
+				cause := context.Cause(x.ctx)
+				x.stopped.CompareAndSwap(nil, &cause)
+				x.sched.stop()
+				halt(cause)
+				return
+			case <-limit:
+				limit = nil
+				cause := ErrTimeLimit
+				x.stopped.CompareAndSwap(nil, &cause)
+				x.sched.stop()
+				g := x.plan.GracePeriod
+				if g == 0 {
+					g = DefaultGracePeriod
+				}
+				if g < 0 {
+					halt(ErrTimeLimit)
+					return
+				}
+				t := time.NewTimer(g)
+				defer t.Stop()
+				grace = t.C
+			case <-grace:
+				halt(ErrTimeLimit)
+				return
+			}
 		}
 	}()
 	return func() {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -197,6 +199,8 @@ func TestWireDifferential(t *testing.T) {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	base := wireServer(t, cases)
+	log.SetOutput(io.Discard) // net/http logs each unsolicited response it sees
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			url := fmt.Sprintf("%s/case/%d", base, i)

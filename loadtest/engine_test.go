@@ -259,15 +259,15 @@ func TestExtractorFailureFailsTheStep(t *testing.T) {
 		run := scenario.Run("r", scenario.Get("/").Extract("tok", scenario.CSS("input[name=csrf]").Attr("value")), scenario.Get("/{{tok}}"))
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
 		steps := report.Runs[0].Steps
-		if steps[0].Failed != 1 || steps[1].Failed != 1 {
-			t.Fatalf("failed counts %d and %d, want 1 and 1", steps[0].Failed, steps[1].Failed)
+		if steps[0].Failed != 1 || steps[1].NotSent != 1 || steps[1].Sent != 0 {
+			t.Fatalf("step 1 failed %d, step 2 not sent %d (sent %d), want 1, 1 (0)", steps[0].Failed, steps[1].NotSent, steps[1].Sent)
 		}
 		for reason := range steps[0].Failures {
 			if !strings.Contains(reason, `extract "tok"`) || !strings.Contains(reason, "no element matches") {
 				t.Errorf("step 1 reason %q", reason)
 			}
 		}
-		for reason := range steps[1].Failures {
+		for reason := range steps[1].Unsent {
 			if !strings.Contains(reason, `undefined variable "tok"`) {
 				t.Errorf("step 2 reason %q", reason)
 			}
@@ -342,7 +342,7 @@ func TestTimeLimitReturnsPartialReport(t *testing.T) {
 		run := scenario.Run("r", scenario.Get("/fast"), scenario.Get("/slow")).Repeat(4)
 		start := time.Now()
 		report, err := newPlan(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
-			loadtest.TimeLimit(300*time.Millisecond)).Execute(context.Background())
+			loadtest.TimeLimit(300*time.Millisecond), loadtest.GracePeriod(200*time.Millisecond)).Execute(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,17 +352,12 @@ func TestTimeLimitReturnsPartialReport(t *testing.T) {
 		if report.StoppedBy == "" || report.Runs[0].Steps[0].Good != 4 {
 			t.Errorf("stopped by %q, fast good %d", report.StoppedBy, report.Runs[0].Steps[0].Good)
 		}
-		if report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed {
-			t.Errorf("sent %d != good %d + failed %d", report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed)
+		if report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed+report.RequestsInterrupted {
+			t.Errorf("sent %d != good %d + failed %d + interrupted %d", report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed, report.RequestsInterrupted)
 		}
 		slow := report.Runs[0].Steps[1]
-		if slow.Failed == 0 {
-			t.Fatal("no slow request was recorded as interrupted")
-		}
-		for reason := range slow.Failures {
-			if !strings.Contains(reason, "time limit") {
-				t.Errorf("reason %q does not mention the time limit", reason)
-			}
+		if slow.Interrupted == 0 || slow.Failed != 0 || report.ResponsesFailed != 0 {
+			t.Fatalf("slow: %d interrupted, %d failed: a timed run is not a failure", slow.Interrupted, slow.Failed)
 		}
 	})
 }
@@ -377,7 +372,7 @@ func TestCancelReturnsPartialReport(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if report == nil || report.Runs[0].Steps[0].Good != 3 || report.Runs[0].Steps[1].Failed != 3 {
+		if report == nil || report.Runs[0].Steps[0].Good != 3 || report.Runs[0].Steps[1].Interrupted != 3 || report.ResponsesFailed != 0 {
 			t.Fatalf("partial report missing what was measured: %+v", report)
 		}
 	})
@@ -529,13 +524,16 @@ func TestUserCodePanicsBecomeFailures(t *testing.T) {
 	).Repeat(2)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
 	steps := report.Runs[0].Steps
-	if steps[0].Failed != 2 || steps[1].Failed != 2 || steps[2].Good != 2 {
-		t.Fatalf("failed %d %d, good after %d", steps[0].Failed, steps[1].Failed, steps[2].Good)
+	if steps[0].Failed != 2 || steps[1].NotSent != 2 || steps[1].Sent != 0 || steps[2].Good != 2 {
+		t.Fatalf("failed %d, not sent %d (sent %d), good after %d", steps[0].Failed, steps[1].NotSent, steps[1].Sent, steps[2].Good)
 	}
 	for _, want := range []string{"extractor panicked: boom in extractor", "body builder panicked: boom in body"} {
 		found := false
 		for _, st := range steps {
 			for reason := range st.Failures {
+				found = found || strings.Contains(reason, want)
+			}
+			for reason := range st.Unsent {
 				found = found || strings.Contains(reason, want)
 			}
 		}

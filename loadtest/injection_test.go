@@ -284,10 +284,10 @@ func TestInjection(t *testing.T) {
 						t.Fatal(err)
 					}
 					last := report.Runs[0].Steps[len(report.Runs[0].Steps)-1]
-					if last.Good != 0 || len(last.Failures) == 0 {
-						t.Fatalf("want the request refused, got statuses %v", last.Statuses)
+					if last.Sent != 0 || last.NotSent != 1 {
+						t.Fatalf("want the request refused (not sent), got statuses %v", last.Statuses)
 					}
-					for reason := range last.Failures {
+					for reason := range last.Unsent {
 						if !strings.Contains(reason, tc.field) {
 							t.Errorf("reason %q does not name %q", reason, tc.field)
 						}

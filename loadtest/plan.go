@@ -37,6 +37,7 @@ type Plan struct {
 	repeat      int
 	keepAlive   bool
 	timeLimit   time.Duration
+	grace       time.Duration
 	bufferBytes int
 	keepLevel   int
 	baseURL     string
@@ -84,8 +85,17 @@ func Repeat(n int) Option { return func(p *Plan) { p.repeat = n } }
 // KeepAlive turns persistent connections on for steps that do not say.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
 
-// TimeLimit bounds the whole execution; 0 means no limit.
+// TimeLimit bounds the whole execution; 0 means no limit. It is a
+// duration, not a failure: when it passes no new request starts, and the
+// ones in flight get the GracePeriod to finish.
 func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.timeLimit = d } }
+
+// GracePeriod sets how long requests in flight when the time limit
+// passes may still finish (default engine.DefaultGracePeriod, 3 s, like
+// k6's gracefulStop); those still running then are counted as
+// interrupted, not failed. 0 keeps the default; a negative value
+// interrupts them at once.
+func GracePeriod(d time.Duration) Option { return func(p *Plan) { p.grace = d } }
 
 // BufferBytes sets how much of each response body is kept for runs that
 // do not set their own.
@@ -223,7 +233,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		bad("Runs", "[]", "a plan needs at least one run")
 	}
 	ep := &engine.Plan{
-		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit,
+		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader,
 	}

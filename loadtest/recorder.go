@@ -23,6 +23,7 @@ type recorder struct {
 	timelines [][]Second
 
 	sent, good, failed, bytesIn, bytesOut atomic.Int64
+	notSent, interrupted                  atomic.Int64
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
 }
 
@@ -53,7 +54,7 @@ func newRecorder(p *engine.Plan) *recorder {
 		}
 		run := &runRec{report: rr}
 		for _, ss := range rs.Steps {
-			sr := &StepReport{Name: ss.Name, Statuses: map[int]int64{}, Latency: NewLatency()}
+			sr := &StepReport{Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{}, Latency: NewLatency()}
 			rr.Steps = append(rr.Steps, sr)
 			run.steps = append(run.steps, &stepRec{r: sr})
 		}
@@ -67,41 +68,63 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	run := rec.runs[res.Run]
 	rec.second(slot, res)
 	st := run.steps[res.Step]
-	rec.sent.Add(1)
-	if res.Failed {
+	switch {
+	case res.NotSent:
+		rec.notSent.Add(1)
+	case res.Interrupted:
+		rec.sent.Add(1)
+		rec.interrupted.Add(1)
+	case res.Failed:
+		rec.sent.Add(1)
 		rec.failed.Add(1)
-	} else {
+	default:
+		rec.sent.Add(1)
 		rec.good.Add(1)
 	}
 	rec.bytesIn.Add(res.BytesRead)
 	rec.bytesOut.Add(res.BytesSent)
-	startNs := res.Start.UnixNano()
-	endNs := startNs + int64(res.Total)
-	for {
-		cur := rec.firstStart.Load()
-		if (cur != 0 && cur <= startNs) || rec.firstStart.CompareAndSwap(cur, startNs) {
-			break
+	if !res.NotSent {
+		startNs := res.Start.UnixNano()
+		endNs := startNs + int64(res.Total)
+		for {
+			cur := rec.firstStart.Load()
+			if (cur != 0 && cur <= startNs) || rec.firstStart.CompareAndSwap(cur, startNs) {
+				break
+			}
 		}
-	}
-	for {
-		cur := rec.lastEnd.Load()
-		if cur >= endNs || rec.lastEnd.CompareAndSwap(cur, endNs) {
-			break
+		for {
+			cur := rec.lastEnd.Load()
+			if cur >= endNs || rec.lastEnd.CompareAndSwap(cur, endNs) {
+				break
+			}
 		}
 	}
 
 	st.mu.Lock()
 	s := st.r
-	s.Sent++
-	if res.Failed {
+	switch {
+	case res.NotSent:
+		s.NotSent++
+		if s.Unsent == nil {
+			s.Unsent = map[string]int64{}
+		}
+		countReason(s.Unsent, res.Reason)
+	case res.Interrupted:
+		s.Sent++
+		s.Interrupted++
+	case res.Failed:
+		s.Sent++
 		s.Failed++
 		if s.Failures == nil {
 			s.Failures = map[string]int64{}
 		}
 		countReason(s.Failures, res.Reason)
-	} else {
+		s.Statuses[res.Status]++
+	default:
+		s.Sent++
 		s.Good++
 		s.Latency.Record(res.Total)
+		s.Statuses[res.Status]++
 	}
 	if res.Truncated {
 		s.Truncated++
@@ -113,14 +136,13 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		countReason(s.Warnings, res.Warning)
 	}
 	s.BytesRead += res.BytesRead
-	s.Statuses[res.Status]++
 	st.mu.Unlock()
 
 	rr := run.report
 	i := res.Iteration*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
 		rr.Requests[i] = Request{
-			Sent: true, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
+			Sent: !res.NotSent, Interrupted: res.Interrupted, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
 			Total: res.Total, Status: res.Status, Method: res.Method, BytesSent: res.BytesSent,
 			BodyBytesSent: res.BodyBytesSent, BytesRead: res.BytesRead, HeaderBytes: res.HeaderBytes,
 			BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached, Failed: res.Failed, Reason: res.Reason,
@@ -159,11 +181,20 @@ func (rec *recorder) second(slot int, res *engine.Result) {
 		tl = append(tl, Second{At: len(tl)})
 	}
 	sec := &tl[at]
-	sec.Sent++
 	sec.BytesRead += res.BytesRead
-	if res.Failed {
+	switch {
+	case res.NotSent:
+		sec.NotSent++
+		rec.timelines[slot] = tl
+		return
+	case res.Interrupted:
+		sec.Sent++
+		sec.Interrupted++
+	case res.Failed:
+		sec.Sent++
 		sec.Failed++
-	} else {
+	default:
+		sec.Sent++
 		sec.Good++
 		sec.LatencySum += res.Total
 		sec.LatencyMax = max(sec.LatencyMax, res.Total)
@@ -182,6 +213,8 @@ func (rec *recorder) timeline() []Second {
 			o.Sent += s.Sent
 			o.Good += s.Good
 			o.Failed += s.Failed
+			o.Interrupted += s.Interrupted
+			o.NotSent += s.NotSent
 			o.BytesRead += s.BytesRead
 			o.LatencySum += s.LatencySum
 			o.LatencyMax = max(o.LatencyMax, s.LatencyMax)
@@ -195,6 +228,7 @@ func (rec *recorder) report() *Report {
 		Version: ReportVersion, Started: rec.start, Concurrency: rec.plan.Concurrency,
 		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
 		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
+		RequestsNotSent: rec.notSent.Load(), RequestsInterrupted: rec.interrupted.Load(),
 		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
 		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(), Timeline: rec.timeline(),
 	}
@@ -220,6 +254,7 @@ func (rec *recorder) report() *Report {
 		r.Latency.Merge(run.report.Latency)
 		r.Runs = append(r.Runs, run.report)
 	}
+	r.RequestsNotStarted = r.RequestsConfigured - r.RequestsSent - r.RequestsNotSent
 	return r
 }
 

@@ -20,14 +20,23 @@ type Report struct {
 	Concurrency int           `json:"concurrency"`
 	Priority    string        `json:"priority"`
 
+	// The counts add up: configured = sent + not sent + not started, and
+	// sent = good (ResponsesReceived) + failed + interrupted.
 	RequestsConfigured int64 `json:"requests_configured"`
-	// RequestsSent counts the requests the engine started; every one of
-	// them ends as a good or a failed response.
+	// RequestsSent counts the requests that went to the wire.
 	RequestsSent      int64 `json:"requests_sent"`
 	ResponsesReceived int64 `json:"responses_received"` // good responses
 	ResponsesFailed   int64 `json:"responses_failed"`
-	BytesReceived     int64 `json:"bytes_received"`
-	BytesSent         int64 `json:"bytes_sent"`
+	// RequestsInterrupted were in flight when the execution was cancelled
+	// or when the time limit's grace period ended: neither good nor failed.
+	RequestsInterrupted int64 `json:"requests_interrupted"`
+	// RequestsNotSent could not be built (StepReport.Unsent says why).
+	RequestsNotSent int64 `json:"requests_not_sent"`
+	// RequestsNotStarted were configured but never begun: the execution
+	// stopped first.
+	RequestsNotStarted int64 `json:"requests_not_started"`
+	BytesReceived      int64 `json:"bytes_received"`
+	BytesSent          int64 `json:"bytes_sent"`
 
 	Warnings []string `json:"warnings,omitempty"`
 	// TLSVerifySkipped is true when certificates were not verified.
@@ -45,13 +54,15 @@ type Report struct {
 
 // Second is one second of the execution's timeline.
 type Second struct {
-	At         int           `json:"at"` // seconds since the start
-	Sent       int64         `json:"sent"`
-	Good       int64         `json:"good"`
-	Failed     int64         `json:"failed"`
-	BytesRead  int64         `json:"bytes_read"`
-	LatencySum time.Duration `json:"latency_sum"` // of the good responses
-	LatencyMax time.Duration `json:"latency_max"`
+	At          int           `json:"at"` // seconds since the start
+	Sent        int64         `json:"sent"`
+	Good        int64         `json:"good"`
+	Failed      int64         `json:"failed"`
+	Interrupted int64         `json:"interrupted,omitempty"`
+	NotSent     int64         `json:"not_sent,omitempty"`
+	BytesRead   int64         `json:"bytes_read"`
+	LatencySum  time.Duration `json:"latency_sum"` // of the good responses
+	LatencyMax  time.Duration `json:"latency_max"`
 }
 
 // MeanLatency is the mean latency of the second's good responses.
@@ -84,16 +95,24 @@ type RunReport struct {
 
 // StepReport is one step's counts and latency over all iterations.
 type StepReport struct {
-	Name      string `json:"name"`
-	Sent      int64  `json:"sent"`
-	Good      int64  `json:"good"`
-	Failed    int64  `json:"failed"`
-	Truncated int64  `json:"truncated,omitempty"`
-	BytesRead int64  `json:"bytes_read"`
+	Name string `json:"name"`
+	// Configured is the run's repeat count: one request per iteration.
+	// Configured = Sent + NotSent + NotStarted(); Sent = Good + Failed +
+	// Interrupted.
+	Configured  int64 `json:"configured"`
+	Sent        int64 `json:"sent"`
+	Good        int64 `json:"good"`
+	Failed      int64 `json:"failed"`
+	Interrupted int64 `json:"interrupted,omitempty"`
+	NotSent     int64 `json:"not_sent,omitempty"`
+	Truncated   int64 `json:"truncated,omitempty"`
+	BytesRead   int64 `json:"bytes_read"`
 	// Statuses counts responses by HTTP status (599: no response).
 	Statuses map[int]int64 `json:"statuses"`
 	// Failures counts failed requests by reason.
 	Failures map[string]int64 `json:"failures,omitempty"`
+	// Unsent counts the requests that could not be built, by reason.
+	Unsent map[string]int64 `json:"unsent,omitempty"`
 	// Warnings counts, by reason, responses that were good but left the
 	// connection unusable (bytes beyond the framed response, data on an
 	// idle kept-alive connection).
@@ -103,8 +122,10 @@ type StepReport struct {
 
 // Request is the record of one request.
 type Request struct {
-	// Sent is false for a request that was never started.
-	Sent bool `json:"sent"`
+	// Sent is false for a request that was never started or could not
+	// be built (then Reason says why).
+	Sent        bool `json:"sent"`
+	Interrupted bool `json:"interrupted,omitempty"`
 	// At is when the request started, from the start of the execution.
 	At            time.Duration `json:"at"`
 	Connect       time.Duration `json:"connect"`
@@ -149,6 +170,33 @@ func (r *RunReport) Step(i int) *StepReport {
 		return nil
 	}
 	return r.Steps[i]
+}
+
+// NotStarted is how many of the step's requests never began.
+func (s *StepReport) NotStarted() int64 { return s.Configured - s.Sent - s.NotSent }
+
+// Interrupted returns the run's interrupted requests.
+func (r *RunReport) Interrupted() (n int64) {
+	for _, s := range r.Steps {
+		n += s.Interrupted
+	}
+	return n
+}
+
+// NotSent returns the run's requests that could not be built.
+func (r *RunReport) NotSent() (n int64) {
+	for _, s := range r.Steps {
+		n += s.NotSent
+	}
+	return n
+}
+
+// NotStarted returns the run's requests that never began.
+func (r *RunReport) NotStarted() (n int64) {
+	for _, s := range r.Steps {
+		n += s.NotStarted()
+	}
+	return n
 }
 
 // Sent, Good and Failed sum the run's steps.

@@ -19,6 +19,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		r.RequestsPerSecond(), r.Concurrency, r.Priority)
 	fmt.Fprintf(&b, "good %d, failed %d, received %d bytes, sent %d bytes\n",
 		r.ResponsesReceived, r.ResponsesFailed, r.BytesReceived, r.BytesSent)
+	if r.RequestsInterrupted > 0 || r.RequestsNotSent > 0 || r.RequestsNotStarted > 0 {
+		fmt.Fprintf(&b, "interrupted %d (in flight when the execution stopped), not sent %d (could not be built), not started %d\n",
+			r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)
+	}
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
@@ -55,6 +59,13 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					first = false
 				}
 				fmt.Fprintf(&b, "  %s / %s: %d× %s\n", Printable(run.Name), Printable(s.Name), s.Failures[reason], Printable(reason))
+			}
+			for _, reason := range sortedKeys(s.Unsent) {
+				if first {
+					b.WriteString("\nfailures:\n")
+					first = false
+				}
+				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(reason))
 			}
 		}
 	}

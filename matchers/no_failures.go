@@ -6,8 +6,9 @@ import (
 	"github.com/onsi/gomega/types"
 )
 
-// HaveNoFailures succeeds when every request sent got a good response
-// (and at least one was sent).
+// HaveNoFailures succeeds when every request sent got a good response,
+// every request could be built (none "not sent"), and at least one was
+// sent. Requests interrupted by the time limit or a cancel are neither.
 func HaveNoFailures() types.GomegaMatcher { return &noFailuresMatcher{} }
 
 type noFailuresMatcher struct{ s *subject }
@@ -18,12 +19,16 @@ func (m *noFailuresMatcher) Match(actual any) (bool, error) {
 		return false, err
 	}
 	m.s = s
-	return s.failed == 0 && s.sent > 0, nil
+	return s.failed == 0 && s.notSent == 0 && s.sent > 0, nil
 }
 
 func (m *noFailuresMatcher) FailureMessage(any) string {
 	if m.s.sent == 0 {
 		return fmt.Sprintf("Expected no failures, but no request was sent\n  %s", m.s.counts())
+	}
+	if m.s.failed == 0 {
+		return fmt.Sprintf("Expected no failures, but %d requests could not be built and were not sent\n  %s\n  reasons:\n%s",
+			m.s.notSent, m.s.counts(), m.s.reasons(10))
 	}
 	return fmt.Sprintf("Expected no failures, but %d of %d requests failed\n  %s\n  reasons:\n%s",
 		m.s.failed, m.s.sent, m.s.counts(), m.s.reasons(10))

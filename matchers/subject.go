@@ -14,6 +14,7 @@ type subject struct {
 	sent     int64
 	good     int64
 	failed   int64
+	notSent  int64
 	statuses map[int]int64
 	failures map[string]int64
 	latency  *loadtest.Latency
@@ -25,7 +26,7 @@ func subjectOf(actual any) (*subject, error) {
 		if a == nil {
 			break
 		}
-		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed,
+		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
 			statuses: map[int]int64{}, failures: map[string]int64{}, latency: a.Latency}
 		for _, run := range a.Runs {
 			addSteps(s, run, true)
@@ -42,8 +43,14 @@ func subjectOf(actual any) (*subject, error) {
 		if a == nil {
 			break
 		}
-		s := &subject{name: fmt.Sprintf("step %q", a.Name), sent: a.Sent, good: a.Good, failed: a.Failed,
-			statuses: a.Statuses, failures: a.Failures, latency: a.Latency}
+		s := &subject{name: fmt.Sprintf("step %q", a.Name), sent: a.Sent, good: a.Good, failed: a.Failed, notSent: a.NotSent,
+			statuses: a.Statuses, failures: map[string]int64{}, latency: a.Latency}
+		for reason, n := range a.Failures {
+			s.failures[reason] += n
+		}
+		for reason, n := range a.Unsent {
+			s.failures["not sent: "+reason] += n
+		}
 		return s, nil
 	}
 	return nil, fmt.Errorf("expected a non-nil *loadtest.Report, *loadtest.RunReport or *loadtest.StepReport, got %T", actual)
@@ -55,6 +62,7 @@ func addSteps(s *subject, run *loadtest.RunReport, prefixRun bool) {
 			s.sent += st.Sent
 			s.good += st.Good
 			s.failed += st.Failed
+			s.notSent += st.NotSent
 		}
 		for code, n := range st.Statuses {
 			s.statuses[code] += n
@@ -66,12 +74,23 @@ func addSteps(s *subject, run *loadtest.RunReport, prefixRun bool) {
 			}
 			s.failures[key] += n
 		}
+		for reason, n := range st.Unsent {
+			key := fmt.Sprintf("step %q: not sent: %s", st.Name, reason)
+			if prefixRun {
+				key = fmt.Sprintf("run %q ", run.Name) + key
+			}
+			s.failures[key] += n
+		}
 	}
 }
 
 // counts is a one-line summary of the subject.
 func (s *subject) counts() string {
-	return fmt.Sprintf("%s: %d sent, %d good, %d failed; statuses %s", s.name, s.sent, s.good, s.failed, formatStatuses(s.statuses))
+	notSent := ""
+	if s.notSent > 0 {
+		notSent = fmt.Sprintf(", %d not sent", s.notSent)
+	}
+	return fmt.Sprintf("%s: %d sent, %d good, %d failed%s; statuses %s", s.name, s.sent, s.good, s.failed, notSent, formatStatuses(s.statuses))
 }
 
 func formatStatuses(m map[int]int64) string {

@@ -161,7 +161,7 @@ func TestABInterruptedPrintsPartialResults(t *testing.T) {
 	if code != 1 || time.Since(start) > 3*time.Second {
 		t.Fatalf("exit %d after %v", code, time.Since(start))
 	}
-	if !strings.Contains(errOut.String(), "stopped") || !strings.Contains(out.String(), "Failed requests:        3") {
+	if !strings.Contains(errOut.String(), "stopped") || !strings.Contains(out.String(), "Interrupted requests:   3") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	}
 }

@@ -98,8 +98,11 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	fmt.Fprintf(w, "Time taken for tests:   %.3f seconds\n", secs)
 	fmt.Fprintf(w, "Complete requests:      %d\n", r.ResponsesReceived)
 	fmt.Fprintf(w, "Failed requests:        %d\n", r.ResponsesFailed)
+	if r.RequestsInterrupted > 0 {
+		fmt.Fprintf(w, "Interrupted requests:   %d (in flight when the run stopped; not failures)\n", r.RequestsInterrupted)
+	}
 	if r.StoppedBy != "" {
-		fmt.Fprintf(w, "Not sent:               %d (stopped by %s)\n", r.RequestsConfigured-r.RequestsSent, r.StoppedBy)
+		fmt.Fprintf(w, "Not started:            %d (stopped by %s)\n", r.RequestsNotStarted, r.StoppedBy)
 	}
 	var non2xx int64
 	for _, s := range run.Steps {
