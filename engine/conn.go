@@ -29,6 +29,16 @@ type slot struct {
 	cur         current
 	wbuf        []byte
 	res         Result
+	// lastRun and lastStep name the request whose response the kept
+	// connection carried last, for a warning about what came after it.
+	lastRun, lastStep int
+}
+
+// idleWarn records a warning about the kept connection's last response.
+func (x *execution) idleWarn(s *slot, warning string) {
+	if w, ok := x.rec.(Warner); ok {
+		w.Warn(s.lastRun, s.lastStep, warning)
+	}
 }
 
 // connReader lets the parser read from whatever connection the slot has.
@@ -92,7 +102,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			s.mu.Unlock()
 			if gone {
 				if warn != "" {
-					res.Warning = warn
+					x.idleWarn(s, warn)
 				}
 				s.closeConn()
 			}
@@ -161,6 +171,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		if !s.reusable {
 			s.closeConn()
 		}
+		s.lastRun, s.lastStep = res.Run, res.Step
 		return nil
 	}
 }

@@ -42,7 +42,6 @@ type evSlot struct {
 	doneW    work // the completed request fill reports, when hasDone
 	hasDone  bool
 	addr     netip.AddrPort // where dial connects, for error messages
-	warn     string         // for the next request: why the kept connection was closed
 }
 
 type evLoop struct {
@@ -347,7 +346,6 @@ func (l *evLoop) begin(s *evSlot) {
 	if lim := s.cur.sp.spec.TimeLimit; lim > 0 {
 		s.deadline = time.Since(l.epoch) + lim
 	}
-	res.Warning, s.warn = s.warn, ""
 	t := s.cur.b.t
 	if s.fd >= 0 && s.reusable && s.key == t.key {
 		res.Reused = true
@@ -488,7 +486,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		// A kept-alive connection spoke while idle: the server closed
 		// it, or sent bytes that answer no request.
 		if n := peekFd(s.fd); n > 0 {
-			s.warn = fmt.Sprintf(idleWarning, n)
+			l.x.idleWarn(s.slot, fmt.Sprintf(idleWarning, n))
 		}
 		l.closeFd(s)
 	}
@@ -552,6 +550,7 @@ func (l *evLoop) complete(s *evSlot) {
 	if !s.reusable {
 		l.closeFd(s)
 	}
+	s.lastRun, s.lastStep = res.Run, res.Step
 	l.done(s, nil)
 }
 

@@ -73,6 +73,14 @@ type Recorder interface {
 	Record(slot int, r *Result)
 }
 
+// Warner is a Recorder that also takes warnings found after a request
+// was recorded: bytes that arrived on its kept-alive connection while the
+// connection sat idle. run and step name the request whose response came
+// last on that connection.
+type Warner interface {
+	Warn(run, step int, warning string)
+}
+
 // Executor runs a plan, recording every request, until the plan is done,
 // ctx is cancelled or the plan's time limit passes. It returns what
 // stopped it early (context.Canceled, ErrTimeLimit) or nil.

@@ -50,6 +50,16 @@ func TestFaultMatrix(t *testing.T) {
 	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
 	resolver := deadDNS(t)
+	synAddr, stopSYN, err := faultserver.SYNDrop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopSYN)
+	silentAddr, stopSilent, err := faultserver.Silent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopSilent)
 
 	const (
 		stepLimit = 300 * time.Millisecond
@@ -62,28 +72,40 @@ func TestFaultMatrix(t *testing.T) {
 		name   string
 		url    string
 		reason string // in every failure reason; "" when every request must succeed
+		warn   string // in a warning of the faulty step
+		head   bool
 	}{
-		{"connection refused", "http://" + closed + "/ok", "connection refused"},
-		{"closed at once", fs.URL + faultserver.CloseAtOnce, "status line"},
-		{"reset in headers", fs.URL + faultserver.ResetHeaders, "headers"},
-		{"reset in body", fs.URL + faultserver.ResetBody, "body"},
-		{"slowloris headers", fs.URL + faultserver.Slowloris, "step time limit 300ms exceeded"},
-		{"endless body", fs.URL + faultserver.EndlessBody, "step time limit 300ms exceeded"},
-		{"endless chunked body", fs.URL + faultserver.EndlessChunks, "step time limit 300ms exceeded"},
-		{"malformed chunked", fs.URL + faultserver.BadChunked, "malformed chunked encoding"},
-		{"invalid status line", fs.URL + faultserver.BadStatus, "malformed status line"},
-		{"headers over the limit", fs.URL + faultserver.HugeHeaders, "response header larger than the limit"},
-		{"interim 100 and 103", fs.URL + faultserver.Interim, ""},
-		{"content-length longer than sent", fs.URL + faultserver.ShortBody, "unexpected EOF after 10 of 100 bytes"},
-		{"idle keep-alive closed by server", fs.URL + faultserver.IdleClose, ""},
-		{"untrusted certificate", tlsSrv.URL + "/", "certificate"},
-		{"host that does not resolve", "http://nowhere.invalid/", "resolve nowhere.invalid"},
+		{"connection refused", "http://" + closed + "/ok", "connection refused", "", false},
+		{"closed at once", fs.URL + faultserver.CloseAtOnce, "status line", "", false},
+		{"reset in headers", fs.URL + faultserver.ResetHeaders, "headers", "", false},
+		{"reset in body", fs.URL + faultserver.ResetBody, "body", "", false},
+		{"slowloris headers", fs.URL + faultserver.Slowloris, "step time limit 300ms exceeded", "", false},
+		{"endless body", fs.URL + faultserver.EndlessBody, "step time limit 300ms exceeded", "", false},
+		{"endless chunked body", fs.URL + faultserver.EndlessChunks, "step time limit 300ms exceeded", "", false},
+		{"malformed chunked", fs.URL + faultserver.BadChunked, "malformed chunked encoding", "", false},
+		{"invalid status line", fs.URL + faultserver.BadStatus, "malformed status line", "", false},
+		{"headers over the limit", fs.URL + faultserver.HugeHeaders, "response header larger than the limit", "", false},
+		{"interim 100 and 103", fs.URL + faultserver.Interim, "", "", false},
+		{"content-length longer than sent", fs.URL + faultserver.ShortBody, "unexpected EOF after 10 of 100 bytes", "", false},
+		{"idle keep-alive closed by server", fs.URL + faultserver.IdleClose, "", "", false},
+		{"untrusted certificate", tlsSrv.URL + "/", "certificate", "", false},
+		{"host that does not resolve", "http://nowhere.invalid/", "resolve nowhere.invalid", "", false},
+		{"dropped SYN", "http://" + synAddr + "/ok", "step time limit 300ms exceeded: connect", "", false},
+		{"stalled TLS handshake", "https://" + silentAddr + "/", "step time limit 300ms exceeded", "", false},
+		{"204 with a smuggled response after it", fs.URL + faultserver.Leftover204, "", "a 204 response has no body", false},
+		{"304 with a smuggled response after it", fs.URL + faultserver.Leftover304, "", "a 304 response has no body", false},
+		{"HEAD answered with a body", fs.URL + faultserver.HeadBody, "", "a response to HEAD has no body", true},
+		{"Content-Length with Transfer-Encoding", fs.URL + faultserver.CLAndTE, "Content-Length together with Transfer-Encoding", "", false},
 	}
 	for _, tc := range cases {
 		for _, conc := range []int{1, 16} {
 			t.Run(fmt.Sprintf("%s/c%d", tc.name, conc), func(t *testing.T) {
 				forEachDriver(t, func(t *testing.T) {
-					bad := scenario.Run("faulty", scenario.Get(tc.url).TimeLimit(stepLimit)).
+					step := scenario.Get(tc.url)
+					if tc.head {
+						step = scenario.Head(tc.url)
+					}
+					bad := scenario.Run("faulty", step.TimeLimit(stepLimit)).
 						Repeat(faulty).KeepLevel(scenario.KeepEverything).BufferBytes(buffer)
 					good := scenario.Run("healthy", scenario.Get(fs.URL+faultserver.OK).TimeLimit(stepLimit)).Repeat(healthy)
 					var before runtime.MemStats
@@ -102,8 +124,16 @@ func TestFaultMatrix(t *testing.T) {
 					if elapsed > planLimit+time.Second {
 						t.Errorf("took %v, time limit %v", elapsed, planLimit)
 					}
-					if report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed {
-						t.Errorf("sent %d != good %d + failed %d", report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed)
+					if report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed+report.RequestsInterrupted ||
+						report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted {
+						t.Errorf("counts do not add up: %+v", report)
+					}
+					for _, run := range report.Runs {
+						for _, st := range run.Steps {
+							if st.Statuses[418] != 0 {
+								t.Errorf("run %q read a smuggled response as an answer: %v", run.Name, st.Statuses)
+							}
+						}
 					}
 					if report.RequestsSent < report.RequestsConfigured && report.StoppedBy == "" {
 						t.Errorf("%d of %d sent and nothing says why", report.RequestsSent, report.RequestsConfigured)
@@ -112,6 +142,20 @@ func TestFaultMatrix(t *testing.T) {
 						t.Errorf("the healthy run was affected: good %d failed %d: %v", h.Good(), h.Failed(), h.Steps[0].Failures)
 					}
 					f := report.Run("faulty").Steps[0]
+					var warnings []string
+					for w := range f.Warnings {
+						warnings = append(warnings, w)
+					}
+					if (tc.warn == "") != (len(warnings) == 0) || (tc.warn != "" && !strings.Contains(strings.Join(warnings, "\n"), tc.warn)) {
+						t.Errorf("warnings %q, want %q", warnings, tc.warn)
+					}
+					if strings.Contains(tc.reason, "step time limit") {
+						for _, rq := range report.Run("faulty").Requests {
+							if rq.Total > stepLimit+150*time.Millisecond {
+								t.Errorf("a request took %v with a %v step limit", rq.Total, stepLimit)
+							}
+						}
+					}
 					if tc.reason == "" {
 						if f.Good != faulty {
 							t.Errorf("good %d of %d: %v", f.Good, faulty, f.Failures)
@@ -142,4 +186,64 @@ func TestFaultMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestIdleBytesOnKeptConnection: bytes a server sends on a kept-alive
+// connection while it is idle answer no request. The connection is
+// closed, a warning names the step whose response came last on it, and
+// the next request gets its own answer.
+func TestIdleBytesOnKeptConnection(t *testing.T) {
+	fs, err := faultserver.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fs.Close)
+	check := func(t *testing.T, report *loadtest.Report) {
+		t.Helper()
+		if report.ResponsesFailed != 0 || report.RequestsInterrupted != 0 {
+			t.Fatalf("failures: %+v", report)
+		}
+		for _, run := range report.Runs {
+			for _, st := range run.Steps {
+				if st.Statuses[418] != 0 {
+					t.Errorf("step %q read the idle bytes as its answer", st.Name)
+				}
+			}
+		}
+		junk := report.Run("junk").Steps[0]
+		if len(junk.Warnings) != 1 {
+			t.Fatalf("warnings of the idle-junk step: %v", junk.Warnings)
+		}
+		for w := range junk.Warnings {
+			if !strings.Contains(w, "unsolicited bytes arrived on the idle kept-alive connection") {
+				t.Errorf("warning %q", w)
+			}
+		}
+	}
+	t.Run("eventloop idle slot", func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the event loop is off under -race")
+		}
+		// One loop, two slots: the junk step's slot sits idle while the
+		// other waits for the slow response.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		junk := scenario.Run("junk", scenario.Get(fs.URL+faultserver.IdleJunk))
+		slow := scenario.Run("slow", scenario.Get(fs.URL+faultserver.Slow), scenario.Get(fs.URL+faultserver.OK))
+		report := execute(t, loadtest.Runs(junk, slow), loadtest.Concurrency(2), loadtest.KeepAlive(true))
+		check(t, report)
+	})
+	t.Run("goroutines before reuse", func(t *testing.T) {
+		// The second step's body func keeps the connection idle for a
+		// while; the goroutine driver looks before it reuses it.
+		junk := scenario.Run("junk", scenario.Get(fs.URL+faultserver.IdleJunk),
+			scenario.Get(fs.URL+faultserver.OK).BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
+				time.Sleep(150 * time.Millisecond)
+				return "", false
+			}))
+		report := execute(t, loadtest.Runs(junk), loadtest.KeepAlive(true))
+		check(t, report)
+		if report.Run("junk").Requests[1].Reused {
+			t.Error("the connection with idle bytes was reused")
+		}
+	})
 }

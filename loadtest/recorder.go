@@ -157,6 +157,17 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	}
 }
 
+// Warn implements engine.Warner.
+func (rec *recorder) Warn(run, step int, warning string) {
+	st := rec.runs[run].steps[step]
+	st.mu.Lock()
+	if st.r.Warnings == nil {
+		st.r.Warnings = map[string]int64{}
+	}
+	countReason(st.r.Warnings, warning)
+	st.mu.Unlock()
+}
+
 // countReason counts reason in m, which holds at most 100 distinct
 // reasons; later ones count as "(other reasons)".
 func countReason(m map[string]int64, reason string) {

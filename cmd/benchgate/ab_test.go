@@ -221,3 +221,18 @@ func TestSoakVerdict(t *testing.T) {
 		t.Error("growing goroutines passed")
 	}
 }
+
+// TestABTimeLimitIsNotAFailure: `ab -t` against a healthy server ends
+// with 0 failed requests and exit status 0.
+func TestABTimeLimitIsNotAFailure(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-k", "-t", "0.3", "-c", "4", srv.URL + "/"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "Failed requests:        0") || strings.Contains(out.String(), "Interrupted") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+}

@@ -30,7 +30,17 @@ const (
 	Interim       = "/interim"        // 100 Continue and 103 Early Hints before a 200
 	ShortBody     = "/short"          // Content-Length longer than what is sent, then close
 	IdleClose     = "/idle-close"     // answers keep-alive, then closes the idle connection
+	Leftover204   = "/leftover-204"   // a 204 followed by a whole smuggled response
+	Leftover304   = "/leftover-304"   // a 304 followed by a whole smuggled response
+	HeadBody      = "/head-body"      // a body even for HEAD
+	CLAndTE       = "/cl-te"          // Content-Length together with Transfer-Encoding
+	IdleJunk      = "/idle-junk"      // answers, then 50 ms later sends bytes on the idle connection
+	Slow          = "/slow"           // answers after 200 ms
 )
+
+// smuggled is what a misbehaving server leaves after a response: a client
+// that read it as the answer to its next request would record a 418.
+const smuggled = "HTTP/1.1 418 Smuggled\r\nContent-Length: 0\r\n\r\n"
 
 // Server is a running fault server.
 type Server struct {
@@ -89,6 +99,39 @@ func (s *Server) accept() {
 			s.serve(c)
 		}()
 	}
+}
+
+// Silent listens on loopback and accepts connections but never reads or
+// writes: a TLS handshake with it stalls. stop ends it.
+func Silent() (addr string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return ln.Addr().String(), func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}, nil
 }
 
 // ClosedAddr returns a loopback address where nothing listens.
@@ -204,6 +247,33 @@ func (s *Server) answer(c net.Conn, path string) bool {
 	case IdleClose:
 		io.WriteString(c, ok)
 		return false // the client believes the connection is kept alive
+	case Leftover204:
+		_, err := io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n"+smuggled)
+		return err == nil
+	case Leftover304:
+		_, err := io.WriteString(c, "HTTP/1.1 304 Not Modified\r\n\r\n"+smuggled)
+		return err == nil
+	case HeadBody:
+		_, err := io.WriteString(c, ok+smuggled)
+		return err == nil
+	case CLAndTE:
+		_, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+		return err == nil
+	case IdleJunk:
+		if _, err := io.WriteString(c, ok); err != nil {
+			return false
+		}
+		if !s.sleep(50 * time.Millisecond) {
+			return false
+		}
+		_, err := io.WriteString(c, smuggled)
+		return err == nil
+	case Slow:
+		if !s.sleep(200 * time.Millisecond) {
+			return false
+		}
+		_, err := io.WriteString(c, ok)
+		return err == nil
 	}
 	io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
 	return true

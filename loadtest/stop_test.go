@@ -1,0 +1,106 @@
+package loadtest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// countServer counts the requests it has begun to handle.
+func countServer(t *testing.T, delay time.Duration) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// TestTimedRunIsNotAFailure: a healthy server under a time limit shows
+// no failure: requests in flight at the limit finish within the grace
+// period, and the counts add up.
+func TestTimedRunIsNotAFailure(t *testing.T) {
+	srv, _ := countServer(t, time.Millisecond)
+	forEachDriver(t, func(t *testing.T) {
+		run := scenario.Run("timed", scenario.Get("/a"), scenario.Get("/b")).Repeat(1_000_000)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(8),
+			loadtest.KeepAlive(true), loadtest.TimeLimit(300*time.Millisecond))
+		if report.ResponsesFailed != 0 || report.RequestsInterrupted != 0 || report.RequestsNotSent != 0 {
+			t.Fatalf("failed %d interrupted %d not sent %d: %v", report.ResponsesFailed, report.RequestsInterrupted,
+				report.RequestsNotSent, report.Runs[0].Steps[0].Failures)
+		}
+		if report.StoppedBy == "" || report.RequestsSent == 0 || report.RequestsNotStarted == 0 {
+			t.Fatalf("stopped by %q, sent %d, not started %d", report.StoppedBy, report.RequestsSent, report.RequestsNotStarted)
+		}
+		if report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted {
+			t.Errorf("configured %d != sent %d + not sent %d + not started %d", report.RequestsConfigured,
+				report.RequestsSent, report.RequestsNotSent, report.RequestsNotStarted)
+		}
+		for _, st := range report.Runs[0].Steps {
+			if st.Configured != st.Sent+st.NotSent+st.NotStarted() || st.Sent != st.Good+st.Failed+st.Interrupted {
+				t.Errorf("step %q: counts do not add up: %+v", st.Name, st)
+			}
+		}
+		var tl int64
+		for _, s := range report.Timeline {
+			tl += s.Sent
+		}
+		if tl != report.RequestsSent {
+			t.Errorf("timeline sent %d, report %d", tl, report.RequestsSent)
+		}
+	})
+}
+
+// TestCancelledBeforeStartSendsNothing: a plan whose context is already
+// cancelled sends nothing.
+func TestCancelledBeforeStartSendsNothing(t *testing.T) {
+	srv, n := countServer(t, 0)
+	forEachDriver(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		report, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(100)), loadtest.Concurrency(4)).Execute(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v", err)
+		}
+		if n.Load() != 0 || report.RequestsSent != 0 || report.RequestsNotStarted != 100 {
+			t.Fatalf("server saw %d requests; report sent %d, not started %d", n.Load(), report.RequestsSent, report.RequestsNotStarted)
+		}
+	})
+}
+
+// TestNoRequestStartsAfterCancel: after cancel, nothing new reaches the
+// server, and every request in flight is recorded as interrupted.
+func TestNoRequestStartsAfterCancel(t *testing.T) {
+	srv, n := countServer(t, 20*time.Millisecond)
+	forEachDriver(t, func(t *testing.T) {
+		n.Store(0)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(150*time.Millisecond, cancel)
+		report, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(100_000)),
+			loadtest.Concurrency(4), loadtest.KeepAlive(true)).Execute(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v", err)
+		}
+		// A request written before the cancel may reach the handler a
+		// little later; one written after it never does.
+		time.Sleep(100 * time.Millisecond)
+		if seen := n.Load(); seen > report.RequestsSent {
+			t.Errorf("server saw %d requests, the report sent %d: some started after the cancel", seen, report.RequestsSent)
+		}
+		if report.ResponsesFailed != 0 || report.RequestsInterrupted == 0 || report.RequestsInterrupted > 4 {
+			t.Errorf("failed %d, interrupted %d (concurrency 4)", report.ResponsesFailed, report.RequestsInterrupted)
+		}
+	})
+}
