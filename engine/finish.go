@@ -41,6 +41,9 @@ func (x *execution) prepare(s *slot, w work) bool {
 		c.b = built{method: sp.method, head: sp.head, t: sp.t, body: sp.spec.StaticBody}
 	} else {
 		s.wbuf, c.b, err = buildDynamic(s.wbuf, x.plan, rp, sp, c.st)
+		if c.st != nil {
+			c.st.prev = nil // only this step reads it
+		}
 	}
 	res.Method = c.b.method
 	if err != nil {
@@ -115,10 +118,18 @@ func (x *execution) finish(s *slot, err error) {
 		}
 	}
 	if sp.prevNext {
+		if resp != nil && rp.spec.Order != scenario.DepthFirst {
+			// Breadth-first, every iteration holds its previous response
+			// until its next step is built: keep the body, not the parsed
+			// HTML (several times its size), which the next step parses
+			// again if it needs it.
+			resp = &scenario.Response{Status: resp.Status, Proto: resp.Proto, Header: resp.Header, Body: resp.Body,
+				Truncated: resp.Truncated, URL: resp.URL, Err: resp.Err}
+		}
 		x.state(rp, iter, true).prev = resp
 	}
 	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
-		rp.states[iter] = nil
+		*rp.states.at(iter) = nil
 	}
 	keep := rp.spec.KeepLevel
 	if keep >= scenario.KeepHeaders && err == nil {

@@ -26,11 +26,31 @@ type Slots struct {
 
 var _ Executor = Slots{}
 
+// stateTable holds the iterations' states in chunks allocated when an
+// iteration first needs one, so memory follows the iterations begun, not
+// the repeat count. One iteration's state is used by one slot at a time
+// (its steps run one after the other, ordered by the scheduler's lock).
+type stateTable []atomic.Pointer[[1 << 12]*iterState]
+
+func newStateTable(n int) stateTable { return make(stateTable, (n+1<<12-1)>>12) }
+
+func (t stateTable) at(i int) **iterState {
+	p := &t[i>>12]
+	c := p.Load()
+	if c == nil {
+		c = new([1 << 12]*iterState)
+		if !p.CompareAndSwap(nil, c) {
+			c = p.Load()
+		}
+	}
+	return &c[i&(1<<12-1)]
+}
+
 // runPlan and stepPlan hold what is computed once per run and step.
 type runPlan struct {
 	spec   *scenario.RunSpec
 	steps  []stepPlan
-	states []*iterState // per iteration, created on first need
+	states stateTable // per iteration, created on first need
 }
 
 type stepPlan struct {
@@ -79,7 +99,7 @@ func compile(p *Plan) ([]runPlan, error) {
 		rp := &runs[i]
 		rp.spec = rs
 		if rs.Stateful || rs.AutoCookies {
-			rp.states = make([]*iterState, rs.Repeat)
+			rp.states = newStateTable(rs.Repeat)
 		}
 		rp.steps = make([]stepPlan, len(rs.Steps))
 		for k := range rs.Steps {
@@ -266,13 +286,14 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	if rp.states == nil {
 		return nil
 	}
-	st := rp.states[iter]
+	slot := rp.states.at(iter)
+	st := *slot
 	if st == nil && (create || len(rp.spec.Vars) > 0) {
 		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v
 		}
-		rp.states[iter] = st
+		*slot = st
 	}
 	return st
 }

@@ -248,7 +248,8 @@ func TestWireDifferential(t *testing.T) {
 				if s2.Good != 1 || s2.Statuses[200] != 1 || r.Bodies[1] != "SECOND" {
 					t.Errorf("the second request got statuses %v body %q failures %v", s2.Statuses, r.Bodies[1], s2.Failures)
 				}
-				if got := r.Requests[1].Reused; got != tc.reuse {
+				if rq, _ := r.Requests.At(1); rq.Reused != tc.reuse {
+					got := rq.Reused
 					t.Errorf("second request reused the connection: %v, want %v", got, tc.reuse)
 				}
 			})

@@ -76,8 +76,7 @@ func TestKeepAliveReusesOneConnection(t *testing.T) {
 			if got := conns.Load(); got != 1 {
 				t.Errorf("http10=%v: %d connections, want 1", http10, got)
 			}
-			reqs := report.Runs[0].Requests
-			for i, rq := range reqs {
+			for i, rq := range report.Runs[0].Requests.All() {
 				if rq.Reused != (i > 0) || (i > 0 && rq.Connect != 0) {
 					t.Errorf("http10=%v: request %d reused=%v connect=%v", http10, i, rq.Reused, rq.Connect)
 				}
@@ -597,7 +596,8 @@ func TestLargeRequestBodies(t *testing.T) {
 		if report.ResponsesReceived != 3 {
 			t.Fatalf("good %d: %v", report.ResponsesReceived, report.Runs[0].Steps[0].Failures)
 		}
-		if sent := report.Runs[0].Requests[0].BodyBytesSent; sent != int64(len(body)) {
+		if rq, _ := report.Runs[0].Requests.At(0); rq.BodyBytesSent != int64(len(body)) {
+			sent := rq.BodyBytesSent
 			t.Errorf("body bytes sent %d", sent)
 		}
 	})

@@ -92,7 +92,7 @@ func ExampleReport_WriteJSON() {
 	report.WriteJSON(f)
 	f.Seek(0, io.SeekStart)
 	back, err := loadtest.ReadJSON(f)
-	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), len(back.Runs[0].Requests))
+	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
 	// Output:
 	// <nil> 5 5 5
 }

@@ -150,7 +150,7 @@ func TestFaultMatrix(t *testing.T) {
 						t.Errorf("warnings %q, want %q", warnings, tc.warn)
 					}
 					if strings.Contains(tc.reason, "step time limit") {
-						for _, rq := range report.Run("faulty").Requests {
+						for _, rq := range report.Run("faulty").Requests.All() {
 							if rq.Total > stepLimit+150*time.Millisecond {
 								t.Errorf("a request took %v with a %v step limit", rq.Total, stepLimit)
 							}
@@ -242,7 +242,7 @@ func TestIdleBytesOnKeptConnection(t *testing.T) {
 			}))
 		report := execute(t, loadtest.Runs(junk), loadtest.KeepAlive(true))
 		check(t, report)
-		if report.Run("junk").Requests[1].Reused {
+		if rq, _ := report.Run("junk").Requests.At(1); rq.Reused {
 			t.Error("the connection with idle bytes was reused")
 		}
 	})

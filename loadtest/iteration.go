@@ -13,7 +13,7 @@ type Iteration struct {
 // Iteration returns iteration i (0-based). ok is false when i is out of
 // range or the keep level (0) kept no per-request data.
 func (r *RunReport) Iteration(i int) (Iteration, bool) {
-	if i < 0 || i >= r.Repeat || len(r.Requests) != r.Repeat*len(r.Steps) || r.Requests == nil {
+	if i < 0 || i >= r.Repeat || r.Requests.Len() != r.Repeat*len(r.Steps) || r.Requests == nil {
 		return Iteration{}, false
 	}
 	return Iteration{run: r, i: i}, true
@@ -27,7 +27,7 @@ func (it Iteration) records() []Request {
 		return nil
 	}
 	n := len(it.run.Steps)
-	return it.run.Requests[it.i*n : (it.i+1)*n]
+	return it.run.Requests.slice(it.i*n, (it.i+1)*n)
 }
 
 func (it Iteration) durations(f func(*Request) time.Duration) []time.Duration {
@@ -154,11 +154,14 @@ func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bo
 		return nil, false
 	}
 	all := pick(it.run)
-	if all == nil || len(all) != it.run.Repeat*len(it.run.Steps) {
-		return nil, false
-	}
 	n := len(it.run.Steps)
-	return all[it.i*n : (it.i+1)*n], true
+	out := make([]string, n)
+	for k := range out {
+		if j := it.i*n + k; j < len(all) {
+			out[k] = all[j]
+		}
+	}
+	return out, true
 }
 
 // ResponseHeaders returns each step's raw response headers, status line

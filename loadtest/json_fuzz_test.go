@@ -24,9 +24,9 @@ func FuzzReadJSON(f *testing.F) {
 	var buf bytes.Buffer
 	report.WriteJSON(&buf)
 	f.Add(buf.Bytes())
-	f.Add([]byte(`{"version":1,"runs":[null]}`))
-	f.Add([]byte(`{"version":1,"runs":[{"name":"r","repeat":3,"steps":[{}],"requests":[{}]}]}`))
-	f.Add([]byte(`{"version":1,"latency":"not a histogram"}`))
+	f.Add([]byte(`{"version":2,"runs":[null]}`))
+	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":3,"steps":[{}],"requests":{"len":3,"steps":1,"requests":[{"index":1}]}}]}`))
+	f.Add([]byte(`{"version":2,"latency":"not a histogram"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := loadtest.ReadJSON(bytes.NewReader(data))
 		if err != nil {
@@ -54,23 +54,30 @@ func FuzzReadJSON(f *testing.F) {
 
 func TestReadJSONRejectsInconsistentRecords(t *testing.T) {
 	for _, in := range []string{
-		`{"version":2}`,
-		`{"version":1,"runs":[null]}`,
-		`{"version":1,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":[{}]}]}`,
-		`{"version":1,"runs":[{"name":"r","repeat":1,"steps":[{}],"headers":["a","b"]}]}`,
-		`{"version":1,"runs":[{"name":"r","repeat":-1,"steps":[]}]}`,
-		`{"version":1,"latency":"zz"}`,
+		`{"version":1}`,
+		`{"version":2,"runs":[null]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":[{}]}]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":{"len":1,"steps":1,"requests":[]}}]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":{"len":2,"steps":2,"requests":[]}}]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":{"len":2,"steps":1,"requests":[{"index":2}]}}]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":1,"steps":[{}],"headers":["a","b"]}]}`,
+		`{"version":2,"runs":[{"name":"r","repeat":-1,"steps":[]}]}`,
+		`{"version":2,"latency":"zz"}`,
 		`not json`,
 	} {
 		if _, err := loadtest.ReadJSON(bytes.NewReader([]byte(in))); err == nil {
 			t.Errorf("%s: no error", in)
 		}
 	}
-	r, err := loadtest.ReadJSON(bytes.NewReader([]byte(`{"version":1,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":[]}]}`)))
+	r, err := loadtest.ReadJSON(bytes.NewReader([]byte(`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{}],"requests":{"len":2,"steps":1,"requests":[{"index":0,"sent":true,"status":200}]}}]}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.Runs[0].Iteration(1); ok {
-		t.Error("an iteration without records reported ok")
+	it, ok := r.Runs[0].Iteration(1)
+	if !ok || it.Requests()[0].Sent {
+		t.Error("a request without a record reads as sent")
+	}
+	if it, _ := r.Runs[0].Iteration(0); it.Statuses()[0] != 200 {
+		t.Error("the recorded request lost its status")
 	}
 }

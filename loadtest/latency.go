@@ -4,23 +4,76 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Latency is a mergeable latency histogram (HdrHistogram, microsecond
-// resolution, 3 significant digits, up to one hour). Its zero value is
-// not usable; reports build them.
+// Latency is a mergeable latency histogram with HdrHistogram's layout:
+// microsecond resolution, 3 significant digits (a recorded value is
+// within 0.1% of the true one: values below 2048 µs are exact, above
+// that each bucket spans 1/1024 of its value), from 1 µs to one hour.
+// Unlike a plain HdrHistogram it is sparse: counters live in pages of
+// 128 that are allocated when a value first lands in them, so an empty
+// histogram costs a few dozen bytes and a step whose latencies span two
+// decades a few kilobytes (an HdrHistogram of that range costs 188 KB
+// each). Count, minimum, maximum, mean and standard deviation are exact.
+// JSON uses HdrHistogram's V2 compressed encoding, which its tools read.
+//
+// Its zero value is an empty histogram.
 type Latency struct {
-	h *hdr.Histogram
+	pages    []*latencyPage // by index >> pageBits; grown on demand
+	count    int64
+	min, max int64 // µs
+	sum      float64
+	sumSq    float64
 }
 
-const maxLatencyMicros = int64(time.Hour / time.Microsecond)
+type latencyPage [1 << pageBits]int64
+
+const (
+	pageBits         = 7
+	subBucketBits    = 11 // 2048 sub-buckets: 3 significant digits
+	subBucketHalf    = 1 << (subBucketBits - 1)
+	maxLatencyMicros = int64(time.Hour / time.Microsecond)
+)
 
 // NewLatency returns an empty histogram.
-func NewLatency() *Latency { return &Latency{h: hdr.New(1, maxLatencyMicros, 3)} }
+func NewLatency() *Latency { return &Latency{} }
+
+// latencyIndex is HdrHistogram's counts index of v (lowest unit 1).
+func latencyIndex(v int64) int {
+	bucket := bits.Len64(uint64(v)|(1<<subBucketBits-1)) - subBucketBits
+	sub := int(v >> bucket)
+	return (bucket+1)<<(subBucketBits-1) + sub - subBucketHalf
+}
+
+// latencyRange returns the values index i stands for: [lo, hi].
+func latencyRange(i int) (lo, hi int64) {
+	bucket := i>>(subBucketBits-1) - 1
+	sub := int64(i&(subBucketHalf-1)) + subBucketHalf
+	if bucket < 0 {
+		sub -= subBucketHalf
+		bucket = 0
+	}
+	lo = sub << bucket
+	return lo, lo + 1<<bucket - 1
+}
+
+func (l *Latency) add(idx int, n int64) {
+	pg := idx >> pageBits
+	if pg >= len(l.pages) {
+		l.pages = append(l.pages, make([]*latencyPage, pg+1-len(l.pages))...)
+	}
+	p := l.pages[pg]
+	if p == nil {
+		p = new(latencyPage)
+		l.pages[pg] = p
+	}
+	p[idx&(1<<pageBits-1)] += n
+}
 
 // Record adds one observation; values beyond an hour count as an hour.
 func (l *Latency) Record(d time.Duration) {
@@ -31,46 +84,114 @@ func (l *Latency) Record(d time.Duration) {
 	if us > maxLatencyMicros {
 		us = maxLatencyMicros
 	}
-	_ = l.h.RecordValue(us)
+	l.add(latencyIndex(us), 1)
+	if l.count == 0 || us < l.min {
+		l.min = us
+	}
+	l.max = max(l.max, us)
+	l.count++
+	f := float64(us)
+	l.sum += f
+	l.sumSq += f * f
 }
 
 // Merge adds every observation of o.
 func (l *Latency) Merge(o *Latency) {
-	if o != nil && o.h != nil {
-		l.h.Merge(o.h)
+	if o == nil || o.count == 0 {
+		return
+	}
+	for pg, p := range o.pages {
+		if p == nil {
+			continue
+		}
+		for k, n := range p {
+			if n != 0 {
+				l.add(pg<<pageBits+k, n)
+			}
+		}
+	}
+	if l.count == 0 || o.min < l.min {
+		l.min = o.min
+	}
+	l.max = max(l.max, o.max)
+	l.count += o.count
+	l.sum += o.sum
+	l.sumSq += o.sumSq
+}
+
+// each calls f for every non-empty counter in index order.
+func (l *Latency) each(f func(idx int, n int64) bool) {
+	for pg, p := range l.pages {
+		if p == nil {
+			continue
+		}
+		for k, n := range p {
+			if n != 0 && !f(pg<<pageBits+k, n) {
+				return
+			}
+		}
 	}
 }
 
 // Count returns the number of observations.
-func (l *Latency) Count() int64 { return l.h.TotalCount() }
+func (l *Latency) Count() int64 { return l.count }
 
 // Percentile returns the latency at or below which p percent (0-100) of
-// the observations fall; 0 when there are none.
+// the observations fall (the top of its bucket, as HdrHistogram
+// reports it); 0 when there are none.
 func (l *Latency) Percentile(p float64) time.Duration {
-	if l.h.TotalCount() == 0 {
+	if l.count == 0 {
 		return 0
 	}
-	return time.Duration(l.h.ValueAtPercentile(p)) * time.Microsecond
+	p = min(max(p, 0), 100)
+	want := max(int64(p/100*float64(l.count)+0.5), 1)
+	var seen, v int64
+	l.each(func(idx int, n int64) bool {
+		seen += n
+		if seen >= want {
+			lo, hi := latencyRange(idx)
+			v = hi
+			if p == 0 {
+				v = lo
+			}
+			return false
+		}
+		return true
+	})
+	v = min(max(v, l.min), l.max)
+	return time.Duration(v) * time.Microsecond
 }
 
 // Min returns the smallest observation.
-func (l *Latency) Min() time.Duration { return time.Duration(l.h.Min()) * time.Microsecond }
+func (l *Latency) Min() time.Duration { return time.Duration(l.min) * time.Microsecond }
 
 // Max returns the largest observation.
-func (l *Latency) Max() time.Duration { return time.Duration(l.h.Max()) * time.Microsecond }
+func (l *Latency) Max() time.Duration { return time.Duration(l.max) * time.Microsecond }
 
 // Mean returns the mean observation.
 func (l *Latency) Mean() time.Duration {
-	return time.Duration(l.h.Mean() * float64(time.Microsecond))
+	if l.count == 0 {
+		return 0
+	}
+	return time.Duration(l.sum / float64(l.count) * float64(time.Microsecond))
 }
 
 // StdDev returns the standard deviation of the observations.
 func (l *Latency) StdDev() time.Duration {
-	return time.Duration(l.h.StdDev() * float64(time.Microsecond))
+	if l.count == 0 {
+		return 0
+	}
+	mean := l.sum / float64(l.count)
+	v := l.sumSq/float64(l.count) - mean*mean
+	return time.Duration(math.Sqrt(max(v, 0)) * float64(time.Microsecond))
 }
 
 // Clone returns an independent copy.
-func (l *Latency) Clone() *Latency { return &Latency{h: l.h.Clone()} }
+func (l *Latency) Clone() *Latency {
+	c := &Latency{}
+	c.Merge(l)
+	return c
+}
 
 // StandardPercentiles are the ones tables show.
 var StandardPercentiles = []float64{50, 66, 75, 80, 90, 95, 98, 99, 99.9, 100}
@@ -90,7 +211,7 @@ func (l *Latency) Histogram(rows int) string {
 	if l.Count() == 0 || rows < 1 {
 		return "  (no observations)\n"
 	}
-	lo, hi := float64(l.h.Min()), float64(l.h.Max())
+	lo, hi := float64(l.min), float64(l.max)
 	if hi <= lo {
 		return fmt.Sprintf("  %10v | %s %d\n", l.Min(), strings.Repeat("#", 40), l.Count())
 	}
@@ -99,17 +220,16 @@ func (l *Latency) Histogram(rows int) string {
 	for i := range edges {
 		edges[i] = lo * math.Pow(hi/lo, float64(i)/float64(rows))
 	}
-	for _, bar := range l.h.Distribution() {
-		if bar.Count == 0 {
-			continue
-		}
-		v := float64(bar.From+bar.To) / 2
+	l.each(func(idx int, n int64) bool {
+		from, to := latencyRange(idx)
+		v := float64(from+to) / 2
 		i := 0
 		for i < rows-1 && v >= edges[i+1] {
 			i++
 		}
-		counts[i] += bar.Count
-	}
+		counts[i] += n
+		return true
+	})
 	var most int64
 	for _, c := range counts {
 		most = max(most, c)
@@ -132,25 +252,64 @@ func trimFloat(f float64) string {
 	return s
 }
 
-// MarshalJSON encodes the histogram in HdrHistogram's compressed form.
+// MarshalJSON encodes the histogram in HdrHistogram's V2 compressed
+// form (base64), with the exact sum and sum of squares beside it.
 func (l *Latency) MarshalJSON() ([]byte, error) {
-	enc, err := l.h.Encode(hdr.V2CompressedEncodingCookieBase)
+	h := hdr.New(1, maxLatencyMicros, 3)
+	l.each(func(idx int, n int64) bool {
+		lo, _ := latencyRange(idx)
+		h.RecordValues(lo, n)
+		return true
+	})
+	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(string(enc))
+	if l.count == 0 {
+		return json.Marshal(string(enc))
+	}
+	return json.Marshal(latencyJSON{Hdr: string(enc), Min: l.min, Max: l.max, Sum: l.sum, SumSquares: l.sumSq})
 }
 
-// UnmarshalJSON decodes what MarshalJSON wrote.
+type latencyJSON struct {
+	Hdr        string  `json:"hdr"`
+	Min        int64   `json:"min_us"`
+	Max        int64   `json:"max_us"`
+	Sum        float64 `json:"sum_us"`
+	SumSquares float64 `json:"sum_squares_us"`
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote (or a bare HdrHistogram
+// string).
 func (l *Latency) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("latency histogram: %w", err)
+	var j latencyJSON
+	if err := json.Unmarshal(b, &j.Hdr); err != nil {
+		if err := json.Unmarshal(b, &j); err != nil {
+			return fmt.Errorf("latency histogram: %w", err)
+		}
 	}
-	h, err := hdr.Decode([]byte(s))
+	h, err := hdr.Decode([]byte(j.Hdr))
 	if err != nil {
 		return fmt.Errorf("latency histogram: %w", err)
 	}
-	l.h = h
+	*l = Latency{}
+	for _, bar := range h.Distribution() {
+		if bar.Count <= 0 {
+			continue
+		}
+		v := min(max(bar.From, 1), maxLatencyMicros)
+		l.add(latencyIndex(v), bar.Count)
+		l.count += bar.Count
+		f := float64(v)
+		l.sum += f * float64(bar.Count)
+		l.sumSq += f * f * float64(bar.Count)
+		if l.min == 0 || v < l.min {
+			l.min = v
+		}
+		l.max = max(l.max, v)
+	}
+	if j.Sum > 0 && l.count > 0 && j.Min >= 1 && j.Max >= j.Min && j.Max <= maxLatencyMicros {
+		l.min, l.max, l.sum, l.sumSq = j.Min, j.Max, j.Sum, j.SumSquares
+	}
 	return nil
 }

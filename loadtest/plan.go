@@ -261,6 +261,19 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 		ep.Runs = append(ep.Runs, spec)
 	}
+	// More slots than requests would only hold idle connections.
+	total := 0
+	for _, r := range ep.Runs {
+		total += r.Repeat * len(r.Steps)
+	}
+	if total > 0 && ep.Concurrency > total {
+		ep.Concurrency = total
+	}
+	if ep.Concurrency >= 1 {
+		if err := ensureOpenFiles(ep.Concurrency); err != nil {
+			bad("Concurrency", fmt.Sprint(ep.Concurrency), err.Error())
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("invalid plan: %w", err)
 	}

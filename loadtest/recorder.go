@@ -28,8 +28,9 @@ type recorder struct {
 }
 
 type runRec struct {
-	report *RunReport
-	steps  []*stepRec
+	report                    *RunReport
+	steps                     []*stepRec
+	headers, bodies, reqTexts textLog
 }
 
 type stepRec struct {
@@ -42,17 +43,16 @@ func newRecorder(p *engine.Plan) *recorder {
 	for _, rs := range p.Runs {
 		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
 		n := rs.Repeat * len(rs.Steps)
+		run := &runRec{report: rr}
 		if rs.KeepLevel >= scenario.KeepTimes {
-			rr.Requests = make([]Request, n)
+			rr.Requests = newRequestLog(n, len(rs.Steps), rs.KeepLevel >= scenario.KeepHeaders)
 		}
 		if rs.KeepLevel >= scenario.KeepHeaders {
-			rr.Headers = make([]string, n)
+			run.headers = newTextLog(n)
 		}
 		if rs.KeepLevel >= scenario.KeepEverything {
-			rr.Bodies = make([]string, n)
-			rr.RequestTexts = make([]string, n)
+			run.bodies, run.reqTexts = newTextLog(n), newTextLog(n)
 		}
-		run := &runRec{report: rr}
 		for _, ss := range rs.Steps {
 			sr := &StepReport{Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{}, Latency: NewLatency()}
 			rr.Steps = append(rr.Steps, sr)
@@ -136,24 +136,42 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		countReason(s.Warnings, res.Warning)
 	}
 	s.BytesRead += res.BytesRead
+	if !res.NotSent && !res.Interrupted && !res.Failed {
+		if s.Good == 1 || res.BodyBytes < s.MinBodyBytes {
+			s.MinBodyBytes = res.BodyBytes
+		}
+		s.MaxBodyBytes = max(s.MaxBodyBytes, res.BodyBytes)
+	}
+	s.BodyBytes += res.BodyBytes
+	rr := run.report
+	var key textKey
+	var text uint16
+	if rr.Requests != nil {
+		key = textKey{method: res.Method, bodySent: res.BodyBytesSent}
+		if res.Failed || res.NotSent || res.Interrupted {
+			key.reason = res.Reason
+		}
+		text = rr.Requests.texts[res.Step].intern(key)
+	}
 	st.mu.Unlock()
 
-	rr := run.report
 	i := res.Iteration*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
-		rr.Requests[i] = Request{
-			Sent: !res.NotSent, Interrupted: res.Interrupted, At: res.Start.Sub(rec.start), Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
-			Total: res.Total, Status: res.Status, Method: res.Method, BytesSent: res.BytesSent,
-			BodyBytesSent: res.BodyBytesSent, BytesRead: res.BytesRead, HeaderBytes: res.HeaderBytes,
-			BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached, Failed: res.Failed, Reason: res.Reason,
+		rq := Request{
+			Sent: !res.NotSent, NotSent: res.NotSent, Interrupted: res.Interrupted, At: res.Start.Sub(rec.start),
+			Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
+			Total: res.Total, Status: res.Status, BytesSent: res.BytesSent, BytesRead: res.BytesRead,
+			HeaderBytes: res.HeaderBytes, BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached,
+			Failed: res.Failed,
 		}
+		rr.Requests.put(i, &rq, text, key)
 	}
-	if rr.Headers != nil {
-		rr.Headers[i] = redactHeaders(string(res.Header))
+	if run.headers != nil {
+		run.headers.put(i, redactHeaders(string(res.Header)))
 	}
-	if rr.Bodies != nil {
-		rr.Bodies[i] = string(res.Body)
-		rr.RequestTexts[i] = redactHeaders(string(res.RequestText))
+	if run.bodies != nil {
+		run.bodies.put(i, string(res.Body))
+		run.reqTexts.put(i, redactHeaders(string(res.RequestText)))
 	}
 }
 
@@ -263,6 +281,12 @@ func (rec *recorder) report() *Report {
 			}
 		}
 		r.Latency.Merge(run.report.Latency)
+		if run.headers != nil {
+			run.report.Headers = run.headers.strings()
+		}
+		if run.bodies != nil {
+			run.report.Bodies, run.report.RequestTexts = run.bodies.strings(), run.reqTexts.strings()
+		}
 		r.Runs = append(r.Runs, run.report)
 	}
 	r.RequestsNotStarted = r.RequestsConfigured - r.RequestsSent - r.RequestsNotSent

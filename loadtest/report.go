@@ -8,7 +8,7 @@ import (
 )
 
 // ReportVersion is the JSON format version written by this package.
-const ReportVersion = 1
+const ReportVersion = 2
 
 // Report is everything an execution measured.
 type Report struct {
@@ -83,9 +83,10 @@ type RunReport struct {
 	Latency   *Latency      `json:"latency"`
 	// Requests holds one record per request, iteration-major
 	// (index iteration*len(Steps)+step), when KeepLevel ≥ 1.
-	Requests []Request `json:"requests,omitempty"`
+	Requests *RequestLog `json:"requests,omitempty"`
 	// Headers and Bodies hold the raw response headers (keep level ≥ 2)
-	// and bodies (3); RequestTexts the requests as sent (3). Same index.
+	// and bodies (3); RequestTexts the requests as sent (3). Same index,
+	// up to the highest index recorded.
 	// Authorization, Proxy-Authorization and Cookie values and the values
 	// of cookies set by Set-Cookie are replaced by Redacted.
 	Headers      []string `json:"headers,omitempty"`
@@ -107,6 +108,11 @@ type StepReport struct {
 	NotSent     int64 `json:"not_sent,omitempty"`
 	Truncated   int64 `json:"truncated,omitempty"`
 	BytesRead   int64 `json:"bytes_read"`
+	// BodyBytes sums the response bodies' lengths; MinBodyBytes and
+	// MaxBodyBytes are the shortest and longest of the good responses.
+	BodyBytes    int64 `json:"body_bytes"`
+	MinBodyBytes int64 `json:"min_body_bytes"`
+	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// Statuses counts responses by HTTP status (599: no response).
 	Statuses map[int]int64 `json:"statuses"`
 	// Failures counts failed requests by reason.
@@ -122,6 +128,10 @@ type StepReport struct {
 
 // Request is the record of one request.
 type Request struct {
+	// Index is the request's place in its run: iteration*steps+step.
+	Index int `json:"index"`
+	// NotSent is true for a request that could not be built.
+	NotSent bool `json:"not_sent,omitempty"`
 	// Sent is false for a request that was never started or could not
 	// be built (then Reason says why).
 	Sent        bool `json:"sent"`
@@ -261,11 +271,14 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		if run.Repeat < 0 {
 			return nil, fmt.Errorf("report JSON: run %q has repeat %d", run.Name, run.Repeat)
 		}
-		for field, n := range map[string]int{"requests": len(run.Requests), "headers": len(run.Headers),
+		for field, n := range map[string]int{"requests": run.Requests.Len(), "headers": len(run.Headers),
 			"bodies": len(run.Bodies), "request_texts": len(run.RequestTexts)} {
-			if n != 0 && n != want {
+			if n > want || (field == "requests" && n != 0 && n != want) {
 				return nil, fmt.Errorf("report JSON: run %q has %d %s, want %d (repeat × steps)", run.Name, n, field, want)
 			}
+		}
+		if run.Requests != nil && run.Requests.steps != len(run.Steps) {
+			return nil, fmt.Errorf("report JSON: run %q: requests for %d steps, the run has %d", run.Name, run.Requests.steps, len(run.Steps))
 		}
 	}
 	return &r, nil

@@ -3,10 +3,12 @@ package loadtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -126,5 +128,31 @@ func TestValidationErrorNamesRunAndStep(t *testing.T) {
 	want := `run "checkout": step 2: URL "gopher://x/": unsupported scheme "gopher" (want http or https)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q, want it to contain %q", err, want)
+	}
+}
+
+// TestConcurrencyBeyondOpenFiles: a concurrency the open-file limit
+// cannot hold fails before sending, naming both numbers; one above the
+// number of requests is capped.
+func TestConcurrencyBeyondOpenFiles(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	if lim.Max > 1<<24 {
+		t.Skipf("hard open-file limit %d: nothing to exceed", lim.Max)
+	}
+	conc := int(lim.Max) + 1000
+	run := scenario.Run("r", scenario.Get("http://127.0.0.1:1/")).Repeat(conc)
+	_, err := loadtest.New(loadtest.Runs(run), loadtest.Concurrency(conc)).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Concurrency") || !strings.Contains(err.Error(), fmt.Sprint(lim.Max)) ||
+		!strings.Contains(err.Error(), fmt.Sprint(conc+64)) {
+		t.Fatalf("err %v", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(3)), loadtest.Concurrency(10_000_000)).Execute(context.Background())
+	if err != nil || report.Concurrency != 3 || report.ResponsesReceived != 3 {
+		t.Fatalf("concurrency %d, good %d, %v", report.Concurrency, report.ResponsesReceived, err)
 	}
 }

@@ -61,12 +61,12 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	var docLen int64 = -1
 	var keepAliveN int64
 	connect, processing, waiting, total := newPhase(), newPhase(), newPhase(), newPhase()
-	for _, rq := range run.Requests {
-		if !rq.Sent || rq.Failed {
+	if st := run.Steps[0]; st.Good > 0 {
+		docLen = st.MinBodyBytes
+	}
+	for _, rq := range run.Requests.All() {
+		if !rq.Sent || rq.Failed || rq.Interrupted {
 			continue
-		}
-		if docLen < 0 {
-			docLen = rq.BodyBytes
 		}
 		if rq.Reused {
 			keepAliveN++
@@ -76,10 +76,7 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 		waiting.add(rq.Send + rq.Wait)
 		total.add(rq.Total)
 	}
-	var htmlBytes int64
-	for _, rq := range run.Requests {
-		htmlBytes += rq.BodyBytes
-	}
+	htmlBytes := run.Steps[0].BodyBytes
 	secs := r.TotalTime.Seconds()
 	fmt.Fprintf(w, "\nServer Hostname:        %s\n", u.Hostname())
 	port := u.Port()

@@ -1,0 +1,364 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"iter"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RequestLog holds a run's per-request records (keep level ≥ 1), indexed
+// iteration-major: index iteration*steps+step. It costs 24 bytes per
+// request that started (and, at keep level ≥ 2, 24 more for the sizes);
+// requests that never started cost nothing beyond a pointer per 4096
+// configured requests. Times are exact to the microsecond.
+//
+// Records are written concurrently by the engine (each index once) and
+// read after the execution.
+type RequestLog struct {
+	n, steps int
+	chunks   []atomic.Pointer[logChunk]
+	sizes    []atomic.Pointer[sizeChunk] // keep level ≥ 2
+	texts    []*textTable                // per step
+	over     sync.Map                    // index → *overflow, for values a record cannot hold
+}
+
+const logChunkBits = 12
+
+type logChunk [1 << logChunkBits]logRecord
+type sizeChunk [1 << logChunkBits]logSizes
+
+// logRecord is one request in 24 bytes.
+type logRecord struct {
+	at      uint32 // µs since the execution's start
+	wait    uint32 // µs from the request written to the first byte
+	read    uint32 // bytes read: status line, headers, body
+	connect uint16 // µs
+	send    uint16 // µs
+	headers uint16 // µs from the first byte to the end of the headers
+	body    uint16 // µs from the end of the headers to the last byte
+	status  uint16 // HTTP status (0-999) | flags << 10
+	text    uint16 // index+1 in the step's table of (method, reason, body bytes sent)
+}
+
+type logSizes struct{ bytesSent, headerBytes, bodyBytes int64 }
+
+const (
+	flagSent = 1 << iota
+	flagNotSent
+	flagInterrupted
+	flagFailed
+	flagReused
+	flagDNSCached
+)
+
+// overflow holds the exact values of a request whose record saturated.
+type overflow struct {
+	at, connect, send, headers, body time.Duration
+	read                             int64
+	text                             textKey
+}
+
+// textKey is what varies little from request to request of a step.
+type textKey struct {
+	method, reason string
+	bodySent       int64
+}
+
+// textTable interns a step's textKeys. It is used under the step's lock.
+type textTable struct {
+	keys []textKey
+	ids  map[textKey]uint16
+	last uint16 // the id used last: most requests of a step repeat it
+}
+
+const (
+	max16 = math.MaxUint16
+	max32 = math.MaxUint32
+)
+
+func newRequestLog(n, steps int, sizes bool) *RequestLog {
+	chunks := (n + 1<<logChunkBits - 1) >> logChunkBits
+	l := &RequestLog{n: n, steps: steps, chunks: make([]atomic.Pointer[logChunk], chunks), texts: make([]*textTable, steps)}
+	if sizes {
+		l.sizes = make([]atomic.Pointer[sizeChunk], chunks)
+	}
+	for i := range l.texts {
+		l.texts[i] = &textTable{ids: map[textKey]uint16{}}
+	}
+	return l
+}
+
+// Len returns the number of requests configured (repeat × steps).
+func (l *RequestLog) Len() int {
+	if l == nil {
+		return 0
+	}
+	return l.n
+}
+
+func chunkOf[T any](slots []atomic.Pointer[T], i int) *T {
+	p := &slots[i>>logChunkBits]
+	c := p.Load()
+	if c == nil {
+		c = new(T)
+		if !p.CompareAndSwap(nil, c) {
+			c = p.Load()
+		}
+	}
+	return c
+}
+
+// fit stores d in µs in a field of max, reporting whether it fit (a
+// negative d does not).
+func fit(d time.Duration, max uint64) (uint64, bool) {
+	us := d / time.Microsecond
+	if us < 0 {
+		return 0, false
+	}
+	if uint64(us) >= max {
+		return max, false
+	}
+	return uint64(us), true
+}
+
+// put records request i. step is its step; text must be the step's id
+// for its textKey, obtained with intern under the step's lock.
+func (l *RequestLog) put(i int, r *Request, text uint16, key textKey) {
+	var rec logRecord
+	ok := true
+	var v uint64
+	var good bool
+	v, good = fit(r.At, max32)
+	rec.at, ok = uint32(v), ok && good
+	v, good = fit(r.Wait, max32)
+	rec.wait, ok = uint32(v), ok && good
+	v, good = fit(r.Connect, max16)
+	rec.connect, ok = uint16(v), ok && good
+	v, good = fit(r.Send, max16)
+	rec.send, ok = uint16(v), ok && good
+	firstByte := r.Connect + r.Send + r.Wait
+	v, good = fit(r.HeadersDone-firstByte, max16)
+	rec.headers, ok = uint16(v), ok && good
+	v, good = fit(r.Total-r.HeadersDone, max16)
+	rec.body, ok = uint16(v), ok && good
+	if r.BytesRead >= max32 {
+		rec.read, ok = max32, false
+	} else {
+		rec.read = uint32(max(r.BytesRead, 0))
+	}
+	rec.text = text
+	if text == 0 {
+		ok = false
+	}
+	status := r.Status
+	if status < 0 || status > 999 {
+		status = 999
+	}
+	rec.status = uint16(status) | uint16(r.flags())<<10
+	if !ok {
+		l.over.Store(i, &overflow{at: r.At, connect: r.Connect, send: r.Send, headers: r.HeadersDone - firstByte,
+			body: r.Total - r.HeadersDone, read: r.BytesRead, text: key})
+	}
+	chunkOf(l.chunks, i)[i&(1<<logChunkBits-1)] = rec
+	if l.sizes != nil {
+		chunkOf(l.sizes, i)[i&(1<<logChunkBits-1)] = logSizes{r.BytesSent, r.HeaderBytes, r.BodyBytes}
+	}
+}
+
+func (r *Request) flags() int {
+	f := 0
+	if r.Sent {
+		f |= flagSent
+	}
+	if r.NotSent {
+		f |= flagNotSent
+	}
+	if r.Interrupted {
+		f |= flagInterrupted
+	}
+	if r.Failed {
+		f |= flagFailed
+	}
+	if r.Reused {
+		f |= flagReused
+	}
+	if r.DNSCached {
+		f |= flagDNSCached
+	}
+	return f
+}
+
+// textLog holds a string per request index, in chunks allocated as
+// requests are recorded.
+type textLog []atomic.Pointer[[1 << logChunkBits]string]
+
+func newTextLog(n int) textLog { return make(textLog, (n+1<<logChunkBits-1)>>logChunkBits) }
+
+func (t textLog) put(i int, s string) { chunkOf(t, i)[i&(1<<logChunkBits-1)] = s }
+
+// strings returns the texts up to the highest index recorded, nil when
+// none was.
+func (t textLog) strings() []string {
+	last := -1
+	for k := range t {
+		if c := t[k].Load(); c != nil {
+			for j := len(c) - 1; j >= 0; j-- {
+				if c[j] != "" {
+					last = max(last, k<<logChunkBits+j)
+					break
+				}
+			}
+		}
+	}
+	if last < 0 {
+		return nil
+	}
+	out := make([]string, last+1)
+	for i := range out {
+		if c := t[i>>logChunkBits].Load(); c != nil {
+			out[i] = c[i&(1<<logChunkBits-1)]
+		}
+	}
+	return out
+}
+
+// intern returns the id of k in the table, 0 when the table is full.
+// The caller holds the step's lock.
+func (t *textTable) intern(k textKey) uint16 {
+	if t.last != 0 && t.keys[t.last-1] == k {
+		return t.last
+	}
+	id, ok := t.ids[k]
+	if !ok {
+		if len(t.keys) >= max16-1 {
+			return 0
+		}
+		t.keys = append(t.keys, k)
+		id = uint16(len(t.keys))
+		t.ids[k] = id
+	}
+	t.last = id
+	return id
+}
+
+// At returns request i. A request that never started has Sent and
+// NotSent false; ok is false when i is out of range.
+func (l *RequestLog) At(i int) (r Request, ok bool) {
+	if l == nil || i < 0 || i >= l.n {
+		return Request{}, false
+	}
+	r.Index = i
+	c := l.chunks[i>>logChunkBits].Load()
+	if c == nil {
+		return r, true
+	}
+	rec := c[i&(1<<logChunkBits-1)]
+	flags := int(rec.status >> 10)
+	if flags == 0 {
+		return r, true
+	}
+	r.Status = int(rec.status & (1<<10 - 1))
+	r.Sent, r.NotSent, r.Interrupted = flags&flagSent != 0, flags&flagNotSent != 0, flags&flagInterrupted != 0
+	r.Failed, r.Reused, r.DNSCached = flags&flagFailed != 0, flags&flagReused != 0, flags&flagDNSCached != 0
+	us := func(v uint32) time.Duration { return time.Duration(v) * time.Microsecond }
+	r.At, r.Wait, r.Connect, r.Send = us(rec.at), us(rec.wait), us(uint32(rec.connect)), us(uint32(rec.send))
+	headers, body := us(uint32(rec.headers)), us(uint32(rec.body))
+	r.BytesRead = int64(rec.read)
+	var key textKey
+	if rec.text != 0 {
+		key = l.texts[i%l.steps].keys[rec.text-1]
+	}
+	if o, found := l.over.Load(i); found {
+		ov := o.(*overflow)
+		r.At, r.Connect, r.Send, headers, body, r.BytesRead = ov.at, ov.connect, ov.send, ov.headers, ov.body, ov.read
+		r.At, r.Connect, r.Send = r.At.Truncate(time.Microsecond), r.Connect.Truncate(time.Microsecond), r.Send.Truncate(time.Microsecond)
+		headers, body = headers.Truncate(time.Microsecond), body.Truncate(time.Microsecond)
+		key = ov.text
+	}
+	r.Method, r.Reason, r.BodyBytesSent = key.method, key.reason, key.bodySent
+	r.HeadersDone = r.Connect + r.Send + r.Wait + headers
+	r.Total = r.HeadersDone + body
+	if l.sizes != nil {
+		if sc := l.sizes[i>>logChunkBits].Load(); sc != nil {
+			s := sc[i&(1<<logChunkBits-1)]
+			r.BytesSent, r.HeaderBytes, r.BodyBytes = s.bytesSent, s.headerBytes, s.bodyBytes
+		}
+	}
+	return r, true
+}
+
+// All yields every request that started or could not be built, by index.
+func (l *RequestLog) All() iter.Seq2[int, Request] {
+	return func(yield func(int, Request) bool) {
+		if l == nil {
+			return
+		}
+		for k := range l.chunks {
+			if l.chunks[k].Load() == nil {
+				continue
+			}
+			for i := k << logChunkBits; i < min(l.n, (k+1)<<logChunkBits); i++ {
+				r, _ := l.At(i)
+				if !r.Sent && !r.NotSent {
+					continue
+				}
+				if !yield(i, r) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// slice returns requests [from, to).
+func (l *RequestLog) slice(from, to int) []Request {
+	out := make([]Request, 0, to-from)
+	for i := from; i < to; i++ {
+		r, _ := l.At(i)
+		out = append(out, r)
+	}
+	return out
+}
+
+// requestLogJSON is the JSON form: the configured length, the steps, and
+// the requests that have a record.
+type requestLogJSON struct {
+	Len      int       `json:"len"`
+	Steps    int       `json:"steps"`
+	Sizes    bool      `json:"sizes,omitempty"`
+	Requests []Request `json:"requests"`
+}
+
+// MarshalJSON writes the requests that started or could not be built.
+func (l *RequestLog) MarshalJSON() ([]byte, error) {
+	j := requestLogJSON{Len: l.n, Steps: l.steps, Sizes: l.sizes != nil, Requests: []Request{}}
+	for _, r := range l.All() {
+		j.Requests = append(j.Requests, r)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (l *RequestLog) UnmarshalJSON(b []byte) error {
+	var j requestLogJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.Len < 0 || j.Steps < 1 || j.Len%j.Steps != 0 || j.Len > 1<<32 {
+		return fmt.Errorf("requests: len %d with %d steps", j.Len, j.Steps)
+	}
+	*l = *newRequestLog(j.Len, j.Steps, j.Sizes)
+	for k := range j.Requests {
+		r := &j.Requests[k]
+		if r.Index < 0 || r.Index >= j.Len {
+			return fmt.Errorf("requests[%d]: index %d out of range", k, r.Index)
+		}
+		key := textKey{r.Method, r.Reason, r.BodyBytesSent}
+		l.put(r.Index, r, l.texts[r.Index%j.Steps].intern(key), key)
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package loadtest
+
+func ensureOpenFiles(int) error { return nil }
