@@ -30,7 +30,7 @@ type recorder struct {
 type runRec struct {
 	report                    *RunReport
 	steps                     []*stepRec
-	headers, bodies, reqTexts textLog
+	headers, bodies, reqTexts *textLog
 }
 
 type stepRec struct {

@@ -20,16 +20,52 @@ import (
 // read after the execution.
 type RequestLog struct {
 	n, steps int
-	chunks   []atomic.Pointer[logChunk]
-	sizes    []atomic.Pointer[sizeChunk] // keep level ≥ 2
-	texts    []*textTable                // per step
-	over     sync.Map                    // index → *overflow, for values a record cannot hold
+	recs     chunked[logRecord]
+	sizes    *chunked[logSizes] // keep level ≥ 2
+	texts    []*textTable       // per step
+	over     sync.Map           // index → *overflow, for values a record cannot hold
 }
 
 const logChunkBits = 12
 
-type logChunk [1 << logChunkBits]logRecord
-type sizeChunk [1 << logChunkBits]logSizes
+// chunked is n values in chunks of 4096 (the last one shorter),
+// allocated when a value in them is first written. Each index is
+// written by one goroutine; chunks are published atomically.
+type chunked[T any] struct {
+	n      int
+	chunks []atomic.Pointer[[]T]
+}
+
+func newChunked[T any](n int) chunked[T] {
+	return chunked[T]{n: n, chunks: make([]atomic.Pointer[[]T], (n+1<<logChunkBits-1)>>logChunkBits)}
+}
+
+// at returns the place of value i, allocating its chunk.
+func (c *chunked[T]) at(i int) *T {
+	p := &c.chunks[i>>logChunkBits]
+	ch := p.Load()
+	if ch == nil {
+		size := min(1<<logChunkBits, c.n-i&^(1<<logChunkBits-1))
+		fresh := make([]T, size)
+		if p.CompareAndSwap(nil, &fresh) {
+			ch = &fresh
+		} else {
+			ch = p.Load()
+		}
+	}
+	return &(*ch)[i&(1<<logChunkBits-1)]
+}
+
+// get returns value i, or the zero value when its chunk was never written.
+func (c *chunked[T]) get(i int) (v T) {
+	if ch := c.chunks[i>>logChunkBits].Load(); ch != nil {
+		v = (*ch)[i&(1<<logChunkBits-1)]
+	}
+	return v
+}
+
+// written reports whether chunk k holds anything.
+func (c *chunked[T]) written(k int) bool { return c.chunks[k].Load() != nil }
 
 // logRecord is one request in 24 bytes.
 type logRecord struct {
@@ -81,10 +117,10 @@ const (
 )
 
 func newRequestLog(n, steps int, sizes bool) *RequestLog {
-	chunks := (n + 1<<logChunkBits - 1) >> logChunkBits
-	l := &RequestLog{n: n, steps: steps, chunks: make([]atomic.Pointer[logChunk], chunks), texts: make([]*textTable, steps)}
+	l := &RequestLog{n: n, steps: steps, recs: newChunked[logRecord](n), texts: make([]*textTable, steps)}
 	if sizes {
-		l.sizes = make([]atomic.Pointer[sizeChunk], chunks)
+		sz := newChunked[logSizes](n)
+		l.sizes = &sz
 	}
 	for i := range l.texts {
 		l.texts[i] = &textTable{ids: map[textKey]uint16{}}
@@ -98,18 +134,6 @@ func (l *RequestLog) Len() int {
 		return 0
 	}
 	return l.n
-}
-
-func chunkOf[T any](slots []atomic.Pointer[T], i int) *T {
-	p := &slots[i>>logChunkBits]
-	c := p.Load()
-	if c == nil {
-		c = new(T)
-		if !p.CompareAndSwap(nil, c) {
-			c = p.Load()
-		}
-	}
-	return c
 }
 
 // fit stores d in µs in a field of max, reporting whether it fit (a
@@ -163,9 +187,9 @@ func (l *RequestLog) put(i int, r *Request, text uint16, key textKey) {
 		l.over.Store(i, &overflow{at: r.At, connect: r.Connect, send: r.Send, headers: r.HeadersDone - firstByte,
 			body: r.Total - r.HeadersDone, read: r.BytesRead, text: key})
 	}
-	chunkOf(l.chunks, i)[i&(1<<logChunkBits-1)] = rec
+	*l.recs.at(i) = rec
 	if l.sizes != nil {
-		chunkOf(l.sizes, i)[i&(1<<logChunkBits-1)] = logSizes{r.BytesSent, r.HeaderBytes, r.BodyBytes}
+		*l.sizes.at(i) = logSizes{r.BytesSent, r.HeaderBytes, r.BodyBytes}
 	}
 }
 
@@ -194,24 +218,19 @@ func (r *Request) flags() int {
 
 // textLog holds a string per request index, in chunks allocated as
 // requests are recorded.
-type textLog []atomic.Pointer[[1 << logChunkBits]string]
+type textLog struct{ c chunked[string] }
 
-func newTextLog(n int) textLog { return make(textLog, (n+1<<logChunkBits-1)>>logChunkBits) }
+func newTextLog(n int) *textLog { return &textLog{newChunked[string](n)} }
 
-func (t textLog) put(i int, s string) { chunkOf(t, i)[i&(1<<logChunkBits-1)] = s }
+func (t *textLog) put(i int, s string) { *t.c.at(i) = s }
 
 // strings returns the texts up to the highest index recorded, nil when
 // none was.
-func (t textLog) strings() []string {
+func (t *textLog) strings() []string {
 	last := -1
-	for k := range t {
-		if c := t[k].Load(); c != nil {
-			for j := len(c) - 1; j >= 0; j-- {
-				if c[j] != "" {
-					last = max(last, k<<logChunkBits+j)
-					break
-				}
-			}
+	for i := 0; i < t.c.n; i++ {
+		if t.c.written(i>>logChunkBits) && t.c.get(i) != "" {
+			last = i
 		}
 	}
 	if last < 0 {
@@ -219,9 +238,7 @@ func (t textLog) strings() []string {
 	}
 	out := make([]string, last+1)
 	for i := range out {
-		if c := t[i>>logChunkBits].Load(); c != nil {
-			out[i] = c[i&(1<<logChunkBits-1)]
-		}
+		out[i] = t.c.get(i)
 	}
 	return out
 }
@@ -252,11 +269,7 @@ func (l *RequestLog) At(i int) (r Request, ok bool) {
 		return Request{}, false
 	}
 	r.Index = i
-	c := l.chunks[i>>logChunkBits].Load()
-	if c == nil {
-		return r, true
-	}
-	rec := c[i&(1<<logChunkBits-1)]
+	rec := l.recs.get(i)
 	flags := int(rec.status >> 10)
 	if flags == 0 {
 		return r, true
@@ -283,10 +296,8 @@ func (l *RequestLog) At(i int) (r Request, ok bool) {
 	r.HeadersDone = r.Connect + r.Send + r.Wait + headers
 	r.Total = r.HeadersDone + body
 	if l.sizes != nil {
-		if sc := l.sizes[i>>logChunkBits].Load(); sc != nil {
-			s := sc[i&(1<<logChunkBits-1)]
-			r.BytesSent, r.HeaderBytes, r.BodyBytes = s.bytesSent, s.headerBytes, s.bodyBytes
-		}
+		s := l.sizes.get(i)
+		r.BytesSent, r.HeaderBytes, r.BodyBytes = s.bytesSent, s.headerBytes, s.bodyBytes
 	}
 	return r, true
 }
@@ -297,8 +308,8 @@ func (l *RequestLog) All() iter.Seq2[int, Request] {
 		if l == nil {
 			return
 		}
-		for k := range l.chunks {
-			if l.chunks[k].Load() == nil {
+		for k := range l.recs.chunks {
+			if !l.recs.written(k) {
 				continue
 			}
 			for i := k << logChunkBits; i < min(l.n, (k+1)<<logChunkBits); i++ {
