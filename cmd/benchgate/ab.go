@@ -190,6 +190,9 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	plan, err := c.plan()
+	if err == nil {
+		err = plan.Validate()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate ab:", err)
 		return 2
