@@ -111,10 +111,10 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			res.Reused = true
 		} else {
 			s.closeConn()
-			dctx, cancel := x.ctx, context.CancelFunc(nil)
+			dctx, cancel := x.ioCtx, context.CancelFunc(nil)
 			if lim := sp.spec.TimeLimit; lim > 0 {
 				// the step's limit bounds the whole request, connect included
-				dctx, cancel = context.WithDeadline(x.ctx, res.Start.Add(lim))
+				dctx, cancel = context.WithDeadline(x.ioCtx, res.Start.Add(lim))
 			}
 			nc, cached, err := x.dial.dial(dctx, t)
 			if cancel != nil {
@@ -128,7 +128,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			if s.interrupted {
 				s.mu.Unlock()
 				nc.Close()
-				return context.Cause(x.ctx)
+				return errInterrupted
 			}
 			s.nc, s.key = nc, t.key
 			s.mu.Unlock()

@@ -360,7 +360,7 @@ func (l *evLoop) begin(s *evSlot) {
 func (l *evLoop) dial(s *evSlot) {
 	t := s.cur.b.t
 	x := l.x
-	addr, cached, err := x.dial.lookup(x.ctx, t.host, t.port, s.cur.sp.spec.TimeLimit)
+	addr, cached, err := x.dial.lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
 	s.res.DNSCached = cached
 	if err != nil {
 		l.fail(s, fmt.Errorf("resolve %s: %w", t.host, err))

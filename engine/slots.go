@@ -82,6 +82,11 @@ type execution struct {
 	stopped atomic.Pointer[error]
 	halted  atomic.Bool
 	cause   error
+	// ioCtx ends when requests in flight are cut: it bounds resolving,
+	// connecting and TLS handshakes, which have no connection to
+	// interrupt yet.
+	ioCtx    context.Context
+	ioCancel context.CancelCauseFunc
 }
 
 // stopCause returns why the execution stopped early, or nil.
@@ -178,6 +183,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent
 	}
 	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, shapes), dial: newDialer(p), rec: rec, ctx: ctx}
+	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
+	defer x.ioCancel(nil)
 	maxHeader := p.MaxHeaderBytes
 	if maxHeader <= 0 {
 		maxHeader = 64 << 10
@@ -242,6 +249,7 @@ func (x *execution) watch(interrupt func()) (stop func()) {
 		halt := func(cause error) {
 			x.cause = cause
 			x.halted.Store(true)
+			x.ioCancel(cause)
 			interrupt()
 		}
 		for {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchgate/benchgate/internal/faultserver"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -101,6 +102,28 @@ func TestNoRequestStartsAfterCancel(t *testing.T) {
 		}
 		if report.ResponsesFailed != 0 || report.RequestsInterrupted == 0 || report.RequestsInterrupted > 4 {
 			t.Errorf("failed %d, interrupted %d (concurrency 4)", report.ResponsesFailed, report.RequestsInterrupted)
+		}
+	})
+}
+
+// TestTimeLimitBoundsConnect: a connect that never completes (a dropped
+// SYN) is cut by the plan's time limit and grace period, even without a
+// step limit: it ends as interrupted, not as a hang.
+func TestTimeLimitBoundsConnect(t *testing.T) {
+	addr, stop, err := faultserver.SYNDrop()
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(stop)
+	forEachDriver(t, func(t *testing.T) {
+		start := time.Now()
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("http://"+addr+"/")).Repeat(3)),
+			loadtest.Concurrency(2), loadtest.TimeLimit(300*time.Millisecond), loadtest.GracePeriod(200*time.Millisecond))
+		if el := time.Since(start); el > 1500*time.Millisecond {
+			t.Errorf("took %v with a 300ms limit and 200ms grace", el)
+		}
+		if report.RequestsInterrupted != 2 || report.ResponsesFailed != 0 || report.RequestsNotStarted != 1 {
+			t.Errorf("interrupted %d failed %d not started %d", report.RequestsInterrupted, report.ResponsesFailed, report.RequestsNotStarted)
 		}
 	})
 }
