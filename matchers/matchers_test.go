@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/benchgate/benchgate/loadtest"
 	. "github.com/benchgate/benchgate/matchers"
 )
 
@@ -23,6 +24,20 @@ var _ = Describe("HaveNoFailures", func() {
 		Expect(msg).To(ContainSubstring("4 of 18 requests failed"))
 		Expect(msg).To(ContainSubstring(`4× run "mixed" step "GET /bad": status 500, expected [200]`))
 		Expect(msg).To(ContainSubstring("500×4"))
+	})
+	It("holds for a timed run whose in-flight requests were interrupted", func() {
+		timed := &loadtest.StepReport{Name: "GET /", Configured: 100, Sent: 10, Good: 8, Interrupted: 2, Statuses: map[int]int64{200: 8}}
+		Expect(timed).To(HaveNoFailures())
+	})
+	It("fails when a request could not be built", func() {
+		unsent := &loadtest.StepReport{Name: "GET /{{x}}", Configured: 2, Sent: 1, Good: 1, NotSent: 1,
+			Statuses: map[int]int64{200: 1}, Unsent: map[string]int64{`build request: undefined variable "x"`: 1}}
+		m := HaveNoFailures()
+		ok, err := m.Match(unsent)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse())
+		Expect(m.FailureMessage(nil)).To(ContainSubstring("1 requests could not be built and were not sent"))
+		Expect(m.FailureMessage(nil)).To(ContainSubstring(`not sent: build request: undefined variable "x"`))
 	})
 	It("refuses what is not a report", func() {
 		_, err := HaveNoFailures().Match("a string")
