@@ -44,7 +44,7 @@ func TestEventLoopServesStaticHTTPPlans(t *testing.T) {
 		}
 	}
 	// A body func is user code: the goroutine driver runs it.
-	run = scenario.Run("r", scenario.Get("/a").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) { return "", false }))
+	run = scenario.Run("r", scenario.PostIfBody("/a").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) { return "", false }))
 	spec, _ = run.Resolve(0, scenario.Defaults{Repeat: 1, KeepLevel: 1, BufferBytes: 1024, BaseURL: bu.String()})
 	before := eventLoopRuns.Load()
 	rec := &countRecorder{}

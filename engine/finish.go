@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,9 +92,6 @@ func (x *execution) finish(s *slot, err error) {
 		res.HTTP11 = s.p.http11
 		res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
 		res.Truncated = s.p.truncated
-		if reason := checkExpect(sp.spec, s.p); reason != "" {
-			res.Failed, res.Reason = true, reason
-		}
 		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
 			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.url)
 		}
@@ -103,6 +99,17 @@ func (x *execution) finish(s *slot, err error) {
 	var resp *scenario.Response
 	if sp.needResp {
 		resp = responseFor(s.p, res.Status, t, err)
+	}
+	if err == nil {
+		var vars scenario.Vars
+		if st := x.state(rp, iter, false); st != nil {
+			vars = st.vars
+		}
+		if reason := checkExpect(sp.spec, res.Status, resp, vars); reason != "" {
+			res.Failed, res.Reason = true, reason
+		}
+	}
+	if sp.needResp {
 		if err == nil && len(sp.spec.Extract) > 0 {
 			st := x.state(rp, iter, true)
 			for _, ex := range sp.spec.Extract {
@@ -155,19 +162,33 @@ func reason(err error) string {
 	return socketPair.ReplaceAllString(err.Error(), "")
 }
 
-func checkExpect(spec *scenario.StepSpec, p *parser) string {
-	if len(spec.ExpectStatus) > 0 {
-		ok := false
+// checkStatus applies the step's status policy: its ExpectStatus, or
+// AnyStatus, or by default 2xx and 3xx.
+func checkStatus(spec *scenario.StepSpec, status int) string {
+	switch {
+	case spec.AnyStatus:
+		return ""
+	case len(spec.ExpectStatus) > 0:
 		for _, c := range spec.ExpectStatus {
-			ok = ok || c == p.status
+			if c == status {
+				return ""
+			}
 		}
-		if !ok {
-			return fmt.Sprintf("status %d, expected %v", p.status, spec.ExpectStatus)
-		}
+		return fmt.Sprintf("status %d, expected %v", status, spec.ExpectStatus)
+	case status < 200 || status > 399:
+		return fmt.Sprintf("status %d, expected 2xx or 3xx (ExpectStatus or AnyStatus accepts others)", status)
 	}
-	for _, text := range spec.ExpectBody {
-		if !bytes.Contains(p.body, []byte(text)) {
-			return fmt.Sprintf("body does not contain %q", text)
+	return ""
+}
+
+// checkExpect returns why the response fails the step's expectations, or "".
+func checkExpect(spec *scenario.StepSpec, status int, resp *scenario.Response, vars scenario.Vars) string {
+	if reason := checkStatus(spec, status); reason != "" {
+		return reason
+	}
+	for _, e := range spec.Expect {
+		if reason := expect(e, resp, vars); reason != "" {
+			return reason
 		}
 	}
 	return ""

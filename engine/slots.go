@@ -115,12 +115,12 @@ func compile(p *Plan) ([]runPlan, error) {
 			if ss.KeepAlive != nil {
 				sp.keepAlive = *ss.KeepAlive
 			}
-			sp.needResp = len(ss.Extract) > 0
+			sp.needResp = len(ss.Extract) > 0 || len(ss.Expect) > 0
 			if k+1 < len(rs.Steps) && rs.Steps[k+1].NeedsPrevious() {
 				sp.prevNext, sp.needResp = true, true
 			}
 			sp.keepHeader = rs.KeepLevel >= scenario.KeepHeaders || sp.needResp
-			sp.keepBody = rs.KeepLevel >= scenario.KeepEverything || sp.needResp || len(ss.ExpectBody) > 0
+			sp.keepBody = rs.KeepLevel >= scenario.KeepEverything || sp.needResp
 			if !ss.Static {
 				continue
 			}

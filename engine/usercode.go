@@ -27,3 +27,12 @@ func extract(x scenario.Extractor, r *scenario.Response) (v string, err error) {
 	}()
 	return x.Extract(r)
 }
+
+func expect(e scenario.Expectation, r *scenario.Response, vars scenario.Vars) (reason string) {
+	defer func() {
+		if p := recover(); p != nil {
+			reason = fmt.Sprintf("%s panicked: %v", e, p)
+		}
+	}()
+	return e.Check(r, vars)
+}

@@ -13,10 +13,11 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// The seed API's SYNOPSIS, in benchgate: three runs, one of them
-// depth-first with a static cookie per repetition, one deriving its POST
-// data from a div of the previous page.
-var _ = Describe("the SYNOPSIS of the seed API", func() {
+// HTTPD::Bench::ApacheBench's SYNOPSIS, in benchgate: three runs, one of
+// them depth-first with a static cookie per repetition, one deriving its
+// POST data from a div of the previous page (its derived method: POST
+// when the func returns a body, GET when it returns none).
+var _ = Describe("the SYNOPSIS of HTTPD::Bench::ApacheBench", func() {
 	userName := regexp.MustCompile(`(?i)<div id="userName">([^<>]+)</div>`)
 
 	It("sends three runs and keeps their regression data", func(ctx context.Context) {
@@ -28,11 +29,11 @@ var _ = Describe("the SYNOPSIS of the seed API", func() {
 		run2 := scenario.Run("run2", scenario.Get("/login"), scenario.Get("/redirect")).
 			Cookies(cookies...).Order(scenario.DepthFirst).Repeat(10).KeepLevel(scenario.KeepHeaders)
 		run3 := scenario.Run("run3",
-			scenario.Get("/").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
+			scenario.PostIfBody("/").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
 				time.Sleep(200 * time.Millisecond) // user time: never part of a timing
 				return "", false
 			}),
-			scenario.Post("/echo", "").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
+			scenario.PostIfBody("/echo").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
 				m := userName.FindSubmatch(prev.Body)
 				if m == nil {
 					return "", false

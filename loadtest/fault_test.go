@@ -236,7 +236,7 @@ func TestIdleBytesOnKeptConnection(t *testing.T) {
 		// The second step's body func keeps the connection idle for a
 		// while; the goroutine driver looks before it reuses it.
 		junk := scenario.Run("junk", scenario.Get(fs.URL+faultserver.IdleJunk),
-			scenario.Get(fs.URL+faultserver.OK).BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
+			scenario.PostIfBody(fs.URL+faultserver.OK).BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
 				time.Sleep(150 * time.Millisecond)
 				return "", false
 			}))

@@ -49,6 +49,9 @@ type Plan struct {
 	userAgent   string
 	maxHeader   int
 	executor    engine.Executor
+	// the status policy of steps that set none
+	defaultStatus []int
+	anyStatus     bool
 }
 
 // Option sets a Plan setting.
@@ -89,6 +92,17 @@ func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
 // duration, not a failure: when it passes no new request starts, and the
 // ones in flight get the GracePeriod to finish.
 func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.timeLimit = d } }
+
+// DefaultStatus sets which statuses are good for steps that say nothing
+// (neither ExpectStatus nor AnyStatus). Without this option they are the
+// 2xx and 3xx ones; DefaultStatus() with no codes accepts every status,
+// as ApacheBench does (it counts non-2xx responses apart instead).
+func DefaultStatus(codes ...int) Option {
+	return func(p *Plan) {
+		p.defaultStatus = append([]int(nil), codes...)
+		p.anyStatus = len(codes) == 0
+	}
+}
 
 // GracePeriod sets how long requests in flight when the time limit
 // passes may still finish (default engine.DefaultGracePeriod, 3 s, like
@@ -223,6 +237,11 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	if p.keepLevel < 0 || p.keepLevel > 3 {
 		bad("KeepLevel", fmt.Sprint(p.keepLevel), "must be 0, 1, 2 or 3")
 	}
+	for _, c := range p.defaultStatus {
+		if c < 100 || c > 599 {
+			bad("DefaultStatus", fmt.Sprint(c), "not an HTTP status code (100-599)")
+		}
+	}
 	if p.maxHeader < 256 {
 		bad("MaxHeaderBytes", fmt.Sprint(p.maxHeader), "must be at least 256")
 	}
@@ -258,6 +277,13 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		for k := range spec.Steps {
+			st := &spec.Steps[k]
+			if len(st.ExpectStatus) == 0 && !st.AnyStatus {
+				st.AnyStatus = p.anyStatus
+				st.ExpectStatus = p.defaultStatus
+			}
 		}
 		ep.Runs = append(ep.Runs, spec)
 	}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,14 +54,18 @@ func CSS(selector string) *Selection {
 	return s
 }
 
-// Attr makes the selection yield the named attribute.
-func (s *Selection) Attr(name string) *Selection { c := *s; c.attr, c.html = name, false; return &c }
+// Attr makes the selection yield the named attribute (it changes s and
+// returns it).
+func (s *Selection) Attr(name string) *Selection { s.attr, s.html = name, false; return s }
 
 // HTML makes the selection yield the element's inner HTML.
-func (s *Selection) HTML() *Selection { c := *s; c.html, c.attr = true, ""; return &c }
+func (s *Selection) HTML() *Selection { s.html, s.attr = true, ""; return s }
 
-// Text makes the selection yield the element's text (the default).
-func (s *Selection) Text() *Selection { c := *s; c.html, c.attr = false, ""; return &c }
+// Text makes the selection yield the element's text, trimmed of the white
+// space around it as strings.TrimSpace does (what a browser's
+// element.textContent.trim() gives; white space inside is kept). This is
+// the default.
+func (s *Selection) Text() *Selection { s.html, s.attr = false, ""; return s }
 
 func (s *Selection) validate() error {
 	if s.err != nil {
@@ -178,46 +183,120 @@ func Cookie(name string) Extractor {
 	})
 }
 
-// JSON yields the field at path in a JSON body. The path is dot separated;
-// a number indexes an array: "data.items.0.id". A string field yields its
-// text, any other value its JSON encoding.
+// JSON yields the value at path in a JSON body.
+//
+// The path is a list of keys separated by dots: "data.items.0.id". A key
+// indexes an object by name, or an array by a number from 0 (a negative
+// number counts from the end: "items.-1" is the last item). Write "\."
+// for a dot inside a key ("meta.version\.major") and "\\" for a
+// backslash; an empty path is the whole document.
+//
+// A string yields its text. Any other value yields its JSON text exactly
+// as the body has it (compacted): a number keeps every digit, so a
+// 19-digit id round-trips, and 1e3 stays 1e3.
 func JSON(path string) Extractor {
-	keys := strings.Split(path, ".")
+	keys, perr := parseJSONPath(path)
 	return ExtractorFunc(func(r *Response) (string, error) {
+		if perr != nil {
+			return "", fmt.Errorf("JSON(%q): %v", path, perr)
+		}
 		if r == nil {
 			return "", errNoResponse
 		}
-		var v any
-		if err := json.Unmarshal(r.Body, &v); err != nil {
-			return "", fmt.Errorf("JSON(%q): body: %v", path, err)
+		v, err := jsonAt(r.Body, path, keys)
+		if err != nil {
+			return "", fmt.Errorf("JSON(%q): %v", path, err)
 		}
-		for _, k := range keys {
-			if k == "" {
-				continue
-			}
-			switch c := v.(type) {
-			case map[string]any:
-				next, ok := c[k]
-				if !ok {
-					return "", fmt.Errorf("JSON(%q): no field %q", path, k)
-				}
-				v = next
-			case []any:
-				i, err := strconv.Atoi(k)
-				if err != nil || i < 0 || i >= len(c) {
-					return "", fmt.Errorf("JSON(%q): index %q out of range (len %d)", path, k, len(c))
-				}
-				v = c[i]
-			default:
-				return "", fmt.Errorf("JSON(%q): %q is not an object or array", path, k)
-			}
-		}
-		if s, ok := v.(string); ok {
-			return s, nil
-		}
-		b, _ := json.Marshal(v)
-		return string(b), nil
+		return v, nil
 	})
+}
+
+// parseJSONPath splits a JSON path into its keys.
+func parseJSONPath(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	var keys []string
+	var cur strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; c {
+		case '\\':
+			if i+1 == len(path) || (path[i+1] != '.' && path[i+1] != '\\') {
+				return nil, fmt.Errorf("path %q: a backslash must escape a dot or a backslash", path)
+			}
+			i++
+			cur.WriteByte(path[i])
+		case '.':
+			if cur.Len() == 0 {
+				return nil, fmt.Errorf("path %q: empty key", path)
+			}
+			keys = append(keys, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if cur.Len() == 0 {
+		return nil, fmt.Errorf("path %q: empty key", path)
+	}
+	return append(keys, cur.String()), nil
+}
+
+// jsonAt walks body along keys without decoding more than it must; the
+// value comes back as JSON.JSON's doc says.
+func jsonAt(body []byte, path string, keys []string) (string, error) {
+	raw := json.RawMessage(bytes.TrimSpace(body))
+	if !json.Valid(raw) {
+		return "", fmt.Errorf("body is not JSON")
+	}
+	for n, k := range keys {
+		where := strings.Join(keys[:n], ".")
+		if where == "" {
+			where = "the document"
+		}
+		switch {
+		case len(raw) > 0 && raw[0] == '{':
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &obj); err != nil {
+				return "", err
+			}
+			next, ok := obj[k]
+			if !ok {
+				return "", fmt.Errorf("%s has no field %q", where, k)
+			}
+			raw = next
+		case len(raw) > 0 && raw[0] == '[':
+			var arr []json.RawMessage
+			if err := json.Unmarshal(raw, &arr); err != nil {
+				return "", err
+			}
+			i, err := strconv.Atoi(k)
+			if err != nil {
+				return "", fmt.Errorf("%s is an array: key %q is not an index", where, k)
+			}
+			if i < 0 {
+				i += len(arr)
+			}
+			if i < 0 || i >= len(arr) {
+				return "", fmt.Errorf("%s: index %s out of range (%d items)", where, k, len(arr))
+			}
+			raw = arr[i]
+		default:
+			return "", fmt.Errorf("%s is %s, not an object or array (key %q)", where, excerpt(raw), k)
+		}
+	}
+	if len(raw) > 0 && raw[0] == '"' {
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return "", err
+		}
+		return str, nil
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, raw); err != nil {
+		return "", err
+	}
+	return out.String(), nil
 }
 
 // ParseSetCookie returns the name and value of a Set-Cookie header line.

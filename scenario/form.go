@@ -29,18 +29,17 @@ func FormFrom(selector string) *Form {
 	return f
 }
 
-// Set overrides (or adds) a field; the value may use {{var}}.
+// Set overrides (or adds) a field; the value may use {{var}}. Like every
+// builder here it changes f and returns it.
 func (f *Form) Set(name, value string) *Form {
-	c := *f
-	c.overrides = append(append([]FieldValue(nil), f.overrides...), FieldValue{name, value})
-	return &c
+	f.overrides = append(f.overrides, FieldValue{name, value})
+	return f
 }
 
 // Remove drops a field from the submitted values.
 func (f *Form) Remove(name string) *Form {
-	c := *f
-	c.remove = append(append([]string(nil), f.remove...), name)
-	return &c
+	f.remove = append(f.remove, name)
+	return f
 }
 
 func (f *Form) validate() error {

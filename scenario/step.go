@@ -13,15 +13,21 @@ import (
 const DefaultContentType = "application/x-www-form-urlencoded"
 
 // Step is one request template of a run. Build one with Get, Head, Post,
-// PostForm, Put, Delete, Request or Submit, then chain options. Options
-// return the same *Step.
+// PostForm, Put, Delete, Request, Submit, PostIfBody or
+// PostIfBodyElseHead, then chain options.
+//
+// Every builder in this package (steps, runs, forms, selections) changes
+// its receiver and returns it, so a chain reads as one declaration and a
+// call whose result is dropped still takes effect: s.Header("A", "1") on
+// its own line changes s. Build a new step for each variant you need.
 type Step struct {
 	name         string
-	method       string // explicit method; "" derives GET/POST/HEAD
-	head         bool
+	method       string // explicit method; "" derives POST or GET/HEAD from the body
+	head         bool   // derived: HEAD when no body
 	url          string
 	form         *Form
 	submit       bool
+	explicit     bool // Request: the method is sent as given, body or not
 	headers      []HeaderField
 	body         Body
 	bodySet      bool
@@ -30,7 +36,8 @@ type Step struct {
 	timeLimit    time.Duration
 	extract      []Extraction
 	expectStatus []int
-	expectBody   []string
+	anyStatus    bool
+	expect       []Expectation
 }
 
 // HeaderField is one extra request header; Value may use {{var}}.
@@ -46,20 +53,30 @@ type Extraction struct {
 	Extractor Extractor
 }
 
-// Get is a step that sends GET url (or POST when given a body).
-func Get(url string) *Step { return &Step{url: url} }
+// Get is a step that sends GET url. Giving it a body is a validation
+// error: use Request("GET", url).Body(...) to send one on purpose, or
+// PostIfBody for a method that follows the body.
+func Get(url string) *Step { return &Step{url: url, method: "GET"} }
 
-// Head is a step that sends HEAD url; a body, if one is set and built,
-// turns it into a POST, as in the seed API's precedence.
-func Head(url string) *Step { return &Step{url: url, head: true} }
+// Head is a step that sends HEAD url (a body is a validation error).
+func Head(url string) *Step { return &Step{url: url, method: "HEAD"} }
+
+// PostIfBody is HTTPD::Bench::ApacheBench's derived method: the step
+// sends POST when its body (a BodyFunc, say) yields one, and GET when it
+// yields none.
+func PostIfBody(url string) *Step { return &Step{url: url} }
+
+// PostIfBodyElseHead is PostIfBody with HEAD instead of GET when the body
+// yields none.
+func PostIfBodyElseHead(url string) *Step { return &Step{url: url, head: true} }
 
 // Post is a step that sends body to url with POST. The body may use
 // {{var}}.
-func Post(url, body string) *Step { return (&Step{url: url}).Body(body) }
+func Post(url, body string) *Step { return (&Step{url: url, method: "POST"}).Body(body) }
 
 // PostForm is a step that POSTs the fields url-encoded.
 func PostForm(url string, fields ...FieldValue) *Step {
-	s := &Step{url: url}
+	s := &Step{url: url, method: "POST"}
 	fs, err := parseFields(fields)
 	if err != nil {
 		s.body, s.bodySet = errBody{err}, true
@@ -75,8 +92,9 @@ func Put(url, body string) *Step { return (&Step{url: url, method: "PUT"}).Body(
 // Delete is a step that sends DELETE url.
 func Delete(url string) *Step { return &Step{url: url, method: "DELETE"} }
 
-// Request is a step with any method token (OPTIONS, PATCH, PROPFIND, ...).
-func Request(method, url string) *Step { return &Step{url: url, method: method} }
+// Request is a step with any method token (OPTIONS, PATCH, PROPFIND, ...);
+// it sends a body if given one, whatever the method.
+func Request(method, url string) *Step { return &Step{url: url, method: method, explicit: true} }
 
 // Submit is a step that sends the form read from the previous response to
 // its action with its method: the fields go in the body of a POST or the
@@ -134,18 +152,16 @@ func (s *Step) Extract(name string, x Extractor) *Step {
 }
 
 // ExpectStatus makes a response count as failed unless its status is one
-// of codes.
+// of codes. Without it (or AnyStatus) only 2xx and 3xx responses are
+// good, unless the plan sets another default.
 func (s *Step) ExpectStatus(codes ...int) *Step {
 	s.expectStatus = append(s.expectStatus, codes...)
 	return s
 }
 
-// ExpectBodyContains makes a response count as failed unless its body
-// (within the buffer size) contains text.
-func (s *Step) ExpectBodyContains(text string) *Step {
-	s.expectBody = append(s.expectBody, text)
-	return s
-}
+// AnyStatus makes every status a good response (a 404 page you measure on
+// purpose, say). Other expectations still apply.
+func (s *Step) AnyStatus() *Step { s.anyStatus = true; return s }
 
 // Name returns the step's name for reports.
 func (s *Step) Name() string {
@@ -159,12 +175,10 @@ func (s *Step) Name() string {
 		return "submit " + s.form.selector
 	case s.method != "":
 		return s.method + " " + RedactURL(s.url)
-	case s.head && !s.bodySet:
-		return "HEAD " + RedactURL(s.url)
-	case s.bodySet:
-		return "POST " + RedactURL(s.url)
+	case s.head:
+		return "POST or HEAD " + RedactURL(s.url)
 	}
-	return "GET " + RedactURL(s.url)
+	return "POST or GET " + RedactURL(s.url)
 }
 
 // StepSpec is the validated, read-only form of a Step that the engine
@@ -184,7 +198,10 @@ type StepSpec struct {
 	TimeLimit    time.Duration
 	Extract      []Extraction
 	ExpectStatus []int
-	ExpectBody   []string
+	// AnyStatus accepts every status; when neither it nor ExpectStatus
+	// is set, 2xx and 3xx are good.
+	AnyStatus bool
+	Expect    []Expectation
 }
 
 // HeaderSpec is a parsed extra header.
@@ -211,7 +228,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
 		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit,
-		Extract: s.extract, ExpectStatus: s.expectStatus, ExpectBody: s.expectBody,
+		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
 	if s.method != "" && !validToken(s.method) {
 		errs = append(errs, fieldError{"Method", s.method, "not an HTTP method token"})
@@ -281,9 +298,21 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 		}
 	}
 	for _, c := range s.expectStatus {
-		if c < 100 || c > 999 {
-			errs = append(errs, fieldError{"ExpectStatus", fmt.Sprint(c), "not an HTTP status code"})
+		if c < 100 || c > 599 {
+			errs = append(errs, fieldError{"ExpectStatus", fmt.Sprint(c), "not an HTTP status code (100-599)"})
 		}
+	}
+	if s.anyStatus && len(s.expectStatus) > 0 {
+		errs = append(errs, fieldError{"AnyStatus", fmt.Sprint(s.expectStatus), "a step has ExpectStatus or AnyStatus, not both"})
+	}
+	for _, e := range s.expect {
+		if err := e.validate(); err != nil {
+			errs = append(errs, fieldError{"Expect", e.String(), err.Error()})
+		}
+	}
+	if s.bodySet && (s.method == "GET" || s.method == "HEAD") && !s.explicit {
+		errs = append(errs, fieldError{"Body", s.method + " " + RedactURL(s.url),
+			fmt.Sprintf("a %s step sends no body: use Request(%q, url).Body(...) to send one on purpose, Post, or PostIfBody for a method that follows the body", s.method, s.method)})
 	}
 	hdrStatic := true
 	for _, h := range sp.Headers {

@@ -46,7 +46,10 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs := pflag.NewFlagSet("ab", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: benchgate ab [options] http[s]://host[:port]/path\n\noptions:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "usage: benchgate ab [options] http[s]://host[:port]/path\n\n"+
+			"As in ApacheBench, any response is complete: a non-2xx status is counted\n"+
+			"and shown as \"Non-2xx responses\", not failed (the library's default is\n"+
+			"to fail anything but 2xx and 3xx).\n\noptions:\n%s", fs.FlagUsages())
 	}
 	fs.SortFlags = false
 	fs.IntVarP(&c.requests, "requests", "n", 1, "number of requests to perform")
@@ -158,6 +161,7 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 		loadtest.Runs(run), loadtest.Concurrency(c.concurrency), loadtest.KeepAlive(c.keepAlive),
 		loadtest.HTTP10(), loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
 		loadtest.TimeLimit(time.Duration(c.timeLimit * float64(time.Second))),
+		loadtest.DefaultStatus(), // ApacheBench: a non-2xx response is counted, not failed
 	}
 	if c.proxy != "" {
 		p := c.proxy

@@ -183,7 +183,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
-	for _, want := range []string{"demo application on http://127.0.0.1:", "good 50, failed 0", "submit form#login", "POST /echo"} {
+	for _, want := range []string{"demo application on http://127.0.0.1:", "good 50, failed 0", "submit form#login", "POST or GET /echo"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

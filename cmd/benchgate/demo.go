@@ -38,7 +38,7 @@ func DemoPlan(base string, repeat, concurrency int, extra ...loadtest.Option) *l
 	).Repeat(repeat).Order(scenario.DepthFirst)
 	synopsis := scenario.Run("synopsis",
 		scenario.Get("/"),
-		scenario.Post("/echo", "").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
+		scenario.PostIfBody("/echo").BodyFunc(func(prev *scenario.Response, _ scenario.Vars) (string, bool) {
 			m := userName.FindSubmatch(prev.Body)
 			if m == nil {
 				return "", false
