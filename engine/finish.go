@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/benchgate/benchgate/scenario"
@@ -55,6 +56,25 @@ func (x *execution) prepare(s *slot, w work) bool {
 	static := ""
 	if rp.spec.Cookies != nil {
 		static = rp.spec.Cookies[iter]
+		if strings.Contains(static, "{{") {
+			var vars scenario.Vars
+			if c.st != nil {
+				vars = c.st.vars
+			}
+			t, terr := scenario.ParseTemplate(static)
+			if terr == nil {
+				static, terr = t.ExpandString(vars)
+			}
+			if terr == nil {
+				terr = scenario.CheckHeaderValue(static)
+			}
+			if terr != nil {
+				res.Start, res.NotSent = time.Now(), true
+				c.b.t = nil
+				x.finish(s, fmt.Errorf("build request: cookie: %w", terr))
+				return false
+			}
+		}
 	}
 	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.url)
 	s.wbuf = append(s.wbuf, "\r\n"...)

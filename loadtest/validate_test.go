@@ -156,3 +156,41 @@ func TestConcurrencyBeyondOpenFiles(t *testing.T) {
 		t.Fatalf("concurrency %d, good %d, %v", report.Concurrency, report.ResponsesReceived, err)
 	}
 }
+
+// TestUndefinedVariables: every {{name}} must be defined by the run's
+// Vars, iteration, or an extractor of an earlier step; Validate names
+// run, step, field, the variable and what is defined.
+func TestUndefinedVariables(t *testing.T) {
+	login := func() *scenario.Step {
+		return scenario.Get("/login").Extract("csrf", scenario.CSS("input").Attr("value"))
+	}
+	tests := []struct {
+		name string
+		run  *scenario.Sequence
+		want string // "" when valid
+	}{
+		{"misspelt in the URL", scenario.Run("r", login(), scenario.Get("/x/{{csfr}}")),
+			`run "r": step 2: URL "/x/{{csfr}}": undefined variable "csfr" (defined before this step: csrf, iteration)`},
+		{"defined by a later step", scenario.Run("r", scenario.Get("/{{csrf}}"), login()),
+			`step 1: URL "/{{csrf}}": undefined variable "csrf" (defined before this step: iteration)`},
+		{"in a header", scenario.Run("r", login(), scenario.Get("/").Header("X-T", "{{token}}")), `step 2: Header X-T "{{token}}": undefined variable "token"`},
+		{"in a body", scenario.Run("r", login(), scenario.Post("/", "a={{nope}}")), `step 2: Body "a={{nope}}": undefined variable "nope"`},
+		{"in a form field", scenario.Run("r", login(), scenario.PostForm("/", scenario.Field("a", "{{nope}}"))), `step 2: Field a "{{nope}}": undefined variable "nope"`},
+		{"in a form override", scenario.Run("r", login(), scenario.Submit(scenario.FormFrom("form").Set("user", "{{usr}}"))).Vars(scenario.Vars{"user": "alice"}),
+			`step 2: Form field user "{{usr}}": undefined variable "usr" (defined before this step: csrf, iteration, user)`},
+		{"in an expectation", scenario.Run("r", scenario.Get("/").ExpectBodyContains("hello {{who}}")), `step 1: Expect "ExpectBodyContains(\"hello {{who}}\")": undefined variable "who"`},
+		{"in a cookie", scenario.Run("r", scenario.Get("/")).Cookies("sid={{sid}}"), `Cookies[0] "sid={{sid}}": undefined variable "sid"`},
+		{"all defined", scenario.Run("r", login(), scenario.Get("/{{csrf}}/{{iteration}}/{{u}}").ExpectBodyContains("{{u}}")).Vars(scenario.Vars{"u": "1"}).Cookies("u={{u}}"), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := loadtest.New(loadtest.Runs(tc.run), loadtest.BaseURL("http://127.0.0.1:1")).Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v\nwant it to say %s", err, tc.want)
+			}
+		})
+	}
+}

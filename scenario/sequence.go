@@ -233,10 +233,18 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		if !sp.Static || len(sp.Extract) > 0 || sp.NeedsPrevious() {
 			spec.Stateful = true
 		}
+		for _, e := range sp.Expect {
+			if !e.text.Static() {
+				spec.Stateful = true
+			}
+		}
 		spec.Steps = append(spec.Steps, sp)
 	}
 	if len(s.vars) > 0 {
 		spec.Stateful = true
+	}
+	if len(errs) == 0 {
+		s.checkVars(s.steps, spec.Steps, bad)
 	}
 	return spec, errors.Join(errs...)
 }
