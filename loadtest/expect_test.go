@@ -1,0 +1,145 @@
+package loadtest_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+const expectPage = `<html><body><h1 id="user">
+  alice  </h1><a class="item" data-id="17">x</a><a class="item" data-id="18">y</a>` + "\x1b[31m" + `</body></html>`
+
+const expectJSONBody = `{"id": 1234567890123456789, "price": 1e3, "items": [{"n": "a"}, {"n": "b"}], "meta.v": {"x": true}, "s": "text"}`
+
+func expectServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/json":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, expectJSONBody)
+		case "/missing":
+			w.WriteHeader(404)
+			io.WriteString(w, "not here")
+		case "/unauthorized":
+			w.WriteHeader(401)
+		default:
+			w.Header().Set("X-Version", "2.4.1")
+			io.WriteString(w, expectPage+strings.Repeat("pad ", 100))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestExpectations: each expectation passes when it should and fails with
+// a reason naming what was expected and an escaped, bounded excerpt.
+func TestExpectations(t *testing.T) {
+	srv := expectServer(t)
+	tests := []struct {
+		name string
+		step *scenario.Step
+		fail string // in the reason; "" when the response is good
+	}{
+		{"status 2xx by default", scenario.Get("/"), ""},
+		{"404 fails by default", scenario.Get("/missing"), "status 404, expected 2xx or 3xx"},
+		{"401 fails by default", scenario.Get("/unauthorized"), "status 401, expected 2xx or 3xx"},
+		{"AnyStatus", scenario.Get("/missing").AnyStatus(), ""},
+		{"ExpectStatus", scenario.Get("/missing").ExpectStatus(404), ""},
+		{"body contains", scenario.Get("/").ExpectBodyContains("alice"), ""},
+		{"body contains a variable", scenario.Get("/").ExpectBodyContains("{{who}}"), ""},
+		{"body lacks", scenario.Get("/").ExpectBodyContains("bob"), `body does not contain "bob"; body "<html><body><h1 id=\"user\">\n  alice`},
+		{"excerpt is bounded and escaped", scenario.Get("/").ExpectBodyContains("bob"), `\x1b[31m`},
+		{"excerpt says the length", scenario.Get("/").ExpectBodyContains("bob"), `… (528 bytes)`},
+		{"body matches", scenario.Get("/").ExpectBodyMatches(`data-id="\d+"`), ""},
+		{"body does not match", scenario.Get("/").ExpectBodyMatches(`^\{`), `body does not match "^\\{"`},
+		{"header equals", scenario.Get("/").ExpectHeader("X-Version", "2.4.1"), ""},
+		{"header matches", scenario.Get("/").ExpectHeader("x-version", regexp.MustCompile(`^2\.`)), ""},
+		{"header differs", scenario.Get("/").ExpectHeader("X-Version", "3"), `ExpectHeader("X-Version", "3"): header X-Version is "2.4.1"`},
+		{"header missing", scenario.Get("/").ExpectHeader("X-Nope", "1"), `no X-Nope header`},
+		{"CSS text, trimmed", scenario.Get("/").ExpectCSS("#user", "alice"), ""},
+		{"CSS text differs", scenario.Get("/").ExpectCSS("#user", "bob"), `ExpectCSS("#user", "bob"): want "bob", got "alice"`},
+		{"CSS no match", scenario.Get("/").ExpectCSS("#nope", "x"), `no element matches`},
+		{"CSS attribute", scenario.Get("/").ExpectCSSAttr("a.item", "data-id", "17"), ""},
+		{"CSS attribute differs", scenario.Get("/").ExpectCSSAttr("a.item", "data-id", "99"), `want "99", got "17"`},
+		{"CSS count", scenario.Get("/").ExpectCSSCount("a.item", 2), ""},
+		{"CSS count differs", scenario.Get("/").ExpectCSSCount("a.item", 3), `2 elements match`},
+		{"JSON exact big number", scenario.Get("/json").ExpectJSON("id", "1234567890123456789"), ""},
+		{"JSON number text kept", scenario.Get("/json").ExpectJSON("price", "1e3"), ""},
+		{"JSON array index", scenario.Get("/json").ExpectJSON("items.1.n", "b"), ""},
+		{"JSON last item", scenario.Get("/json").ExpectJSON("items.-1.n", "b"), ""},
+		{"JSON escaped dot", scenario.Get("/json").ExpectJSON(`meta\.v.x`, "true"), ""},
+		{"JSON object", scenario.Get("/json").ExpectJSON("items.0", `{"n":"a"}`), ""},
+		{"JSON differs", scenario.Get("/json").ExpectJSON("s", "other"), `ExpectJSON("s", "other"): want "other", got "text"`},
+		{"JSON missing field", scenario.Get("/json").ExpectJSON("nope", "1"), `the document has no field "nope"`},
+		{"JSON index out of range", scenario.Get("/json").ExpectJSON("items.5.n", "1"), `items: index 5 out of range (2 items)`},
+		{"JSON on HTML", scenario.Get("/").ExpectJSON("a", "1"), `body is not JSON`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := scenario.Run("r", tc.step).Vars(scenario.Vars{"who": "alice"})
+			report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+			st := report.Runs[0].Steps[0]
+			if tc.fail == "" {
+				if st.Good != 1 {
+					t.Fatalf("failed: %v", st.Failures)
+				}
+				return
+			}
+			if st.Failed != 1 {
+				t.Fatalf("want a failure saying %q; good %d", tc.fail, st.Good)
+			}
+			for reason := range st.Failures {
+				if !strings.Contains(reason, tc.fail) {
+					t.Errorf("reason %q\ndoes not say %q", reason, tc.fail)
+				}
+				if len(reason) > 400 {
+					t.Errorf("reason of %d bytes", len(reason))
+				}
+			}
+		})
+	}
+}
+
+// TestJSONExtractionIsExact: a 19-digit id extracted and sent again keeps
+// every digit.
+func TestJSONExtractionIsExact(t *testing.T) {
+	srv := expectServer(t)
+	var got string
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.URL.Query().Get("id") }))
+	t.Cleanup(echo.Close)
+	run := scenario.Run("r",
+		scenario.Get(srv.URL+"/json").Extract("id", scenario.JSON("id")),
+		scenario.Get(echo.URL+"/?id={{id}}"))
+	report := execute(t, loadtest.Runs(run))
+	if report.ResponsesReceived != 2 || got != "1234567890123456789" {
+		t.Fatalf("sent id %q (good %d)", got, report.ResponsesReceived)
+	}
+}
+
+// TestBadExpectationsAreValidationErrors: a broken expectation is refused
+// before anything is sent.
+func TestBadExpectationsAreValidationErrors(t *testing.T) {
+	for _, tc := range []struct {
+		step *scenario.Step
+		want string
+	}{
+		{scenario.Get("/").ExpectBodyMatches("("), "ExpectBodyMatches"},
+		{scenario.Get("/").ExpectHeader("X", 42), "want a string or a *regexp.Regexp, got int"},
+		{scenario.Get("/").ExpectHeader("X Y", "1"), "not a token"},
+		{scenario.Get("/").ExpectCSS("a[", "x"), "invalid CSS selector"},
+		{scenario.Get("/").ExpectJSON("a..b", "x"), "empty key"},
+		{scenario.Get("/").ExpectStatus(200).AnyStatus(), "not both"},
+		{scenario.Get("/").ExpectStatus(700), "not an HTTP status code"},
+	} {
+		err := loadtest.New(loadtest.Runs(scenario.Run("r", tc.step)), loadtest.BaseURL("http://127.0.0.1:1")).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err %v, want %q", err, tc.want)
+		}
+	}
+}
