@@ -158,6 +158,19 @@ func (x *execution) finish(s *slot, err error) {
 	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
 		*rp.states.at(iter) = nil
 	}
+	if res.Failed || res.NotSent {
+		switch {
+		case t != nil:
+			res.URL = t.url.Redacted()
+		case sp.spec.Form != nil:
+			res.URL = sp.spec.Form.String()
+		default:
+			res.URL = scenario.RedactURL(sp.spec.URL.String())
+		}
+		if err == nil {
+			res.Sample = s.p.body
+		}
+	}
 	keep := rp.spec.KeepLevel
 	if keep >= scenario.KeepHeaders && err == nil {
 		res.Header = s.p.header

@@ -72,6 +72,10 @@ const (
 	stDone
 )
 
+// sampleBytes is how much of a body is kept when the step keeps none,
+// for the sample a failure shows.
+const sampleBytes = 256
+
 // chunkLineMax bounds a chunk-size line (extensions included).
 const chunkLineMax = 4096
 
@@ -474,6 +478,10 @@ func (p *parser) take() {
 
 func (p *parser) keep(chunk []byte) {
 	if !p.keepBody {
+		// Keep the start of the body anyway, for a failure's sample.
+		if room := sampleBytes - len(p.body); room > 0 && len(chunk) > 0 {
+			p.body = append(p.body, chunk[:min(room, len(chunk))]...)
+		}
 		return
 	}
 	room := p.bodyLimit - len(p.body)

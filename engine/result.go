@@ -54,6 +54,11 @@ type Result struct {
 	// ended: neither good nor failed.
 	Interrupted bool
 	Truncated   bool // the body was longer than the buffer and was cut
+	// URL (credentials redacted) and Sample (the start of the body) are
+	// set for a failed or not-sent request, to show what happened.
+	URL    string
+	Sample []byte
+
 	// Warning says what was odd about the connection without making the
 	// response bad: bytes beyond the framed response, data that came on
 	// an idle kept-alive connection. The connection was closed.

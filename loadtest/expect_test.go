@@ -1,6 +1,7 @@
 package loadtest_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -141,5 +142,30 @@ func TestBadExpectationsAreValidationErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err %v, want %q", err, tc.want)
 		}
+	}
+}
+
+// TestSamplesAtKeepLevelZero: each failure reason keeps one sample (method,
+// URL, status, the start of the body) whatever the keep level, and %v
+// prints a readable summary that says when a step has no good response.
+func TestSamplesAtKeepLevelZero(t *testing.T) {
+	srv := expectServer(t)
+	run := scenario.Run("r", scenario.Get("/"), scenario.Get("/missing")).Repeat(3).KeepLevel(scenario.KeepNothing)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+	st := report.Run("r").Step(1)
+	if len(st.Samples) != 1 {
+		t.Fatalf("samples %v", st.Samples)
+	}
+	for reason, smp := range st.Samples {
+		if smp.Method != "GET" || smp.Status != 404 || smp.Body != "not here" || !strings.HasSuffix(smp.URL, "/missing") {
+			t.Errorf("sample of %q: %+v", reason, smp)
+		}
+	}
+	text := fmt.Sprintf("%v", report.Run("r"))
+	if !strings.Contains(text, `step 2 "GET /missing": 3 sent, 0 good, 3 failed; statuses 404×3; no good response`) {
+		t.Errorf("%%v of the run:\n%s", text)
+	}
+	if !strings.Contains(fmt.Sprint(report), "(no good response)") {
+		t.Errorf("%%v of the report:\n%v", report)
 	}
 }

@@ -53,8 +53,8 @@ func newRecorder(p *engine.Plan) *recorder {
 		if rs.KeepLevel >= scenario.KeepEverything {
 			run.bodies, run.reqTexts = newTextLog(n), newTextLog(n)
 		}
-		for _, ss := range rs.Steps {
-			sr := &StepReport{Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{}, Latency: NewLatency()}
+		for k, ss := range rs.Steps {
+			sr := &StepReport{run: rs.Name, Number: k + 1, Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{}, Latency: NewLatency()}
 			rr.Steps = append(rr.Steps, sr)
 			run.steps = append(run.steps, &stepRec{r: sr})
 		}
@@ -109,6 +109,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 			s.Unsent = map[string]int64{}
 		}
 		countReason(s.Unsent, res.Reason)
+		s.sample(res)
 	case res.Interrupted:
 		s.Sent++
 		s.Interrupted++
@@ -119,6 +120,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 			s.Failures = map[string]int64{}
 		}
 		countReason(s.Failures, res.Reason)
+		s.sample(res)
 		s.Statuses[res.Status]++
 	default:
 		s.Sent++
@@ -173,6 +175,21 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		run.bodies.put(i, string(res.Body))
 		run.reqTexts.put(i, redactHeaders(string(res.RequestText)))
 	}
+}
+
+// sample keeps res as the sample of its reason, if it is the first.
+func (s *StepReport) sample(res *engine.Result) {
+	if _, ok := s.Samples[res.Reason]; ok || len(s.Samples) >= 100 {
+		return
+	}
+	if s.Samples == nil {
+		s.Samples = map[string]Sample{}
+	}
+	body := res.Sample
+	if len(body) > SampleBodyBytes {
+		body = body[:SampleBodyBytes]
+	}
+	s.Samples[res.Reason] = Sample{Method: res.Method, URL: res.URL, Status: res.Status, Body: string(body)}
 }
 
 // Warn implements engine.Warner.

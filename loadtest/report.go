@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -73,8 +75,11 @@ func (s Second) MeanLatency() time.Duration {
 	return s.LatencySum / time.Duration(s.Good)
 }
 
-// RunReport is one run's share of a Report.
+// RunReport is one run's share of a Report. Report.Run returns one for a
+// name that is not there, too: it holds nothing and Missing says why, so
+// a matcher can say so instead of the test panicking.
 type RunReport struct {
+	missing   string
 	Name      string        `json:"name"`
 	Repeat    int           `json:"repeat"`
 	Order     string        `json:"order"`
@@ -96,7 +101,11 @@ type RunReport struct {
 
 // StepReport is one step's counts and latency over all iterations.
 type StepReport struct {
-	Name string `json:"name"`
+	missing string
+	run     string
+	// Number is the step's place in its run, from 1.
+	Number int    `json:"number"`
+	Name   string `json:"name"`
 	// Configured is the run's repeat count: one request per iteration.
 	// Configured = Sent + NotSent + NotStarted(); Sent = Good + Failed +
 	// Interrupted.
@@ -119,11 +128,37 @@ type StepReport struct {
 	Failures map[string]int64 `json:"failures,omitempty"`
 	// Unsent counts the requests that could not be built, by reason.
 	Unsent map[string]int64 `json:"unsent,omitempty"`
+	// Samples keeps, for each failure and not-sent reason, the first
+	// request that had it: method, URL, status and the start of the body.
+	// It is kept at every keep level.
+	Samples map[string]Sample `json:"samples,omitempty"`
 	// Warnings counts, by reason, responses that were good but left the
 	// connection unusable (bytes beyond the framed response, data on an
 	// idle kept-alive connection).
 	Warnings map[string]int64 `json:"warnings,omitempty"`
 	Latency  *Latency         `json:"latency"`
+}
+
+// Sample is one request that failed (or was not sent), kept to show what
+// happened.
+type Sample struct {
+	Method string `json:"method,omitempty"`
+	URL    string `json:"url,omitempty"` // credentials redacted
+	Status int    `json:"status"`
+	// Body is the start of the response body (at most SampleBodyBytes).
+	Body string `json:"body,omitempty"`
+}
+
+// SampleBodyBytes bounds the body a Sample keeps.
+const SampleBodyBytes = 256
+
+// String shows the sample on one line, the body quoted.
+func (s Sample) String() string {
+	out := fmt.Sprintf("%s %s → %d", s.Method, s.URL, s.Status)
+	if s.Body != "" {
+		out += " " + strconv.Quote(s.Body)
+	}
+	return out
 }
 
 // Request is the record of one request.
@@ -156,14 +191,60 @@ type Request struct {
 	Reason        string        `json:"reason,omitempty"`
 }
 
-// Run returns the run report named name, or nil.
+// Run returns the run report named name. For a name that is not there
+// it returns an empty report whose Missing says so and lists the runs
+// there are: matchers fail with that message, and nothing panics.
 func (r *Report) Run(name string) *RunReport {
+	if r == nil {
+		return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (no report)", name)}
+	}
+	names := make([]string, 0, len(r.Runs))
 	for _, run := range r.Runs {
+		if run == nil {
+			continue
+		}
 		if run.Name == name {
 			return run
 		}
+		names = append(names, run.Name)
 	}
-	return nil
+	return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (runs: %s)", name, strings.Join(names, ", "))}
+}
+
+// Missing says why r holds nothing (a name Report.Run did not find), or "".
+func (r *RunReport) Missing() string {
+	if r == nil {
+		return "no run (nil)"
+	}
+	return r.missing
+}
+
+// Missing says why s holds nothing (a step Step or StepNamed did not
+// find), or "".
+func (s *StepReport) Missing() string {
+	if s == nil {
+		return "no step (nil)"
+	}
+	return s.missing
+}
+
+// Run returns the name of the step's run.
+func (s *StepReport) Run() string {
+	if s == nil {
+		return ""
+	}
+	return s.run
+}
+
+// Label names the step for messages: its run, number from 1 and name.
+func (s *StepReport) Label() string {
+	if s == nil {
+		return "step (nil)"
+	}
+	if s.run == "" {
+		return fmt.Sprintf("step %d %q", s.Number, s.Name)
+	}
+	return fmt.Sprintf("run %q step %d %q", s.run, s.Number, s.Name)
 }
 
 // RequestsPerSecond is requests sent divided by the total time.
@@ -174,12 +255,43 @@ func (r *Report) RequestsPerSecond() float64 {
 	return float64(r.RequestsSent) / r.TotalTime.Seconds()
 }
 
-// Step returns the step report at index i (0-based), or nil.
+// Step returns the step report at index i (0-based: Step(0) is step
+// number 1). Out of range, or on a missing run, it returns an empty
+// report whose Missing says why.
 func (r *RunReport) Step(i int) *StepReport {
+	if r == nil || r.missing != "" {
+		return &StepReport{missing: r.Missing(), Number: i + 1}
+	}
 	if i < 0 || i >= len(r.Steps) {
-		return nil
+		return &StepReport{run: r.Name, Number: i + 1,
+			missing: fmt.Sprintf("run %q has no step at index %d (it has %d: %s)", r.Name, i, len(r.Steps), r.stepList())}
 	}
 	return r.Steps[i]
+}
+
+// StepNamed returns the step report named name, like Step when there is
+// none.
+func (r *RunReport) StepNamed(name string) *StepReport {
+	if r == nil || r.missing != "" {
+		return &StepReport{missing: r.Missing(), Name: name}
+	}
+	for _, s := range r.Steps {
+		if s != nil && s.Name == name {
+			return s
+		}
+	}
+	return &StepReport{run: r.Name, Name: name,
+		missing: fmt.Sprintf("run %q has no step named %q (steps: %s)", r.Name, name, r.stepList())}
+}
+
+func (r *RunReport) stepList() string {
+	parts := make([]string, 0, len(r.Steps))
+	for i, s := range r.Steps {
+		if s != nil {
+			parts = append(parts, fmt.Sprintf("%d %q", i+1, s.Name))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // NotStarted is how many of the step's requests never began.
@@ -187,6 +299,9 @@ func (s *StepReport) NotStarted() int64 { return s.Configured - s.Sent - s.NotSe
 
 // Interrupted returns the run's interrupted requests.
 func (r *RunReport) Interrupted() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.Interrupted
 	}
@@ -195,6 +310,9 @@ func (r *RunReport) Interrupted() (n int64) {
 
 // NotSent returns the run's requests that could not be built.
 func (r *RunReport) NotSent() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.NotSent
 	}
@@ -203,6 +321,9 @@ func (r *RunReport) NotSent() (n int64) {
 
 // NotStarted returns the run's requests that never began.
 func (r *RunReport) NotStarted() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.NotStarted()
 	}
@@ -211,6 +332,9 @@ func (r *RunReport) NotStarted() (n int64) {
 
 // Sent, Good and Failed sum the run's steps.
 func (r *RunReport) Sent() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.Sent
 	}
@@ -219,6 +343,9 @@ func (r *RunReport) Sent() (n int64) {
 
 // Good returns the run's good responses.
 func (r *RunReport) Good() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.Good
 	}
@@ -227,6 +354,9 @@ func (r *RunReport) Good() (n int64) {
 
 // Failed returns the run's failed requests.
 func (r *RunReport) Failed() (n int64) {
+	if r == nil {
+		return 0
+	}
 	for _, s := range r.Steps {
 		n += s.Failed
 	}
@@ -263,6 +393,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 			if s == nil {
 				return nil, fmt.Errorf("report JSON: run %q steps[%d] is null", run.Name, k)
 			}
+			s.run, s.Number = run.Name, k+1
 			if s.Latency == nil {
 				s.Latency = NewLatency()
 			}

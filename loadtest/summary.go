@@ -36,6 +36,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "%-*s %8s %8s %8s %9s %9s %9s %9s\n", width, "run / step", "sent", "good", "failed", "p50", "p95", "p99", "max")
 	row := func(name string, sent, good, failed int64, l *Latency) {
+		if l == nil || l.Count() == 0 {
+			fmt.Fprintf(&b, "%-*s %8d %8d %8d %s\n", width, name, sent, good, failed, "  (no good response)")
+			return
+		}
 		fmt.Fprintf(&b, "%-*s %8d %8d %8d %9v %9v %9v %9v\n", width, name, sent, good, failed,
 			round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)), round(l.Max()))
 	}
@@ -108,4 +112,63 @@ func Printable(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// String is the summary WriteSummary prints, so fmt's %v shows a report
+// a person can read.
+func (r *Report) String() string {
+	if r == nil {
+		return "<nil report>"
+	}
+	var b strings.Builder
+	r.WriteSummary(&b)
+	return b.String()
+}
+
+// String summarizes the run and its steps, one line each.
+func (r *RunReport) String() string {
+	if m := r.Missing(); m != "" {
+		return m
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "run %q ×%d: %d sent, %d good, %d failed; %s", Printable(r.Name), r.Repeat, r.Sent(), r.Good(), r.Failed(), latencyLine(r.Latency))
+	for _, s := range r.Steps {
+		b.WriteString("\n  ")
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+// String summarizes the step on one line.
+func (s *StepReport) String() string {
+	if m := s.Missing(); m != "" {
+		return m
+	}
+	codes := make([]int, 0, len(s.Statuses))
+	for c := range s.Statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var st strings.Builder
+	for i, c := range codes {
+		if i > 0 {
+			st.WriteByte(' ')
+		}
+		fmt.Fprintf(&st, "%d×%d", c, s.Statuses[c])
+	}
+	out := fmt.Sprintf("step %d %q: %d sent, %d good, %d failed", s.Number, Printable(s.Name), s.Sent, s.Good, s.Failed)
+	if s.NotSent > 0 {
+		out += fmt.Sprintf(", %d not sent", s.NotSent)
+	}
+	if s.Interrupted > 0 {
+		out += fmt.Sprintf(", %d interrupted", s.Interrupted)
+	}
+	return out + fmt.Sprintf("; statuses %s; %s", st.String(), latencyLine(s.Latency))
+}
+
+func latencyLine(l *Latency) string {
+	if l == nil || l.Count() == 0 {
+		return "no good response"
+	}
+	return fmt.Sprintf("p50 %v p95 %v p99 %v max %v", round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)), round(l.Max()))
 }

@@ -22,7 +22,8 @@ var _ = Describe("HaveNoFailures", func() {
 		Expect(ok).To(BeFalse())
 		msg := m.FailureMessage(report)
 		Expect(msg).To(ContainSubstring("4 of 18 requests failed"))
-		Expect(msg).To(ContainSubstring(`4× run "mixed" step "GET /bad": status 500, expected [200]`))
+		Expect(msg).To(ContainSubstring(`4× run "mixed" step 2 "GET /bad": status 500, expected [200]`))
+		Expect(msg).To(MatchRegexp(`first: GET http://127.0.0.1:\d+/bad → 500 "boom\\n"`))
 		Expect(msg).To(ContainSubstring("500×4"))
 	})
 	It("holds for a timed run whose in-flight requests were interrupted", func() {
@@ -89,5 +90,22 @@ var _ = Describe("HaveErrorRateBelow", func() {
 		ok, _ := m.Match(report.Run("mixed"))
 		Expect(ok).To(BeFalse())
 		Expect(m.FailureMessage(nil)).To(ContainSubstring("it is 50%"))
+	})
+})
+
+var _ = Describe("missing runs and steps", func() {
+	It("fail with what there is instead of panicking", func() {
+		_, err := HaveNoFailures().Match(report.Run("hmoe"))
+		Expect(err).To(MatchError(`no run "hmoe" (runs: good, mixed)`))
+		_, err = HaveNoFailures().Match(report.Run("hmoe").Step(1))
+		Expect(err).To(MatchError(ContainSubstring(`no run "hmoe"`)))
+		_, err = HaveAllStatus(200).Match(report.Run("good").Step(7))
+		Expect(err).To(MatchError(`run "good" has no step at index 7 (it has 2: 1 "GET /a", 2 "GET /slow")`))
+		_, err = HavePercentileBelow(50, time.Second).Match(report.Run("good").StepNamed("GET /b"))
+		Expect(err).To(MatchError(ContainSubstring(`run "good" has no step named "GET /b" (steps: 1 "GET /a", 2 "GET /slow")`)))
+	})
+	It("find steps by name", func() {
+		Expect(report.Run("good").StepNamed("GET /slow")).To(HaveNoFailures())
+		Expect(report.Run("good").StepNamed("GET /slow").Label()).To(Equal(`run "good" step 2 "GET /slow"`))
 	})
 })

@@ -16,8 +16,17 @@ type subject struct {
 	failed   int64
 	notSent  int64
 	statuses map[int]int64
-	failures map[string]int64
+	failures []reasonEntry // in step order, the most frequent first within a step
 	latency  *loadtest.Latency
+}
+
+// reasonEntry is one failure (or not-sent) reason of one step.
+type reasonEntry struct {
+	order  int // the step's place among the subject's steps
+	step   string
+	reason string
+	n      int64
+	sample *loadtest.Sample
 }
 
 func subjectOf(actual any) (*subject, error) {
@@ -27,61 +36,74 @@ func subjectOf(actual any) (*subject, error) {
 			break
 		}
 		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
-			statuses: map[int]int64{}, failures: map[string]int64{}, latency: a.Latency}
+			statuses: map[int]int64{}, latency: a.Latency}
 		for _, run := range a.Runs {
-			addSteps(s, run, true)
+			if run != nil {
+				addSteps(s, run, false)
+			}
 		}
 		return s, nil
 	case *loadtest.RunReport:
 		if a == nil {
 			break
 		}
-		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, failures: map[string]int64{}, latency: a.Latency}
-		addSteps(s, a, false)
+		if m := a.Missing(); m != "" {
+			return nil, fmt.Errorf("%s", m)
+		}
+		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency}
+		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
 		if a == nil {
 			break
 		}
-		s := &subject{name: fmt.Sprintf("step %q", a.Name), sent: a.Sent, good: a.Good, failed: a.Failed, notSent: a.NotSent,
-			statuses: a.Statuses, failures: map[string]int64{}, latency: a.Latency}
-		for reason, n := range a.Failures {
-			s.failures[reason] += n
+		if m := a.Missing(); m != "" {
+			return nil, fmt.Errorf("%s", m)
 		}
-		for reason, n := range a.Unsent {
-			s.failures["not sent: "+reason] += n
-		}
+		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency}
+		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
 	return nil, fmt.Errorf("expected a non-nil *loadtest.Report, *loadtest.RunReport or *loadtest.StepReport, got %T", actual)
 }
 
-func addSteps(s *subject, run *loadtest.RunReport, prefixRun bool) {
+func addSteps(s *subject, run *loadtest.RunReport, count bool) {
 	for _, st := range run.Steps {
-		if !prefixRun {
-			s.sent += st.Sent
-			s.good += st.Good
-			s.failed += st.Failed
-			s.notSent += st.NotSent
-		}
-		for code, n := range st.Statuses {
-			s.statuses[code] += n
-		}
-		for reason, n := range st.Failures {
-			key := fmt.Sprintf("step %q: %s", st.Name, reason)
-			if prefixRun {
-				key = fmt.Sprintf("run %q ", run.Name) + key
-			}
-			s.failures[key] += n
-		}
-		for reason, n := range st.Unsent {
-			key := fmt.Sprintf("step %q: not sent: %s", st.Name, reason)
-			if prefixRun {
-				key = fmt.Sprintf("run %q ", run.Name) + key
-			}
-			s.failures[key] += n
+		if st != nil {
+			addStep(s, st, len(s.failures), st.Label(), count)
 		}
 	}
+}
+
+func addStep(s *subject, st *loadtest.StepReport, order int, label string, count bool) {
+	if count {
+		s.sent += st.Sent
+		s.good += st.Good
+		s.failed += st.Failed
+		s.notSent += st.NotSent
+	}
+	for code, n := range st.Statuses {
+		s.statuses[code] += n
+	}
+	var entries []reasonEntry
+	add := func(prefix string, m map[string]int64) {
+		for reason, n := range m {
+			e := reasonEntry{order: order, step: label, reason: prefix + reason, n: n}
+			if smp, ok := st.Samples[reason]; ok {
+				e.sample = &smp
+			}
+			entries = append(entries, e)
+		}
+	}
+	add("", st.Failures)
+	add("not sent: ", st.Unsent)
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].n != entries[j].n {
+			return entries[i].n > entries[j].n
+		}
+		return entries[i].reason < entries[j].reason
+	})
+	s.failures = append(s.failures, entries...)
 }
 
 // counts is a one-line summary of the subject.
@@ -109,25 +131,19 @@ func formatStatuses(m map[int]int64) string {
 	return strings.Join(parts, " ")
 }
 
-// reasons lists the failure reasons, most frequent first, at most max.
+// reasons lists the failure reasons in step order (the first failing
+// step first), each with its step, count and first sample; at most max.
 func (s *subject) reasons(max int) string {
-	keys := make([]string, 0, len(s.failures))
-	for k := range s.failures {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if s.failures[keys[i]] != s.failures[keys[j]] {
-			return s.failures[keys[i]] > s.failures[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
 	var b strings.Builder
-	for i, k := range keys {
+	for i, e := range s.failures {
 		if i == max {
-			fmt.Fprintf(&b, "    ... and %d more reasons\n", len(keys)-max)
+			fmt.Fprintf(&b, "    ... and %d more reasons\n", len(s.failures)-max)
 			break
 		}
-		fmt.Fprintf(&b, "    %d× %s\n", s.failures[k], loadtest.Printable(k))
+		fmt.Fprintf(&b, "    %d× %s: %s\n", e.n, e.step, loadtest.Printable(e.reason))
+		if e.sample != nil {
+			fmt.Fprintf(&b, "        first: %s\n", loadtest.Printable(e.sample.String()))
+		}
 	}
 	return b.String()
 }
