@@ -161,7 +161,7 @@ func (x *execution) finish(s *slot, err error) {
 	if res.Failed || res.NotSent {
 		switch {
 		case t != nil:
-			res.URL = t.url.Redacted()
+			res.URL = scenario.RedactURL(t.url.String())
 		case sp.spec.Form != nil:
 			res.URL = sp.spec.Form.String()
 		default:

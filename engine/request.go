@@ -242,6 +242,9 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 			return dst, b, fmt.Errorf("header %s: %w", h.Name, err)
 		}
 		if err := scenario.CheckHeaderValue(v); err != nil {
+			if scenario.IsSecretName(h.Name) {
+				v = scenario.Redacted
+			}
 			return dst, b, fmt.Errorf("header %s: expanded value %q: %w", h.Name, v, err)
 		}
 		extra = append(extra, headerKV{h.Name, v})

@@ -52,6 +52,7 @@ type Plan struct {
 	// the status policy of steps that set none
 	defaultStatus []int
 	anyStatus     bool
+	secrets       []string
 }
 
 // Option sets a Plan setting.
@@ -102,6 +103,16 @@ func DefaultStatus(codes ...int) Option {
 		p.defaultStatus = append([]int(nil), codes...)
 		p.anyStatus = len(codes) == 0
 	}
+}
+
+// RedactFields adds names whose values are secrets, beyond
+// scenario.SecretNames (password, token, secret, api key, ...): the
+// values of headers, query parameters, form fields and JSON fields so
+// named are redacted in the request texts and headers a report keeps. A
+// name matches when, lower-cased and without '-' and '_', it contains
+// one of these.
+func RedactFields(names ...string) Option {
+	return func(p *Plan) { p.secrets = append(p.secrets, names...) }
 }
 
 // GracePeriod sets how long requests in flight when the time limit
@@ -315,7 +326,7 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := newRecorder(ep)
+	rec := newRecorder(ep, p.secrets)
 	err = p.executor.Execute(ctx, ep, rec)
 	report := rec.report()
 	if errors.Is(err, engine.ErrTimeLimit) {

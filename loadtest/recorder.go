@@ -24,6 +24,7 @@ type recorder struct {
 
 	sent, good, failed, bytesIn, bytesOut atomic.Int64
 	notSent, interrupted                  atomic.Int64
+	redact                                *redactor
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
 }
 
@@ -38,8 +39,8 @@ type stepRec struct {
 	r  *StepReport
 }
 
-func newRecorder(p *engine.Plan) *recorder {
-	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency)}
+func newRecorder(p *engine.Plan, secrets []string) *recorder {
+	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency), redact: newRedactor(secrets)}
 	for _, rs := range p.Runs {
 		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
 		n := rs.Repeat * len(rs.Steps)
@@ -169,11 +170,11 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		rr.Requests.put(i, &rq, text, key)
 	}
 	if run.headers != nil {
-		run.headers.put(i, redactHeaders(string(res.Header)))
+		run.headers.put(i, rec.redact.head(string(res.Header)))
 	}
 	if run.bodies != nil {
 		run.bodies.put(i, string(res.Body))
-		run.reqTexts.put(i, redactHeaders(string(res.RequestText)))
+		run.reqTexts.put(i, rec.redact.head(string(res.RequestText)))
 	}
 }
 

@@ -16,7 +16,7 @@ func BenchmarkRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rec := newRecorder(&engine.Plan{Runs: []scenario.RunSpec{spec}, Concurrency: 1})
+	rec := newRecorder(&engine.Plan{Runs: []scenario.RunSpec{spec}, Concurrency: 1}, nil)
 	res := &engine.Result{Start: time.Now(), Total: 300 * time.Microsecond, Status: 200, Method: "GET", BytesRead: 700}
 	b.ReportAllocs()
 	b.ResetTimer()

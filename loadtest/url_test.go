@@ -109,3 +109,38 @@ func TestCookieJar(t *testing.T) {
 		}
 	})
 }
+
+// TestSecretsStaySecret: at keep level 3, secret header, cookie, form
+// and JSON values never reach the JSON report or the summary; their
+// names do.
+func TestSecretsStaySecret(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "cookie-s3cret"})
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(500)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("secrets",
+		scenario.PostForm("/login", scenario.Field("user", "alice"), scenario.Field("password", "form-s3cret")).Header("X-Api-Key", "key-s3cret"),
+		scenario.Post("/api", `{"user":"alice","client_secret":"json-s3cret"}`).ContentType("application/json"),
+		scenario.Get("/fail?token=query-s3cret&page=2"),
+		scenario.PostForm("/pin", scenario.Field("pin", "pin-s3cret")),
+	).KeepLevel(scenario.KeepEverything)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.RedactFields("pin"))
+	var js, sum bytes.Buffer
+	report.WriteJSON(&js)
+	report.WriteSummary(&sum)
+	for where, text := range map[string]string{"JSON": js.String(), "summary": sum.String()} {
+		for _, secret := range []string{"form-s3cret", "key-s3cret", "cookie-s3cret", "json-s3cret", "query-s3cret", "pin-s3cret"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows %s", where, secret)
+			}
+		}
+	}
+	for _, name := range []string{"password=", "X-Api-Key", "sid=", "client_secret", "token=", "pin="} {
+		if !strings.Contains(js.String(), name) {
+			t.Errorf("JSON lost the name %s", name)
+		}
+	}
+}

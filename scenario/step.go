@@ -3,7 +3,6 @@ package scenario
 import (
 	"fmt"
 	"net/textproto"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -252,7 +251,11 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 			continue
 		}
 		if err := CheckHeaderValue(h.Value); err != nil {
-			errs = append(errs, fieldError{"Header " + h.Name, h.Value, err.Error()})
+			v := h.Value
+			if IsSecretName(h.Name) {
+				v = Redacted
+			}
+			errs = append(errs, fieldError{"Header " + h.Name, v, err.Error()})
 			continue
 		}
 		if framing(h.Name) {
@@ -344,18 +347,6 @@ func CheckHeaderValue(v string) error {
 	return nil
 }
 
-// RedactURL hides the password of a URL's user information, for names,
-// messages and reports; other text comes back as it is.
-func RedactURL(raw string) string {
-	if !strings.Contains(raw, "@") {
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
-}
 
 // validToken reports whether s is an RFC 9110 token.
 func validToken(s string) bool {
