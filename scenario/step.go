@@ -347,7 +347,6 @@ func CheckHeaderValue(v string) error {
 	return nil
 }
 
-
 // validToken reports whether s is an RFC 9110 token.
 func validToken(s string) bool {
 	if s == "" {
