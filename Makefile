@@ -24,7 +24,7 @@ soak:
 	go run ./cmd/benchgate soak -d $(SOAK)
 
 peers:
-	../shared/bench/peers.sh
+	bench/peers.sh
 
 demo:
 	go run ./cmd/benchgate demo

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/benchgate/benchgate/internal/demoapp"
+	"github.com/benchgate/benchgate/demoapp"
 	"github.com/benchgate/benchgate/loadtest"
 	. "github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/benchgate/benchgate/internal/demoapp"
+	"github.com/benchgate/benchgate/demoapp"
 )
 
 func TestExampleSuite(t *testing.T) {

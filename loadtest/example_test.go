@@ -1,6 +1,7 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -95,4 +96,22 @@ func ExampleReport_WriteJSON() {
 	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
 	// Output:
 	// <nil> 5 5 5
+}
+
+// ReadJSON reads a report written by WriteJSON (or by benchgate ab -j),
+// for a baseline or a comparison.
+func ExampleReadJSON() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	report, _ := loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get("/")).Repeat(4)), loadtest.BaseURL(srv.URL)).Execute(context.Background())
+	var buf bytes.Buffer
+	report.WriteJSON(&buf)
+
+	back, err := loadtest.ReadJSON(&buf)
+	fmt.Println(err, back.Run("home").Step(0).Good, back.Run("home").Step(0).Label())
+	_, err = loadtest.ReadJSON(strings.NewReader(`{"version": 1}`))
+	fmt.Println(err)
+	// Output:
+	// <nil> 4 run "home" step 1 "GET /"
+	// report JSON: version 1, want 2
 }

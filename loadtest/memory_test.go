@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchgate/benchgate/internal/demoapp"
+	"github.com/benchgate/benchgate/demoapp"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )

@@ -35,3 +35,63 @@ func Example() {
 	// Output:
 	// Expected no failures, but 3 of 6 requests failed
 }
+
+// exampleReport is a run of two steps against a server whose /missing
+// answers 404: three iterations.
+func exampleReport() *loadtest.Report {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	run := scenario.Run("shop", scenario.Get("/"), scenario.Get("/missing").AnyStatus()).Repeat(3)
+	report, _ := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL)).Execute(context.Background())
+	return report
+}
+
+// firstLine prints the first line of a failed assertion's message.
+func firstLine() gomega.Gomega {
+	return gomega.NewGomega(func(message string, _ ...int) {
+		fmt.Println(strings.SplitN(message, "\n", 2)[0])
+	})
+}
+
+func ExampleHaveNoFailures() {
+	report := exampleReport()
+	g := firstLine()
+	g.Expect(report).To(matchers.HaveNoFailures())
+	g.Expect(report.Run("shop").Step(5)).To(matchers.HaveNoFailures())
+	// Output:
+	// run "shop" has no step at index 5 (it has 2: 1 "GET /", 2 "GET /missing")
+}
+
+func ExampleHaveAllStatus() {
+	report := exampleReport()
+	g := firstLine()
+	g.Expect(report.Run("shop").Step(0)).To(matchers.HaveAllStatus(200))
+	g.Expect(report.Run("shop")).To(matchers.HaveAllStatus(200))
+	// Output:
+	// Expected every response to have status [200], but 3 of 6 did not
+}
+
+func ExampleHaveErrorRateBelow() {
+	report := exampleReport()
+	g := firstLine()
+	g.Expect(report).To(matchers.HaveErrorRateBelow(0.01))
+	g.Expect(report.Run("hmoe")).To(matchers.HaveErrorRateBelow(0.01))
+	// Output:
+	// no run "hmoe" (runs: shop)
+}
+
+func ExampleHavePercentileBelow() {
+	report := exampleReport()
+	g := gomega.NewGomega(func(message string, _ ...int) {
+		// the measured value varies from run to run: show the rest
+		fmt.Println(strings.SplitN(message, ", but it is", 2)[0])
+	})
+	g.Expect(report.Run("shop")).To(matchers.HavePercentileBelow(99, time.Minute))
+	g.Expect(report.Run("shop").Step(1)).To(matchers.HavePercentileBelow(50, time.Nanosecond))
+	// Output:
+	// Expected p50 latency of run "shop" step 2 "GET /missing" to be at most 1ns
+}

@@ -253,6 +253,10 @@ func (s *Step) ExpectJSON(path, want string) *Step {
 	return s
 }
 
+// Expectations returns the step's expectations beyond its status, in
+// order.
+func (s *Step) Expectations() []Expectation { return append([]Expectation(nil), s.expect...) }
+
 func (e *Expectation) compileSelector() {
 	if e.err != nil {
 		return
