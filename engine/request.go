@@ -166,10 +166,11 @@ func appendCookieLine(dst []byte, static string, st *iterState, u *url.URL) []by
 
 // built is a request ready to write, apart from its cookies.
 type built struct {
-	method string
-	head   bool
-	t      *target
-	body   []byte
+	contentType string // a form's, unless the step sets one
+	method      string
+	head        bool
+	t           *target
+	body        []byte
 }
 
 // buildDynamic expands a step that needs variables or the previous
@@ -191,10 +192,14 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 		}
 		b.method = ff.Method
 		u := *ff.Action
-		if ff.Method == "GET" || ff.Method == "HEAD" {
+		if ff.Method == "GET" {
 			u.RawQuery = ff.Encode()
 		} else {
-			b.body = []byte(ff.Encode())
+			ct, body, err := ff.Body()
+			if err != nil {
+				return dst, b, err
+			}
+			b.body, b.contentType = body, ct
 		}
 		rawURL = u.String()
 	} else {
@@ -250,6 +255,9 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 		extra = append(extra, headerKV{h.Name, v})
 	}
 	ct := spec.ContentType
+	if ct == "" {
+		ct = b.contentType
+	}
 	if ct == "" {
 		ct = scenario.DefaultContentType
 	}

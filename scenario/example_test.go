@@ -27,7 +27,7 @@ func ExampleFormFrom() {
 	fmt.Println(form.Encode())
 	// Output:
 	// POST http://shop.test/session
-	// csrf=t0k3n&user=alice&password=secret
+	// csrf=t0k3n&user=alice&password=secret&go=Log+in
 }
 
 // Extractors read one value each from a response.

@@ -78,16 +78,21 @@ func TestFormFill(t *testing.T) {
   <textarea name="t">text here</textarea>
   <input name="multi" value="m1"><input name="multi" value="m2">
 </form>`)}
-	ff, err := FormFrom("#f").Set("q", "{{v}}").Set("extra", "e").Remove("t").Fill(page, Vars{"v": "set"})
+	ff, err := FormFrom("#f").Set("q", "{{v}}").Add("extra", "e").Remove("t").Fill(page, Vars{"v": "set"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ff.Method != "GET" || ff.Action.String() != "https://h/a/next?x=1" {
 		t.Errorf("method %s action %s", ff.Method, ff.Action)
 	}
-	want := "csrf=tok&q=set&c1=on1&r=b&s=two&s2=first&multi=m1&multi=m2&extra=e"
+	// the default button submits, at its place, as Enter does in a browser
+	want := "csrf=tok&q=set&c1=on1&r=b&go=Go&s=two&s2=first&multi=m1&multi=m2&extra=e"
 	if got := ff.Encode(); got != want {
 		t.Errorf("encoded\n%s\nwant\n%s", got, want)
+	}
+	_, err = FormFrom("#f").Set("qq", "x").Fill(page, nil)
+	if err == nil || !strings.Contains(err.Error(), `Set("qq"): the form has no such field (its fields: csrf, q, c1, c2, r, dis, s, s2, t, multi); Add adds one on purpose`) {
+		t.Errorf("misspelt field: %v", err)
 	}
 	if _, err := FormFrom("#nope").Fill(page, nil); err == nil || !strings.Contains(err.Error(), "no form matches") {
 		t.Errorf("missing form: %v", err)

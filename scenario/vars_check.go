@@ -34,9 +34,9 @@ func (s *Step) templates(sp *StepSpec) []usedTemplate {
 		}
 	}
 	if s.form != nil {
-		for _, o := range s.form.overrides {
-			if t, err := ParseTemplate(o.Value); err == nil {
-				add("Form field "+o.Name, o.Value, t)
+		for _, o := range s.form.ops {
+			if t, err := ParseTemplate(o.value); err == nil && o.kind != opRemove {
+				add("Form field "+o.name, o.value, t)
 			}
 		}
 	}
