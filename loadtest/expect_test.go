@@ -169,3 +169,58 @@ func TestSamplesAtKeepLevelZero(t *testing.T) {
 		t.Errorf("%%v of the report:\n%v", report)
 	}
 }
+
+// TestFormSubmission: Submit sends the browser's request: a multipart
+// upload with Attach, the submitter's formaction and formmethod with
+// Click, and a clear error for a field the form does not have.
+func TestFormSubmission(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/form":
+			io.WriteString(w, `<form id="up" method="post" action="/upload" enctype="multipart/form-data">
+				<input type="hidden" name="csrf" value="t"><input type="file" name="doc"><textarea name="note">a
+b</textarea><button name="go" value="save">Save</button><button name="go" value="publish" formaction="/publish" formmethod="get">Publish</button></form>`)
+		case "/upload":
+			if err := r.ParseMultipartForm(1 << 20); err != nil {
+				w.WriteHeader(400)
+				return
+			}
+			f, h, err := r.FormFile("doc")
+			if err != nil {
+				w.WriteHeader(400)
+				return
+			}
+			content, _ := io.ReadAll(f)
+			got = append(got, fmt.Sprintf("upload csrf=%s note=%q go=%s file=%s:%s", r.FormValue("csrf"), r.FormValue("note"), r.FormValue("go"), h.Filename, content))
+		case "/publish":
+			got = append(got, r.Method+" publish "+r.URL.RawQuery)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("forms",
+		scenario.Get("/form"),
+		scenario.Submit(scenario.FormFrom("#up").Attach("doc", "report.csv", []byte("a,b\n1,2"))),
+		scenario.Get("/form"),
+		scenario.Submit(scenario.FormFrom("#up").Click("[value=publish]").Set("note", "x y")),
+	)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+	if report.ResponsesFailed != 0 || report.RequestsNotSent != 0 {
+		t.Fatalf("%v", report)
+	}
+	want := []string{`upload csrf=t note="a\r\nb" go=save file=report.csv:a,b` + "\n1,2", "GET publish csrf=t&doc=&note=x+y&go=publish"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("server got\n%q\nwant\n%q", got, want)
+	}
+
+	bad := scenario.Run("typo", scenario.Get("/form"), scenario.Submit(scenario.FormFrom("#up").Set("nots", "x")))
+	report = execute(t, loadtest.Runs(bad), loadtest.BaseURL(srv.URL))
+	for reason := range report.Run("typo").Step(1).Unsent {
+		if !strings.Contains(reason, `Set("nots"): the form has no such field (its fields: csrf, doc, note)`) {
+			t.Errorf("reason %q", reason)
+		}
+	}
+	if report.Run("typo").Step(1).NotSent != 1 {
+		t.Errorf("a misspelt field was sent: %v", report)
+	}
+}
