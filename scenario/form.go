@@ -477,7 +477,6 @@ func isAncestor(a, n *html.Node) bool {
 	return false
 }
 
-
 // submitter picks the button that submits the form: the one Click names,
 // or the form's default button (its first submit button), as when Enter
 // is pressed.
