@@ -265,7 +265,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	return dst, b, nil
 }
 
-// methodFor applies the seed's precedence: a body makes a POST (or the
+// methodFor applies HTTPD::Bench::ApacheBench's precedence: a body makes a POST (or the
 // step's explicit method); without one, HEAD if asked, else GET (or the
 // explicit method).
 func methodFor(spec *scenario.StepSpec, hasBody bool) (method string, head bool) {

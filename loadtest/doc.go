@@ -1,6 +1,6 @@
 // Package loadtest is what users call: build a Plan of runs, Execute it,
 // and read the Report: totals, per run and per step counts, per-iteration
-// timings as the seed API keeps them, latency percentiles from mergeable
+// timings as HTTPD::Bench::ApacheBench keeps them, latency percentiles from mergeable
 // histograms, and JSON in and out.
 //
 //	plan := loadtest.New(

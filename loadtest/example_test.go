@@ -44,7 +44,7 @@ func Example() {
 	// p99 measured: true
 }
 
-// The seed API's per-iteration regression data, by keep level.
+// HTTPD::Bench::ApacheBench's per-iteration regression data, by keep level.
 func ExampleRunReport_Iteration() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "0123456789")

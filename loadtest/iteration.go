@@ -2,7 +2,7 @@ package loadtest
 
 import "time"
 
-// Iteration is one repetition of a run, with the seed API's per-iteration
+// Iteration is one repetition of a run, with HTTPD::Bench::ApacheBench's per-iteration
 // regression data. What is available depends on the run's keep level;
 // accessors say so with a nil slice or a false ok, never a panic.
 type Iteration struct {

@@ -18,7 +18,7 @@ type modelRun struct {
 
 type modelReq struct{ run, step, iter int }
 
-// seedOrder is the order in which the seed API sends requests on one
+// apacheBenchOrder is the order in which HTTPD::Bench::ApacheBench sends requests on one
 // connection slot, written from its rules: equal opportunity keeps one
 // FIFO of ready requests (every iteration's first step of a breadth-first
 // run is ready at the start, one iteration of a depth-first run; a
@@ -26,7 +26,7 @@ type modelReq struct{ run, step, iter int }
 // end of a depth-first iteration the next iteration); run priority serves
 // each run to its end before the next, breadth-first step by step,
 // depth-first iteration by iteration.
-func seedOrder(runs []modelRun, runPriority bool) []modelReq {
+func apacheBenchOrder(runs []modelRun, runPriority bool) []modelReq {
 	var out []modelReq
 	if runPriority {
 		for r, run := range runs {
@@ -74,10 +74,10 @@ func seedOrder(runs []modelRun, runPriority bool) []modelReq {
 	return out
 }
 
-// TestOrderMatchesSeedRules checks the server-side order at concurrency 1
-// against the seed's rules for random plans: 1-4 runs of 1-4 steps
+// TestOrderMatchesApacheBenchRules checks the server-side order at concurrency 1
+// against HTTPD::Bench::ApacheBench's rules for random plans: 1-4 runs of 1-4 steps
 // repeated 1-4 times, each breadth- or depth-first, under both priorities.
-func TestOrderMatchesSeedRules(t *testing.T) {
+func TestOrderMatchesApacheBenchRules(t *testing.T) {
 	srv := newRecordingServer(t, 0)
 	rng := rand.New(rand.NewSource(20261123))
 	for n := 0; n < 60; n++ {
@@ -105,7 +105,7 @@ func TestOrderMatchesSeedRules(t *testing.T) {
 		runPriority := rng.Intn(2) == 0
 		keepAlive := rng.Intn(2) == 0
 		var want []string
-		for _, q := range seedOrder(runs, runPriority) {
+		for _, q := range apacheBenchOrder(runs, runPriority) {
 			u := fmt.Sprintf("/r%d/s%d", q.run, q.step)
 			if withIter {
 				u += fmt.Sprintf("?i=%d", q.iter)
@@ -125,7 +125,7 @@ func TestOrderMatchesSeedRules(t *testing.T) {
 				}
 				got := srv.take()
 				if !slices.Equal(got, want) {
-					t.Errorf("runs %+v, run priority %v:\nserver saw %v\nseed rules %v", runs, runPriority, got, want)
+					t.Errorf("runs %+v, run priority %v:\nserver saw %v\nApacheBench rules %v", runs, runPriority, got, want)
 				}
 				// Iteration numbers follow the same order: the k-th request
 				// of a step belongs to the iteration the rules say.

@@ -44,14 +44,14 @@ func (rs *recordingServer) take() []string {
 	return p
 }
 
-func seedRuns(order scenario.Order) (*scenario.Sequence, *scenario.Sequence) {
+func exampleRuns(order scenario.Order) (*scenario.Sequence, *scenario.Sequence) {
 	r1 := scenario.Run("run1", scenario.Get("/"), scenario.Get("/server-status")).Repeat(3).Order(order)
 	r2 := scenario.Run("run2", scenario.Get("/perl-status"), scenario.Get("/proxy-status")).Repeat(3).Order(order)
 	return r1, r2
 }
 
-// The request orders of the seed API's EXAMPLES section at concurrency 1.
-func TestSeedExampleOrders(t *testing.T) {
+// The request orders of HTTPD::Bench::ApacheBench's EXAMPLES section at concurrency 1.
+func TestApacheBenchExampleOrders(t *testing.T) {
 	srv := newRecordingServer(t, 0)
 	rep := func(n int, p ...string) (out []string) {
 		for _, x := range p {
@@ -67,8 +67,8 @@ func TestSeedExampleOrders(t *testing.T) {
 		}
 		return out
 	}
-	bf1, bf2 := seedRuns(scenario.BreadthFirst)
-	df1, df2 := seedRuns(scenario.DepthFirst)
+	bf1, bf2 := exampleRuns(scenario.BreadthFirst)
+	df1, df2 := exampleRuns(scenario.DepthFirst)
 	tests := []struct {
 		name string
 		runs []*scenario.Sequence
@@ -111,11 +111,11 @@ func TestSeedExampleOrders(t *testing.T) {
 
 // At concurrency 2 two depth-first runs each keep one request in flight:
 // the server sees their k-th requests side by side, as in EXAMPLES.
-func TestSeedExampleConcurrency2(t *testing.T) { forEachDriver(t, testSeedExampleConcurrency2) }
+func TestApacheBenchExampleConcurrency2(t *testing.T) { forEachDriver(t, testApacheBenchExampleConcurrency2) }
 
-func testSeedExampleConcurrency2(t *testing.T) {
+func testApacheBenchExampleConcurrency2(t *testing.T) {
 	srv := newRecordingServer(t, 40*time.Millisecond)
-	r1, r2 := seedRuns(scenario.DepthFirst)
+	r1, r2 := exampleRuns(scenario.DepthFirst)
 	plan := newPlan(t, loadtest.Runs(r1, r2), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
 		loadtest.WithPriority(loadtest.RunPriority))
 	if _, err := plan.Execute(context.Background()); err != nil {

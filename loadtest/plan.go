@@ -16,13 +16,13 @@ import (
 // Priority says which run a free connection slot serves next.
 type Priority = engine.Priority
 
-// The priorities of the seed API.
+// The priorities of HTTPD::Bench::ApacheBench.
 const (
 	EqualOpportunity = engine.EqualOpportunity
 	RunPriority      = engine.RunPriority
 )
 
-// Defaults of a new Plan, as in the seed API.
+// Defaults of a new Plan, as in HTTPD::Bench::ApacheBench.
 const (
 	DefaultBufferBytes = 256 << 10
 	DefaultKeepLevel   = scenario.KeepTimes
@@ -133,7 +133,7 @@ func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } 
 func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for
-// https). The seed's URL form http://proxy:port/http://real/path works too.
+// https). HTTPD::Bench::ApacheBench's URL form http://proxy:port/http://real/path works too.
 func Proxy(u string) Option { return func(p *Plan) { p.proxy = u } }
 
 // InsecureSkipVerify turns TLS certificate verification off. The report
@@ -155,7 +155,7 @@ func Resolve(host, addr string) Option {
 // resolver (a loopback DNS server, a service registry...).
 func WithResolver(r *net.Resolver) Option { return func(p *Plan) { p.resolver = r } }
 
-// HTTP10 sends HTTP/1.0 requests, as ab and the seed API do.
+// HTTP10 sends HTTP/1.0 requests, as ab and HTTPD::Bench::ApacheBench do.
 func HTTP10() Option { return func(p *Plan) { p.http10 = true } }
 
 // UserAgent sets the User-Agent header ("" sends none).

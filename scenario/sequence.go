@@ -29,7 +29,7 @@ func (o Order) String() string {
 	return "breadth-first"
 }
 
-// Keep levels: how much a run remembers of each request, as the seed's
+// Keep levels: how much a run remembers of each request, as HTTPD::Bench::ApacheBench's
 // memory levels. Latency histograms and totals are kept at every level.
 const (
 	KeepNothing    = 0 // totals and histograms only

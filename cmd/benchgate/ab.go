@@ -118,7 +118,7 @@ func (c *abConfig) validate() error {
 }
 
 // plan turns the flags into a loadtest plan: one run of one step
-// repeated -n times, as the seed API's own ab re-implementation did.
+// repeated -n times, as HTTPD::Bench::ApacheBench's own ab re-implementation did.
 func (c *abConfig) plan() (*loadtest.Plan, error) {
 	var step *scenario.Step
 	switch {
