@@ -111,7 +111,9 @@ func TestApacheBenchExampleOrders(t *testing.T) {
 
 // At concurrency 2 two depth-first runs each keep one request in flight:
 // the server sees their k-th requests side by side, as in EXAMPLES.
-func TestApacheBenchExampleConcurrency2(t *testing.T) { forEachDriver(t, testApacheBenchExampleConcurrency2) }
+func TestApacheBenchExampleConcurrency2(t *testing.T) {
+	forEachDriver(t, testApacheBenchExampleConcurrency2)
+}
 
 func testApacheBenchExampleConcurrency2(t *testing.T) {
 	srv := newRecordingServer(t, 40*time.Millisecond)
