@@ -38,6 +38,8 @@ type session struct {
 
 // App is the demo application; it is an http.Handler.
 type App struct {
+	slowMu   sync.RWMutex
+	slowdown map[string]float64 // path → extra time, as a fraction of the handler's own
 	mux      *http.ServeMux
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -66,7 +68,31 @@ func New() *App {
 	return a
 }
 
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the request, slowed down as SlowDown says.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.slowMu.RLock()
+	f := a.slowdown[r.URL.Path]
+	a.slowMu.RUnlock()
+	if f <= 0 {
+		a.mux.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	a.mux.ServeHTTP(w, r) // small responses stay buffered until we return
+	time.Sleep(time.Duration(float64(time.Since(start)) * f))
+}
+
+// SlowDown makes requests for path take (1+factor) times as long as they
+// otherwise would (0 restores it): a regression to inject, for testing a
+// performance gate.
+func (a *App) SlowDown(path string, factor float64) {
+	a.slowMu.Lock()
+	defer a.slowMu.Unlock()
+	if a.slowdown == nil {
+		a.slowdown = map[string]float64{}
+	}
+	a.slowdown[path] = factor
+}
 
 func token() string {
 	b := make([]byte, 12)

@@ -25,6 +25,9 @@ const (
 // Defaults of a new Plan, as in HTTPD::Bench::ApacheBench.
 const (
 	DefaultBufferBytes = 256 << 10
+	// DefaultWindow is the length of the time windows each step's
+	// responses are counted in, the units of a baseline comparison.
+	DefaultWindow = 200 * time.Millisecond
 	DefaultKeepLevel   = scenario.KeepTimes
 	DefaultUserAgent   = "benchgate/0.1"
 )

@@ -25,6 +25,7 @@ type recorder struct {
 	sent, good, failed, bytesIn, bytesOut atomic.Int64
 	notSent, interrupted                  atomic.Int64
 	redact                                *redactor
+	windowSize                            time.Duration
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
 }
 
@@ -40,7 +41,8 @@ type stepRec struct {
 }
 
 func newRecorder(p *engine.Plan, secrets []string) *recorder {
-	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency), redact: newRedactor(secrets)}
+	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency), redact: newRedactor(secrets),
+		windowSize: DefaultWindow}
 	for _, rs := range p.Runs {
 		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
 		n := rs.Repeat * len(rs.Steps)
@@ -55,7 +57,8 @@ func newRecorder(p *engine.Plan, secrets []string) *recorder {
 			run.bodies, run.reqTexts = newTextLog(n), newTextLog(n)
 		}
 		for k, ss := range rs.Steps {
-			sr := &StepReport{run: rs.Name, Number: k + 1, Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{}, Latency: NewLatency()}
+			sr := &StepReport{run: rs.Name, Number: k + 1, Name: ss.Name, Configured: int64(rs.Repeat), Statuses: map[int]int64{},
+				Latency: NewLatency(), Connect: NewLatency(), FirstByte: NewLatency()}
 			rr.Steps = append(rr.Steps, sr)
 			run.steps = append(run.steps, &stepRec{r: sr})
 		}
@@ -127,7 +130,12 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		s.Sent++
 		s.Good++
 		s.Latency.Record(res.Total)
+		s.Connect.Record(res.Connect)
+		s.FirstByte.Record(res.Connect + res.Send + res.Wait)
 		s.Statuses[res.Status]++
+	}
+	if !res.NotSent && !res.Interrupted {
+		rec.window(s, res)
 	}
 	if res.Truncated {
 		s.Truncated++
@@ -191,6 +199,31 @@ func (s *StepReport) sample(res *engine.Result) {
 		body = body[:SampleBodyBytes]
 	}
 	s.Samples[res.Reason] = Sample{Method: res.Method, URL: res.URL, Status: res.Status, Body: string(body)}
+}
+
+// window adds res to its step's time window (the step's lock is held).
+func (rec *recorder) window(s *StepReport, res *engine.Result) {
+	at := int(res.Start.Sub(rec.start) / rec.windowSize)
+	if at < 0 {
+		at = 0
+	}
+	if at >= 1<<20 {
+		return // beyond ~2 days of 200 ms windows: the comparison has enough
+	}
+	for len(s.Windows) <= at {
+		s.Windows = append(s.Windows, Window{})
+	}
+	w := &s.Windows[at]
+	if res.Failed {
+		w.Failed++
+		return
+	}
+	w.Good++
+	if w.Latency == nil {
+		w.Latency, w.FirstByte = NewLatency(), NewLatency()
+	}
+	w.Latency.Record(res.Total)
+	w.FirstByte.Record(res.Connect + res.Send + res.Wait)
 }
 
 // Warn implements engine.Warner.
@@ -277,7 +310,7 @@ func (rec *recorder) report() *Report {
 		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
 		RequestsNotSent: rec.notSent.Load(), RequestsInterrupted: rec.interrupted.Load(),
 		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
-		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(), Timeline: rec.timeline(),
+		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(), Timeline: rec.timeline(), Window: rec.windowSize,
 	}
 	if f, l := rec.firstStart.Load(), rec.lastEnd.Load(); f != 0 && l > f {
 		r.TotalTime = time.Duration(l - f)

@@ -52,6 +52,8 @@ type Report struct {
 	// Timeline has one entry per second of the execution, by the second
 	// each request started in.
 	Timeline []Second `json:"timeline,omitempty"`
+	// Window is the length of each step's Windows.
+	Window time.Duration `json:"window"`
 }
 
 // Second is one second of the execution's timeline.
@@ -137,6 +139,21 @@ type StepReport struct {
 	// idle kept-alive connection).
 	Warnings map[string]int64 `json:"warnings,omitempty"`
 	Latency  *Latency         `json:"latency"`
+	// Connect and FirstByte are the good responses' connect times (zero
+	// on a reused connection) and times to the first response byte.
+	Connect   *Latency `json:"connect,omitempty"`
+	FirstByte *Latency `json:"first_byte,omitempty"`
+	// Windows splits the step's responses by when they started, in
+	// windows of Report.Window: the units of the baseline comparison.
+	Windows []Window `json:"windows,omitempty"`
+}
+
+// Window is one time window of a step's responses.
+type Window struct {
+	Good      int64    `json:"good"`
+	Failed    int64    `json:"failed,omitempty"`
+	Latency   *Latency `json:"latency,omitempty"`
+	FirstByte *Latency `json:"first_byte,omitempty"`
 }
 
 // Sample is one request that failed (or was not sent), kept to show what
@@ -396,6 +413,12 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 			s.run, s.Number = run.Name, k+1
 			if s.Latency == nil {
 				s.Latency = NewLatency()
+			}
+			if s.Connect == nil {
+				s.Connect = NewLatency()
+			}
+			if s.FirstByte == nil {
+				s.FirstByte = NewLatency()
 			}
 		}
 		want := run.Repeat * len(run.Steps)

@@ -1,0 +1,108 @@
+package matchers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/onsi/gomega/types"
+
+	"github.com/benchgate/benchgate/loadtest"
+)
+
+// NotRegressFrom succeeds when a report does not regress from a baseline,
+// step by step (latency percentiles, throughput, error rate), by
+// loadtest.Compare's test: time blocks as the unit, a one-sided
+// Mann–Whitney U test and a minimum effect size (10% by default).
+//
+// baseline is a *loadtest.Report or the path of a baseline file. With a
+// path, setting BENCHGATE_UPDATE_BASELINES=1 records the report there
+// instead (and the matcher succeeds), and a missing file fails with how
+// to create it. When either side has too little data for a verdict, the
+// matcher refuses one: it fails saying so, never passes by default.
+func NotRegressFrom(baseline any, opts ...loadtest.CompareOptions) types.GomegaMatcher {
+	m := &regressMatcher{baseline: baseline}
+	if len(opts) > 0 {
+		m.opts = opts[0]
+	}
+	return m
+}
+
+type regressMatcher struct {
+	baseline any
+	opts     loadtest.CompareOptions
+	cmp      *loadtest.Comparison
+	path     string
+}
+
+func (m *regressMatcher) Match(actual any) (bool, error) {
+	cur, ok := actual.(*loadtest.Report)
+	if !ok || cur == nil {
+		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
+	}
+	var base *loadtest.Report
+	switch b := m.baseline.(type) {
+	case *loadtest.Report:
+		base = b
+	case string:
+		m.path = b
+		if loadtest.UpdatingBaselines() {
+			if err := loadtest.WriteBaseline(b, cur); err != nil {
+				return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
+			}
+			return true, nil
+		}
+		var err error
+		if base, err = loadtest.ReadBaseline(b); err != nil {
+			return false, fmt.Errorf("NotRegressFrom: %w", err)
+		}
+	default:
+		return false, fmt.Errorf("NotRegressFrom: the baseline must be a *loadtest.Report or a file path, got %T", m.baseline)
+	}
+	m.cmp = loadtest.Compare(base, cur, m.opts)
+	if len(m.cmp.Regressions()) > 0 {
+		return false, nil
+	}
+	if u := m.cmp.Undecided(); len(u) > 0 {
+		var parts []string
+		for _, d := range u {
+			parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
+		}
+		return false, fmt.Errorf("NotRegressFrom: not enough data for a verdict:\n  %s\n%s", strings.Join(parts, "\n  "), m.cmp)
+	}
+	return true, nil
+}
+
+func (m *regressMatcher) FailureMessage(any) string {
+	var b strings.Builder
+	regs := m.cmp.Regressions()
+	fmt.Fprintf(&b, "Expected the report not to regress from the baseline%s, but %d metric(s) did:\n", m.where(), len(regs))
+	for _, d := range regs {
+		fmt.Fprintf(&b, "  %s / %s: %s %s\n", d.Run, d.Step, d.Metric, describe(d))
+	}
+	b.WriteString(m.cmp.String())
+	if m.path != "" {
+		fmt.Fprintf(&b, "if the change is intended, record a new baseline: %s=1 go test ./... and commit %s\n", loadtest.UpdateBaselinesEnv, m.path)
+	}
+	return b.String()
+}
+
+func (m *regressMatcher) NegatedFailureMessage(any) string {
+	return fmt.Sprintf("Expected the report to regress from the baseline%s, but it did not:\n%s", m.where(), m.cmp)
+}
+
+func (m *regressMatcher) where() string {
+	if m.path == "" {
+		return ""
+	}
+	return " " + m.path
+}
+
+func describe(d loadtest.Delta) string {
+	if d.Verdict == loadtest.Missing {
+		return "missing: " + d.Why
+	}
+	if d.Why != "" {
+		return d.Why
+	}
+	return fmt.Sprintf("changed by %+.1f%% (p = %.4f over %d and %d blocks)", d.Change*100, d.P, d.Blocks[0], d.Blocks[1])
+}
