@@ -69,7 +69,7 @@ type Verdict string
 
 // The verdicts.
 const (
-	Same          Verdict = "same"     // no change beyond noise and the minimum effect
+	Same          Verdict = "same" // no change beyond noise and the minimum effect
 	Regressed     Verdict = "REGRESSED"
 	Improved      Verdict = "improved"
 	NotEnoughData Verdict = "not enough data"

@@ -27,9 +27,9 @@ const (
 	DefaultBufferBytes = 256 << 10
 	// DefaultWindow is the length of the time windows each step's
 	// responses are counted in, the units of a baseline comparison.
-	DefaultWindow = 200 * time.Millisecond
-	DefaultKeepLevel   = scenario.KeepTimes
-	DefaultUserAgent   = "benchgate/0.1"
+	DefaultWindow    = 200 * time.Millisecond
+	DefaultKeepLevel = scenario.KeepTimes
+	DefaultUserAgent = "benchgate/0.1"
 )
 
 // Plan is a set of runs and the global settings they execute with.
