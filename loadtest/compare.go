@@ -93,6 +93,7 @@ type Comparison struct {
 	Options CompareOptions
 	Deltas  []Delta
 	tests   int
+	paired  bool // a duet: rounds in pairs, a signed-rank test
 }
 
 // Regressions returns the deltas that regressed or went missing.
@@ -324,9 +325,22 @@ func (c *Comparison) String() string {
 		}
 		b.WriteByte('\n')
 	}
+	if c.paired {
+		fmt.Fprintf(&b, "duet: %d pairs of rounds, A then B alternating; one-sided Wilcoxon signed-rank over the pairs' log-ratios; a regression needs p < %.2g (%g over %d tests), a change of at least %.0f%% and, for latency, of at least %v\n",
+			c.pairs(), c.Options.Alpha/float64(max(c.tests, 1)), c.Options.Alpha, c.tests, c.Options.MinEffect*100, c.Options.MinAbsolute)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "one-sided Mann-Whitney U over per-block values (blocks of ≥%d good responses); a regression needs p < %.2g (%g over %d tests), a change of at least %.0f%% and, for latency, of at least %v\n",
 		c.Options.BlockResponses, c.Options.Alpha/float64(max(c.tests, 1)), c.Options.Alpha, c.tests, c.Options.MinEffect*100, c.Options.MinAbsolute)
 	return b.String()
+}
+
+func (c *Comparison) pairs() int {
+	n := 0
+	for _, d := range c.Deltas {
+		n = max(n, d.Blocks[0])
+	}
+	return n
 }
 
 func fmtMicros(us float64) string {

@@ -75,3 +75,53 @@ func TestCompareVerdicts(t *testing.T) {
 		t.Error("a missing baseline read without error")
 	}
 }
+
+// TestSignedRank checks the exact Wilcoxon signed-rank tail against
+// values worked by hand.
+func TestSignedRank(t *testing.T) {
+	// all 6 positive: W+ = 21, P = 1/64
+	if p := loadtest.SignedRankGreaterForTest([]float64{1, 2, 3, 4, 5, 6}); p != 1.0/64 {
+		t.Errorf("all positive: %v", p)
+	}
+	// one negative, the smallest: W+ = 20, P = 2/64
+	if p := loadtest.SignedRankGreaterForTest([]float64{-1, 2, 3, 4, 5, 6}); p != 2.0/64 {
+		t.Errorf("one small negative: %v", p)
+	}
+	// symmetric: P(W+ >= 10.5 of 21) about one half
+	if p := loadtest.SignedRankGreaterForTest([]float64{-1, 1, -2, 2, -3, 3}); p < 0.4 || p > 0.7 {
+		t.Errorf("symmetric: %v", p)
+	}
+}
+
+// TestDuet: A against itself is the same; A against a candidate 50%
+// slower on one endpoint regresses that step.
+func TestDuet(t *testing.T) {
+	appA, appB := demoapp.New(), demoapp.New()
+	srvA, srvB := httptest.NewServer(appA), httptest.NewServer(appB)
+	t.Cleanup(srvA.Close)
+	t.Cleanup(srvB.Close)
+	plan := func(url string) *loadtest.Plan {
+		run := scenario.Run("shop", scenario.Get("/slow?ms=2"), scenario.Get("/")).Order(scenario.DepthFirst).Repeat(1_000_000)
+		return loadtest.New(loadtest.Runs(run), loadtest.BaseURL(url), loadtest.KeepAlive(true))
+	}
+	opts := loadtest.DuetOptions{Rounds: 12, RoundTime: 100 * time.Millisecond}
+	same, err := loadtest.Duet(context.Background(), plan, srvA.URL, srvB.URL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(same.A) != 12 || len(same.B) != 12 || len(same.Comparison.Regressions()) > 0 || len(same.Comparison.Undecided()) > 0 {
+		t.Errorf("A against A:\n%s", same.Comparison)
+	}
+	appB.SlowDown("/slow", 0.5)
+	slow, err := loadtest.Duet(context.Background(), plan, srvA.URL, srvB.URL, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regressed := map[string]bool{}
+	for _, d := range slow.Comparison.Regressions() {
+		regressed[d.Step+" "+d.Metric] = true
+	}
+	if !regressed["GET /slow?ms=2 p50"] || regressed["GET / p50"] {
+		t.Errorf("B 50%% slower on /slow:\n%s", slow.Comparison)
+	}
+}
