@@ -3,8 +3,9 @@
 //	benchgate demo                 start the embedded demo application and run a scenario against it
 //	benchgate ab [flags] URL       ApacheBench-compatible load test of one URL
 //	benchgate soak [-d 10m]        steady load on the demo application, checking memory stays flat
+//	benchgate compare old new      compare two JSON reports step by step; exit 1 on a regression
 //
-// Both print a summary; ab's -j writes the full report as JSON.
+// ab and demo print a summary; their -j writes the full report as JSON.
 package main
 
 import (
@@ -24,6 +25,7 @@ commands:
   demo   start the embedded demo application on loopback and run a scenario against it
   ab     ApacheBench-compatible load test of one URL (benchgate ab -h for flags)
   soak   keep the demo scenario running (-d 10m) and check memory and goroutines stay flat
+  compare  compare two JSON reports step by step (benchgate compare -h); exit 1 on a regression
 `
 
 func main() {
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "soak":
 		return runSoak(ctx, args[1:], stdout, stderr)
+	case "compare":
+		return runCompare(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

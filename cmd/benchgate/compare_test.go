@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/demoapp"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+func TestCompare(t *testing.T) {
+	app := demoapp.New()
+	srv := httptest.NewServer(app)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	save := func(name string, d time.Duration) string {
+		var runs []*scenario.Sequence
+		for i := 0; i < 2; i++ {
+			runs = append(runs, scenario.Run(fmt.Sprintf("user %d", i), scenario.Get("/slow?ms=2")).Order(scenario.DepthFirst).Repeat(1_000_000))
+		}
+		r, err := loadtest.New(loadtest.Runs(runs...), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
+			loadtest.KeepAlive(true), loadtest.TimeLimit(d)).Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		f, _ := os.Create(path)
+		r.WriteJSON(f)
+		f.Close()
+		return path
+	}
+	old := save("old.json", 1500*time.Millisecond)
+	same := save("same.json", 1500*time.Millisecond)
+	app.SlowDown("/slow", 0.5)
+	slow := save("slow.json", 1500*time.Millisecond)
+	app.SlowDown("/slow", 0)
+	short := save("short.json", 150*time.Millisecond)
+
+	for _, tc := range []struct {
+		file string
+		code int
+		want string
+	}{
+		{same, 0, "verdict: no regression"},
+		{slow, 1, "REGRESSED"},
+		{short, 3, "not enough data"},
+	} {
+		var out bytes.Buffer
+		code := run(context.Background(), []string{"compare", old, tc.file}, &out, io.Discard)
+		if code != tc.code || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("compare old %s: exit %d\n%s", filepath.Base(tc.file), code, out.String())
+		}
+	}
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"compare", old, filepath.Join(dir, "nope.json")}, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "nope.json") {
+		t.Errorf("missing file: exit %d: %s", code, errOut.String())
+	}
+}
