@@ -12,6 +12,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -79,7 +80,12 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	a.mux.ServeHTTP(w, r) // small responses stay buffered until we return
-	time.Sleep(time.Duration(float64(time.Since(start)) * f))
+	// Spin rather than sleep: a sleep this short ends on the runtime's
+	// timer granularity (up to a millisecond), not when asked.
+	until := start.Add(time.Duration(float64(time.Since(start)) * (1 + f)))
+	for time.Now().Before(until) {
+		runtime.Gosched()
+	}
 }
 
 // SlowDown makes requests for path take (1+factor) times as long as they

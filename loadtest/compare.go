@@ -79,7 +79,7 @@ const (
 // Delta is one metric of one step, old against new.
 type Delta struct {
 	Run, Step string
-	Metric    string  // "p95", "error rate", "req/s"
+	Metric    string  // "p95", "error rate", or "iter/s" for a run
 	Old, New  float64 // µs for latencies, a fraction for error rates, per second for rates
 	Change    float64 // relative change of the block medians (new/old - 1)
 	P         float64 // one-sided p-value of the test (1 when there was none)
@@ -142,7 +142,7 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 	c := &Comparison{Options: o}
 	tests := 0
 	for _, brun := range base.Runs {
-		tests += len(brun.Steps) * (len(o.Percentiles) + 1)
+		tests += len(brun.Steps)*len(o.Percentiles) + 1
 	}
 	c.tests = tests
 	o.Alpha = o.Alpha / float64(max(tests, 1))
@@ -155,10 +155,15 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 				continue
 			}
 			for _, p := range o.Percentiles {
-				c.Deltas = append(c.Deltas, comparePercentile(brun.Name, bstep, cstep, p, base.Window, cur.Window, o))
+				c.Deltas = append(c.Deltas, comparePercentile(brun.Name, bstep, cstep, p, o))
 			}
-			c.Deltas = append(c.Deltas, compareRate(brun.Name, bstep, cstep, base.Window, cur.Window, o))
 			c.Deltas = append(c.Deltas, compareErrors(brun.Name, bstep, cstep, o))
+		}
+		if len(brun.Steps) > 0 && crun.Missing() == "" {
+			last := brun.Steps[len(brun.Steps)-1]
+			if cl := crun.StepNamed(last.Name); cl.Missing() == "" {
+				c.Deltas = append(c.Deltas, compareRate(brun.Name, last, cl, base.Window, cur.Window, o))
+			}
 		}
 	}
 	return c
@@ -249,7 +254,7 @@ func test(d *Delta, old, new []float64, worseIfLarger bool, o CompareOptions, mi
 	}
 }
 
-func comparePercentile(run string, b, c *StepReport, p float64, bw, cw time.Duration, o CompareOptions) Delta {
+func comparePercentile(run string, b, c *StepReport, p float64, o CompareOptions) Delta {
 	d := Delta{Run: run, Step: b.Name, Metric: "p" + trimFloat(p),
 		Old: float64(b.Latency.Percentile(p) / time.Microsecond), New: float64(c.Latency.Percentile(p) / time.Microsecond)}
 	test(&d, blocks(b.Windows, o.BlockResponses, p), blocks(c.Windows, o.BlockResponses, p), true, o, float64(o.MinAbsolute/time.Microsecond))
@@ -269,9 +274,11 @@ func rates(ws []Window, size time.Duration) []float64 {
 	return out
 }
 
+// compareRate compares a run's iterations per second: the rate of its
+// last step's good responses.
 func compareRate(run string, b, c *StepReport, bw, cw time.Duration, o CompareOptions) Delta {
 	rb, rc := rates(b.Windows, bw), rates(c.Windows, cw)
-	d := Delta{Run: run, Step: b.Name, Metric: "req/s", Old: median(rb), New: median(rc)}
+	d := Delta{Run: run, Step: "(iterations)", Metric: "iter/s", Old: median(rb), New: median(rc)}
 	test(&d, rb, rc, false, o, 0)
 	return d
 }
@@ -311,7 +318,7 @@ func (c *Comparison) String() string {
 		case d.Metric == "error rate":
 			old, new = fmt.Sprintf("%.2f%%", d.Old*100), fmt.Sprintf("%.2f%%", d.New*100)
 			delta = fmt.Sprintf("%+.2fpp", d.Change*100)
-		case d.Metric == "req/s":
+		case d.Metric == "iter/s":
 			old, new = fmt.Sprintf("%.0f", d.Old), fmt.Sprintf("%.0f", d.New)
 			delta = fmt.Sprintf("%+.1f%%", d.Change*100)
 		}

@@ -99,7 +99,7 @@ func comparePaired(as, bs []*Report, opts CompareOptions) *Comparison {
 		return c
 	}
 	for _, run := range as[0].Runs {
-		c.tests += len(run.Steps) * (len(o.Percentiles) + 1)
+		c.tests += len(run.Steps)*len(o.Percentiles) + 1
 	}
 	alpha := o.Alpha / float64(max(c.tests, 1))
 	for _, run := range as[0].Runs {
@@ -110,23 +110,23 @@ func comparePaired(as, bs []*Report, opts CompareOptions) *Comparison {
 				vb := roundValues(bs, run.Name, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
 				c.Deltas = append(c.Deltas, pairedDelta(run.Name, step.Name, metric, va, vb, true, alpha, o, float64(o.MinAbsolute/time.Microsecond)))
 			}
-			rate := func(r *Report) func(s *StepReport) float64 {
-				return func(s *StepReport) float64 {
-					if r.TotalTime <= 0 {
-						return math.NaN()
-					}
-					return float64(s.Good) / r.TotalTime.Seconds()
+		}
+		if len(run.Steps) == 0 {
+			continue
+		}
+		last := run.Steps[len(run.Steps)-1].Name
+		iters := func(rs []*Report) []float64 {
+			out := make([]float64, len(rs))
+			for i, r := range rs {
+				out[i] = math.NaN()
+				if s := r.Run(run.Name).StepNamed(last); s.Missing() == "" && r.TotalTime > 0 {
+					out[i] = float64(s.Good) / r.TotalTime.Seconds()
 				}
 			}
-			var va, vb []float64
-			for i := range as {
-				va = append(va, roundValues(as[i:i+1], run.Name, step.Name, rate(as[i]))...)
-			}
-			for i := range bs {
-				vb = append(vb, roundValues(bs[i:i+1], run.Name, step.Name, rate(bs[i]))...)
-			}
-			c.Deltas = append(c.Deltas, pairedDelta(run.Name, step.Name, "req/s", va, vb, false, alpha, o, 0))
+			return out
 		}
+		d := pairedDelta(run.Name, "(iterations)", "iter/s", iters(as), iters(bs), false, alpha, o, 0)
+		c.Deltas = append(c.Deltas, d)
 	}
 	return c
 }

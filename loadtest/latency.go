@@ -313,3 +313,47 @@ func (l *Latency) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// Phase names a part of a request's time.
+type Phase int
+
+// The phases a report keeps histograms of, per step.
+const (
+	// Response is the whole request: start (connect included) to the
+	// last byte of the response.
+	Response Phase = iota
+	// FirstByte is the start to the first byte of the response
+	// (connect, send and wait).
+	FirstByte
+	// Connect is the time to open the connection (TCP and TLS); zero
+	// when a kept-alive connection was reused.
+	Connect
+)
+
+// String returns "response", "first byte" or "connect".
+func (p Phase) String() string {
+	switch p {
+	case FirstByte:
+		return "first byte"
+	case Connect:
+		return "connect"
+	}
+	return "response"
+}
+
+// PhaseLatency returns the step's histogram of phase p.
+func (s *StepReport) PhaseLatency(p Phase) *Latency {
+	var l *Latency
+	switch p {
+	case FirstByte:
+		l = s.FirstByte
+	case Connect:
+		l = s.Connect
+	default:
+		l = s.Latency
+	}
+	if l == nil {
+		return NewLatency()
+	}
+	return l
+}

@@ -136,6 +136,11 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	}
 	if !res.NotSent && !res.Interrupted {
 		rec.window(s, res)
+		at, end := res.Start.Sub(rec.start), res.Start.Sub(rec.start)+res.Total
+		if s.Sent == 1 || at < s.First {
+			s.First = at
+		}
+		s.Last = max(s.Last, end)
 	}
 	if res.Truncated {
 		s.Truncated++

@@ -111,14 +111,18 @@ type StepReport struct {
 	// Configured is the run's repeat count: one request per iteration.
 	// Configured = Sent + NotSent + NotStarted(); Sent = Good + Failed +
 	// Interrupted.
-	Configured  int64 `json:"configured"`
-	Sent        int64 `json:"sent"`
-	Good        int64 `json:"good"`
-	Failed      int64 `json:"failed"`
-	Interrupted int64 `json:"interrupted,omitempty"`
-	NotSent     int64 `json:"not_sent,omitempty"`
-	Truncated   int64 `json:"truncated,omitempty"`
-	BytesRead   int64 `json:"bytes_read"`
+	Configured int64 `json:"configured"`
+	Sent       int64 `json:"sent"`
+	Good       int64 `json:"good"`
+	Failed     int64 `json:"failed"`
+	// First and Last are when the step's first request started and its
+	// last response ended, from the start of the execution.
+	First       time.Duration `json:"first"`
+	Last        time.Duration `json:"last"`
+	Interrupted int64         `json:"interrupted,omitempty"`
+	NotSent     int64         `json:"not_sent,omitempty"`
+	Truncated   int64         `json:"truncated,omitempty"`
+	BytesRead   int64         `json:"bytes_read"`
 	// BodyBytes sums the response bodies' lengths; MinBodyBytes and
 	// MaxBodyBytes are the shortest and longest of the good responses.
 	BodyBytes    int64 `json:"body_bytes"`
@@ -309,6 +313,34 @@ func (r *RunReport) stepList() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Throughput is the step's good responses per second, over the time from
+// its first request to its last response.
+func (s *StepReport) Throughput() float64 {
+	if s == nil || s.Last <= s.First {
+		return 0
+	}
+	return float64(s.Good) / (s.Last - s.First).Seconds()
+}
+
+// Throughput is the run's completed iterations (good responses of its
+// last step) per second, from its first request to its last response.
+func (r *RunReport) Throughput() float64 {
+	if r == nil || len(r.Steps) == 0 {
+		return 0
+	}
+	first, last := r.Steps[0].First, time.Duration(0)
+	for _, s := range r.Steps {
+		if s.Sent > 0 && (s.First < first || first == 0) {
+			first = s.First
+		}
+		last = max(last, s.Last)
+	}
+	if last <= first {
+		return 0
+	}
+	return float64(r.Steps[len(r.Steps)-1].Good) / (last - first).Seconds()
 }
 
 // NotStarted is how many of the step's requests never began.

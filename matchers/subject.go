@@ -18,6 +18,22 @@ type subject struct {
 	statuses map[int]int64
 	failures []reasonEntry // in step order, the most frequent first within a step
 	latency  *loadtest.Latency
+	steps    []*loadtest.StepReport
+	// throughput: requests (or, for a run, iterations) per second
+	throughput float64
+	perWhat    string
+}
+
+// phase returns the subject's histogram of phase p, its steps merged.
+func (s *subject) phase(p loadtest.Phase) *loadtest.Latency {
+	if p == loadtest.Response && s.latency != nil {
+		return s.latency
+	}
+	l := loadtest.NewLatency()
+	for _, st := range s.steps {
+		l.Merge(st.PhaseLatency(p))
+	}
+	return l
 }
 
 // reasonEntry is one failure (or not-sent) reason of one step.
@@ -36,7 +52,10 @@ func subjectOf(actual any) (*subject, error) {
 			break
 		}
 		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
-			statuses: map[int]int64{}, latency: a.Latency}
+			statuses: map[int]int64{}, latency: a.Latency, perWhat: "requests"}
+		if a.TotalTime > 0 {
+			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
+		}
 		for _, run := range a.Runs {
 			if run != nil {
 				addSteps(s, run, false)
@@ -50,7 +69,8 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
-		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency}
+		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
+			throughput: a.Throughput(), perWhat: "iterations"}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -60,7 +80,7 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
-		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency}
+		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests"}
 		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
@@ -76,6 +96,7 @@ func addSteps(s *subject, run *loadtest.RunReport, count bool) {
 }
 
 func addStep(s *subject, st *loadtest.StepReport, order int, label string, count bool) {
+	s.steps = append(s.steps, st)
 	if count {
 		s.sent += st.Sent
 		s.good += st.Good

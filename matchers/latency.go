@@ -1,0 +1,149 @@
+package matchers
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/onsi/gomega/format"
+	"github.com/onsi/gomega/types"
+
+	"github.com/benchgate/benchgate/loadtest"
+)
+
+// HaveLatency succeeds when statistic of phase (loadtest.Response,
+// FirstByte or Connect) of the good responses satisfies m, a Gomega
+// matcher of a time.Duration (BeNumerically("<", 50*time.Millisecond))
+// or a time.Duration, meaning "at most". statistic is a Percentile(p),
+// Mean() or Max().
+//
+//	Expect(report.Run("checkout")).To(HaveLatency(loadtest.FirstByte, Percentile(99), BeNumerically("<", 20*time.Millisecond)))
+func HaveLatency(phase loadtest.Phase, statistic Statistic, m any) types.GomegaMatcher {
+	return &latencyMatcher{phase: phase, stat: statistic, m: m}
+}
+
+// Statistic picks one number of a latency histogram.
+type Statistic struct {
+	name string
+	of   func(*loadtest.Latency) time.Duration
+	p    float64
+}
+
+// Percentile is the p-th percentile (0-100).
+func Percentile(p float64) Statistic {
+	return Statistic{name: "p" + trimP(p), p: p, of: func(l *loadtest.Latency) time.Duration { return l.Percentile(p) }}
+}
+
+// Mean is the mean.
+func Mean() Statistic {
+	return Statistic{name: "mean", p: -1, of: func(l *loadtest.Latency) time.Duration { return l.Mean() }}
+}
+
+// Max is the largest observation.
+func Max() Statistic {
+	return Statistic{name: "max", p: -1, of: func(l *loadtest.Latency) time.Duration { return l.Max() }}
+}
+
+func trimP(p float64) string { return fmt.Sprintf("%g", p) }
+
+type latencyMatcher struct {
+	phase loadtest.Phase
+	stat  Statistic
+	m     any
+	inner types.GomegaMatcher
+	s     *subject
+	l     *loadtest.Latency
+	got   time.Duration
+}
+
+func (m *latencyMatcher) Match(actual any) (bool, error) {
+	if m.stat.of == nil {
+		return false, fmt.Errorf("HaveLatency: no statistic (Percentile(p), Mean() or Max())")
+	}
+	if m.stat.p > 100 {
+		return false, fmt.Errorf("HaveLatency: percentile %v is outside 0-100", m.stat.p)
+	}
+	switch v := m.m.(type) {
+	case types.GomegaMatcher:
+		m.inner = v
+	case time.Duration:
+		m.inner = beAtMost(v)
+	default:
+		return false, fmt.Errorf("HaveLatency: want a Gomega matcher or a time.Duration bound, got %T", m.m)
+	}
+	s, err := subjectOf(actual)
+	if err != nil {
+		return false, err
+	}
+	m.s, m.l = s, s.phase(m.phase)
+	if m.l.Count() == 0 {
+		return false, fmt.Errorf("HaveLatency: %s has no good responses to measure\n  %s", s.name, s.counts())
+	}
+	m.got = m.stat.of(m.l)
+	return m.inner.Match(m.got)
+}
+
+func (m *latencyMatcher) details() string {
+	l := m.l
+	return fmt.Sprintf("  %s (%d observations of %s time, mean %v, stddev %v)\n  percentiles:\n%s  histogram:\n%s",
+		m.s.counts(), l.Count(), m.phase, l.Mean().Round(time.Microsecond), l.StdDev().Round(time.Microsecond), l.Table(), l.Histogram(10))
+}
+
+func (m *latencyMatcher) FailureMessage(any) string {
+	return fmt.Sprintf("Expected %s %s time of %s (%v) to satisfy:\n%s\n%s",
+		m.stat.name, m.phase, m.s.name, m.got, format.IndentString(m.inner.FailureMessage(m.got), 1), m.details())
+}
+
+func (m *latencyMatcher) NegatedFailureMessage(any) string {
+	return fmt.Sprintf("Expected %s %s time of %s (%v) not to satisfy:\n%s\n%s",
+		m.stat.name, m.phase, m.s.name, m.got, format.IndentString(m.inner.NegatedFailureMessage(m.got), 1), m.details())
+}
+
+// beAtMost is a small matcher for a duration bound.
+type atMost struct{ bound time.Duration }
+
+func beAtMost(d time.Duration) types.GomegaMatcher { return atMost{d} }
+
+func (a atMost) Match(actual any) (bool, error) {
+	d, ok := actual.(time.Duration)
+	if !ok {
+		return false, fmt.Errorf("want a time.Duration, got %T", actual)
+	}
+	return d <= a.bound, nil
+}
+func (a atMost) FailureMessage(actual any) string {
+	return fmt.Sprintf("Expected %v to be at most %v", actual, a.bound)
+}
+func (a atMost) NegatedFailureMessage(actual any) string {
+	return fmt.Sprintf("Expected %v to be above %v", actual, a.bound)
+}
+
+// HaveThroughputAtLeast succeeds when a report serves at least rate good
+// responses per second (over its total time), a run completes at least
+// rate iterations per second, or a step at least rate good responses
+// per second (each from its first request to its last response).
+func HaveThroughputAtLeast(rate float64) types.GomegaMatcher { return &throughputMatcher{rate: rate} }
+
+type throughputMatcher struct {
+	rate float64
+	s    *subject
+}
+
+func (m *throughputMatcher) Match(actual any) (bool, error) {
+	s, err := subjectOf(actual)
+	if err != nil {
+		return false, err
+	}
+	m.s = s
+	if s.good == 0 && s.throughput == 0 {
+		return false, fmt.Errorf("HaveThroughputAtLeast: %s has no good responses\n  %s", s.name, s.counts())
+	}
+	return s.throughput >= m.rate, nil
+}
+
+func (m *throughputMatcher) FailureMessage(any) string {
+	return fmt.Sprintf("Expected %s to do at least %.1f %s/s, but it did %.1f\n  %s", m.s.name, m.rate, m.s.perWhat, m.s.throughput, m.s.counts())
+}
+
+func (m *throughputMatcher) NegatedFailureMessage(any) string {
+	return fmt.Sprintf("Expected %s to do fewer than %.1f %s/s, but it did %.1f\n  %s", m.s.name, m.rate, m.s.perWhat, m.s.throughput, m.s.counts())
+}
