@@ -12,7 +12,6 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -62,6 +61,7 @@ func New() *App {
 	a.mux.HandleFunc("GET /cart", a.cart)
 	a.mux.HandleFunc("GET /api/items", a.items)
 	a.mux.HandleFunc("GET /slow", a.slow)
+	a.mux.HandleFunc("GET /work", a.work)
 	a.mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusFound)
 	})
@@ -84,7 +84,6 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// timer granularity (up to a millisecond), not when asked.
 	until := start.Add(time.Duration(float64(time.Since(start)) * (1 + f)))
 	for time.Now().Before(until) {
-		runtime.Gosched()
 	}
 }
 
@@ -259,6 +258,23 @@ func (a *App) slow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page(w, 200, "Slow", fmt.Sprintf("<p>waited %d ms</p>", ms))
+}
+
+// work spends ?us= microseconds of CPU (default 1000, at most 100000)
+// before answering, as a page that renders something would: its time is
+// exact, unlike a sleep's, which ends on the runtime's timer granularity.
+func (a *App) work(w http.ResponseWriter, r *http.Request) {
+	us, err := strconv.Atoi(r.URL.Query().Get("us"))
+	if err != nil || us < 0 {
+		us = 1000
+	}
+	us = min(us, 100000)
+	until := time.Now().Add(time.Duration(us) * time.Microsecond)
+	n := 0
+	for time.Now().Before(until) {
+		n++
+	}
+	page(w, 200, "Work", fmt.Sprintf(`<p id="worked">worked %d µs</p><p id="rounds">%d rounds</p>`, us, n))
 }
 
 // echo returns the request body, up to 64 KiB.

@@ -26,13 +26,13 @@ func TestGateStudy(t *testing.T) {
 		t.Skip("set BENCHGATE_GATE_STUDY=1 to measure the gate (about ten minutes)")
 	}
 	const trials = 20
-	const endpoint = "/slow?ms=2"
+	const endpoint = "/work?us=2000"
 	plan := func(url string, limit time.Duration) *loadtest.Plan {
 		var runs []*scenario.Sequence
-		for _, u := range []string{"ann", "bob"} {
+		for _, u := range []string{"ann"} { // one user: the injected time is not blurred by contention
 			runs = append(runs, scenario.Run(u, scenario.Get(endpoint), scenario.Get("/")).Order(scenario.DepthFirst).Repeat(1_000_000))
 		}
-		opts := []loadtest.Option{loadtest.Runs(runs...), loadtest.BaseURL(url), loadtest.Concurrency(2), loadtest.KeepAlive(true)}
+		opts := []loadtest.Option{loadtest.Runs(runs...), loadtest.BaseURL(url), loadtest.Concurrency(1), loadtest.KeepAlive(true)}
 		if limit > 0 {
 			opts = append(opts, loadtest.TimeLimit(limit))
 		}
@@ -71,7 +71,7 @@ func TestGateStudy(t *testing.T) {
 	}
 	base := execute()
 	for _, slowdown := range []float64{0, 0.20, 0.10, 0.05} {
-		app.SlowDown("/slow", slowdown)
+		app.SlowDown("/work", slowdown)
 		hits, stray, undecided := 0, 0, 0
 		var change float64
 		for i := 0; i < trials; i++ {
@@ -95,7 +95,7 @@ func TestGateStudy(t *testing.T) {
 		report("baseline  slowdown %3.0f%% (measured p50 %+5.1f%%): flagged %2d of %d, other steps flagged %d, no verdict %d",
 			slowdown*100, change*100, hits, trials, stray, undecided)
 	}
-	app.SlowDown("/slow", 0)
+	app.SlowDown("/work", 0)
 
 	// Duet.
 	appA, appB := demoapp.New(), demoapp.New()
@@ -103,7 +103,7 @@ func TestGateStudy(t *testing.T) {
 	defer srvA.Close()
 	defer srvB.Close()
 	for _, slowdown := range []float64{0, 0.20, 0.10, 0.05} {
-		appB.SlowDown("/slow", slowdown)
+		appB.SlowDown("/work", slowdown)
 		hits, stray, undecided := 0, 0, 0
 		var change float64
 		for i := 0; i < trials; i++ {

@@ -1,0 +1,66 @@
+package example_suite_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/benchgate/benchgate/demoapp"
+	"github.com/benchgate/benchgate/loadtest"
+	. "github.com/benchgate/benchgate/matchers"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// The performance gate, both ways: against a stored baseline, and as a
+// duet of two builds run side by side.
+var _ = Describe("the performance gate", func() {
+	// account is the plan under the gate: one user browsing the account
+	// page and the items API for a time.
+	account := func(url string, limit time.Duration) *loadtest.Plan {
+		run := scenario.Run("browse",
+			scenario.Get("/work?us=500").ExpectCSS("#worked", "worked 500 µs"),
+			scenario.Get("/api/items").ExpectJSON("items.0.name", "teapot"),
+		).Order(scenario.DepthFirst).Repeat(1_000_000)
+		opts := []loadtest.Option{loadtest.Runs(run), loadtest.BaseURL(url), loadtest.KeepAlive(true)}
+		if limit > 0 {
+			opts = append(opts, loadtest.TimeLimit(limit))
+		}
+		return loadtest.New(opts...)
+	}
+
+	It("does not regress from the stored baseline", func(ctx context.Context) {
+		// In your repository the baseline is a committed file, written by
+		// BENCHGATE_UPDATE_BASELINES=1 go test ./...; here the spec
+		// records one first, in a temporary directory.
+		baseline := filepath.Join(GinkgoT().TempDir(), "browse.json")
+		first, err := account(baseURL, 1500*time.Millisecond).Execute(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(loadtest.WriteBaseline(baseline, first)).To(Succeed())
+
+		report, err := account(baseURL, 1500*time.Millisecond).Execute(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		RecordReport("browse", report)
+		Expect(report).To(HaveNoFailures())
+		Expect(report).To(NotRegressFrom(baseline))
+	}, SpecTimeout(time.Minute))
+
+	It("catches a slower candidate in a duet", func(ctx context.Context) {
+		// Both builds run in this process here; in CI, start the base
+		// branch's build and the pull request's, and point the duet at them.
+		base, candidate := demoapp.New(), demoapp.New()
+		candidate.SlowDown("/work", 0.5) // the regression a pull request brings
+		a, b := httptest.NewServer(base), httptest.NewServer(candidate)
+		DeferCleanup(a.Close)
+		DeferCleanup(b.Close)
+
+		duet, err := loadtest.Duet(ctx, func(url string) *loadtest.Plan { return account(url, 0) },
+			a.URL, b.URL, loadtest.DuetOptions{Rounds: 12, RoundTime: 100 * time.Millisecond})
+		Expect(err).NotTo(HaveOccurred())
+		RecordComparison("duet", duet.Comparison)
+		Expect(duet).NotTo(HaveNoRegressions())
+	}, SpecTimeout(time.Minute))
+})
