@@ -68,6 +68,12 @@ func TestFormsAgainstChromium(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	dom, err := cmd.Output()
+	for attempt := 1; err != nil && attempt < 3; attempt++ { // headless Chromium now and then crashes at start
+		cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+		stderr.Reset()
+		cmd.Stderr = &stderr
+		dom, err = cmd.Output()
+	}
 	if err != nil {
 		t.Fatalf("chromium: %v\n%s", err, stderr.String())
 	}

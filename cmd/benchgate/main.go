@@ -4,6 +4,7 @@
 //	benchgate ab [flags] URL       ApacheBench-compatible load test of one URL
 //	benchgate soak [-d 10m]        steady load on the demo application, checking memory stays flat
 //	benchgate compare old new      compare two JSON reports step by step; exit 1 on a regression
+//	benchgate report run.json      write a self-contained HTML report of a JSON report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
 package main
@@ -26,6 +27,7 @@ commands:
   ab     ApacheBench-compatible load test of one URL (benchgate ab -h for flags)
   soak   keep the demo scenario running (-d 10m) and check memory and goroutines stay flat
   compare  compare two JSON reports step by step (benchgate compare -h); exit 1 on a regression
+  report   write a self-contained HTML page of a JSON report (benchgate report -o report.html run.json)
 `
 
 func main() {
@@ -48,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case "compare":
 		return runCompare(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/benchgate/benchgate/loadtest"
+)
+
+// runReport turns a JSON report into a self-contained HTML page.
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.StringP("output", "o", "report.html", "the HTML file to write (- for standard output)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: benchgate report [-o report.html] run.json\n\n"+
+			"Writes one HTML file that needs no network to view: totals, per step its counts,\n"+
+			"percentiles, latency over time and histogram, failure samples, and throughput and\n"+
+			"errors over time.\n\nflags:\n%s", fs.FlagUsages())
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate report:", err)
+		return 2
+	}
+	r, err := loadtest.ReadJSON(f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate report:", err)
+		return 2
+	}
+	if *out == "-" {
+		if err := r.WriteHTML(stdout); err != nil {
+			fmt.Fprintln(stderr, "benchgate report:", err)
+			return 1
+		}
+		return 0
+	}
+	if err := writeFileAtomic(*out, r.WriteHTML); err != nil {
+		fmt.Fprintln(stderr, "benchgate report:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return 0
+}

@@ -1,0 +1,289 @@
+package loadtest
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// WriteHTML writes the report as one self-contained HTML page: totals,
+// then per step its counts and percentiles, its latency percentiles over
+// time, its latency histogram and its failure samples, and the whole
+// execution's throughput and errors over time. Charts are inline SVG
+// drawn here: the file needs no network and no script to view. Every
+// string that came from a server or a spec is escaped.
+func (r *Report) WriteHTML(w io.Writer) error {
+	return htmlPage.Execute(w, r.htmlView())
+}
+
+type htmlView struct {
+	R        *Report
+	Title    string
+	Totals   [][2]string
+	Timeline template.HTML
+	Runs     []htmlRun
+}
+
+type htmlRun struct {
+	Name  string
+	Steps []htmlStep
+}
+
+type htmlStep struct {
+	Label     string
+	Cells     []string
+	OverTime  template.HTML
+	Histogram template.HTML
+	Failures  []htmlFailure
+}
+
+type htmlFailure struct {
+	Count  int64
+	Reason string
+	Sample string
+}
+
+func (r *Report) htmlView() htmlView {
+	v := htmlView{R: r, Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
+	v.Totals = [][2]string{
+		{"requests", fmt.Sprintf("%d configured, %d sent, %d good, %d failed, %d interrupted, %d not sent, %d not started",
+			r.RequestsConfigured, r.RequestsSent, r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)},
+		{"time", fmt.Sprintf("%v (%.1f requests/s), concurrency %d, %s", r.TotalTime.Round(time.Millisecond), r.RequestsPerSecond(), r.Concurrency, r.Priority)},
+		{"bytes", fmt.Sprintf("%d received, %d sent", r.BytesReceived, r.BytesSent)},
+	}
+	if r.StoppedBy != "" {
+		v.Totals = append(v.Totals, [2]string{"stopped", r.StoppedBy})
+	}
+	for _, w := range r.Warnings {
+		v.Totals = append(v.Totals, [2]string{"warning", w})
+	}
+	v.Timeline = timelineSVG(r.Timeline)
+	for _, run := range r.Runs {
+		hr := htmlRun{Name: run.Name}
+		for _, s := range run.Steps {
+			hs := htmlStep{Label: s.Label(), Cells: []string{
+				fmt.Sprint(s.Sent), fmt.Sprint(s.Good), fmt.Sprint(s.Failed), fmt.Sprint(s.Interrupted), fmt.Sprint(s.NotSent),
+			}}
+			for _, p := range []float64{50, 90, 95, 99} {
+				hs.Cells = append(hs.Cells, pct(s.Latency, p))
+			}
+			hs.Cells = append(hs.Cells, pct(s.Latency, 100))
+			hs.OverTime = overTimeSVG(s.Windows, r.Window)
+			hs.Histogram = histogramSVG(s.Latency)
+			reasons := make([]string, 0, len(s.Failures)+len(s.Unsent))
+			counts := map[string]int64{}
+			for k, n := range s.Failures {
+				reasons, counts[k] = append(reasons, k), n
+			}
+			for k, n := range s.Unsent {
+				reasons, counts["not sent: "+k] = append(reasons, "not sent: "+k), n
+			}
+			sort.Slice(reasons, func(i, j int) bool { return counts[reasons[i]] > counts[reasons[j]] })
+			for _, k := range reasons {
+				f := htmlFailure{Count: counts[k], Reason: k}
+				if smp, ok := s.Samples[strings.TrimPrefix(k, "not sent: ")]; ok {
+					f.Sample = smp.String()
+				}
+				hs.Failures = append(hs.Failures, f)
+			}
+			hr.Steps = append(hr.Steps, hs)
+		}
+		v.Runs = append(v.Runs, hr)
+	}
+	return v
+}
+
+func pct(l *Latency, p float64) string {
+	if l == nil || l.Count() == 0 {
+		return "–"
+	}
+	return round(l.Percentile(p)).String()
+}
+
+// svgText escapes text for an SVG text node or attribute.
+func svgText(s string) string { return template.HTMLEscapeString(s) }
+
+const chartW, chartH, padL, padB, padT = 640, 200, 64, 28, 12
+
+// lineChart draws series (each a list of y values at x) on shared axes.
+func lineChart(title, yUnit string, xs []float64, maxX float64, xLabel func(float64) string, series []struct {
+	name  string
+	color string
+	ys    []float64
+}) template.HTML {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, chartH+padB+padT, svgText(title))
+	maxY := 0.0
+	for _, s := range series {
+		for _, y := range s.ys {
+			if !math.IsNaN(y) {
+				maxY = math.Max(maxY, y)
+			}
+		}
+	}
+	for _, x := range xs {
+		maxX = math.Max(maxX, x)
+	}
+	if maxY == 0 {
+		maxY = 1
+	}
+	if maxX == 0 {
+		maxX = 1
+	}
+	px := func(x float64) float64 { return padL + x/maxX*(chartW-padL-8) }
+	py := func(y float64) float64 { return padT + chartH - y/maxY*chartH }
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT+chartH, chartW-8, padT+chartH)
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT, padL, padT+chartH)
+	for i := 0; i <= 4; i++ {
+		y := maxY * float64(i) / 4
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="tick" text-anchor="end">%s</text>`, padL-4, py(y)+4, svgText(fmtY(y, yUnit)))
+	}
+	for i := 0; i <= 4; i++ {
+		x := maxX * float64(i) / 4
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>`, px(x), padT+chartH+16, svgText(xLabel(x)))
+	}
+	for k, s := range series {
+		var pts []string
+		for i, y := range s.ys {
+			if i < len(xs) && !math.IsNaN(y) {
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", px(xs[i]), py(y)))
+			}
+		}
+		if len(pts) == 1 {
+			pts = append(pts, pts[0])
+		}
+		fmt.Fprintf(&b, `<polyline class="series" data-series="%s" fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`,
+			svgText(s.name), s.color, strings.Join(pts, " "))
+		if len(s.ys) <= 60 { // few points: mark each, so a lone one shows
+			for _, pt := range pts {
+				x, y, _ := strings.Cut(pt, ",")
+				fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="2.5" fill="%s"/>`, x, y, s.color)
+			}
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="legend" fill="%s">%s</text>`, padL+8+k*90, padT+10, s.color, svgText(s.name))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // every piece of text above went through svgText
+}
+
+func fmtY(y float64, unit string) string {
+	if unit == "µs" {
+		return round(time.Duration(y) * time.Microsecond).String()
+	}
+	if y >= 100 || y == 0 {
+		return fmt.Sprintf("%.0f", y)
+	}
+	return fmt.Sprintf("%.1f", y)
+}
+
+// overTimeSVG draws a step's p50, p95 and p99 per time window.
+func overTimeSVG(ws []Window, size time.Duration) template.HTML {
+	if size <= 0 {
+		size = DefaultWindow
+	}
+	xs := make([]float64, len(ws))
+	series := []struct {
+		name  string
+		color string
+		ys    []float64
+	}{{"p50", "#2b7bb9", nil}, {"p95", "#e08a1e", nil}, {"p99", "#c0392b", nil}}
+	for i, w := range ws {
+		xs[i] = (time.Duration(i)*size + size/2).Seconds() // the window's middle
+		for k, p := range []float64{50, 95, 99} {
+			y := math.NaN()
+			if w.Latency != nil && w.Latency.Count() > 0 {
+				y = float64(w.Latency.Percentile(p) / time.Microsecond)
+			}
+			series[k].ys = append(series[k].ys, y)
+		}
+	}
+	return lineChart("latency percentiles over time", "µs", xs, (time.Duration(len(ws)) * size).Seconds(),
+		func(x float64) string { return fmt.Sprintf("%.2gs", x) }, series)
+}
+
+// timelineSVG draws good responses and failures per second.
+func timelineSVG(tl []Second) template.HTML {
+	xs := make([]float64, len(tl))
+	series := []struct {
+		name  string
+		color string
+		ys    []float64
+	}{{"good/s", "#2b7bb9", nil}, {"failed/s", "#c0392b", nil}, {"interrupted/s", "#7f8c8d", nil}}
+	for i, s := range tl {
+		xs[i] = float64(s.At) + 0.5
+		series[0].ys = append(series[0].ys, float64(s.Good))
+		series[1].ys = append(series[1].ys, float64(s.Failed))
+		series[2].ys = append(series[2].ys, float64(s.Interrupted))
+	}
+	return lineChart("throughput and errors over time", "/s", xs, float64(len(tl)),
+		func(x float64) string { return fmt.Sprintf("%.2gs", x) }, series)
+}
+
+// histogramSVG draws a latency histogram in 24 logarithmic bins.
+func histogramSVG(l *Latency) template.HTML {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="latency histogram">`, chartW, chartH+padB+padT)
+	if l == nil || l.Count() == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" class="tick">no good response</text></svg>`, padL, padT+chartH/2)
+		return template.HTML(b.String())
+	}
+	const bins = 24
+	lo, hi := math.Max(float64(l.min), 1), math.Max(float64(l.max), float64(l.min)+1)
+	counts := make([]int64, bins)
+	edge := func(i int) float64 { return lo * math.Pow(hi/lo, float64(i)/bins) }
+	l.each(func(idx int, n int64) bool {
+		from, to := latencyRange(idx)
+		v := float64(from+to) / 2
+		i := int(math.Log(v/lo) / math.Log(hi/lo) * bins)
+		counts[min(max(i, 0), bins-1)] += n
+		return true
+	})
+	var most int64
+	for _, c := range counts {
+		most = max(most, c)
+	}
+	barW := float64(chartW-padL-8) / bins
+	for i, c := range counts {
+		h := float64(c) / float64(most) * chartH
+		fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-count="%d"><title>≤ %s: %d</title></rect>`,
+			padL+float64(i)*barW+1, padT+chartH-h, barW-2, h, c, svgText(round(time.Duration(edge(i+1))*time.Microsecond).String()), c)
+	}
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT+chartH, chartW-8, padT+chartH)
+	for _, i := range []int{0, bins / 2, bins} {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>`, padL+float64(i)*barW, padT+chartH+16,
+			svgText(round(time.Duration(edge(i))*time.Microsecond).String()))
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d" class="tick" text-anchor="end">%d</text>`, padL-4, padT+8, most)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+var htmlPage = template.Must(template.New("report").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{font-size:20px}h2{font-size:17px;margin-top:32px}h3{font-size:15px;margin:20px 0 6px}
+table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px}
+.chart{width:520px;height:auto;border:1px solid #eee}.axis{stroke:#999}.tick{font-size:11px;fill:#555}
+.legend{font-size:12px}.bar{fill:#2b7bb9}pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:4px;margin:0}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<table>{{range .Totals}}<tr><th class="l">{{index . 0}}</th><td class="l">{{index . 1}}</td></tr>{{end}}</table>
+<h2>Throughput and errors</h2>
+{{.Timeline}}
+{{range .Runs}}<h2>Run {{.Name}}</h2>
+{{range .Steps}}<h3>{{.Label}}</h3>
+<table><tr><th>sent</th><th>good</th><th>failed</th><th>interrupted</th><th>not sent</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
+<tr>{{range .Cells}}<td>{{.}}</td>{{end}}</tr></table>
+<div class="charts">{{.OverTime}}{{.Histogram}}</div>
+{{if .Failures}}<table class="failures"><tr><th>count</th><th class="l">reason</th><th class="l">first sample</th></tr>
+{{range .Failures}}<tr><td>{{.Count}}</td><td class="l"><pre>{{.Reason}}</pre></td><td class="l"><pre>{{.Sample}}</pre></td></tr>{{end}}</table>{{end}}
+{{end}}{{end}}
+</body></html>
+`))
