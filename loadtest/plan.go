@@ -330,8 +330,10 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rec := newRecorder(ep, p.secrets)
+	health := startHealth()
 	err = p.executor.Execute(ctx, ep, rec)
 	report := rec.report()
+	report.Generator = health.finish()
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + p.timeLimit.String()
 		err = nil

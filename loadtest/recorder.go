@@ -346,6 +346,12 @@ func (rec *recorder) report() *Report {
 		r.Runs = append(r.Runs, run.report)
 	}
 	r.RequestsNotStarted = r.RequestsConfigured - r.RequestsSent - r.RequestsNotSent
+	for _, run := range r.Runs {
+		run.report = r
+		for _, s := range run.Steps {
+			s.report = r
+		}
+	}
 	return r
 }
 

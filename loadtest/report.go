@@ -54,6 +54,8 @@ type Report struct {
 	Timeline []Second `json:"timeline,omitempty"`
 	// Window is the length of each step's Windows.
 	Window time.Duration `json:"window"`
+	// Generator says whether the load generator held up.
+	Generator *Generator `json:"generator,omitempty"`
 }
 
 // Second is one second of the execution's timeline.
@@ -82,6 +84,7 @@ func (s Second) MeanLatency() time.Duration {
 // a matcher can say so instead of the test panicking.
 type RunReport struct {
 	missing   string
+	report    *Report
 	Name      string        `json:"name"`
 	Repeat    int           `json:"repeat"`
 	Order     string        `json:"order"`
@@ -105,6 +108,7 @@ type RunReport struct {
 type StepReport struct {
 	missing string
 	run     string
+	report  *Report
 	// Number is the step's place in its run, from 1.
 	Number int    `json:"number"`
 	Name   string `json:"name"`
@@ -230,6 +234,22 @@ func (r *Report) Run(name string) *RunReport {
 		names = append(names, run.Name)
 	}
 	return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (runs: %s)", name, strings.Join(names, ", "))}
+}
+
+// Invalid says why the run's latencies cannot be trusted, or "".
+func (r *RunReport) Invalid() string {
+	if r == nil {
+		return ""
+	}
+	return r.report.Invalid()
+}
+
+// Invalid says why the step's latencies cannot be trusted, or "".
+func (s *StepReport) Invalid() string {
+	if s == nil {
+		return ""
+	}
+	return s.report.Invalid()
 }
 
 // Missing says why r holds nothing (a name Report.Run did not find), or "".
@@ -438,11 +458,12 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		if run.Latency == nil {
 			run.Latency = NewLatency()
 		}
+		run.report = &r
 		for k, s := range run.Steps {
 			if s == nil {
 				return nil, fmt.Errorf("report JSON: run %q steps[%d] is null", run.Name, k)
 			}
-			s.run, s.Number = run.Name, k+1
+			s.run, s.Number, s.report = run.Name, k+1, &r
 			if s.Latency == nil {
 				s.Latency = NewLatency()
 			}

@@ -74,6 +74,9 @@ func (m *latencyMatcher) Match(actual any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if s.invalid != "" {
+		return false, fmt.Errorf("HaveLatency: %s: %s", s.name, s.invalid)
+	}
 	m.s, m.l = s, s.phase(m.phase)
 	if m.l.Count() == 0 {
 		return false, fmt.Errorf("HaveLatency: %s has no good responses to measure\n  %s", s.name, s.counts())
@@ -134,6 +137,9 @@ func (m *throughputMatcher) Match(actual any) (bool, error) {
 		return false, err
 	}
 	m.s = s
+	if s.invalid != "" {
+		return false, fmt.Errorf("HaveThroughputAtLeast: %s: %s", s.name, s.invalid)
+	}
 	if s.good == 0 && s.throughput == 0 {
 		return false, fmt.Errorf("HaveThroughputAtLeast: %s has no good responses\n  %s", s.name, s.counts())
 	}

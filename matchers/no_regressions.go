@@ -21,6 +21,11 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 	case *loadtest.DuetReport:
 		if a != nil {
 			m.cmp = a.Comparison
+			for _, r := range append(append([]*loadtest.Report(nil), a.A...), a.B...) {
+				if why := r.Invalid(); why != "" {
+					return false, fmt.Errorf("HaveNoRegressions: no verdict: a round's %s", why)
+				}
+			}
 		}
 	case *loadtest.Comparison:
 		m.cmp = a

@@ -30,6 +30,9 @@ func (m *percentileMatcher) Match(actual any) (bool, error) {
 		return false, err
 	}
 	m.s = s
+	if s.invalid != "" {
+		return false, fmt.Errorf("HavePercentileBelow: %s: %s", s.name, s.invalid)
+	}
 	if s.latency == nil || s.latency.Count() == 0 {
 		return false, fmt.Errorf("HavePercentileBelow: %s has no good responses to measure\n  %s", s.name, s.counts())
 	}

@@ -39,6 +39,9 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if !ok || cur == nil {
 		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
 	}
+	if why := cur.Invalid(); why != "" {
+		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
+	}
 	var base *loadtest.Report
 	switch b := m.baseline.(type) {
 	case *loadtest.Report:
@@ -46,6 +49,7 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	case string:
 		m.path = b
 		if loadtest.UpdatingBaselines() {
+			// a saturated run was refused above: it never becomes a baseline
 			if err := loadtest.WriteBaseline(b, cur); err != nil {
 				return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
 			}
@@ -57,6 +61,9 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		}
 	default:
 		return false, fmt.Errorf("NotRegressFrom: the baseline must be a *loadtest.Report or a file path, got %T", m.baseline)
+	}
+	if why := base.Invalid(); why != "" {
+		return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
 	}
 	m.cmp = loadtest.Compare(base, cur, m.opts)
 	if len(m.cmp.Regressions()) > 0 {

@@ -22,6 +22,8 @@ type subject struct {
 	// throughput: requests (or, for a run, iterations) per second
 	throughput float64
 	perWhat    string
+	// invalid says why latencies cannot be trusted (a saturated generator)
+	invalid string
 }
 
 // phase returns the subject's histogram of phase p, its steps merged.
@@ -56,6 +58,7 @@ func subjectOf(actual any) (*subject, error) {
 		if a.TotalTime > 0 {
 			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
 		}
+		s.invalid = a.Invalid()
 		for _, run := range a.Runs {
 			if run != nil {
 				addSteps(s, run, false)
@@ -70,7 +73,7 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, fmt.Errorf("%s", m)
 		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations"}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid()}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -80,7 +83,7 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
-		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests"}
+		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid()}
 		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
