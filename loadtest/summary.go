@@ -76,6 +76,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", Printable(warn))
 	}
+	if why := r.Invalid(); why != "" {
+		fmt.Fprintf(&b, "warning: %s\n", why)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

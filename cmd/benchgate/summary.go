@@ -95,6 +95,9 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	fmt.Fprintf(w, "Time taken for tests:   %.3f seconds\n", secs)
 	fmt.Fprintf(w, "Complete requests:      %d\n", r.ResponsesReceived)
 	fmt.Fprintf(w, "Failed requests:        %d\n", r.ResponsesFailed)
+	if why := r.Invalid(); why != "" {
+		fmt.Fprintf(w, "WARNING:                %s\n", why)
+	}
 	if r.RequestsInterrupted > 0 {
 		fmt.Fprintf(w, "Interrupted requests:   %d (in flight when the run stopped; not failures)\n", r.RequestsInterrupted)
 	}
