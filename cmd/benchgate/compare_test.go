@@ -40,7 +40,7 @@ func TestCompare(t *testing.T) {
 	}
 	old := save("old.json", 1500*time.Millisecond)
 	same := save("same.json", 1500*time.Millisecond)
-	app.SlowDown("/slow", 0.5)
+	app.SlowDown("/slow", 1.0)
 	slow := save("slow.json", 1500*time.Millisecond)
 	app.SlowDown("/slow", 0)
 	short := save("short.json", 150*time.Millisecond)
@@ -55,7 +55,8 @@ func TestCompare(t *testing.T) {
 		{short, 3, "not enough data"},
 	} {
 		var out bytes.Buffer
-		code := run(context.Background(), []string{"compare", old, tc.file}, &out, io.Discard)
+		// 25%: this test runs beside other packages' tests
+		code := run(context.Background(), []string{"compare", "--min-effect", "0.25", old, tc.file}, &out, io.Discard)
 		if code != tc.code || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("compare old %s: exit %d\n%s", filepath.Base(tc.file), code, out.String())
 		}
