@@ -21,7 +21,7 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&o.MinEffect, "min-effect", 0.10, "smallest relative change that can fail (0.10: 10%)")
 	fs.DurationVar(&o.MinAbsolute, "min-absolute", 0, "smallest latency change that can fail (default 100µs)")
 	fs.Float64Var(&o.Alpha, "alpha", 0.01, "significance level of the whole comparison")
-	fs.Float64SliceVar(&o.Percentiles, "percentiles", []float64{50, 95, 99}, "latency percentiles to compare")
+	fs.Float64SliceVar(&o.Percentiles, "percentiles", []float64{50, 95}, "latency percentiles to compare")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: benchgate compare [flags] old.json new.json\n\n"+
 			"Compares two reports (benchgate ab -j, demo -j, Report.WriteJSON or a baseline) step by\n"+
