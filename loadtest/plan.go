@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -56,6 +57,8 @@ type Plan struct {
 	defaultStatus []int
 	anyStatus     bool
 	secrets       []string
+	progress      io.Writer
+	progressEvery time.Duration
 }
 
 // Option sets a Plan setting.
@@ -169,6 +172,14 @@ func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.maxHeader = n } }
 
 // WithExecutor replaces the slots executor.
 func WithExecutor(e engine.Executor) Option { return func(p *Plan) { p.executor = e } }
+
+// Apply applies options to the plan (changing it) and returns it.
+func (p *Plan) Apply(opts ...Option) *Plan {
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
 
 // AddRun appends a run and returns its index.
 func (p *Plan) AddRun(r *scenario.Sequence) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
@@ -331,7 +342,16 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	}
 	rec := newRecorder(ep, p.secrets)
 	health := startHealth()
+	stopProgress := func() {}
+	if p.progress != nil {
+		var configured int64
+		for _, r := range ep.Runs {
+			configured += int64(r.Repeat * len(r.Steps))
+		}
+		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured)
+	}
 	err = p.executor.Execute(ctx, ep, rec)
+	stopProgress()
 	report := rec.report()
 	report.Generator = health.finish()
 	if errors.Is(err, engine.ErrTimeLimit) {

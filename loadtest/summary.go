@@ -1,9 +1,11 @@
 package loadtest
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -174,4 +176,36 @@ func latencyLine(l *Latency) string {
 		return "no good response"
 	}
 	return fmt.Sprintf("p50 %v p95 %v p99 %v max %v", round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)), round(l.Max()))
+}
+
+// WriteCSV writes one line per step (and per run): counts, latency
+// percentiles in milliseconds, mean, max and throughput, with a header.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"run", "step", "configured", "sent", "good", "failed", "interrupted", "not_sent",
+		"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "per_second"})
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+	}
+	row := func(run, step string, configured, sent, good, failed, interrupted, notSent int64, l *Latency, rate float64) {
+		rec := []string{run, step, fmt.Sprint(configured), fmt.Sprint(sent), fmt.Sprint(good), fmt.Sprint(failed), fmt.Sprint(interrupted), fmt.Sprint(notSent)}
+		if l == nil || l.Count() == 0 {
+			rec = append(rec, "", "", "", "", "", "")
+		} else {
+			rec = append(rec, ms(l.Percentile(50)), ms(l.Percentile(90)), ms(l.Percentile(95)), ms(l.Percentile(99)), ms(l.Max()), ms(l.Mean()))
+		}
+		cw.Write(append(rec, strconv.FormatFloat(rate, 'f', 2, 64)))
+	}
+	for _, run := range r.Runs {
+		var configured int64
+		for _, s := range run.Steps {
+			configured += s.Configured
+		}
+		row(run.Name, "", configured, run.Sent(), run.Good(), run.Failed(), run.Interrupted(), run.NotSent(), run.Latency, run.Throughput())
+		for _, s := range run.Steps {
+			row(run.Name, s.Name, s.Configured, s.Sent, s.Good, s.Failed, s.Interrupted, s.NotSent, s.Latency, s.Throughput())
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

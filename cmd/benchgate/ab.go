@@ -36,6 +36,7 @@ type abConfig struct {
 	verbosity   int
 	csvFile     string
 	jsonFile    string
+	stepsCSV    string
 	insecure    bool
 	goroutines  bool
 	url         string
@@ -69,6 +70,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.IntVarP(&c.verbosity, "verbosity", "v", 1, "how much to print (2: failure reasons, 3: + response headers of the first request)")
 	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
 	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
+	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	if err := fs.Parse(args); err != nil {
@@ -215,6 +217,12 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	writeABSummary(stdout, c, report)
 	if c.csvFile != "" {
 		if werr := writeFileAtomic(c.csvFile, func(w io.Writer) error { return writeABCSV(w, report) }); werr != nil {
+			fmt.Fprintln(stderr, "benchgate ab:", werr)
+			return 1
+		}
+	}
+	if c.stepsCSV != "" {
+		if werr := writeFileAtomic(c.stepsCSV, report.WriteCSV); werr != nil {
 			fmt.Fprintln(stderr, "benchgate ab:", werr)
 			return 1
 		}

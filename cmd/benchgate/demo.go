@@ -62,6 +62,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	repeat := fs.IntP("repeat", "n", 200, "iterations per run")
 	concurrency := fs.IntP("concurrency", "c", 8, "connection slots")
 	jsonFile := fs.StringP("json", "j", "", "write the full report to this JSON file")
+	csvFile := fs.String("csv", "", "write one line per run and step (counts, percentiles, rate) to this CSV file")
+	progress := fs.Duration("progress", 5*time.Second, "print live counts on standard error this often (a bar on a terminal; 0: never)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -73,6 +75,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stopApp()
 	fmt.Fprintf(stdout, "demo application on %s\n", base)
 	plan := DemoPlan(base, *repeat, *concurrency)
+	if *progress > 0 {
+		plan.Apply(loadtest.Progress(stderr, *progress))
+	}
 	if err := plan.Validate(); err != nil {
 		fmt.Fprintln(stderr, "benchgate demo:", err)
 		return 2
@@ -89,6 +94,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	report.WriteSummary(stdout)
 	if *jsonFile != "" {
 		if err := writeFileAtomic(*jsonFile, report.WriteJSON); err != nil {
+			fmt.Fprintln(stderr, "benchgate demo:", err)
+			return 1
+		}
+	}
+	if *csvFile != "" {
+		if err := writeFileAtomic(*csvFile, report.WriteCSV); err != nil {
 			fmt.Fprintln(stderr, "benchgate demo:", err)
 			return 1
 		}
