@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -49,6 +50,11 @@ func FuzzReadJSON(f *testing.F) {
 		if err := r.WriteJSON(&out); err != nil {
 			t.Fatalf("re-encoding a decoded report: %v", err)
 		}
+		// every consumer of a report copes with what JSON can hold
+		_ = loadtest.Compare(r, r, loadtest.CompareOptions{}).String()
+		_ = r.WriteHTML(io.Discard)
+		_ = r.WriteCSV(io.Discard)
+		_ = r.String()
 	})
 }
 
