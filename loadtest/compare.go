@@ -149,8 +149,8 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 	o.Alpha = o.Alpha / float64(max(tests, 1))
 	for _, brun := range base.Runs {
 		crun := cur.Run(brun.Name)
-		for _, bstep := range brun.Steps {
-			cstep := crun.StepNamed(bstep.Name)
+		for k, bstep := range brun.Steps {
+			cstep := counterpart(crun, k, bstep.Name)
 			if cstep.Missing() != "" {
 				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: cstep.Missing()})
 				continue
@@ -162,12 +162,22 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 		}
 		if len(brun.Steps) > 0 && crun.Missing() == "" {
 			last := brun.Steps[len(brun.Steps)-1]
-			if cl := crun.StepNamed(last.Name); cl.Missing() == "" {
+			if cl := counterpart(crun, len(brun.Steps)-1, last.Name); cl.Missing() == "" {
 				c.Deltas = append(c.Deltas, compareRate(brun.Name, last, cl, base.Window, cur.Window, o))
 			}
 		}
 	}
 	return c
+}
+
+// counterpart finds step k (named name) of a run in another report: the
+// step at the same place when it has the same name (so two steps of one
+// name are told apart), else the step of that name.
+func counterpart(run *RunReport, k int, name string) *StepReport {
+	if run.Missing() == "" && k < len(run.Steps) && run.Steps[k] != nil && run.Steps[k].Name == name {
+		return run.Steps[k]
+	}
+	return run.StepNamed(name)
 }
 
 // blocks merges windows into blocks of at least min good responses (the

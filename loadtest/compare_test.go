@@ -129,3 +129,28 @@ func TestDuet(t *testing.T) {
 		t.Errorf("B 50%% slower on /slow:\n%s", slow.Comparison)
 	}
 }
+
+// TestCompareStepsOfOneName: two steps with one name are compared each
+// with its own counterpart, not both with the first.
+func TestCompareStepsOfOneName(t *testing.T) {
+	app := demoapp.New()
+	srv := httptest.NewServer(app)
+	t.Cleanup(srv.Close)
+	measure := func() *loadtest.Report {
+		run := scenario.Run("twice", scenario.Get("/work?us=300").Named("page"), scenario.Get("/work?us=3000").Named("page")).
+			Order(scenario.DepthFirst).Repeat(1_000_000)
+		r, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.TimeLimit(1500*time.Millisecond)).
+			Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	base, cur := measure(), measure()
+	c := loadtest.Compare(base, cur, loadtest.CompareOptions{MinEffect: 0.25, BlockResponses: 10})
+	for _, d := range c.Deltas {
+		if d.Metric == "p50" && (d.Old > 0 && (d.New/d.Old > 3 || d.Old/d.New > 3)) {
+			t.Errorf("compared a 300 µs step with a 3 ms one:\n%s", c)
+		}
+	}
+}

@@ -103,23 +103,23 @@ func comparePaired(as, bs []*Report, opts CompareOptions) *Comparison {
 	}
 	alpha := o.Alpha / float64(max(c.tests, 1))
 	for _, run := range as[0].Runs {
-		for _, step := range run.Steps {
+		for k, step := range run.Steps {
 			for _, p := range o.Percentiles {
 				metric := "p" + trimFloat(p)
-				va := roundValues(as, run.Name, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
-				vb := roundValues(bs, run.Name, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
+				va := roundValues(as, run.Name, k, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
+				vb := roundValues(bs, run.Name, k, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
 				c.Deltas = append(c.Deltas, pairedDelta(run.Name, step.Name, metric, va, vb, true, alpha, o, float64(o.MinAbsolute/time.Microsecond)))
 			}
 		}
 		if len(run.Steps) == 0 {
 			continue
 		}
-		last := run.Steps[len(run.Steps)-1].Name
+		last, lastK := run.Steps[len(run.Steps)-1].Name, len(run.Steps)-1
 		iters := func(rs []*Report) []float64 {
 			out := make([]float64, len(rs))
 			for i, r := range rs {
 				out[i] = math.NaN()
-				if s := r.Run(run.Name).StepNamed(last); s.Missing() == "" && r.TotalTime > 0 {
+				if s := counterpart(r.Run(run.Name), lastK, last); s.Missing() == "" && r.TotalTime > 0 {
 					out[i] = float64(s.Good) / r.TotalTime.Seconds()
 				}
 			}
@@ -133,10 +133,10 @@ func comparePaired(as, bs []*Report, opts CompareOptions) *Comparison {
 
 // roundValues returns f of the step in each round (NaN where it had no
 // good response).
-func roundValues(rs []*Report, run, step string, f func(*StepReport) float64) []float64 {
+func roundValues(rs []*Report, run string, k int, step string, f func(*StepReport) float64) []float64 {
 	out := make([]float64, len(rs))
 	for i, r := range rs {
-		s := r.Run(run).StepNamed(step)
+		s := counterpart(r.Run(run), k, step)
 		if s.Missing() != "" || s.Good == 0 {
 			out[i] = math.NaN()
 			continue

@@ -49,7 +49,11 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	case string:
 		m.path = b
 		if loadtest.UpdatingBaselines() {
-			// a saturated run was refused above: it never becomes a baseline
+			// a saturated run was refused above, and a failing one is
+			// refused here: neither becomes a baseline
+			if bad := cur.ResponsesFailed + cur.RequestsNotSent; bad > 0 || cur.ResponsesReceived == 0 {
+				return false, fmt.Errorf("NotRegressFrom: not recording a baseline at %s from a run with %d failed or unsent requests and %d good responses", b, bad, cur.ResponsesReceived)
+			}
 			if err := loadtest.WriteBaseline(b, cur); err != nil {
 				return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
 			}
