@@ -63,6 +63,9 @@ type Plan struct {
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a refused connect is tried (ab: 10).
 	ConnectAttempts int
+	// Seed seeds every random draw of the execution (think times, for
+	// virtual users one generator each): the same seed, the same draws.
+	Seed uint64
 }
 
 // Recorder receives one Result per request. Record is called from many

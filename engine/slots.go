@@ -87,6 +87,7 @@ type execution struct {
 	// interrupt yet.
 	ioCtx    context.Context
 	ioCancel context.CancelCauseFunc
+	stopCh   chan struct{} // closed when stopped is first set
 }
 
 // stopCause returns why the execution stopped early, or nil.
@@ -182,22 +183,11 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent
 	}
-	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, shapes), dial: newDialer(p), rec: rec, ctx: ctx}
+	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, shapes), dial: newDialer(p), rec: rec, ctx: ctx,
+		stopCh: make(chan struct{})}
 	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
 	defer x.ioCancel(nil)
-	maxHeader := p.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = 64 << 10
-	}
-	x.slots = make([]*slot, p.Concurrency)
-	for i := range x.slots {
-		s := &slot{id: i}
-		s.conn = connReader{s}
-		s.p = newParser(s.conn, 16<<10)
-		s.p.maxHeader = maxHeader
-		s.wbuf = make([]byte, 0, 1024)
-		x.slots[i] = s
-	}
+	x.slots = newSlots(p)
 	if !sl.Goroutines {
 		if ran, err := x.runLoops(); ran || err != nil {
 			if err != nil {
@@ -214,20 +204,50 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.runSlot(s)
 		}()
 	}
-	stopWatch := x.watch(func() {
-		past := time.Unix(1, 0)
-		for _, s := range x.slots {
-			s.mu.Lock()
-			s.interrupted = true
-			if s.nc != nil {
-				s.nc.SetDeadline(past)
-			}
-			s.mu.Unlock()
-		}
-	})
+	stopWatch := x.watch(x.interruptSlots)
 	wg.Wait()
 	stopWatch()
 	return x.stopCause()
+}
+
+// newSlots makes the plan's connection slots, one per unit of
+// concurrency.
+func newSlots(p *Plan) []*slot {
+	maxHeader := p.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = 64 << 10
+	}
+	slots := make([]*slot, p.Concurrency)
+	for i := range slots {
+		s := &slot{id: i}
+		s.conn = connReader{s}
+		s.p = newParser(s.conn, 16<<10)
+		s.p.maxHeader = maxHeader
+		s.wbuf = make([]byte, 0, 1024)
+		slots[i] = s
+	}
+	return slots
+}
+
+// interruptSlots cuts every slot's connection in flight.
+func (x *execution) interruptSlots() {
+	past := time.Unix(1, 0)
+	for _, s := range x.slots {
+		s.mu.Lock()
+		s.interrupted = true
+		if s.nc != nil {
+			s.nc.SetDeadline(past)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// stop records why no new request starts and wakes what waits.
+func (x *execution) stop(cause error) {
+	if x.stopped.CompareAndSwap(nil, &cause) {
+		close(x.stopCh)
+	}
+	x.sched.stop()
 }
 
 // watch ends the execution early: when ctx ends, no new request starts
@@ -257,16 +277,12 @@ func (x *execution) watch(interrupt func()) (stop func()) {
 			case <-finished:
 				return
 			case <-x.ctx.Done():
-				cause := context.Cause(x.ctx)
-				x.stopped.CompareAndSwap(nil, &cause)
-				x.sched.stop()
-				halt(cause)
+				x.stop(context.Cause(x.ctx))
+				halt(context.Cause(x.ctx))
 				return
 			case <-limit:
 				limit = nil
-				cause := ErrTimeLimit
-				x.stopped.CompareAndSwap(nil, &cause)
-				x.sched.stop()
+				x.stop(ErrTimeLimit)
 				g := x.plan.GracePeriod
 				if g == 0 {
 					g = DefaultGracePeriod

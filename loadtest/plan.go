@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
@@ -59,6 +60,8 @@ type Plan struct {
 	secrets       []string
 	progress      io.Writer
 	progressEvery time.Duration
+	vus           *engine.VUs
+	seed          uint64
 }
 
 // Option sets a Plan setting.
@@ -169,6 +172,23 @@ func UserAgent(ua string) Option { return func(p *Plan) { p.userAgent = ua } }
 
 // MaxHeaderBytes bounds a response's status line and headers (default 64 KiB).
 func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.maxHeader = n } }
+
+// VirtualUsers runs the plan with HTTP::LoadGen's virtual users (see
+// engine.VUs) instead of ApacheBench's slots: each run gets the VUs
+// numbered k ≡ its index (mod the number of runs), and each of its VUs
+// walks it v.Rounds times; runs' own repeat counts and the plan's
+// concurrency give way to that.
+func VirtualUsers(v engine.VUs) Option {
+	return func(p *Plan) {
+		p.vus = &v
+		p.executor = v
+	}
+}
+
+// Seed seeds the execution's random draws (think times; each VU's
+// generator derives from it). Without it a random seed is used; the
+// Report gives the seed either way, so a run can be replayed.
+func Seed(n uint64) Option { return func(p *Plan) { p.seed = n } }
 
 // WithExecutor replaces the slots executor.
 func WithExecutor(e engine.Executor) Option { return func(p *Plan) { p.executor = e } }
@@ -312,12 +332,25 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 		ep.Runs = append(ep.Runs, spec)
 	}
+	if p.vus != nil {
+		v := p.vus.Normalized()
+		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.Rounds < 0 || p.vus.RampUp < 0 {
+			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative")
+		}
+		for i := range ep.Runs {
+			ep.Runs[i].Repeat = v.Iterations(i, len(ep.Runs))
+			if ep.Runs[i].Repeat == 0 {
+				bad("VirtualUsers", fmt.Sprint(v.Max), fmt.Sprintf("run %q gets no virtual user: %d VUs for %d runs", ep.Runs[i].Name, v.Max, len(ep.Runs)))
+			}
+		}
+		ep.Concurrency = v.Max
+	}
 	// More slots than requests would only hold idle connections.
 	total := 0
 	for _, r := range ep.Runs {
 		total += r.Repeat * len(r.Steps)
 	}
-	if total > 0 && ep.Concurrency > total {
+	if total > 0 && ep.Concurrency > total && p.vus == nil {
 		ep.Concurrency = total
 	}
 	if ep.Concurrency >= 1 {
@@ -340,6 +373,10 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	ep.Seed = p.seed
+	if ep.Seed == 0 {
+		ep.Seed = rand.Uint64()
+	}
 	rec := newRecorder(ep, p.secrets)
 	health := startHealth()
 	stopProgress := func() {}
@@ -354,6 +391,7 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	stopProgress()
 	report := rec.report()
 	report.Generator = health.finish()
+	report.Seed = ep.Seed
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + p.timeLimit.String()
 		err = nil

@@ -56,6 +56,9 @@ type Report struct {
 	Window time.Duration `json:"window"`
 	// Generator says whether the load generator held up.
 	Generator *Generator `json:"generator,omitempty"`
+	// Seed is the seed of the execution's random draws: loadtest.Seed
+	// replays them.
+	Seed uint64 `json:"seed"`
 }
 
 // Second is one second of the execution's timeline.

@@ -28,6 +28,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
+	fmt.Fprintf(&b, "seed %d (loadtest.Seed replays its random draws)\n", r.Seed)
 	b.WriteString("\n")
 	width := len("run / step")
 	for _, run := range r.Runs {

@@ -33,6 +33,8 @@ type Step struct {
 	contentType  string
 	keepAlive    *bool
 	timeLimit    time.Duration
+	thinkMin     time.Duration
+	thinkMax     time.Duration
 	extract      []Extraction
 	expectStatus []int
 	anyStatus    bool
@@ -141,6 +143,18 @@ func (s *Step) ContentType(ct string) *Step { s.contentType = ct; return s }
 // the plan's setting.
 func (s *Step) KeepAlive(on bool) *Step { s.keepAlive = &on; return s }
 
+// Think makes a virtual user pause for d after this step's response,
+// before its next step (the VU executor; the slots executor sends as fast
+// as it can).
+func (s *Step) Think(d time.Duration) *Step { s.thinkMin, s.thinkMax = d, d; return s }
+
+// ThinkBetween makes a virtual user pause after this step's response for
+// a time drawn uniformly from [min, max] by its seeded generator.
+func (s *Step) ThinkBetween(min, max time.Duration) *Step {
+	s.thinkMin, s.thinkMax = min, max
+	return s
+}
+
 // TimeLimit bounds the whole request, from connect to the last byte.
 func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
 
@@ -183,20 +197,22 @@ func (s *Step) Name() string {
 // StepSpec is the validated, read-only form of a Step that the engine
 // executes.
 type StepSpec struct {
-	Name         string
-	Method       string // explicit method, or "" to derive GET/POST/HEAD
-	Head         bool
-	URL          Template // unused when Form is set
-	Form         *Form
-	Headers      []HeaderSpec
-	Body         Body // nil: no body
-	StaticBody   []byte
-	Static       bool // body, URL and headers need no variables or previous response
-	ContentType  string
-	KeepAlive    *bool
-	TimeLimit    time.Duration
-	Extract      []Extraction
-	ExpectStatus []int
+	Name        string
+	Method      string // explicit method, or "" to derive GET/POST/HEAD
+	Head        bool
+	URL         Template // unused when Form is set
+	Form        *Form
+	Headers     []HeaderSpec
+	Body        Body // nil: no body
+	StaticBody  []byte
+	Static      bool // body, URL and headers need no variables or previous response
+	ContentType string
+	KeepAlive   *bool
+	TimeLimit   time.Duration
+	// ThinkMin and ThinkMax bound the pause after the step (VUs).
+	ThinkMin, ThinkMax time.Duration
+	Extract            []Extraction
+	ExpectStatus       []int
 	// AnyStatus accepts every status; when neither it nor ExpectStatus
 	// is set, 2xx and 3xx are good.
 	AnyStatus bool
@@ -226,7 +242,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	var errs []fieldError
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
-		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
 	if s.method != "" && !validToken(s.method) {
@@ -274,6 +290,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	if s.thinkMin < 0 || s.thinkMax < s.thinkMin {
+		errs = append(errs, fieldError{"Think", fmt.Sprintf("%v..%v", s.thinkMin, s.thinkMax), "must be 0 or more, the least first"})
 	}
 	switch b := s.body.(type) {
 	case errBody:

@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"testing"
+	"time"
+)
+
+// TestVUsRamp checks HTTP::LoadGen's ramp and shard numbering.
+func TestVUsRamp(t *testing.T) {
+	v := VUs{Shards: 3, Start: 2, Max: 6, RampUp: 4 * time.Second}
+	want := []time.Duration{0, 0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}
+	for k, w := range want {
+		if got := v.StartAt(k); got != w {
+			t.Errorf("VU %d starts at %v, want %v", k, got, w)
+		}
+	}
+	if got := []int{v.ShardSize(0), v.ShardSize(1), v.ShardSize(2)}; got[0] != 2 || got[1] != 2 || got[2] != 2 {
+		t.Errorf("shard sizes %v", got)
+	}
+	v7 := VUs{Shards: 3, Max: 7}
+	if got := []int{v7.ShardSize(0), v7.ShardSize(1), v7.ShardSize(2), v7.ShardOf(4)}; got[0] != 3 || got[1] != 2 || got[2] != 2 || got[3] != 1 {
+		t.Errorf("7 VUs in 3 shards: sizes and VU 4's shard %v", got)
+	}
+	// defaults: start = shards, max = start; a start above max never ramps
+	if d := (VUs{Shards: 4}).Normalized(); d.Start != 4 || d.Max != 4 || d.Rounds != 1 {
+		t.Errorf("defaults %+v", d)
+	}
+	if over := (VUs{Start: 5, Max: 3, RampUp: time.Second}); over.Normalized().Max != 5 || over.StartAt(4) != 0 {
+		t.Errorf("start above max: %+v, VU 4 at %v", over.Normalized(), over.StartAt(4))
+	}
+	if n := (VUs{Max: 5, Rounds: 3}).Iterations(1, 2); n != 6 {
+		t.Errorf("run 1 of 2 with 5 VUs × 3 rounds: %d iterations, want 6", n)
+	}
+}

@@ -1,0 +1,110 @@
+package loadtest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// TestVirtualUsers: VUs start on the ramp, each walks its run for its
+// rounds with its own cookie jar, and the counts add up.
+func TestVirtualUsers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.SetCookie(w, &http.Cookie{Name: "vu", Value: r.URL.Query().Get("u")})
+			return
+		}
+		if c, err := r.Cookie("vu"); err != nil || c.Value == "" {
+			w.WriteHeader(401)
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("browse", scenario.Get("/login?u={{iteration}}"), scenario.Get("/account").Think(5*time.Millisecond))
+	v := engine.VUs{Start: 1, Max: 5, RampUp: 400 * time.Millisecond, Rounds: 2}
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.VirtualUsers(v))
+	if report.ResponsesFailed != 0 || report.RequestsSent != 5*2*2 || report.Concurrency != 5 {
+		t.Fatalf("sent %d (want 20), failed %d, concurrency %d: %v", report.RequestsSent, report.ResponsesFailed, report.Concurrency, report)
+	}
+	// VU k's first request is iteration k*2, step 0: it starts on the ramp
+	for k := 0; k < 5; k++ {
+		rq, _ := report.Run("browse").Requests.At(k * 2 * 2)
+		want := v.StartAt(k)
+		if rq.At < want || rq.At > want+80*time.Millisecond {
+			t.Errorf("VU %d started at %v, the ramp says %v", k, rq.At, want)
+		}
+	}
+}
+
+// TestVirtualUsersSeededThink: the same seed gives every VU the same
+// think times; another seed does not.
+func TestVirtualUsersSeededThink(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	schedule := func(seed uint64) (map[int][]time.Duration, *loadtest.Report) {
+		var mu sync.Mutex
+		got := map[int][]time.Duration{}
+		v := engine.VUs{Max: 4, Rounds: 3, Trace: func(vu, round, step int, think time.Duration) {
+			mu.Lock()
+			got[vu] = append(got[vu], think)
+			mu.Unlock()
+		}}
+		run := scenario.Run("r", scenario.Get("/a").ThinkBetween(time.Millisecond, 9*time.Millisecond), scenario.Get("/b"))
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v), loadtest.Seed(seed))
+		return got, report
+	}
+	a, ra := schedule(42)
+	b, _ := schedule(42)
+	c, _ := schedule(43)
+	if ra.Seed != 42 || len(a) != 4 {
+		t.Fatalf("seed %d, %d VUs traced", ra.Seed, len(a))
+	}
+	same := true
+	for vu := range a {
+		if !slices.Equal(a[vu], b[vu]) {
+			t.Errorf("VU %d: seed 42 gave %v, then %v", vu, a[vu], b[vu])
+		}
+		same = same && slices.Equal(a[vu], c[vu])
+		for i, d := range a[vu] {
+			if i%2 == 0 && (d < time.Millisecond || d > 9*time.Millisecond) {
+				t.Errorf("VU %d drew %v outside 1ms..9ms", vu, d)
+			}
+		}
+	}
+	if same {
+		t.Error("seeds 42 and 43 drew the same think times")
+	}
+}
+
+// TestVirtualUsersStop: a time limit stops the VUs, sleeping or not,
+// and the counts add up; a cancelled context sends nothing.
+func TestVirtualUsersStop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("r", scenario.Get("/").Think(50*time.Millisecond))
+	v := engine.VUs{Max: 3, Rounds: 1000, RampUp: 10 * time.Second}
+	start := time.Now()
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v), loadtest.TimeLimit(300*time.Millisecond))
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("took %v with a 300ms limit", el)
+	}
+	if report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted || report.ResponsesFailed != 0 || report.RequestsSent == 0 {
+		t.Errorf("counts: %+v", report)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v)).Execute(ctx)
+	if !errors.Is(err, context.Canceled) || r.RequestsSent != 0 {
+		t.Errorf("cancelled: %v, sent %d", err, r.RequestsSent)
+	}
+}
