@@ -34,6 +34,14 @@ func (x *execution) prepare(s *slot, w work) bool {
 	res := &s.res
 	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step)}
 
+	if c.st != nil && c.st.feedOut {
+		if rp.spec.Feeder.End() == scenario.Stop {
+			return false // the run starts no more iterations: not started
+		}
+		res.Start, res.NotSent = time.Now(), true
+		x.finish(s, fmt.Errorf("build request: %w", scenario.ErrFeedEnded))
+		return false
+	}
 	var err error
 	s.wbuf = s.wbuf[:0]
 	if sp.static {

@@ -95,6 +95,8 @@ type iterState struct {
 	// send one over http.
 	secure map[string]bool
 	prev   *scenario.Response
+	// feedOut: the run's feeder had no row left for this iteration
+	feedOut bool
 }
 
 // setCookies stores the Set-Cookie values (each ended by '\n') of a

@@ -312,10 +312,17 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	}
 	slot := rp.states.at(iter)
 	st := *slot
-	if st == nil && (create || len(rp.spec.Vars) > 0) {
+	if st == nil && (create || len(rp.spec.Vars) > 0 || rp.spec.Feeder != nil) {
 		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v
+		}
+		if f := rp.spec.Feeder; f != nil {
+			row, ok := f.Row(iter, x.plan.Seed)
+			for k, v := range row {
+				st.vars[k] = v
+			}
+			st.feedOut = !ok
 		}
 		*slot = st
 	}

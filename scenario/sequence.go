@@ -53,6 +53,7 @@ type Sequence struct {
 	bufferBytes int
 	bufferSet   bool
 	vars        Vars
+	feeder      *Feeder
 	base        string
 }
 
@@ -86,6 +87,10 @@ func (s *Sequence) KeepLevel(level int) *Sequence { s.keepLevel, s.keepSet = lev
 // BufferBytes bounds the response body kept per request (default the
 // plan's); longer bodies are drained, cut and reported with a warning.
 func (s *Sequence) BufferBytes(n int) *Sequence { s.bufferBytes, s.bufferSet = n, true; return s }
+
+// Feed gives each iteration variables from a feeder's rows (FeedRows,
+// FeedCSV).
+func (s *Sequence) Feed(f *Feeder) *Sequence { s.feeder = f; return s }
 
 // Vars sets variables every iteration starts with.
 func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
@@ -125,6 +130,8 @@ type RunSpec struct {
 	BufferBytes int
 	Vars        Vars
 	Base        *url.URL
+	// Feeder fills each iteration's variables from a table, or nil.
+	Feeder *Feeder
 	// Stateful is true when iterations carry variables or need the
 	// previous response (extractors, templates, body funcs, forms).
 	Stateful bool
@@ -161,7 +168,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	}
 	spec := RunSpec{
 		Name: name, Index: index, Repeat: s.repeat, Order: s.order, AutoCookies: s.autoCookies,
-		Cookies: s.cookies, KeepLevel: s.keepLevel, BufferBytes: s.bufferBytes, Vars: s.vars,
+		Cookies: s.cookies, KeepLevel: s.keepLevel, BufferBytes: s.bufferBytes, Vars: s.vars, Feeder: s.feeder,
 	}
 	var errs []error
 	bad := func(step int, field, value, reason string) {
@@ -240,8 +247,13 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		}
 		spec.Steps = append(spec.Steps, sp)
 	}
-	if len(s.vars) > 0 {
+	if len(s.vars) > 0 || s.feeder != nil {
 		spec.Stateful = true
+	}
+	if s.feeder != nil {
+		if err := s.feeder.validate(); err != nil {
+			bad(0, "Feed", s.feeder.String(), err.Error())
+		}
 	}
 	if len(errs) == 0 {
 		s.checkVars(s.steps, spec.Steps, bad)

@@ -55,6 +55,11 @@ func (s *Sequence) checkVars(steps []*Step, specs []StepSpec, bad func(step int,
 	for k := range s.vars {
 		defined[k] = true
 	}
+	if s.feeder != nil {
+		for _, k := range s.feeder.fields {
+			defined[k] = true
+		}
+	}
 	names := func() string {
 		list := make([]string, 0, len(defined))
 		for k := range defined {
