@@ -30,10 +30,23 @@ type VUs struct {
 	RampUp time.Duration
 	// Rounds is how often each VU walks its run (default 1).
 	Rounds int
+	// RandomStart makes each round begin at a step drawn at random (from
+	// the VU's seeded generator) and go round the run's steps once, as
+	// HTTP::LoadGen's random_start iterator: for runs whose steps do not
+	// read what an earlier step extracted or answered.
+	RandomStart bool
 	// Trace, when set, is called after each request of a VU with the
-	// think time drawn before its next step: a record of the schedule,
-	// for tests and debugging. It runs on the VU's goroutine.
-	Trace func(vu, round, step int, think time.Duration)
+	// waits drawn around it: a record of the schedule, for tests and
+	// debugging. It runs on the VU's goroutine.
+	Trace func(VUEvent)
+}
+
+// VUEvent is one request of a virtual user, for VUs.Trace.
+type VUEvent struct {
+	VU, Round, Step int
+	// Pre is the wait before the request (its pre-delay); Post the wait
+	// after it (post-delay and think time).
+	Pre, Post time.Duration
 }
 
 var _ Executor = VUs{}
@@ -144,25 +157,50 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 	run := k % runs
 	base := (k / runs) * v.Rounds
 	rp := &x.runs[run]
+	n := len(rp.steps)
 	for round := 0; round < v.Rounds; round++ {
-		for step := range rp.steps {
+		offset := 0
+		if v.RandomStart {
+			offset = rng.IntN(n)
+		}
+		for i := 0; i < n; i++ {
+			step := (offset + i) % n
 			if x.stopped.Load() != nil {
 				return
 			}
-			x.do(s, work{run: int32(run), step: int32(step), iter: int32(base + round), n: 1})
 			spec := rp.steps[step].spec
-			think := spec.ThinkMin
+			pre := jittered(rng, spec.PreDelay, spec.PreJitter)
+			if pre > 0 && !x.sleepUntil(time.Now().Add(pre)) {
+				return
+			}
+			x.do(s, work{run: int32(run), step: int32(step), iter: int32(base + round), n: 1})
+			post := jittered(rng, spec.PostDelay, spec.PostJitter)
 			if spec.ThinkMax > spec.ThinkMin {
-				think += time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin) + 1))
+				post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
+			} else {
+				post += spec.ThinkMin
 			}
 			if v.Trace != nil {
-				v.Trace(k, round, step, think)
+				v.Trace(VUEvent{VU: k, Round: round, Step: step, Pre: pre, Post: post})
 			}
-			if think > 0 && !x.sleepUntil(time.Now().Add(think)) {
+			if post > 0 && !x.sleepUntil(time.Now().Add(post)) {
 				return
 			}
 		}
 	}
+}
+
+// jittered is HTTP::LoadGen's delay: delay − jitter + rnd(2·jitter),
+// never negative.
+func jittered(rng *rand.Rand, delay, jitter time.Duration) time.Duration {
+	if delay <= 0 && jitter <= 0 {
+		return 0
+	}
+	d := delay - jitter
+	if jitter > 0 {
+		d += time.Duration(rng.Float64() * float64(2*jitter))
+	}
+	return max(d, 0)
 }
 
 // sleepUntil waits until t; false when the execution stopped meanwhile.

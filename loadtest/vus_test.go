@@ -54,12 +54,13 @@ func TestVirtualUsersSeededThink(t *testing.T) {
 	schedule := func(seed uint64) (map[int][]time.Duration, *loadtest.Report) {
 		var mu sync.Mutex
 		got := map[int][]time.Duration{}
-		v := engine.VUs{Max: 4, Rounds: 3, Trace: func(vu, round, step int, think time.Duration) {
+		v := engine.VUs{Max: 4, Rounds: 3, RandomStart: true, Trace: func(e engine.VUEvent) {
 			mu.Lock()
-			got[vu] = append(got[vu], think)
+			got[e.VU] = append(got[e.VU], time.Duration(e.Step)*time.Hour, e.Pre, e.Post)
 			mu.Unlock()
 		}}
-		run := scenario.Run("r", scenario.Get("/a").ThinkBetween(time.Millisecond, 9*time.Millisecond), scenario.Get("/b"))
+		run := scenario.Run("r", scenario.Get("/a").ThinkBetween(time.Millisecond, 9*time.Millisecond),
+			scenario.Get("/b").PreDelay(2*time.Millisecond, 2*time.Millisecond).PostDelay(time.Millisecond, 500*time.Microsecond))
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v), loadtest.Seed(seed))
 		return got, report
 	}
@@ -75,9 +76,13 @@ func TestVirtualUsersSeededThink(t *testing.T) {
 			t.Errorf("VU %d: seed 42 gave %v, then %v", vu, a[vu], b[vu])
 		}
 		same = same && slices.Equal(a[vu], c[vu])
-		for i, d := range a[vu] {
-			if i%2 == 0 && (d < time.Millisecond || d > 9*time.Millisecond) {
-				t.Errorf("VU %d drew %v outside 1ms..9ms", vu, d)
+		for i := 0; i+2 < len(a[vu]); i += 3 {
+			step, pre, post := int(a[vu][i]/time.Hour), a[vu][i+1], a[vu][i+2]
+			switch {
+			case step == 0 && (pre != 0 || post < time.Millisecond || post > 9*time.Millisecond):
+				t.Errorf("VU %d step /a: pre %v, think %v outside 1ms..9ms", vu, pre, post)
+			case step == 1 && (pre < 0 || pre > 4*time.Millisecond || post < 500*time.Microsecond || post > 1500*time.Microsecond):
+				t.Errorf("VU %d step /b: pre %v outside 0..4ms or post %v outside 0.5..1.5ms", vu, pre, post)
 			}
 		}
 	}

@@ -35,6 +35,10 @@ type Step struct {
 	timeLimit    time.Duration
 	thinkMin     time.Duration
 	thinkMax     time.Duration
+	preDelay     time.Duration
+	preJitter    time.Duration
+	postDelay    time.Duration
+	postJitter   time.Duration
 	extract      []Extraction
 	expectStatus []int
 	anyStatus    bool
@@ -155,6 +159,21 @@ func (s *Step) ThinkBetween(min, max time.Duration) *Step {
 	return s
 }
 
+// PreDelay makes a virtual user wait delay − jitter + a random share of
+// 2·jitter (never less than nothing) before sending this step, as
+// HTTP::LoadGen's predelay and prejitter.
+func (s *Step) PreDelay(delay, jitter time.Duration) *Step {
+	s.preDelay, s.preJitter = delay, jitter
+	return s
+}
+
+// PostDelay makes a virtual user wait after this step's response (even
+// after its last one) as PreDelay waits before it.
+func (s *Step) PostDelay(delay, jitter time.Duration) *Step {
+	s.postDelay, s.postJitter = delay, jitter
+	return s
+}
+
 // TimeLimit bounds the whole request, from connect to the last byte.
 func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
 
@@ -211,8 +230,11 @@ type StepSpec struct {
 	TimeLimit   time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
-	Extract            []Extraction
-	ExpectStatus       []int
+	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
+	// waits around the request (VUs).
+	PreDelay, PreJitter, PostDelay, PostJitter time.Duration
+	Extract                                    []Extraction
+	ExpectStatus                               []int
 	// AnyStatus accepts every status; when neither it nor ExpectStatus
 	// is set, 2xx and 3xx are good.
 	AnyStatus bool
@@ -243,6 +265,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
 		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
+		PreDelay: s.preDelay, PreJitter: s.preJitter, PostDelay: s.postDelay, PostJitter: s.postJitter,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
 	if s.method != "" && !validToken(s.method) {
@@ -290,6 +313,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	if s.preDelay < 0 || s.preJitter < 0 || s.postDelay < 0 || s.postJitter < 0 {
+		errs = append(errs, fieldError{"Delay", fmt.Sprintf("pre %v±%v post %v±%v", s.preDelay, s.preJitter, s.postDelay, s.postJitter), "must not be negative"})
 	}
 	if s.thinkMin < 0 || s.thinkMax < s.thinkMin {
 		errs = append(errs, fieldError{"Think", fmt.Sprintf("%v..%v", s.thinkMin, s.thinkMax), "must be 0 or more, the least first"})
