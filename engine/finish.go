@@ -166,7 +166,7 @@ func (x *execution) finish(s *slot, err error) {
 	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
 		*rp.states.at(iter) = nil
 	}
-	if res.Failed || res.NotSent {
+	if res.Failed || res.NotSent || x.plan.RecordURLs {
 		switch {
 		case t != nil:
 			res.URL = scenario.RedactURL(t.url.String())
@@ -175,7 +175,7 @@ func (x *execution) finish(s *slot, err error) {
 		default:
 			res.URL = scenario.RedactURL(sp.spec.URL.String())
 		}
-		if err == nil {
+		if err == nil && (res.Failed || res.NotSent) {
 			res.Sample = s.p.body
 		}
 	}

@@ -63,6 +63,9 @@ type Plan struct {
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a refused connect is tried (ab: 10).
 	ConnectAttempts int
+	// RecordURLs sets Result.URL for every request, not only failed ones
+	// (for a per-request log).
+	RecordURLs bool
 	// Seed seeds every random draw of the execution (think times, for
 	// virtual users one generator each): the same seed, the same draws.
 	Seed uint64

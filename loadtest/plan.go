@@ -62,6 +62,7 @@ type Plan struct {
 	progressEvery time.Duration
 	vus           *engine.VUs
 	seed          uint64
+	requestLog    io.Writer
 }
 
 // Option sets a Plan setting.
@@ -377,7 +378,12 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	if ep.Seed == 0 {
 		ep.Seed = rand.Uint64()
 	}
+	ep.RecordURLs = p.requestLog != nil
 	rec := newRecorder(ep, p.secrets)
+	if p.requestLog != nil {
+		rec.lines = newLineLog(p.requestLog)
+		defer rec.lines.flush()
+	}
 	health := startHealth()
 	stopProgress := func() {}
 	if p.progress != nil {

@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,5 +52,48 @@ func TestProgressAndCSV(t *testing.T) {
 	rows, err := csv.NewReader(&b).ReadAll()
 	if err != nil || len(rows) != 4 || rows[0][0] != "run" || rows[2][1] != "GET /a" || rows[2][4] == "0" || rows[2][8] == "" {
 		t.Errorf("csv %v:\n%v", err, rows)
+	}
+}
+
+// TestLogRequests: every request becomes one JSON line, secrets redacted,
+// flushed at the end.
+func TestLogRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			w.WriteHeader(503)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var out bytes.Buffer
+	run := scenario.Run("shop", scenario.Get("/page?token=s3cret&n={{iteration}}"), scenario.Get("/bad")).Repeat(3)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.LogRequests(&out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != int(report.RequestsSent) || strings.Contains(out.String(), "s3cret") {
+		t.Fatalf("%d lines for %d requests, or a secret shows:\n%s", len(lines), report.RequestsSent, out.String())
+	}
+	var first struct {
+		Run    string
+		Step   int
+		Status int
+		URL    string
+		Failed bool
+		Reason string
+	}
+	var failed int
+	for _, l := range lines {
+		if err := json.Unmarshal([]byte(l), &first); err != nil {
+			t.Fatal(err)
+		}
+		if first.Failed {
+			failed++
+			if first.Status != 503 || first.Step != 2 || !strings.Contains(first.Reason, "status 503") {
+				t.Errorf("failed line %s", l)
+			}
+		} else if first.Run != "shop" || !strings.Contains(first.URL, "token=%5Bredacted%5D") {
+			t.Errorf("line %s", l)
+		}
+	}
+	if failed != 3 {
+		t.Errorf("%d failed lines", failed)
 	}
 }

@@ -25,6 +25,7 @@ type recorder struct {
 	sent, good, failed, bytesIn, bytesOut atomic.Int64
 	notSent, interrupted                  atomic.Int64
 	redact                                *redactor
+	lines                                 *lineLog // LogRequests
 	windowSize                            time.Duration
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
 }
@@ -70,6 +71,9 @@ func newRecorder(p *engine.Plan, secrets []string) *recorder {
 // Record implements engine.Recorder.
 func (rec *recorder) Record(slot int, res *engine.Result) {
 	run := rec.runs[res.Run]
+	if rec.lines != nil {
+		rec.lines.write(rec, slot, res)
+	}
 	rec.second(slot, res)
 	st := run.steps[res.Step]
 	switch {
