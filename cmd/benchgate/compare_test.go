@@ -56,7 +56,7 @@ func TestCompare(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		// 25%: this test runs beside other packages' tests
-		code := run(context.Background(), []string{"compare", "--min-effect", "0.25", old, tc.file}, &out, io.Discard)
+		code := run(context.Background(), []string{"compare", "--min-effect", "0.25", "--percentiles", "50", old, tc.file}, &out, io.Discard)
 		if code != tc.code || !strings.Contains(out.String(), tc.want) {
 			t.Errorf("compare old %s: exit %d\n%s", filepath.Base(tc.file), code, out.String())
 		}
