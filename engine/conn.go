@@ -93,7 +93,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 	for attempt := 0; ; attempt++ {
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false
-		if s.nc != nil && s.reusable && s.key == t.key {
+		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
 			s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
 			warn, gone := "", s.interrupted
 			if !gone {
@@ -107,7 +107,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				s.closeConn()
 			}
 		}
-		if s.nc != nil && s.reusable && s.key == t.key {
+		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
 			res.Reused = true
 		} else {
 			s.closeConn()

@@ -347,7 +347,7 @@ func (l *evLoop) begin(s *evSlot) {
 		s.deadline = time.Since(l.epoch) + lim
 	}
 	t := s.cur.b.t
-	if s.fd >= 0 && s.reusable && s.key == t.key {
+	if s.fd >= 0 && s.reusable && s.key == t.key && s.cur.sp.reuse {
 		res.Reused = true
 		l.startWrite(s)
 		return

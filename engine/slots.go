@@ -60,7 +60,8 @@ type stepPlan struct {
 	prefix     []byte // request head without cookies, for static steps
 	method     string
 	head       bool
-	keepAlive  bool
+	keepAlive  bool // keep the connection alive after (and say so)
+	reuse      bool // may go on a connection kept alive before
 	keepHeader bool
 	keepBody   bool
 	needResp   bool // extractors or the next step read the response
@@ -115,6 +116,10 @@ func compile(p *Plan) ([]runPlan, error) {
 			sp.keepAlive = p.KeepAlive
 			if ss.KeepAlive != nil {
 				sp.keepAlive = *ss.KeepAlive
+			}
+			sp.reuse = sp.keepAlive
+			if m := ss.KeepAliveMode; m != nil {
+				sp.reuse, sp.keepAlive = *m&scenario.KeepAliveUse != 0, *m&scenario.KeepAliveStore != 0
 			}
 			sp.needResp = len(ss.Extract) > 0 || len(ss.Expect) > 0
 			if k+1 < len(rs.Steps) && rs.Steps[k+1].NeedsPrevious() {

@@ -113,3 +113,27 @@ func TestVirtualUsersStop(t *testing.T) {
 		t.Errorf("cancelled: %v, sent %d", err, r.RequestsSent)
 	}
 }
+
+// TestKeepAliveModes: HTTP::LoadGen's use and store, on both drivers.
+func TestKeepAliveModes(t *testing.T) {
+	forEachDriver(t, func(t *testing.T) {
+		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+		run := scenario.Run("r",
+			scenario.Get("/a").KeepAliveMode(scenario.KeepAliveStore), // a new connection, kept
+			scenario.Get("/b").KeepAliveMode(scenario.KeepAliveUse),   // uses it, then closes it
+			scenario.Get("/c").KeepAliveMode(scenario.KeepAliveUse),   // nothing kept: a new one, closed
+			scenario.Get("/d").KeepAliveMode(scenario.KeepAliveStore), // a new one, kept
+			scenario.Get("/e").KeepAliveMode(scenario.KeepAliveStore), // does not use it: a new one
+			scenario.Get("/f").KeepAliveMode(scenario.KeepAliveBoth),  // uses it
+		)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
+		var reused []bool
+		for i := 0; i < 6; i++ {
+			rq, _ := report.Run("r").Requests.At(i)
+			reused = append(reused, rq.Reused)
+		}
+		if want := []bool{false, true, false, false, false, true}; !slices.Equal(reused, want) || conns.Load() != 4 {
+			t.Errorf("reused %v (want %v), %d connections (want 4)", reused, want, conns.Load())
+		}
+	})
+}

@@ -20,29 +20,30 @@ const DefaultContentType = "application/x-www-form-urlencoded"
 // call whose result is dropped still takes effect: s.Header("A", "1") on
 // its own line changes s. Build a new step for each variant you need.
 type Step struct {
-	name         string
-	method       string // explicit method; "" derives POST or GET/HEAD from the body
-	head         bool   // derived: HEAD when no body
-	url          string
-	form         *Form
-	submit       bool
-	explicit     bool // Request: the method is sent as given, body or not
-	headers      []HeaderField
-	body         Body
-	bodySet      bool
-	contentType  string
-	keepAlive    *bool
-	timeLimit    time.Duration
-	thinkMin     time.Duration
-	thinkMax     time.Duration
-	preDelay     time.Duration
-	preJitter    time.Duration
-	postDelay    time.Duration
-	postJitter   time.Duration
-	extract      []Extraction
-	expectStatus []int
-	anyStatus    bool
-	expect       []Expectation
+	name          string
+	method        string // explicit method; "" derives POST or GET/HEAD from the body
+	head          bool   // derived: HEAD when no body
+	url           string
+	form          *Form
+	submit        bool
+	explicit      bool // Request: the method is sent as given, body or not
+	headers       []HeaderField
+	body          Body
+	bodySet       bool
+	contentType   string
+	keepAlive     *bool
+	keepAliveMode *int
+	timeLimit     time.Duration
+	thinkMin      time.Duration
+	thinkMax      time.Duration
+	preDelay      time.Duration
+	preJitter     time.Duration
+	postDelay     time.Duration
+	postJitter    time.Duration
+	extract       []Extraction
+	expectStatus  []int
+	anyStatus     bool
+	expect        []Expectation
 }
 
 // HeaderField is one extra request header; Value may use {{var}}.
@@ -147,6 +148,18 @@ func (s *Step) ContentType(ct string) *Step { s.contentType = ct; return s }
 // the plan's setting.
 func (s *Step) KeepAlive(on bool) *Step { s.keepAlive = &on; return s }
 
+// Keep-alive modes, as HTTP::LoadGen's: whether a request may use a
+// connection an earlier one kept alive, and whether it keeps its own.
+const (
+	KeepAliveUse   = 1 // use a kept-alive connection; close it after
+	KeepAliveStore = 2 // open a fresh connection and keep it alive after
+	KeepAliveBoth  = 3 // both: KeepAlive(true)
+)
+
+// KeepAliveMode sets the step's keep-alive mode: KeepAliveUse,
+// KeepAliveStore, KeepAliveBoth, or 0 for none.
+func (s *Step) KeepAliveMode(mode int) *Step { s.keepAliveMode = &mode; return s }
+
 // Think makes a virtual user pause for d after this step's response,
 // before its next step (the VU executor; the slots executor sends as fast
 // as it can).
@@ -227,7 +240,10 @@ type StepSpec struct {
 	Static      bool // body, URL and headers need no variables or previous response
 	ContentType string
 	KeepAlive   *bool
-	TimeLimit   time.Duration
+	// KeepAliveMode, when set, overrides KeepAlive: KeepAliveUse,
+	// KeepAliveStore, KeepAliveBoth or 0.
+	KeepAliveMode *int
+	TimeLimit     time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
 	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
@@ -264,7 +280,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	var errs []fieldError
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
-		ContentType: s.contentType, KeepAlive: s.keepAlive, TimeLimit: s.timeLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
 		PreDelay: s.preDelay, PreJitter: s.preJitter, PostDelay: s.postDelay, PostJitter: s.postJitter,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
@@ -313,6 +329,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	if m := s.keepAliveMode; m != nil && (*m < 0 || *m > KeepAliveBoth) {
+		errs = append(errs, fieldError{"KeepAliveMode", fmt.Sprint(*m), "must be 0, KeepAliveUse, KeepAliveStore or KeepAliveBoth"})
 	}
 	if s.preDelay < 0 || s.preJitter < 0 || s.postDelay < 0 || s.postJitter < 0 {
 		errs = append(errs, fieldError{"Delay", fmt.Sprintf("pre %v±%v post %v±%v", s.preDelay, s.preJitter, s.postDelay, s.postJitter), "must not be negative"})
