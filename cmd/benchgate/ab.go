@@ -39,11 +39,15 @@ type abConfig struct {
 	stepsCSV    string
 	insecure    bool
 	goroutines  bool
+	rampUp      time.Duration
+	rampStart   int
+	debug       bool
+	stderr      io.Writer // for --debug
 	url         string
 }
 
 func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
-	c := &abConfig{}
+	c := &abConfig{stderr: stderr}
 	fs := pflag.NewFlagSet("ab", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -73,6 +77,9 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
+	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
+	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
+	fs.BoolVar(&c.debug, "debug", false, "print each request sent as a JSON line on standard error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -177,6 +184,14 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.goroutines {
 		opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
+	}
+	if c.rampUp > 0 {
+		rounds := (c.requests + c.concurrency - 1) / c.concurrency
+		opts = append(opts, loadtest.VirtualUsers(engine.VUs{Start: min(c.rampStart, c.concurrency), Max: c.concurrency,
+			RampUp: c.rampUp, Rounds: rounds}))
+	}
+	if c.debug {
+		opts = append(opts, loadtest.LogRequests(c.stderr))
 	}
 	return loadtest.New(opts...), nil
 }

@@ -236,3 +236,16 @@ func TestABTimeLimitIsNotAFailure(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
 }
+
+// TestABRampAndDebug: --ramp-up runs -c virtual users started over the
+// ramp, -n/-c requests each; --debug prints each request as JSON.
+func TestABRampAndDebug(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-n", "6", "-c", "3", "--ramp-up", "200ms", "--debug", srv.URL + "/"}, &out, &errOut)
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if code != 0 || !strings.Contains(out.String(), "Complete requests:      6") || len(lines) != 6 || !strings.Contains(lines[5], `"slot":2`) {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+}
