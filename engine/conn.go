@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // The slot state both drivers share, and the goroutine driver: each slot
@@ -112,13 +115,17 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		} else {
 			s.closeConn()
 			dctx, cancel := x.ioCtx, context.CancelFunc(nil)
-			if lim := sp.spec.TimeLimit; lim > 0 {
+			dl, connectOnly := connectDeadline(sp.spec, res.Start)
+			if !dl.IsZero() {
 				// the step's limit bounds the whole request, connect included
-				dctx, cancel = context.WithDeadline(x.ioCtx, res.Start.Add(lim))
+				dctx, cancel = context.WithDeadline(x.ioCtx, dl)
 			}
 			nc, cached, err := x.dial.dial(dctx, t)
 			if cancel != nil {
 				cancel()
+			}
+			if err != nil && connectOnly && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+				err = &connectTimeoutError{sp.spec.ConnectTimeout, err}
 			}
 			res.DNSCached = cached
 			if err != nil {
@@ -203,3 +210,27 @@ func (s *slot) setDeadline(start time.Time, limit time.Duration) error {
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// connectDeadline is when opening a connection for the step must end:
+// the earlier of its connect timeout and its time limit. connectOnly is
+// true when the connect timeout is the earlier.
+func connectDeadline(spec *scenario.StepSpec, start time.Time) (dl time.Time, connectOnly bool) {
+	if lim := spec.TimeLimit; lim > 0 {
+		dl = start.Add(lim)
+	}
+	if ct := spec.ConnectTimeout; ct > 0 && (dl.IsZero() || start.Add(ct).Before(dl)) {
+		return start.Add(ct), true
+	}
+	return dl, false
+}
+
+// connectTimeoutError says a step's connect timeout passed.
+type connectTimeoutError struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *connectTimeoutError) Error() string {
+	return fmt.Sprintf("connect timeout %v exceeded: %v", e.limit, e.err)
+}
+func (e *connectTimeoutError) Unwrap() error { return e.err }

@@ -38,6 +38,8 @@ type evSlot struct {
 	retried  bool // a stale kept-alive connection was replaced
 	dials    int
 	deadline time.Duration // since the loop's epoch; 0 for none
+	fullDL   time.Duration // the step's limit while deadline is the connect timeout
+	connectT bool          // deadline is the connect timeout
 	written  time.Duration
 	doneW    work // the completed request fill reports, when hasDone
 	hasDone  bool
@@ -342,7 +344,7 @@ func (l *evLoop) begin(s *evSlot) {
 	res := &s.res
 	res.Start = time.Now()
 	res.Connect, res.Reused = 0, false
-	s.deadline = 0
+	s.deadline, s.connectT = 0, false
 	if lim := s.cur.sp.spec.TimeLimit; lim > 0 {
 		s.deadline = time.Since(l.epoch) + lim
 	}
@@ -354,6 +356,11 @@ func (l *evLoop) begin(s *evSlot) {
 	}
 	l.closeFd(s)
 	s.dials = 0
+	if ct := s.cur.sp.spec.ConnectTimeout; ct > 0 {
+		if c := time.Since(l.epoch) + ct; s.deadline == 0 || c < s.deadline {
+			s.fullDL, s.deadline, s.connectT = s.deadline, c, true
+		}
+	}
 	l.dial(s)
 }
 
@@ -421,6 +428,9 @@ func (l *evLoop) connectFailed(s *evSlot, errno error) error {
 }
 
 func (l *evLoop) connected(s *evSlot) {
+	if s.connectT {
+		s.deadline, s.connectT = s.fullDL, false
+	}
 	s.res.Connect = time.Since(s.res.Start)
 	l.startWrite(s)
 }
@@ -581,7 +591,11 @@ func (l *evLoop) expire(timedOut bool) {
 		}
 		switch s.state {
 		case evConnecting:
-			l.fail(s, fmt.Errorf("connect: %w", os.ErrDeadlineExceeded))
+			err := fmt.Errorf("connect: %w", os.ErrDeadlineExceeded)
+			if s.connectT {
+				err = &connectTimeoutError{s.cur.sp.spec.ConnectTimeout, err}
+			}
+			l.fail(s, err)
 		case evWriting:
 			l.fail(s, fmt.Errorf("write request: %w", os.ErrDeadlineExceeded))
 		default:

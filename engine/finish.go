@@ -107,6 +107,7 @@ func (x *execution) finish(s *slot, err error) {
 		case x.halted.Load():
 			res.Interrupted = true
 			err = fmt.Errorf("interrupted: %w (%v)", x.cause, err)
+		case errors.As(err, new(*connectTimeoutError)):
 		case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && sp.spec.TimeLimit > 0:
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
 		}

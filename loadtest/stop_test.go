@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,6 +125,33 @@ func TestTimeLimitBoundsConnect(t *testing.T) {
 		}
 		if report.RequestsInterrupted != 2 || report.ResponsesFailed != 0 || report.RequestsNotStarted != 1 {
 			t.Errorf("interrupted %d failed %d not started %d", report.RequestsInterrupted, report.ResponsesFailed, report.RequestsNotStarted)
+		}
+	})
+}
+
+// TestConnectTimeout: a step's connect timeout ends a connect that never
+// completes, before its time limit, and does not bound the rest.
+func TestConnectTimeout(t *testing.T) {
+	addr, stop, err := faultserver.SYNDrop()
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(stop)
+	slow, _ := countServer(t, 300*time.Millisecond)
+	forEachDriver(t, func(t *testing.T) {
+		run := scenario.Run("r",
+			scenario.Get("http://"+addr+"/").ConnectTimeout(150*time.Millisecond).TimeLimit(2*time.Second),
+			scenario.Get(slow.URL+"/").ConnectTimeout(150*time.Millisecond).TimeLimit(2*time.Second))
+		report := execute(t, loadtest.Runs(run))
+		dropped, answered := report.Run("r").Step(0), report.Run("r").Step(1)
+		rq, _ := report.Run("r").Requests.At(0)
+		if dropped.Failed != 1 || rq.Total > 400*time.Millisecond || answered.Good != 1 {
+			t.Fatalf("dropped: failed %d in %v; slow answer good %d: %v %v", dropped.Failed, rq.Total, answered.Good, dropped.Failures, answered.Failures)
+		}
+		for reason := range dropped.Failures {
+			if !strings.Contains(reason, "connect timeout 150ms exceeded") {
+				t.Errorf("reason %q", reason)
+			}
 		}
 	})
 }

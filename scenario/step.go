@@ -34,6 +34,7 @@ type Step struct {
 	keepAlive     *bool
 	keepAliveMode *int
 	timeLimit     time.Duration
+	connectLimit  time.Duration
 	thinkMin      time.Duration
 	thinkMax      time.Duration
 	preDelay      time.Duration
@@ -187,6 +188,11 @@ func (s *Step) PostDelay(delay, jitter time.Duration) *Step {
 	return s
 }
 
+// ConnectTimeout bounds opening the connection: resolving, TCP connect,
+// a proxy's CONNECT and the TLS handshake. TimeLimit still bounds the
+// whole request.
+func (s *Step) ConnectTimeout(d time.Duration) *Step { s.connectLimit = d; return s }
+
 // TimeLimit bounds the whole request, from connect to the last byte.
 func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
 
@@ -244,6 +250,8 @@ type StepSpec struct {
 	// KeepAliveStore, KeepAliveBoth or 0.
 	KeepAliveMode *int
 	TimeLimit     time.Duration
+	// ConnectTimeout bounds opening a connection for the step.
+	ConnectTimeout time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
 	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
@@ -280,7 +288,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	var errs []fieldError
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
-		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, ConnectTimeout: s.connectLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
 		PreDelay: s.preDelay, PreJitter: s.preJitter, PostDelay: s.postDelay, PostJitter: s.postJitter,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
@@ -329,6 +337,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	if s.connectLimit < 0 {
+		errs = append(errs, fieldError{"ConnectTimeout", s.connectLimit.String(), "must not be negative"})
 	}
 	if m := s.keepAliveMode; m != nil && (*m < 0 || *m > KeepAliveBoth) {
 		errs = append(errs, fieldError{"KeepAliveMode", fmt.Sprint(*m), "must be 0, KeepAliveUse, KeepAliveStore or KeepAliveBoth"})
