@@ -145,6 +145,9 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
 			return err
 		}
+		if l := x.plan.Live; l != nil && attempt == 0 {
+			l.Started.Add(1)
+		}
 		n, err := s.nc.Write(s.wbuf)
 		res.BytesSent = int64(n)
 		if err != nil {

@@ -436,6 +436,9 @@ func (l *evLoop) connected(s *evSlot) {
 }
 
 func (l *evLoop) startWrite(s *evSlot) {
+	if lv := l.x.plan.Live; lv != nil && !s.retried {
+		lv.Started.Add(1)
+	}
 	s.woff = 0
 	s.state = evWriting
 	l.write(s)

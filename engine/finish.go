@@ -190,6 +190,15 @@ func (x *execution) finish(s *slot, err error) {
 			res.Body = s.p.body
 		}
 	}
+	if l := x.plan.Live; l != nil {
+		if res.Failed || res.NotSent || res.Interrupted {
+			l.Failed.Add(1)
+		} else {
+			l.Succeeded.Add(1)
+		}
+		l.HeaderBytes.Add(res.HeaderBytes)
+		l.BodyBytes.Add(res.BodyBytes)
+	}
 	x.rec.Record(s.id, res)
 }
 

@@ -63,6 +63,8 @@ type Plan struct {
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a refused connect is tried (ab: 10).
 	ConnectAttempts int
+	// Live, when set, is kept up to date during the execution.
+	Live *Live
 	// RecordURLs sets Result.URL for every request, not only failed ones
 	// (for a per-request log).
 	RecordURLs bool

@@ -152,6 +152,10 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 	if !x.sleepUntil(start.Add(v.StartAt(k))) {
 		return
 	}
+	if l := x.plan.Live; l != nil {
+		l.ActiveVUs.Add(1)
+		defer l.ActiveVUs.Add(-1)
+	}
 	rng := rand.New(rand.NewPCG(x.plan.Seed, uint64(k)))
 	runs := len(x.runs)
 	run := k % runs

@@ -63,6 +63,7 @@ type Plan struct {
 	vus           *engine.VUs
 	seed          uint64
 	requestLog    io.Writer
+	live          *engine.Live
 }
 
 // Option sets a Plan setting.
@@ -185,6 +186,11 @@ func VirtualUsers(v engine.VUs) Option {
 		p.executor = v
 	}
 }
+
+// LiveCounters keeps l up to date while the plan executes: active
+// virtual users, requests started, succeeded and failed, bytes read.
+// Read it from any goroutine, at any time (l.Snapshot()).
+func LiveCounters(l *engine.Live) Option { return func(p *Plan) { p.live = l } }
 
 // Seed seeds the execution's random draws (think times; each VU's
 // generator derives from it). Without it a random seed is used; the
@@ -379,6 +385,7 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		ep.Seed = rand.Uint64()
 	}
 	ep.RecordURLs = p.requestLog != nil
+	ep.Live = p.live
 	rec := newRecorder(ep, p.secrets)
 	if p.requestLog != nil {
 		rec.lines = newLineLog(p.requestLog)

@@ -137,3 +137,40 @@ func TestKeepAliveModes(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveCounters: the scoreboard follows the ramp while it runs, and
+// ends equal to the report's counts.
+func TestLiveCounters(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	var live engine.Live
+	var peak, midRamp int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start := time.Now()
+		for time.Since(start) < 700*time.Millisecond {
+			n := live.ActiveVUs.Load()
+			peak = max(peak, n)
+			if d := time.Since(start); d > 180*time.Millisecond && d < 220*time.Millisecond {
+				midRamp = n
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	run := scenario.Run("r", scenario.Get(srv.URL+"/").Think(10*time.Millisecond))
+	report := execute(t, loadtest.Runs(run), loadtest.LiveCounters(&live), loadtest.KeepAlive(true),
+		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 5, RampUp: 400 * time.Millisecond, Rounds: 80}))
+	<-done
+	c := live.Snapshot()
+	if c.ActiveVUs != 0 || c.Started != report.RequestsSent || c.Succeeded != report.ResponsesReceived || c.Failed != 0 || c.BodyBytes != 2*report.RequestsSent {
+		t.Errorf("live %+v, report sent %d good %d", c, report.RequestsSent, report.ResponsesReceived)
+	}
+	// at 200 ms the ramp has started VUs 0, 1 and 2 (VU 2 at 200 ms)
+	if peak != 5 || midRamp < 2 || midRamp > 3 {
+		t.Errorf("active VUs: peak %d, at 200 ms %d", peak, midRamp)
+	}
+}

@@ -1,0 +1,25 @@
+package engine
+
+import "sync/atomic"
+
+// Live is HTTP::LoadGen's scoreboard: counters an execution keeps up to
+// date as it runs, readable at any time from any goroutine (hooks, a
+// progress line) without a lock. Give one to Plan.Live.
+type Live struct {
+	ActiveVUs   atomic.Int64 // virtual users started and not yet finished
+	Started     atomic.Int64 // requests that went to the wire
+	Succeeded   atomic.Int64 // good responses
+	Failed      atomic.Int64 // failed, interrupted or not sent
+	HeaderBytes atomic.Int64 // response status lines and headers read
+	BodyBytes   atomic.Int64 // response bodies read
+}
+
+// LiveCounts is a snapshot of Live.
+type LiveCounts struct {
+	ActiveVUs, Started, Succeeded, Failed, HeaderBytes, BodyBytes int64
+}
+
+// Snapshot reads every counter.
+func (l *Live) Snapshot() LiveCounts {
+	return LiveCounts{l.ActiveVUs.Load(), l.Started.Load(), l.Succeeded.Load(), l.Failed.Load(), l.HeaderBytes.Load(), l.BodyBytes.Load()}
+}
