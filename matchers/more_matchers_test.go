@@ -113,3 +113,36 @@ var _ = Describe("response matchers", func() {
 		Expect(msg).To(ContainSubstring("Expected the response to have a cookie token, but it has none"))
 	})
 })
+
+var _ = Describe("every matcher", func() {
+	It("says what it expected, both ways", func() {
+		good := report.Run("good")
+		for name, c := range map[string]struct {
+			m interface {
+				Match(any) (bool, error)
+				FailureMessage(any) string
+				NegatedFailureMessage(any) string
+			}
+			actual any
+		}{
+			"HaveNoFailures":        {HaveNoFailures(), good},
+			"HaveErrorRateBelow":    {HaveErrorRateBelow(0.5), good},
+			"HaveFailuresOnly":      {HaveFailuresOnly("status 500"), report},
+			"HaveAllStatus":         {HaveAllStatus(200), good},
+			"HaveStatus":            {HaveStatus(200), good},
+			"HaveStatusCounts":      {HaveStatusCounts(map[int]int64{200: 10}), good},
+			"HavePercentileBelow":   {HavePercentileBelow(50, time.Hour), good},
+			"HaveLatency":           {HaveLatency(loadtest.Response, Percentile(99.9), time.Hour), good},
+			"HaveThroughputAtLeast": {HaveThroughputAtLeast(0.001), good},
+			"HaveSelector":          {HaveSelector("a", HaveText("report")), `<a>report</a>`},
+			"HaveBody":              {HaveBody(ContainSubstring("report")), "report"},
+		} {
+			ok, err := c.m.Match(c.actual)
+			Expect(err).NotTo(HaveOccurred(), name)
+			Expect(ok).To(BeTrue(), name)
+			Expect(c.m.FailureMessage(c.actual)).To(ContainSubstring("Expected"), name)
+			Expect(c.m.NegatedFailureMessage(c.actual)).To(ContainSubstring("Expected"), name)
+			Expect(c.m.NegatedFailureMessage(c.actual)).To(Or(ContainSubstring(`run "good"`), ContainSubstring("report")), name)
+		}
+	})
+})

@@ -115,6 +115,9 @@ func (m *selectorMatcher) FailureMessage(any) string {
 	if m.n == 0 {
 		return fmt.Sprintf("Expected an element matching %q, but none does; body %s", m.selector, excerpt(m.r.Body))
 	}
+	if m.failed == nil {
+		return fmt.Sprintf("Expected the %d element(s) matching %q to satisfy the matchers (they do)", m.n, m.selector)
+	}
 	return fmt.Sprintf("Expected the %d element(s) matching %q to satisfy:\n%s", m.n, m.selector, format.IndentString(m.failed.FailureMessage(m.sel), 1))
 }
 

@@ -54,8 +54,12 @@ func (m *statusAllMatcher) FailureMessage(any) string {
 	for _, c := range m.bad {
 		n += m.s.statuses[c]
 	}
+	example := 0
+	if len(m.bad) > 0 {
+		example = m.bad[0]
+	}
 	msg := fmt.Sprintf("Expected every status of %s to satisfy:\n%s\nbut %d responses had %v\n  %s",
-		m.s.name, format.IndentString(m.inner.FailureMessage(m.bad[0]), 1), n, m.bad, m.s.counts())
+		m.s.name, format.IndentString(m.inner.FailureMessage(example), 1), n, m.bad, m.s.counts())
 	if len(m.s.failures) > 0 {
 		msg += "\n  failure reasons:\n" + m.s.reasons(10)
 	}
