@@ -2,7 +2,6 @@ package matchers
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/onsi/gomega/types"
 
@@ -33,28 +32,11 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 	if m.cmp == nil {
 		return false, fmt.Errorf("HaveNoRegressions: expected a non-nil *loadtest.DuetReport or *loadtest.Comparison, got %T", actual)
 	}
-	if len(m.cmp.Regressions()) > 0 {
-		return false, nil
-	}
-	if u := m.cmp.Undecided(); len(u) > 0 {
-		var parts []string
-		for _, d := range u {
-			parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
-		}
-		return false, fmt.Errorf("HaveNoRegressions: not enough data for a verdict:\n  %s\n%s", strings.Join(parts, "\n  "), m.cmp)
-	}
-	return true, nil
+	return verdict("HaveNoRegressions", m.cmp)
 }
 
 func (m *noRegressionsMatcher) FailureMessage(any) string {
-	var b strings.Builder
-	regs := m.cmp.Regressions()
-	fmt.Fprintf(&b, "Expected no regressions, but %d metric(s) regressed:\n", len(regs))
-	for _, d := range regs {
-		fmt.Fprintf(&b, "  %s / %s: %s %s\n", d.Run, d.Step, d.Metric, describe(d))
-	}
-	b.WriteString(m.cmp.String())
-	return b.String()
+	return regressions(fmt.Sprintf("Expected no regressions, but %d metric(s) regressed:\n", len(m.cmp.Regressions())), m.cmp)
 }
 
 func (m *noRegressionsMatcher) NegatedFailureMessage(any) string {

@@ -70,31 +70,44 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
 	}
 	m.cmp = loadtest.Compare(base, cur, m.opts)
-	if len(m.cmp.Regressions()) > 0 {
+	return verdict("NotRegressFrom", m.cmp)
+}
+
+// verdict is a comparison's outcome for a matcher: no regression, a
+// regression, or (an error) no verdict for want of data.
+func verdict(matcher string, c *loadtest.Comparison) (bool, error) {
+	if len(c.Regressions()) > 0 {
 		return false, nil
 	}
-	if u := m.cmp.Undecided(); len(u) > 0 {
+	if u := c.Undecided(); len(u) > 0 {
 		var parts []string
 		for _, d := range u {
 			parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
 		}
-		return false, fmt.Errorf("NotRegressFrom: not enough data for a verdict:\n  %s\n%s", strings.Join(parts, "\n  "), m.cmp)
+		return false, fmt.Errorf("%s: not enough data for a verdict:\n  %s\n%s", matcher, strings.Join(parts, "\n  "), c)
 	}
 	return true, nil
 }
 
-func (m *regressMatcher) FailureMessage(any) string {
+// regressions lists a comparison's regressions under header, then its
+// table.
+func regressions(header string, c *loadtest.Comparison) string {
 	var b strings.Builder
-	regs := m.cmp.Regressions()
-	fmt.Fprintf(&b, "Expected the report not to regress from the baseline%s, but %d metric(s) did:\n", m.where(), len(regs))
-	for _, d := range regs {
+	b.WriteString(header)
+	for _, d := range c.Regressions() {
 		fmt.Fprintf(&b, "  %s / %s: %s %s\n", d.Run, d.Step, d.Metric, describe(d))
 	}
-	b.WriteString(m.cmp.String())
-	if m.path != "" {
-		fmt.Fprintf(&b, "if the change is intended, record a new baseline: %s=1 go test ./... and commit %s\n", loadtest.UpdateBaselinesEnv, m.path)
-	}
+	b.WriteString(c.String())
 	return b.String()
+}
+
+func (m *regressMatcher) FailureMessage(any) string {
+	msg := regressions(fmt.Sprintf("Expected the report not to regress from the baseline%s, but %d metric(s) did:\n",
+		m.where(), len(m.cmp.Regressions())), m.cmp)
+	if m.path != "" {
+		msg += fmt.Sprintf("if the change is intended, record a new baseline: %s=1 go test ./... and commit %s\n", loadtest.UpdateBaselinesEnv, m.path)
+	}
+	return msg
 }
 
 func (m *regressMatcher) NegatedFailureMessage(any) string {

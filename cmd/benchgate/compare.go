@@ -36,22 +36,10 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fs.Usage()
 		return 2
 	}
-	read := func(path string) (*loadtest.Report, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r, err := loadtest.ReadJSON(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return r, nil
-	}
-	old, err := read(fs.Arg(0))
+	old, err := readReport(fs.Arg(0))
 	if err == nil {
 		var cur *loadtest.Report
-		if cur, err = read(fs.Arg(1)); err == nil {
+		if cur, err = readReport(fs.Arg(1)); err == nil {
 			c := loadtest.Compare(old, cur, o)
 			fmt.Fprint(stdout, c)
 			switch {
@@ -68,4 +56,18 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintln(stderr, "benchgate compare:", err)
 	return 2
+}
+
+// readReport reads a JSON report (or baseline) file.
+func readReport(path string) (*loadtest.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := loadtest.ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }

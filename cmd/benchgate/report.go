@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/pflag"
-
-	"github.com/benchgate/benchgate/loadtest"
 )
 
 // runReport turns a JSON report into a self-contained HTML page.
@@ -29,13 +26,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "benchgate report:", err)
-		return 2
-	}
-	r, err := loadtest.ReadJSON(f)
-	f.Close()
+	r, err := readReport(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate report:", err)
 		return 2
