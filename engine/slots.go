@@ -89,6 +89,7 @@ type execution struct {
 	ioCtx    context.Context
 	ioCancel context.CancelCauseFunc
 	stopCh   chan struct{} // closed when stopped is first set
+	hooks    hookLog
 }
 
 // stopCause returns why the execution stopped early, or nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -35,6 +36,8 @@ type VUs struct {
 	// HTTP::LoadGen's random_start iterator: for runs whose steps do not
 	// read what an earlier step extracted or answered.
 	RandomStart bool
+	// Hooks are the per-VU and per-request handlers.
+	Hooks VUHooks
 	// Trace, when set, is called after each request of a VU with the
 	// waits drawn around it: a record of the schedule, for tests and
 	// debugging. It runs on the VU's goroutine.
@@ -142,7 +145,10 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	wg.Wait()
 	stopWatch()
-	return x.stopCause()
+	if err := x.stopCause(); err != nil {
+		return err
+	}
+	return x.hooks.err()
 }
 
 // runVU walks VU k's run for its rounds.
@@ -157,6 +163,21 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 		defer l.ActiveVUs.Add(-1)
 	}
 	rng := rand.New(rand.NewPCG(x.plan.Seed, uint64(k)))
+	h := v.Hooks
+	var data any
+	if h.Init != nil {
+		if err := callHook(func() (err error) { data, err = h.Init(k, rng); return err }); err != nil {
+			x.hooks.add(k, -1, "Init", err)
+			return
+		}
+	}
+	if h.Exit != nil {
+		defer func() {
+			if err := callHook(func() error { return h.Exit(k, data) }); err != nil {
+				x.hooks.add(k, -1, "Exit", err)
+			}
+		}()
+	}
 	runs := len(x.runs)
 	run := k % runs
 	base := (k / runs) * v.Rounds
@@ -177,7 +198,12 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 			if pre > 0 && !x.sleepUntil(time.Now().Add(pre)) {
 				return
 			}
-			x.do(s, work{run: int32(run), step: int32(step), iter: int32(base + round), n: 1})
+			w := work{run: int32(run), step: int32(step), iter: int32(base + round), n: 1}
+			if h.RequestStart == nil && h.RequestDone == nil {
+				x.do(s, w)
+			} else {
+				x.doHooked(s, w, h, &RequestEvent{VU: k, Round: round, Step: step, Data: data})
+			}
 			post := jittered(rng, spec.PostDelay, spec.PostJitter)
 			if spec.ThinkMax > spec.ThinkMin {
 				post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
@@ -220,5 +246,36 @@ func (x *execution) sleepUntil(t time.Time) bool {
 		return x.stopped.Load() == nil
 	case <-x.stopCh:
 		return false
+	}
+}
+
+// doHooked is do with the request hooks around the request.
+func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent) {
+	if !x.prepare(s, w) {
+		return
+	}
+	if x.stopped.Load() != nil {
+		return
+	}
+	if h.RequestStart != nil {
+		e.Header = http.Header{}
+		err := callHook(func() error { return h.RequestStart(e) })
+		if err == nil {
+			err = addHeaders(s, e.Header, len(s.cur.b.body))
+		}
+		if err != nil {
+			x.hooks.add(e.VU, e.Step, "RequestStart", err)
+			s.res.NotSent, s.res.Start = true, time.Now()
+			x.finish(s, fmt.Errorf("build request: RequestStart hook: %w", err))
+			return
+		}
+	}
+	c := &s.cur
+	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
+	x.finish(s, err)
+	if h.RequestDone != nil {
+		if err := callHook(func() error { return h.RequestDone(e, &s.res) }); err != nil {
+			x.hooks.add(e.VU, e.Step, "RequestDone", err)
+		}
 	}
 }

@@ -59,6 +59,9 @@ type Report struct {
 	// Seed is the seed of the execution's random draws: loadtest.Seed
 	// replays them.
 	Seed uint64 `json:"seed"`
+	// HookErrors lists what virtual users' hooks returned or panicked
+	// with, naming the VU and step.
+	HookErrors []string `json:"hook_errors,omitempty"`
 }
 
 // Second is one second of the execution's timeline.

@@ -82,6 +82,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if why := r.Invalid(); why != "" {
 		fmt.Fprintf(&b, "warning: %s\n", why)
 	}
+	for _, e := range r.HookErrors {
+		fmt.Fprintf(&b, "hook error: %s\n", Printable(e))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -3,10 +3,14 @@ package loadtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,5 +176,61 @@ func TestLiveCounters(t *testing.T) {
 	// at 200 ms the ramp has started VUs 0, 1 and 2 (VU 2 at 200 ms)
 	if peak != 5 || midRamp < 2 || midRamp > 3 {
 		t.Errorf("active VUs: peak %d, at 200 ms %d", peak, midRamp)
+	}
+}
+
+// TestVUHooks: per-VU data from Init reaches the request hooks, which
+// add headers and see results; errors and panics are recorded with the
+// VU and step and returned, and never stop the other VUs.
+func TestVUHooks(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("X-Vu"))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	var done, exits sync.Map
+	hooks := engine.VUHooks{
+		Init: func(vu int, _ *rand.Rand) (any, error) {
+			if vu == 2 {
+				return nil, errors.New("no account for this user")
+			}
+			return fmt.Sprintf("user-%d", vu), nil
+		},
+		RequestStart: func(e *engine.RequestEvent) error {
+			if e.VU == 1 && e.Step == 1 {
+				panic("boom")
+			}
+			e.Header.Set("X-Vu", e.Data.(string))
+			return nil
+		},
+		RequestDone: func(e *engine.RequestEvent, r *engine.Result) error {
+			done.Store(fmt.Sprint(e.VU, e.Step), r.Status)
+			return nil
+		},
+		Exit: func(vu int, data any) error { exits.Store(vu, data); return nil },
+	}
+	run := scenario.Run("r", scenario.Get(srv.URL+"/a"), scenario.Get(srv.URL+"/b"))
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.VirtualUsers(engine.VUs{Max: 3, Hooks: hooks})).Execute(context.Background())
+	var hookErr *engine.HookError
+	if !errors.As(err, &hookErr) || len(report.HookErrors) != 2 ||
+		!strings.Contains(strings.Join(report.HookErrors, "|"), "VU 1 step 2: RequestStart: panicked: boom") ||
+		!strings.Contains(strings.Join(report.HookErrors, "|"), "VU 2: Init: no account for this user") {
+		t.Fatalf("err %v; report %q", err, report.HookErrors)
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "/a user-0,/a user-1,/b user-0" {
+		t.Errorf("server saw %q", got)
+	}
+	if s, _ := done.Load("0 1"); s != 200 {
+		t.Errorf("RequestDone saw %v", s)
+	}
+	if d, _ := exits.Load(1); d != "user-1" {
+		t.Errorf("Exit saw %v", d)
+	}
+	if report.RequestsNotSent != 1 || report.ResponsesReceived != 3 {
+		t.Errorf("not sent %d, good %d", report.RequestsNotSent, report.ResponsesReceived)
 	}
 }

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// VUHooks are HTTP::LoadGen's per-VU and per-request handlers, for the
+// VUs executor. Each runs on its VU's goroutine, outside every timing. An
+// error or a panic in one is recorded with the VU and step it happened in
+// and returned by Execute (as a *HookError); it never stops the load
+// silently: Init's error ends that VU only, RequestStart's makes that
+// request "not sent" with the reason, Exit's and RequestDone's are
+// recorded.
+type VUHooks struct {
+	// Init runs when a VU starts, before its first request; what it
+	// returns is the VU's data, handed to the other hooks.
+	Init func(vu int, rng *rand.Rand) (data any, err error)
+	// RequestStart runs before each request is sent and may add header
+	// fields to it (checked as every header is).
+	RequestStart func(e *RequestEvent) error
+	// RequestDone runs after each request with its result.
+	RequestDone func(e *RequestEvent, r *Result) error
+	// Exit runs when the VU is done (or stopped), with its data.
+	Exit func(vu int, data any) error
+}
+
+// RequestEvent is a request a hook sees.
+type RequestEvent struct {
+	VU, Round, Step int // Step from 0
+	Data            any // what Init returned
+	// Header holds the fields RequestStart adds to the request.
+	Header http.Header
+}
+
+// HookError lists the errors of hooks during an execution.
+type HookError struct{ Errors []string }
+
+func (e *HookError) Error() string {
+	return fmt.Sprintf("%d hook error(s): %s", len(e.Errors), strings.Join(e.Errors, "; "))
+}
+
+// hookLog collects hook errors from the VUs.
+type hookLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (h *hookLog) add(vu, step int, hook string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	where := fmt.Sprintf("VU %d", vu)
+	if step >= 0 {
+		where += fmt.Sprintf(" step %d", step+1)
+	}
+	h.errs = append(h.errs, fmt.Sprintf("%s: %s: %v", where, hook, err))
+}
+
+func (h *hookLog) err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.errs) == 0 {
+		return nil
+	}
+	out := append([]string(nil), h.errs...)
+	sort.Strings(out)
+	return &HookError{out}
+}
+
+// callHook runs f, turning a panic into an error.
+func callHook(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panicked: %v", p)
+		}
+	}()
+	return f()
+}
+
+// addHeaders inserts the fields of h before the blank line of the
+// request in s.wbuf (whose body is body bytes long), after checking them.
+func addHeaders(s *slot, h http.Header, body int) error {
+	if len(h) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var add []byte
+	for _, name := range names {
+		if !isToken([]byte(name)) {
+			return fmt.Errorf("header name %q is not a token", name)
+		}
+		if strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") {
+			return fmt.Errorf("header %s: benchgate frames the request itself", name)
+		}
+		for _, v := range h[name] {
+			if err := scenario.CheckHeaderValue(v); err != nil {
+				return fmt.Errorf("header %s: %w", name, err)
+			}
+			add = append(add, name...)
+			add = append(add, ": "...)
+			add = append(add, v...)
+			add = append(add, "\r\n"...)
+		}
+	}
+	at := len(s.wbuf) - body - 2 // before the blank line
+	if at < 0 {
+		return errors.New("no request head to add to")
+	}
+	s.wbuf = append(s.wbuf[:at], append(add, s.wbuf[at:]...)...)
+	return nil
+}
