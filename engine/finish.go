@@ -164,7 +164,7 @@ func (x *execution) finish(s *slot, err error) {
 		}
 		x.state(rp, iter, true).prev = resp
 	}
-	if int(w.step) == len(rp.steps)-1 && rp.states != nil {
+	if int(w.step) == len(rp.steps)-1 && rp.states != nil && rp.states.peek(iter) != nil {
 		*rp.states.at(iter) = nil
 	}
 	if res.Failed || res.NotSent || x.plan.RecordURLs {

@@ -34,6 +34,14 @@ type stateTable []atomic.Pointer[[1 << 12]*iterState]
 
 func newStateTable(n int) stateTable { return make(stateTable, (n+1<<12-1)>>12) }
 
+// peek returns iteration i's state without allocating, nil when none.
+func (t stateTable) peek(i int) *iterState {
+	if c := t[i>>12].Load(); c != nil {
+		return c[i&(1<<12-1)]
+	}
+	return nil
+}
+
 func (t stateTable) at(i int) **iterState {
 	p := &t[i>>12]
 	c := p.Load()
@@ -316,9 +324,13 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	if rp.states == nil {
 		return nil
 	}
+	needed := create || len(rp.spec.Vars) > 0 || rp.spec.Feeder != nil
+	if !needed {
+		return rp.states.peek(iter) // no chunk allocated for a lookup
+	}
 	slot := rp.states.at(iter)
 	st := *slot
-	if st == nil && (create || len(rp.spec.Vars) > 0 || rp.spec.Feeder != nil) {
+	if st == nil {
 		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v

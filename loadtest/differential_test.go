@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -147,46 +146,26 @@ func wireCases() []wireCase {
 // wireServer serves each case's bytes for GET/HEAD /case/N and second for
 // /second, on raw TCP, closing after a case when it says so.
 func wireServer(t *testing.T, cases []wireCase) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return rawServer(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					var i int
-					if _, err := fmt.Sscanf(req.URL.Path, "/case/%d", &i); err == nil && i < len(cases) {
-						io.WriteString(c, cases[i].raw)
-						if cases[i].close {
-							return
-						}
-						continue
-					}
-					io.WriteString(c, second)
+			io.Copy(io.Discard, req.Body)
+			var i int
+			if _, err := fmt.Sscanf(req.URL.Path, "/case/%d", &i); err == nil && i < len(cases) {
+				io.WriteString(c, cases[i].raw)
+				if cases[i].close {
+					return
 				}
-			}()
+				continue
+			}
+			io.WriteString(c, second)
 		}
-	}()
-	return "http://" + ln.Addr().String()
+	})
 }
 
 // TestWireDifferential serves every case to benchgate (both drivers) and

@@ -150,10 +150,9 @@ func (p *healthProbe) finish() *Generator {
 	var why []string
 	// The rules need enough to go by: one late goroutine or one GC cycle
 	// in a run of a few milliseconds says nothing.
-	var events, late uint64
+	var late uint64
 	if ds != nil {
 		for i, c := range ds.Counts {
-			events += c
 			if ds.Buckets[i] >= SaturatedSchedLatency.Seconds() {
 				late += c
 			}

@@ -21,7 +21,6 @@ func (r *Report) WriteHTML(w io.Writer) error {
 }
 
 type htmlView struct {
-	R        *Report
 	Title    string
 	Totals   [][2]string
 	Timeline template.HTML
@@ -48,7 +47,7 @@ type htmlFailure struct {
 }
 
 func (r *Report) htmlView() htmlView {
-	v := htmlView{R: r, Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
+	v := htmlView{Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
 	v.Totals = [][2]string{
 		{"requests", fmt.Sprintf("%d configured, %d sent, %d good, %d failed, %d interrupted, %d not sent, %d not started",
 			r.RequestsConfigured, r.RequestsSent, r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)},

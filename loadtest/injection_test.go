@@ -44,59 +44,40 @@ var hostilePages = map[string]string{
 }
 
 func startWireRecorder(t *testing.T) *wireRecorder {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &wireRecorder{URL: "http://" + ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	w := &wireRecorder{}
+	w.URL = rawServer(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			head, err := readHead(br)
+			w.mu.Lock()
+			w.total += len(head)
+			if len(head) > 0 {
+				w.heads = append(w.heads, head)
+			}
+			w.mu.Unlock()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					head, err := readHead(br)
-					w.mu.Lock()
-					w.total += len(head)
-					if len(head) > 0 {
-						w.heads = append(w.heads, head)
-					}
-					w.mu.Unlock()
-					if err != nil {
-						return
-					}
-					if n := contentLength(head); n > 0 {
-						if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
-							return
-						}
-					}
-					path := ""
-					if f := bytes.Fields(head); len(f) > 1 {
-						path, _, _ = strings.Cut(string(f[1]), "?")
-					}
-					resp, ok := hostilePages[path]
-					if !ok {
-						resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-					} else if strings.Contains(resp, "%d") {
-						_, body, _ := strings.Cut(resp, "\r\n\r\n")
-						resp = fmt.Sprintf(resp, len(body))
-					}
-					io.WriteString(c, resp)
+			if n := contentLength(head); n > 0 {
+				if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
+					return
 				}
-			}()
+			}
+			path := ""
+			if f := bytes.Fields(head); len(f) > 1 {
+				path, _, _ = strings.Cut(string(f[1]), "?")
+			}
+			resp, ok := hostilePages[path]
+			if !ok {
+				resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			} else if strings.Contains(resp, "%d") {
+				_, body, _ := strings.Cut(resp, "\r\n\r\n")
+				resp = fmt.Sprintf(resp, len(body))
+			}
+			io.WriteString(c, resp)
 		}
-	}()
+	})
 	return w
 }
 

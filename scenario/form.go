@@ -381,7 +381,6 @@ func hasAttr(n *html.Node, key string) bool { _, ok := attrOK(n, key); return ok
 // without a form attribute naming another form, and elements elsewhere
 // whose form attribute names it by id.
 func formControls(doc *goquery.Document, form *html.Node) []*control {
-	formID, _ := attrOK(form, "id")
 	var out []*control
 	doc.Find("button, input, select, textarea").Each(func(_ int, s *goquery.Selection) {
 		n := s.Get(0)
@@ -401,7 +400,6 @@ func formControls(doc *goquery.Document, form *html.Node) []*control {
 		c.disabled = disabled(n)
 		out = append(out, c)
 	})
-	_ = formID
 	return out
 }
 

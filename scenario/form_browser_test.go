@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,17 +136,16 @@ func TestFormsAgainstChromium(t *testing.T) {
 				want = append(want, fmt.Sprintf("%q=%q", name, value))
 			}
 			if extra, ok := sel.Attr("data-click-only"); ok {
-				// image coordinates: after the entries before the button
+				// image coordinates, at the button's place in the list
+				fields := strings.Fields(extra)
+				at, err := strconv.Atoi(fields[0])
+				if err != nil || at > len(want) {
+					t.Fatalf("data-click-only %q", extra)
+				}
 				var ins []string
-				for _, kv := range strings.Fields(extra) {
+				for _, kv := range fields[1:] {
 					k, v, _ := strings.Cut(kv, "=")
 					ins = append(ins, fmt.Sprintf("%q=%q", k, v))
-				}
-				at := 0
-				if strings.HasPrefix(sel.Find("input").First().AttrOr("type", ""), "image") {
-					at = 0
-				} else {
-					at = len(want)
 				}
 				want = append(want[:at], append(ins, want[at:]...)...)
 			}
