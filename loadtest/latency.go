@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,8 +16,10 @@ import (
 // microsecond resolution, 3 significant digits (a recorded value is
 // within 0.1% of the true one: values below 2048 µs are exact, above
 // that each bucket spans 1/1024 of its value), from 1 µs to one hour.
-// Unlike a plain HdrHistogram it is sparse: counters live in pages of
-// 128 that are allocated when a value first lands in them, so an empty
+// Unlike a plain HdrHistogram it is sparse: its first 48 distinct
+// counters are kept as a sorted list (a time window of a few dozen
+// responses costs under a kilobyte), then counters live in pages of 32
+// that are allocated when a value first lands in them, so an empty
 // histogram costs a few dozen bytes and a step whose latencies span two
 // decades a few kilobytes (an HdrHistogram of that range costs 188 KB
 // each). Count, minimum, maximum, mean and standard deviation are exact.
@@ -24,6 +27,7 @@ import (
 //
 // Its zero value is an empty histogram.
 type Latency struct {
+	few      []latencyCount // sorted by index, until there are too many
 	pages    []*latencyPage // by index >> pageBits; grown on demand
 	count    int64
 	min, max int64 // µs
@@ -33,8 +37,15 @@ type Latency struct {
 
 type latencyPage [1 << pageBits]int64
 
+// latencyCount is one counter of a small histogram.
+type latencyCount struct {
+	idx int32
+	n   int64
+}
+
 const (
-	pageBits         = 7
+	fewMax           = 48 // counters kept as a list before pages
+	pageBits         = 5
 	subBucketBits    = 11 // 2048 sub-buckets: 3 significant digits
 	subBucketHalf    = 1 << (subBucketBits - 1)
 	maxLatencyMicros = int64(time.Hour / time.Microsecond)
@@ -63,6 +74,30 @@ func latencyRange(i int) (lo, hi int64) {
 }
 
 func (l *Latency) add(idx int, n int64) {
+	if l.pages == nil {
+		i := sort.Search(len(l.few), func(i int) bool { return int(l.few[i].idx) >= idx })
+		if i < len(l.few) && int(l.few[i].idx) == idx {
+			l.few[i].n += n
+			return
+		}
+		if len(l.few) < fewMax {
+			l.few = append(l.few, latencyCount{})
+			copy(l.few[i+1:], l.few[i:])
+			l.few[i] = latencyCount{int32(idx), n}
+			return
+		}
+		// too many: move to pages
+		few := l.few
+		l.few = nil
+		l.pages = make([]*latencyPage, 0, 8)
+		for _, c := range few {
+			l.addPage(int(c.idx), c.n)
+		}
+	}
+	l.addPage(idx, n)
+}
+
+func (l *Latency) addPage(idx int, n int64) {
 	pg := idx >> pageBits
 	if pg >= len(l.pages) {
 		l.pages = append(l.pages, make([]*latencyPage, pg+1-len(l.pages))...)
@@ -100,16 +135,10 @@ func (l *Latency) Merge(o *Latency) {
 	if o == nil || o.count == 0 {
 		return
 	}
-	for pg, p := range o.pages {
-		if p == nil {
-			continue
-		}
-		for k, n := range p {
-			if n != 0 {
-				l.add(pg<<pageBits+k, n)
-			}
-		}
-	}
+	o.each(func(idx int, n int64) bool {
+		l.add(idx, n)
+		return true
+	})
 	if l.count == 0 || o.min < l.min {
 		l.min = o.min
 	}
@@ -121,6 +150,11 @@ func (l *Latency) Merge(o *Latency) {
 
 // each calls f for every non-empty counter in index order.
 func (l *Latency) each(f func(idx int, n int64) bool) {
+	for _, c := range l.few {
+		if !f(int(c.idx), c.n) {
+			return
+		}
+	}
 	for pg, p := range l.pages {
 		if p == nil {
 			continue

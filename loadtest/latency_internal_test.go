@@ -56,7 +56,7 @@ func TestLatencyMemory(t *testing.T) {
 			pages++
 		}
 	}
-	if bytes := pages * 8 << pageBits; bytes > 8<<10 {
+	if bytes := pages * 8 << pageBits; bytes > 12<<10 {
 		t.Errorf("a 0.8-1.2 ms step holds %d pages (%d bytes)", pages, bytes)
 	}
 }
@@ -66,5 +66,29 @@ func BenchmarkLatencyRecord(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		l.Record(time.Duration(500+i%5000) * time.Microsecond)
+	}
+}
+
+// TestSmallLatencyIsAList: a histogram of a few dozen values holds no
+// pages, and answers as a paged one does.
+func TestSmallLatencyIsAList(t *testing.T) {
+	small, big := NewLatency(), NewLatency()
+	for i := 0; i < 40; i++ {
+		d := time.Duration(1000+i*137) * time.Microsecond
+		small.Record(d)
+		big.Record(d)
+	}
+	for i := 0; i < 200; i++ { // push big past the list
+		big.Record(time.Duration(5000+i*53) * time.Microsecond)
+	}
+	if small.pages != nil || len(small.few) != 40 || big.few != nil {
+		t.Fatalf("small: %d pages, %d listed; big: %d listed", len(small.pages), len(small.few), len(big.few))
+	}
+	merged := NewLatency()
+	merged.Merge(small)
+	for _, p := range []float64{0, 10, 50, 90, 100} {
+		if small.Percentile(p) != merged.Percentile(p) {
+			t.Errorf("p%v: %v after a merge, %v before", p, merged.Percentile(p), small.Percentile(p))
+		}
 	}
 }

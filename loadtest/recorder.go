@@ -229,10 +229,9 @@ func (rec *recorder) window(s *StepReport, res *engine.Result) {
 	}
 	w.Good++
 	if w.Latency == nil {
-		w.Latency, w.FirstByte = NewLatency(), NewLatency()
+		w.Latency = NewLatency()
 	}
 	w.Latency.Record(res.Total)
-	w.FirstByte.Record(res.Connect + res.Send + res.Wait)
 }
 
 // Warn implements engine.Warner.

@@ -164,10 +164,9 @@ type StepReport struct {
 
 // Window is one time window of a step's responses.
 type Window struct {
-	Good      int64    `json:"good"`
-	Failed    int64    `json:"failed,omitempty"`
-	Latency   *Latency `json:"latency,omitempty"`
-	FirstByte *Latency `json:"first_byte,omitempty"`
+	Good    int64    `json:"good"`
+	Failed  int64    `json:"failed,omitempty"`
+	Latency *Latency `json:"latency,omitempty"`
 }
 
 // Sample is one request that failed (or was not sent), kept to show what
