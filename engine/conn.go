@@ -84,9 +84,7 @@ func (x *execution) do(s *slot, w work) {
 	if x.stopped.Load() != nil {
 		return // stopped while the request was built: it never starts
 	}
-	c := &s.cur
-	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
-	x.finish(s, err)
+	x.finish(s, x.exchange(s))
 }
 
 // roundTrip writes s.wbuf and reads the response, on a kept-alive

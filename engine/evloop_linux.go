@@ -81,7 +81,7 @@ func eventLoopEligible(p *Plan, runs []runPlan) bool {
 	for i := range runs {
 		for k := range runs[i].steps {
 			sp := &runs[i].steps[k]
-			if !sp.static || sp.t.tls || sp.t.proxy != nil {
+			if !sp.static || sp.t.tls || sp.t.proxy != nil || sp.follow > 0 {
 				return false
 			}
 		}

@@ -19,6 +19,10 @@ type current struct {
 	sp *stepPlan
 	st *iterState
 	b  built
+	// cookie is the run's static Cookie value for this iteration;
+	// note, when set, is why the response fails before any expectation
+	// (a redirect that could not be followed).
+	cookie, note string
 }
 
 // prepare builds request w into s.wbuf and sets the parser up for its
@@ -84,6 +88,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 			}
 		}
 	}
+	c.cookie = static
 	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.url)
 	s.wbuf = append(s.wbuf, "\r\n"...)
 	s.wbuf = append(s.wbuf, c.b.body...)
@@ -107,6 +112,9 @@ func (x *execution) finish(s *slot, err error) {
 		case x.halted.Load():
 			res.Interrupted = true
 			err = fmt.Errorf("interrupted: %w (%v)", x.cause, err)
+		case errors.Is(err, errChainStopped):
+			res.Interrupted = true
+			err = fmt.Errorf("interrupted: %w (%v)", x.stopCause(), err)
 		case errors.As(err, new(*connectTimeoutError)):
 		case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && sp.spec.TimeLimit > 0:
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
@@ -134,7 +142,9 @@ func (x *execution) finish(s *slot, err error) {
 		if st := x.state(rp, iter, false); st != nil {
 			vars = st.vars
 		}
-		if reason := checkExpect(sp.spec, res.Status, resp, vars); reason != "" {
+		if c.note != "" {
+			res.Failed, res.Reason = true, c.note
+		} else if reason := checkExpect(sp.spec, res.Status, resp, vars); reason != "" {
 			res.Failed, res.Reason = true, reason
 		}
 	}

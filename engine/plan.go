@@ -59,6 +59,10 @@ type Plan struct {
 	// Resolver looks host names up (once per host); nil means
 	// net.DefaultResolver.
 	Resolver *net.Resolver
+	// FollowRedirects is how many redirects (301, 302, 303, 307, 308
+	// with a Location) a step follows before it fails; 0 follows none.
+	// A step's own setting overrides it.
+	FollowRedirects int
 	// MaxHeaderBytes bounds a response's status line and headers.
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a refused connect is tried (ab: 10).

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -242,19 +243,9 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	if err != nil {
 		return dst, b, err
 	}
-	extra := make([]headerKV, 0, len(spec.Headers))
-	for _, h := range spec.Headers {
-		v, err := h.Value.ExpandString(vars)
-		if err != nil {
-			return dst, b, fmt.Errorf("header %s: %w", h.Name, err)
-		}
-		if err := scenario.CheckHeaderValue(v); err != nil {
-			if scenario.IsSecretName(h.Name) {
-				v = scenario.Redacted
-			}
-			return dst, b, fmt.Errorf("header %s: expanded value %q: %w", h.Name, v, err)
-		}
-		extra = append(extra, headerKV{h.Name, v})
+	extra, err := stepHeaders(spec, vars)
+	if err != nil {
+		return dst, b, err
 	}
 	ct := spec.ContentType
 	if ct == "" {
@@ -297,22 +288,30 @@ func responseFor(ps *parser, status int, t *target, failure error) *scenario.Res
 		r.Proto = "HTTP/1.1"
 	}
 	r.Body = append([]byte(nil), ps.body...)
-	lines := ps.header
-	first := true
-	for len(lines) > 0 {
-		i := bytes.IndexByte(lines, '\n')
-		if i < 0 {
-			i = len(lines) - 1
-		}
-		line := trimEOL(lines[:i+1])
-		lines = lines[i+1:]
-		if first {
-			first = false
-			continue
-		}
-		if k, v, ok := bytes.Cut(line, []byte(":")); ok {
-			r.Header.Add(string(bytes.TrimSpace(k)), string(bytes.TrimSpace(v)))
-		}
+	for k, v := range headerFields(ps.header) {
+		r.Header.Add(string(k), string(v))
 	}
 	return r
+}
+
+// headerFields yields the name and value of each field of a raw
+// response head (the status line skipped), trimmed.
+func headerFields(head []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func([]byte, []byte) bool) {
+		lines := head
+		for first := true; len(lines) > 0; first = false {
+			i := bytes.IndexByte(lines, '\n')
+			if i < 0 {
+				i = len(lines) - 1
+			}
+			line := trimEOL(lines[:i+1])
+			lines = lines[i+1:]
+			if first {
+				continue
+			}
+			if k, v, ok := bytes.Cut(line, []byte(":")); ok && !yield(bytes.TrimSpace(k), bytes.TrimSpace(v)) {
+				return
+			}
+		}
+	}
 }

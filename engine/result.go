@@ -41,6 +41,16 @@ type Result struct {
 	HeaderBytes   int64
 	BodyBytes     int64 // decoded response body length
 
+	// Hop is 0 for a step's own request and n for the request sent for
+	// the nth redirect of a step that follows redirects; ChainStart is
+	// then when the step's first request started.
+	Hop        int
+	ChainStart time.Time
+	// Followed is true for a redirect the engine followed: the chain's
+	// next request is recorded after it, and the step's expectations,
+	// extractors and counts are the chain's last response's.
+	Followed bool
+
 	Reused    bool // the request went on a kept-alive connection
 	DNSCached bool // the host's address came from the cache
 	Failed    bool

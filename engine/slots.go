@@ -73,6 +73,7 @@ type stepPlan struct {
 	keepHeader bool
 	keepBody   bool
 	needResp   bool // extractors or the next step read the response
+	follow     int  // redirects to follow (0: none)
 	prevNext   bool // the next step reads this response
 }
 
@@ -130,11 +131,15 @@ func compile(p *Plan) ([]runPlan, error) {
 			if m := ss.KeepAliveMode; m != nil {
 				sp.reuse, sp.keepAlive = *m&scenario.KeepAliveUse != 0, *m&scenario.KeepAliveStore != 0
 			}
+			sp.follow = p.FollowRedirects
+			if ss.FollowRedirects != nil {
+				sp.follow = *ss.FollowRedirects
+			}
 			sp.needResp = len(ss.Extract) > 0 || len(ss.Expect) > 0
 			if k+1 < len(rs.Steps) && rs.Steps[k+1].NeedsPrevious() {
 				sp.prevNext, sp.needResp = true, true
 			}
-			sp.keepHeader = rs.KeepLevel >= scenario.KeepHeaders || sp.needResp
+			sp.keepHeader = rs.KeepLevel >= scenario.KeepHeaders || sp.needResp || sp.follow > 0
 			sp.keepBody = rs.KeepLevel >= scenario.KeepEverything || sp.needResp
 			if !ss.Static {
 				continue

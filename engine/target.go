@@ -79,6 +79,15 @@ func resolveTarget(u *url.URL, proxy *url.URL) (*target, error) {
 			return nil, fmt.Errorf("unsupported scheme %q in %q", u.Scheme, u.Redacted())
 		}
 	}
+	return newTarget(u, proxy)
+}
+
+// newTarget turns an absolute http or https URL into a target sent
+// through proxy, if any.
+func newTarget(u *url.URL, proxy *url.URL) (*target, error) {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("unsupported scheme %q in %q", u.Scheme, u.Redacted())
+	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("no host in %q", u.Redacted())
 	}

@@ -36,6 +36,11 @@ type VUs struct {
 	// HTTP::LoadGen's random_start iterator: for runs whose steps do not
 	// read what an earlier step extracted or answered.
 	RandomStart bool
+	// Follow makes every step that sets no FollowRedirects of its own
+	// follow up to DefaultMaxRedirects redirects when the plan follows
+	// none: HTTP::LoadGen's follow iterator. A post-delay and think time
+	// come after the chain's last response.
+	Follow bool
 	// Hooks are the per-VU and per-request handlers.
 	Hooks VUHooks
 	// Trace, when set, is called after each request of a VU with the
@@ -124,6 +129,15 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	runs, err := compile(p)
 	if err != nil {
 		return err
+	}
+	if v.Follow {
+		for i := range runs {
+			for k := range runs[i].steps {
+				if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
+					sp.follow, sp.keepHeader = DefaultMaxRedirects, true
+				}
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -270,9 +284,7 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent) {
 			return
 		}
 	}
-	c := &s.cur
-	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
-	x.finish(s, err)
+	x.finish(s, x.exchange(s))
 	if h.RequestDone != nil {
 		if err := callHook(func() error { return h.RequestDone(e, &s.res) }); err != nil {
 			x.hooks.add(e.VU, e.Step, "RequestDone", err)

@@ -64,6 +64,7 @@ type Plan struct {
 	seed          uint64
 	requestLog    io.Writer
 	live          *engine.Live
+	follow        int
 }
 
 // Option sets a Plan setting.
@@ -197,6 +198,12 @@ func LiveCounters(l *engine.Live) Option { return func(p *Plan) { p.live = l } }
 // Report gives the seed either way, so a run can be replayed.
 func Seed(n uint64) Option { return func(p *Plan) { p.seed = n } }
 
+// FollowRedirects makes every step follow up to n redirects (301, 302,
+// 303, 307, 308 with a Location) unless the step sets its own
+// (Step.FollowRedirects); 0, the default, follows none, as
+// HTTPD::Bench::ApacheBench. engine.DefaultMaxRedirects is the usual n.
+func FollowRedirects(n int) Option { return func(p *Plan) { p.follow = n } }
+
 // WithExecutor replaces the slots executor.
 func WithExecutor(e engine.Executor) Option { return func(p *Plan) { p.executor = e } }
 
@@ -294,6 +301,9 @@ func (p *Plan) compile() (*engine.Plan, error) {
 			bad("DefaultStatus", fmt.Sprint(c), "not an HTTP status code (100-599)")
 		}
 	}
+	if p.follow < 0 {
+		bad("FollowRedirects", fmt.Sprint(p.follow), "must not be negative")
+	}
 	if p.maxHeader < 256 {
 		bad("MaxHeaderBytes", fmt.Sprint(p.maxHeader), "must be at least 256")
 	}
@@ -306,7 +316,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	ep := &engine.Plan{
 		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
-		MaxHeaderBytes: p.maxHeader,
+		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
 	}
 	if p.proxy != "" {
 		u, err := url.Parse(p.proxy)

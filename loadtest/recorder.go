@@ -74,6 +74,23 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	if rec.lines != nil {
 		rec.lines.write(rec, slot, res)
 	}
+	if res.Followed {
+		rec.bytesIn.Add(res.BytesRead)
+		rec.bytesOut.Add(res.BytesSent)
+		st := run.steps[res.Step]
+		st.mu.Lock()
+		st.r.Followed++
+		st.r.BytesRead += res.BytesRead
+		st.mu.Unlock()
+		return
+	}
+	own := res
+	if res.Hop > 0 {
+		// the step's answer came after redirects: its time is the chain's
+		chain := *res
+		chain.Start, chain.Total = res.ChainStart, res.Start.Add(res.Total).Sub(res.ChainStart)
+		res = &chain
+	}
 	rec.second(slot, res)
 	st := run.steps[res.Step]
 	switch {
@@ -177,10 +194,12 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 
 	i := res.Iteration*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
+		// the record holds the last request of a redirect chain, with its
+		// own timings
 		rq := Request{
-			Sent: !res.NotSent, NotSent: res.NotSent, Interrupted: res.Interrupted, At: res.Start.Sub(rec.start),
+			Sent: !res.NotSent, NotSent: res.NotSent, Interrupted: res.Interrupted, At: own.Start.Sub(rec.start),
 			Connect: res.Connect, Send: res.Send, Wait: res.Wait, HeadersDone: res.HeadersDone,
-			Total: res.Total, Status: res.Status, BytesSent: res.BytesSent, BytesRead: res.BytesRead,
+			Total: own.Total, Status: res.Status, BytesSent: res.BytesSent, BytesRead: res.BytesRead,
 			HeaderBytes: res.HeaderBytes, BodyBytes: res.BodyBytes, Reused: res.Reused, DNSCached: res.DNSCached,
 			Failed: res.Failed,
 		}

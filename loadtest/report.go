@@ -132,7 +132,13 @@ type StepReport struct {
 	Interrupted int64         `json:"interrupted,omitempty"`
 	NotSent     int64         `json:"not_sent,omitempty"`
 	Truncated   int64         `json:"truncated,omitempty"`
-	BytesRead   int64         `json:"bytes_read"`
+	// Followed counts the redirects the step followed (Step.FollowRedirects):
+	// requests on the wire that are not in Sent, whose response was a
+	// 3xx leading on to the step's own answer. For such a step Latency
+	// spans the whole chain, from its first request's start to the last
+	// response's end.
+	Followed  int64 `json:"followed,omitempty"`
+	BytesRead int64 `json:"bytes_read"`
 	// BodyBytes sums the response bodies' lengths; MinBodyBytes and
 	// MaxBodyBytes are the shortest and longest of the good responses.
 	BodyBytes    int64 `json:"body_bytes"`

@@ -15,7 +15,8 @@ import (
 // users), start offset and phase times in microseconds, status, method,
 // URL (credentials and secret query values redacted), sizes, the
 // connection and DNS cache flags, and failed/not sent/interrupted with
-// the reason. Lines are buffered and flushed when the execution ends,
+// the reason, and for a step that follows redirects each request of the
+// chain with its hop number and followed flag. Lines are buffered and flushed when the execution ends,
 // cancelled or not.
 func LogRequests(w io.Writer) Option { return func(p *Plan) { p.requestLog = w } }
 
@@ -42,6 +43,10 @@ type requestLine struct {
 	NotSent     bool   `json:"not_sent,omitempty"`
 	Interrupted bool   `json:"interrupted,omitempty"`
 	Reason      string `json:"reason,omitempty"`
+	// Hop numbers the requests of a redirect chain (0: the step's own);
+	// Followed marks a response that was followed to its Location.
+	Hop      int  `json:"hop,omitempty"`
+	Followed bool `json:"followed,omitempty"`
 }
 
 type lineLog struct {
@@ -63,6 +68,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		HeadersUS: us(res.HeadersDone), TotalUS: us(res.Total), Status: res.Status, Method: res.Method, URL: res.URL,
 		BytesSent: res.BytesSent, BytesRead: res.BytesRead, Reused: res.Reused, DNSCached: res.DNSCached,
 		Failed: res.Failed, NotSent: res.NotSent, Interrupted: res.Interrupted, Reason: res.Reason,
+		Hop: res.Hop, Followed: res.Followed,
 	}
 	l.mu.Lock()
 	l.enc.Encode(line)

@@ -35,6 +35,7 @@ type Step struct {
 	keepAliveMode *int
 	timeLimit     time.Duration
 	connectLimit  time.Duration
+	follow        *int
 	thinkMin      time.Duration
 	thinkMax      time.Duration
 	preDelay      time.Duration
@@ -188,6 +189,16 @@ func (s *Step) PostDelay(delay, jitter time.Duration) *Step {
 	return s
 }
 
+// FollowRedirects makes the step follow up to n redirects (301, 302,
+// 303, 307, 308 with a Location; 0 follows none), whatever the plan
+// says. Each response followed is recorded as a request of its own
+// (Result.Followed); the step's status policy, expectations and
+// extractors apply to the last response, and a chain longer than n
+// fails the step. 301, 302 and 303 continue with GET and no body, 307
+// and 308 keep the method and body; Authorization, Cookie and Host
+// header fields go only to the origin of the step's first request.
+func (s *Step) FollowRedirects(n int) *Step { s.follow = &n; return s }
+
 // ConnectTimeout bounds opening the connection: resolving, TCP connect,
 // a proxy's CONNECT and the TLS handshake. TimeLimit still bounds the
 // whole request.
@@ -250,6 +261,9 @@ type StepSpec struct {
 	// KeepAliveStore, KeepAliveBoth or 0.
 	KeepAliveMode *int
 	TimeLimit     time.Duration
+	// FollowRedirects, when set, is how many redirects the step follows
+	// (0: none), overriding the plan's.
+	FollowRedirects *int
 	// ConnectTimeout bounds opening a connection for the step.
 	ConnectTimeout time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
@@ -288,7 +302,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	var errs []fieldError
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
-		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, ConnectTimeout: s.connectLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, FollowRedirects: s.follow, ConnectTimeout: s.connectLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
 		PreDelay: s.preDelay, PreJitter: s.preJitter, PostDelay: s.postDelay, PostJitter: s.postJitter,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
@@ -337,6 +351,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.timeLimit < 0 {
 		errs = append(errs, fieldError{"TimeLimit", s.timeLimit.String(), "must not be negative"})
+	}
+	if s.follow != nil && *s.follow < 0 {
+		errs = append(errs, fieldError{"FollowRedirects", fmt.Sprint(*s.follow), "must not be negative"})
 	}
 	if s.connectLimit < 0 {
 		errs = append(errs, fieldError{"ConnectTimeout", s.connectLimit.String(), "must not be negative"})
