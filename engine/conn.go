@@ -35,6 +35,9 @@ type slot struct {
 	// lastRun and lastStep name the request whose response the kept
 	// connection carried last, for a warning about what came after it.
 	lastRun, lastStep int
+	// intended is when the next request is due by its schedule (zero
+	// for ApacheBench's slots, which send as soon as they are free).
+	intended time.Time
 }
 
 // idleWarn records a warning about the kept connection's last response.

@@ -36,7 +36,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, !sp.static)}
 	s.p.begin(false) // no figures of the previous request may leak into this one
 	res := &s.res
-	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step)}
+	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step), Intended: s.intended}
 
 	if c.st != nil && c.st.feedOut {
 		if rp.spec.Feeder.End() == scenario.Stop {

@@ -18,6 +18,12 @@ type Result struct {
 	// Start is when the engine began the request, after building it (the
 	// time spent in user code is never part of a timing).
 	Start time.Time
+	// Intended, when set, is when the request should have started by
+	// its schedule (virtual users, arrival rates): the previous request's
+	// end plus the waits drawn between them, a paced round's slot, an
+	// arrival's time. Measured from it, a latency includes the time a
+	// slow server made the request wait to be sent.
+	Intended time.Time
 	// Connect is the time to open the connection (and TLS handshake);
 	// zero when a kept-alive connection was reused.
 	Connect time.Duration

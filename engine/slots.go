@@ -202,11 +202,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent
 	}
-	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, shapes), dial: newDialer(p), rec: rec, ctx: ctx,
-		stopCh: make(chan struct{})}
-	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
+	x := newExecution(ctx, p, runs, newScheduler(p.Priority, shapes), rec)
 	defer x.ioCancel(nil)
-	x.slots = newSlots(p)
 	if !sl.Goroutines {
 		if ran, err := x.runLoops(); ran || err != nil {
 			if err != nil {
@@ -227,6 +224,14 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	wg.Wait()
 	stopWatch()
 	return x.stopCause()
+}
+
+// newExecution sets an execution of p up, with its slots.
+func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler, rec Recorder) *execution {
+	x := &execution{plan: p, runs: runs, sched: sched, dial: newDialer(p), rec: rec, ctx: ctx, stopCh: make(chan struct{})}
+	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
+	x.slots = newSlots(p)
+	return x
 }
 
 // newSlots makes the plan's connection slots, one per unit of

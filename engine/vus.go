@@ -41,6 +41,12 @@ type VUs struct {
 	// none: HTTP::LoadGen's follow iterator. A post-delay and think time
 	// come after the chain's last response.
 	Follow bool
+	// Pacing, when set, starts VU k's round r at its start time plus
+	// r·Pacing: a round that ends early waits for its slot, one that
+	// ends late is followed at once, and the next round's first request
+	// keeps its scheduled start as its intended start, so the delay shows
+	// in the corrected latencies (coordinated omission).
+	Pacing time.Duration
 	// Hooks are the per-VU and per-request handlers.
 	Hooks VUHooks
 	// Trace, when set, is called after each request of a VU with the
@@ -115,38 +121,12 @@ func (v VUs) Iterations(i, runs int) int {
 // concurrency must be Max.
 func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	v = v.Normalized()
-	if len(p.Runs) == 0 {
-		return fmt.Errorf("VUs: the plan has no runs")
-	}
-	if p.Concurrency != v.Max {
-		return fmt.Errorf("VUs: the plan's concurrency is %d, want %d (one connection per VU)", p.Concurrency, v.Max)
-	}
-	for i, r := range p.Runs {
-		if want := v.Iterations(i, len(p.Runs)); r.Repeat != want {
-			return fmt.Errorf("VUs: run %q repeats %d times, want %d (its VUs × %d rounds)", r.Name, r.Repeat, want, v.Rounds)
-		}
-	}
-	runs, err := compile(p)
+	runs, err := compileVUs(ctx, p, "VUs", v.Max, v.Iterations, v.Follow)
 	if err != nil {
 		return err
 	}
-	if v.Follow {
-		for i := range runs {
-			for k := range runs[i].steps {
-				if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
-					sp.follow, sp.keepHeader = DefaultMaxRedirects, true
-				}
-			}
-		}
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	x := &execution{plan: p, runs: runs, sched: newScheduler(p.Priority, nil), dial: newDialer(p), rec: rec, ctx: ctx,
-		stopCh: make(chan struct{})}
-	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
+	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.ioCancel(nil)
-	x.slots = newSlots(p)
 	stopWatch := x.watch(x.interruptSlots)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -163,6 +143,34 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return err
 	}
 	return x.hooks.err()
+}
+
+// compileVUs checks that p fits an executor of vus virtual users with
+// one connection each, whose run i of n repeats iterations(i, n)
+// times, and compiles it.
+func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations func(i, n int) int, follow bool) ([]runPlan, error) {
+	if len(p.Runs) == 0 {
+		return nil, fmt.Errorf("%s: the plan has no runs", name)
+	}
+	if p.Concurrency != vus {
+		return nil, fmt.Errorf("%s: the plan's concurrency is %d, want %d (one connection per VU)", name, p.Concurrency, vus)
+	}
+	for i, r := range p.Runs {
+		if want := iterations(i, len(p.Runs)); r.Repeat != want {
+			return nil, fmt.Errorf("%s: run %q repeats %d times, want %d", name, r.Name, r.Repeat, want)
+		}
+	}
+	runs, err := compile(p)
+	if err != nil {
+		return nil, err
+	}
+	if follow {
+		followAll(runs)
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return runs, nil
 }
 
 // runVU walks VU k's run for its rounds.
@@ -195,43 +203,82 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 	runs := len(x.runs)
 	run := k % runs
 	base := (k / runs) * v.Rounds
-	rp := &x.runs[run]
-	n := len(rp.steps)
+	vuStart := time.Now() // after Init: its time is no request's
+	due := vuStart
 	for round := 0; round < v.Rounds; round++ {
-		offset := 0
-		if v.RandomStart {
-			offset = rng.IntN(n)
+		if v.Pacing > 0 {
+			// the round is due on its schedule, however late the last one
+			// ended: the delay counts in the corrected latencies
+			due = vuStart.Add(time.Duration(round) * v.Pacing)
 		}
-		for i := 0; i < n; i++ {
-			step := (offset + i) % n
-			if x.stopped.Load() != nil {
-				return
-			}
-			spec := rp.steps[step].spec
-			pre := jittered(rng, spec.PreDelay, spec.PreJitter)
-			if pre > 0 && !x.sleepUntil(time.Now().Add(pre)) {
-				return
-			}
-			w := work{run: int32(run), step: int32(step), iter: int32(base + round), n: 1}
-			if h.RequestStart == nil && h.RequestDone == nil {
-				x.do(s, w)
-			} else {
-				x.doHooked(s, w, h, &RequestEvent{VU: k, Round: round, Step: step, Data: data})
-			}
-			post := jittered(rng, spec.PostDelay, spec.PostJitter)
-			if spec.ThinkMax > spec.ThinkMin {
-				post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
-			} else {
-				post += spec.ThinkMin
-			}
-			if v.Trace != nil {
-				v.Trace(VUEvent{VU: k, Round: round, Step: step, Pre: pre, Post: post})
-			}
-			if post > 0 && !x.sleepUntil(time.Now().Add(post)) {
-				return
-			}
+		w := walker{x: x, s: s, rng: rng, hooks: h, trace: v.Trace, vu: k, round: round, data: data, randomStart: v.RandomStart}
+		var ok bool
+		if due, ok = w.walk(run, base+round, due); !ok {
+			return
 		}
 	}
+}
+
+// walker walks one iteration of a run on a slot: HTTP::LoadGen's round
+// of one virtual user.
+type walker struct {
+	x           *execution
+	s           *slot
+	rng         *rand.Rand
+	hooks       VUHooks
+	trace       func(VUEvent)
+	vu, round   int
+	data        any
+	randomStart bool
+}
+
+// walk sends iteration iter of run, its first request due at due (plus
+// its pre-delay). Each request's intended start is the previous one's
+// end plus the waits drawn between them; walk returns when the next
+// request is due, after the last one's post-delay and think time, and
+// false when the execution stopped.
+func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
+	x, s, rng := w.x, w.s, w.rng
+	rp := &x.runs[run]
+	n := len(rp.steps)
+	offset := 0
+	if w.randomStart {
+		offset = rng.IntN(n)
+	}
+	defer func() { s.intended = time.Time{} }()
+	for i := 0; i < n; i++ {
+		step := (offset + i) % n
+		if x.stopped.Load() != nil {
+			return due, false
+		}
+		spec := rp.steps[step].spec
+		pre := jittered(rng, spec.PreDelay, spec.PreJitter)
+		due = due.Add(pre)
+		if !x.sleepUntil(due) {
+			return due, false
+		}
+		s.intended = due
+		wk := work{run: int32(run), step: int32(step), iter: int32(iter), n: 1}
+		if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil {
+			x.do(s, wk)
+		} else {
+			x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data})
+		}
+		post := jittered(rng, spec.PostDelay, spec.PostJitter)
+		if spec.ThinkMax > spec.ThinkMin {
+			post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
+		} else {
+			post += spec.ThinkMin
+		}
+		if w.trace != nil {
+			w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre, Post: post})
+		}
+		due = time.Now().Add(post)
+		if !x.sleepUntil(due) {
+			return due, false
+		}
+	}
+	return due, true
 }
 
 // jittered is HTTP::LoadGen's delay: delay − jitter + rnd(2·jitter),
@@ -273,7 +320,11 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent) {
 	}
 	if h.RequestStart != nil {
 		e.Header = http.Header{}
+		began := time.Now()
 		err := callHook(func() error { return h.RequestStart(e) })
+		if !s.res.Intended.IsZero() {
+			s.res.Intended = s.res.Intended.Add(time.Since(began)) // the hook's time is no request's
+		}
 		if err == nil {
 			err = addHeaders(s, e.Header, len(s.cur.b.body))
 		}

@@ -196,6 +196,20 @@ func (l *Latency) Percentile(p float64) time.Duration {
 	return time.Duration(v) * time.Microsecond
 }
 
+// CountOver returns how many observations exceed d (to the histogram's
+// precision: the observations in d's own bucket count as not over).
+func (l *Latency) CountOver(d time.Duration) int64 {
+	limit := int64(d / time.Microsecond)
+	var n int64
+	l.each(func(idx int, c int64) bool {
+		if lo, _ := latencyRange(idx); lo > limit {
+			n += c
+		}
+		return true
+	})
+	return n
+}
+
 // Min returns the smallest observation.
 func (l *Latency) Min() time.Duration { return time.Duration(l.min) * time.Microsecond }
 
@@ -362,15 +376,20 @@ const (
 	// Connect is the time to open the connection (TCP and TLS); zero
 	// when a kept-alive connection was reused.
 	Connect
+	// Corrected is Response measured from the request's intended start
+	// (StepReport.Corrected); without a schedule, Response.
+	Corrected
 )
 
-// String returns "response", "first byte" or "connect".
+// String returns "response", "first byte", "connect" or "response from intended start".
 func (p Phase) String() string {
 	switch p {
 	case FirstByte:
 		return "first byte"
 	case Connect:
 		return "connect"
+	case Corrected:
+		return "response from intended start"
 	}
 	return "response"
 }
@@ -383,6 +402,11 @@ func (s *StepReport) PhaseLatency(p Phase) *Latency {
 		l = s.FirstByte
 	case Connect:
 		l = s.Connect
+	case Corrected:
+		l = s.Corrected
+		if l == nil {
+			l = s.Latency
+		}
 	default:
 		l = s.Latency
 	}

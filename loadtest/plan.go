@@ -65,6 +65,7 @@ type Plan struct {
 	requestLog    io.Writer
 	live          *engine.Live
 	follow        int
+	arrivals      *engine.Arrivals
 }
 
 // Option sets a Plan setting.
@@ -185,6 +186,21 @@ func VirtualUsers(v engine.VUs) Option {
 	return func(p *Plan) {
 		p.vus = &v
 		p.executor = v
+	}
+}
+
+// ArrivalRate runs the plan in the open model (see engine.Arrivals):
+// iterations arrive at a.Rate per second for a.Duration (or on a.Stages'
+// ramps) and are walked by up to a.MaxVUs virtual users; iteration k
+// goes to run k mod (number of runs). Runs' own repeat counts and the
+// plan's concurrency give way to that. Report.Arrivals gives the
+// iterations started and dropped and their lag behind the schedule,
+// and StepReport.Corrected the latencies from each request's intended
+// start.
+func ArrivalRate(a engine.Arrivals) Option {
+	return func(p *Plan) {
+		p.arrivals = &a
+		p.executor = a
 	}
 }
 
@@ -362,12 +378,28 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 		ep.Concurrency = v.Max
 	}
+	if a := p.arrivals; a != nil {
+		if err := a.Validate(); err != nil {
+			bad("ArrivalRate", fmt.Sprintf("%+v", *a), err.Error())
+		} else {
+			for i := range ep.Runs {
+				ep.Runs[i].Repeat = a.Iterations(i, len(ep.Runs))
+				if ep.Runs[i].Repeat == 0 {
+					bad("ArrivalRate", fmt.Sprint(a.Count()), fmt.Sprintf("run %q gets no iteration: %d arrivals for %d runs", ep.Runs[i].Name, a.Count(), len(ep.Runs)))
+				}
+			}
+			ep.Concurrency = a.Normalized().MaxVUs
+		}
+		if p.vus != nil {
+			bad("ArrivalRate", "with VirtualUsers", "a plan has one executor: arrival rate or virtual users")
+		}
+	}
 	// More slots than requests would only hold idle connections.
 	total := 0
 	for _, r := range ep.Runs {
 		total += r.Repeat * len(r.Steps)
 	}
-	if total > 0 && ep.Concurrency > total && p.vus == nil {
+	if total > 0 && ep.Concurrency > total && p.vus == nil && p.arrivals == nil {
 		ep.Concurrency = total
 	}
 	if ep.Concurrency >= 1 {
@@ -397,6 +429,9 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	ep.RecordURLs = p.requestLog != nil
 	ep.Live = p.live
 	rec := newRecorder(ep, p.secrets)
+	if p.arrivals != nil {
+		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
+	}
 	if p.requestLog != nil {
 		rec.lines = newLineLog(p.requestLog)
 		defer rec.lines.flush()

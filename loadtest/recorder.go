@@ -28,6 +28,30 @@ type recorder struct {
 	lines                                 *lineLog // LogRequests
 	windowSize                            time.Duration
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
+	arrMu                                 sync.Mutex
+	arrivals                              *ArrivalReport // ArrivalRate
+}
+
+// Arrival implements engine.ArrivalRecorder.
+func (rec *recorder) Arrival(slot, run int, lag time.Duration, dropped bool) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	a := rec.arrivals
+	if a == nil {
+		return
+	}
+	if dropped {
+		a.Dropped++
+		rec.runs[run].report.Dropped++
+		return
+	}
+	now := time.Now()
+	if a.Started == 0 {
+		a.first = now
+	}
+	a.Started++
+	a.last = now
+	a.Lag.Record(lag)
 }
 
 type runRec struct {
@@ -153,6 +177,12 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		s.Latency.Record(res.Total)
 		s.Connect.Record(res.Connect)
 		s.FirstByte.Record(res.Connect + res.Send + res.Wait)
+		if !res.Intended.IsZero() {
+			if s.Corrected == nil {
+				s.Corrected = NewLatency()
+			}
+			s.Corrected.Record(max(res.Start.Add(res.Total).Sub(res.Intended), res.Total))
+		}
 		s.Statuses[res.Status]++
 	}
 	if !res.NotSent && !res.Interrupted {
@@ -368,6 +398,15 @@ func (rec *recorder) report() *Report {
 		r.Runs = append(r.Runs, run.report)
 	}
 	r.RequestsNotStarted = r.RequestsConfigured - r.RequestsSent - r.RequestsNotSent
+	if a := rec.arrivals; a != nil {
+		rec.arrMu.Lock()
+		c := *a
+		rec.arrMu.Unlock()
+		if c.Started > 1 && c.last.After(c.first) {
+			c.Rate = float64(c.Started-1) / c.last.Sub(c.first).Seconds()
+		}
+		r.Arrivals = &c
+	}
 	for _, run := range r.Runs {
 		run.report = r
 		for _, s := range run.Steps {

@@ -62,6 +62,27 @@ type Report struct {
 	// HookErrors lists what virtual users' hooks returned or panicked
 	// with, naming the VU and step.
 	HookErrors []string `json:"hook_errors,omitempty"`
+	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
+	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
+}
+
+// ArrivalReport is how an arrival-rate execution kept its schedule.
+// Planned = Started + Dropped + the iterations the execution stopped
+// before (time limit, cancel).
+type ArrivalReport struct {
+	// Planned is the number of iterations the schedule holds.
+	Planned int64 `json:"planned"`
+	Started int64 `json:"started"`
+	// Dropped iterations could not start within MaxLag of their arrival:
+	// every VU was busy. Their requests are "not started".
+	Dropped int64 `json:"dropped"`
+	// Lag is how late the started iterations began behind their arrival.
+	Lag *Latency `json:"lag"`
+	// Rate is the started iterations per second, from the first start
+	// to the last.
+	Rate  float64 `json:"rate"`
+	first time.Time
+	last  time.Time
 }
 
 // Second is one second of the execution's timeline.
@@ -97,6 +118,9 @@ type RunReport struct {
 	KeepLevel int           `json:"keep_level"`
 	Steps     []*StepReport `json:"steps"`
 	Latency   *Latency      `json:"latency"`
+	// Dropped counts the run's iterations an arrival rate could not
+	// start in time (ArrivalReport.Dropped).
+	Dropped int64 `json:"dropped,omitempty"`
 	// Requests holds one record per request, iteration-major
 	// (index iteration*len(Steps)+step), when KeepLevel ≥ 1.
 	Requests *RequestLog `json:"requests,omitempty"`
@@ -163,6 +187,13 @@ type StepReport struct {
 	// on a reused connection) and times to the first response byte.
 	Connect   *Latency `json:"connect,omitempty"`
 	FirstByte *Latency `json:"first_byte,omitempty"`
+	// Corrected is Latency measured from each request's intended start
+	// instead of its actual one (virtual users and arrival rates; nil for
+	// ApacheBench's slots, which have no schedule): the previous
+	// request's end plus the waits drawn between them, a paced round's
+	// slot, an iteration's arrival. It includes the time a slow server
+	// kept the request from being sent: coordinated omission corrected.
+	Corrected *Latency `json:"corrected,omitempty"`
 	// Windows splits the step's responses by when they started, in
 	// windows of Report.Window: the units of the baseline comparison.
 	Windows []Window `json:"windows,omitempty"`

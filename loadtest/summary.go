@@ -28,13 +28,17 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
+	if a := r.Arrivals; a != nil {
+		fmt.Fprintf(&b, "arrivals: %d planned, %d started (%.1f/s), %d dropped (no VU free within MaxLag); start lag p50 %v, p99 %v, max %v\n",
+			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))
+	}
 	fmt.Fprintf(&b, "seed %d (loadtest.Seed replays its random draws)\n", r.Seed)
 	b.WriteString("\n")
 	width := len("run / step")
 	for _, run := range r.Runs {
 		width = max(width, len(Printable(run.Name))+8)
 		for _, s := range run.Steps {
-			width = max(width, len(Printable(s.Name))+2)
+			width = max(width, len(Printable(s.Name))+2, len("    from intended start"))
 		}
 	}
 	fmt.Fprintf(&b, "%-*s %8s %8s %8s %9s %9s %9s %9s\n", width, "run / step", "sent", "good", "failed", "p50", "p95", "p99", "max")
@@ -50,6 +54,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		row(Printable(run.Name)+" ×"+fmt.Sprint(run.Repeat), run.Sent(), run.Good(), run.Failed(), run.Latency)
 		for _, s := range run.Steps {
 			row("  "+Printable(s.Name), s.Sent, s.Good, s.Failed, s.Latency)
+			if s.Corrected != nil {
+				row("    from intended start", s.Sent, s.Good, s.Failed, s.Corrected)
+			}
 		}
 	}
 	first := true

@@ -10,11 +10,13 @@ import (
 
 // subject is the common view of a report, run or step.
 type subject struct {
-	name     string
-	sent     int64
-	good     int64
-	failed   int64
-	notSent  int64
+	name    string
+	sent    int64
+	good    int64
+	failed  int64
+	notSent int64
+	// dropped counts iterations an arrival rate could not start in time
+	dropped  int64
 	statuses map[int]int64
 	failures []reasonEntry // in step order, the most frequent first within a step
 	latency  *loadtest.Latency
@@ -59,6 +61,9 @@ func subjectOf(actual any) (*subject, error) {
 			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
 		}
 		s.invalid = a.Invalid()
+		if a.Arrivals != nil {
+			s.dropped = a.Arrivals.Dropped
+		}
 		for _, run := range a.Runs {
 			if run != nil {
 				addSteps(s, run, false)
@@ -73,7 +78,7 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, fmt.Errorf("%s", m)
 		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid()}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:

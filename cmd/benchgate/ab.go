@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -42,6 +43,10 @@ type abConfig struct {
 	rampUp      time.Duration
 	rampStart   int
 	debug       bool
+	rate        float64
+	rateStart   float64
+	maxLag      time.Duration
+	follow      int
 	stderr      io.Writer // for --debug
 	url         string
 }
@@ -79,6 +84,10 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
 	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
+	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does (-c bounds those in flight); lasts -t seconds, or until -n have arrived")
+	fs.Float64Var(&c.rateStart, "rate-start", -1, "with --rate: ramp the rate linearly from this one to --rate")
+	fs.DurationVar(&c.maxLag, "max-lag", time.Second, "with --rate: drop a request that cannot start this long after its arrival (every -c busy)")
+	fs.IntVarP(&c.follow, "follow", "L", 0, "follow up to this many redirects (each one counted apart)")
 	fs.BoolVar(&c.debug, "debug", false, "print each request sent as a JSON line on standard error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -88,7 +97,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 		return nil, fmt.Errorf("want exactly one URL, got %d arguments", fs.NArg())
 	}
 	c.url = fs.Arg(0)
-	if c.timeLimit > 0 && !fs.Changed("requests") {
+	if c.timeLimit > 0 && !fs.Changed("requests") && c.rate == 0 {
 		c.requests = 50000
 	}
 	return c, c.validate()
@@ -106,6 +115,16 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("-s %v: the timeout must not be negative", c.timeout)
 	case c.postFile != "" && c.putFile != "":
 		return fmt.Errorf("-p %q and -u %q: give only one body file", c.postFile, c.putFile)
+	case c.rate < 0 || math.IsNaN(c.rate) || math.IsInf(c.rate, 0):
+		return fmt.Errorf("--rate %v: want requests per second above 0", c.rate)
+	case c.rate > 0 && c.rampUp > 0:
+		return fmt.Errorf("--rate %v with --ramp-up %v: choose arrivals (open model) or a ramp of users (closed)", c.rate, c.rampUp)
+	case c.rate == 0 && c.rateStart >= 0:
+		return fmt.Errorf("--rate-start %v without --rate", c.rateStart)
+	case c.maxLag <= 0:
+		return fmt.Errorf("--max-lag %v: must be above 0", c.maxLag)
+	case c.follow < 0:
+		return fmt.Errorf("-L %d: must not be negative", c.follow)
 	case c.head && (c.postFile != "" || c.putFile != ""):
 		return fmt.Errorf("-i with -p %q / -u %q: a HEAD request has no body", c.postFile, c.putFile)
 	}
@@ -169,7 +188,6 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	opts := []loadtest.Option{
 		loadtest.Runs(run), loadtest.Concurrency(c.concurrency), loadtest.KeepAlive(c.keepAlive),
 		loadtest.HTTP10(), loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
-		loadtest.TimeLimit(time.Duration(c.timeLimit * float64(time.Second))),
 		loadtest.DefaultStatus(), // ApacheBench: a non-2xx response is counted, not failed
 	}
 	if c.proxy != "" {
@@ -190,10 +208,32 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 		opts = append(opts, loadtest.VirtualUsers(engine.VUs{Start: min(c.rampStart, c.concurrency), Max: c.concurrency,
 			RampUp: c.rampUp, Rounds: rounds}))
 	}
+	if c.rate > 0 {
+		opts = append(opts, loadtest.ArrivalRate(c.arrivals())) // -t is the schedule's length
+	} else {
+		opts = append(opts, loadtest.TimeLimit(time.Duration(c.timeLimit*float64(time.Second))))
+	}
+	if c.follow > 0 {
+		opts = append(opts, loadtest.FollowRedirects(c.follow))
+	}
 	if c.debug {
 		opts = append(opts, loadtest.LogRequests(c.stderr))
 	}
 	return loadtest.New(opts...), nil
+}
+
+// arrivals is the --rate schedule: -t seconds, else as long as -n
+// arrivals take (at the rate, or on the ramp from --rate-start).
+func (c *abConfig) arrivals() engine.Arrivals {
+	from := c.rate
+	if c.rateStart >= 0 {
+		from = c.rateStart
+	}
+	d := time.Duration(c.timeLimit * float64(time.Second))
+	if d <= 0 {
+		d = time.Duration(float64(c.requests) / ((from + c.rate) / 2) * float64(time.Second))
+	}
+	return engine.Arrivals{StartRate: from, Stages: []engine.RateStage{{Target: c.rate, Duration: d}}, MaxVUs: c.concurrency, MaxLag: c.maxLag}
 }
 
 // rawBody is a body sent as is, never read as a template.

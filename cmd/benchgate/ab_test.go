@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,5 +248,39 @@ func TestABRampAndDebug(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
 	if code != 0 || !strings.Contains(out.String(), "Complete requests:      6") || len(lines) != 6 || !strings.Contains(lines[5], `"slot":2`) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+}
+
+// TestABRateAndFollow: --rate sends -n requests on the schedule, -L
+// follows redirects, and bad rate flags are refused before anything is
+// sent.
+func TestABRateAndFollow(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", 301)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-n", "40", "-c", "4", "--rate", "100", "-L", "3", srv.URL + "/old"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "Complete requests:      40") ||
+		!strings.Contains(out.String(), "Arrivals:               40 planned, 40 started") || hits.Load() != 80 {
+		t.Fatalf("exit %d, %d hits\nstdout:\n%s\nstderr:\n%s", code, hits.Load(), out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "Time taken for tests:   0.39") && !strings.Contains(out.String(), "Time taken for tests:   0.4") {
+		t.Errorf("40 arrivals at 100/s should take ~0.4s:\n%s", out.String())
+	}
+	for _, bad := range [][]string{{"--rate", "-5"}, {"--rate", "NaN"}, {"--rate-start", "3"}, {"--rate", "10", "--ramp-up", "1s"},
+		{"--rate", "10", "--max-lag", "0s"}, {"-L", "-1"}} {
+		hits.Store(0)
+		errOut.Reset()
+		code := run(context.Background(), append(append([]string{"ab", "-q"}, bad...), srv.URL+"/"), io.Discard, &errOut)
+		if code == 0 || hits.Load() != 0 || !strings.Contains(errOut.String(), bad[len(bad)-2]) {
+			t.Errorf("%v: exit %d, %d hits, stderr %q", bad, code, hits.Load(), errOut.String())
+		}
 	}
 }

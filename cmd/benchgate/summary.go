@@ -104,6 +104,10 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(w, "Not started:            %d (stopped by %s)\n", r.RequestsNotStarted, r.StoppedBy)
 	}
+	if a := r.Arrivals; a != nil {
+		fmt.Fprintf(w, "Arrivals:               %d planned, %d started (%.2f/s), %d dropped (no connection free in time)\n", a.Planned, a.Started, a.Rate, a.Dropped)
+		fmt.Fprintf(w, "Start lag:              p50 %v, p99 %v, max %v\n", a.Lag.Percentile(50), a.Lag.Percentile(99), a.Lag.Max())
+	}
 	var non2xx int64
 	for _, s := range run.Steps {
 		for code, n := range s.Statuses {

@@ -1,0 +1,138 @@
+package loadtest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onsi/gomega"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// stallServer answers at once, but request number stallAt (from 1)
+// takes stall.
+func stallServer(t *testing.T, stallAt int64, stall time.Duration) *httptest.Server {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == stallAt {
+			time.Sleep(stall)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestArrivalRate: iterations arrive on the schedule across runs, each
+// walked with its steps; the counts and the arrival account add up.
+func TestArrivalRate(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	a := engine.Arrivals{Rate: 200, Duration: 500 * time.Millisecond, MaxVUs: 8}
+	report := execute(t, loadtest.Runs(scenario.Run("a", scenario.Get("/a"), scenario.Get("/b")), scenario.Run("b", scenario.Get("/c"))),
+		loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.ArrivalRate(a))
+	ar := report.Arrivals
+	if ar == nil || ar.Planned != 100 || ar.Started != 100 || ar.Dropped != 0 {
+		t.Fatalf("arrivals %+v, want 100 planned and started", ar)
+	}
+	if report.Runs[0].Repeat != 50 || report.Runs[1].Repeat != 50 || report.RequestsSent != 150 || report.ResponsesFailed != 0 {
+		t.Errorf("repeats %d and %d, sent %d, failed %d", report.Runs[0].Repeat, report.Runs[1].Repeat, report.RequestsSent, report.ResponsesFailed)
+	}
+	if ar.Rate < 150 || ar.Rate > 250 {
+		t.Errorf("achieved %.1f iterations/s, target 200", ar.Rate)
+	}
+	// iteration k of the plan arrives at k·5ms: run "a" gets k even
+	rq, _ := report.Runs[0].Requests.At(2 * 10) // run a's iteration 10 = plan iteration 20, step 1
+	if want := 100 * time.Millisecond; rq.At < want || rq.At > want+100*time.Millisecond {
+		t.Errorf("iteration 20 started at %v, scheduled at %v", rq.At, want)
+	}
+	if c := report.Runs[0].Steps[0].Corrected; c == nil || c.Count() != 50 {
+		t.Errorf("corrected latencies: %v", c)
+	}
+	if err := gomega.NewGomega(func(m string, _ ...int) { t.Error(m) }).Expect(report).To(matchers.HaveNoFailures()); !err {
+		t.Error("HaveNoFailures failed")
+	}
+}
+
+// TestArrivalRateCorrectsOmission: one VU, a server that stalls once
+// for 300ms. Iterations that arrive during the stall start late; their
+// latencies from the actual start are short, from the intended start
+// they show the stall.
+func TestArrivalRateCorrectsOmission(t *testing.T) {
+	srv := stallServer(t, 10, 300*time.Millisecond)
+	a := engine.Arrivals{Rate: 100, Duration: time.Second, MaxVUs: 1}
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true),
+		loadtest.ArrivalRate(a))
+	s := report.Runs[0].Steps[0]
+	if report.Arrivals.Started != 100 || report.Arrivals.Dropped != 0 || s.Good != 100 {
+		t.Fatalf("arrivals %+v, good %d", report.Arrivals, s.Good)
+	}
+	slow := func(l *loadtest.Latency) int64 { return l.CountOver(100 * time.Millisecond) }
+	if n := slow(s.Latency); n != 1 {
+		t.Errorf("%d requests over 100ms from their actual start, want the stalled one only", n)
+	}
+	// arrivals at 100, 110, …, 390ms wait for the stall to end at ~390ms
+	if n := slow(s.Corrected); n < 15 {
+		t.Errorf("%d requests over 100ms from their intended start, want the ~20 the stall delayed", n)
+	}
+	if lag := report.Arrivals.Lag.Max(); lag < 200*time.Millisecond {
+		t.Errorf("max lag %v, want the stall's", lag)
+	}
+	p99 := func(p loadtest.Phase) time.Duration { return s.PhaseLatency(p).Percentile(99) }
+	if p99(loadtest.Corrected) < 200*time.Millisecond || p99(loadtest.Response) > 100*time.Millisecond {
+		t.Errorf("p99: corrected %v, uncorrected %v", p99(loadtest.Corrected), p99(loadtest.Response))
+	}
+}
+
+// TestArrivalRateDrops: iterations that cannot start within MaxLag are
+// dropped, counted, their requests not started, and HaveNoFailures
+// fails.
+func TestArrivalRateDrops(t *testing.T) {
+	srv := stallServer(t, 3, 400*time.Millisecond)
+	a := engine.Arrivals{Rate: 100, Duration: 600 * time.Millisecond, MaxVUs: 1, MaxLag: 50 * time.Millisecond}
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"), scenario.Get("/2"))), loadtest.BaseURL(srv.URL),
+		loadtest.KeepAlive(true), loadtest.ArrivalRate(a))
+	ar := report.Arrivals
+	if ar.Dropped < 20 || ar.Started+ar.Dropped != ar.Planned || report.Runs[0].Dropped != ar.Dropped {
+		t.Fatalf("arrivals %+v, run dropped %d", ar, report.Runs[0].Dropped)
+	}
+	if report.RequestsNotStarted != 2*ar.Dropped || report.ResponsesFailed != 0 {
+		t.Errorf("not started %d, want 2 per dropped iteration (%d); failed %d", report.RequestsNotStarted, ar.Dropped, report.ResponsesFailed)
+	}
+	if ar.Lag.Max() > a.MaxLag+20*time.Millisecond {
+		t.Errorf("an iteration started %v late, past MaxLag", ar.Lag.Max())
+	}
+	var msg string
+	gomega.NewGomega(func(m string, _ ...int) { msg = m }).Expect(report).To(matchers.HaveNoFailures())
+	if msg == "" {
+		t.Error("HaveNoFailures passed with dropped iterations")
+	}
+}
+
+// TestPacedVUsCorrectOmission: a paced VU whose server stalls once
+// starts the rounds it missed late; their corrected latencies show it.
+func TestPacedVUsCorrectOmission(t *testing.T) {
+	srv := stallServer(t, 5, 250*time.Millisecond)
+	v := engine.VUs{Max: 1, Rounds: 40, Pacing: 10 * time.Millisecond}
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true),
+		loadtest.VirtualUsers(v))
+	s := report.Runs[0].Steps[0]
+	slow := func(l *loadtest.Latency) int64 { return l.CountOver(100 * time.Millisecond) }
+	if s.Good != 40 || slow(s.Latency) != 1 {
+		t.Fatalf("good %d, %d slow from the actual start (want 40 and 1)", s.Good, slow(s.Latency))
+	}
+	// rounds due at 50, 60, …, 290ms start at ~290ms
+	if n := slow(s.Corrected); n < 12 {
+		t.Errorf("%d rounds over 100ms from their slot, want ~15", n)
+	}
+	// unpaced, the VU just waits: nothing to correct beyond the stall
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(stallServer(t, 5, 250*time.Millisecond).URL),
+		loadtest.KeepAlive(true), loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 40}))
+	if s := report.Runs[0].Steps[0]; slow(s.Corrected) != 1 {
+		t.Errorf("unpaced: %d slow from the intended start, want 1", slow(s.Corrected))
+	}
+}
