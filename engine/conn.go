@@ -21,6 +21,7 @@ import (
 // slot is one connection slot: its connection, reader and buffers.
 type slot struct {
 	id          int
+	shard       int        // its VU's shard: the DNS cache it uses
 	mu          sync.Mutex // guards nc and interrupted against the watcher
 	nc          net.Conn
 	interrupted bool
@@ -38,6 +39,13 @@ type slot struct {
 	// intended is when the next request is due by its schedule (zero
 	// for ApacheBench's slots, which send as soon as they are free).
 	intended time.Time
+	// ioTimeout is the current step's I/O timeout; deadlineDirty says
+	// it changed the connection's deadlines since setDeadline.
+	ioTimeout     time.Duration
+	deadlineDirty bool
+	// hold keeps finish from recording the result, for a VU's iterator
+	// to see first; held says a result was left in res.
+	hold, held bool
 }
 
 // idleWarn records a warning about the kept connection's last response.
@@ -50,7 +58,50 @@ func (x *execution) idleWarn(s *slot, warning string) {
 // connReader lets the parser read from whatever connection the slot has.
 type connReader struct{ s *slot }
 
-func (c connReader) Read(b []byte) (int, error) { return c.s.nc.Read(b) }
+func (c connReader) Read(b []byte) (int, error) {
+	s := c.s
+	if s.ioTimeout <= 0 {
+		return s.nc.Read(b)
+	}
+	ioOnly, err := s.ioDeadline(s.nc.SetReadDeadline)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.nc.Read(b)
+	if err != nil && ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = &ioTimeoutError{s.ioTimeout, "read", err}
+	}
+	return n, err
+}
+
+// ioDeadline sets the I/O timeout's deadline with set (read or write),
+// unless the step's own deadline comes first; ioOnly says which.
+func (s *slot) ioDeadline(set func(time.Time) error) (ioOnly bool, err error) {
+	dl := time.Now().Add(s.ioTimeout)
+	ioOnly = s.deadline.IsZero() || dl.Before(s.deadline)
+	if !ioOnly {
+		dl = s.deadline
+	}
+	s.mu.Lock() // not while the watcher interrupts
+	defer s.mu.Unlock()
+	if s.interrupted {
+		return false, errInterrupted
+	}
+	s.deadlineDirty = true
+	return ioOnly, set(dl)
+}
+
+// ioTimeoutError says a step's I/O timeout passed.
+type ioTimeoutError struct {
+	limit time.Duration
+	op    string
+	err   error
+}
+
+func (e *ioTimeoutError) Error() string {
+	return fmt.Sprintf("I/O timeout %v exceeded: no progress on %s: %v", e.limit, e.op, e.err)
+}
+func (e *ioTimeoutError) Unwrap() error { return e.err }
 
 func (x *execution) runSlot(s *slot) {
 	defer s.closeConn()
@@ -121,7 +172,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				// the step's limit bounds the whole request, connect included
 				dctx, cancel = context.WithDeadline(x.ioCtx, dl)
 			}
-			nc, cached, err := x.dial.dial(dctx, t)
+			nc, cached, err := x.dial.dial(dctx, t, s.shard)
 			if cancel != nil {
 				cancel()
 			}
@@ -149,7 +200,14 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		if l := x.plan.Live; l != nil && attempt == 0 {
 			l.Started.Add(1)
 		}
-		n, err := s.nc.Write(s.wbuf)
+		s.ioTimeout = sp.spec.IOTimeout
+		var n int
+		var err error
+		if s.ioTimeout > 0 {
+			n, err = s.writeEach(s.wbuf)
+		} else {
+			n, err = s.nc.Write(s.wbuf)
+		}
 		res.BytesSent = int64(n)
 		if err != nil {
 			s.closeConn()
@@ -201,7 +259,7 @@ func (s *slot) setDeadline(start time.Time, limit time.Duration) error {
 	if limit > 0 {
 		dl = start.Add(limit)
 	}
-	if dl.Equal(s.deadline) {
+	if dl.Equal(s.deadline) && !s.deadlineDirty {
 		return nil
 	}
 	s.mu.Lock()
@@ -209,11 +267,32 @@ func (s *slot) setDeadline(start time.Time, limit time.Duration) error {
 	if s.interrupted {
 		return errInterrupted
 	}
-	s.deadline = dl
+	s.deadline, s.deadlineDirty = dl, false
 	return s.nc.SetDeadline(dl)
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// writeEach writes b in pieces of at most 64 KiB, each bounded by the
+// I/O timeout.
+func (s *slot) writeEach(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		ioOnly, err := s.ioDeadline(s.nc.SetWriteDeadline)
+		if err != nil {
+			return done, err
+		}
+		n, err := s.nc.Write(b[done:min(len(b), done+64<<10)])
+		done += n
+		if err != nil {
+			if ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {
+				err = &ioTimeoutError{s.ioTimeout, "write", err}
+			}
+			return done, err
+		}
+	}
+	return done, nil
+}
 
 // connectDeadline is when opening a connection for the step must end:
 // the earlier of its connect timeout and its time limit. connectOnly is

@@ -13,11 +13,13 @@ import (
 	"time"
 )
 
-// resolver resolves each host once and caches the address; overrides send
-// a host name to a chosen address while requests keep the name.
+// resolver resolves each host once per shard (HTTP::LoadGen's worker
+// process, which has a cache of its own) and caches the address;
+// overrides send a host name to a chosen address while requests keep the
+// name.
 type resolver struct {
 	mu       sync.Mutex
-	cache    map[string]string
+	cache    map[shardHost]string
 	override map[string]string
 	dns      *net.Resolver
 }
@@ -26,11 +28,16 @@ func newResolver(override map[string]string, dns *net.Resolver) *resolver {
 	if dns == nil {
 		dns = net.DefaultResolver
 	}
-	return &resolver{cache: map[string]string{}, override: override, dns: dns}
+	return &resolver{cache: map[shardHost]string{}, override: override, dns: dns}
+}
+
+type shardHost struct {
+	shard int
+	host  string
 }
 
 // lookup returns host:port to dial for host and port.
-func (r *resolver) lookup(ctx context.Context, host, port string) (addr string, cached bool, err error) {
+func (r *resolver) lookup(ctx context.Context, shard int, host, port string) (addr string, cached bool, err error) {
 	if a, ok := r.override[host]; ok {
 		if _, _, err := net.SplitHostPort(a); err == nil {
 			return a, true, nil
@@ -40,8 +47,9 @@ func (r *resolver) lookup(ctx context.Context, host, port string) (addr string, 
 	if net.ParseIP(host) != nil {
 		return net.JoinHostPort(host, port), false, nil
 	}
+	key := shardHost{shard, host}
 	r.mu.Lock()
-	ip, ok := r.cache[host]
+	ip, ok := r.cache[key]
 	r.mu.Unlock()
 	if ok {
 		return net.JoinHostPort(ip, port), true, nil
@@ -54,7 +62,7 @@ func (r *resolver) lookup(ctx context.Context, host, port string) (addr string, 
 		return "", false, fmt.Errorf("lookup %s: no addresses", host)
 	}
 	r.mu.Lock()
-	r.cache[host] = ips[0]
+	r.cache[key] = ips[0]
 	r.mu.Unlock()
 	return net.JoinHostPort(ips[0], port), false, nil
 }
@@ -105,13 +113,13 @@ func (d *dialer) lookup(ctx context.Context, host, port string, limit time.Durat
 		ctx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
-	return d.res.lookup(ctx, host, port)
+	return d.res.lookup(ctx, 0, host, port)
 }
 
 // dial connects to t, retrying a failed TCP connect as ab does. ctx
 // bounds every part: resolving, connecting, a proxy's CONNECT and the TLS
 // handshake.
-func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bool, err error) {
+func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, dnsCached bool, err error) {
 	host, port := t.host, t.port
 	if t.proxy != nil {
 		host, port = t.proxy.Hostname(), t.proxy.Port()
@@ -122,7 +130,7 @@ func (d *dialer) dial(ctx context.Context, t *target) (nc net.Conn, dnsCached bo
 			}
 		}
 	}
-	addr, cached, err := d.res.lookup(ctx, host, port)
+	addr, cached, err := d.res.lookup(ctx, shard, host, port)
 	if err != nil {
 		return nil, false, fmt.Errorf("resolve %s: %w", host, err)
 	}

@@ -81,7 +81,7 @@ func eventLoopEligible(p *Plan, runs []runPlan) bool {
 	for i := range runs {
 		for k := range runs[i].steps {
 			sp := &runs[i].steps[k]
-			if !sp.static || sp.t.tls || sp.t.proxy != nil || sp.follow > 0 {
+			if !sp.static || sp.t.tls || sp.t.proxy != nil || sp.follow > 0 || sp.spec.IOTimeout > 0 {
 				return false
 			}
 		}

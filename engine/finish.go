@@ -115,7 +115,7 @@ func (x *execution) finish(s *slot, err error) {
 		case errors.Is(err, errChainStopped):
 			res.Interrupted = true
 			err = fmt.Errorf("interrupted: %w (%v)", x.stopCause(), err)
-		case errors.As(err, new(*connectTimeoutError)):
+		case errors.As(err, new(*connectTimeoutError)), errors.As(err, new(*ioTimeoutError)):
 		case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && sp.spec.TimeLimit > 0:
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
 		}
@@ -208,6 +208,10 @@ func (x *execution) finish(s *slot, err error) {
 		}
 		l.HeaderBytes.Add(res.HeaderBytes)
 		l.BodyBytes.Add(res.BodyBytes)
+	}
+	if s.hold {
+		s.held = true // the VU's iterator sees it first
+		return
 	}
 	x.rec.Record(s.id, res)
 }

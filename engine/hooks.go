@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,18 @@ import (
 // request "not sent" with the reason, Exit's and RequestDone's are
 // recorded.
 type VUHooks struct {
+	// Before runs once before anything else (HTTP::LoadGen's
+	// ParentInit); its error sends nothing. After runs once when every
+	// VU is done, before Execute returns (ParentExit).
+	Before func() error
+	After  func() error
+	// ShardInit runs once per shard before any VU starts: every shard's
+	// init ends before the first VU of any starts (ProcInit). Its error
+	// marks the shard failed, and the shard's VUs never start. ShardExit
+	// runs when the shard's VUs are done (ProcExit); its error marks the
+	// shard failed.
+	ShardInit func(shard int) error
+	ShardExit func(shard int) error
 	// Init runs when a VU starts, before its first request; what it
 	// returns is the VU's data, handed to the other hooks.
 	Init func(vu int, rng *rand.Rand) (data any, err error)
@@ -40,8 +53,18 @@ type RequestEvent struct {
 	Header http.Header
 }
 
-// HookError lists the errors of hooks during an execution.
-type HookError struct{ Errors []string }
+// HookError lists the errors of hooks during an execution, and the
+// shards their ShardInit or ShardExit failed.
+type HookError struct {
+	Errors       []string
+	FailedShards []int
+}
+
+// HookRecorder is a Recorder that also takes the hook errors and failed
+// shards at the end of an execution, whatever else stopped it.
+type HookRecorder interface {
+	Hooks(e *HookError)
+}
 
 func (e *HookError) Error() string {
 	return fmt.Sprintf("%d hook error(s): %s", len(e.Errors), strings.Join(e.Errors, "; "))
@@ -49,18 +72,33 @@ func (e *HookError) Error() string {
 
 // hookLog collects hook errors from the VUs.
 type hookLog struct {
-	mu   sync.Mutex
-	errs []string
+	mu     sync.Mutex
+	errs   []string
+	shards []int // failed
 }
 
 func (h *hookLog) add(vu, step int, hook string, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	where := fmt.Sprintf("VU %d", vu)
 	if step >= 0 {
 		where += fmt.Sprintf(" step %d", step+1)
 	}
+	h.addAt(where, hook, err)
+}
+
+func (h *hookLog) addAt(where, hook string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.errs = append(h.errs, fmt.Sprintf("%s: %s: %v", where, hook, err))
+}
+
+// shardFailed records shard's hook error and marks it failed.
+func (h *hookLog) shardFailed(shard int, hook string, err error) {
+	h.addAt(fmt.Sprintf("shard %d", shard), hook, err)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.Contains(h.shards, shard) {
+		h.shards = append(h.shards, shard)
+	}
 }
 
 func (h *hookLog) err() error {
@@ -71,7 +109,9 @@ func (h *hookLog) err() error {
 	}
 	out := append([]string(nil), h.errs...)
 	sort.Strings(out)
-	return &HookError{out}
+	shards := slices.Clone(h.shards)
+	slices.Sort(shards)
+	return &HookError{Errors: out, FailedShards: shards}
 }
 
 // callHook runs f, turning a panic into an error.

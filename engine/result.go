@@ -56,6 +56,9 @@ type Result struct {
 	// next request is recorded after it, and the step's expectations,
 	// extractors and counts are the chain's last response's.
 	Followed bool
+	// Retried is true for an attempt a VU's iterator sent again at once:
+	// recorded apart from the step's counts, the retry's result counts.
+	Retried bool
 
 	Reused    bool // the request went on a kept-alive connection
 	DNSCached bool // the host's address came from the cache

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -47,12 +48,37 @@ type VUs struct {
 	// keeps its scheduled start as its intended start, so the delay shows
 	// in the corrected latencies (coordinated omission).
 	Pacing time.Duration
+	// Iterate, when set, chooses each round's requests instead of the
+	// run's order (RandomStart is then ignored): HTTP::LoadGen's InitURLs
+	// iterator generator. It is called at the start of each round of
+	// each VU, with the VU's generator, and returns the round's
+	// iterator. See StepIterator.
+	Iterate func(vu, round int, rng *rand.Rand) StepIterator
 	// Hooks are the per-VU and per-request handlers.
 	Hooks VUHooks
 	// Trace, when set, is called after each request of a VU with the
 	// waits drawn around it: a record of the schedule, for tests and
 	// debugging. It runs on the VU's goroutine.
 	Trace func(VUEvent)
+}
+
+// StepIterator chooses a round's requests. It is called with nil at the
+// start of the round, then with each request's result (before it is
+// recorded; its byte slices are valid during the call), and returns the
+// step to send next (an index into the run's steps) with header fields
+// to add, or more = false when the round is over. Returning the step
+// just sent sends it again as a retry (on a 401, with an Authorization
+// field, say): the earlier attempt is then recorded as retried, apart
+// from the step's counts, and the retry's result is the step's. Other
+// steps may be sent once per round; the steps a round never sends are
+// "not started". An iterator that panics or breaks these rules ends the
+// round and is reported as a hook error.
+type StepIterator func(prev *Result) (next NextStep, more bool)
+
+// NextStep is what a StepIterator sends next.
+type NextStep struct {
+	Step   int
+	Header http.Header
 }
 
 // VUEvent is one request of a virtual user, for VUs.Trace.
@@ -127,22 +153,78 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.ioCancel(nil)
+	for k, s := range x.slots {
+		s.shard = v.ShardOf(k)
+	}
+	h := v.Hooks
+	if h.Before != nil {
+		if err := callHook(h.Before); err != nil {
+			x.hooks.addAt("run", "Before", err)
+			return x.endHooks()
+		}
+	}
 	stopWatch := x.watch(x.interruptSlots)
+	failed := make([]bool, v.Shards)
+	if h.ShardInit != nil {
+		var wg sync.WaitGroup
+		for i := range failed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := callHook(func() error { return h.ShardInit(i) }); err != nil {
+					x.hooks.shardFailed(i, "ShardInit", err)
+					failed[i] = true
+				}
+			}()
+		}
+		wg.Wait() // every shard is ready before the first VU starts
+	}
 	start := time.Now()
-	var wg sync.WaitGroup
-	for k := 0; k < v.Max; k++ {
-		wg.Add(1)
+	var all sync.WaitGroup
+	for i := range failed {
+		if failed[i] {
+			continue
+		}
+		var shard sync.WaitGroup
+		for k := i; k < v.Max; k += v.Shards {
+			shard.Add(1)
+			go func() {
+				defer shard.Done()
+				x.runVU(v, k, start)
+			}()
+		}
+		all.Add(1)
 		go func() {
-			defer wg.Done()
-			x.runVU(v, k, start)
+			defer all.Done()
+			shard.Wait()
+			if h.ShardExit != nil {
+				if err := callHook(func() error { return h.ShardExit(i) }); err != nil {
+					x.hooks.shardFailed(i, "ShardExit", err)
+				}
+			}
 		}()
 	}
-	wg.Wait()
+	all.Wait()
 	stopWatch()
+	if h.After != nil {
+		if err := callHook(h.After); err != nil {
+			x.hooks.addAt("run", "After", err)
+		}
+	}
+	return x.endHooks()
+}
+
+// endHooks hands the hook errors to the recorder and returns what
+// stopped the execution early, else the hook errors.
+func (x *execution) endHooks() error {
+	herr := x.hooks.err()
+	if hr, ok := x.rec.(HookRecorder); ok && herr != nil {
+		hr.Hooks(herr.(*HookError))
+	}
 	if err := x.stopCause(); err != nil {
 		return err
 	}
-	return x.hooks.err()
+	return herr
 }
 
 // compileVUs checks that p fits an executor of vus virtual users with
@@ -212,6 +294,15 @@ func (x *execution) runVU(v VUs, k int, start time.Time) {
 			due = vuStart.Add(time.Duration(round) * v.Pacing)
 		}
 		w := walker{x: x, s: s, rng: rng, hooks: h, trace: v.Trace, vu: k, round: round, data: data, randomStart: v.RandomStart}
+		if v.Iterate != nil {
+			if err := callHook(func() error { w.next = v.Iterate(k, round, rng); return nil }); err != nil || w.next == nil {
+				if err == nil {
+					err = errors.New("returned a nil iterator")
+				}
+				x.hooks.add(k, -1, "Iterate", err)
+				return
+			}
+		}
 		var ok bool
 		if due, ok = w.walk(run, base+round, due); !ok {
 			return
@@ -230,6 +321,7 @@ type walker struct {
 	vu, round   int
 	data        any
 	randomStart bool
+	next        StepIterator // nil: the run's order
 }
 
 // walk sends iteration iter of run, its first request due at due (plus
@@ -238,47 +330,106 @@ type walker struct {
 // request is due, after the last one's post-delay and think time, and
 // false when the execution stopped.
 func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
-	x, s, rng := w.x, w.s, w.rng
-	rp := &x.runs[run]
-	n := len(rp.steps)
+	defer func() { w.s.intended = time.Time{} }()
+	if w.next != nil {
+		return w.iterate(run, iter, due)
+	}
+	n := len(w.x.runs[run].steps)
 	offset := 0
 	if w.randomStart {
-		offset = rng.IntN(n)
+		offset = w.rng.IntN(n)
 	}
-	defer func() { s.intended = time.Time{} }()
 	for i := 0; i < n; i++ {
-		step := (offset + i) % n
-		if x.stopped.Load() != nil {
-			return due, false
-		}
-		spec := rp.steps[step].spec
-		pre := jittered(rng, spec.PreDelay, spec.PreJitter)
-		due = due.Add(pre)
-		if !x.sleepUntil(due) {
-			return due, false
-		}
-		s.intended = due
-		wk := work{run: int32(run), step: int32(step), iter: int32(iter), n: 1}
-		if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil {
-			x.do(s, wk)
-		} else {
-			x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data})
-		}
-		post := jittered(rng, spec.PostDelay, spec.PostJitter)
-		if spec.ThinkMax > spec.ThinkMin {
-			post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
-		} else {
-			post += spec.ThinkMin
-		}
-		if w.trace != nil {
-			w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre, Post: post})
-		}
-		due = time.Now().Add(post)
-		if !x.sleepUntil(due) {
+		var ok bool
+		if due, ok = w.request(run, iter, (offset+i)%n, due, nil); !ok {
 			return due, false
 		}
 	}
 	return due, true
+}
+
+// iterate walks a round as the VU's iterator says: each request's
+// result, held back from the recorder, goes to the iterator, which
+// names the next step. A step sent again at once is a retry: the
+// earlier attempt is recorded as retried (Result.Retried), apart from
+// the step's counts. Any other step may be sent once per round.
+func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
+	x, s := w.x, w.s
+	steps := len(x.runs[run].steps)
+	sent := make([]bool, steps)
+	var prev *Result
+	last := -1
+	for {
+		var nx NextStep
+		more := false
+		err := callHook(func() error { nx, more = w.next(prev); return nil })
+		if err == nil && more && (nx.Step < 0 || nx.Step >= steps) {
+			err = fmt.Errorf("step %d: the run has steps 0 to %d", nx.Step, steps-1)
+		} else if err == nil && more && sent[nx.Step] && nx.Step != last {
+			err = fmt.Errorf("step %d again: it was sent earlier in this round (only the step just sent may be sent again, as a retry)", nx.Step)
+		}
+		if prev != nil {
+			prev.Retried = err == nil && more && nx.Step == last
+			x.rec.Record(s.id, prev)
+		}
+		if err != nil {
+			x.hooks.add(w.vu, last, "Iterate", err)
+			return due, true
+		}
+		if !more {
+			return due, true
+		}
+		sent[nx.Step], last = true, nx.Step
+		s.hold, s.held = true, false
+		var ok bool
+		due, ok = w.request(run, iter, nx.Step, due, nx.Header)
+		s.hold = false
+		prev = nil
+		if s.held {
+			prev = &s.res
+		}
+		if !ok {
+			if prev != nil {
+				x.rec.Record(s.id, prev)
+			}
+			return due, false
+		}
+	}
+}
+
+// request sends step of iteration iter of run, due at due (plus its
+// pre-delay), with extra header fields, then waits its post-delay and
+// think time. It returns when the next request is due, and false when
+// the execution stopped.
+func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) (time.Time, bool) {
+	x, s, rng := w.x, w.s, w.rng
+	if x.stopped.Load() != nil {
+		return due, false
+	}
+	spec := x.runs[run].steps[step].spec
+	pre := jittered(rng, spec.PreDelay, spec.PreJitter)
+	due = due.Add(pre)
+	if !x.sleepUntil(due) {
+		return due, false
+	}
+	s.intended = due
+	wk := work{run: int32(run), step: int32(step), iter: int32(iter), n: 1}
+	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && extra == nil {
+		x.do(s, wk)
+	} else {
+		x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}, extra)
+	}
+	post := jittered(rng, spec.PostDelay, spec.PostJitter)
+	if spec.ThinkMax > spec.ThinkMin {
+		post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
+	} else {
+		post += spec.ThinkMin
+	}
+	if w.trace != nil {
+		w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre, Post: post})
+	}
+	due = time.Now().Add(post)
+	return due, x.sleepUntil(due)
 }
 
 // jittered is HTTP::LoadGen's delay: delay − jitter + rnd(2·jitter),
@@ -311,11 +462,17 @@ func (x *execution) sleepUntil(t time.Time) bool {
 }
 
 // doHooked is do with the request hooks around the request.
-func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent) {
+func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra http.Header) {
 	if !x.prepare(s, w) {
 		return
 	}
 	if x.stopped.Load() != nil {
+		return
+	}
+	if err := addHeaders(s, extra, len(s.cur.b.body)); err != nil {
+		x.hooks.add(e.VU, e.Step, "Iterate", err)
+		s.res.NotSent, s.res.Start = true, time.Now()
+		x.finish(s, fmt.Errorf("build request: iterator's header: %w", err))
 		return
 	}
 	if h.RequestStart != nil {

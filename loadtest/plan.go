@@ -450,10 +450,8 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	report := rec.report()
 	report.Generator = health.finish()
 	report.Seed = ep.Seed
-	var hookErr *engine.HookError
-	if errors.As(err, &hookErr) {
-		report.HookErrors = hookErr.Errors
-		return report, err
+	if errors.As(err, new(*engine.HookError)) {
+		return report, err // the recorder put them in the report
 	}
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + p.timeLimit.String()

@@ -30,6 +30,14 @@ type recorder struct {
 	firstStart, lastEnd                   atomic.Int64 // unix nanos
 	arrMu                                 sync.Mutex
 	arrivals                              *ArrivalReport // ArrivalRate
+	hookErr                               *engine.HookError
+}
+
+// Hooks implements engine.HookRecorder.
+func (rec *recorder) Hooks(e *engine.HookError) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	rec.hookErr = e
 }
 
 // Arrival implements engine.ArrivalRecorder.
@@ -98,12 +106,17 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	if rec.lines != nil {
 		rec.lines.write(rec, slot, res)
 	}
-	if res.Followed {
+	if res.Followed || res.Retried {
+		// on the wire, but not one of the step's configured requests
 		rec.bytesIn.Add(res.BytesRead)
 		rec.bytesOut.Add(res.BytesSent)
 		st := run.steps[res.Step]
 		st.mu.Lock()
-		st.r.Followed++
+		if res.Followed {
+			st.r.Followed++
+		} else {
+			st.r.Retried++
+		}
 		st.r.BytesRead += res.BytesRead
 		st.mu.Unlock()
 		return
@@ -398,6 +411,11 @@ func (rec *recorder) report() *Report {
 		r.Runs = append(r.Runs, run.report)
 	}
 	r.RequestsNotStarted = r.RequestsConfigured - r.RequestsSent - r.RequestsNotSent
+	rec.arrMu.Lock()
+	if e := rec.hookErr; e != nil {
+		r.HookErrors, r.FailedShards = e.Errors, e.FailedShards
+	}
+	rec.arrMu.Unlock()
 	if a := rec.arrivals; a != nil {
 		rec.arrMu.Lock()
 		c := *a

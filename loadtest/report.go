@@ -62,6 +62,9 @@ type Report struct {
 	// HookErrors lists what virtual users' hooks returned or panicked
 	// with, naming the VU and step.
 	HookErrors []string `json:"hook_errors,omitempty"`
+	// FailedShards lists the shards whose ShardInit or ShardExit hook
+	// failed (engine.VUHooks).
+	FailedShards []int `json:"failed_shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
 }
@@ -161,7 +164,11 @@ type StepReport struct {
 	// 3xx leading on to the step's own answer. For such a step Latency
 	// spans the whole chain, from its first request's start to the last
 	// response's end.
-	Followed  int64 `json:"followed,omitempty"`
+	Followed int64 `json:"followed,omitempty"`
+	// Retried counts the attempts a VU's iterator sent again at once
+	// (engine.StepIterator): on the wire, not in Sent; the retry's
+	// result is the step's.
+	Retried   int64 `json:"retried,omitempty"`
 	BytesRead int64 `json:"bytes_read"`
 	// BodyBytes sums the response bodies' lengths; MinBodyBytes and
 	// MaxBodyBytes are the shortest and longest of the good responses.

@@ -1,9 +1,11 @@
 package loadtest_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -154,4 +156,50 @@ func TestConnectTimeout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIOTimeout: a read or write without progress for the step's I/O
+// timeout fails the request; a slow answer whose bytes keep coming does
+// not, however long it takes in all.
+func TestIOTimeout(t *testing.T) {
+	head := "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n"
+	stall := rawServer(t, func(c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, head+"abcd")
+		time.Sleep(600 * time.Millisecond) // half the body, then nothing
+		io.WriteString(c, "efgh")
+	})
+	trickle := rawServer(t, func(c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, head)
+		for _, b := range "abcdefgh" {
+			time.Sleep(40 * time.Millisecond)
+			io.WriteString(c, string(b))
+		}
+	})
+	deaf := rawServer(t, func(c net.Conn) { time.Sleep(800 * time.Millisecond) }) // reads nothing
+	big := strings.Repeat("x", 16<<20)
+	run := scenario.Run("r",
+		scenario.Get(stall+"/").IOTimeout(150*time.Millisecond),
+		scenario.Get(trickle+"/").IOTimeout(150*time.Millisecond),
+		scenario.Post(deaf+"/", big).IOTimeout(150*time.Millisecond).KeepAlive(false))
+	start := time.Now()
+	report := execute(t, loadtest.Runs(run))
+	steps := report.Run("r").Steps
+	if steps[0].Failed != 1 || steps[1].Good != 1 || steps[2].Failed != 1 {
+		t.Fatalf("stall failed %d, trickle good %d (%v), deaf failed %d", steps[0].Failed, steps[1].Good, steps[1].Failures, steps[2].Failed)
+	}
+	for i, want := range map[int]string{0: "I/O timeout 150ms exceeded: no progress on read", 2: "I/O timeout 150ms exceeded: no progress on write"} {
+		for reason := range steps[i].Failures {
+			if !strings.Contains(reason, want) {
+				t.Errorf("step %d: reason %q, want %q", i+1, reason, want)
+			}
+		}
+	}
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("took %v: the timeouts did not cut the stalls", took)
+	}
+	if rq, _ := report.Run("r").Requests.At(1); rq.Total < 300*time.Millisecond {
+		t.Errorf("the trickle took %v, want its whole ~320ms", rq.Total)
+	}
 }

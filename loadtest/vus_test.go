@@ -1,11 +1,15 @@
 package loadtest_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -232,5 +236,186 @@ func TestVUHooks(t *testing.T) {
 	}
 	if report.RequestsNotSent != 1 || report.ResponsesReceived != 3 {
 		t.Errorf("not sent %d, good %d", report.RequestsNotSent, report.ResponsesReceived)
+	}
+}
+
+// TestVUsIterator: a user iterator retries a step on 401 with an
+// Authorization field (HTTP::LoadGen's example), skips steps, and is
+// reported when it breaks the rules.
+func TestVUsIterator(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		if r.URL.Path == "/private" && r.Header.Get("Authorization") == "" {
+			w.WriteHeader(401)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("r", scenario.Get("/private"), scenario.Get("/skipped"), scenario.Get("/public"))
+	retry401 := func(vu, round int, _ *rand.Rand) engine.StepIterator {
+		return func(prev *engine.Result) (engine.NextStep, bool) {
+			switch {
+			case prev == nil:
+				return engine.NextStep{Step: 0}, true
+			case prev.Step == 0 && prev.Status == 401:
+				return engine.NextStep{Step: 0, Header: http.Header{"Authorization": {"Basic YmxhOmJsdWI="}}}, true
+			case prev.Step == 0:
+				return engine.NextStep{Step: 2}, true
+			}
+			return engine.NextStep{}, false
+		}
+	}
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true),
+		loadtest.VirtualUsers(engine.VUs{Max: 2, Rounds: 2, Iterate: retry401}))
+	if len(got) != 2*2*3 {
+		t.Errorf("%d requests, want 12: %q", len(got), got)
+	}
+	s := report.Runs[0].Steps
+	if s[0].Sent != 4 || s[0].Good != 4 || s[0].Retried != 4 || s[0].Failed != 0 || s[2].Good != 4 || s[1].NotStarted() != 4 {
+		t.Errorf("step 1: sent %d good %d retried %d failed %d; step 3 good %d; step 2 not started %d",
+			s[0].Sent, s[0].Good, s[0].Retried, s[0].Failed, s[2].Good, s[1].NotStarted())
+	}
+	if report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted {
+		t.Errorf("counts do not add up: %+v", report)
+	}
+
+	// broken iterators: each ends its round and is reported
+	broken := map[string]engine.StepIterator{
+		"step 7: the run has steps 0 to 2": func(prev *engine.Result) (engine.NextStep, bool) { return engine.NextStep{Step: 7}, true },
+		"step 0 again": func() engine.StepIterator {
+			order := []int{0, 1, 0}
+			return func(*engine.Result) (engine.NextStep, bool) {
+				next := order[0]
+				order = order[1:]
+				return engine.NextStep{Step: next}, true
+			}
+		}(),
+		"panicked: boom": func(prev *engine.Result) (engine.NextStep, bool) { panic("boom") },
+		`header name "Bad Name" is not a token`: func(prev *engine.Result) (engine.NextStep, bool) {
+			return engine.NextStep{Step: 2, Header: http.Header{"Bad Name": {"x"}}}, prev == nil
+		},
+	}
+	for want, it := range broken {
+		it := it
+		v := engine.VUs{Max: 1, Iterate: func(int, int, *rand.Rand) engine.StepIterator { return it }}
+		report, err := newPlan(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v)).Execute(context.Background())
+		var he *engine.HookError
+		if !errors.As(err, &he) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "Iterate") {
+			t.Errorf("%s: error %v", want, err)
+			continue
+		}
+		if report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted {
+			t.Errorf("%s: counts do not add up", want)
+		}
+	}
+}
+
+// TestRunAndShardHooks: Before, every ShardInit, the VUs, each shard's
+// ShardExit after its VUs' Exit, then After; a failing ShardInit keeps
+// its shard's VUs from starting, a failing ShardExit marks its shard
+// failed; a failing Before sends nothing.
+func TestRunAndShardHooks(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	log := func(e string) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { log("request") }))
+	t.Cleanup(srv.Close)
+	hooks := engine.VUHooks{
+		Before: func() error { log("before"); return nil },
+		After:  func() error { log("after"); return nil },
+		ShardInit: func(shard int) error {
+			time.Sleep(time.Duration(shard) * 20 * time.Millisecond) // a slow init holds every shard back
+			log(fmt.Sprint("init ", shard))
+			if shard == 1 {
+				return errors.New("no logger")
+			}
+			return nil
+		},
+		ShardExit: func(shard int) error {
+			log(fmt.Sprint("exit ", shard))
+			if shard == 2 {
+				return errors.New("exit code 3")
+			}
+			return nil
+		},
+		Exit: func(vu int, _ any) error { log(fmt.Sprint("vu exit ", vu%3)); return nil },
+	}
+	run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b"))
+	v := engine.VUs{Shards: 3, Max: 6, Hooks: hooks}
+	report, err := newPlan(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v)).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "shard 1: ShardInit: no logger") || !strings.Contains(err.Error(), "shard 2: ShardExit: exit code 3") {
+		t.Fatalf("error %v", err)
+	}
+	if !slices.Equal(report.FailedShards, []int{1, 2}) || len(report.HookErrors) != 2 {
+		t.Errorf("failed shards %v, hook errors %q", report.FailedShards, report.HookErrors)
+	}
+	// shard 1's VUs 1 and 4 never started
+	if report.RequestsSent != 8 || report.RequestsNotStarted != 4 {
+		t.Errorf("sent %d, not started %d; want 8 and 4", report.RequestsSent, report.RequestsNotStarted)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if events[0] != "before" || events[len(events)-1] != "after" {
+		t.Errorf("events %q: want before first and after last", events)
+	}
+	first := slices.Index(events, "request")
+	for i := 0; i < 3; i++ {
+		if at := slices.Index(events, fmt.Sprint("init ", i)); at < 0 || at > first {
+			t.Errorf("init %d at %d, the first request at %d: %q", i, at, first, events)
+		}
+	}
+	for _, i := range []int{0, 2} {
+		exit := slices.Index(events, fmt.Sprint("exit ", i))
+		if last := slices.Index(events, fmt.Sprint("vu exit ", i)); exit < 0 || exit < last {
+			t.Errorf("shard %d exits at %d, before its VUs (%d): %q", i, exit, last, events)
+		}
+	}
+	if slices.Contains(events, "exit 1") {
+		t.Errorf("shard 1 failed its init but ran its exit: %q", events)
+	}
+
+	events = nil
+	mu.Unlock()
+	v.Hooks = engine.VUHooks{Before: func() error { return errors.New("no scoreboard") }}
+	report, err = newPlan(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(v)).Execute(context.Background())
+	mu.Lock()
+	if err == nil || !strings.Contains(err.Error(), "run: Before: no scoreboard") || report.RequestsSent != 0 || len(events) != 0 {
+		t.Errorf("a failed Before: error %v, sent %d, events %q", err, report.RequestsSent, events)
+	}
+}
+
+// TestDNSCachePerShard: each shard resolves a host once and caches it.
+func TestDNSCachePerShard(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	var lines bytes.Buffer
+	run := scenario.Run("r", scenario.Get("http://localhost:"+port+"/a"), scenario.Get("http://localhost:"+port+"/b"))
+	v := engine.VUs{Shards: 3, Max: 9, RampUp: 300 * time.Millisecond}
+	report := execute(t, loadtest.Runs(run), loadtest.VirtualUsers(v), loadtest.LogRequests(&lines))
+	if report.ResponsesFailed != 0 || report.RequestsSent != 18 {
+		t.Fatalf("sent %d failed %d", report.RequestsSent, report.ResponsesFailed)
+	}
+	misses := map[int]int{}
+	sc := bufio.NewScanner(&lines)
+	for sc.Scan() {
+		var l struct {
+			Slot      int  `json:"slot"`
+			DNSCached bool `json:"dns_cached"`
+		}
+		json.Unmarshal(sc.Bytes(), &l)
+		if !l.DNSCached {
+			misses[l.Slot%3]++
+		}
+	}
+	if misses[0] != 1 || misses[1] != 1 || misses[2] != 1 {
+		t.Errorf("DNS misses per shard %v, want one each", misses)
 	}
 }

@@ -35,6 +35,7 @@ type Step struct {
 	keepAliveMode *int
 	timeLimit     time.Duration
 	connectLimit  time.Duration
+	ioLimit       time.Duration
 	follow        *int
 	thinkMin      time.Duration
 	thinkMax      time.Duration
@@ -204,6 +205,12 @@ func (s *Step) FollowRedirects(n int) *Step { s.follow = &n; return s }
 // whole request.
 func (s *Step) ConnectTimeout(d time.Duration) *Step { s.connectLimit = d; return s }
 
+// IOTimeout bounds each wait for the connection once it is open: a
+// write that makes no progress, or a read that gets no byte, for d
+// fails the request ("I/O timeout"), however long the response takes
+// in all while bytes keep coming (TimeLimit bounds that).
+func (s *Step) IOTimeout(d time.Duration) *Step { s.ioLimit = d; return s }
+
 // TimeLimit bounds the whole request, from connect to the last byte.
 func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
 
@@ -266,6 +273,8 @@ type StepSpec struct {
 	FollowRedirects *int
 	// ConnectTimeout bounds opening a connection for the step.
 	ConnectTimeout time.Duration
+	// IOTimeout bounds each write or read without progress.
+	IOTimeout time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
 	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
@@ -302,7 +311,7 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	var errs []fieldError
 	sp := StepSpec{
 		Name: s.Name(), Method: s.method, Head: s.head, Form: s.form, Body: s.body,
-		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, FollowRedirects: s.follow, ConnectTimeout: s.connectLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
+		ContentType: s.contentType, KeepAlive: s.keepAlive, KeepAliveMode: s.keepAliveMode, TimeLimit: s.timeLimit, FollowRedirects: s.follow, ConnectTimeout: s.connectLimit, IOTimeout: s.ioLimit, ThinkMin: s.thinkMin, ThinkMax: s.thinkMax,
 		PreDelay: s.preDelay, PreJitter: s.preJitter, PostDelay: s.postDelay, PostJitter: s.postJitter,
 		Extract: s.extract, ExpectStatus: s.expectStatus, AnyStatus: s.anyStatus, Expect: s.expect,
 	}
@@ -357,6 +366,9 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	}
 	if s.connectLimit < 0 {
 		errs = append(errs, fieldError{"ConnectTimeout", s.connectLimit.String(), "must not be negative"})
+	}
+	if s.ioLimit < 0 {
+		errs = append(errs, fieldError{"IOTimeout", s.ioLimit.String(), "must not be negative"})
 	}
 	if m := s.keepAliveMode; m != nil && (*m < 0 || *m > KeepAliveBoth) {
 		errs = append(errs, fieldError{"KeepAliveMode", fmt.Sprint(*m), "must be 0, KeepAliveUse, KeepAliveStore or KeepAliveBoth"})
