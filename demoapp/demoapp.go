@@ -1,7 +1,7 @@
 // Package demoapp is the small web application that benchgate's demo and
 // example suite load-test: a login form with a CSRF token, session and
-// auth cookies, an account page, a cart, a JSON API, a slow page and a
-// redirect. It keeps its state in memory.
+// auth cookies, an account page, a cart, a JSON API (one part behind
+// HTTP Basic authentication), a slow page and a redirect. It keeps its state in memory.
 package demoapp
 
 import (
@@ -60,6 +60,7 @@ func New() *App {
 	a.mux.HandleFunc("POST /cart", a.addToCart)
 	a.mux.HandleFunc("GET /cart", a.cart)
 	a.mux.HandleFunc("GET /api/items", a.items)
+	a.mux.HandleFunc("GET /api/orders", a.orders)
 	a.mux.HandleFunc("GET /slow", a.slow)
 	a.mux.HandleFunc("GET /work", a.work)
 	a.mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
@@ -243,6 +244,19 @@ func (a *App) cart(w http.ResponseWriter, r *http.Request) {
 func (a *App) items(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"items": Items})
+}
+
+// orders is an API that wants HTTP Basic authentication with any demo
+// user and Password: 401 with a challenge without it.
+func (a *App) orders(w http.ResponseWriter, r *http.Request) {
+	user, pw, ok := r.BasicAuth()
+	if !ok || user == "" || pw != Password {
+		w.Header().Set("WWW-Authenticate", `Basic realm="orders"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"user": user, "orders": []int{}})
 }
 
 // slow waits ?ms= milliseconds (default 50, at most 2000) before answering.

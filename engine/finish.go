@@ -139,7 +139,7 @@ func (x *execution) finish(s *slot, err error) {
 	}
 	if err == nil {
 		var vars scenario.Vars
-		if st := x.state(rp, iter, false); st != nil {
+		if st := x.state(rp, iter, sp.expectVars); st != nil {
 			vars = st.vars
 		}
 		if c.note != "" {

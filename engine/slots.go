@@ -74,6 +74,7 @@ type stepPlan struct {
 	keepBody   bool
 	needResp   bool // extractors or the next step read the response
 	follow     int  // redirects to follow (0: none)
+	expectVars bool // an expectation reads variables
 	prevNext   bool // the next step reads this response
 }
 
@@ -136,6 +137,9 @@ func compile(p *Plan) ([]runPlan, error) {
 				sp.follow = *ss.FollowRedirects
 			}
 			sp.needResp = len(ss.Extract) > 0 || len(ss.Expect) > 0
+			for _, e := range ss.Expect {
+				sp.expectVars = sp.expectVars || !e.Template().Static()
+			}
 			if k+1 < len(rs.Steps) && rs.Steps[k+1].NeedsPrevious() {
 				sp.prevNext, sp.needResp = true, true
 			}

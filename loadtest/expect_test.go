@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -222,5 +224,23 @@ b</textarea><button name="go" value="save">Save</button><button name="go" value=
 	}
 	if report.Run("typo").Step(1).NotSent != 1 {
 		t.Errorf("a misspelt field was sent: %v", report)
+	}
+}
+
+// TestExpectationVarsOnStaticSteps: a static request whose expectation
+// reads {{iteration}} sees the iteration's number, on every executor.
+func TestExpectationVarsOnStaticSteps(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "you are number %d", n.Add(1)-1)
+	}))
+	t.Cleanup(srv.Close)
+	for _, opt := range []loadtest.Option{loadtest.Concurrency(1), loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 3})} {
+		n.Store(0)
+		run := scenario.Run("r", scenario.Get("/").ExpectBodyContains("number {{iteration}}")).Repeat(3)
+		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), opt)
+		if report.ResponsesReceived != 3 || report.ResponsesFailed != 0 {
+			t.Errorf("good %d failed %d: %v", report.ResponsesReceived, report.ResponsesFailed, report.Runs[0].Steps[0].Failures)
+		}
 	}
 }
