@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -89,4 +92,63 @@ type Result struct {
 	RequestText []byte
 	Header      []byte
 	Body        []byte
+}
+
+// StatusText is HTTP::LoadGen's status line text: the response's reason
+// phrase when its header was kept (keep level 2 or more, or a step that
+// reads the response), else the standard text for the status; for a
+// request without a response (StatusNoResponse), the reason it got none
+// (refused, DNS, timeout, reset…).
+func (r *Result) StatusText() string {
+	if r.Status == StatusNoResponse && r.Reason != "" {
+		return r.Reason
+	}
+	if line, _, ok := bytes.Cut(r.Header, []byte("\n")); ok {
+		// HTTP/1.1 501 Method Not Implemented
+		f := bytes.SplitN(bytes.TrimRight(line, "\r"), []byte(" "), 3)
+		if len(f) == 3 {
+			return string(f[2])
+		}
+	}
+	return http.StatusText(r.Status)
+}
+
+// Proto returns the response's protocol version, "1.1" or "1.0" ("" for
+// no response).
+func (r *Result) Proto() string {
+	switch {
+	case r.Status == StatusNoResponse || r.NotSent:
+		return ""
+	case r.HTTP11:
+		return "1.1"
+	}
+	return "1.0"
+}
+
+// Fields returns the kept response header (Header) as HTTP::LoadGen
+// gives it: lower-case names, each with all its values in order. It is
+// empty when the header was not kept.
+func (r *Result) Fields() map[string][]string {
+	m := map[string][]string{}
+	for k, v := range headerFields(r.Header) {
+		name := strings.ToLower(string(k))
+		m[name] = append(m[name], string(v))
+	}
+	return m
+}
+
+// Times returns HTTP::LoadGen's timestamps: when the request started,
+// the connection was ready (Start for a reused one), the first response
+// byte came, the headers were complete and the body was complete. The
+// later ones are zero for a request that did not get that far.
+func (r *Result) Times() (start, connected, firstByte, headers, body time.Time) {
+	start = r.Start
+	if r.NotSent || start.IsZero() {
+		return start, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	}
+	connected = start.Add(r.Connect)
+	if r.Status == StatusNoResponse {
+		return start, connected, time.Time{}, time.Time{}, time.Time{}
+	}
+	return start, connected, start.Add(r.Connect + r.Send + r.Wait), start.Add(r.HeadersDone), start.Add(r.Total)
 }

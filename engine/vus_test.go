@@ -32,3 +32,31 @@ func TestVUsRamp(t *testing.T) {
 		t.Errorf("run 1 of 2 with 5 VUs × 3 rounds: %d iterations, want 6", n)
 	}
 }
+
+// TestResultRecord: HTTP::LoadGen's result fields from a Result.
+func TestResultRecord(t *testing.T) {
+	start := time.Unix(100, 0)
+	r := Result{Status: 501, HTTP11: true, Start: start, Connect: time.Millisecond, Send: time.Millisecond, Wait: 2 * time.Millisecond,
+		HeadersDone: 5 * time.Millisecond, Total: 9 * time.Millisecond,
+		Header: []byte("HTTP/1.1 501 Method Not Implemented\r\nAllow: GET\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n")}
+	if got := r.StatusText(); got != "Method Not Implemented" {
+		t.Errorf("status text %q", got)
+	}
+	if f := r.Fields(); len(f["set-cookie"]) != 2 || f["allow"][0] != "GET" || r.Proto() != "1.1" {
+		t.Errorf("fields %q, proto %q", f, r.Proto())
+	}
+	s, c, fb, h, b := r.Times()
+	if s != start || c != start.Add(time.Millisecond) || fb != start.Add(4*time.Millisecond) || h != start.Add(5*time.Millisecond) || b != start.Add(9*time.Millisecond) {
+		t.Errorf("times %v %v %v %v %v", s, c, fb, h, b)
+	}
+	none := Result{Status: StatusNoResponse, Reason: "dial tcp: connection refused", Start: start}
+	if none.StatusText() != "dial tcp: connection refused" || none.Proto() != "" {
+		t.Errorf("no response: %q %q", none.StatusText(), none.Proto())
+	}
+	if _, _, fb, _, _ := none.Times(); !fb.IsZero() {
+		t.Errorf("no response has a first byte at %v", fb)
+	}
+	if (&Result{Status: 404}).StatusText() != "Not Found" {
+		t.Error("without a kept header, the standard text")
+	}
+}

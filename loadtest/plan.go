@@ -63,6 +63,7 @@ type Plan struct {
 	vus           *engine.VUs
 	seed          uint64
 	requestLog    io.Writer
+	requestLogCSV bool
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
@@ -433,7 +434,7 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
 	}
 	if p.requestLog != nil {
-		rec.lines = newLineLog(p.requestLog)
+		rec.lines = newLineLog(p.requestLog, p.requestLogCSV)
 		defer rec.lines.flush()
 	}
 	health := startHealth()

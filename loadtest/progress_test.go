@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -95,5 +96,39 @@ func TestLogRequests(t *testing.T) {
 	}
 	if failed != 3 {
 		t.Errorf("%d failed lines", failed)
+	}
+}
+
+// TestLogRequestsCSV: the same fields as CSV, a header row first,
+// secrets redacted, one row per request.
+func TestLogRequestsCSV(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad" {
+			w.WriteHeader(503)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var out bytes.Buffer
+	run := scenario.Run("shop", scenario.Get("/page?token=s3cret"), scenario.Get("/bad")).Repeat(2)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.LogRequestsCSV(&out))
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil || len(rows) != 1+int(report.RequestsSent) || strings.Contains(fmt.Sprint(rows), "s3cret") {
+		t.Fatalf("%d rows for %d requests (%v), or a secret shows: %q", len(rows), report.RequestsSent, err, rows)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	bad := 0
+	for _, r := range rows[1:] {
+		if r[col["step"]] == "2" {
+			bad++
+			if r[col["status"]] != "503" || r[col["failed"]] != "true" || !strings.Contains(r[col["reason"]], "status 503") {
+				t.Errorf("row %q", r)
+			}
+		}
+	}
+	if bad != 2 || len(rows[0]) != 23 {
+		t.Errorf("%d failed rows, %d columns", bad, len(rows[0]))
 	}
 }

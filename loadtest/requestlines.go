@@ -2,8 +2,10 @@ package loadtest
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,7 +20,27 @@ import (
 // the reason, and for a step that follows redirects each request of the
 // chain with its hop number and followed flag. Lines are buffered and flushed when the execution ends,
 // cancelled or not.
-func LogRequests(w io.Writer) Option { return func(p *Plan) { p.requestLog = w } }
+func LogRequests(w io.Writer) Option {
+	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, false }
+}
+
+// LogRequestsCSV is LogRequests as CSV: a header row naming the same
+// fields as the JSON lines, then one row per request.
+func LogRequestsCSV(w io.Writer) Option {
+	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, true }
+}
+
+var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_us", "send_us", "wait_us", "headers_done_us",
+	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
+	"interrupted", "reason", "hop", "followed"}
+
+func (l requestLine) csv() []string {
+	i := func(n int64) string { return strconv.FormatInt(n, 10) }
+	b := strconv.FormatBool
+	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
+		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), l.Method, l.URL, i(l.BytesSent), i(l.BytesRead),
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed)}
+}
 
 // requestLine is one line of LogRequests.
 type requestLine struct {
@@ -53,11 +75,19 @@ type lineLog struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
 	enc *json.Encoder
+	csv *csv.Writer
 }
 
-func newLineLog(w io.Writer) *lineLog {
+func newLineLog(w io.Writer, asCSV bool) *lineLog {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	return &lineLog{w: bw, enc: json.NewEncoder(bw)}
+	l := &lineLog{w: bw}
+	if asCSV {
+		l.csv = csv.NewWriter(bw)
+		l.csv.Write(csvColumns)
+	} else {
+		l.enc = json.NewEncoder(bw)
+	}
+	return l
 }
 
 func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
@@ -71,12 +101,19 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		Hop: res.Hop, Followed: res.Followed,
 	}
 	l.mu.Lock()
-	l.enc.Encode(line)
+	if l.csv != nil {
+		l.csv.Write(line.csv())
+	} else {
+		l.enc.Encode(line)
+	}
 	l.mu.Unlock()
 }
 
 func (l *lineLog) flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.csv != nil {
+		l.csv.Flush()
+	}
 	return l.w.Flush()
 }
