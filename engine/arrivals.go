@@ -191,6 +191,9 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.ioCancel(nil)
+	for _, s := range x.slots {
+		s.vuBuffers()
+	}
 	stopWatch := x.watch(x.interruptSlots)
 	ar, _ := rec.(ArrivalRecorder)
 	count := a.Count()
@@ -274,6 +277,7 @@ func (x *execution) arrivalVU(a Arrivals, k int, queue <-chan arrival, ar Arriva
 		rng := rand.New(rand.NewPCG(x.plan.Seed, 1<<32|uint64(it.k)))
 		w := walker{x: x, s: s, rng: rng, vu: k}
 		w.walk(run, it.k/runs, it.at)
+		s.p.release()
 		if live != nil {
 			live.ActiveVUs.Add(-1)
 		}

@@ -43,6 +43,8 @@ type slot struct {
 	// it changed the connection's deadlines since setDeadline.
 	ioTimeout     time.Duration
 	deadlineDirty bool
+	// timer times a VU's waits
+	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator
 	// to see first; held says a result was left in res.
 	hold, held bool
@@ -72,6 +74,21 @@ func (c connReader) Read(b []byte) (int, error) {
 		err = &ioTimeoutError{s.ioTimeout, "read", err}
 	}
 	return n, err
+}
+
+// waitReadable waits until the slot's connection has bytes to read,
+// without a buffer, for a virtual user's parser.
+func (s *slot) waitReadable() error {
+	if s.ioTimeout > 0 {
+		if _, err := s.ioDeadline(s.nc.SetReadDeadline); err != nil {
+			return err
+		}
+	}
+	err := awaitReadable(s.nc)
+	if err != nil && s.ioTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = &ioTimeoutError{s.ioTimeout, "read", err}
+	}
+	return err
 }
 
 // ioDeadline sets the I/O timeout's deadline with set (read or write),

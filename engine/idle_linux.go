@@ -67,3 +67,22 @@ func peekFd(fd int) int {
 	}
 	return n
 }
+
+// awaitReadable waits until a TCP connection has a byte to read, the
+// peer closed it, or its read deadline passed, without a buffer to read
+// into. Other connections (TLS: bytes need decrypting) return at once.
+func awaitReadable(nc net.Conn) error {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var one [1]byte
+	return rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN // ready, closed or failed: the read that follows says which
+	})
+}

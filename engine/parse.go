@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -27,6 +28,11 @@ type parser struct {
 	buf       []byte
 	r, w      int // unread bytes are buf[r:w]
 	maxHeader int
+	pool      *bufPool // where buf comes from when nil
+	bufp      *[]byte  // buf's pool entry, while buf is the pool's
+	// waitReadable, when set, waits until src has bytes to read (or an
+	// error), before a buffer is taken for them.
+	waitReadable func() error
 
 	keepHeader bool // copy the raw header block into header
 	keepBody   bool // copy the body, up to bodyLimit, into body
@@ -82,8 +88,14 @@ const chunkLineMax = 4096
 // errNeedMore says step needs more bytes in the buffer.
 var errNeedMore = errors.New("need more input")
 
+// newParser returns a parser reading from r into a buffer of size bytes,
+// or with size 0 into a buffer from slotBufs taken at the first read.
 func newParser(r io.Reader, size int) *parser {
-	return &parser{src: r, buf: make([]byte, size), maxHeader: 64 << 10}
+	p := &parser{src: r, maxHeader: 64 << 10, pool: slotBufs}
+	if size > 0 {
+		p.buf = make([]byte, size)
+	}
+	return p
 }
 
 // discardInput drops buffered bytes, for a new connection.
@@ -114,6 +126,10 @@ func (p *parser) markFirstByte() {
 // space returns the free tail of the buffer to read into, compacting or
 // growing it first. It returns nil when a header line does not fit.
 func (p *parser) space() []byte {
+	if p.buf == nil {
+		p.bufp = p.pool.get()
+		p.buf = *p.bufp
+	}
 	if p.r == p.w {
 		p.r, p.w = 0, 0
 	}
@@ -130,8 +146,42 @@ func (p *parser) space() []byte {
 	}
 	nb := make([]byte, 2*len(p.buf))
 	copy(nb, p.buf[:p.w])
-	p.buf = nb
+	p.buf, p.bufp = nb, nil
 	return p.buf[p.w:]
+}
+
+// bufPool holds read buffers of one size; a header line longer than a
+// buffer grows it, up to the header limit.
+type bufPool struct {
+	size int
+	pool sync.Pool
+}
+
+// The read buffers: 16 KiB for ApacheBench's slots, which keep theirs
+// and read bodies fast; 4 KiB (net/http's) for virtual users, thousands
+// of which may wait for an answer at once.
+var (
+	slotBufs = &bufPool{size: 16 << 10}
+	vuBufs   = &bufPool{size: 4 << 10}
+)
+
+func (b *bufPool) get() *[]byte {
+	if v, ok := b.pool.Get().(*[]byte); ok {
+		return v
+	}
+	buf := make([]byte, b.size)
+	return &buf
+}
+
+// release returns the read buffer to its pool when it holds no unread
+// byte, so a virtual user that thinks between requests keeps none. The
+// next read takes one again.
+func (p *parser) release() {
+	if p.bufp == nil || p.r != p.w || len(p.buf) != p.pool.size {
+		return
+	}
+	p.pool.pool.Put(p.bufp)
+	p.buf, p.bufp, p.r, p.w = nil, nil, 0, 0
 }
 
 // filled records n bytes read into space().
@@ -154,6 +204,13 @@ func (p *parser) read(head bool) error {
 		}
 		if err != errNeedMore {
 			return err
+		}
+		if p.buf == nil && p.waitReadable != nil {
+			// wait for the answer without holding a buffer: thousands of
+			// virtual users may be waiting at once
+			if err := p.waitReadable(); err != nil {
+				return p.readError(err)
+			}
 		}
 		sp := p.space()
 		if sp == nil {

@@ -98,8 +98,9 @@ type execution struct {
 	// interrupt yet.
 	ioCtx    context.Context
 	ioCancel context.CancelCauseFunc
-	stopCh   chan struct{} // closed when stopped is first set
-	hooks    hookLog
+
+	stopCh chan struct{} // closed when stopped is first set
+	hooks  hookLog
 }
 
 // stopCause returns why the execution stopped early, or nil.
@@ -238,6 +239,14 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 	return x
 }
 
+// vuBuffers sets a virtual user's slot up to hold as little as it can:
+// a 4 KiB read buffer taken while a response is read, a request buffer
+// grown to what it sends.
+func (s *slot) vuBuffers() {
+	s.p.pool, s.wbuf = vuBufs, nil
+	s.p.waitReadable = s.waitReadable
+}
+
 // newSlots makes the plan's connection slots, one per unit of
 // concurrency.
 func newSlots(p *Plan) []*slot {
@@ -249,7 +258,7 @@ func newSlots(p *Plan) []*slot {
 	for i := range slots {
 		s := &slot{id: i}
 		s.conn = connReader{s}
-		s.p = newParser(s.conn, 16<<10)
+		s.p = newParser(s.conn, 0)
 		s.p.maxHeader = maxHeader
 		s.wbuf = make([]byte, 0, 1024)
 		slots[i] = s

@@ -82,3 +82,19 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVURoundTrip is BenchmarkRoundTrip for virtual users and
+// arrivals: one VU, b.N rounds (iterations) of one request.
+func BenchmarkVURoundTrip(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 600)
+	resp := append([]byte("HTTP/1.1 200 OK\r\nServer: fixed\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n"), body...)
+	base := fixedServer(b, resp)
+	b.Run("vus", func(b *testing.B) {
+		plan := benchPlan(b, base, 1)
+		b.ReportAllocs()
+		b.ResetTimer()
+		if err := (VUs{Max: 1, Rounds: b.N}).Execute(context.Background(), plan, nopRecorder{}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -155,6 +155,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	defer x.ioCancel(nil)
 	for k, s := range x.slots {
 		s.shard = v.ShardOf(k)
+		s.vuBuffers()
 	}
 	h := v.Hooks
 	if h.Before != nil {
@@ -409,7 +410,7 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 	spec := x.runs[run].steps[step].spec
 	pre := jittered(rng, spec.PreDelay, spec.PreJitter)
 	due = due.Add(pre)
-	if !x.sleepUntil(due) {
+	if !x.sleepWith(s, due) {
 		return due, false
 	}
 	s.intended = due
@@ -419,6 +420,7 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 	} else {
 		x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}, extra)
 	}
+	s.p.release() // a waiting VU holds no read buffer
 	post := jittered(rng, spec.PostDelay, spec.PostJitter)
 	if spec.ThinkMax > spec.ThinkMin {
 		post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))
@@ -429,7 +431,7 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 		w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre, Post: post})
 	}
 	due = time.Now().Add(post)
-	return due, x.sleepUntil(due)
+	return due, x.sleepWith(s, due)
 }
 
 // jittered is HTTP::LoadGen's delay: delay − jitter + rnd(2·jitter),
@@ -446,17 +448,32 @@ func jittered(rng *rand.Rand, delay, jitter time.Duration) time.Duration {
 }
 
 // sleepUntil waits until t; false when the execution stopped meanwhile.
-func (x *execution) sleepUntil(t time.Time) bool {
+func (x *execution) sleepUntil(t time.Time) bool { return x.sleepWith(nil, t) }
+
+// sleepWith is sleepUntil with the slot's timer, made once and reset
+// for every wait (nil: a timer of its own).
+func (x *execution) sleepWith(s *slot, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return x.stopped.Load() == nil
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+	var timer *time.Timer
+	switch {
+	case s == nil:
+		timer = time.NewTimer(d)
+		defer timer.Stop()
+	case s.timer == nil:
+		s.timer = time.NewTimer(d)
+		timer = s.timer
+	default:
+		timer = s.timer
+		timer.Reset(d) // since Go 1.23 no stale value can be left in C
+	}
 	select {
 	case <-timer.C:
 		return x.stopped.Load() == nil
 	case <-x.stopCh:
+		timer.Stop()
 		return false
 	}
 }
