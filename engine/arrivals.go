@@ -209,6 +209,9 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	runtime.LockOSThread() // the dispatcher sleeps on its own thread
 	defer runtime.UnlockOSThread()
 	start := time.Now()
+	if l := p.Live; l != nil {
+		l.Began.Store(start.UnixNano())
+	}
 	for k := 0; k < count; k++ {
 		at := start.Add(a.ArrivalAt(k))
 		if !x.waitArrival(at) {

@@ -12,6 +12,10 @@ type Live struct {
 	Failed      atomic.Int64 // failed, interrupted or not sent
 	HeaderBytes atomic.Int64 // response status lines and headers read
 	BodyBytes   atomic.Int64 // response bodies read
+	// Began is when the virtual users' ramp or the arrivals' schedule
+	// began (Unix nanoseconds; 0 before): what their timing is measured
+	// from.
+	Began atomic.Int64
 }
 
 // LiveCounts is a snapshot of Live.

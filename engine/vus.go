@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -180,24 +181,17 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		}
 		wg.Wait() // every shard is ready before the first VU starts
 	}
-	start := time.Now()
+	shards := make([]sync.WaitGroup, v.Shards)
 	var all sync.WaitGroup
 	for i := range failed {
 		if failed[i] {
 			continue
 		}
-		var shard sync.WaitGroup
-		for k := i; k < v.Max; k += v.Shards {
-			shard.Add(1)
-			go func() {
-				defer shard.Done()
-				x.runVU(v, k, start)
-			}()
-		}
+		shards[i].Add(v.ShardSize(i))
 		all.Add(1)
 		go func() {
 			defer all.Done()
-			shard.Wait()
+			shards[i].Wait()
 			if h.ShardExit != nil {
 				if err := callHook(func() error { return h.ShardExit(i) }); err != nil {
 					x.hooks.shardFailed(i, "ShardExit", err)
@@ -205,6 +199,28 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			}
 		}()
 	}
+	// VUs start in number order on the ramp, each on a goroutine made
+	// when it starts; the dispatcher waits precisely (see waitArrival)
+	runtime.LockOSThread()
+	start := time.Now()
+	if l := p.Live; l != nil {
+		l.Began.Store(start.UnixNano())
+	}
+	for k := 0; k < v.Max; k++ {
+		i := v.ShardOf(k)
+		if failed[i] {
+			continue
+		}
+		if !x.waitArrival(start.Add(v.StartAt(k))) {
+			shards[i].Done() // stopped: this VU never starts
+			continue
+		}
+		go func() {
+			defer shards[i].Done()
+			x.runVU(v, k)
+		}()
+	}
+	runtime.UnlockOSThread()
 	all.Wait()
 	stopWatch()
 	if h.After != nil {
@@ -257,12 +273,9 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 }
 
 // runVU walks VU k's run for its rounds.
-func (x *execution) runVU(v VUs, k int, start time.Time) {
+func (x *execution) runVU(v VUs, k int) {
 	s := x.slots[k]
 	defer s.closeConn()
-	if !x.sleepUntil(start.Add(v.StartAt(k))) {
-		return
-	}
 	if l := x.plan.Live; l != nil {
 		l.ActiveVUs.Add(1)
 		defer l.ActiveVUs.Add(-1)

@@ -155,10 +155,9 @@ func ramp(url string, n int, d time.Duration) {
 	// each VU lives past the end of the ramp
 	run := scenario.Run("ramp", scenario.Get(url+"/").Think(d+time.Second))
 	plan := loadtest.New(loadtest.Runs(run), loadtest.KeepAlive(true), loadtest.KeepLevel(0), loadtest.VirtualUsers(v), loadtest.LiveCounters(live))
-	var worst, samples int64
+	var worst, samples, worstSigned, over int64
 	var worstAt time.Duration
 	done := make(chan struct{})
-	start := time.Now()
 	go func() {
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
@@ -167,15 +166,23 @@ func ramp(url string, n int, d time.Duration) {
 			case <-done:
 				return
 			case <-t.C:
-				at := time.Since(start)
+				began := live.Began.Load()
+				if began == 0 {
+					continue
+				}
+				// the counter first, then the time: a VU counted is due by then
+				got := live.ActiveVUs.Load()
+				at := time.Since(time.Unix(0, began))
 				if at > d {
 					continue
 				}
-				got := live.ActiveVUs.Load()
 				// VUs due by at: 1 + j for (j+1)·d/(n−1) ≤ at
 				due := int64(1) + min(int64(n-1), int64(float64(at)/float64(d)*float64(n-1)))
 				if dev := abs(got - due); dev > worst {
-					worst, worstAt = dev, at
+					worst, worstAt, worstSigned = dev, at, got-due
+				}
+				if abs(got-due) > 1 {
+					over++
 				}
 				samples++
 			}
@@ -186,7 +193,8 @@ func ramp(url string, n int, d time.Duration) {
 	}
 	close(done)
 	fmt.Printf("ramp: 1 → %d VUs over %v, active VUs sampled every 5ms (%d samples)\n", n, d, samples)
-	fmt.Printf("  largest distance from the line: %d VUs (at %v; target ≤ 1)\n\n", worst, worstAt.Round(time.Millisecond))
+	fmt.Printf("  largest distance from the line: %d VUs (%+d at %v; target ≤ 1); %d samples off by more than one\n\n", worst, worstSigned,
+		worstAt.Round(time.Millisecond), over)
 }
 
 func rateFigure(url string, r float64, d time.Duration) {
