@@ -24,6 +24,7 @@ type Expectation struct {
 	re       *regexp.Regexp
 	count    int
 	compiled cascadia.Selector
+	simple   *simpleSelector // when the selector is a simple one
 	path     []string
 	err      error // found when the expectation was made
 }
@@ -135,6 +136,19 @@ func (e Expectation) Check(r *Response, vars Vars) string {
 		}
 		return fmt.Sprintf("%s: header %s is %s", e, e.name, excerpt([]byte(strings.Join(vals, ", "))))
 	case expectCSSText, expectCSSAttr, expectCSSCount:
+		if e.kind == expectCSSAttr && e.simple != nil {
+			if v, matched, found, ok := r.firstAttr(e.simple, e.attr); ok {
+				switch {
+				case !matched:
+					return fmt.Sprintf("%s: no element matches; body %s", e, excerpt(r.Body))
+				case !found:
+					return fmt.Sprintf("%s: the element has no attribute %q", e, e.attr)
+				case v != want:
+					return fmt.Sprintf("%s: want %q, got %s", e, want, excerpt([]byte(v)))
+				}
+				return ""
+			}
+		}
 		doc, err := r.Document()
 		if err != nil {
 			return fmt.Sprintf("%s: %v", e, err)
@@ -266,5 +280,5 @@ func (e *Expectation) compileSelector() {
 		e.err = fmt.Errorf("invalid CSS selector %q: %v", e.name, err)
 		return
 	}
-	e.compiled = c
+	e.compiled, e.simple = c, parseSimple(e.name)
 }

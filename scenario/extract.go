@@ -41,6 +41,7 @@ type Selection struct {
 	attr     string
 	html     bool
 	compiled cascadia.Selector
+	simple   *simpleSelector // when the selector is a simple one
 	err      error
 }
 
@@ -51,6 +52,9 @@ var _ Extractor = (*Selection)(nil)
 func CSS(selector string) *Selection {
 	s := &Selection{selector: selector}
 	s.compiled, s.err = cascadia.Compile(selector)
+	if s.err == nil {
+		s.simple = parseSimple(selector)
+	}
 	return s
 }
 
@@ -89,6 +93,17 @@ func (s *Selection) String() string {
 func (s *Selection) Extract(r *Response) (string, error) {
 	if s.err != nil {
 		return "", s.validate()
+	}
+	if s.attr != "" && s.simple != nil {
+		if v, matched, found, ok := r.firstAttr(s.simple, s.attr); ok {
+			switch {
+			case !matched:
+				return "", fmt.Errorf("%s: no element matches", s)
+			case !found:
+				return "", fmt.Errorf("%s: element has no attribute %q", s, s.attr)
+			}
+			return v, nil
+		}
 	}
 	doc, err := r.Document()
 	if err != nil {

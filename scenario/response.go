@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -31,8 +32,19 @@ type Response struct {
 	Err error
 
 	docOnce sync.Once
+	parsed  atomic.Bool
 	doc     *goquery.Document
 	docErr  error
+}
+
+// firstAttr is the first element matching sel and its attribute attr,
+// from the page's tokens when they decide it and its DOM was not built
+// yet (see firstAttr); ok false leaves it to the DOM.
+func (r *Response) firstAttr(sel *simpleSelector, attr string) (value string, matched, found, ok bool) {
+	if r == nil || r.parsed.Load() {
+		return "", false, false, false
+	}
+	return firstAttr(r.Body, sel, attr)
 }
 
 // Document parses Body as HTML once and returns the goquery document.
@@ -45,6 +57,7 @@ func (r *Response) Document() (*goquery.Document, error) {
 		if r.docErr == nil && r.URL != nil {
 			r.doc.Url = r.URL
 		}
+		r.parsed.Store(true)
 	})
 	return r.doc, r.docErr
 }

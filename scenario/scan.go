@@ -1,0 +1,251 @@
+package scenario
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// simpleSelector is a compound CSS selector without combinators or
+// pseudo-classes — tag, #id, .class, [attr] and [attr="value"] — that a
+// page's tokens can be matched against without building its DOM.
+type simpleSelector struct {
+	tag     string // "" or "*": any
+	id      string
+	classes []string
+	attrs   []attrTest
+}
+
+type attrTest struct {
+	name, value string
+	hasValue    bool
+}
+
+var (
+	simplePart = regexp.MustCompile(`^(?:#([A-Za-z_][-\w]*)|\.([A-Za-z_][-\w]*)|\[\s*([A-Za-z_][-\w]*)\s*(?:=\s*(?:"([^"\\]*)"|'([^'\\]*)'|([-\w]+))\s*)?\])`)
+	simpleTag  = regexp.MustCompile(`^(?:\*|[A-Za-z][A-Za-z0-9]*)`)
+)
+
+// parseSimple returns sel as a simpleSelector, or nil when it is more
+// than one (the DOM then answers).
+func parseSimple(sel string) *simpleSelector {
+	s := strings.TrimSpace(sel)
+	if s == "" {
+		return nil
+	}
+	out := &simpleSelector{}
+	if t := simpleTag.FindString(s); t != "" {
+		out.tag = strings.ToLower(t)
+		s = s[len(t):]
+	}
+	for s != "" {
+		m := simplePart.FindStringSubmatch(s)
+		if m == nil {
+			return nil
+		}
+		switch {
+		case m[1] != "":
+			if out.id != "" {
+				return nil
+			}
+			out.id = m[1]
+		case m[2] != "":
+			out.classes = append(out.classes, m[2])
+		default:
+			t := attrTest{name: strings.ToLower(m[3])}
+			if strings.Contains(m[0], "=") {
+				t.hasValue, t.value = true, m[4]+m[5]+m[6]
+			}
+			out.attrs = append(out.attrs, t)
+		}
+		s = s[len(m[0]):]
+	}
+	if out.tag == "img" {
+		return nil // the tree builder turns <image> into <img>
+	}
+	if out.bare() {
+		switch out.tag {
+		case "", "*", "html", "head", "body":
+			return nil // elements the tree builder makes without a tag
+		}
+	}
+	return out
+}
+
+// bare reports a selector of a tag name alone.
+func (s *simpleSelector) bare() bool { return s.id == "" && len(s.classes) == 0 && len(s.attrs) == 0 }
+
+// rawAttr is one attribute of a start tag, as the tokenizer gives it.
+type rawAttr struct{ key, val []byte }
+
+func (s *simpleSelector) matches(tag []byte, attrs []rawAttr) bool {
+	if s.tag != "" && s.tag != "*" && string(tag) != s.tag {
+		return false
+	}
+	get := func(name string) ([]byte, bool) {
+		for _, a := range attrs {
+			if string(a.key) == name {
+				return a.val, true
+			}
+		}
+		return nil, false
+	}
+	if s.id != "" {
+		if v, ok := get("id"); !ok || string(v) != s.id {
+			return false
+		}
+	}
+	if len(s.classes) > 0 {
+		v, ok := get("class")
+		if !ok {
+			return false
+		}
+		fields := strings.FieldsFunc(string(v), isHTMLSpace)
+		for _, c := range s.classes {
+			found := false
+			for _, f := range fields {
+				if f == c {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+	}
+	for _, t := range s.attrs {
+		v, ok := get(t.name)
+		if !ok || (t.hasValue && string(v) != t.value) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHTMLSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r' }
+
+// bailTags are start tags after which the tree builder may drop,
+// reorder or re-interpret tags (select, table foster parenting, template
+// contents, foreign content, frameset, plaintext): the DOM answers.
+var bailTags = map[string]bool{"select": true, "table": true, "template": true, "svg": true, "math": true,
+	"frameset": true, "frame": true, "plaintext": true, "image": true, "isindex": true,
+	// table parts outside a table are dropped by the tree builder
+	"caption": true, "colgroup": true, "col": true, "tbody": true, "thead": true, "tfoot": true, "tr": true, "td": true, "th": true}
+
+// headTags may stand before <body> without implying it.
+var headTags = map[string]bool{"base": true, "basefont": true, "bgsound": true, "link": true, "meta": true, "noframes": true,
+	"script": true, "style": true, "template": true, "title": true, "noscript": true}
+
+// rawTextTags hold text the tokenizer does not read as markup.
+var rawTextTags = map[string]bool{"script": true, "style": true, "title": true, "textarea": true, "noscript": true,
+	"noframes": true, "noembed": true, "iframe": true, "xmp": true}
+
+// firstAttr finds the first element matching sel in body and returns its
+// attribute attr, reading tokens only. decided is false when the page
+// holds, before the match, something whose tree could differ from its
+// tokens in what sel sees (tags the tree builder drops, reorders or
+// merges); the caller then asks the DOM. matched says an element matches, found that it has
+// the attribute. The whole page is read: a late <html> or <body> with
+// attributes would give them to an element before the match.
+func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, matched, found, decided bool) {
+	if bytes.IndexByte(body, 0) >= 0 {
+		return "", false, false, false // NUL handling differs between the tokenizer and the tree builder
+	}
+	z := html.NewTokenizer(bytes.NewReader(body))
+	var attrs []rawAttr
+	// begun: the root element exists (a token other than a doctype, a
+	// comment or white space came); implied: so does <body>.
+	// pastHTML: a token other than those and the <html> tag came.
+	begun, pastHTML, implied, bodyTag, inForm, rawNext := false, false, false, false, false, false
+	for {
+		tt := z.Next()
+		raw := rawNext
+		rawNext = false
+		switch tt {
+		case html.ErrorToken:
+			return value, matched, found, true
+		case html.TextToken:
+			if !raw && len(bytes.TrimLeft(z.Text(), " \t\n\f\r")) > 0 {
+				begun, pastHTML, implied = true, true, true
+			}
+		case html.EndTagToken:
+			begun, pastHTML = true, true
+			name, _ := z.TagName()
+			switch string(name) {
+			case "form":
+				inForm = false
+			case "p", "br":
+				if sel.bare() && !matched {
+					return "", false, false, false // </p> and </br> can make an element
+				}
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, more := z.TagName()
+			tag := string(name)
+			if (bailTags[tag] && !matched) || tag == "frameset" || tag == "svg" || tag == "math" {
+				// after the match, what these do to the tree comes after it;
+				// but a <frameset> can take the place of the whole body, and
+				// foreign content is tokenized by other rules (a <body> in it
+				// would escape unseen)
+				return "", false, false, false
+			}
+			switch {
+			case tag == "html":
+				if begun && more {
+					return "", false, false, false // its attributes go to the root
+				}
+			case tag == "head":
+				if pastHTML {
+					return "", false, false, false // a late <head> is dropped
+				}
+			case tag == "body":
+				if bodyTag || (implied && more) {
+					return "", false, false, false // its attributes go to the body there is
+				}
+				bodyTag, implied = true, true
+			case headTags[tag]:
+			default:
+				implied = true
+			}
+			begun, pastHTML = true, pastHTML || tag != "html"
+			rawNext = rawTextTags[tag] // "<textarea/>" too: the tokenizer reads raw text after it
+			if tag == "form" && !matched {
+				if inForm {
+					return "", false, false, false // a nested form tag is dropped
+				}
+				inForm = true
+			}
+			if matched {
+				continue // only looking for what would change the tree
+			}
+			attrs = attrs[:0]
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				dup := false
+				for _, a := range attrs {
+					if bytes.Equal(a.key, k) {
+						dup = true // the first of repeated attributes counts
+						break
+					}
+				}
+				if !dup {
+					attrs = append(attrs, rawAttr{k, v})
+				}
+			}
+			if !sel.matches(name, attrs) {
+				continue
+			}
+			matched = true
+			for _, a := range attrs {
+				if string(a.key) == attr {
+					value, found = string(a.val), true
+					break
+				}
+			}
+		}
+	}
+}
