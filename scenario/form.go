@@ -30,6 +30,7 @@ import (
 type Form struct {
 	selector string
 	compiled cascadia.Selector
+	simple   *simpleSelector // when the selector is a simple one
 	err      error
 	ops      []formOp
 	click    string
@@ -60,6 +61,9 @@ type File struct {
 func FormFrom(selector string) *Form {
 	f := &Form{selector: selector}
 	f.compiled, f.err = cascadia.Compile(selector)
+	if f.err == nil {
+		f.simple = parseSimple(selector)
+	}
 	return f
 }
 
@@ -246,7 +250,7 @@ func (f *Form) Fill(r *Response, vars Vars) (*FilledForm, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
-	doc, err := r.Document()
+	doc, err := r.formDocument(f.simple)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f, err)
 	}

@@ -37,6 +37,18 @@ type Response struct {
 	docErr  error
 }
 
+// formDocument returns a DOM that holds the form sel selects as the
+// whole page's would: only the form's own bytes parsed when they are
+// enough (see formFragment), else the page's Document.
+func (r *Response) formDocument(sel *simpleSelector) (*goquery.Document, error) {
+	if r != nil && sel != nil && !r.parsed.Load() {
+		if frag, ok := formFragment(r.Body, sel); ok {
+			return goquery.NewDocumentFromReader(bytes.NewReader(frag))
+		}
+	}
+	return r.Document()
+}
+
 // firstAttr is the first element matching sel and its attribute attr,
 // from the page's tokens when they decide it and its DOM was not built
 // yet (see firstAttr); ok false leaves it to the DOM.

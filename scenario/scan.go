@@ -249,3 +249,132 @@ func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, mat
 		}
 	}
 }
+
+// formattingTags are the elements the tree builder reconstructs.
+var formattingTags = map[string]bool{"a": true, "b": true, "big": true, "code": true, "em": true, "font": true, "i": true,
+	"nobr": true, "s": true, "small": true, "strike": true, "strong": true, "tt": true, "u": true}
+
+// safeOuter are the elements a form may stand in for its fragment to
+// build as it does in the page: no tag inside the form closes them.
+var safeOuter = map[string]bool{"html": true, "head": true, "body": true, "div": true, "main": true, "section": true,
+	"article": true, "header": true, "footer": true, "nav": true, "aside": true, "center": true, "blockquote": true,
+	"figure": true, "figcaption": true, "details": true, "dialog": true, "span": true, "label": true, "ul": true, "ol": true,
+	"dl": true, "p": true, "address": true, "hgroup": true, "search": true}
+
+// voidTags have no end tag.
+var voidTags = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "link": true, "meta": true, "param": true, "source": true, "track": true, "wbr": true, "keygen": true,
+	"basefont": true, "bgsound": true, "frame": true, "image": true, "menuitem": true}
+
+// formFragment returns the bytes of the first form matching sel, from its
+// start tag to its end tag, when a DOM of those bytes alone gives the
+// form the same controls, values and action as the whole page's DOM:
+// nothing before it that changes how it is built or what it holds (a
+// table, select, template, foreign content or fieldset around it), no
+// <base> and no form= attribute anywhere, and inside it every element
+// closed in order before </form>. decided is false otherwise; the
+// caller then builds the whole page's DOM.
+func formFragment(body []byte, sel *simpleSelector) (frag []byte, decided bool) {
+	if bytes.IndexByte(body, 0) >= 0 {
+		return nil, false
+	}
+	z := html.NewTokenizer(bytes.NewReader(body))
+	var attrs []rawAttr
+	var stack []string // open inside the form
+	// formatting elements open before the form: the tree builder may
+	// reopen them inside it and keep them open past its end tag, so that
+	// what follows </form> lands in the form
+	formatting := map[string]int{}
+	var outer []string // open before the form
+	outerBroken := false
+	off, start, end := 0, -1, -1
+	for {
+		tt := z.Next()
+		at := off
+		off += len(z.Raw())
+		switch tt {
+		case html.ErrorToken:
+			if end < 0 {
+				return nil, false // no such form, or not closed: the DOM says which
+			}
+			return body[start:end], true
+		case html.EndTagToken:
+			if end >= 0 {
+				continue
+			}
+			name, _ := z.TagName()
+			tag := string(name)
+			switch {
+			case start < 0:
+				if formattingTags[tag] && formatting[tag] > 0 {
+					formatting[tag]--
+				}
+				if len(outer) > 0 && outer[len(outer)-1] == tag {
+					outer = outer[:len(outer)-1]
+				} else {
+					for _, o := range outer {
+						outerBroken = outerBroken || o == tag // closed out of order: the tree builder decides
+					}
+				}
+				continue
+			case len(stack) > 0 && stack[len(stack)-1] == tag:
+				stack = stack[:len(stack)-1]
+			case tag == "form" && len(stack) == 0:
+				end = off
+			default:
+				return nil, false // an implied or misnested end: the tree builder decides
+			}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, more := z.TagName()
+			tag := string(name)
+			attrs = attrs[:0]
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if string(k) == "form" {
+					return nil, false // a control owned from elsewhere
+				}
+				attrs = append(attrs, rawAttr{k, v})
+			}
+			switch {
+			case tag == "base" || tag == "frameset" || tag == "svg" || tag == "math" || tag == "template":
+				return nil, false
+			case end >= 0:
+				continue // after the form: only looking for <base> and form=
+			case start < 0 && (bailTags[tag] || tag == "fieldset"):
+				return nil, false // the form would be built in another context
+			case start < 0:
+				if sel.matches(name, attrs) {
+					if tag != "form" {
+						return nil, false // the DOM path says what is wrong
+					}
+					for _, n := range formatting {
+						if n > 0 {
+							return nil, false
+						}
+					}
+					if outerBroken {
+						return nil, false
+					}
+					for _, o := range outer {
+						if !safeOuter[o] {
+							return nil, false // a tag inside the form could close it (button, li…)
+						}
+					}
+					start = at
+				} else {
+					if formattingTags[tag] {
+						formatting[tag]++
+					}
+					if !voidTags[tag] {
+						outer = append(outer, tag)
+					}
+				}
+			case tag == "form":
+				return nil, false // a nested form tag is dropped
+			case !voidTags[tag]:
+				stack = append(stack, tag) // "<div/>" opens a div too
+			}
+		}
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -190,4 +193,119 @@ func TestFirstAttrRealPage(t *testing.T) {
 			t.Errorf("%s %s: tokens %q %v %v (decided %v), DOM %q %v %v", q[0], q[1], v, m, f, ok, wv, wm, wf)
 		}
 	}
+}
+
+// TestFormFragment: a form filled from its own bytes is filled as from
+// the whole page's DOM, for every form of the browser corpus put on a
+// page of its own (with and without page furniture around it), and the
+// fragment path is taken for most of them.
+func TestFormFragment(t *testing.T) {
+	corpus, err := os.ReadFile("testdata/forms.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := regexp.MustCompile(`(?s)<form id="([^"]+)".*?</form>`).FindAllSubmatch(corpus, -1)
+	u, _ := url.Parse("http://shop.test/a/page")
+	wraps := []string{"%s",
+		`<!doctype html><html lang="en"><head><title>t</title></head><body><header><a href="/">home</a></header><main>%s</main><table><tr><td>x</td></tr></table></body></html>`,
+		`<b>%s</b>`, `<div><p>intro%s`, `<fieldset disabled>%s</fieldset>`, `%s<input form="x" name="late">`,
+		`<base href="/elsewhere/">%s`, `<table><tr><td>%s</td></tr></table>`}
+	decided := 0
+	for _, m := range forms {
+		for _, wrap := range wraps {
+			page := []byte(fmt.Sprintf(wrap, m[0]))
+			form := FormFrom("form#" + string(m[1]))
+			full := &Response{Status: 200, Body: page, URL: u}
+			if _, err := full.Document(); err != nil {
+				t.Fatal(err)
+			}
+			want, werr := form.Fill(full, nil)
+			if _, ok := formFragment(page, form.simple); ok {
+				decided++
+			}
+			got, gerr := form.Fill(&Response{Status: 200, Body: page, URL: u}, nil)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+				t.Errorf("%s in %q: error %v, from the whole DOM %v", m[1], wrap, gerr, werr)
+				continue
+			}
+			if werr != nil {
+				continue
+			}
+			if got.Method != want.Method || got.Action.String() != want.Action.String() || got.Enctype != want.Enctype ||
+				entries(got.Entries) != entries(want.Entries) {
+				t.Errorf("%s in %q:\n fragment %s %s %s %s\n whole    %s %s %s %s", m[1], wrap, got.Method, got.Action, got.Enctype, entries(got.Entries),
+					want.Method, want.Action, want.Enctype, entries(want.Entries))
+			}
+		}
+	}
+	if len(forms) < 30 || decided < len(forms) {
+		t.Errorf("%d forms, %d fills from fragments", len(forms), decided)
+	}
+}
+
+func entries(es []Entry) string {
+	var b strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&b, "%q=%q", e.Name, e.Value)
+		if e.File != nil {
+			fmt.Fprintf(&b, "(file %+v)", *e.File)
+		}
+		b.WriteString(" ")
+	}
+	return b.String()
+}
+
+// TestFormFragmentRandom: corpus forms between random markup; wherever
+// the fragment decides, it fills as the whole DOM does.
+func TestFormFragmentRandom(t *testing.T) {
+	corpus, err := os.ReadFile("testdata/forms.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := regexp.MustCompile(`(?s)<form id="([^"]+)".*?</form>`).FindAllSubmatch(corpus, -1)
+	u, _ := url.Parse("http://shop.test/a/page")
+	decided := 0
+	for i := uint64(0); i < 20000; i++ {
+		r := rand.New(rand.NewPCG(i, 7))
+		m := forms[r.IntN(len(forms))]
+		page := []byte(randomHTML(r) + string(m[0]) + randomHTML(r))
+		form := FormFrom("form#" + string(m[1]))
+		full := &Response{Status: 200, Body: page, URL: u}
+		full.Document()
+		want, werr := form.Fill(full, nil)
+		if _, ok := formFragment(page, form.simple); !ok {
+			continue
+		}
+		decided++
+		got, gerr := form.Fill(&Response{Status: 200, Body: page, URL: u}, nil)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) || (werr == nil && (got.Method != want.Method || got.Action.String() != want.Action.String() ||
+			got.Enctype != want.Enctype || entries(got.Entries) != entries(want.Entries))) {
+			t.Fatalf("%q:\n fragment %v %+v %s\n whole    %v %+v %s", page, gerr, got, entries(got.Entries), werr, want, entries(want.Entries))
+		}
+	}
+	if decided < 1000 {
+		t.Errorf("only %d of 20000 decided from fragments", decided)
+	}
+}
+
+// FuzzFormFragment: any page; where the fragment decides, the form is
+// filled as from the whole DOM.
+func FuzzFormFragment(f *testing.F) {
+	f.Add([]byte(`<form id=login action=/in method=post><input name=csrf value=x><input name=user></form>`))
+	f.Add([]byte(`<div><form id=login><select name=s><option selected>a</option></select><textarea name=t>hi</textarea></form></div>`))
+	u, _ := url.Parse("http://shop.test/a/page")
+	form := FormFrom("form#login")
+	f.Fuzz(func(t *testing.T, page []byte) {
+		if _, ok := formFragment(page, form.simple); !ok {
+			return
+		}
+		full := &Response{Status: 200, Body: page, URL: u}
+		full.Document()
+		want, werr := form.Fill(full, nil)
+		got, gerr := form.Fill(&Response{Status: 200, Body: page, URL: u}, nil)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) || (werr == nil && (got.Method != want.Method || got.Action.String() != want.Action.String() ||
+			got.Enctype != want.Enctype || entries(got.Entries) != entries(want.Entries))) {
+			t.Fatalf("%q:\n fragment %v %s\n whole    %v %s", page, gerr, entries(got.Entries), werr, entries(want.Entries))
+		}
+	})
 }
