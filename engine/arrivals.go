@@ -192,7 +192,9 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.ioCancel(nil)
 	for _, s := range x.slots {
-		s.vuBuffers()
+		if a.MaxVUs > manyVUs {
+			s.vuBuffers()
+		}
 	}
 	stopWatch := x.watch(x.interruptSlots)
 	ar, _ := rec.(ArrivalRecorder)

@@ -239,6 +239,11 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 	return x
 }
 
+// manyVUs is the number of virtual users above which each holds as
+// little as it can (vuBuffers): below it, a VU keeps its 16 KiB read
+// buffer and reads without first waiting for the socket to be readable.
+const manyVUs = 512
+
 // vuBuffers sets a virtual user's slot up to hold as little as it can:
 // a 4 KiB read buffer taken while a response is read, a request buffer
 // grown to what it sends.

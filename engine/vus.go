@@ -156,7 +156,9 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	defer x.ioCancel(nil)
 	for k, s := range x.slots {
 		s.shard = v.ShardOf(k)
-		s.vuBuffers()
+		if v.Max > manyVUs {
+			s.vuBuffers()
+		}
 	}
 	h := v.Hooks
 	if h.Before != nil {

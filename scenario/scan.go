@@ -135,6 +135,10 @@ var bailTags = map[string]bool{"select": true, "table": true, "template": true, 
 	// table parts outside a table are dropped by the tree builder
 	"caption": true, "colgroup": true, "col": true, "tbody": true, "thead": true, "tfoot": true, "tr": true, "td": true, "th": true}
 
+// lateTags are what, after a match, could still change the tree before
+// it.
+var lateTags = []string{"html", "body", "frameset", "svg", "math"}
+
 // headTags may stand before <body> without implying it.
 var headTags = map[string]bool{"base": true, "basefont": true, "bgsound": true, "link": true, "meta": true, "noframes": true,
 	"script": true, "style": true, "template": true, "title": true, "noscript": true}
@@ -160,8 +164,13 @@ func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, mat
 	// comment or white space came); implied: so does <body>.
 	// pastHTML: a token other than those and the <html> tag came.
 	begun, pastHTML, implied, bodyTag, inForm, rawNext := false, false, false, false, false, false
+	off := 0
 	for {
+		if matched && !rawNext && !restHas(body[off:], lateTags, "") {
+			return value, matched, found, true // nothing after the match reaches back before it
+		}
 		tt := z.Next()
+		off += len(z.Raw())
 		raw := rawNext
 		rawNext = false
 		switch tt {
@@ -250,6 +259,9 @@ func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, mat
 	}
 }
 
+// formLateTags are what, after the form, could still change it.
+var formLateTags = []string{"base", "frameset", "svg", "math", "template"}
+
 // formattingTags are the elements the tree builder reconstructs.
 var formattingTags = map[string]bool{"a": true, "b": true, "big": true, "code": true, "em": true, "font": true, "i": true,
 	"nobr": true, "s": true, "small": true, "strike": true, "strong": true, "tt": true, "u": true}
@@ -260,6 +272,49 @@ var safeOuter = map[string]bool{"html": true, "head": true, "body": true, "div":
 	"article": true, "header": true, "footer": true, "nav": true, "aside": true, "center": true, "blockquote": true,
 	"figure": true, "figcaption": true, "details": true, "dialog": true, "span": true, "label": true, "ul": true, "ol": true,
 	"dl": true, "p": true, "address": true, "hgroup": true, "search": true}
+
+// restHas reports whether rest may hold one of the tags (a '<' and the
+// name, ASCII case-insensitively) or, with attr, the attribute name
+// followed by '='. A false positive only costs reading on with the
+// tokenizer.
+func restHas(rest []byte, tags []string, attr string) bool {
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c == '<' {
+			for _, t := range tags {
+				if hasFold(rest[i+1:], t) {
+					return true
+				}
+			}
+		} else if attr != "" && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '/') && hasFold(rest[i+1:], attr) {
+			j := i + 1 + len(attr)
+			for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t' || rest[j] == '\n' || rest[j] == '\r' || rest[j] == '\f') {
+				j++
+			}
+			if j < len(rest) && rest[j] == '=' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasFold reports whether b starts with lower, ASCII case-insensitively.
+func hasFold(b []byte, lower string) bool {
+	if len(b) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // voidTags have no end tag.
 var voidTags = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
@@ -289,6 +344,9 @@ func formFragment(body []byte, sel *simpleSelector) (frag []byte, decided bool) 
 	outerBroken := false
 	off, start, end := 0, -1, -1
 	for {
+		if end >= 0 && !restHas(body[off:], formLateTags, "form") {
+			return body[start:end], true
+		}
 		tt := z.Next()
 		at := off
 		off += len(z.Raw())

@@ -41,7 +41,7 @@ func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "base URL of the flow server")
 	n := flag.Int("n", 20000, "flows in all")
 	c := flag.Int("c", 32, "concurrent users (connection slots)")
-	order := flag.String("order", "depth", "depth: one DepthFirst run per user; breadth (slots): one BreadthFirst run; one (vus): one run for all")
+	order := flag.String("order", "", "depth: one DepthFirst run per user; breadth (slots): one BreadthFirst run; one (vus): one run for all")
 	exec := flag.String("exec", "vus", "vus: -c virtual users; slots: ApacheBench's slots")
 	keep := flag.Int("keep", -1, "keep level 0-3 (default: the plan's default)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of Execute here")
@@ -49,6 +49,12 @@ func main() {
 		"slows the run: take the CPU profile in another run); its inuse figures are what the\n"+
 		"report and the plan still hold after Execute")
 	flag.Parse()
+	if *order == "" {
+		*order = "depth"
+		if *exec == "vus" {
+			*order = "one" // the VUs share one run, as a user would declare it
+		}
+	}
 	if *n < *c {
 		*c = *n
 	}
