@@ -189,14 +189,14 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				// the step's limit bounds the whole request, connect included
 				dctx, cancel = context.WithDeadline(x.ioCtx, dl)
 			}
-			nc, cached, err := x.dial.dial(dctx, t, s.shard)
+			nc, info, err := x.dial.dial(dctx, t, s.shard)
 			if cancel != nil {
 				cancel()
 			}
 			if err != nil && connectOnly && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
 				err = &connectTimeoutError{sp.spec.ConnectTimeout, err}
 			}
-			res.DNSCached = cached
+			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 			if err != nil {
 				return err
 			}

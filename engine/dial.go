@@ -85,25 +85,53 @@ func newDialer(p *Plan) *dialer {
 	return &dialer{
 		res:      newResolver(p.Resolve, p.Resolver),
 		attempts: attempts,
-		tlsBase: &tls.Config{
-			InsecureSkipVerify: p.InsecureSkipVerify, //nolint:gosec // only when the user asks for it
-			ClientSessionCache: tls.NewLRUClientSessionCache(256),
-			NextProtos:         []string{"http/1.1"},
-		},
+		tlsBase:  tlsBase(p),
 		tlsConfs: map[string]*tls.Config{},
 	}
 }
 
+// tlsBase is the plan's TLS configuration: the user's (Plan.TLS, cloned)
+// or Go's defaults, certificates verified unless InsecureSkipVerify,
+// sessions resumed from a cache unless NoTLSResumption, HTTP/1.1 by ALPN.
+func tlsBase(p *Plan) *tls.Config {
+	c := &tls.Config{}
+	if p.TLS != nil {
+		c = p.TLS.Clone()
+	}
+	if p.InsecureSkipVerify {
+		c.InsecureSkipVerify = true //nolint:gosec // only when the user asks for it
+	}
+	switch {
+	case p.NoTLSResumption:
+		c.ClientSessionCache, c.SessionTicketsDisabled = nil, true
+	case c.ClientSessionCache == nil:
+		c.ClientSessionCache = tls.NewLRUClientSessionCache(256)
+	}
+	c.NextProtos = []string{"http/1.1"}
+	return c
+}
+
+// tlsConfig is the configuration for a connection to host: the server
+// name is the host's unless the plan's configuration names one.
 func (d *dialer) tlsConfig(host string) *tls.Config {
 	d.tlsMu.Lock()
 	defer d.tlsMu.Unlock()
 	c, ok := d.tlsConfs[host]
 	if !ok {
 		c = d.tlsBase.Clone()
-		c.ServerName = host
+		if c.ServerName == "" {
+			c.ServerName = host
+		}
 		d.tlsConfs[host] = c
 	}
 	return c
+}
+
+// dialed is what opening a connection found out.
+type dialed struct {
+	dnsCached  bool
+	tls        time.Duration // the TLS handshake; 0 without TLS
+	tlsResumed bool
 }
 
 // lookup resolves host within limit (0: no limit of its own).
@@ -119,7 +147,7 @@ func (d *dialer) lookup(ctx context.Context, host, port string, limit time.Durat
 // dial connects to t, retrying a failed TCP connect as ab does. ctx
 // bounds every part: resolving, connecting, a proxy's CONNECT and the TLS
 // handshake.
-func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, dnsCached bool, err error) {
+func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, info dialed, err error) {
 	host, port := t.host, t.port
 	if t.proxy != nil {
 		host, port = t.proxy.Hostname(), t.proxy.Port()
@@ -131,8 +159,9 @@ func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, d
 		}
 	}
 	addr, cached, err := d.res.lookup(ctx, shard, host, port)
+	info.dnsCached = cached
 	if err != nil {
-		return nil, false, fmt.Errorf("resolve %s: %w", host, err)
+		return nil, info, fmt.Errorf("resolve %s: %w", host, err)
 	}
 	for attempt := 1; ; attempt++ {
 		nc, err = d.net.DialContext(ctx, "tcp", addr)
@@ -140,7 +169,7 @@ func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, d
 			break
 		}
 		if ctx.Err() != nil || attempt >= d.attempts {
-			return nil, cached, connectError(attempt, err)
+			return nil, info, connectError(attempt, err)
 		}
 	}
 	if dl, ok := ctx.Deadline(); ok {
@@ -154,18 +183,20 @@ func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, d
 	if t.proxy != nil && t.tls {
 		if err := connectTunnel(nc, t); err != nil {
 			nc.Close()
-			return nil, cached, err
+			return nil, info, err
 		}
 	}
 	if t.tls {
+		began := time.Now()
 		tc := tls.Client(nc, d.tlsConfig(t.host))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, cached, fmt.Errorf("tls handshake with %s: %w", t.host, err)
+			return nil, info, fmt.Errorf("tls handshake with %s: %w", t.host, err)
 		}
+		info.tls, info.tlsResumed = time.Since(began), tc.ConnectionState().DidResume
 		nc = tc
 	}
-	return nc, cached, nil
+	return nc, info, nil
 }
 
 // connectTunnel asks an HTTP proxy for a tunnel to t.

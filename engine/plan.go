@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/url"
 	"time"
@@ -53,6 +54,12 @@ type Plan struct {
 	Proxy *url.URL
 	// InsecureSkipVerify turns TLS certificate verification off.
 	InsecureSkipVerify bool
+	// TLS, when set, is the TLS configuration to start from (root CAs,
+	// client certificates, server name, versions); it is cloned, and
+	// its NextProtos replaced.
+	TLS *tls.Config
+	// NoTLSResumption makes every TLS connection a full handshake.
+	NoTLSResumption bool
 	// Resolve maps a host name to the address to connect to instead; the
 	// Host header keeps the name.
 	Resolve map[string]string

@@ -30,6 +30,10 @@ type Result struct {
 	// Connect is the time to open the connection (and TLS handshake);
 	// zero when a kept-alive connection was reused.
 	Connect time.Duration
+	// TLSHandshake is the part of Connect spent in the TLS handshake;
+	// TLSResumed says the handshake resumed an earlier session.
+	TLSHandshake time.Duration
+	TLSResumed   bool
 	// Send is the time to write the request once connected.
 	Send time.Duration
 	// Wait is the time from the request written to the first response byte.

@@ -379,9 +379,13 @@ const (
 	// Corrected is Response measured from the request's intended start
 	// (StepReport.Corrected); without a schedule, Response.
 	Corrected
+	// TLSHandshake is the TLS handshake of a new connection (part of
+	// Connect).
+	TLSHandshake
 )
 
-// String returns "response", "first byte", "connect" or "response from intended start".
+// String returns "response", "first byte", "connect", "response from
+// intended start" or "TLS handshake".
 func (p Phase) String() string {
 	switch p {
 	case FirstByte:
@@ -390,6 +394,8 @@ func (p Phase) String() string {
 		return "connect"
 	case Corrected:
 		return "response from intended start"
+	case TLSHandshake:
+		return "TLS handshake"
 	}
 	return "response"
 }
@@ -407,6 +413,8 @@ func (s *StepReport) PhaseLatency(p Phase) *Latency {
 		if l == nil {
 			l = s.Latency
 		}
+	case TLSHandshake:
+		l = s.TLSHandshake
 	default:
 		l = s.Latency
 	}

@@ -2,12 +2,15 @@ package loadtest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -67,6 +70,10 @@ type Plan struct {
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
+	tlsConf       *tls.Config
+	caFiles       []string
+	clientCerts   [][2]string
+	noResumption  bool
 }
 
 // Option sets a Plan setting.
@@ -215,6 +222,35 @@ func LiveCounters(l *engine.Live) Option { return func(p *Plan) { p.live = l } }
 // Report gives the seed either way, so a run can be replayed.
 func Seed(n uint64) Option { return func(p *Plan) { p.seed = n } }
 
+// TLSConfig starts the plan's TLS from c (cloned): root CAs, client
+// certificates, server name, minimum version and the rest. Certificates
+// are verified unless c or InsecureSkipVerify says otherwise; ALPN is
+// benchgate's. CAFile and ClientCert add to it.
+func TLSConfig(c *tls.Config) Option { return func(p *Plan) { p.tlsConf = c } }
+
+// CAFile trusts the PEM certificates in path instead of the system's
+// roots (as curl --cacert does); several files add up. The file is read
+// when the plan is validated: a missing or empty one is a validation
+// error and nothing is sent.
+func CAFile(path string) Option { return func(p *Plan) { p.caFiles = append(p.caFiles, path) } }
+
+// ClientCert presents the PEM certificate and key in certFile and
+// keyFile to servers that ask for one (mutual TLS); keyFile "" reads the
+// key from certFile too. Read when the plan is validated.
+func ClientCert(certFile, keyFile string) Option {
+	return func(p *Plan) {
+		if keyFile == "" {
+			keyFile = certFile
+		}
+		p.clientCerts = append(p.clientCerts, [2]string{certFile, keyFile})
+	}
+}
+
+// TLSResumption turns TLS session resumption on (the default: a new
+// connection to a host resumes the session of an earlier one, as
+// browsers do) or off (every connection a full handshake).
+func TLSResumption(on bool) Option { return func(p *Plan) { p.noResumption = !on } }
+
 // FollowRedirects makes every step follow up to n redirects (301, 302,
 // 303, 307, 308 with a Location) unless the step sets its own
 // (Step.FollowRedirects); 0, the default, follows none, as
@@ -335,6 +371,11 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
 	}
+	if conf, err := p.tlsConfig(); err != nil {
+		errs = append(errs, err)
+	} else {
+		ep.TLS, ep.NoTLSResumption = conf, p.noResumption
+	}
 	if p.proxy != "" {
 		u, err := url.Parse(p.proxy)
 		switch {
@@ -412,6 +453,39 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		return nil, fmt.Errorf("invalid plan: %w", err)
 	}
 	return ep, nil
+}
+
+// tlsConfig builds the plan's TLS configuration from TLSConfig, CAFile
+// and ClientCert; nil when none was given.
+func (p *Plan) tlsConfig() (*tls.Config, error) {
+	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 {
+		return nil, nil
+	}
+	c := &tls.Config{}
+	if p.tlsConf != nil {
+		c = p.tlsConf.Clone()
+	}
+	if len(p.caFiles) > 0 {
+		pool := x509.NewCertPool()
+		for _, f := range p.caFiles {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, &scenario.ValidationError{Field: "CAFile", Value: f, Reason: err.Error()}
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, &scenario.ValidationError{Field: "CAFile", Value: f, Reason: "no PEM certificate in it"}
+			}
+		}
+		c.RootCAs = pool
+	}
+	for _, kp := range p.clientCerts {
+		cert, err := tls.LoadX509KeyPair(kp[0], kp[1])
+		if err != nil {
+			return nil, &scenario.ValidationError{Field: "ClientCert", Value: kp[0] + " " + kp[1], Reason: err.Error()}
+		}
+		c.Certificates = append(c.Certificates, cert)
+	}
+	return c, nil
 }
 
 // Execute validates the plan, sends its requests and returns the Report.

@@ -190,6 +190,15 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		s.Latency.Record(res.Total)
 		s.Connect.Record(res.Connect)
 		s.FirstByte.Record(res.Connect + res.Send + res.Wait)
+		if res.TLSHandshake > 0 {
+			if s.TLSHandshake == nil {
+				s.TLSHandshake = NewLatency()
+			}
+			s.TLSHandshake.Record(res.TLSHandshake)
+			if res.TLSResumed {
+				s.TLSResumed++
+			}
+		}
 		if !res.Intended.IsZero() {
 			if s.Corrected == nil {
 				s.Corrected = NewLatency()

@@ -194,6 +194,11 @@ type StepReport struct {
 	// on a reused connection) and times to the first response byte.
 	Connect   *Latency `json:"connect,omitempty"`
 	FirstByte *Latency `json:"first_byte,omitempty"`
+	// TLSHandshake is the TLS handshakes of the good responses' new
+	// connections (part of Connect); TLSResumed counts those that
+	// resumed an earlier session. Nil and 0 without TLS.
+	TLSHandshake *Latency `json:"tls_handshake,omitempty"`
+	TLSResumed   int64    `json:"tls_resumed,omitempty"`
 	// Corrected is Latency measured from each request's intended start
 	// instead of its actual one (virtual users and arrival rates; nil for
 	// ApacheBench's slots, which have no schedule): the previous

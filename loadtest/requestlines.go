@@ -32,14 +32,14 @@ func LogRequestsCSV(w io.Writer) Option {
 
 var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_us", "send_us", "wait_us", "headers_done_us",
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
-	"interrupted", "reason", "hop", "followed"}
+	"interrupted", "reason", "hop", "followed", "tls_us", "tls_resumed"}
 
 func (l requestLine) csv() []string {
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	b := strconv.FormatBool
 	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
 		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), l.Method, l.URL, i(l.BytesSent), i(l.BytesRead),
-		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed)}
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), i(l.TLSUS), b(l.TLSResumed)}
 }
 
 // requestLine is one line of LogRequests.
@@ -69,6 +69,10 @@ type requestLine struct {
 	// Followed marks a response that was followed to its Location.
 	Hop      int  `json:"hop,omitempty"`
 	Followed bool `json:"followed,omitempty"`
+	// TLSUS is the TLS handshake of a new connection; TLSResumed says it
+	// resumed a session.
+	TLSUS      int64 `json:"tls_us,omitempty"`
+	TLSResumed bool  `json:"tls_resumed,omitempty"`
 }
 
 type lineLog struct {
@@ -98,7 +102,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		HeadersUS: us(res.HeadersDone), TotalUS: us(res.Total), Status: res.Status, Method: res.Method, URL: res.URL,
 		BytesSent: res.BytesSent, BytesRead: res.BytesRead, Reused: res.Reused, DNSCached: res.DNSCached,
 		Failed: res.Failed, NotSent: res.NotSent, Interrupted: res.Interrupted, Reason: res.Reason,
-		Hop: res.Hop, Followed: res.Followed,
+		Hop: res.Hop, Followed: res.Followed, TLSUS: us(res.TLSHandshake), TLSResumed: res.TLSResumed,
 	}
 	l.mu.Lock()
 	if l.csv != nil {

@@ -39,6 +39,8 @@ type abConfig struct {
 	jsonFile    string
 	stepsCSV    string
 	insecure    bool
+	caCert      string
+	cert, key   string
 	goroutines  bool
 	rampUp      time.Duration
 	rampStart   int
@@ -81,6 +83,9 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.StringVar(&c.caCert, "cacert", "", "trust the PEM certificates in this file instead of the system's (as curl)")
+	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
+	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
 	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
@@ -123,6 +128,8 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--rate-start %v without --rate", c.rateStart)
 	case c.maxLag <= 0:
 		return fmt.Errorf("--max-lag %v: must be above 0", c.maxLag)
+	case c.key != "" && c.cert == "":
+		return fmt.Errorf("--key %q without --cert", c.key)
 	case c.follow < 0:
 		return fmt.Errorf("-L %d: must not be negative", c.follow)
 	case c.head && (c.postFile != "" || c.putFile != ""):
@@ -199,6 +206,12 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.insecure {
 		opts = append(opts, loadtest.InsecureSkipVerify())
+	}
+	if c.caCert != "" {
+		opts = append(opts, loadtest.CAFile(c.caCert))
+	}
+	if c.cert != "" {
+		opts = append(opts, loadtest.ClientCert(c.cert, c.key))
 	}
 	if c.goroutines {
 		opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -282,5 +283,29 @@ func TestABRateAndFollow(t *testing.T) {
 		if code == 0 || hits.Load() != 0 || !strings.Contains(errOut.String(), bad[len(bad)-2]) {
 			t.Errorf("%v: exit %d, %d hits, stderr %q", bad, code, hits.Load(), errOut.String())
 		}
+	}
+}
+
+// TestABCACert: --cacert trusts an httptest TLS server's certificate;
+// without it the request fails verification.
+func TestABCACert(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"ab", "-q", "-n", "3", "--cacert", ca, srv.URL + "/"}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "Complete requests:      3") || !strings.Contains(out.String(), "Failed requests:        0") {
+		t.Fatalf("with --cacert: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	run(context.Background(), []string{"ab", "-q", "-n", "3", "-v", "2", srv.URL + "/"}, &out, &errOut)
+	if !strings.Contains(out.String(), "Failed requests:        3") || !strings.Contains(out.String(), "unknown authority") {
+		t.Errorf("without --cacert:\n%s", out.String())
+	}
+	if code := run(context.Background(), []string{"ab", "--cacert", filepath.Join(t.TempDir(), "none.pem"), srv.URL + "/"}, io.Discard, &errOut); code == 0 {
+		t.Error("a missing --cacert file ran")
 	}
 }

@@ -1,0 +1,168 @@
+package loadtest_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// testCA is a certificate authority made for one test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	dir  string
+}
+
+func newTestCA(t *testing.T) *testCA {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "benchgate test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	ca := &testCA{cert: cert, key: key, dir: t.TempDir()}
+	ca.write(t, "ca.pem", "CERTIFICATE", der)
+	return ca
+}
+
+func (ca *testCA) write(t *testing.T, name, kind string, der []byte) string {
+	p := filepath.Join(ca.dir, name)
+	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// issue makes a certificate for names (DNS names or IPs), for a server
+// or a client; it returns the tls.Certificate and the PEM files.
+func (ca *testCA) issue(t *testing.T, name string, client bool, names ...string) (tls.Certificate, string, string) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	if client {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile := ca.write(t, name+".pem", "CERTIFICATE", der)
+	keyFile := ca.write(t, name+"-key.pem", "EC PRIVATE KEY", kder)
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pair, certFile, keyFile
+}
+
+// TestTLSTrust: a server signed by the user's CA is trusted through
+// CAFile, verification stays on by default, a name the certificate does
+// not hold is refused, mutual TLS is accepted with the client
+// certificate and refused without it, and resumption is measured.
+func TestTLSTrust(t *testing.T) {
+	ca := newTestCA(t)
+	serverCert, _, _ := ca.issue(t, "server", false, "shop.test", "127.0.0.1")
+	_, clientCertFile, clientKeyFile := ca.issue(t, "client", true)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	start := func(mutual bool) *httptest.Server {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if len(r.TLS.PeerCertificates) > 0 {
+				w.Header().Set("X-Client", r.TLS.PeerCertificates[0].Subject.CommonName)
+			}
+		}))
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+		if mutual {
+			srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, pool
+		}
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	plain, mutual := start(false), start(true)
+	_, mport, _ := net.SplitHostPort(mutual.Listener.Addr().String())
+	_, pport, _ := net.SplitHostPort(plain.Listener.Addr().String())
+	caFile := filepath.Join(ca.dir, "ca.pem")
+	run := func(url string, opts ...loadtest.Option) *loadtest.StepReport {
+		t.Helper()
+		step := scenario.Get(url)
+		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", step).Repeat(4)), loadtest.Resolve("shop.test", "127.0.0.1"),
+			loadtest.Resolve("other.test", "127.0.0.1")}, opts...)...)
+		return report.Runs[0].Steps[0]
+	}
+	reason := func(s *loadtest.StepReport) string {
+		for r := range s.Failures {
+			return r
+		}
+		return ""
+	}
+	cases := []struct {
+		name   string
+		url    string
+		opts   []loadtest.Option
+		failed string // a piece of the reason; "" for good
+	}{
+		{"unknown CA, verification on by default", "https://shop.test:" + pport + "/", nil, "certificate signed by unknown authority"},
+		{"trusted through CAFile", "https://shop.test:" + pport + "/", []loadtest.Option{loadtest.CAFile(caFile)}, ""},
+		{"trusted through TLSConfig", "https://shop.test:" + pport + "/", []loadtest.Option{loadtest.TLSConfig(&tls.Config{RootCAs: pool})}, ""},
+		{"an IP in the certificate", "https://127.0.0.1:" + pport + "/", []loadtest.Option{loadtest.CAFile(caFile)}, ""},
+		{"a name not in the certificate", "https://other.test:" + pport + "/", []loadtest.Option{loadtest.CAFile(caFile)}, "not other.test"},
+		{"mutual TLS with the client certificate", "https://shop.test:" + mport + "/",
+			[]loadtest.Option{loadtest.CAFile(caFile), loadtest.ClientCert(clientCertFile, clientKeyFile)}, ""},
+		{"mutual TLS without one", "https://shop.test:" + mport + "/", []loadtest.Option{loadtest.CAFile(caFile)}, "certificate"},
+	}
+	for _, tc := range cases {
+		s := run(tc.url, tc.opts...)
+		if got := reason(s); (tc.failed == "") != (s.Failed == 0) || !strings.Contains(got, tc.failed) {
+			t.Errorf("%s: good %d failed %d %q, want %q", tc.name, s.Good, s.Failed, got, tc.failed)
+		}
+	}
+	// resumption: four connections (no keep-alive), the last three resume
+	s := run("https://shop.test:"+pport+"/", loadtest.CAFile(caFile))
+	if s.TLSHandshake == nil || s.TLSHandshake.Count() != 4 || s.TLSResumed != 3 {
+		t.Errorf("handshakes %v, resumed %d: want 4 and 3", s.TLSHandshake, s.TLSResumed)
+	}
+	if s = run("https://shop.test:"+pport+"/", loadtest.CAFile(caFile), loadtest.TLSResumption(false)); s.TLSResumed != 0 || s.Good != 4 {
+		t.Errorf("resumption off: resumed %d, good %d", s.TLSResumed, s.Good)
+	}
+	// bad files are validation errors: nothing is sent
+	for _, opt := range []loadtest.Option{loadtest.CAFile(filepath.Join(ca.dir, "missing.pem")), loadtest.CAFile(clientKeyFile),
+		loadtest.ClientCert(clientCertFile, caFile)} {
+		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get("https://shop.test:"+pport+"/"))), opt).Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "invalid plan") {
+			t.Errorf("bad TLS file: %v", err)
+		}
+	}
+}
