@@ -239,10 +239,12 @@ func normalizeNewlines(s string) string {
 	return strings.ReplaceAll(s, "\n", "\r\n")
 }
 
+var multipartNameEscaper = strings.NewReplacer("\n", "%0A", "\r", "%0D", `"`, "%22")
+
 // escapeMultipartName escapes a multipart field or file name as the HTML
 // standard does: LF, CR and '"' as %0A, %0D and %22.
 func escapeMultipartName(s string) string {
-	return strings.NewReplacer("\n", "%0A", "\r", "%0D", `"`, "%22").Replace(s)
+	return multipartNameEscaper.Replace(s)
 }
 
 // Fill reads the form from r and builds what a browser would send.

@@ -82,7 +82,14 @@ func sanitizeValue(typ string, n *html.Node) string {
 
 const asciiSpace = " \t\n\f\r"
 
-func stripNewlines(s string) string { return strings.NewReplacer("\r", "", "\n", "").Replace(s) }
+func stripNewlines(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return newlineStripper.Replace(s)
+}
+
+var newlineStripper = strings.NewReplacer("\r", "", "\n", "")
 
 var (
 	floatShape  = regexp.MustCompile(`^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$`)

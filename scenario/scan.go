@@ -230,6 +230,9 @@ func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, mat
 			if matched {
 				continue // only looking for what would change the tree
 			}
+			if sel.tag != "" && sel.tag != "*" && tag != sel.tag {
+				continue
+			}
 			attrs = attrs[:0]
 			for more {
 				var k, v []byte
@@ -294,6 +297,28 @@ func restHas(rest []byte, tags []string, attr string) bool {
 			if j < len(rest) && rest[j] == '=' {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// mayHaveFormAttr reports whether a raw start tag may hold a form
+// attribute, with a value or without: "form" after white space or '/'
+// and before white space, '=', '/' or '>'. A false positive only costs
+// reading its attributes.
+func mayHaveFormAttr(raw []byte) bool {
+	for i := 1; i+4 < len(raw); i++ {
+		switch raw[i-1] {
+		case ' ', '\t', '\n', '\r', '\f', '/':
+		default:
+			continue
+		}
+		if !hasFold(raw[i:], "form") {
+			continue
+		}
+		switch raw[i+4] {
+		case ' ', '\t', '\n', '\r', '\f', '=', '/', '>':
+			return true
 		}
 	}
 	return false
@@ -386,13 +411,15 @@ func formFragment(body []byte, sel *simpleSelector) (frag []byte, decided bool) 
 			name, more := z.TagName()
 			tag := string(name)
 			attrs = attrs[:0]
-			for more {
-				var k, v []byte
-				k, v, more = z.TagAttr()
-				if string(k) == "form" {
-					return nil, false // a control owned from elsewhere
+			if more && (mayHaveFormAttr(z.Raw()) || (start < 0 && (sel.tag == "" || sel.tag == "*" || sel.tag == tag))) {
+				for more {
+					var k, v []byte
+					k, v, more = z.TagAttr()
+					if string(k) == "form" {
+						return nil, false // a control owned from elsewhere
+					}
+					attrs = append(attrs, rawAttr{k, v})
 				}
-				attrs = append(attrs, rawAttr{k, v})
 			}
 			switch {
 			case tag == "base" || tag == "frameset" || tag == "svg" || tag == "math" || tag == "template":

@@ -128,7 +128,7 @@ func randomHTML(r *rand.Rand) string {
 		"script", "textarea", "title", "noscript", "style", "em", "nobr", "table", "td", "select", "body", "head", "html",
 		"svg", "template", "image", "img", "frameset", "xmp", "iframe", "object", "p", "a", "a", "span"}
 	attrs := []string{`class="item"`, `class="x item"`, `class=itemx`, `id=main`, `id="main"`, `data-id=1`, `data-id="2"`,
-		`data-id='3'`, `name=csrf`, `value=v1`, `value="a&amp;b"`, `DATA-ID=4`, `Class=item`, `data-id`, `id=login`}
+		`data-id='3'`, `form=login`, `FORM`, `name=csrf`, `value=v1`, `value="a&amp;b"`, `DATA-ID=4`, `Class=item`, `data-id`, `id=login`}
 	var b bytes.Buffer
 	if r.IntN(3) == 0 {
 		b.WriteString("<!DOCTYPE html>")
@@ -308,4 +308,13 @@ func FuzzFormFragment(f *testing.F) {
 			t.Fatalf("%q:\n fragment %v %s\n whole    %v %s", page, gerr, entries(got.Entries), werr, entries(want.Entries))
 		}
 	})
+}
+
+func TestMayHaveFormAttr(t *testing.T) {
+	for raw, want := range map[string]bool{`<input form=x>`: true, `<input FORM>`: true, `<input form/>`: true, "<input\nform = 'x'>": true,
+		`<input name=form>`: false, `<input formaction=x>`: false, `<form id=x>`: false, `<input data-form=1>`: false} {
+		if got := mayHaveFormAttr([]byte(raw)); got != want {
+			t.Errorf("%s: %v", raw, got)
+		}
+	}
 }

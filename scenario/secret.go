@@ -16,13 +16,15 @@ var SecretNames = []string{"password", "passwd", "pwd", "secret", "token", "apik
 // Redacted is what a secret value is replaced with.
 const Redacted = "[redacted]"
 
+var separators = strings.NewReplacer("-", "", "_", "")
+
 // IsSecretName reports whether name marks a secret, by SecretNames and
 // the extra parts given.
 func IsSecretName(name string, extra ...string) bool {
-	n := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(name))
+	n := separators.Replace(strings.ToLower(name))
 	for _, lists := range [][]string{SecretNames, extra} {
 		for _, s := range lists {
-			if s = strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s)); s != "" && strings.Contains(n, s) {
+			if s = separators.Replace(strings.ToLower(s)); s != "" && strings.Contains(n, s) {
 				return true
 			}
 		}
