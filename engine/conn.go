@@ -43,6 +43,8 @@ type slot struct {
 	// it changed the connection's deadlines since setDeadline.
 	ioTimeout     time.Duration
 	deadlineDirty bool
+	// dec decodes compressed bodies
+	dec decoders
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator

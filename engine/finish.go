@@ -132,6 +132,20 @@ func (x *execution) finish(s *slot, err error) {
 		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
 			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.url)
 		}
+		if len(s.p.coding) > 0 && sp.keepBody && s.p.bodyBytes > 0 {
+			n, cut, derr := s.decodeBody(rp.spec.BufferBytes)
+			res.DecodedBytes = n
+			if cut && !res.Truncated {
+				res.Truncated = true
+				if res.Warning != "" {
+					res.Warning += "; "
+				}
+				res.Warning += fmt.Sprintf("decoded body (Content-Encoding %s) cut at the buffer size, %d bytes", s.p.coding, rp.spec.BufferBytes)
+			}
+			if derr != nil && c.note == "" {
+				c.note = derr.Error()
+			}
+		}
 	}
 	var resp *scenario.Response
 	if sp.needResp {

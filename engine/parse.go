@@ -42,6 +42,7 @@ type parser struct {
 	header    []byte
 	body      []byte
 	cookieBuf []byte // Set-Cookie values, each ended by '\n'
+	coding    []byte // the Content-Encoding list
 
 	status      int
 	http11      bool
@@ -385,6 +386,7 @@ func (p *parser) statusLine(sl []byte) error {
 		return fmt.Errorf("%w: status %d: %q", ErrBadStatusLine, p.status, clip(sl))
 	}
 	p.cl, p.te, p.chunked, p.connTok = -1, false, false, tokNone
+	p.coding = p.coding[:0]
 	return nil
 }
 
@@ -425,6 +427,11 @@ func (p *parser) headerLine(h []byte) error {
 		} else if hasToken(val, "keep-alive") && p.connTok != tokClose {
 			p.connTok = tokKeepAlive
 		}
+	case asciiEqualFold(name, "content-encoding"):
+		if len(p.coding) > 0 {
+			p.coding = append(p.coding, ',')
+		}
+		p.coding = append(p.coding, val...)
 	case p.cookies && asciiEqualFold(name, "set-cookie"):
 		p.cookieBuf = append(p.cookieBuf, val...)
 		p.cookieBuf = append(p.cookieBuf, '\n')

@@ -58,6 +58,10 @@ type Plan struct {
 	// client certificates, server name, versions); it is cloned, and
 	// its NextProtos replaced.
 	TLS *tls.Config
+	// AcceptEncoding, when set, is sent as Accept-Encoding (unless a step
+	// sets its own) and bodies so encoded are decoded for the steps that
+	// read them.
+	AcceptEncoding []string
 	// NoTLSResumption makes every TLS connection a full handshake.
 	NoTLSResumption bool
 	// Resolve maps a host name to the address to connect to instead; the

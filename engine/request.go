@@ -50,6 +50,16 @@ func appendHead(dst []byte, p *Plan, method string, t *target, keepAlive bool,
 	if !has("Accept") {
 		dst = append(dst, "Accept: */*\r\n"...)
 	}
+	if len(p.AcceptEncoding) > 0 && !has("Accept-Encoding") {
+		dst = append(dst, "Accept-Encoding: "...)
+		for i, e := range p.AcceptEncoding {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = append(dst, e...)
+		}
+		dst = append(dst, "\r\n"...)
+	}
 	if t.auth != "" && !has("Authorization") {
 		dst = append(dst, "Authorization: "...)
 		dst = append(dst, t.auth...)

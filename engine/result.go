@@ -52,7 +52,11 @@ type Result struct {
 	BodyBytesSent int64 // request body only
 	BytesRead     int64 // status line, headers and body as read
 	HeaderBytes   int64
-	BodyBytes     int64 // decoded response body length
+	BodyBytes     int64 // response body length, transfer coding (chunked) undone
+	// DecodedBytes is the body's length after its Content-Encoding was
+	// undone (kept up to the buffer size), when the step kept the body
+	// and it was encoded; 0 otherwise.
+	DecodedBytes int64
 
 	// Hop is 0 for a step's own request and n for the request sent for
 	// the nth redirect of a step that follows redirects; ChainStart is

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +75,7 @@ type Plan struct {
 	caFiles       []string
 	clientCerts   [][2]string
 	noResumption  bool
+	encodings     []string
 }
 
 // Option sets a Plan setting.
@@ -246,6 +248,25 @@ func ClientCert(certFile, keyFile string) Option {
 	}
 }
 
+// AcceptEncoding asks for compressed bodies: requests carry
+// Accept-Encoding with the codings given (of engine.Encodings: gzip,
+// deflate, br, zstd; none given: all four), unless a step sets its own,
+// and a body so encoded is decoded, up to the buffer size (a
+// decompression bomb is cut there and counted as truncated), for the
+// steps that read it: extractors, expectations, forms and kept bodies
+// see it decoded. StepReport.BodyBytes stays what came on the wire,
+// DecodedBytes is what it decoded to. A body that does not decode fails
+// its step with the reason. Without this option nothing is asked for,
+// as ApacheBench does.
+func AcceptEncoding(codings ...string) Option {
+	return func(p *Plan) {
+		if len(codings) == 0 {
+			codings = engine.Encodings
+		}
+		p.encodings = codings
+	}
+}
+
 // TLSResumption turns TLS session resumption on (the default: a new
 // connection to a host resumes the session of an earlier one, as
 // browsers do) or off (every connection a full handshake).
@@ -371,6 +392,12 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
 	}
+	for _, e := range p.encodings {
+		if !slices.Contains(engine.Encodings, e) {
+			bad("AcceptEncoding", e, "not one benchgate decodes: "+strings.Join(engine.Encodings, ", "))
+		}
+	}
+	ep.AcceptEncoding = p.encodings
 	if conf, err := p.tlsConfig(); err != nil {
 		errs = append(errs, err)
 	} else {

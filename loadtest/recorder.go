@@ -232,6 +232,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		s.MaxBodyBytes = max(s.MaxBodyBytes, res.BodyBytes)
 	}
 	s.BodyBytes += res.BodyBytes
+	s.DecodedBytes += res.DecodedBytes
 	rr := run.report
 	var key textKey
 	var text uint16

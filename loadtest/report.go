@@ -172,7 +172,11 @@ type StepReport struct {
 	BytesRead int64 `json:"bytes_read"`
 	// BodyBytes sums the response bodies' lengths; MinBodyBytes and
 	// MaxBodyBytes are the shortest and longest of the good responses.
-	BodyBytes    int64 `json:"body_bytes"`
+	BodyBytes int64 `json:"body_bytes"`
+	// DecodedBytes sums the bodies' lengths after their Content-Encoding
+	// was undone (AcceptEncoding), for the steps that read them: beside
+	// BodyBytes, what came on the wire.
+	DecodedBytes int64 `json:"decoded_bytes,omitempty"`
 	MinBodyBytes int64 `json:"min_body_bytes"`
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// Statuses counts responses by HTTP status (599: no response).

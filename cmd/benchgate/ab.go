@@ -40,6 +40,7 @@ type abConfig struct {
 	stepsCSV    string
 	insecure    bool
 	caCert      string
+	compressed  bool
 	cert, key   string
 	goroutines  bool
 	rampUp      time.Duration
@@ -83,6 +84,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.BoolVar(&c.compressed, "compressed", false, "ask for compressed bodies (gzip, deflate, br, zstd) and decode them, as curl --compressed")
 	fs.StringVar(&c.caCert, "cacert", "", "trust the PEM certificates in this file instead of the system's (as curl)")
 	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
 	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
@@ -209,6 +211,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.caCert != "" {
 		opts = append(opts, loadtest.CAFile(c.caCert))
+	}
+	if c.compressed {
+		opts = append(opts, loadtest.AcceptEncoding())
 	}
 	if c.cert != "" {
 		opts = append(opts, loadtest.ClientCert(c.cert, c.key))

@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Encodings are the content codings benchgate decodes, in the order
+// Accept-Encoding names them.
+var Encodings = []string{"gzip", "deflate", "br", "zstd"}
+
+// maxZstdWindow bounds the memory a zstd frame may ask of the decoder.
+const maxZstdWindow = 8 << 20
+
+// decoders are a slot's content decoders, made on first need and reset
+// for every body.
+type decoders struct {
+	gz  *gzip.Reader
+	br  *brotli.Reader
+	zst *zstd.Decoder
+	out []byte // the other body buffer: decoded into, then swapped with the parser's
+	src bytes.Reader
+}
+
+// decodeBody decodes the kept body by the response's Content-Encoding
+// list (last applied, first undone) into at most limit bytes. It swaps
+// the decoded body into the parser, so everything after sees it. cut
+// says the decoded body was longer than limit (a decompression bomb
+// stops there); err says why it could not be decoded.
+func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
+	codings := strings.Split(string(s.p.coding), ",")
+	body := s.p.body
+	for i := len(codings) - 1; i >= 0; i-- {
+		c := strings.ToLower(strings.TrimSpace(codings[i]))
+		if c == "" || c == "identity" {
+			continue
+		}
+		out, n, over, err := s.dec.decode(c, body, limit)
+		if err != nil && s.p.truncated && errors.Is(err, io.ErrUnexpectedEOF) {
+			over, err = true, nil // the encoded body was cut at the buffer: decoded as far as it goes
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		// the parser's buffer and ours trade places: neither is written
+		// while the other is read
+		s.p.body, s.dec.out = out, body[:0]
+		body, decoded, cut = out, n, cut || over
+	}
+	return decoded, cut, nil
+}
+
+// decode undoes one coding of body into d.out, at most limit bytes.
+func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n int64, cut bool, err error) {
+	d.src.Reset(body)
+	var r io.Reader
+	switch coding {
+	case "gzip", "x-gzip":
+		if d.gz == nil {
+			d.gz, err = gzip.NewReader(&d.src)
+		} else {
+			err = d.gz.Reset(&d.src)
+		}
+		r = d.gz
+	case "deflate":
+		// RFC 9110 §8.4.1.2: zlib; some servers send raw deflate, which
+		// browsers accept too
+		if zr, zerr := zlib.NewReader(&d.src); zerr == nil {
+			r = zr
+		} else {
+			d.src.Reset(body)
+			r = flate.NewReader(&d.src)
+		}
+	case "br":
+		if d.br == nil {
+			d.br = brotli.NewReader(&d.src)
+		} else {
+			err = d.br.Reset(&d.src)
+		}
+		r = d.br
+	case "zstd":
+		if d.zst == nil {
+			d.zst, err = zstd.NewReader(&d.src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow),
+				zstd.WithDecoderMaxMemory(uint64(max(limit, 1<<20))*2))
+		} else {
+			err = d.zst.Reset(&d.src)
+		}
+		r = d.zst
+	default:
+		return nil, 0, false, fmt.Errorf("Content-Encoding %q is not one benchgate decodes (%s)", coding, strings.Join(Encodings, ", "))
+	}
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("Content-Encoding %s: %w", coding, err)
+	}
+	out = d.out[:0]
+	for {
+		if len(out) == cap(out) {
+			if len(out) >= limit+1 {
+				break
+			}
+			out = append(out, 0)[:len(out)]
+		}
+		m, rerr := r.Read(out[len(out):min(cap(out), limit+1)])
+		out = out[:len(out)+m]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return out, int64(len(out)), false, fmt.Errorf("Content-Encoding %s: %w", coding, rerr)
+		}
+		if len(out) > limit {
+			break
+		}
+	}
+	if len(out) > limit {
+		return out[:limit], int64(limit), true, nil
+	}
+	return out, int64(len(out)), false, nil
+}
