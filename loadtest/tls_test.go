@@ -1,6 +1,7 @@
 package loadtest_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,5 +166,59 @@ func TestTLSTrust(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "invalid plan") {
 			t.Errorf("bad TLS file: %v", err)
 		}
+	}
+}
+
+// TestTLSThroughProxy: HTTPS through an HTTP proxy's CONNECT tunnel
+// keeps the TLS options: the user's CA, a client certificate, the
+// server name checked end to end.
+func TestTLSThroughProxy(t *testing.T) {
+	ca := newTestCA(t)
+	serverCert, _, _ := ca.issue(t, "server", false, "127.0.0.1")
+	_, certFile, keyFile := ca.issue(t, "client", true)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.cert)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello "+r.TLS.PeerCertificates[0].Subject.CommonName)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var tunnels atomic.Int64
+	proxy := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		line, err := br.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "CONNECT ") {
+			io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+			return
+		}
+		for {
+			h, err := br.ReadString('\n')
+			if err != nil || h == "\r\n" {
+				break
+			}
+		}
+		up, err := net.Dial("tcp", strings.Fields(line)[1])
+		if err != nil {
+			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+			return
+		}
+		defer up.Close()
+		tunnels.Add(1)
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go io.Copy(up, br)
+		io.Copy(c, up)
+	})
+	run := scenario.Run("r", scenario.Get(srv.URL+"/").ExpectBodyContains("hello client")).Repeat(3)
+	report := execute(t, loadtest.Runs(run), loadtest.Proxy(proxy), loadtest.KeepAlive(true),
+		loadtest.CAFile(filepath.Join(ca.dir, "ca.pem")), loadtest.ClientCert(certFile, keyFile))
+	if s := report.Runs[0].Steps[0]; s.Good != 3 || tunnels.Load() != 1 {
+		t.Errorf("good %d (%v), tunnels %d (want 3 and 1: keep-alive through the tunnel)", s.Good, s.Failures, tunnels.Load())
+	}
+	// without the CA the tunnel opens and the server's certificate is refused
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.Proxy(proxy))
+	if s := report.Runs[0].Steps[0]; s.Failed != 1 {
+		t.Errorf("untrusted through the proxy: good %d failed %d", s.Good, s.Failed)
 	}
 }
