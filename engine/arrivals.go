@@ -190,7 +190,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return err
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
-	defer x.ioCancel(nil)
+	defer x.end()
 	for _, s := range x.slots {
 		if a.MaxVUs > manyVUs {
 			s.vuBuffers()

@@ -164,6 +164,9 @@ func (x *execution) do(s *slot, w work) {
 // connection when one to the same scheme, host and port is open. A kept
 // connection the server closed meanwhile is replaced once.
 func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
+	if x.h2 != nil {
+		return x.roundTripH2(s, t, sp, head, res)
+	}
 	for attempt := 0; ; attempt++ {
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false

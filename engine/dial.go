@@ -107,22 +107,23 @@ func tlsBase(p *Plan) *tls.Config {
 	case c.ClientSessionCache == nil:
 		c.ClientSessionCache = tls.NewLRUClientSessionCache(256)
 	}
-	c.NextProtos = []string{"http/1.1"}
 	return c
 }
 
-// tlsConfig is the configuration for a connection to host: the server
-// name is the host's unless the plan's configuration names one.
-func (d *dialer) tlsConfig(host string) *tls.Config {
+// tlsConfig is the configuration for a connection to host offering
+// proto by ALPN: the server name is the host's unless the plan's
+// configuration names one.
+func (d *dialer) tlsConfig(host, proto string) *tls.Config {
 	d.tlsMu.Lock()
 	defer d.tlsMu.Unlock()
-	c, ok := d.tlsConfs[host]
+	c, ok := d.tlsConfs[proto+" "+host]
 	if !ok {
 		c = d.tlsBase.Clone()
 		if c.ServerName == "" {
 			c.ServerName = host
 		}
-		d.tlsConfs[host] = c
+		c.NextProtos = []string{proto}
+		d.tlsConfs[proto+" "+host] = c
 	}
 	return c
 }
@@ -148,6 +149,12 @@ func (d *dialer) lookup(ctx context.Context, host, port string, limit time.Durat
 // bounds every part: resolving, connecting, a proxy's CONNECT and the TLS
 // handshake.
 func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, info dialed, err error) {
+	return d.dialProto(ctx, t, shard, "http/1.1")
+}
+
+// dialProto is dial offering proto by ALPN over TLS; "h2" requires the
+// server to agree.
+func (d *dialer) dialProto(ctx context.Context, t *target, shard int, proto string) (nc net.Conn, info dialed, err error) {
 	host, port := t.host, t.port
 	if t.proxy != nil {
 		host, port = t.proxy.Hostname(), t.proxy.Port()
@@ -188,13 +195,22 @@ func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, i
 	}
 	if t.tls {
 		began := time.Now()
-		tc := tls.Client(nc, d.tlsConfig(t.host))
+		tc := tls.Client(nc, d.tlsConfig(t.host, proto))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
+			if proto == "h2" {
+				return nil, info, fmt.Errorf("tls handshake with %s, offering only h2 by ALPN: %w", t.host, err)
+			}
 			return nil, info, fmt.Errorf("tls handshake with %s: %w", t.host, err)
 		}
 		info.tls, info.tlsResumed = time.Since(began), tc.ConnectionState().DidResume
 		nc = tc
+		if proto == "h2" {
+			if err := h2TLS(tc); err != nil {
+				nc.Close()
+				return nil, info, fmt.Errorf("%s: %w", t.host, err)
+			}
+		}
 	}
 	return nc, info, nil
 }

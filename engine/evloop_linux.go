@@ -75,7 +75,7 @@ var eventLoopRuns atomic.Int64
 // event loop: static steps (no user code builds them) to plain http
 // origins, no proxy.
 func eventLoopEligible(p *Plan, runs []runPlan) bool {
-	if p.Proxy != nil || raceEnabled {
+	if p.Proxy != nil || raceEnabled || p.HTTP2 {
 		return false
 	}
 	for i := range runs {

@@ -126,7 +126,7 @@ func (x *execution) finish(s *slot, err error) {
 		}
 	} else {
 		res.Status = s.p.status
-		res.HTTP11 = s.p.http11
+		res.HTTP11, res.HTTP2 = s.p.http11, s.p.http2
 		res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
 		res.Truncated = s.p.truncated
 		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {

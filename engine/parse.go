@@ -46,6 +46,7 @@ type parser struct {
 
 	status      int
 	http11      bool
+	http2       bool // the response came as an HTTP/2 stream
 	keepAlive   bool
 	headerBytes int64
 	bodyBytes   int64
@@ -108,7 +109,7 @@ func (p *parser) begin(head bool) {
 	p.header = p.header[:0]
 	p.body = p.body[:0]
 	p.cookieBuf = p.cookieBuf[:0]
-	p.status, p.http11, p.keepAlive = 0, false, false
+	p.status, p.http11, p.http2, p.keepAlive = 0, false, false, false
 	p.headerBytes, p.bodyBytes, p.wireBytes = 0, 0, 0
 	p.truncated, p.gotByte = false, false
 	p.state, p.head, p.budget = stStatus, head, p.maxHeader

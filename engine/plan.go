@@ -58,6 +58,12 @@ type Plan struct {
 	// client certificates, server name, versions); it is cloned, and
 	// its NextProtos replaced.
 	TLS *tls.Config
+	// HTTP2 sends every request as an HTTP/2 stream: h2 by ALPN over
+	// TLS (the server must agree), h2c with prior knowledge over http.
+	// H2Conns is the number of connections per origin (default 1) the
+	// slots' streams are spread over.
+	HTTP2   bool
+	H2Conns int
 	// AcceptEncoding, when set, is sent as Accept-Encoding (unless a step
 	// sets its own) and bodies so encoded are decoded for the steps that
 	// read them.

@@ -109,7 +109,7 @@ func (x *execution) recordFollowed(s *slot) {
 	c := &s.cur
 	res := &s.res
 	res.Followed = true
-	res.Status, res.HTTP11 = s.p.status, s.p.http11
+	res.Status, res.HTTP11, res.HTTP2 = s.p.status, s.p.http11, s.p.http2
 	res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
 	res.Truncated = s.p.truncated
 	if c.rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {

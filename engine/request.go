@@ -294,7 +294,10 @@ func responseFor(ps *parser, status int, t *target, failure error) *scenario.Res
 		return r
 	}
 	r.Proto = "HTTP/1.0"
-	if ps.http11 {
+	switch {
+	case ps.http2:
+		r.Proto = "HTTP/2.0"
+	case ps.http11:
 		r.Proto = "HTTP/1.1"
 	}
 	r.Body = append([]byte(nil), ps.body...)

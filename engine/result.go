@@ -46,6 +46,7 @@ type Result struct {
 
 	Status int  // StatusNoResponse when no response came
 	HTTP11 bool // the status line said HTTP/1.1
+	HTTP2  bool // the response came as an HTTP/2 stream
 	Method string
 
 	BytesSent     int64 // request line, headers and body
@@ -121,12 +122,14 @@ func (r *Result) StatusText() string {
 	return http.StatusText(r.Status)
 }
 
-// Proto returns the response's protocol version, "1.1" or "1.0" ("" for
+// Proto returns the response's protocol version, "2", "1.1" or "1.0" ("" for
 // no response).
 func (r *Result) Proto() string {
 	switch {
 	case r.Status == StatusNoResponse || r.NotSent:
 		return ""
+	case r.HTTP2:
+		return "2"
 	case r.HTTP11:
 		return "1.1"
 	}

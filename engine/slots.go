@@ -101,6 +101,7 @@ type execution struct {
 
 	stopCh chan struct{} // closed when stopped is first set
 	hooks  hookLog
+	h2     *h2pool // HTTP/2 connections, when the plan speaks it
 }
 
 // stopCause returns why the execution stopped early, or nil.
@@ -208,7 +209,7 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, shapes), rec)
-	defer x.ioCancel(nil)
+	defer x.end()
 	if !sl.Goroutines {
 		if ran, err := x.runLoops(); ran || err != nil {
 			if err != nil {
@@ -236,7 +237,19 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 	x := &execution{plan: p, runs: runs, sched: sched, dial: newDialer(p), rec: rec, ctx: ctx, stopCh: make(chan struct{})}
 	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
 	x.slots = newSlots(p)
+	if p.HTTP2 {
+		x.h2 = newH2Pool(p)
+	}
 	return x
+}
+
+// end releases what the execution holds: its context, its HTTP/2
+// connections.
+func (x *execution) end() {
+	x.ioCancel(nil)
+	if x.h2 != nil {
+		x.h2.close()
+	}
 }
 
 // manyVUs is the number of virtual users above which each holds as

@@ -153,7 +153,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return err
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
-	defer x.ioCancel(nil)
+	defer x.end()
 	for k, s := range x.slots {
 		s.shard = v.ShardOf(k)
 		if v.Max > manyVUs {

@@ -76,6 +76,8 @@ type Plan struct {
 	clientCerts   [][2]string
 	noResumption  bool
 	encodings     []string
+	http2         bool
+	h2Conns       int
 }
 
 // Option sets a Plan setting.
@@ -248,6 +250,16 @@ func ClientCert(certFile, keyFile string) Option {
 	}
 }
 
+// HTTP2 sends every request as an HTTP/2 stream instead of HTTP/1.1:
+// h2 by ALPN for https URLs (a server that does not agree fails the
+// request), h2c with prior knowledge for http ones. The plan's
+// concurrency is the streams in flight, spread over conns connections
+// per origin (0: one). Extractors, forms, cookies, redirects and
+// expectations work as over HTTP/1.1; a stream reset or a GOAWAY is a
+// failure whose reason gives its error code. Response header sizes are
+// the decoded fields', not HPACK's bytes on the wire.
+func HTTP2(conns int) Option { return func(p *Plan) { p.http2, p.h2Conns = true, conns } }
+
 // AcceptEncoding asks for compressed bodies: requests carry
 // Accept-Encoding with the codings given (of engine.Encodings: gzip,
 // deflate, br, zstd; none given: all four), unless a step sets its own,
@@ -398,6 +410,15 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 	}
 	ep.AcceptEncoding = p.encodings
+	if p.http2 {
+		switch {
+		case p.h2Conns < 0:
+			bad("HTTP2", fmt.Sprint(p.h2Conns), "the number of connections must not be negative")
+		case p.http10:
+			bad("HTTP2", "with HTTP10", "a plan speaks one HTTP version")
+		}
+		ep.HTTP2, ep.H2Conns = true, p.h2Conns
+	}
 	if conf, err := p.tlsConfig(); err != nil {
 		errs = append(errs, err)
 	} else {

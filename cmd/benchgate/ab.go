@@ -41,6 +41,8 @@ type abConfig struct {
 	insecure    bool
 	caCert      string
 	compressed  bool
+	http2       bool
+	h2Conns     int
 	cert, key   string
 	goroutines  bool
 	rampUp      time.Duration
@@ -84,6 +86,8 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.BoolVar(&c.http2, "http2", false, "HTTP/2: h2 by ALPN for https, h2c with prior knowledge for http; -c streams in flight")
+	fs.IntVar(&c.h2Conns, "h2-conns", 1, "with --http2: connections the streams are spread over")
 	fs.BoolVar(&c.compressed, "compressed", false, "ask for compressed bodies (gzip, deflate, br, zstd) and decode them, as curl --compressed")
 	fs.StringVar(&c.caCert, "cacert", "", "trust the PEM certificates in this file instead of the system's (as curl)")
 	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
@@ -130,6 +134,8 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--rate-start %v without --rate", c.rateStart)
 	case c.maxLag <= 0:
 		return fmt.Errorf("--max-lag %v: must be above 0", c.maxLag)
+	case c.h2Conns < 1:
+		return fmt.Errorf("--h2-conns %d: at least 1", c.h2Conns)
 	case c.key != "" && c.cert == "":
 		return fmt.Errorf("--key %q without --cert", c.key)
 	case c.follow < 0:
@@ -196,8 +202,11 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	run := scenario.Run("ab", step).Repeat(c.requests).AutoCookies(false)
 	opts := []loadtest.Option{
 		loadtest.Runs(run), loadtest.Concurrency(c.concurrency), loadtest.KeepAlive(c.keepAlive),
-		loadtest.HTTP10(), loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
+		loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
 		loadtest.DefaultStatus(), // ApacheBench: a non-2xx response is counted, not failed
+	}
+	if !c.http2 {
+		opts = append(opts, loadtest.HTTP10()) // as ab sends
 	}
 	if c.proxy != "" {
 		p := c.proxy
@@ -214,6 +223,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.compressed {
 		opts = append(opts, loadtest.AcceptEncoding())
+	}
+	if c.http2 {
+		opts = append(opts, loadtest.HTTP2(c.h2Conns))
 	}
 	if c.cert != "" {
 		opts = append(opts, loadtest.ClientCert(c.cert, c.key))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -307,5 +308,29 @@ func TestABCACert(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"ab", "--cacert", filepath.Join(t.TempDir(), "none.pem"), srv.URL + "/"}, io.Discard, &errOut); code == 0 {
 		t.Error("a missing --cacert file ran")
+	}
+}
+
+// TestABHTTP2: --http2 sends h2 streams over --h2-conns connections.
+func TestABHTTP2(t *testing.T) {
+	var h2, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			h2.Add(1)
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.EnableHTTP2 = true
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-n", "50", "-c", "10", "--http2", "--h2-conns", "2", "--insecure", srv.URL + "/"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "Complete requests:      50") || h2.Load() != 50 || conns.Load() != 2 {
+		t.Fatalf("exit %d, %d over h2, %d connections\n%s%s", code, h2.Load(), conns.Load(), out.String(), errOut.String())
 	}
 }

@@ -1,0 +1,170 @@
+package loadtest_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/benchgate/benchgate/demoapp"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// h2Counter counts the requests that came over HTTP/2 and the
+// connections.
+type h2Counter struct{ h2, other, conns atomic.Int64 }
+
+func (c *h2Counter) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			c.h2.Add(1)
+		} else {
+			c.other.Add(1)
+		}
+		if r.URL.Path == "/reset" {
+			panic(http.ErrAbortHandler) // the stream is reset
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *h2Counter) count(srv *httptest.Server) {
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			c.conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+}
+
+func loginFlow() *scenario.Sequence {
+	return scenario.Run("login",
+		scenario.Get("/login"),
+		scenario.Submit(scenario.FormFrom("form#login").Set("user", "ann").Set("password", demoapp.Password)).ExpectStatus(303),
+		scenario.Get("/account").ExpectCSS("#userName", "ann").Extract("n", scenario.CSS("#userName")),
+	).Repeat(8)
+}
+
+// TestHTTP2: h2 by ALPN and h2c with prior knowledge carry the login
+// flow (form, cookies, extraction) with the streams spread over the
+// configured connections; a stream reset, a GOAWAY and a server that
+// will not speak h2 are failures that say so.
+func TestHTTP2(t *testing.T) {
+	var c h2Counter
+	tlsSrv := httptest.NewUnstartedServer(c.wrap(demoapp.New()))
+	tlsSrv.EnableHTTP2 = true
+	c.count(tlsSrv)
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(tlsSrv.Certificate())
+	trust := loadtest.TLSConfig(&tls.Config{RootCAs: pool})
+
+	report := execute(t, loadtest.Runs(loginFlow()), loadtest.BaseURL(tlsSrv.URL), trust, loadtest.HTTP2(2), loadtest.Concurrency(8))
+	if report.ResponsesReceived != 24 || report.ResponsesFailed != 0 || c.h2.Load() != 24 || c.other.Load() != 0 || c.conns.Load() != 2 {
+		t.Fatalf("h2: good %d failed %d (%v %v %v); server: %d over h2, %d other, %d connections",
+			report.ResponsesReceived, report.ResponsesFailed, report.Runs[0].Steps[0].Failures, report.Runs[0].Steps[1].Unsent, report.Runs[0].Steps[2].Failures, c.h2.Load(), c.other.Load(), c.conns.Load())
+	}
+	if s := report.Runs[0].Steps[0]; s.TLSHandshake == nil || s.TLSHandshake.Count() != 2 {
+		t.Errorf("TLS handshakes %v, want 2 (one per connection)", s.TLSHandshake)
+	}
+
+	var hc h2Counter
+	h2cSrv := httptest.NewUnstartedServer(h2c.NewHandler(hc.wrap(demoapp.New()), &http2.Server{}))
+	hc.count(h2cSrv)
+	h2cSrv.Start()
+	t.Cleanup(h2cSrv.Close)
+	report = execute(t, loadtest.Runs(loginFlow()), loadtest.BaseURL(h2cSrv.URL), loadtest.HTTP2(0), loadtest.Concurrency(4))
+	if report.ResponsesReceived != 24 || hc.h2.Load() != 24 || hc.conns.Load() != 1 {
+		t.Fatalf("h2c: good %d (%v); server: %d over h2, %d connections", report.ResponsesReceived, report.Runs[0].Steps[1].Failures,
+			hc.h2.Load(), hc.conns.Load())
+	}
+
+	reason := func(r *loadtest.Report) string {
+		for _, s := range r.Runs[0].Steps {
+			for k := range s.Failures {
+				return k
+			}
+		}
+		return ""
+	}
+	// a reset stream
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/reset"), scenario.Get("/login")).Repeat(2)),
+		loadtest.BaseURL(tlsSrv.URL), trust, loadtest.HTTP2(1), loadtest.Concurrency(2))
+	if s := report.Runs[0].Steps; s[0].Failed != 2 || s[1].Good != 2 || !strings.Contains(reason(report), "INTERNAL_ERROR") {
+		t.Errorf("reset: failed %d, then good %d; reason %q", s[0].Failed, s[1].Good, reason(report))
+	}
+	// a GOAWAY with a code
+	goaway := rawServer(t, func(conn net.Conn) {
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(conn, preface); err != nil {
+			return
+		}
+		fr := http2.NewFramer(conn, conn)
+		fr.WriteSettings()
+		fr.WriteGoAway(0, http2.ErrCodeEnhanceYourCalm, []byte("calm down"))
+		io.Copy(io.Discard, conn)
+	})
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(goaway+"/"))), loadtest.HTTP2(1))
+	if r := reason(report); report.ResponsesFailed != 1 || !strings.Contains(r, "ENHANCE_YOUR_CALM") {
+		t.Errorf("GOAWAY: failed %d, reason %q", report.ResponsesFailed, r)
+	}
+	// a TLS server that speaks only HTTP/1.1
+	h1 := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h1.Config.ErrorLog = log.New(io.Discard, "", 0)
+	h1.StartTLS()
+	t.Cleanup(h1.Close)
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(h1.URL+"/"))), loadtest.HTTP2(1), loadtest.InsecureSkipVerify())
+	if r := reason(report); report.ResponsesFailed != 1 || !strings.Contains(r, "offering only h2 by ALPN") {
+		t.Errorf("no h2: failed %d, reason %q", report.ResponsesFailed, r)
+	}
+}
+
+// TestHTTP2Limits: a step's time limit cuts a stream; the plan's time
+// limit interrupts the streams in flight; redirects are followed.
+func TestHTTP2Limits(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+		case "/moved":
+			http.Redirect(w, r, "/here", http.StatusSeeOther)
+		default:
+			io.WriteString(w, "here "+r.Proto)
+		}
+	})
+	srv := httptest.NewUnstartedServer(h2c.NewHandler(h, &http2.Server{}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/slow").TimeLimit(100*time.Millisecond),
+		scenario.Get("/moved").FollowRedirects(1).ExpectBodyContains("here HTTP/2.0"))), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1))
+	s := report.Runs[0].Steps
+	reason := ""
+	for r := range s[0].Failures {
+		reason = r
+	}
+	if s[0].Failed != 1 || !strings.Contains(reason, "step time limit 100ms exceeded") || s[1].Good != 1 || s[1].Followed != 1 {
+		t.Errorf("slow: failed %d %q; moved: good %d followed %d %v", s[0].Failed, reason, s[1].Good, s[1].Followed, s[1].Failures)
+	}
+	start := time.Now()
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/slow")).Repeat(4)), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1),
+		loadtest.Concurrency(4), loadtest.TimeLimit(200*time.Millisecond), loadtest.GracePeriod(-1))
+	if report.RequestsInterrupted != 4 || report.ResponsesFailed != 0 || time.Since(start) > 2*time.Second {
+		t.Errorf("time limit: interrupted %d, failed %d, after %v", report.RequestsInterrupted, report.ResponsesFailed, time.Since(start))
+	}
+}
