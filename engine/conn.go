@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -45,6 +47,12 @@ type slot struct {
 	deadlineDirty bool
 	// dec decodes compressed bodies
 	dec decoders
+	// h2req is the last HTTP/2 request made from h2bytes; h2head the
+	// last response's header block
+	h2req   *http.Request
+	h2key   string
+	h2bytes []byte
+	h2head  bytes.Buffer
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator

@@ -118,28 +118,10 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	if t.proxy != nil && !t.tls {
 		return errors.New("http2: h2c through an HTTP proxy is not supported (https goes through its CONNECT tunnel)")
 	}
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(s.wbuf)))
+	req, err := s.h2request(t)
 	if err != nil {
-		return fmt.Errorf("http2: the request as built: %w", err)
+		return err
 	}
-	for _, f := range connectionFields {
-		req.Header.Del(f)
-	}
-	req.Close = false // HTTP/1's Connection: close; streams share the connection
-	if req.ContentLength > 0 {
-		// the transport may still read the body after the response came:
-		// it gets its own copy, not the slot's buffer
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return fmt.Errorf("http2: the request body as built: %w", err)
-		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	} else {
-		req.Body = http.NoBody
-	}
-	u := *t.url
-	req.URL, req.RequestURI = &u, ""
 	ctx, cancel := x.ioCtx, context.CancelFunc(func() {})
 	if lim := sp.spec.TimeLimit; lim > 0 {
 		ctx, cancel = context.WithDeadline(ctx, res.Start.Add(lim))
@@ -191,8 +173,9 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	res.Wait = max(first-wrote, 0)
 	res.HeadersDone = p.headersDone
 	// the header block as HTTP/1 would read, for what keeps or reads it
-	var hb bytes.Buffer
-	fmt.Fprintf(&hb, "HTTP/2.0 %d %s\r\n", resp.StatusCode, http.StatusText(resp.StatusCode))
+	hb := &s.h2head
+	hb.Reset()
+	fmt.Fprintf(hb, "HTTP/2.0 %d %s\r\n", resp.StatusCode, http.StatusText(resp.StatusCode))
 	for name, vals := range resp.Header {
 		for _, v := range vals {
 			if strings.ContainsAny(v, "\r\n\x00") {
@@ -245,6 +228,43 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	res.Total = time.Since(res.Start)
 	s.lastRun, s.lastStep = res.Run, res.Step
 	return nil
+}
+
+// h2request turns the request built in s.wbuf into an *http.Request
+// for t. The last one is reused when the bytes are the same (a static
+// step): the transport only reads it.
+func (s *slot) h2request(t *target) (*http.Request, error) {
+	if s.h2req != nil && s.h2key == t.key && bytes.Equal(s.wbuf, s.h2bytes) {
+		return s.h2req, nil
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(s.wbuf)))
+	if err != nil {
+		return nil, fmt.Errorf("http2: the request as built: %w", err)
+	}
+	for _, f := range connectionFields {
+		req.Header.Del(f)
+	}
+	req.Close = false // HTTP/1's Connection: close; streams share the connection
+	if req.ContentLength > 0 {
+		// the transport may still read the body after the response came:
+		// it gets its own copy, not the slot's buffer
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, fmt.Errorf("http2: the request body as built: %w", err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	} else {
+		req.Body = http.NoBody
+	}
+	u := *t.url
+	req.URL, req.RequestURI = &u, ""
+	if req.ContentLength <= 0 {
+		s.h2req, s.h2key, s.h2bytes = req, t.key, append(s.h2bytes[:0], s.wbuf...)
+	} else {
+		s.h2req = nil // a body is read once
+	}
+	return req, nil
 }
 
 // h2times are a stream's times from its start, set by httptrace.
