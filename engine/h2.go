@@ -156,6 +156,11 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	res.BytesSent = int64(len(s.wbuf))
 	resp, err := cc.RoundTrip(req)
 	if err != nil {
+		if err.Error() == "http2: client conn not usable" {
+			// x/net's words when a GOAWAY or a close came before the stream
+			// could start; its code, if any, went with the connection
+			return fmt.Errorf("http2: the connection went away before the stream started (GOAWAY or close): %w", err)
+		}
 		return fmt.Errorf("http2: %w", err)
 	}
 	defer resp.Body.Close()

@@ -1,8 +1,11 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
+	"golang.org/x/net/http2/hpack"
 	"io"
 	"log"
 	"net"
@@ -117,7 +120,9 @@ func TestHTTP2(t *testing.T) {
 		io.Copy(io.Discard, conn)
 	})
 	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(goaway+"/"))), loadtest.HTTP2(1))
-	if r := reason(report); report.ResponsesFailed != 1 || !strings.Contains(r, "ENHANCE_YOUR_CALM") {
+	// the code when the stream was open as the GOAWAY came; else x/net
+	// drops it with the connection
+	if r := reason(report); report.ResponsesFailed != 1 || (!strings.Contains(r, "ENHANCE_YOUR_CALM") && !strings.Contains(r, "went away before the stream started")) {
 		t.Errorf("GOAWAY: failed %d, reason %q", report.ResponsesFailed, r)
 	}
 	// a TLS server that speaks only HTTP/1.1
@@ -166,5 +171,106 @@ func TestHTTP2Limits(t *testing.T) {
 		loadtest.Concurrency(4), loadtest.TimeLimit(200*time.Millisecond), loadtest.GracePeriod(-1))
 	if report.RequestsInterrupted != 4 || report.ResponsesFailed != 0 || time.Since(start) > 2*time.Second {
 		t.Errorf("time limit: interrupted %d, failed %d, after %v", report.RequestsInterrupted, report.ResponsesFailed, time.Since(start))
+	}
+}
+
+// h2RawServer answers each connection as script says, after reading the
+// client preface and its SETTINGS.
+func h2RawServer(t *testing.T, script func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer)) string {
+	return rawServer(t, func(conn net.Conn) {
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(conn, preface); err != nil {
+			return
+		}
+		fr := http2.NewFramer(conn, conn)
+		var hbuf bytes.Buffer
+		script(fr, hpack.NewEncoder(&hbuf), &hbuf)
+		io.Copy(io.Discard, conn)
+	})
+}
+
+// TestHTTP2Faults: the fault matrix's HTTP/2 cases, each a recorded
+// failure that says what happened: a peer that stops reading (no flow
+// control window), an oversized header block, a GOAWAY after one
+// stream, a reset with a code.
+func TestHTTP2Faults(t *testing.T) {
+	// waits for the request's HEADERS, then does what is asked
+	onRequest := func(do func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32)) string {
+		return h2RawServer(t, func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer) {
+			fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+			for {
+				f, err := fr.ReadFrame()
+				if err != nil {
+					return
+				}
+				switch f := f.(type) {
+				case *http2.SettingsFrame:
+					if !f.IsAck() {
+						fr.WriteSettingsAck()
+					}
+				case *http2.HeadersFrame:
+					do(fr, enc, hbuf, f.StreamID)
+				}
+			}
+		})
+	}
+	respond := func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32, fields ...hpack.HeaderField) {
+		hbuf.Reset()
+		for _, f := range fields {
+			enc.WriteField(f)
+		}
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: hbuf.Bytes(), EndHeaders: true, EndStream: true})
+	}
+	stalled := onRequest(func(*http2.Framer, *hpack.Encoder, *bytes.Buffer, uint32) {}) // never answers, never opens a window
+	huge := onRequest(func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32) {
+		hbuf.Reset()
+		enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+		for i := 0; i < 20; i++ {
+			enc.WriteField(hpack.HeaderField{Name: fmt.Sprintf("x-big-%d", i), Value: strings.Repeat("b", 10<<10)})
+		}
+		block := hbuf.Bytes() // 200 KiB, sent in frames of 16 KiB
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: block[:16<<10], EndStream: true})
+		for block = block[16<<10:]; len(block) > 0; {
+			n := min(len(block), 16<<10)
+			fr.WriteContinuation(stream, n == len(block), block[:n])
+			block = block[n:]
+		}
+	})
+	served := 0
+	goaway := onRequest(func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32) {
+		if served++; served == 1 {
+			respond(fr, enc, hbuf, stream, hpack.HeaderField{Name: ":status", Value: "204"})
+			return
+		}
+		fr.WriteGoAway(stream-2, http2.ErrCodeNo, []byte("going away"))
+	})
+	reset := onRequest(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer, stream uint32) {
+		fr.WriteRSTStream(stream, http2.ErrCodeRefusedStream)
+	})
+	cases := []struct {
+		name, url string
+		step      *scenario.Step
+		want      string
+	}{
+		{"a peer that stops reading", stalled, scenario.Post(stalled+"/", strings.Repeat("p", 1<<10)).TimeLimit(300 * time.Millisecond), "step time limit 300ms exceeded"},
+		{"an oversized header block", huge, scenario.Get(huge + "/").TimeLimit(2 * time.Second), "PROTOCOL_ERROR"},
+		{"a GOAWAY after one stream", goaway, scenario.Get(goaway + "/").TimeLimit(2 * time.Second), "GOAWAY"},
+		{"a reset stream", reset, scenario.Get(reset + "/").TimeLimit(2 * time.Second), "REFUSED_STREAM"},
+	}
+	for _, tc := range cases {
+		served = 0
+		n := 1
+		if tc.name == "a GOAWAY after one stream" {
+			n = 2
+		}
+		report := execute(t, loadtest.Runs(scenario.Run("r", tc.step).Repeat(n).Order(scenario.DepthFirst)), loadtest.HTTP2(1))
+		s := report.Runs[0].Steps[0]
+		reason := ""
+		for r := range s.Failures {
+			reason = r
+		}
+		if s.Failed != 1 || !strings.Contains(reason, tc.want) {
+			t.Errorf("%s: good %d failed %d, reason %q, want %q", tc.name, s.Good, s.Failed, reason, tc.want)
+		}
 	}
 }

@@ -216,6 +216,17 @@ func TestTLSThroughProxy(t *testing.T) {
 	if s := report.Runs[0].Steps[0]; s.Good != 3 || tunnels.Load() != 1 {
 		t.Errorf("good %d (%v), tunnels %d (want 3 and 1: keep-alive through the tunnel)", s.Good, s.Failures, tunnels.Load())
 	}
+	// HTTP/2 through the tunnel, h2 agreed by ALPN with the origin
+	h2srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "over "+r.Proto) }))
+	h2srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
+	h2srv.EnableHTTP2 = true
+	h2srv.StartTLS()
+	t.Cleanup(h2srv.Close)
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(h2srv.URL+"/").ExpectBodyContains("over HTTP/2.0")).Repeat(3)),
+		loadtest.Proxy(proxy), loadtest.HTTP2(1), loadtest.Concurrency(3), loadtest.CAFile(filepath.Join(ca.dir, "ca.pem")))
+	if s := report.Runs[0].Steps[0]; s.Good != 3 || tunnels.Load() != 2 {
+		t.Errorf("h2 through the proxy: good %d (%v), tunnels %d (want 3 and one more)", s.Good, s.Failures, tunnels.Load())
+	}
 	// without the CA the tunnel opens and the server's certificate is refused
 	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.Proxy(proxy))
 	if s := report.Runs[0].Steps[0]; s.Failed != 1 {
