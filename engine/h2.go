@@ -79,7 +79,7 @@ func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (cc *http2.C
 	if err != nil {
 		return nil, info, false, err
 	}
-	cc, err = pool.t.NewClientConn(nc)
+	cc, err = pool.t.NewClientConn(&bufConn{Conn: nc, r: bufio.NewReaderSize(nc, 64<<10)})
 	if err != nil {
 		nc.Close()
 		return nil, info, false, fmt.Errorf("http2: %w", err)
@@ -87,6 +87,16 @@ func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (cc *http2.C
 	c.cc = cc
 	return cc, info, true, nil
 }
+
+// bufConn reads its connection through a 64 KiB buffer: the HTTP/2
+// client reads frames 4 KiB at a time, which would be a system call for
+// every few responses.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // close closes every connection.
 func (pool *h2pool) close() {
