@@ -43,7 +43,7 @@ for _ in $(seq 50); do curl -kfs --http2 -o /dev/null "$URL" && break; sleep 0.1
 served() { curl -kfs "https://127.0.0.1:$PORT/status" | awk 'NR==3{print $3}'; }
 cmd() { # tool conns
   case $1 in
-    ours)   echo "$W/benchgate ab -q -k -n $N -c $(( $2 * 32 )) --http2 --h2-conns $2 --cacert $W/cert.pem $URL";;
+    ours)   echo "$W/benchgate ab ${OURS_FLAGS:-} -q -k -n $N -c $(( $2 * 32 )) --http2 --h2-conns $2 --cacert $W/cert.pem $URL";;
     h2load) echo "h2load -n $N -c $2 -m 32 -t 1 $URL";;
   esac
 }
