@@ -12,6 +12,11 @@
 //	)
 //	report, err := plan.Execute(ctx)
 //
+// The slots executor (ApacheBench's) runs by default; VirtualUsers runs
+// HTTP::LoadGen's virtual users and ArrivalRate the open model. TLS
+// (CAFile, ClientCert, TLSConfig), HTTP2, AcceptEncoding and
+// FollowRedirects apply to every executor.
+//
 // Execute validates the whole plan first and sends nothing when it is
 // invalid. Cancelling ctx or reaching the time limit stops sending and
 // returns the partial Report measured so far.

@@ -9,7 +9,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -114,4 +119,69 @@ func ExampleReadJSON() {
 	// Output:
 	// <nil> 4 run "home" step 1 "GET /"
 	// report JSON: version 1, want 2
+}
+
+// Virtual users on a ramp, following the redirect after a login.
+func ExampleVirtualUsers() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" {
+			http.Redirect(w, r, "/home", http.StatusSeeOther)
+			return
+		}
+		io.WriteString(w, "welcome")
+	}))
+	defer srv.Close()
+
+	run := scenario.Run("visit", scenario.Post("/login", "user=ann").FollowRedirects(3).ExpectBodyContains("welcome"))
+	plan := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.Seed(1),
+		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 4, RampUp: 30 * time.Millisecond, Rounds: 2}))
+	report, err := plan.Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := report.Run("visit").Step(0)
+	fmt.Println("good:", s.Good, "redirects followed:", s.Followed)
+	// Output: good: 8 redirects followed: 8
+}
+
+// An open model: 100 iterations a second for half a second, whatever the
+// server does, with latencies also measured from each arrival.
+func ExampleArrivalRate() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+
+	run := scenario.Run("browse", scenario.Get("/"))
+	plan := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true),
+		loadtest.ArrivalRate(engine.Arrivals{Rate: 100, Duration: 500 * time.Millisecond, MaxVUs: 10}))
+	report, err := plan.Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a := report.Arrivals
+	fmt.Println("planned:", a.Planned, "started:", a.Started, "dropped:", a.Dropped)
+	fmt.Println("corrected latencies:", report.Run("browse").Step(0).Corrected.Count())
+	// Output:
+	// planned: 50 started: 50 dropped: 0
+	// corrected latencies: 50
+}
+
+// HTTP/2 with prior knowledge (h2c): four streams in flight on one
+// connection.
+func ExampleHTTP2() {
+	srv := httptest.NewServer(h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "over "+r.Proto)
+	}), &http2.Server{}))
+	defer srv.Close()
+
+	run := scenario.Run("h2", scenario.Get("/").ExpectBodyContains("over HTTP/2.0")).Repeat(20)
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(4), loadtest.HTTP2(1)).
+		Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	// Output: good: 20 failed: 0
 }
