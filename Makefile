@@ -1,5 +1,5 @@
 # Developer targets. CI runs .ci/run, which runs `go test -race ./...`.
-.PHONY: test race fuzz soak peers demo
+.PHONY: test race fuzz soak peers vus flows h2peers demo
 
 test:
 	go test ./...
@@ -16,6 +16,9 @@ fuzz:
 	go test ./scenario -run XXX -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
 	go test ./cmd/benchgate -run XXX -fuzz '^FuzzParseABFlags$$' -fuzztime $(FUZZTIME)
 	go test ./loadtest -run XXX -fuzz '^FuzzReadJSON$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzFirstAttr$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzFirstAttrBytes$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzFormFragment$$' -fuzztime $(FUZZTIME)
 
 # Ten minutes of steady load on the demo application; fails if the heap or
 # the goroutine count grows.
@@ -25,6 +28,18 @@ soak:
 
 peers:
 	bench/peers.sh
+
+# Memory per virtual user, ramp accuracy, arrival-rate accuracy.
+vus:
+	go run ./bench/vus
+
+# The stateful login flow with virtual users beside a hand-written client.
+flows:
+	bench/flows.sh -t "ours gobase" -r 3
+
+# The HTTP/2 path beside h2load on nginx.
+h2peers:
+	bench/h2peers.sh
 
 demo:
 	go run ./cmd/benchgate demo
