@@ -270,7 +270,8 @@ func TestABRateAndFollow(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"ab", "-q", "-n", "40", "-c", "4", "--rate", "100", "-L", "3", srv.URL + "/old"}, &out, &errOut)
 	if code != 0 || !strings.Contains(out.String(), "Complete requests:      40") ||
-		!strings.Contains(out.String(), "Arrivals:               40 planned, 40 started") || hits.Load() != 80 {
+		!strings.Contains(out.String(), "Arrivals:               40 planned, 40 started") || hits.Load() != 80 ||
+		!strings.Contains(out.String(), "from each request's intended start") {
 		t.Fatalf("exit %d, %d hits\nstdout:\n%s\nstderr:\n%s", code, hits.Load(), out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "Time taken for tests:   0.39") && !strings.Contains(out.String(), "Time taken for tests:   0.4") {
