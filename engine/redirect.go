@@ -67,7 +67,7 @@ func (x *execution) exchange(s *slot) error {
 		if err := x.buildHop(s, first, t); err != nil {
 			c.b.t = t
 			s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Hop: hop, ChainStart: chainStart,
-				NotSent: true, Start: time.Now()}
+				NotSent: true, Start: time.Now(), Intended: s.res.Intended}
 			return err
 		}
 		s.res.Hop, s.res.ChainStart = hop, chainStart
@@ -183,7 +183,8 @@ func (x *execution) buildHop(s *slot, first, t *target) error {
 	s.wbuf = append(s.wbuf, "\r\n"...)
 	s.wbuf = append(s.wbuf, b.body...)
 	c.b = b
-	s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Method: b.method, BodyBytesSent: int64(len(b.body))}
+	s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Method: b.method, BodyBytesSent: int64(len(b.body)),
+		Intended: s.res.Intended}
 	s.p.begin(b.head)
 	return nil
 }

@@ -236,8 +236,8 @@ func TestVUsFollow(t *testing.T) {
 	if got := len(here.list()); got != 2*3 {
 		t.Errorf("%d requests, want 6 (two VUs: /start, /end, /start)", got)
 	}
-	if s := report.Runs[0].Steps[0]; s.Good != 2 || s.Followed != 2 {
-		t.Errorf("step 1: good %d followed %d", s.Good, s.Followed)
+	if s := report.Runs[0].Steps[0]; s.Good != 2 || s.Followed != 2 || s.Corrected == nil || s.Corrected.Count() != 2 {
+		t.Errorf("step 1: good %d followed %d, corrected latencies %v (the chain keeps its intended start)", s.Good, s.Followed, s.Corrected)
 	}
 	if s := report.Runs[0].Steps[1]; s.Good != 2 || s.Followed != 0 || s.Statuses[302] != 2 {
 		t.Errorf("step 2: good %d followed %d statuses %v", s.Good, s.Followed, s.Statuses)
