@@ -164,10 +164,13 @@ func firstAttr(body []byte, sel *simpleSelector, attr string) (value string, mat
 	// comment or white space came); implied: so does <body>.
 	// pastHTML: a token other than those and the <html> tag came.
 	begun, pastHTML, implied, bodyTag, inForm, rawNext := false, false, false, false, false, false
-	off := 0
+	off, looked := 0, false
 	for {
-		if matched && !rawNext && !restHas(body[off:], lateTags, "") {
-			return value, matched, found, true // nothing after the match reaches back before it
+		if matched && !rawNext && !looked {
+			// once: if the rest may hold such a tag, it is read to the end
+			if looked = true; !restHas(body[off:], lateTags, "") {
+				return value, matched, found, true // nothing after the match reaches back before it
+			}
 		}
 		tt := z.Next()
 		off += len(z.Raw())
@@ -367,10 +370,13 @@ func formFragment(body []byte, sel *simpleSelector) (frag []byte, decided bool) 
 	formatting := map[string]int{}
 	var outer []string // open before the form
 	outerBroken := false
-	off, start, end := 0, -1, -1
+	off, start, end, looked := 0, -1, -1, false
 	for {
-		if end >= 0 && !restHas(body[off:], formLateTags, "form") {
-			return body[start:end], true
+		if end >= 0 && !looked {
+			// once: if the rest may hold such a tag, it is read to the end
+			if looked = true; !restHas(body[off:], formLateTags, "form") {
+				return body[start:end], true
+			}
 		}
 		tt := z.Next()
 		at := off
