@@ -53,6 +53,7 @@ type slot struct {
 	h2key   string
 	h2bytes []byte
 	h2head  bytes.Buffer
+	h2buf   []byte // reads an HTTP/2 body
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator

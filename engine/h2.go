@@ -218,11 +218,10 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 		p.header = append(p.header[:0], hb.Bytes()...)
 	}
 	if !head {
-		buf := s.dec.out[:0]
-		if cap(buf) < 16<<10 {
-			buf = make([]byte, 16<<10)
+		if s.h2buf == nil {
+			s.h2buf = make([]byte, 16<<10)
 		}
-		buf = buf[:cap(buf)]
+		buf := s.h2buf
 		for {
 			n, rerr := resp.Body.Read(buf)
 			if n > 0 {
@@ -237,7 +236,6 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 				return fmt.Errorf("http2: body: %w after %d bytes", rerr, p.bodyBytes)
 			}
 		}
-		s.dec.out = buf[:0]
 	}
 	p.wireBytes = p.headerBytes + p.bodyBytes
 	res.Total = time.Since(res.Start)

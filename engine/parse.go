@@ -109,6 +109,7 @@ func (p *parser) begin(head bool) {
 	p.header = p.header[:0]
 	p.body = p.body[:0]
 	p.cookieBuf = p.cookieBuf[:0]
+	p.coding = p.coding[:0] // HTTP/2 responses fill it without a status line
 	p.status, p.http11, p.http2, p.keepAlive = 0, false, false, false
 	p.headerBytes, p.bodyBytes, p.wireBytes = 0, 0, 0
 	p.truncated, p.gotByte = false, false

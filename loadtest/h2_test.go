@@ -274,3 +274,20 @@ func TestHTTP2Faults(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2Encoding: every stream's Content-Encoding is its own: a
+// gzip body after a gzip body is decoded once, not twice.
+func TestHTTP2Encoding(t *testing.T) {
+	page := []byte("<p id=t>hello</p>" + strings.Repeat("x", 2000))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(encode(t, "gzip", page))
+	})
+	srv := httptest.NewServer(h2c.NewHandler(h, &http2.Server{}))
+	t.Cleanup(srv.Close)
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/").ExpectCSS("#t", "hello")).Repeat(3).Order(scenario.DepthFirst)),
+		loadtest.BaseURL(srv.URL), loadtest.HTTP2(1), loadtest.AcceptEncoding("gzip"))
+	if s := report.Runs[0].Steps[0]; s.Good != 3 || s.DecodedBytes != 3*int64(len(page)) {
+		t.Errorf("good %d (%v), decoded %d bytes", s.Good, s.Failures, s.DecodedBytes)
+	}
+}
