@@ -118,6 +118,9 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 			st.r.Retried++
 		}
 		st.r.BytesRead += res.BytesRead
+		if res.Warning != "" {
+			st.r.addWarning(res.Warning) // a hop's connection is as suspect as any
+		}
 		st.mu.Unlock()
 		return
 	}
@@ -219,10 +222,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		s.Truncated++
 	}
 	if res.Warning != "" {
-		if s.Warnings == nil {
-			s.Warnings = map[string]int64{}
-		}
-		countReason(s.Warnings, res.Warning)
+		s.addWarning(res.Warning)
 	}
 	s.BytesRead += res.BytesRead
 	if !res.NotSent && !res.Interrupted && !res.Failed {
@@ -310,11 +310,16 @@ func (rec *recorder) window(s *StepReport, res *engine.Result) {
 func (rec *recorder) Warn(run, step int, warning string) {
 	st := rec.runs[run].steps[step]
 	st.mu.Lock()
-	if st.r.Warnings == nil {
-		st.r.Warnings = map[string]int64{}
-	}
-	countReason(st.r.Warnings, warning)
+	st.r.addWarning(warning)
 	st.mu.Unlock()
+}
+
+// addWarning counts a warning of the step's (its lock held).
+func (s *StepReport) addWarning(w string) {
+	if s.Warnings == nil {
+		s.Warnings = map[string]int64{}
+	}
+	countReason(s.Warnings, w)
 }
 
 // countReason counts reason in m, which holds at most 100 distinct

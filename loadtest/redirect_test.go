@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -244,5 +245,32 @@ func TestVUsFollow(t *testing.T) {
 	}
 	if len(post) != 4 {
 		t.Errorf("%d traced requests, want 4 (one per step)", len(post))
+	}
+}
+
+// TestRedirectHopWarning: bytes left over after a followed 3xx close the
+// connection and are counted as the step's warning, as for any response.
+func TestRedirectHopWarning(t *testing.T) {
+	url := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			for h, _ := br.ReadString('\n'); h != "\r\n" && h != ""; h, _ = br.ReadString('\n') {
+			}
+			if strings.Contains(line, "/a ") {
+				io.WriteString(c, "HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfake")
+				continue
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal")
+		}
+	})
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(url+"/a").FollowRedirects(1).ExpectBodyContains("real"))),
+		loadtest.KeepAlive(true))
+	s := report.Runs[0].Steps[0]
+	if s.Good != 1 || s.Followed != 1 || len(s.Warnings) != 1 {
+		t.Errorf("good %d followed %d warnings %v (%v)", s.Good, s.Followed, s.Warnings, s.Failures)
 	}
 }
