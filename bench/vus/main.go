@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -106,26 +107,16 @@ func memory(url string, n int) {
 	var peak atomic.Int64
 	var peakAt atomic.Int64
 	t0 := time.Now()
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				r := rss()
-				if *trace {
-					fmt.Printf("    %v %.1f MB\n", time.Since(t0).Round(10*time.Millisecond), mb(r))
-				}
-				if r > peak.Load() {
-					peak.Store(r)
-					peakAt.Store(int64(time.Since(t0)))
-				}
-			}
+	stop := every(20*time.Millisecond, func() {
+		r := rss()
+		if *trace {
+			fmt.Printf("    %v %.1f MB\n", time.Since(t0).Round(10*time.Millisecond), mb(r))
 		}
-	}()
+		if r > peak.Load() {
+			peak.Store(r)
+			peakAt.Store(int64(time.Since(t0)))
+		}
+	})
 	var ms runtime.MemStats
 	go func() {
 		time.Sleep(900 * time.Millisecond) // every VU in its second round
@@ -137,7 +128,7 @@ func memory(url string, n int) {
 		}
 	}()
 	report, err := plan.Execute(context.Background())
-	close(done)
+	stop()
 	if err != nil {
 		panic(err)
 	}
@@ -157,41 +148,31 @@ func ramp(url string, n int, d time.Duration) {
 	plan := loadtest.New(loadtest.Runs(run), loadtest.KeepAlive(true), loadtest.KeepLevel(0), loadtest.VirtualUsers(v), loadtest.LiveCounters(live))
 	var worst, samples, worstSigned, over int64
 	var worstAt time.Duration
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				began := live.Began.Load()
-				if began == 0 {
-					continue
-				}
-				// the counter first, then the time: a VU counted is due by then
-				got := live.ActiveVUs.Load()
-				at := time.Since(time.Unix(0, began))
-				if at > d {
-					continue
-				}
-				// VUs due by at: 1 + j for (j+1)·d/(n−1) ≤ at
-				due := int64(1) + min(int64(n-1), int64(float64(at)/float64(d)*float64(n-1)))
-				if dev := abs(got - due); dev > worst {
-					worst, worstAt, worstSigned = dev, at, got-due
-				}
-				if abs(got-due) > 1 {
-					over++
-				}
-				samples++
-			}
+	stop := every(5*time.Millisecond, func() {
+		began := live.Began.Load()
+		if began == 0 {
+			return
 		}
-	}()
-	if _, err := plan.Execute(context.Background()); err != nil {
+		// the counter first, then the time: a VU counted is due by then
+		got := live.ActiveVUs.Load()
+		at := time.Since(time.Unix(0, began))
+		if at > d {
+			return
+		}
+		due := int64(sort.Search(n, func(k int) bool { return v.StartAt(k) > at })) // VUs started by at
+		if dev := abs(got - due); dev > worst {
+			worst, worstAt, worstSigned = dev, at, got-due
+		}
+		if abs(got-due) > 1 {
+			over++
+		}
+		samples++
+	})
+	_, err := plan.Execute(context.Background())
+	stop()
+	if err != nil {
 		panic(err)
 	}
-	close(done)
 	fmt.Printf("ramp: 1 → %d VUs over %v, active VUs sampled every 5ms (%d samples)\n", n, d, samples)
 	fmt.Printf("  largest distance from the line: %d VUs (%+d at %v; target ≤ 1); %d samples off by more than one\n\n", worst, worstSigned,
 		worstAt.Round(time.Millisecond), over)
@@ -211,6 +192,26 @@ func rateFigure(url string, r float64, d time.Duration) {
 		ar.Lag.Percentile(50), ar.Lag.Percentile(99), ar.Lag.Max())
 	s := report.Runs[0].Steps[0]
 	fmt.Printf("  latency p99 %v, from the intended start %v\n", s.Latency.Percentile(99), s.Corrected.Percentile(99))
+}
+
+// every calls f every d on a goroutine of its own until stop, which
+// waits for it.
+func every(d time.Duration, f func()) (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
