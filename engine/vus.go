@@ -63,6 +63,11 @@ type VUs struct {
 	Trace func(VUEvent)
 }
 
+// MaxRetries bounds how often a StepIterator may send the same step
+// again in a row: an iterator that would retry forever is a hook error,
+// not a run that never ends.
+const MaxRetries = 100
+
 // StepIterator chooses a round's requests. It is called with nil at the
 // start of the round, then with each request's result (before it is
 // recorded; its byte slices are valid during the call), and returns the
@@ -374,15 +379,23 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	steps := len(x.runs[run].steps)
 	sent := make([]bool, steps)
 	var prev *Result
-	last := -1
+	last, retries := -1, 0
 	for {
 		var nx NextStep
 		more := false
 		err := callHook(func() error { nx, more = w.next(prev); return nil })
-		if err == nil && more && (nx.Step < 0 || nx.Step >= steps) {
+		switch {
+		case err != nil || !more:
+		case nx.Step < 0 || nx.Step >= steps:
 			err = fmt.Errorf("step %d: the run has steps 0 to %d", nx.Step, steps-1)
-		} else if err == nil && more && sent[nx.Step] && nx.Step != last {
+		case nx.Step == last:
+			if retries++; retries > MaxRetries {
+				err = fmt.Errorf("step %d sent again more than %d times in a row", nx.Step, MaxRetries)
+			}
+		case sent[nx.Step]:
 			err = fmt.Errorf("step %d again: it was sent earlier in this round (only the step just sent may be sent again, as a retry)", nx.Step)
+		default:
+			retries = 0
 		}
 		if prev != nil {
 			prev.Retried = err == nil && more && nx.Step == last

@@ -294,6 +294,7 @@ func TestVUsIterator(t *testing.T) {
 			}
 		}(),
 		"panicked: boom": func(prev *engine.Result) (engine.NextStep, bool) { panic("boom") },
+		"step 2 sent again more than 100 times in a row": func(prev *engine.Result) (engine.NextStep, bool) { return engine.NextStep{Step: 2}, true },
 		`header name "Bad Name" is not a token`: func(prev *engine.Result) (engine.NextStep, bool) {
 			return engine.NextStep{Step: 2, Header: http.Header{"Bad Name": {"x"}}}, prev == nil
 		},
