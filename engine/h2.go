@@ -45,10 +45,10 @@ func newH2Pool(p *Plan) *h2pool {
 		t: &http2.Transport{DisableCompression: true, AllowHTTP: true, MaxHeaderListSize: uint32(max(p.MaxHeaderBytes, 64<<10))}}
 }
 
-// conn returns slot s's connection to t, dialing it when there is none
-// usable; dialed reports that this call opened it (its time is the
+// h2conn returns slot s's connection to t, dialing it when there is none
+// usable; opened reports that this call opened it (its time is the
 // request's Connect).
-func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (cc *http2.ClientConn, info dialed, dialed bool, err error) {
+func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (cc *http2.ClientConn, info dialed, opened bool, err error) {
 	pool := x.h2
 	pool.mu.Lock()
 	list, ok := pool.conns[t.key]
@@ -141,13 +141,13 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	if dl, connectOnly := connectDeadline(sp.spec, res.Start); connectOnly {
 		dctx, dcancel = context.WithDeadline(ctx, dl)
 	}
-	cc, info, dialed, err := x.h2conn(dctx, s, t)
+	cc, info, opened, err := x.h2conn(dctx, s, t)
 	dcancel()
 	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 	if err != nil {
 		return err
 	}
-	if dialed {
+	if opened {
 		res.Connect = time.Since(res.Start)
 	} else {
 		res.Reused = true

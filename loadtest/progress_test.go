@@ -128,7 +128,7 @@ func TestLogRequestsCSV(t *testing.T) {
 			}
 		}
 	}
-	if bad != 2 || len(rows[0]) != 25 {
+	if bad != 2 || len(rows[0]) != 26 {
 		t.Errorf("%d failed rows, %d columns", bad, len(rows[0]))
 	}
 }

@@ -17,8 +17,9 @@ import (
 // users), start offset and phase times in microseconds, status, method,
 // URL (credentials and secret query values redacted), sizes, the
 // connection and DNS cache flags, and failed/not sent/interrupted with
-// the reason, and for a step that follows redirects each request of the
-// chain with its hop number and followed flag. Lines are buffered and flushed when the execution ends,
+// the reason, for a step that follows redirects each request of the
+// chain with its hop number and followed flag, and an attempt a VU's
+// iterator sent again marked retried. Lines are buffered and flushed when the execution ends,
 // cancelled or not.
 func LogRequests(w io.Writer) Option {
 	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, false }
@@ -32,14 +33,14 @@ func LogRequestsCSV(w io.Writer) Option {
 
 var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_us", "send_us", "wait_us", "headers_done_us",
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
-	"interrupted", "reason", "hop", "followed", "tls_us", "tls_resumed"}
+	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed"}
 
 func (l requestLine) csv() []string {
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	b := strconv.FormatBool
 	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
 		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), l.Method, l.URL, i(l.BytesSent), i(l.BytesRead),
-		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), i(l.TLSUS), b(l.TLSResumed)}
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
 }
 
 // requestLine is one line of LogRequests.
@@ -69,6 +70,8 @@ type requestLine struct {
 	// Followed marks a response that was followed to its Location.
 	Hop      int  `json:"hop,omitempty"`
 	Followed bool `json:"followed,omitempty"`
+	// Retried marks an attempt a VU's iterator sent again at once.
+	Retried bool `json:"retried,omitempty"`
 	// TLSUS is the TLS handshake of a new connection; TLSResumed says it
 	// resumed a session.
 	TLSUS      int64 `json:"tls_us,omitempty"`
@@ -102,7 +105,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		HeadersUS: us(res.HeadersDone), TotalUS: us(res.Total), Status: res.Status, Method: res.Method, URL: res.URL,
 		BytesSent: res.BytesSent, BytesRead: res.BytesRead, Reused: res.Reused, DNSCached: res.DNSCached,
 		Failed: res.Failed, NotSent: res.NotSent, Interrupted: res.Interrupted, Reason: res.Reason,
-		Hop: res.Hop, Followed: res.Followed, TLSUS: us(res.TLSHandshake), TLSResumed: res.TLSResumed,
+		Hop: res.Hop, Followed: res.Followed, Retried: res.Retried, TLSUS: us(res.TLSHandshake), TLSResumed: res.TLSResumed,
 	}
 	l.mu.Lock()
 	if l.csv != nil {

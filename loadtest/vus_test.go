@@ -268,8 +268,12 @@ func TestVUsIterator(t *testing.T) {
 			return engine.NextStep{}, false
 		}
 	}
-	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true),
+	var log bytes.Buffer
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.LogRequests(&log),
 		loadtest.VirtualUsers(engine.VUs{Max: 2, Rounds: 2, Iterate: retry401}))
+	if n := strings.Count(log.String(), `"retried":true`); n != 4 {
+		t.Errorf("%d log lines marked retried, want 4", n)
+	}
 	if len(got) != 2*2*3 {
 		t.Errorf("%d requests, want 12: %q", len(got), got)
 	}
