@@ -53,11 +53,11 @@ func (x *execution) exchange(s *slot) error {
 			t, uerr = newTarget(u, x.plan.Proxy)
 		}
 		if uerr != nil {
-			c.note = fmt.Sprintf("redirect to %q: %v", clipString(loc), uerr)
+			c.note = fmt.Sprintf("redirect to %q: %v", clip([]byte(loc)), uerr)
 			return nil
 		}
 		if hop > c.sp.follow {
-			c.note = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clipString(loc))
+			c.note = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clip([]byte(loc)))
 			return nil
 		}
 		if x.stopped.Load() != nil {
@@ -92,13 +92,6 @@ func location(header []byte) (string, error) {
 		return "", fmt.Errorf("redirect with %d Location fields", n)
 	}
 	return string(loc), nil
-}
-
-func clipString(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "…"
-	}
-	return s
 }
 
 // recordFollowed records the response in s.res as a redirect that was
