@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,8 +44,10 @@ func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
 			continue
 		}
 		out, n, over, err := s.dec.decode(c, body, limit)
-		if err != nil && s.p.truncated && errors.Is(err, io.ErrUnexpectedEOF) {
-			over, err = true, nil // the encoded body was cut at the buffer: decoded as far as it goes
+		if err != nil && s.p.truncated {
+			// the encoded body was cut at the buffer: it is decoded as far
+			// as it goes, and what follows the cut cannot be judged
+			over, err = true, nil
 		}
 		if err != nil {
 			return 0, false, err
