@@ -58,13 +58,19 @@ func TestProgressAndCSV(t *testing.T) {
 
 // TestLogRequests: every request becomes one JSON line, secrets redacted,
 // flushed at the end.
-func TestLogRequests(t *testing.T) {
+// badPathServer answers 503 on /bad and 200 elsewhere.
+func badPathServer(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/bad" {
 			w.WriteHeader(503)
 		}
 	}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestLogRequests(t *testing.T) {
+	srv := badPathServer(t)
 	var out bytes.Buffer
 	run := scenario.Run("shop", scenario.Get("/page?token=s3cret&n={{iteration}}"), scenario.Get("/bad")).Repeat(3)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.LogRequests(&out))
@@ -102,12 +108,7 @@ func TestLogRequests(t *testing.T) {
 // TestLogRequestsCSV: the same fields as CSV, a header row first,
 // secrets redacted, one row per request.
 func TestLogRequestsCSV(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/bad" {
-			w.WriteHeader(503)
-		}
-	}))
-	t.Cleanup(srv.Close)
+	srv := badPathServer(t)
 	var out bytes.Buffer
 	run := scenario.Run("shop", scenario.Get("/page?token=s3cret"), scenario.Get("/bad")).Repeat(2)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.LogRequestsCSV(&out))
