@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/net/http2/hpack"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -47,13 +47,15 @@ type slot struct {
 	deadlineDirty bool
 	// dec decodes compressed bodies
 	dec decoders
-	// h2req is the last HTTP/2 request made from h2bytes; h2head the
-	// last response's header block
-	h2req   *http.Request
-	h2key   string
-	h2bytes []byte
-	h2head  bytes.Buffer
-	h2buf   []byte // reads an HTTP/2 body
+	// h2fields are the HTTP/2 header fields made from the request head
+	// h2bytes to h2key; h2head the last response's header block as
+	// HTTP/1 reads; h2s the slot's stream, h2timer its time limit
+	h2fields []hpack.HeaderField
+	h2key    string
+	h2bytes  []byte
+	h2head   bytes.Buffer
+	h2s      *h2stream
+	h2timer  *time.Timer
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator

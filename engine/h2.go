@@ -7,141 +7,855 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// HTTP/2 is spoken by a client of its own on x/net's framer and HPACK
+// codec: each slot sends its request as a stream from its own goroutine
+// (frames appended to the connection's write buffer under a lock, the
+// buffer written by whichever sender finds no write in progress: streams
+// that arrive during a write go out together with the next one, none
+// waits for a timer), and one goroutine per connection reads the frames
+// and hands each stream its response. A request's send time is when the
+// write that carried its last frame returned.
+
+const (
+	// h2StreamWindow is the receive window each stream is given; it
+	// bounds what a stream holds that its slot has not read yet.
+	h2StreamWindow = 256 << 10
+	// h2ConnWindow is the connection's receive window, refunded as the
+	// reader takes the data (the streams' windows bound the memory).
+	h2ConnWindow = 1 << 30
+	// h2Wake is how many unread body bytes a stream gathers before its
+	// slot is woken to take them (the end of the stream always wakes it).
+	h2Wake = 32 << 10
+	// h2FlushRing is how many write times a connection remembers.
+	h2FlushRing = 64
 )
 
 // h2pool holds an execution's HTTP/2 connections: Plan.H2Conns per
 // origin, slot i sending its streams on connection i mod H2Conns. A
-// connection that can take no new stream (GOAWAY, closed) is replaced
-// by the next slot that needs it.
+// connection that can take no new stream (GOAWAY, broken, out of stream
+// IDs) is replaced by the next slot that needs it and closed once its
+// last stream ends.
 type h2pool struct {
-	t       *http2.Transport
-	n       int
-	mu      sync.Mutex
-	conns   map[string][]*h2conn
-	retired []*http2.ClientConn
+	n         int
+	maxHeader uint32
+	mu        sync.Mutex
+	conns     map[string][]*h2slot
+	open      map[*h2conn]struct{}
+	readers   sync.WaitGroup
+	stop      func() bool // unregisters the close on cancel
 }
 
-type h2conn struct {
+// h2slot is one connection place in the pool.
+type h2slot struct {
 	mu sync.Mutex // held while dialing
-	cc *http2.ClientConn
+	c  *h2conn
 }
 
-func newH2Pool(p *Plan) *h2pool {
+func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 	n := p.H2Conns
 	if n < 1 {
 		n = 1
 	}
-	return &h2pool{n: n, conns: map[string][]*h2conn{},
-		t: &http2.Transport{DisableCompression: true, AllowHTTP: true, MaxHeaderListSize: uint32(max(p.MaxHeaderBytes, 64<<10))}}
+	pool := &h2pool{n: n, conns: map[string][]*h2slot{}, open: map[*h2conn]struct{}{},
+		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10))}
+	// requests in flight are cut: a write the peer does not take must
+	// not outlive the run
+	pool.stop = context.AfterFunc(ctx, pool.closeConns)
+	return pool
 }
 
 // h2conn returns slot s's connection to t, dialing it when there is none
 // usable; opened reports that this call opened it (its time is the
 // request's Connect).
-func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (cc *http2.ClientConn, info dialed, opened bool, err error) {
+func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (c *h2conn, info dialed, opened bool, err error) {
 	pool := x.h2
 	pool.mu.Lock()
 	list, ok := pool.conns[t.key]
 	if !ok {
-		list = make([]*h2conn, pool.n)
+		list = make([]*h2slot, pool.n)
 		for i := range list {
-			list[i] = &h2conn{}
+			list[i] = &h2slot{}
 		}
 		pool.conns[t.key] = list
 	}
 	pool.mu.Unlock()
-	c := list[s.id%pool.n]
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cc != nil {
-		// at its stream limit, RoundTrip waits for a stream to end
-		if st := c.cc.State(); !st.Closed && !st.Closing {
-			return c.cc, info, false, nil
+	place := list[s.id%pool.n]
+	place.mu.Lock()
+	defer place.mu.Unlock()
+	if place.c != nil {
+		if place.c.usable() {
+			return place.c, info, false, nil
 		}
-		// closed, or going away: other slots may still finish their
-		// streams on it; it is closed with the pool
-		pool.mu.Lock()
-		pool.retired = append(pool.retired, c.cc)
-		pool.mu.Unlock()
-		c.cc = nil
+		place.c.retire()
+		place.c = nil
 	}
 	nc, info, err := x.dial.dialProto(ctx, t, s.shard, "h2")
 	if err != nil {
 		return nil, info, false, err
 	}
-	cc, err = pool.t.NewClientConn(&bufConn{Conn: nc, r: bufio.NewReaderSize(nc, 64<<10)})
+	c, err = pool.start(nc)
+	if err != nil {
+		return nil, info, false, err
+	}
+	place.c = c
+	return c, info, true, nil
+}
+
+// closeConns closes every connection; streams in flight fail.
+func (pool *h2pool) closeConns() {
+	pool.mu.Lock()
+	open := make([]*h2conn, 0, len(pool.open))
+	for c := range pool.open {
+		open = append(open, c)
+	}
+	pool.mu.Unlock()
+	for _, c := range open {
+		c.fail(errors.New("http2: the connection was closed: the run is over"))
+	}
+}
+
+// close closes every connection and waits for their readers.
+func (pool *h2pool) close() {
+	pool.stop()
+	pool.closeConns()
+	pool.readers.Wait()
+}
+
+// h2conn is one HTTP/2 connection.
+type h2conn struct {
+	pool  *h2pool
+	nc    net.Conn
+	epoch time.Time
+	rfr   *http2.Framer // the reader's
+
+	// writing, under wmu
+	wmu      sync.Mutex
+	wfr      *http2.Framer // appends frames to out
+	out      []byte
+	spare    []byte
+	flushing bool
+	gen      uint64 // the write that out will go in
+	werr     error
+	henc     *hpack.Encoder
+	hbuf     bytes.Buffer
+	// written: writes before gen flushed have returned; flushAt holds
+	// their end times (since epoch), by gen mod h2FlushRing
+	flushed atomic.Uint64
+	flushAt [h2FlushRing]atomic.Int64
+
+	// state, under mu
+	mu         sync.Mutex
+	streams    map[uint32]*h2stream
+	nextID     uint32
+	maxStreams uint32
+	sendWin    int64 // the peer's connection window for our DATA
+	initWin    int64 // the peer's initial stream window
+	maxFrame   uint32
+	goaway     *http2.GoAwayFrame // copy of the first, or nil
+	goawayLast uint32
+	goawayCode http2.ErrCode
+	goawayText string
+	err        error // broken: no stream can go on
+	retired    bool  // closed once its last stream ends
+	avail      chan struct{}
+	waiters    int
+
+	recvAvail int64 // the reader's: our connection window left
+}
+
+// appendWriter lets a framer write into the connection's out buffer.
+type appendWriter struct{ c *h2conn }
+
+func (w appendWriter) Write(b []byte) (int, error) {
+	w.c.out = append(w.c.out, b...)
+	return len(b), nil
+}
+
+// start opens an HTTP/2 connection on nc: the preface, our settings and
+// connection window, then the reader.
+func (pool *h2pool) start(nc net.Conn) (*h2conn, error) {
+	c := &h2conn{pool: pool, nc: nc, epoch: time.Now(), streams: map[uint32]*h2stream{}, nextID: 1,
+		maxStreams: 100, sendWin: 65535, initWin: 65535, maxFrame: 16384, recvAvail: h2ConnWindow,
+		avail: make(chan struct{})}
+	c.rfr = http2.NewFramer(nil, bufio.NewReaderSize(nc, 64<<10))
+	c.rfr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	c.rfr.MaxHeaderListSize = pool.maxHeader
+	c.rfr.SetMaxReadFrameSize(16384)
+	c.wfr = http2.NewFramer(appendWriter{c}, nil)
+	c.henc = hpack.NewEncoder(&c.hbuf)
+	// until the server's SETTINGS say otherwise, as many streams as
+	// RFC 9113 §6.5.2 suggests at least
+	c.wmu.Lock()
+	c.out = append(c.out, http2.ClientPreface...)
+	c.wfr.WriteSettings(
+		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
+		http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2StreamWindow},
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: pool.maxHeader})
+	c.wfr.WriteWindowUpdate(0, h2ConnWindow-65535)
+	_, err := c.flushLocked(time.Now().Add(10 * time.Second))
+	c.wmu.Unlock()
 	if err != nil {
 		nc.Close()
-		return nil, info, false, fmt.Errorf("http2: %w", err)
+		return nil, fmt.Errorf("http2: writing the connection preface: %w", err)
 	}
-	c.cc = cc
-	return cc, info, true, nil
-}
-
-// bufConn reads its connection through a 64 KiB buffer: the HTTP/2
-// client reads frames 4 KiB at a time, which would be a system call for
-// every few responses.
-type bufConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *bufConn) Read(b []byte) (int, error) { return c.r.Read(b) }
-
-// close closes every connection.
-func (pool *h2pool) close() {
 	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	for _, cc := range pool.retired {
-		cc.Close()
+	pool.open[c] = struct{}{}
+	pool.readers.Add(1)
+	pool.mu.Unlock()
+	go c.readLoop()
+	return c, nil
+}
+
+// usable reports whether a new stream may start on c.
+func (c *h2conn) usable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err == nil && c.goaway == nil && c.nextID < 1<<31-1
+}
+
+// retire closes c once its last stream ends.
+func (c *h2conn) retire() {
+	c.mu.Lock()
+	c.retired = true
+	idle := len(c.streams) == 0
+	c.mu.Unlock()
+	if idle {
+		c.fail(errors.New("http2: the connection was retired"))
 	}
-	for _, list := range pool.conns {
-		for _, c := range list {
-			c.mu.Lock()
-			if c.cc != nil {
-				c.cc.Close()
+}
+
+// fail breaks c with err: every open stream fails with it, the socket
+// closes. The first error stays.
+func (c *h2conn) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	streams := c.streams
+	c.streams = map[uint32]*h2stream{}
+	close(c.avail)
+	c.avail = make(chan struct{})
+	c.mu.Unlock()
+	c.nc.Close()
+	for id, st := range streams {
+		st.finish(c, id, err)
+	}
+	c.pool.mu.Lock()
+	delete(c.pool.open, c)
+	c.pool.mu.Unlock()
+}
+
+// flushLocked writes out, unless a write is in progress (which will
+// write it too); it returns the generation of the write that carries
+// what was appended. Called with wmu held; released during the write.
+func (c *h2conn) flushLocked(deadline time.Time) (uint64, error) {
+	gen := c.gen
+	if c.flushing || c.werr != nil {
+		return gen, c.werr
+	}
+	c.flushing = true
+	for len(c.out) > 0 && c.werr == nil {
+		buf, g := c.out, c.gen
+		c.out, c.gen = c.spare[:0], c.gen+1
+		c.wmu.Unlock()
+		if !deadline.IsZero() {
+			c.nc.SetWriteDeadline(deadline)
+		}
+		_, err := c.nc.Write(buf)
+		if !deadline.IsZero() {
+			c.nc.SetWriteDeadline(time.Time{})
+		}
+		c.flushAt[g%h2FlushRing].Store(int64(time.Since(c.epoch)))
+		c.flushed.Store(g + 1)
+		c.wmu.Lock()
+		c.spare = buf[:0]
+		if err != nil {
+			c.werr = fmt.Errorf("http2: write: %w", err)
+		}
+	}
+	c.flushing = false
+	if c.werr != nil {
+		c.fail(c.werr) // locks c.mu, which comes after wmu
+		return gen, c.werr
+	}
+	return gen, nil
+}
+
+// wroteAt returns when the write of generation gen returned, since
+// start; ok is false when it has not returned or is forgotten.
+func (c *h2conn) wroteAt(gen uint64, start time.Time) (d time.Duration, ok bool) {
+	if c.flushed.Load() <= gen {
+		return 0, false
+	}
+	at := c.flushAt[gen%h2FlushRing].Load()
+	if c.flushed.Load()-gen > h2FlushRing {
+		return 0, false // overwritten meanwhile
+	}
+	return c.epoch.Add(time.Duration(at)).Sub(start), true
+}
+
+// control writes a frame of the connection's own (an ACK, a window, a
+// reset) and sends it.
+func (c *h2conn) control(write func(fr *http2.Framer) error) {
+	c.wmu.Lock()
+	if err := write(c.wfr); err == nil {
+		c.flushLocked(time.Now().Add(5 * time.Second))
+	}
+	c.wmu.Unlock()
+}
+
+// h2stream is a slot's stream: the request in flight and its response
+// as the reader hands it over. Fields under mu, except those the slot
+// alone uses.
+type h2stream struct {
+	mu   sync.Mutex
+	wake chan struct{} // the reader has something for the slot
+	c    *h2conn
+	id   uint32 // 0 once the stream is over for the reader
+
+	status    int
+	fields    []hpack.HeaderField
+	final     bool // the final (non-1xx) header block came
+	data      []byte
+	ended     bool
+	err       error
+	firstAt   time.Time
+	headersAt time.Time
+	endAt     time.Time
+	recvd     int64
+	recvAvail int64 // our window left for this stream's DATA
+	cl        int64 // Content-Length, or -1
+	head      bool  // the request is a HEAD: no body comes
+
+	sendWin int64 // under c.mu: the peer's window for our DATA
+	sending bool  // under c.mu: the body is not all sent
+
+	// the slot's own
+	spare    []byte
+	consumed int64 // taken but not refunded
+}
+
+// notify wakes the stream's slot, if it is not awake already.
+func (st *h2stream) notify() {
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finish ends stream id with err (nil: the response is complete).
+func (st *h2stream) finish(c *h2conn, id uint32, err error) {
+	st.mu.Lock()
+	if st.c == c && st.id == id {
+		st.ended, st.err, st.id = true, err, 0
+		if st.endAt.IsZero() {
+			st.endAt = time.Now()
+		}
+	}
+	st.mu.Unlock()
+	st.notify()
+}
+
+// errUnprocessed marks a stream the server says it did not process
+// (REFUSED_STREAM, or beyond a GOAWAY's last stream): it may be sent
+// again once.
+type errUnprocessed struct{ error }
+
+func (e errUnprocessed) Unwrap() error { return e.error }
+
+// readLoop reads c's frames until the connection ends.
+func (c *h2conn) readLoop() {
+	defer c.pool.readers.Done()
+	for {
+		f, err := c.rfr.ReadFrame()
+		if err != nil {
+			var se http2.StreamError
+			if errors.As(err, &se) {
+				c.resetStream(se.StreamID, se.Code, fmt.Errorf("http2: the response is malformed (%v sent): %v", se.Code, streamCause(se, c.rfr)))
+				continue
 			}
-			c.mu.Unlock()
+			c.fail(c.readError(err))
+			return
+		}
+		if err := c.handle(f); err != nil {
+			c.fail(err)
+			return
 		}
 	}
 }
 
+// streamCause is what made a stream error.
+func streamCause(se http2.StreamError, fr *http2.Framer) error {
+	if se.Cause != nil {
+		return se.Cause
+	}
+	if d := fr.ErrorDetail(); d != nil {
+		return d
+	}
+	return errors.New("protocol violation")
+}
+
+// readError says why reading c ended.
+func (c *h2conn) readError(err error) error {
+	var ce http2.ConnectionError
+	if errors.As(err, &ce) {
+		code := http2.ErrCode(ce)
+		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, code, nil) })
+		if d := c.rfr.ErrorDetail(); d != nil {
+			return fmt.Errorf("http2: the server broke the protocol (%v sent): %v", code, d)
+		}
+		return fmt.Errorf("http2: the server broke the protocol (%v sent)", code)
+	}
+	c.mu.Lock()
+	g := c.goaway != nil
+	code, text := c.goawayCode, c.goawayText
+	gone := c.err
+	c.mu.Unlock()
+	switch {
+	case gone != nil:
+		return gone
+	case g:
+		return fmt.Errorf("http2: the connection closed after the server's GOAWAY %v%s: %w", code, text, err)
+	}
+	return fmt.Errorf("http2: reading the connection: %w", err)
+}
+
+// handle acts on one frame; an error breaks the connection.
+func (c *h2conn) handle(f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.MetaHeadersFrame:
+		return c.onHeaders(f)
+	case *http2.DataFrame:
+		return c.onData(f)
+	case *http2.SettingsFrame:
+		if f.IsAck() {
+			return nil
+		}
+		return c.onSettings(f)
+	case *http2.WindowUpdateFrame:
+		return c.onWindowUpdate(f)
+	case *http2.PingFrame:
+		if !f.IsAck() {
+			data := f.Data
+			c.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) })
+		}
+	case *http2.RSTStreamFrame:
+		err := fmt.Errorf("http2: the server reset the stream (RST_STREAM %v)", f.ErrCode)
+		if f.ErrCode == http2.ErrCodeRefusedStream {
+			err = errUnprocessed{err}
+		}
+		c.endStream(f.StreamID, err, false)
+	case *http2.GoAwayFrame:
+		c.onGoAway(f)
+	case *http2.PushPromiseFrame:
+		return errors.New("http2: the server pushed a stream though push is off (PROTOCOL_ERROR)")
+	}
+	return nil
+}
+
+// stream returns the open stream id, or nil; a stream we never opened
+// is a connection error.
+func (c *h2conn) stream(id uint32) (*h2stream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.streams[id]
+	if st == nil && (id%2 == 0 || id >= c.nextID) {
+		return nil, fmt.Errorf("http2: the server sent a frame on stream %d, which was never opened (PROTOCOL_ERROR)", id)
+	}
+	return st, nil
+}
+
+func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
+	now := time.Now()
+	id := f.StreamID
+	st, err := c.stream(id)
+	if st == nil {
+		return err // a stream we reset: its headers are decoded and dropped
+	}
+	if f.Truncated {
+		c.resetStream(id, http2.ErrCodeProtocol, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.pool.maxHeader))
+		return nil
+	}
+	st.mu.Lock()
+	if st.c != c || st.id != id {
+		st.mu.Unlock()
+		return nil
+	}
+	if st.firstAt.IsZero() {
+		st.firstAt = now
+	}
+	var bad error
+	switch {
+	case st.final:
+		if !f.StreamEnded() {
+			bad = errors.New("trailers without END_STREAM")
+		}
+	default:
+		code, err := strconv.Atoi(f.PseudoValue("status"))
+		switch {
+		case err != nil || code < 100 || code > 999:
+			bad = fmt.Errorf("bad :status %q", clip([]byte(f.PseudoValue("status"))))
+		case code == 101:
+			bad = errors.New(":status 101 is not allowed in HTTP/2")
+		case code < 200:
+			if f.StreamEnded() {
+				bad = fmt.Errorf("an informational response (%d) ends the stream", code)
+			}
+		default:
+			st.final, st.status, st.fields, st.headersAt = true, code, f.RegularFields(), now
+			st.cl = -1
+			if v := fieldValue(st.fields, "content-length"); v != "" {
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+					st.cl = n
+				} else {
+					bad = fmt.Errorf("bad content-length %q", clip([]byte(v)))
+				}
+			}
+		}
+	}
+	st.mu.Unlock()
+	if bad != nil {
+		c.resetStream(id, http2.ErrCodeProtocol, fmt.Errorf("http2: the response is malformed (PROTOCOL_ERROR sent): %v", bad))
+		return nil
+	}
+	if f.StreamEnded() {
+		c.endStream(id, nil, true)
+	}
+	return nil
+}
+
+// fieldValue is the first value of the (lower-case) field name.
+func fieldValue(fields []hpack.HeaderField, name string) string {
+	for _, f := range fields {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+func (c *h2conn) onData(f *http2.DataFrame) error {
+	n := int64(f.Length) // flow control counts the padding too
+	c.recvAvail -= n
+	if c.recvAvail < 0 {
+		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeFlowControl, nil) })
+		return errors.New("http2: the server sent more than the connection's window (FLOW_CONTROL_ERROR)")
+	}
+	if c.recvAvail < h2ConnWindow/2 {
+		inc := uint32(h2ConnWindow - c.recvAvail)
+		c.recvAvail = h2ConnWindow
+		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, inc) })
+	}
+	id := f.StreamID
+	st, err := c.stream(id)
+	if st == nil {
+		return err
+	}
+	data := f.Data()
+	st.mu.Lock()
+	if st.c != c || st.id != id {
+		st.mu.Unlock()
+		return nil
+	}
+	var bad error
+	var code http2.ErrCode
+	switch {
+	case !st.final:
+		bad, code = errors.New("DATA before the response's headers"), http2.ErrCodeProtocol
+	case n > st.recvAvail:
+		bad, code = fmt.Errorf("DATA beyond the stream's window (%d bytes over)", n-st.recvAvail), http2.ErrCodeFlowControl
+	case st.cl >= 0 && st.recvd+int64(len(data)) > st.cl:
+		bad, code = fmt.Errorf("more body than its content-length %d", st.cl), http2.ErrCodeProtocol
+	}
+	pad := n - int64(len(data))
+	if bad == nil {
+		st.recvAvail -= n - pad // padding is refunded at once
+		st.recvd += int64(len(data))
+		st.data = append(st.data, data...)
+	}
+	wake := len(st.data) >= h2Wake
+	st.mu.Unlock()
+	if bad == nil && pad > 0 && !f.StreamEnded() {
+		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(pad)) })
+	}
+	if bad != nil {
+		c.resetStream(id, code, fmt.Errorf("http2: the response is malformed (%v sent): %v", code, bad))
+		return nil
+	}
+	if f.StreamEnded() {
+		c.endStream(id, nil, true)
+	} else if wake {
+		st.notify()
+	}
+	return nil
+}
+
+// endStream closes stream id: complete when ok, else failed with err.
+func (c *h2conn) endStream(id uint32, err error, ok bool) {
+	c.mu.Lock()
+	st := c.streams[id]
+	if st != nil {
+		c.drop(id)
+	}
+	c.mu.Unlock()
+	if st == nil {
+		return
+	}
+	if ok {
+		st.mu.Lock()
+		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.headOnly() {
+			err = fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl)
+		}
+		st.endAt = time.Now()
+		st.mu.Unlock()
+	}
+	st.finish(c, id, err)
+	c.maybeClose()
+}
+
+// headOnly is set on the stream of a HEAD request (whose response has a
+// content-length but no body).
+func (st *h2stream) headOnly() bool { return st.head }
+
+// drop forgets stream id; called with c.mu held.
+func (c *h2conn) drop(id uint32) {
+	delete(c.streams, id)
+	if c.waiters > 0 {
+		close(c.avail)
+		c.avail = make(chan struct{})
+	}
+}
+
+// maybeClose closes a retired or going-away connection whose last
+// stream ended.
+func (c *h2conn) maybeClose() {
+	c.mu.Lock()
+	idle := len(c.streams) == 0 && (c.retired || c.goaway != nil) && c.err == nil
+	c.mu.Unlock()
+	if idle {
+		c.fail(errors.New("http2: the connection was closed after its last stream"))
+	}
+}
+
+// resetStream sends RST_STREAM code for id and fails it with err.
+func (c *h2conn) resetStream(id uint32, code http2.ErrCode, err error) {
+	c.control(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
+	c.endStream(id, err, false)
+}
+
+func (c *h2conn) onSettings(f *http2.SettingsFrame) error {
+	var bad error
+	c.mu.Lock()
+	f.ForeachSetting(func(s http2.Setting) error {
+		if err := s.Valid(); err != nil {
+			bad = err
+			return err
+		}
+		switch s.ID {
+		case http2.SettingMaxConcurrentStreams:
+			c.maxStreams = s.Val
+			if c.waiters > 0 {
+				close(c.avail)
+				c.avail = make(chan struct{})
+			}
+		case http2.SettingInitialWindowSize:
+			delta := int64(s.Val) - c.initWin
+			c.initWin = int64(s.Val)
+			for _, st := range c.streams {
+				st.sendWin += delta
+				if st.sending {
+					st.notify()
+				}
+			}
+		case http2.SettingMaxFrameSize:
+			c.maxFrame = s.Val
+		}
+		return nil
+	})
+	c.mu.Unlock()
+	if bad != nil {
+		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil) })
+		return fmt.Errorf("http2: the server's SETTINGS are invalid (PROTOCOL_ERROR sent): %v", bad)
+	}
+	c.control(func(fr *http2.Framer) error {
+		if v, ok := f.Value(http2.SettingHeaderTableSize); ok {
+			c.henc.SetMaxDynamicTableSizeLimit(v)
+		}
+		return fr.WriteSettingsAck()
+	})
+	return nil
+}
+
+func (c *h2conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	inc := int64(f.Increment)
+	if f.StreamID == 0 {
+		if c.sendWin+inc > 1<<31-1 {
+			return errors.New("http2: the server's WINDOW_UPDATE overflows the connection window (FLOW_CONTROL_ERROR)")
+		}
+		c.sendWin += inc
+		for _, st := range c.streams {
+			if st.sending {
+				st.notify()
+			}
+		}
+		return nil
+	}
+	if st := c.streams[f.StreamID]; st != nil {
+		st.sendWin += inc
+		if st.sending {
+			st.notify()
+		}
+	}
+	return nil
+}
+
+func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
+	c.mu.Lock()
+	if c.goaway == nil || f.LastStreamID < c.goawayLast {
+		c.goaway, c.goawayLast, c.goawayCode = f, f.LastStreamID, f.ErrCode
+		if d := f.DebugData(); len(d) > 0 {
+			c.goawayText = fmt.Sprintf(" (%q)", clip(d))
+		}
+	}
+	var unprocessed []uint32
+	for id := range c.streams {
+		if id > f.LastStreamID {
+			unprocessed = append(unprocessed, id)
+		}
+	}
+	code, text := c.goawayCode, c.goawayText
+	c.mu.Unlock()
+	for _, id := range unprocessed {
+		c.endStream(id, errUnprocessed{fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)}, false)
+	}
+	c.maybeClose()
+}
+
 // connectionFields are HTTP/1's connection-specific header fields, which
 // HTTP/2 forbids (RFC 9113 §8.2.2).
-var connectionFields = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"}
+var connectionFields = []string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
+
+// h2request turns the HTTP/1.1 request built in s.wbuf into HTTP/2
+// header fields and a body. A static step's fields are kept: the same
+// bytes give the same fields.
+func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
+	head := bytes.Index(s.wbuf, []byte("\r\n\r\n"))
+	if head < 0 {
+		return nil, nil, errors.New("http2: the request as built has no end of header")
+	}
+	body := s.wbuf[head+4:]
+	if s.h2fields != nil && s.h2key == t.key && bytes.Equal(s.wbuf[:head], s.h2bytes) {
+		return s.h2fields, body, nil
+	}
+	lines := bytes.Split(s.wbuf[:head], []byte("\r\n"))
+	reqLine := bytes.SplitN(lines[0], []byte(" "), 3)
+	if len(reqLine) != 3 {
+		return nil, nil, fmt.Errorf("http2: the request line as built is malformed: %q", clip(lines[0]))
+	}
+	method, path := string(reqLine[0]), string(reqLine[1])
+	if method == "CONNECT" {
+		return nil, nil, errors.New("http2: CONNECT requests are not supported")
+	}
+	if i := bytes.Index(reqLine[1], []byte("://")); i >= 0 && path[0] != '/' {
+		// absolute form (a proxy's): the path is what follows the authority
+		rest := path[i+3:]
+		if j := bytes.IndexByte([]byte(rest), '/'); j >= 0 {
+			path = rest[j:]
+		} else {
+			path = "/"
+		}
+	}
+	scheme := "http"
+	if t.tls {
+		scheme = "https"
+	}
+	fields := append(s.h2fields[:0],
+		hpack.HeaderField{Name: ":method", Value: method},
+		hpack.HeaderField{Name: ":authority", Value: t.url.Host},
+		hpack.HeaderField{Name: ":scheme", Value: scheme},
+		hpack.HeaderField{Name: ":path", Value: path})
+	for _, line := range lines[1:] {
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return nil, nil, fmt.Errorf("http2: a header line as built is malformed: %q", clip(line))
+		}
+		name := string(bytes.ToLower(line[:colon]))
+		value := string(bytes.TrimSpace(line[colon+1:]))
+		switch {
+		case name == "host":
+			fields[1].Value = value
+			continue
+		case name == "te" && value != "trailers":
+			continue
+		}
+		skip := false
+		for _, cf := range connectionFields {
+			if name == cf {
+				skip = true
+			}
+		}
+		if !skip {
+			fields = append(fields, hpack.HeaderField{Name: name, Value: value})
+		}
+	}
+	s.h2fields, s.h2key, s.h2bytes = fields, t.key, append(s.h2bytes[:0], s.wbuf[:head]...)
+	return fields, body, nil
+}
 
 // roundTripH2 sends the request in s.wbuf as an HTTP/2 stream and reads
 // its response into the slot's parser, as roundTrip does for HTTP/1.1.
+// A stream the server did not process (REFUSED_STREAM, past a GOAWAY's
+// last stream) is sent once more, on a new connection if need be.
 func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
-	res.Start = time.Now()
-	res.Connect, res.Reused = 0, false
 	if t.proxy != nil && !t.tls {
+		res.Start = time.Now()
 		return errors.New("http2: h2c through an HTTP proxy is not supported (https goes through its CONNECT tunnel)")
 	}
-	req, err := s.h2request(t)
+	for attempt := 0; ; attempt++ {
+		err := x.streamH2(s, t, sp, head, res, attempt == 0)
+		if _, again := err.(errUnprocessed); again && attempt == 0 && !x.halted.Load() {
+			s.p.begin(head)
+			continue
+		}
+		return err
+	}
+}
+
+// streamH2 is one attempt of roundTripH2.
+func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *Result, firstTry bool) error {
+	res.Start = time.Now()
+	res.Connect, res.Reused = 0, false
+	fields, body, err := s.h2request(t)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := x.ioCtx, context.CancelFunc(func() {})
+	var deadline time.Time
 	if lim := sp.spec.TimeLimit; lim > 0 {
-		ctx, cancel = context.WithDeadline(ctx, res.Start.Add(lim))
+		deadline = res.Start.Add(lim)
 	}
-	defer cancel()
-	dctx, dcancel := ctx, context.CancelFunc(func() {})
-	if dl, connectOnly := connectDeadline(sp.spec, res.Start); connectOnly {
-		dctx, dcancel = context.WithDeadline(ctx, dl)
+	dctx, dcancel := x.ioCtx, context.CancelFunc(func() {})
+	if dl, connectOnly := connectDeadline(sp.spec, res.Start); connectOnly || !deadline.IsZero() {
+		if !connectOnly {
+			dl = deadline
+		}
+		dctx, dcancel = context.WithDeadline(x.ioCtx, dl)
 	}
-	cc, info, opened, err := x.h2conn(dctx, s, t)
+	c, info, opened, err := x.h2conn(dctx, s, t)
 	dcancel()
 	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 	if err != nil {
@@ -152,64 +866,137 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	} else {
 		res.Reused = true
 	}
-	if l := x.plan.Live; l != nil {
+	if l := x.plan.Live; l != nil && firstTry {
 		l.Started.Add(1)
 	}
-	// the trace runs on the transport's goroutines, maybe after
-	// RoundTrip returned: it writes only into this request's own times
-	tm := &h2times{start: res.Start}
-	trace := &httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { tm.wrote.Store(int64(time.Since(tm.start))) },
-		GotFirstResponseByte: func() { tm.first.Store(int64(time.Since(tm.start))) },
+	st := s.h2s
+	if st == nil {
+		st = &h2stream{wake: make(chan struct{}, 1)}
+		s.h2s = st
 	}
-	req = req.WithContext(httptrace.WithClientTrace(ctx, trace))
-	res.BytesSent = int64(len(s.wbuf))
-	resp, err := cc.RoundTrip(req)
-	if err != nil {
-		if err.Error() == "http2: client conn not usable" {
-			// x/net's words when a GOAWAY or a close came before the stream
-			// could start; its code, if any, went with the connection
-			return fmt.Errorf("http2: the connection went away before the stream started (GOAWAY or close): %w", err)
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		if s.h2timer == nil {
+			s.h2timer = time.NewTimer(time.Until(deadline))
+		} else {
+			s.h2timer.Reset(time.Until(deadline))
 		}
-		return fmt.Errorf("http2: %w", err)
+		defer s.h2timer.Stop()
+		timer = s.h2timer.C
 	}
-	defer resp.Body.Close()
+	res.BytesSent = int64(len(s.wbuf))
+	id, gen, rest, err := c.open(st, fields, body, head, deadline, x.ioCtx.Done(), timer)
+	if err != nil {
+		return err
+	}
+	// wait for the response, sending what is left of the body as the
+	// windows open
 	p := s.p
-	p.status, p.http11, p.http2 = resp.StatusCode, false, true
-	p.headersDone = time.Since(res.Start)
-	wrote, first := time.Duration(tm.wrote.Load()), time.Duration(tm.first.Load())
-	if first == 0 {
-		first = p.headersDone
+	for {
+		if len(rest) > 0 {
+			var done bool
+			rest, gen, done, err = c.sendBody(st, id, rest, deadline)
+			if err != nil {
+				return err
+			}
+			if done {
+				rest = nil
+			}
+		}
+		st.mu.Lock()
+		data, ended, serr := st.data, st.ended, st.err
+		st.data = st.spare[:0]
+		st.mu.Unlock()
+		if len(data) > 0 {
+			p.bodyBytes += int64(len(data))
+			if !head {
+				p.keep(data)
+			}
+			st.spare = data[:0]
+			if !ended {
+				c.refund(st, id, int64(len(data)))
+			}
+		} else {
+			st.spare = data
+		}
+		if ended {
+			if serr != nil {
+				return serr
+			}
+			break
+		}
+		select {
+		case <-st.wake:
+		case <-x.ioCtx.Done():
+			c.cancel(st, id)
+			return fmt.Errorf("http2: %w", context.Cause(x.ioCtx))
+		case <-timer:
+			c.cancel(st, id)
+			return fmt.Errorf("http2: %w", context.DeadlineExceeded)
+		}
 	}
-	if wrote == 0 || wrote > first {
-		wrote = min(first, time.Since(res.Start))
+	if len(rest) > 0 {
+		// the server answered before the body was all sent: the rest is
+		// not wanted (RFC 9113 §8.1)
+		c.control(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, http2.ErrCodeNo) })
+	}
+	// times: sent when the write with the request's last frame returned
+	first, headers, end := st.firstAt.Sub(res.Start), st.headersAt.Sub(res.Start), st.endAt.Sub(res.Start)
+	wrote, ok := c.wroteAt(gen, res.Start)
+	if !ok || wrote > first {
+		wrote = first
 	}
 	res.Send = max(wrote-res.Connect, 0)
 	res.Wait = max(first-wrote, 0)
-	res.HeadersDone = p.headersDone
-	// the header block as HTTP/1 would read, for what keeps or reads it
+	p.status, p.http11, p.http2 = st.status, false, true
+	p.headersDone, res.HeadersDone = headers, headers
+	if err := s.h2header(st.status, st.fields); err != nil {
+		return err
+	}
+	p.wireBytes = p.headerBytes + p.bodyBytes
+	res.Total = max(end, headers)
+	s.lastRun, s.lastStep = res.Run, res.Step
+	return nil
+}
+
+// h2header writes the response's header block as HTTP/1 would read, for
+// what keeps or reads it, and takes its cookies and content codings.
+func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
+	p := s.p
 	hb := &s.h2head
 	hb.Reset()
-	fmt.Fprintf(hb, "HTTP/2.0 %d %s\r\n", resp.StatusCode, http.StatusText(resp.StatusCode))
-	for name, vals := range resp.Header {
-		for _, v := range vals {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return fmt.Errorf("http2: %w: control character in the value of %q", ErrBadHeader, name)
+	hb.WriteString("HTTP/2.0 ")
+	hb.WriteString(strconv.Itoa(status))
+	hb.WriteByte(' ')
+	hb.WriteString(http.StatusText(status))
+	hb.WriteString("\r\n")
+	for _, f := range fields {
+		for i := 0; i < len(f.Value); i++ {
+			if b := f.Value[i]; b == '\r' || b == '\n' || b == 0 {
+				return fmt.Errorf("http2: %w: control character in the value of %q", ErrBadHeader, f.Name)
 			}
-			hb.WriteString(name)
-			hb.WriteString(": ")
-			hb.WriteString(v)
-			hb.WriteString("\r\n")
-			switch {
-			case p.cookies && name == "Set-Cookie":
-				p.cookieBuf = append(p.cookieBuf, v...)
-				p.cookieBuf = append(p.cookieBuf, '\n')
-			case name == "Content-Encoding":
-				if len(p.coding) > 0 {
-					p.coding = append(p.coding, ',')
-				}
-				p.coding = append(p.coding, v...)
+		}
+		upper := true
+		for i := 0; i < len(f.Name); i++ {
+			b := f.Name[i]
+			if upper && 'a' <= b && b <= 'z' {
+				b -= 'a' - 'A'
 			}
+			hb.WriteByte(b)
+			upper = b == '-'
+		}
+		hb.WriteString(": ")
+		hb.WriteString(f.Value)
+		hb.WriteString("\r\n")
+		switch {
+		case p.cookies && f.Name == "set-cookie":
+			p.cookieBuf = append(p.cookieBuf, f.Value...)
+			p.cookieBuf = append(p.cookieBuf, '\n')
+		case f.Name == "content-encoding":
+			if len(p.coding) > 0 {
+				p.coding = append(p.coding, ',')
+			}
+			p.coding = append(p.coding, f.Value...)
 		}
 	}
 	hb.WriteString("\r\n")
@@ -217,73 +1004,177 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	if p.keepHeader {
 		p.header = append(p.header[:0], hb.Bytes()...)
 	}
-	if !head {
-		if s.h2buf == nil {
-			s.h2buf = make([]byte, 16<<10)
-		}
-		buf := s.h2buf
-		for {
-			n, rerr := resp.Body.Read(buf)
-			if n > 0 {
-				p.bodyBytes += int64(n)
-				p.keep(buf[:n])
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				p.wireBytes = p.headerBytes + p.bodyBytes
-				return fmt.Errorf("http2: body: %w after %d bytes", rerr, p.bodyBytes)
-			}
-		}
-	}
-	p.wireBytes = p.headerBytes + p.bodyBytes
-	res.Total = time.Since(res.Start)
-	s.lastRun, s.lastStep = res.Run, res.Step
 	return nil
 }
 
-// h2request turns the request built in s.wbuf into an *http.Request
-// for t. The last one is reused when the bytes are the same (a static
-// step): the transport only reads it.
-func (s *slot) h2request(t *target) (*http.Request, error) {
-	if s.h2req != nil && s.h2key == t.key && bytes.Equal(s.wbuf, s.h2bytes) {
-		return s.h2req, nil
-	}
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(s.wbuf)))
-	if err != nil {
-		return nil, fmt.Errorf("http2: the request as built: %w", err)
-	}
-	for _, f := range connectionFields {
-		req.Header.Del(f)
-	}
-	req.Close = false // HTTP/1's Connection: close; streams share the connection
-	if req.ContentLength > 0 {
-		// the transport may still read the body after the response came:
-		// it gets its own copy, not the slot's buffer
-		body, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, fmt.Errorf("http2: the request body as built: %w", err)
+// open starts stream st on c with the request's header fields and as
+// much of its body as the windows allow, waiting for a stream to be
+// free when c is at the server's limit. It returns the stream's ID, the
+// write generation of what it sent and the body not sent yet.
+func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, head bool, deadline time.Time,
+	cancel <-chan struct{}, timer <-chan time.Time) (id uint32, gen uint64, rest []byte, err error) {
+	c.wmu.Lock()
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			c.wmu.Unlock()
+			return 0, 0, nil, errUnprocessed{fmt.Errorf("the connection went away before the stream started: %w", c.err)}
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	} else {
-		req.Body = http.NoBody
+		if c.goaway != nil {
+			code, text := c.goawayCode, c.goawayText
+			c.mu.Unlock()
+			c.wmu.Unlock()
+			return 0, 0, nil, errUnprocessed{fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text)}
+		}
+		if uint32(len(c.streams)) < c.maxStreams {
+			break
+		}
+		avail := c.avail
+		c.waiters++
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		var err error
+		select {
+		case <-avail:
+		case <-cancel:
+			err = errors.New("http2: cancelled while waiting for a free stream")
+		case <-timer:
+			err = fmt.Errorf("http2: waiting for a free stream (the server allows %d): %w", c.maxStreams, context.DeadlineExceeded)
+		}
+		c.mu.Lock()
+		c.waiters--
+		c.mu.Unlock()
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		c.wmu.Lock()
 	}
-	u := *t.url
-	req.URL, req.RequestURI = &u, ""
-	if req.ContentLength <= 0 {
-		s.h2req, s.h2key, s.h2bytes = req, t.key, append(s.h2bytes[:0], s.wbuf...)
-	} else {
-		s.h2req = nil // a body is read once
+	id = c.nextID
+	c.nextID += 2
+	st.mu.Lock()
+	st.c, st.id = c, id
+	st.status, st.fields, st.final, st.ended, st.err = 0, nil, false, false, nil
+	st.firstAt, st.headersAt, st.endAt = time.Time{}, time.Time{}, time.Time{}
+	st.data, st.recvd, st.recvAvail, st.cl, st.head = st.data[:0], 0, h2StreamWindow, -1, head
+	st.mu.Unlock()
+	st.consumed = 0
+	select { // a wake left from an earlier stream
+	case <-st.wake:
+	default:
 	}
-	return req, nil
+	st.sendWin, st.sending = c.initWin, len(body) > 0
+	c.streams[id] = st
+	maxFrame := int(c.maxFrame)
+	c.mu.Unlock()
+
+	c.hbuf.Reset()
+	for _, f := range fields {
+		c.henc.WriteField(f)
+	}
+	block := c.hbuf.Bytes()
+	n := min(len(block), maxFrame)
+	c.wfr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block[:n], EndStream: len(body) == 0, EndHeaders: n == len(block)})
+	for block = block[n:]; len(block) > 0; block = block[n:] {
+		n = min(len(block), maxFrame)
+		c.wfr.WriteContinuation(id, n == len(block), block[:n])
+	}
+	rest = c.appendData(st, id, body, maxFrame)
+	gen, err = c.flushLocked(deadline)
+	c.wmu.Unlock()
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return id, gen, rest, nil
 }
 
-// h2times are a stream's times from its start, set by httptrace.
-type h2times struct {
-	start        time.Time
-	wrote, first atomic.Int64
+// appendData appends as much of body as the windows allow as DATA
+// frames, the last one ending the stream; it returns the rest. Called
+// with wmu held.
+func (c *h2conn) appendData(st *h2stream, id uint32, body []byte, maxFrame int) []byte {
+	for len(body) > 0 {
+		c.mu.Lock()
+		n := int(min(int64(len(body)), int64(maxFrame), c.sendWin, st.sendWin))
+		if n > 0 {
+			c.sendWin -= int64(n)
+			st.sendWin -= int64(n)
+		}
+		st.sending = n < len(body)
+		c.mu.Unlock()
+		if n <= 0 {
+			return body
+		}
+		c.wfr.WriteData(id, n == len(body), body[:n])
+		body = body[n:]
+	}
+	return nil
+}
+
+// sendBody sends what the windows now allow of a body's rest; done
+// says it is all sent, or not wanted any more.
+func (c *h2conn) sendBody(st *h2stream, id uint32, rest []byte, deadline time.Time) ([]byte, uint64, bool, error) {
+	st.mu.Lock()
+	over := st.c != c || st.id != id
+	st.mu.Unlock()
+	if over {
+		return rest, ^uint64(0), true, nil
+	}
+	c.wmu.Lock()
+	c.mu.Lock()
+	maxFrame := int(c.maxFrame)
+	c.mu.Unlock()
+	left := c.appendData(st, id, rest, maxFrame)
+	var gen uint64
+	var err error
+	if len(left) < len(rest) {
+		gen, err = c.flushLocked(deadline)
+	}
+	c.wmu.Unlock()
+	return left, gen, len(left) == 0, err
+}
+
+// refund gives the server back the window of n body bytes the slot has
+// taken, once enough have gathered to be worth a frame.
+func (c *h2conn) refund(st *h2stream, id uint32, n int64) {
+	st.consumed += n
+	if st.consumed < h2StreamWindow/4 {
+		return
+	}
+	inc := st.consumed
+	st.consumed = 0
+	st.mu.Lock()
+	live := st.c == c && st.id == id
+	if live {
+		st.recvAvail += inc
+	}
+	st.mu.Unlock()
+	if live {
+		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(inc)) })
+	}
+}
+
+// cancel ends a stream the slot gives up on: the reader forgets it and
+// the server is told (RST_STREAM CANCEL).
+func (c *h2conn) cancel(st *h2stream, id uint32) {
+	c.mu.Lock()
+	open := c.streams[id] == st
+	if open {
+		c.drop(id)
+	}
+	c.mu.Unlock()
+	st.mu.Lock()
+	if st.c == c && st.id == id {
+		st.id, st.ended = 0, true
+	}
+	st.mu.Unlock()
+	if open {
+		c.wmu.Lock()
+		if err := c.wfr.WriteRSTStream(id, http2.ErrCodeCancel); err == nil && !c.flushing {
+			c.flushLocked(time.Now().Add(time.Second))
+		}
+		c.wmu.Unlock()
+		c.maybeClose()
+	}
 }
 
 // errNoH2 says a TLS server did not agree to HTTP/2.

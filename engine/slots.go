@@ -238,7 +238,7 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 	x.ioCtx, x.ioCancel = context.WithCancelCause(ctx)
 	x.slots = newSlots(p)
 	if p.HTTP2 {
-		x.h2 = newH2Pool(p)
+		x.h2 = newH2Pool(x.ioCtx, p)
 	}
 	return x
 }

@@ -197,21 +197,10 @@ func TestHTTP2Faults(t *testing.T) {
 	// waits for the request's HEADERS, then does what is asked
 	onRequest := func(do func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32)) string {
 		return h2RawServer(t, func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer) {
-			fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
-			for {
-				f, err := fr.ReadFrame()
-				if err != nil {
-					return
-				}
-				switch f := f.(type) {
-				case *http2.SettingsFrame:
-					if !f.IsAck() {
-						fr.WriteSettingsAck()
-					}
-				case *http2.HeadersFrame:
-					do(fr, enc, hbuf, f.StreamID)
-				}
-			}
+			h2Requests(fr, func(f *http2.MetaHeadersFrame) bool {
+				do(fr, enc, hbuf, f.StreamID)
+				return true
+			}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
 		})
 	}
 	respond := func(fr *http2.Framer, enc *hpack.Encoder, hbuf *bytes.Buffer, stream uint32, fields ...hpack.HeaderField) {
@@ -242,7 +231,7 @@ func TestHTTP2Faults(t *testing.T) {
 			respond(fr, enc, hbuf, stream, hpack.HeaderField{Name: ":status", Value: "204"})
 			return
 		}
-		fr.WriteGoAway(stream-2, http2.ErrCodeNo, []byte("going away"))
+		fr.WriteGoAway(stream-min(stream, 2), http2.ErrCodeNo, []byte("going away")) // the retry on a new connection too
 	})
 	reset := onRequest(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer, stream uint32) {
 		fr.WriteRSTStream(stream, http2.ErrCodeRefusedStream)
