@@ -267,12 +267,16 @@ func (c *h2conn) flushLocked(deadline time.Time) (uint64, error) {
 		return gen, c.werr
 	}
 	c.flushing = true
+	var ours error
 	for len(c.out) > 0 && c.werr == nil {
 		buf, g := c.out, c.gen
 		c.out, c.gen = c.spare[:0], c.gen+1
 		c.wmu.Unlock()
 		if !deadline.IsZero() {
-			c.nc.SetWriteDeadline(deadline)
+			// a write that has not ended by the caller's time limit (or
+			// soon after it, when that has passed) breaks the connection:
+			// a frame cut in the middle cannot be continued
+			c.nc.SetWriteDeadline(later(deadline, time.Now().Add(h2WriteGrace)))
 		}
 		_, err := c.nc.Write(buf)
 		if !deadline.IsZero() {
@@ -283,15 +287,34 @@ func (c *h2conn) flushLocked(deadline time.Time) (uint64, error) {
 		c.wmu.Lock()
 		c.spare = buf[:0]
 		if err != nil {
-			c.werr = fmt.Errorf("http2: write: %w", err)
+			ours = fmt.Errorf("http2: write: %w", err)
+			// the other streams on it did not run out of time: their
+			// reason must not say they did
+			c.werr = fmt.Errorf("http2: a write to the connection failed, which closed it: %v", err)
 		}
 	}
 	c.flushing = false
 	if c.werr != nil {
 		c.fail(c.werr) // locks c.mu, which comes after wmu
+		if ours != nil {
+			return gen, ours
+		}
 		return gen, c.werr
 	}
 	return gen, nil
+}
+
+// h2WriteGrace is how long a write may take at least, whatever time
+// is left to the request that makes it: the write carries other
+// streams' frames too.
+const h2WriteGrace = 250 * time.Millisecond
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // wroteAt returns when the write of generation gen returned, since
@@ -892,16 +915,17 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	// wait for the response, sending what is left of the body as the
 	// windows open
 	p := s.p
+	unwanted := false
 	for {
-		if len(rest) > 0 {
-			var done bool
-			rest, gen, done, err = c.sendBody(st, id, rest, deadline)
+		if len(rest) > 0 && !unwanted {
+			left, g, sent, over, err := c.sendBody(st, id, rest, deadline)
 			if err != nil {
 				return err
 			}
-			if done {
-				rest = nil
+			if sent {
+				gen = g
 			}
+			rest, unwanted = left, over
 		}
 		st.mu.Lock()
 		data, ended, serr := st.data, st.ended, st.err
@@ -1110,27 +1134,26 @@ func (c *h2conn) appendData(st *h2stream, id uint32, body []byte, maxFrame int) 
 	return nil
 }
 
-// sendBody sends what the windows now allow of a body's rest; done
-// says it is all sent, or not wanted any more.
-func (c *h2conn) sendBody(st *h2stream, id uint32, rest []byte, deadline time.Time) ([]byte, uint64, bool, error) {
+// sendBody sends what the windows now allow of a body's rest, and
+// returns what is left; sent says something went, in the write of
+// generation gen; over says the stream ended (the rest is not wanted).
+func (c *h2conn) sendBody(st *h2stream, id uint32, rest []byte, deadline time.Time) (left []byte, gen uint64, sent, over bool, err error) {
 	st.mu.Lock()
-	over := st.c != c || st.id != id
+	over = st.c != c || st.id != id
 	st.mu.Unlock()
 	if over {
-		return rest, ^uint64(0), true, nil
+		return rest, 0, false, true, nil
 	}
 	c.wmu.Lock()
 	c.mu.Lock()
 	maxFrame := int(c.maxFrame)
 	c.mu.Unlock()
-	left := c.appendData(st, id, rest, maxFrame)
-	var gen uint64
-	var err error
-	if len(left) < len(rest) {
+	left = c.appendData(st, id, rest, maxFrame)
+	if sent = len(left) < len(rest); sent {
 		gen, err = c.flushLocked(deadline)
 	}
 	c.wmu.Unlock()
-	return left, gen, len(left) == 0, err
+	return left, gen, sent, false, err
 }
 
 // refund gives the server back the window of n body bytes the slot has

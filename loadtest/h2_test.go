@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/benchgate/benchgate/demoapp"
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -92,6 +93,15 @@ func TestHTTP2(t *testing.T) {
 	if report.ResponsesReceived != 24 || hc.h2.Load() != 24 || hc.conns.Load() != 1 {
 		t.Fatalf("h2c: good %d (%v); server: %d over h2, %d connections", report.ResponsesReceived, report.Runs[0].Steps[1].Failures,
 			hc.h2.Load(), hc.conns.Load())
+	}
+
+	// virtual users share the connections as slots do
+	hc.h2.Store(0)
+	vus := scenario.Run("login", loginFlow().Steps()...)
+	report = execute(t, loadtest.Runs(vus), loadtest.BaseURL(h2cSrv.URL), loadtest.HTTP2(1),
+		loadtest.VirtualUsers(engine.VUs{Start: 3, Max: 3, Rounds: 2}))
+	if report.ResponsesReceived != 18 || report.ResponsesFailed != 0 || hc.h2.Load() != 18 {
+		t.Fatalf("VUs over h2c: good %d failed %d; server: %d over h2", report.ResponsesReceived, report.ResponsesFailed, hc.h2.Load())
 	}
 
 	reason := func(r *loadtest.Report) string {

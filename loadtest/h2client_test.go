@@ -241,7 +241,8 @@ func TestHTTP2Framing(t *testing.T) {
 
 // TestHTTP2StuckWrite: a server that stops reading while it opens every
 // window leaves a write that cannot finish; the plan's time limit still
-// ends the run, on time, with the request interrupted.
+// ends the run, on time, with the request interrupted, and so does a
+// step's time limit, with the request failed.
 func TestHTTP2StuckWrite(t *testing.T) {
 	release := make(chan struct{})
 	url := h2RawServer(t, func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
@@ -252,8 +253,15 @@ func TestHTTP2StuckWrite(t *testing.T) {
 	start := time.Now()
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Post(url+"/", strings.Repeat("w", 32<<20)))),
 		loadtest.HTTP2(1), loadtest.TimeLimit(time.Second), loadtest.GracePeriod(-1), loadtest.BufferBytes(1<<10))
-	close(release)
 	if report.RequestsInterrupted != 1 || time.Since(start) > 4*time.Second {
-		t.Errorf("interrupted %d, failed %d, after %v", report.RequestsInterrupted, report.ResponsesFailed, time.Since(start))
+		t.Errorf("plan time limit: interrupted %d, failed %d, after %v", report.RequestsInterrupted, report.ResponsesFailed, time.Since(start))
+	}
+	// a step's time limit, with no plan time limit: the write is cut
+	start = time.Now()
+	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Post(url+"/", strings.Repeat("w", 32<<20)).TimeLimit(time.Second))),
+		loadtest.HTTP2(1), loadtest.BufferBytes(1<<10))
+	close(release)
+	if s := report.Runs[0].Steps[0]; s.Failed != 1 || !strings.Contains(stepFailure(s), "step time limit 1s exceeded") || time.Since(start) > 4*time.Second {
+		t.Errorf("step time limit: failed %d (%q), after %v", s.Failed, stepFailure(s), time.Since(start))
 	}
 }
