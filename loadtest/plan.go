@@ -254,9 +254,12 @@ func ClientCert(certFile, keyFile string) Option {
 // h2 by ALPN for https URLs (a server that does not agree fails the
 // request), h2c with prior knowledge for http ones. The plan's
 // concurrency is the streams in flight, spread over conns connections
-// per origin (0: one). Extractors, forms, cookies, redirects and
-// expectations work as over HTTP/1.1; a stream reset or a GOAWAY is a
-// failure whose reason gives its error code. Response header sizes are
+// per origin (0: one), never more on one connection than the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS. Extractors, forms, cookies,
+// redirects and expectations work as over HTTP/1.1; a stream reset or
+// a GOAWAY is a failure whose reason gives its error code, except that
+// a stream the server says it did not process (REFUSED_STREAM, past a
+// GOAWAY's last stream) is sent once more. Response header sizes are
 // the decoded fields', not HPACK's bytes on the wire.
 func HTTP2(conns int) Option { return func(p *Plan) { p.http2, p.h2Conns = true, conns } }
 
