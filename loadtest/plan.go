@@ -2,8 +2,11 @@ package loadtest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +77,8 @@ type Plan struct {
 	tlsConf       *tls.Config
 	caFiles       []string
 	clientCerts   [][2]string
+	pins          []string
+	keyLog        io.Writer
 	noResumption  bool
 	encodings     []string
 	http2         bool
@@ -281,6 +286,23 @@ func AcceptEncoding(codings ...string) Option {
 		p.encodings = codings
 	}
 }
+
+// PinnedPublicKey accepts a server only when its certificate's public
+// key is one of pins, as curl --pinnedpubkey: each pin is
+// "sha256//" and the base64 SHA-256 of the key's DER SubjectPublicKeyInfo
+// (several joined by ';'), or the path of a PEM file holding the public
+// key or a certificate. The pin is checked besides the usual
+// verification, and even with InsecureSkipVerify; a mismatch fails the
+// request ("public key pin mismatch"). Read when the plan is validated.
+func PinnedPublicKey(pins ...string) Option {
+	return func(p *Plan) { p.pins = append(p.pins, pins...) }
+}
+
+// TLSKeyLog writes the TLS session secrets of every connection to w in
+// the NSS key log format (what SSLKEYLOGFILE gives curl and browsers),
+// so that a packet capture of the run can be decrypted. The secrets are
+// what protects the traffic: for debugging only.
+func TLSKeyLog(w io.Writer) Option { return func(p *Plan) { p.keyLog = w } }
 
 // TLSResumption turns TLS session resumption on (the default: a new
 // connection to a host resumes the session of an earlier one, as
@@ -509,7 +531,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 // tlsConfig builds the plan's TLS configuration from TLSConfig, CAFile
 // and ClientCert; nil when none was given.
 func (p *Plan) tlsConfig() (*tls.Config, error) {
-	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 {
+	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 && len(p.pins) == 0 && p.keyLog == nil {
 		return nil, nil
 	}
 	c := &tls.Config{}
@@ -536,7 +558,82 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 		}
 		c.Certificates = append(c.Certificates, cert)
 	}
+	if p.keyLog != nil {
+		c.KeyLogWriter = p.keyLog
+	}
+	if len(p.pins) > 0 {
+		pins, err := readPins(p.pins)
+		if err != nil {
+			return nil, err
+		}
+		userCheck := c.VerifyConnection
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("public key pin mismatch: the server sent no certificate")
+			}
+			sum := sha256.Sum256(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+			if _, ok := pins[sum]; !ok {
+				return fmt.Errorf("public key pin mismatch: the server's key is sha256//%s", base64.StdEncoding.EncodeToString(sum[:]))
+			}
+			if userCheck != nil {
+				return userCheck(cs)
+			}
+			return nil
+		}
+	}
 	return c, nil
+}
+
+// readPins reads PinnedPublicKey's pins into the set of SHA-256 sums.
+func readPins(list []string) (map[[32]byte]struct{}, error) {
+	pins := map[[32]byte]struct{}{}
+	bad := func(v, why string) error {
+		return &scenario.ValidationError{Field: "PinnedPublicKey", Value: v, Reason: why}
+	}
+	for _, arg := range list {
+		if !strings.HasPrefix(arg, "sha256//") {
+			data, err := os.ReadFile(arg)
+			if err != nil {
+				return nil, bad(arg, err.Error())
+			}
+			n := len(pins)
+			for rest := data; ; {
+				var b *pem.Block
+				if b, rest = pem.Decode(rest); b == nil {
+					break
+				}
+				spki := b.Bytes
+				switch b.Type {
+				case "PUBLIC KEY":
+					if _, err := x509.ParsePKIXPublicKey(b.Bytes); err != nil {
+						return nil, bad(arg, err.Error())
+					}
+				case "CERTIFICATE":
+					cert, err := x509.ParseCertificate(b.Bytes)
+					if err != nil {
+						return nil, bad(arg, err.Error())
+					}
+					spki = cert.RawSubjectPublicKeyInfo
+				default:
+					continue
+				}
+				pins[sha256.Sum256(spki)] = struct{}{}
+			}
+			if len(pins) == n {
+				return nil, bad(arg, "no PEM public key or certificate in it")
+			}
+			continue
+		}
+		for _, pin := range strings.Split(arg, ";") {
+			b64, ok := strings.CutPrefix(strings.TrimSpace(pin), "sha256//")
+			sum, err := base64.StdEncoding.DecodeString(b64)
+			if !ok || err != nil || len(sum) != sha256.Size {
+				return nil, bad(pin, `want "sha256//" and the base64 of a 32-byte SHA-256 sum`)
+			}
+			pins[[32]byte(sum)] = struct{}{}
+		}
+	}
+	return pins, nil
 }
 
 // Execute validates the plan, sends its requests and returns the Report.

@@ -2,13 +2,16 @@ package loadtest_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"io"
 	"log"
@@ -231,5 +234,61 @@ func TestTLSThroughProxy(t *testing.T) {
 	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.Proxy(proxy))
 	if s := report.Runs[0].Steps[0]; s.Failed != 1 {
 		t.Errorf("untrusted through the proxy: good %d failed %d", s.Good, s.Failed)
+	}
+}
+
+// TestTLSPinsAndKeyLog: a pinned public key admits only that server,
+// with verification and without it, on resumed connections too; a key
+// log gets every connection's secrets; bad pins are validation errors.
+func TestTLSPinsAndKeyLog(t *testing.T) {
+	ca := newTestCA(t)
+	serverCert, serverCertFile, serverKeyFile := ca.issue(t, "server", false, "127.0.0.1")
+	other, _, _ := ca.issue(t, "other", false, "127.0.0.1")
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pin := func(c tls.Certificate) string {
+		leaf, err := x509.ParseCertificate(c.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+		return "sha256//" + base64.StdEncoding.EncodeToString(sum[:])
+	}
+	right, wrong := pin(serverCert), pin(other)
+	caFile := filepath.Join(ca.dir, "ca.pem")
+	cases := []struct {
+		name   string
+		opts   []loadtest.Option
+		failed string
+	}{
+		{"the right pin", []loadtest.Option{loadtest.CAFile(caFile), loadtest.PinnedPublicKey(right)}, ""},
+		{"a wrong pin", []loadtest.Option{loadtest.CAFile(caFile), loadtest.PinnedPublicKey(wrong)}, "public key pin mismatch: the server's key is " + right},
+		{"one of two pins", []loadtest.Option{loadtest.CAFile(caFile), loadtest.PinnedPublicKey(wrong + ";" + right)}, ""},
+		{"the pin from a certificate file", []loadtest.Option{loadtest.CAFile(caFile), loadtest.PinnedPublicKey(serverCertFile)}, ""},
+		{"the right pin, verification off", []loadtest.Option{loadtest.InsecureSkipVerify(), loadtest.PinnedPublicKey(right)}, ""},
+		{"a wrong pin, verification off", []loadtest.Option{loadtest.InsecureSkipVerify(), loadtest.PinnedPublicKey(wrong)}, "public key pin mismatch"},
+		{"the right pin, unknown CA", []loadtest.Option{loadtest.PinnedPublicKey(right)}, "certificate signed by unknown authority"},
+	}
+	for _, tc := range cases {
+		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3))}, tc.opts...)...)
+		s := report.Runs[0].Steps[0]
+		got := stepFailure(s)
+		if (tc.failed == "" && (s.Good != 3 || s.TLSResumed != 2)) || (tc.failed != "" && s.Failed != 3) || !strings.Contains(got, tc.failed) {
+			t.Errorf("%s: good %d (resumed %d) failed %d %q, want %q", tc.name, s.Good, s.TLSResumed, s.Failed, got, tc.failed)
+		}
+	}
+	var keys bytes.Buffer
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.CAFile(caFile), loadtest.TLSKeyLog(&keys))
+	if n := strings.Count(keys.String(), "CLIENT_TRAFFIC_SECRET_0 "); report.ResponsesReceived != 3 || n != 3 {
+		t.Errorf("key log: %d good, %d connections' secrets", report.ResponsesReceived, n)
+	}
+	for _, bad := range []string{"sha256//short", "sha1//" + right[8:], filepath.Join(ca.dir, "missing.pem"), serverKeyFile} {
+		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.PinnedPublicKey(bad)).Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "PinnedPublicKey") {
+			t.Errorf("pin %q: %v", bad, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,12 @@ type abConfig struct {
 	http2       bool
 	h2Conns     int
 	cert, key   string
+	pins        string
+	tls12       bool
+	tls13       bool
+	tlsMax      string
+	ciphers     string
+	keyLog      string // SSLKEYLOGFILE
 	goroutines  bool
 	rampUp      time.Duration
 	rampStart   int
@@ -92,6 +99,11 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVar(&c.caCert, "cacert", "", "trust the PEM certificates in this file instead of the system's (as curl)")
 	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
 	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
+	fs.StringVar(&c.pins, "pinnedpubkey", "", "accept only a server whose public key is this sha256//BASE64[;sha256//…] or is in this PEM file (as curl)")
+	fs.BoolVar(&c.tls12, "tlsv1.2", false, "TLS 1.2 at least (as curl)")
+	fs.BoolVar(&c.tls13, "tlsv1.3", false, "TLS 1.3 at least (as curl)")
+	fs.StringVar(&c.tlsMax, "tls-max", "", "the highest TLS version to offer: 1.2 or 1.3 (as curl)")
+	fs.StringVar(&c.ciphers, "ciphers", "", "TLS 1.2 cipher suites to offer, by their IANA names, ':' or ',' between (TLS 1.3's are not configurable)")
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
 	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
@@ -108,6 +120,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 		return nil, fmt.Errorf("want exactly one URL, got %d arguments", fs.NArg())
 	}
 	c.url = fs.Arg(0)
+	c.keyLog = os.Getenv("SSLKEYLOGFILE")
 	if c.timeLimit > 0 && !fs.Changed("requests") && c.rate == 0 {
 		c.requests = 50000
 	}
@@ -143,6 +156,9 @@ func (c *abConfig) validate() error {
 	case c.head && (c.postFile != "" || c.putFile != ""):
 		return fmt.Errorf("-i with -p %q / -u %q: a HEAD request has no body", c.postFile, c.putFile)
 	}
+	if _, err := c.tlsConfig(); err != nil {
+		return err
+	}
 	for _, h := range c.headers {
 		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
 			return fmt.Errorf("-H %q: want 'Name: value'", h)
@@ -158,6 +174,51 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("URL %q: want http[s]://host[:port]/path", scenario.RedactURL(c.url))
 	}
 	return nil
+}
+
+// tlsVersions are the versions --tls-max names.
+var tlsVersions = map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}
+
+// tlsConfig is the TLS configuration the version and cipher flags ask
+// for; nil when they ask for nothing.
+func (c *abConfig) tlsConfig() (*tls.Config, error) {
+	if !c.tls12 && !c.tls13 && c.tlsMax == "" && c.ciphers == "" {
+		return nil, nil
+	}
+	conf := &tls.Config{}
+	switch {
+	case c.tls13:
+		conf.MinVersion = tls.VersionTLS13
+	case c.tls12:
+		conf.MinVersion = tls.VersionTLS12
+	}
+	if c.tlsMax != "" {
+		v, ok := tlsVersions[c.tlsMax]
+		if !ok {
+			return nil, fmt.Errorf("--tls-max %q: want 1.2 or 1.3", c.tlsMax)
+		}
+		if conf.MinVersion > v {
+			return nil, fmt.Errorf("--tls-max %q is below the minimum the --tlsv1.x flag asks for", c.tlsMax)
+		}
+		conf.MaxVersion = v
+	}
+	if c.ciphers != "" {
+		byName := map[string]uint16{}
+		for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+			byName[cs.Name] = cs.ID
+		}
+		for _, name := range strings.FieldsFunc(c.ciphers, func(r rune) bool { return r == ':' || r == ',' }) {
+			id, ok := byName[strings.TrimSpace(name)]
+			if !ok {
+				return nil, fmt.Errorf("--ciphers: %q is not a cipher suite Go knows (IANA names, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)", name)
+			}
+			conf.CipherSuites = append(conf.CipherSuites, id)
+		}
+		if len(conf.CipherSuites) == 0 {
+			return nil, fmt.Errorf("--ciphers %q: no cipher suite in it", c.ciphers)
+		}
+	}
+	return conf, nil
 }
 
 // plan turns the flags into a loadtest plan: one run of one step
@@ -230,6 +291,14 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	if c.cert != "" {
 		opts = append(opts, loadtest.ClientCert(c.cert, c.key))
 	}
+	if c.pins != "" {
+		opts = append(opts, loadtest.PinnedPublicKey(c.pins))
+	}
+	if conf, err := c.tlsConfig(); err != nil {
+		return nil, err
+	} else if conf != nil {
+		opts = append(opts, loadtest.TLSConfig(conf))
+	}
 	if c.goroutines {
 		opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
 	}
@@ -281,12 +350,25 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	plan, err := c.plan()
+	if err == nil && c.keyLog != "" {
+		// as curl: the session secrets go to SSLKEYLOGFILE, appended
+		var f *os.File
+		if f, err = os.OpenFile(c.keyLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+			defer f.Close()
+			plan.Apply(loadtest.TLSKeyLog(f))
+		} else {
+			err = fmt.Errorf("SSLKEYLOGFILE: %w", err)
+		}
+	}
 	if err == nil {
 		err = plan.Validate()
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate ab:", err)
 		return 2
+	}
+	if c.keyLog != "" {
+		fmt.Fprintf(stderr, "warning: TLS session secrets are written to %s (SSLKEYLOGFILE)\n", loadtest.Printable(c.keyLog))
 	}
 	if !c.quiet {
 		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", loadtest.Printable(scenario.RedactURL(c.url)))

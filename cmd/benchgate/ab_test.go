@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
 	"encoding/pem"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -333,5 +337,65 @@ func TestABHTTP2(t *testing.T) {
 	code := run(context.Background(), []string{"ab", "-q", "-n", "50", "-c", "10", "--http2", "--h2-conns", "2", "--insecure", srv.URL + "/"}, &out, &errOut)
 	if code != 0 || !strings.Contains(out.String(), "Complete requests:      50") || h2.Load() != 50 || conns.Load() != 2 {
 		t.Fatalf("exit %d, %d over h2, %d connections\n%s%s", code, h2.Load(), conns.Load(), out.String(), errOut.String())
+	}
+}
+
+// TestABTLSFlags: --tlsv1.x, --tls-max, --ciphers and --pinnedpubkey
+// change what is offered and accepted; SSLKEYLOGFILE gets the secrets;
+// bad values are refused before anything is sent.
+func TestABTLSFlags(t *testing.T) {
+	var seen atomic.Value
+	start := func(conf *tls.Config) *httptest.Server {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Store(tls.VersionName(r.TLS.Version) + " " + tls.CipherSuiteName(r.TLS.CipherSuite))
+		}))
+		srv.TLS = conf
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	tls12 := start(&tls.Config{MaxVersion: tls.VersionTLS12})
+	tls13 := start(&tls.Config{MinVersion: tls.VersionTLS13})
+	sum := sha256.Sum256(tls12.Certificate().RawSubjectPublicKeyInfo)
+	pin := "sha256//" + base64.StdEncoding.EncodeToString(sum[:])
+	keyLog := filepath.Join(t.TempDir(), "keys.log")
+	t.Setenv("SSLKEYLOGFILE", keyLog)
+	cases := []struct {
+		args []string
+		url  string
+		want string // in the output; with "Failed requests:        0" when no failure is wanted
+		ok   bool
+	}{
+		{[]string{"--tlsv1.3"}, tls12.URL, "protocol version", false},
+		{[]string{"--tls-max", "1.2"}, tls13.URL, "protocol version", false},
+		{[]string{"--tls-max", "1.2", "--ciphers", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}, tls13.URL + "/", "protocol version", false},
+		{[]string{"--ciphers", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}, tls12.URL, "TLS 1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", true},
+		{[]string{"--tlsv1.2", "--tls-max", "1.3"}, tls13.URL, "TLS 1.3", true},
+		{[]string{"--pinnedpubkey", pin}, tls12.URL, "TLS 1.2", true},
+		{[]string{"--pinnedpubkey", "sha256//" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, tls12.URL, "public key pin mismatch", false},
+	}
+	for _, tc := range cases {
+		seen.Store("")
+		var out, errOut bytes.Buffer
+		args := append(append([]string{"ab", "-q", "-n", "2", "-v", "2", "--insecure"}, tc.args...), tc.url+"/")
+		code := run(context.Background(), args, &out, &errOut)
+		got := out.String() + seen.Load().(string)
+		if (code == 0) != tc.ok || !strings.Contains(got, tc.want) || strings.Contains(out.String(), "Failed requests:        0") != tc.ok {
+			t.Errorf("%v: exit %d, want %q\n%s%s", tc.args, code, tc.want, got, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "SSLKEYLOGFILE") {
+			t.Errorf("%v: no warning that the secrets are written: %s", tc.args, errOut.String())
+		}
+	}
+	if keys, _ := os.ReadFile(keyLog); !bytes.Contains(keys, []byte("CLIENT_RANDOM ")) || !bytes.Contains(keys, []byte("CLIENT_TRAFFIC_SECRET_0 ")) {
+		t.Errorf("SSLKEYLOGFILE has no TLS 1.2 and 1.3 secrets:\n%s", keys)
+	}
+	for _, bad := range [][]string{{"--tls-max", "1.1"}, {"--ciphers", "NOPE"}, {"--tlsv1.3", "--tls-max", "1.2"}, {"--pinnedpubkey", "sha256//x"}} {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), append(append([]string{"ab"}, bad...), tls12.URL+"/"), io.Discard, &errOut); code != 2 ||
+			!strings.Contains(errOut.String(), bad[len(bad)-1]) || strings.Contains(errOut.String(), "secrets are written") {
+			t.Errorf("%v: exit %d, %s", bad, code, errOut.String())
+		}
 	}
 }
