@@ -104,7 +104,7 @@ func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (c *h2conn, 
 	if err != nil {
 		return nil, info, false, err
 	}
-	c, err = pool.start(nc)
+	c, err = pool.start(ctx, nc)
 	if err != nil {
 		return nil, info, false, err
 	}
@@ -184,7 +184,7 @@ func (w appendWriter) Write(b []byte) (int, error) {
 
 // start opens an HTTP/2 connection on nc: the preface, our settings and
 // connection window, then the reader.
-func (pool *h2pool) start(nc net.Conn) (*h2conn, error) {
+func (pool *h2pool) start(ctx context.Context, nc net.Conn) (*h2conn, error) {
 	c := &h2conn{pool: pool, nc: nc, epoch: time.Now(), streams: map[uint32]*h2stream{}, nextID: 1,
 		maxStreams: 100, sendWin: 65535, initWin: 65535, maxFrame: 16384, recvAvail: h2ConnWindow,
 		avail: make(chan struct{})}
@@ -209,12 +209,43 @@ func (pool *h2pool) start(nc net.Conn) (*h2conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("http2: writing the connection preface: %w", err)
 	}
+	// the server's preface, its SETTINGS, before any stream: a stream
+	// beyond a limit we did not know yet would be refused for our
+	// ignorance, not the server's load
+	if err := c.readPreface(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	pool.mu.Lock()
 	pool.open[c] = struct{}{}
 	pool.readers.Add(1)
 	pool.mu.Unlock()
 	go c.readLoop()
 	return c, nil
+}
+
+// readPreface reads the server's connection preface, a SETTINGS frame,
+// and acknowledges it; by ctx's deadline (10 s without one).
+func (c *h2conn) readPreface(ctx context.Context) error {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(10 * time.Second)
+	}
+	c.nc.SetReadDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { c.nc.SetReadDeadline(time.Now()) })
+	f, err := c.rfr.ReadFrame()
+	if !stop() && err != nil {
+		err = fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+	}
+	c.nc.SetReadDeadline(time.Time{})
+	if err != nil {
+		return fmt.Errorf("http2: reading the server's preface (SETTINGS): %w", err)
+	}
+	sf, ok := f.(*http2.SettingsFrame)
+	if !ok || sf.IsAck() {
+		return fmt.Errorf("http2: the server's preface is %v, not SETTINGS (PROTOCOL_ERROR)", f.Header().Type)
+	}
+	return c.onSettings(sf)
 }
 
 // usable reports whether a new stream may start on c.
@@ -392,9 +423,9 @@ func (st *h2stream) finish(c *h2conn, id uint32, err error) {
 	st.notify()
 }
 
-// errUnprocessed marks a stream the server says it did not process
-// (REFUSED_STREAM, or beyond a GOAWAY's last stream): it may be sent
-// again once.
+// errUnprocessed marks a stream that never started on its connection:
+// the connection was gone, or the server ended it gracefully (GOAWAY
+// NO_ERROR) before this stream. It is sent again, once.
 type errUnprocessed struct{ error }
 
 func (e errUnprocessed) Unwrap() error { return e.error }
@@ -476,11 +507,9 @@ func (c *h2conn) handle(f http2.Frame) error {
 			c.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) })
 		}
 	case *http2.RSTStreamFrame:
-		err := fmt.Errorf("http2: the server reset the stream (RST_STREAM %v)", f.ErrCode)
-		if f.ErrCode == http2.ErrCodeRefusedStream {
-			err = errUnprocessed{err}
-		}
-		c.endStream(f.StreamID, err, false)
+		// REFUSED_STREAM too is a failure, not sent again: a server that
+		// refuses work under load is what a load test is there to see
+		c.endStream(f.StreamID, fmt.Errorf("http2: the server reset the stream (RST_STREAM %v)", f.ErrCode), false)
 	case *http2.GoAwayFrame:
 		c.onGoAway(f)
 	case *http2.PushPromiseFrame:
@@ -764,7 +793,11 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	code, text := c.goawayCode, c.goawayText
 	c.mu.Unlock()
 	for _, id := range unprocessed {
-		c.endStream(id, errUnprocessed{fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)}, false)
+		var err error = fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)
+		if code == http2.ErrCodeNo {
+			err = errUnprocessed{err} // a graceful end of the connection
+		}
+		c.endStream(id, err, false)
 	}
 	c.maybeClose()
 }
@@ -842,8 +875,8 @@ func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
 
 // roundTripH2 sends the request in s.wbuf as an HTTP/2 stream and reads
 // its response into the slot's parser, as roundTrip does for HTTP/1.1.
-// A stream the server did not process (REFUSED_STREAM, past a GOAWAY's
-// last stream) is sent once more, on a new connection if need be.
+// A stream that never started (its connection gone, or past the last
+// stream of a graceful GOAWAY) is sent once more, on a new connection.
 func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
 	if t.proxy != nil && !t.tls {
 		res.Start = time.Now()
@@ -1049,7 +1082,11 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 			code, text := c.goawayCode, c.goawayText
 			c.mu.Unlock()
 			c.wmu.Unlock()
-			return 0, 0, nil, errUnprocessed{fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text)}
+			err := fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text)
+			if code == http2.ErrCodeNo {
+				err = errUnprocessed{err}
+			}
+			return 0, 0, nil, err
 		}
 		if uint32(len(c.streams)) < c.maxStreams {
 			break

@@ -263,8 +263,8 @@ func ClientCert(certFile, keyFile string) Option {
 // SETTINGS_MAX_CONCURRENT_STREAMS. Extractors, forms, cookies,
 // redirects and expectations work as over HTTP/1.1; a stream reset or
 // a GOAWAY is a failure whose reason gives its error code, except that
-// a stream the server says it did not process (REFUSED_STREAM, past a
-// GOAWAY's last stream) is sent once more. Response header sizes are
+// a stream past the last one of a graceful GOAWAY (NO_ERROR), which the
+// server did not process, is sent once more on a new connection. Response header sizes are
 // the decoded fields', not HPACK's bytes on the wire.
 func HTTP2(conns int) Option { return func(p *Plan) { p.http2, p.h2Conns = true, conns } }
 
