@@ -192,6 +192,7 @@ func (pool *h2pool) start(ctx context.Context, nc net.Conn) (*h2conn, error) {
 	c.rfr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.rfr.MaxHeaderListSize = pool.maxHeader
 	c.rfr.SetMaxReadFrameSize(16384)
+	c.rfr.SetReuseFrames() // a DATA frame's bytes are copied before the next read
 	c.wfr = http2.NewFramer(appendWriter{c}, nil)
 	c.henc = hpack.NewEncoder(&c.hbuf)
 	// until the server's SETTINGS say otherwise, as many streams as
@@ -1023,7 +1024,8 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 	hb := &s.h2head
 	hb.Reset()
 	hb.WriteString("HTTP/2.0 ")
-	hb.WriteString(strconv.Itoa(status))
+	var num [8]byte
+	hb.Write(strconv.AppendInt(num[:0], int64(status), 10))
 	hb.WriteByte(' ')
 	hb.WriteString(http.StatusText(status))
 	hb.WriteString("\r\n")
