@@ -56,6 +56,7 @@ type slot struct {
 	h2head   bytes.Buffer
 	h2s      *h2stream
 	h2timer  *time.Timer
+	h2io     *time.Timer // the step's I/O timeout on a stream
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator

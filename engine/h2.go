@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -390,6 +391,7 @@ type h2stream struct {
 	firstAt   time.Time
 	headersAt time.Time
 	endAt     time.Time
+	lastAt    time.Time // the last frame for the stream came
 	recvd     int64
 	recvAvail int64 // our window left for this stream's DATA
 	cl        int64 // Content-Length, or -1
@@ -550,6 +552,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	if st.firstAt.IsZero() {
 		st.firstAt = now
 	}
+	st.lastAt = now
 	var bad error
 	switch {
 	case st.final:
@@ -635,6 +638,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 	}
 	pad := n - int64(len(data))
 	if bad == nil {
+		st.lastAt = time.Now()
 		st.recvAvail -= n - pad // padding is refunded at once
 		st.recvd += int64(len(data))
 		st.data = append(st.data, data...)
@@ -947,9 +951,21 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 		return err
 	}
 	// wait for the response, sending what is left of the body as the
-	// windows open
+	// windows open; the step's I/O timeout bounds each wait without a
+	// frame sent or received for the stream
 	p := s.p
 	unwanted := false
+	ioLimit, moved := sp.spec.IOTimeout, time.Now()
+	var ioTimer <-chan time.Time
+	if ioLimit > 0 {
+		if s.h2io == nil {
+			s.h2io = time.NewTimer(ioLimit)
+		} else {
+			s.h2io.Reset(ioLimit)
+		}
+		defer s.h2io.Stop()
+		ioTimer = s.h2io.C
+	}
 	for {
 		if len(rest) > 0 && !unwanted {
 			left, g, sent, over, err := c.sendBody(st, id, rest, deadline)
@@ -957,7 +973,7 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 				return err
 			}
 			if sent {
-				gen = g
+				gen, moved = g, time.Now()
 			}
 			rest, unwanted = left, over
 		}
@@ -991,6 +1007,21 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 		case <-timer:
 			c.cancel(st, id)
 			return fmt.Errorf("http2: %w", context.DeadlineExceeded)
+		case <-ioTimer:
+			st.mu.Lock()
+			last := st.lastAt
+			st.mu.Unlock()
+			last = later(last, moved)
+			if left := time.Until(last.Add(ioLimit)); left > 0 {
+				s.h2io.Reset(left)
+				continue
+			}
+			c.cancel(st, id)
+			op := "read"
+			if len(rest) > 0 && !unwanted {
+				op = "write" // the body waits for a window that does not open
+			}
+			return &ioTimeoutError{ioLimit, op, os.ErrDeadlineExceeded}
 		}
 	}
 	if len(rest) > 0 {
@@ -1118,7 +1149,7 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 	st.mu.Lock()
 	st.c, st.id = c, id
 	st.status, st.fields, st.final, st.ended, st.err = 0, nil, false, false, nil
-	st.firstAt, st.headersAt, st.endAt = time.Time{}, time.Time{}, time.Time{}
+	st.firstAt, st.headersAt, st.endAt, st.lastAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	st.data, st.recvd, st.recvAvail, st.cl, st.head = st.data[:0], 0, h2StreamWindow, -1, head
 	st.mu.Unlock()
 	st.consumed = 0
