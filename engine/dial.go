@@ -73,6 +73,7 @@ type dialer struct {
 	net      net.Dialer
 	attempts int
 	tlsBase  *tls.Config
+	proxyTLS *tls.Config // for an https:// proxy
 	tlsMu    sync.Mutex
 	tlsConfs map[string]*tls.Config
 }
@@ -86,8 +87,27 @@ func newDialer(p *Plan) *dialer {
 		res:      newResolver(p.Resolve, p.Resolver),
 		attempts: attempts,
 		tlsBase:  tlsBase(p),
+		proxyTLS: proxyTLS(p),
 		tlsConfs: map[string]*tls.Config{},
 	}
+}
+
+// proxyTLS is the TLS configuration for an https:// proxy: the plan's
+// ProxyTLS or Go's defaults, HTTP/1.1 by ALPN (a proxy is spoken to in
+// HTTP/1.1: CONNECT, or requests in absolute form), the proxy's name.
+func proxyTLS(p *Plan) *tls.Config {
+	if p.Proxy == nil || p.Proxy.Scheme != "https" {
+		return nil
+	}
+	c := &tls.Config{}
+	if p.ProxyTLS != nil {
+		c = p.ProxyTLS.Clone()
+	}
+	c.NextProtos = []string{"http/1.1"}
+	if c.ServerName == "" {
+		c.ServerName = p.Proxy.Hostname()
+	}
+	return c
 }
 
 // tlsBase is the plan's TLS configuration: the user's (Plan.TLS, cloned)
@@ -186,6 +206,14 @@ func (d *dialer) dialProto(ctx context.Context, t *target, shard int, proto stri
 				nc.SetDeadline(time.Time{})
 			}
 		}()
+	}
+	if t.proxy != nil && t.proxy.Scheme == "https" && d.proxyTLS != nil {
+		pc := tls.Client(nc, d.proxyTLS)
+		if err := pc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, info, fmt.Errorf("tls handshake with the proxy %s: %w", host, err)
+		}
+		nc = pc
 	}
 	if t.proxy != nil && t.tls {
 		if err := connectTunnel(nc, t); err != nil {

@@ -50,8 +50,11 @@ type Plan struct {
 	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
 	HTTP10    bool
 	UserAgent string
-	// Proxy, when set, receives every request (CONNECT for https).
-	Proxy *url.URL
+	// Proxy, when set, receives every request (CONNECT for https); an
+	// https:// proxy is reached over TLS with ProxyTLS (nil: the system's
+	// roots, the proxy's name checked).
+	Proxy    *url.URL
+	ProxyTLS *tls.Config
 	// InsecureSkipVerify turns TLS certificate verification off.
 	InsecureSkipVerify bool
 	// TLS, when set, is the TLS configuration to start from (root CAs,

@@ -78,6 +78,8 @@ type Plan struct {
 	caFiles       []string
 	clientCerts   [][2]string
 	pins          []string
+	proxyCAFiles  []string
+	proxyInsecure bool
 	keyLog        io.Writer
 	noResumption  bool
 	encodings     []string
@@ -164,7 +166,20 @@ func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for
 // https). HTTPD::Bench::ApacheBench's URL form http://proxy:port/http://real/path works too.
+// An https:// proxy is spoken to over TLS, its certificate verified
+// against the system's roots (or ProxyCAFile) for its host name.
 func Proxy(u string) Option { return func(p *Plan) { p.proxy = u } }
+
+// ProxyCAFile trusts the PEM certificates in path for an https:// proxy
+// instead of the system's roots (as curl --proxy-cacert); several files
+// add up. Read when the plan is validated.
+func ProxyCAFile(path string) Option {
+	return func(p *Plan) { p.proxyCAFiles = append(p.proxyCAFiles, path) }
+}
+
+// ProxyInsecureSkipVerify turns certificate verification off for an
+// https:// proxy only (as curl --proxy-insecure).
+func ProxyInsecureSkipVerify() Option { return func(p *Plan) { p.proxyInsecure = true } }
 
 // InsecureSkipVerify turns TLS certificate verification off. The report
 // says so.
@@ -454,10 +469,30 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		switch {
 		case err != nil:
 			bad("Proxy", p.proxy, err.Error())
-		case u.Scheme != "http" || u.Host == "":
-			bad("Proxy", p.proxy, "want http://host:port")
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("Proxy", p.proxy, "want http://host:port or https://host:port")
 		default:
 			ep.Proxy = u
+		}
+	}
+	if len(p.proxyCAFiles) > 0 || p.proxyInsecure {
+		if ep.Proxy == nil || ep.Proxy.Scheme != "https" {
+			field := "ProxyCAFile"
+			if p.proxyInsecure {
+				field = "ProxyInsecureSkipVerify"
+			}
+			bad(field, p.proxy, "there is no https:// proxy to use it for")
+		} else {
+			conf := &tls.Config{InsecureSkipVerify: p.proxyInsecure} //nolint:gosec // only when the user asks for it
+			if len(p.proxyCAFiles) > 0 {
+				pool, err := readCAFiles("ProxyCAFile", p.proxyCAFiles)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				conf.RootCAs = pool
+			}
+			conf.KeyLogWriter = p.keyLog
+			ep.ProxyTLS = conf
 		}
 	}
 	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
@@ -539,15 +574,9 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 		c = p.tlsConf.Clone()
 	}
 	if len(p.caFiles) > 0 {
-		pool := x509.NewCertPool()
-		for _, f := range p.caFiles {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, &scenario.ValidationError{Field: "CAFile", Value: f, Reason: err.Error()}
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, &scenario.ValidationError{Field: "CAFile", Value: f, Reason: "no PEM certificate in it"}
-			}
+		pool, err := readCAFiles("CAFile", p.caFiles)
+		if err != nil {
+			return nil, err
 		}
 		c.RootCAs = pool
 	}
@@ -582,6 +611,22 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// readCAFiles reads the PEM certificates in files into a pool; field
+// names the option in errors.
+func readCAFiles(field string, files []string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, &scenario.ValidationError{Field: field, Value: f, Reason: err.Error()}
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &scenario.ValidationError{Field: field, Value: f, Reason: "no PEM certificate in it"}
+		}
+	}
+	return pool, nil
 }
 
 // readPins reads PinnedPublicKey's pins into the set of SHA-256 sums.

@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -189,30 +190,7 @@ func TestTLSThroughProxy(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	var tunnels atomic.Int64
-	proxy := rawServer(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		line, err := br.ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, "CONNECT ") {
-			io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
-			return
-		}
-		for {
-			h, err := br.ReadString('\n')
-			if err != nil || h == "\r\n" {
-				break
-			}
-		}
-		up, err := net.Dial("tcp", strings.Fields(line)[1])
-		if err != nil {
-			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
-			return
-		}
-		defer up.Close()
-		tunnels.Add(1)
-		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-		go io.Copy(up, br)
-		io.Copy(c, up)
-	})
+	proxy := connectProxy(t, nil, &tunnels)
 	run := scenario.Run("r", scenario.Get(srv.URL+"/").ExpectBodyContains("hello client")).Repeat(3)
 	report := execute(t, loadtest.Runs(run), loadtest.Proxy(proxy), loadtest.KeepAlive(true),
 		loadtest.CAFile(filepath.Join(ca.dir, "ca.pem")), loadtest.ClientCert(certFile, keyFile))
@@ -234,6 +212,101 @@ func TestTLSThroughProxy(t *testing.T) {
 	report = execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.Proxy(proxy))
 	if s := report.Runs[0].Steps[0]; s.Failed != 1 {
 		t.Errorf("untrusted through the proxy: good %d failed %d", s.Good, s.Failed)
+	}
+}
+
+// connectProxy starts an HTTP proxy (over TLS with cert, when given)
+// that opens CONNECT tunnels, counting them, and answers a request in
+// absolute form itself with "proxied" and its request line.
+func connectProxy(t *testing.T, cert *tls.Certificate, tunnels *atomic.Int64) string {
+	url := rawServer(t, func(c net.Conn) {
+		if cert != nil {
+			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{*cert}})
+			if tc.Handshake() != nil {
+				return
+			}
+			c = tc
+		}
+		br := bufio.NewReader(c)
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		for {
+			h, err := br.ReadString('\n')
+			if err != nil || h == "\r\n" {
+				break
+			}
+		}
+		if !strings.HasPrefix(line, "CONNECT ") {
+			body := "proxied " + strings.TrimSpace(line)
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+			return
+		}
+		up, err := net.Dial("tcp", strings.Fields(line)[1])
+		if err != nil {
+			io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+			return
+		}
+		defer up.Close()
+		tunnels.Add(1)
+		io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go io.Copy(up, br)
+		io.Copy(c, up)
+	})
+	if cert != nil {
+		url = strings.Replace(url, "http://", "https://", 1)
+	}
+	return url
+}
+
+// TestHTTPSProxy: an https:// proxy is spoken to over TLS, its
+// certificate verified (against ProxyCAFile, apart from the origin's
+// trust) or not (ProxyInsecureSkipVerify); https goes through CONNECT
+// inside that TLS, http in absolute form.
+func TestHTTPSProxy(t *testing.T) {
+	ca := newTestCA(t)
+	proxyCert, _, _ := ca.issue(t, "proxy", false, "127.0.0.1")
+	serverCert, _, _ := ca.issue(t, "server", false, "127.0.0.1")
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "origin over "+r.Proto) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var tunnels atomic.Int64
+	proxy := connectProxy(t, &proxyCert, &tunnels)
+	caFile := filepath.Join(ca.dir, "ca.pem")
+	cases := []struct {
+		name, url, want, failed string
+		opts                    []loadtest.Option
+	}{
+		{"https origin, proxy trusted", srv.URL + "/", "origin over HTTP/1.1", "", []loadtest.Option{loadtest.ProxyCAFile(caFile), loadtest.CAFile(caFile)}},
+		{"h2 origin through it", srv.URL + "/", "origin over HTTP/2.0", "", []loadtest.Option{loadtest.ProxyCAFile(caFile), loadtest.CAFile(caFile), loadtest.HTTP2(1)}},
+		{"http origin, absolute form", "http://origin.test/page?q=1", "proxied GET http://origin.test/page?q=1 HTTP/1.1", "", []loadtest.Option{loadtest.ProxyCAFile(caFile)}},
+		{"proxy not verified on request", "http://origin.test/", "proxied GET", "", []loadtest.Option{loadtest.ProxyInsecureSkipVerify()}},
+		{"proxy untrusted by default", "http://origin.test/", "", "tls handshake with the proxy 127.0.0.1: tls: failed to verify certificate", nil},
+		{"the origin's trust is its own", srv.URL + "/", "", "tls handshake with 127.0.0.1: tls: failed to verify certificate", []loadtest.Option{loadtest.ProxyCAFile(caFile)}},
+	}
+	for _, tc := range cases {
+		step := scenario.Get(tc.url)
+		if tc.want != "" {
+			step.ExpectBodyContains(tc.want)
+		}
+		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", step).Repeat(2)), loadtest.Proxy(proxy)}, tc.opts...)...)
+		s := report.Runs[0].Steps[0]
+		if got := stepFailure(s); (tc.failed == "" && s.Good != 2) || (tc.failed != "" && (s.Failed != 2 || !strings.Contains(got, tc.failed))) {
+			t.Errorf("%s: good %d failed %d %q, want %q", tc.name, s.Good, s.Failed, got, tc.failed)
+		}
+	}
+	// a missing file, and a proxy TLS option without an https:// proxy
+	for proxyURL, opt := range map[string]loadtest.Option{
+		proxy: loadtest.ProxyCAFile(filepath.Join(ca.dir, "missing.pem")),
+		strings.Replace(proxy, "https://", "http://", 1): loadtest.ProxyInsecureSkipVerify(),
+	} {
+		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.Proxy(proxyURL), opt).Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "invalid plan") || !strings.Contains(err.Error(), "Proxy") {
+			t.Errorf("proxy %s: %v", proxyURL, err)
+		}
 	}
 }
 

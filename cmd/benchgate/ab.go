@@ -46,6 +46,8 @@ type abConfig struct {
 	h2Conns     int
 	cert, key   string
 	pins        string
+	proxyCACert string
+	proxyInsec  bool
 	tls12       bool
 	tls13       bool
 	tlsMax      string
@@ -86,7 +88,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringArrayVarP(&c.cookies, "cookie", "C", nil, "cookie 'name=value' (repeatable)")
 	fs.StringVarP(&c.method, "method", "m", "", "HTTP method")
 	fs.BoolVarP(&c.head, "head", "i", false, "send HEAD requests")
-	fs.StringVarP(&c.proxy, "proxy", "X", "", "proxy host:port")
+	fs.StringVarP(&c.proxy, "proxy", "X", "", "proxy host:port, or http[s]://host:port (https: TLS to the proxy)")
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "print no progress")
 	fs.IntVarP(&c.verbosity, "verbosity", "v", 1, "how much to print (2: failure reasons, 3: + response headers of the first request)")
 	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
@@ -100,6 +102,8 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
 	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
 	fs.StringVar(&c.pins, "pinnedpubkey", "", "accept only a server whose public key is this sha256//BASE64[;sha256//…] or is in this PEM file (as curl)")
+	fs.StringVar(&c.proxyCACert, "proxy-cacert", "", "with -X https://…: trust the PEM certificates in this file for the proxy (as curl)")
+	fs.BoolVar(&c.proxyInsec, "proxy-insecure", false, "with -X https://…: skip the proxy's certificate verification (as curl)")
 	fs.BoolVar(&c.tls12, "tlsv1.2", false, "TLS 1.2 at least (as curl)")
 	fs.BoolVar(&c.tls13, "tlsv1.3", false, "TLS 1.3 at least (as curl)")
 	fs.StringVar(&c.tlsMax, "tls-max", "", "the highest TLS version to offer: 1.2 or 1.3 (as curl)")
@@ -275,6 +279,12 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 			p = "http://" + p
 		}
 		opts = append(opts, loadtest.Proxy(p))
+	}
+	if c.proxyCACert != "" {
+		opts = append(opts, loadtest.ProxyCAFile(c.proxyCACert))
+	}
+	if c.proxyInsec {
+		opts = append(opts, loadtest.ProxyInsecureSkipVerify())
 	}
 	if c.insecure {
 		opts = append(opts, loadtest.InsecureSkipVerify())

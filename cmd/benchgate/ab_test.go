@@ -399,3 +399,33 @@ func TestABTLSFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestABHTTPSProxy: -X https://… speaks TLS to the proxy, trusted
+// through --proxy-cacert or not checked with --proxy-insecure.
+func TestABHTTPSProxy(t *testing.T) {
+	proxy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "via the proxy to "+r.URL.String())
+	}))
+	proxy.Config.ErrorLog = log.New(io.Discard, "", 0)
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+	ca := filepath.Join(t.TempDir(), "proxy-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: proxy.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flags  []string
+		failed string
+	}{
+		{[]string{"--proxy-cacert", ca}, "Failed requests:        0"},
+		{[]string{"--proxy-insecure"}, "Failed requests:        0"},
+		{nil, "tls handshake with the proxy"},
+	} {
+		var out, errOut bytes.Buffer
+		args := append(append([]string{"ab", "-q", "-n", "2", "-v", "2", "-X", proxy.URL}, tc.flags...), "http://origin.test/page")
+		run(context.Background(), args, &out, &errOut)
+		if !strings.Contains(out.String(), tc.failed) || (tc.flags != nil && !strings.Contains(out.String(), "Complete requests:      2")) {
+			t.Errorf("%v: want %q\n%s%s", tc.flags, tc.failed, out.String(), errOut.String())
+		}
+	}
+}
