@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -78,6 +80,7 @@ type Plan struct {
 	caFiles       []string
 	clientCerts   [][2]string
 	pins          []string
+	clientP12     [][2]string // path, password
 	proxyCAFiles  []string
 	proxyInsecure bool
 	keyLog        io.Writer
@@ -267,6 +270,17 @@ func ClientCert(certFile, keyFile string) Option {
 			keyFile = certFile
 		}
 		p.clientCerts = append(p.clientCerts, [2]string{certFile, keyFile})
+	}
+}
+
+// ClientPKCS12 presents the client certificate and key in the PKCS#12
+// (.p12, .pfx) file at path, decrypted with password, to servers that
+// ask for one; chain certificates in the file are sent after it. Read
+// when the plan is validated: a wrong password is a validation error
+// (which does not show it).
+func ClientPKCS12(path, password string) Option {
+	return func(p *Plan) {
+		p.clientP12 = append(p.clientP12, [2]string{path, password})
 	}
 }
 
@@ -566,7 +580,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 // tlsConfig builds the plan's TLS configuration from TLSConfig, CAFile
 // and ClientCert; nil when none was given.
 func (p *Plan) tlsConfig() (*tls.Config, error) {
-	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 && len(p.pins) == 0 && p.keyLog == nil {
+	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 && len(p.clientP12) == 0 && len(p.pins) == 0 && p.keyLog == nil {
 		return nil, nil
 	}
 	c := &tls.Config{}
@@ -583,7 +597,18 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 	for _, kp := range p.clientCerts {
 		cert, err := tls.LoadX509KeyPair(kp[0], kp[1])
 		if err != nil {
-			return nil, &scenario.ValidationError{Field: "ClientCert", Value: kp[0] + " " + kp[1], Reason: err.Error()}
+			reason := err.Error()
+			if encryptedPEM(kp[1]) {
+				reason = "the key is encrypted: decrypt it (openssl pkey -in KEY -out plain.pem) or give a PKCS#12 file to ClientPKCS12"
+			}
+			return nil, &scenario.ValidationError{Field: "ClientCert", Value: kp[0] + " " + kp[1], Reason: reason}
+		}
+		c.Certificates = append(c.Certificates, cert)
+	}
+	for _, pp := range p.clientP12 {
+		cert, err := readPKCS12(pp[0], pp[1])
+		if err != nil {
+			return nil, &scenario.ValidationError{Field: "ClientPKCS12", Value: pp[0], Reason: err.Error()}
 		}
 		c.Certificates = append(c.Certificates, cert)
 	}
@@ -611,6 +636,43 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// readPKCS12 reads a certificate, its key and its chain from a PKCS#12
+// file.
+func readPKCS12(path, password string) (tls.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, leaf, chain, err := pkcs12.DecodeChain(data, password)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cert := tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}
+	for _, c := range chain {
+		cert.Certificate = append(cert.Certificate, c.Raw)
+	}
+	return cert, nil
+}
+
+// encryptedPEM reports whether the PEM file at path holds an encrypted
+// private key (PKCS#8 "ENCRYPTED PRIVATE KEY", or the legacy DEK-Info
+// form).
+func encryptedPEM(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return false
+		}
+		if b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] == "4,ENCRYPTED" {
+			return true
+		}
+	}
 }
 
 // readCAFiles reads the PEM certificates in files into a pool; field

@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -99,7 +101,16 @@ func (ca *testCA) issue(t *testing.T, name string, client bool, names ...string)
 func TestTLSTrust(t *testing.T) {
 	ca := newTestCA(t)
 	serverCert, _, _ := ca.issue(t, "server", false, "shop.test", "127.0.0.1")
-	_, clientCertFile, clientKeyFile := ca.issue(t, "client", true)
+	clientPair, clientCertFile, clientKeyFile := ca.issue(t, "client", true)
+	clientLeaf, _ := x509.ParseCertificate(clientPair.Certificate[0])
+	p12, err := pkcs12.Modern.Encode(clientPair.PrivateKey, clientLeaf, []*x509.Certificate{ca.cert}, "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12File := filepath.Join(ca.dir, "client.p12")
+	encryptedKey := filepath.Join(ca.dir, "encrypted-key.pem")
+	os.WriteFile(p12File, p12, 0o600)
+	os.WriteFile(encryptedKey, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1, 2, 3}}), 0o600)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
 	start := func(mutual bool) *httptest.Server {
@@ -148,6 +159,8 @@ func TestTLSTrust(t *testing.T) {
 		{"mutual TLS with the client certificate", "https://shop.test:" + mport + "/",
 			[]loadtest.Option{loadtest.CAFile(caFile), loadtest.ClientCert(clientCertFile, clientKeyFile)}, ""},
 		{"mutual TLS without one", "https://shop.test:" + mport + "/", []loadtest.Option{loadtest.CAFile(caFile)}, "certificate"},
+		{"mutual TLS from a PKCS#12 file", "https://shop.test:" + mport + "/",
+			[]loadtest.Option{loadtest.CAFile(caFile), loadtest.ClientPKCS12(p12File, "s3cret")}, ""},
 	}
 	for _, tc := range cases {
 		s := run(tc.url, tc.opts...)
@@ -164,11 +177,16 @@ func TestTLSTrust(t *testing.T) {
 		t.Errorf("resumption off: resumed %d, good %d", s.TLSResumed, s.Good)
 	}
 	// bad files are validation errors: nothing is sent
-	for _, opt := range []loadtest.Option{loadtest.CAFile(filepath.Join(ca.dir, "missing.pem")), loadtest.CAFile(clientKeyFile),
-		loadtest.ClientCert(clientCertFile, caFile)} {
-		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get("https://shop.test:"+pport+"/"))), opt).Execute(context.Background())
-		if err == nil || !strings.Contains(err.Error(), "invalid plan") {
-			t.Errorf("bad TLS file: %v", err)
+	for opt, want := range map[*loadtest.Option]string{
+		ptr(loadtest.CAFile(filepath.Join(ca.dir, "missing.pem"))): "CAFile",
+		ptr(loadtest.CAFile(clientKeyFile)):                        "no PEM certificate",
+		ptr(loadtest.ClientCert(clientCertFile, caFile)):           "ClientCert",
+		ptr(loadtest.ClientCert(clientCertFile, encryptedKey)):     "the key is encrypted",
+		ptr(loadtest.ClientPKCS12(p12File, "wrong")):               "ClientPKCS12",
+	} {
+		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get("https://shop.test:"+pport+"/"))), *opt).Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "invalid plan") || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "wrong") {
+			t.Errorf("bad TLS file: %v, want %q (and no password)", err, want)
 		}
 	}
 }
@@ -365,3 +383,5 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -46,6 +46,8 @@ type abConfig struct {
 	h2Conns     int
 	cert, key   string
 	pins        string
+	certType    string
+	pass        string
 	proxyCACert string
 	proxyInsec  bool
 	tls12       bool
@@ -101,6 +103,8 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVar(&c.caCert, "cacert", "", "trust the PEM certificates in this file instead of the system's (as curl)")
 	fs.StringVar(&c.cert, "cert", "", "client certificate (PEM) for servers that ask for one")
 	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
+	fs.StringVar(&c.certType, "cert-type", "PEM", "the --cert's format: PEM or P12 (PKCS#12, key inside; as curl)")
+	fs.StringVar(&c.pass, "pass", "", "the password of a P12 --cert (as curl)")
 	fs.StringVar(&c.pins, "pinnedpubkey", "", "accept only a server whose public key is this sha256//BASE64[;sha256//…] or is in this PEM file (as curl)")
 	fs.StringVar(&c.proxyCACert, "proxy-cacert", "", "with -X https://…: trust the PEM certificates in this file for the proxy (as curl)")
 	fs.BoolVar(&c.proxyInsec, "proxy-insecure", false, "with -X https://…: skip the proxy's certificate verification (as curl)")
@@ -155,6 +159,12 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--h2-conns %d: at least 1", c.h2Conns)
 	case c.key != "" && c.cert == "":
 		return fmt.Errorf("--key %q without --cert", c.key)
+	case !strings.EqualFold(c.certType, "PEM") && !strings.EqualFold(c.certType, "P12"):
+		return fmt.Errorf("--cert-type %q: want PEM or P12", c.certType)
+	case strings.EqualFold(c.certType, "P12") && c.key != "":
+		return fmt.Errorf("--key %q with --cert-type P12: the key is in the P12 file", c.key)
+	case c.pass != "" && !strings.EqualFold(c.certType, "P12"):
+		return errors.New("--pass is for a --cert-type P12 file")
 	case c.follow < 0:
 		return fmt.Errorf("-L %d: must not be negative", c.follow)
 	case c.head && (c.postFile != "" || c.putFile != ""):
@@ -298,7 +308,10 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	if c.http2 {
 		opts = append(opts, loadtest.HTTP2(c.h2Conns))
 	}
-	if c.cert != "" {
+	switch {
+	case c.cert != "" && strings.EqualFold(c.certType, "P12"):
+		opts = append(opts, loadtest.ClientPKCS12(c.cert, c.pass))
+	case c.cert != "":
 		opts = append(opts, loadtest.ClientCert(c.cert, c.key))
 	}
 	if c.pins != "" {

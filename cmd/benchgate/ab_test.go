@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +25,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/benchgate/benchgate/loadtest"
 )
@@ -427,5 +435,44 @@ func TestABHTTPSProxy(t *testing.T) {
 		if !strings.Contains(out.String(), tc.failed) || (tc.flags != nil && !strings.Contains(out.String(), "Complete requests:      2")) {
 			t.Errorf("%v: want %q\n%s%s", tc.flags, tc.failed, out.String(), errOut.String())
 		}
+	}
+}
+
+// TestABCertP12: --cert FILE --cert-type P12 --pass PASSWORD presents the
+// PKCS#12 file's certificate; a wrong password stops before sending.
+func TestABCertP12(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "p12 client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	data, err := pkcs12.Modern.Encode(key, leaf, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "client.p12")
+	os.WriteFile(file, data, 0o600)
+	var seen atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) == 1 && r.TLS.PeerCertificates[0].Subject.CommonName == "p12 client" {
+			seen.Add(1)
+		}
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-n", "2", "--insecure", "--cert", file, "--cert-type", "p12", "--pass", "pw", srv.URL + "/"}, &out, &errOut)
+	if code != 0 || seen.Load() != 2 {
+		t.Errorf("exit %d, %d requests with the certificate\n%s%s", code, seen.Load(), out.String(), errOut.String())
+	}
+	errOut.Reset()
+	code = run(context.Background(), []string{"ab", "-q", "-n", "2", "--insecure", "--cert", file, "--cert-type", "P12", "--pass", "nope", srv.URL + "/"}, io.Discard, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "ClientPKCS12") || strings.Contains(errOut.String(), "nope") || seen.Load() != 2 {
+		t.Errorf("wrong password: exit %d, %s", code, errOut.String())
 	}
 }
