@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/benchgate/benchgate/engine"
@@ -81,6 +82,8 @@ type Plan struct {
 	clientCerts   [][2]string
 	pins          []string
 	clientP12     [][2]string // path, password
+	ocsp          bool
+	ocspRequired  bool
 	proxyCAFiles  []string
 	proxyInsecure bool
 	keyLog        io.Writer
@@ -325,6 +328,16 @@ func AcceptEncoding(codings ...string) Option {
 // request ("public key pin mismatch"). Read when the plan is validated.
 func PinnedPublicKey(pins ...string) Option {
 	return func(p *Plan) { p.pins = append(p.pins, pins...) }
+}
+
+// OCSPStaple checks the OCSP response a server staples to its
+// certificate (RFC 6066): a response saying the certificate is revoked
+// or unknown, one not signed by the certificate's issuer, or one out of
+// date fails the request with the reason. With required, a server that
+// staples nothing fails too (as curl --cert-status). Without it, only
+// the responses that come are checked.
+func OCSPStaple(required bool) Option {
+	return func(p *Plan) { p.ocsp, p.ocspRequired = true, required }
 }
 
 // TLSKeyLog writes the TLS session secrets of every connection to w in
@@ -580,7 +593,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 // tlsConfig builds the plan's TLS configuration from TLSConfig, CAFile
 // and ClientCert; nil when none was given.
 func (p *Plan) tlsConfig() (*tls.Config, error) {
-	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 && len(p.clientP12) == 0 && len(p.pins) == 0 && p.keyLog == nil {
+	if p.tlsConf == nil && len(p.caFiles) == 0 && len(p.clientCerts) == 0 && len(p.clientP12) == 0 && len(p.pins) == 0 && p.keyLog == nil && !p.ocsp {
 		return nil, nil
 	}
 	c := &tls.Config{}
@@ -615,6 +628,18 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 	if p.keyLog != nil {
 		c.KeyLogWriter = p.keyLog
 	}
+	if p.ocsp {
+		userCheck, required := c.VerifyConnection, p.ocspRequired
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			if err := checkStaple(cs, required, time.Now()); err != nil {
+				return err
+			}
+			if userCheck != nil {
+				return userCheck(cs)
+			}
+			return nil
+		}
+	}
 	if len(p.pins) > 0 {
 		pins, err := readPins(p.pins)
 		if err != nil {
@@ -636,6 +661,42 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkStaple checks the OCSP response stapled in cs against the
+// server's certificate and its issuer.
+func checkStaple(cs tls.ConnectionState, required bool, now time.Time) error {
+	if len(cs.OCSPResponse) == 0 {
+		if required {
+			return errors.New("OCSP: the server stapled no OCSP response to its certificate")
+		}
+		return nil
+	}
+	var leaf, issuer *x509.Certificate
+	switch {
+	case len(cs.VerifiedChains) > 0 && len(cs.VerifiedChains[0]) > 1:
+		leaf, issuer = cs.VerifiedChains[0][0], cs.VerifiedChains[0][1]
+	case len(cs.PeerCertificates) > 1:
+		leaf, issuer = cs.PeerCertificates[0], cs.PeerCertificates[1]
+	default:
+		return errors.New("OCSP: no issuer certificate to check the stapled response against")
+	}
+	resp, err := ocsp.ParseResponseForCert(cs.OCSPResponse, leaf, issuer)
+	if err != nil {
+		return fmt.Errorf("OCSP: the stapled response is invalid: %w", err)
+	}
+	const skew = 5 * time.Minute
+	switch {
+	case resp.Status == ocsp.Revoked:
+		return fmt.Errorf("OCSP: the server's certificate is revoked (since %s, reason %d)", resp.RevokedAt.UTC().Format(time.RFC3339), resp.RevocationReason)
+	case resp.Status != ocsp.Good:
+		return errors.New("OCSP: the responder does not know the server's certificate (status unknown)")
+	case resp.ThisUpdate.After(now.Add(skew)):
+		return fmt.Errorf("OCSP: the stapled response is from the future (%s)", resp.ThisUpdate.UTC().Format(time.RFC3339))
+	case !resp.NextUpdate.IsZero() && now.After(resp.NextUpdate.Add(skew)):
+		return fmt.Errorf("OCSP: the stapled response is out of date (next update was due %s)", resp.NextUpdate.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // readPKCS12 reads a certificate, its key and its chain from a PKCS#12

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/benchgate/benchgate/loadtest"
@@ -385,3 +386,58 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestOCSPStaple: a stapled OCSP response is checked against the
+// server's certificate and its issuer, on resumed connections too;
+// revoked, unknown, out of date or foreign responses fail the request,
+// and so does none when one is required.
+func TestOCSPStaple(t *testing.T) {
+	ca := newTestCA(t)
+	pair, _, _ := ca.issue(t, "server", false, "127.0.0.1")
+	leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+	now := time.Now()
+	staple := func(status int, serial *big.Int, this, next time.Time) []byte {
+		resp, err := ocsp.CreateResponse(ca.cert, ca.cert, ocsp.Response{Status: status, SerialNumber: serial,
+			ThisUpdate: this, NextUpdate: next, RevokedAt: now.Add(-time.Minute), RevocationReason: ocsp.KeyCompromise}, ca.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	serve := func(ocspResp []byte) string {
+		cert := pair
+		cert.OCSPStaple = ocspResp
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return srv.URL + "/"
+	}
+	good := staple(ocsp.Good, leaf.SerialNumber, now.Add(-time.Hour), now.Add(time.Hour))
+	cases := []struct {
+		name     string
+		staple   []byte
+		required bool
+		failed   string
+	}{
+		{"good, required", good, true, ""},
+		{"good, not required", good, false, ""},
+		{"none, not required", nil, false, ""},
+		{"none, required", nil, true, "stapled no OCSP response"},
+		{"revoked", staple(ocsp.Revoked, leaf.SerialNumber, now.Add(-time.Hour), now.Add(time.Hour)), false, "certificate is revoked"},
+		{"unknown", staple(ocsp.Unknown, leaf.SerialNumber, now.Add(-time.Hour), now.Add(time.Hour)), false, "status unknown"},
+		{"out of date", staple(ocsp.Good, leaf.SerialNumber, now.Add(-3*time.Hour), now.Add(-2*time.Hour)), true, "out of date"},
+		{"another certificate's", staple(ocsp.Good, big.NewInt(42), now.Add(-time.Hour), now.Add(time.Hour)), true, "invalid"},
+		{"not OCSP", []byte("garbage"), true, "invalid"},
+	}
+	caFile := filepath.Join(ca.dir, "ca.pem")
+	for _, tc := range cases {
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(serve(tc.staple))).Repeat(3)), loadtest.CAFile(caFile), loadtest.OCSPStaple(tc.required))
+		s := report.Runs[0].Steps[0]
+		got := stepFailure(s)
+		if (tc.failed == "" && (s.Good != 3 || s.TLSResumed != 2)) || (tc.failed != "" && s.Failed != 3) || !strings.Contains(got, tc.failed) {
+			t.Errorf("%s: good %d (resumed %d) failed %d %q, want %q", tc.name, s.Good, s.TLSResumed, s.Failed, got, tc.failed)
+		}
+	}
+}

@@ -47,6 +47,7 @@ type abConfig struct {
 	cert, key   string
 	pins        string
 	certType    string
+	certStatus  bool
 	pass        string
 	proxyCACert string
 	proxyInsec  bool
@@ -105,6 +106,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.StringVar(&c.key, "key", "", "the --cert's private key (PEM; default: in the --cert file)")
 	fs.StringVar(&c.certType, "cert-type", "PEM", "the --cert's format: PEM or P12 (PKCS#12, key inside; as curl)")
 	fs.StringVar(&c.pass, "pass", "", "the password of a P12 --cert (as curl)")
+	fs.BoolVar(&c.certStatus, "cert-status", false, "require a valid stapled OCSP response from the server (as curl)")
 	fs.StringVar(&c.pins, "pinnedpubkey", "", "accept only a server whose public key is this sha256//BASE64[;sha256//…] or is in this PEM file (as curl)")
 	fs.StringVar(&c.proxyCACert, "proxy-cacert", "", "with -X https://…: trust the PEM certificates in this file for the proxy (as curl)")
 	fs.BoolVar(&c.proxyInsec, "proxy-insecure", false, "with -X https://…: skip the proxy's certificate verification (as curl)")
@@ -316,6 +318,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.pins != "" {
 		opts = append(opts, loadtest.PinnedPublicKey(c.pins))
+	}
+	if c.certStatus {
+		opts = append(opts, loadtest.OCSPStaple(true))
 	}
 	if conf, err := c.tlsConfig(); err != nil {
 		return nil, err

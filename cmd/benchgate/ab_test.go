@@ -348,8 +348,8 @@ func TestABHTTP2(t *testing.T) {
 	}
 }
 
-// TestABTLSFlags: --tlsv1.x, --tls-max, --ciphers and --pinnedpubkey
-// change what is offered and accepted; SSLKEYLOGFILE gets the secrets;
+// TestABTLSFlags: --tlsv1.x, --tls-max, --ciphers, --pinnedpubkey and
+// --cert-status change what is offered and accepted; SSLKEYLOGFILE gets the secrets;
 // bad values are refused before anything is sent.
 func TestABTLSFlags(t *testing.T) {
 	var seen atomic.Value
@@ -382,6 +382,7 @@ func TestABTLSFlags(t *testing.T) {
 		{[]string{"--tlsv1.2", "--tls-max", "1.3"}, tls13.URL, "TLS 1.3", true},
 		{[]string{"--pinnedpubkey", pin}, tls12.URL, "TLS 1.2", true},
 		{[]string{"--pinnedpubkey", "sha256//" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, tls12.URL, "public key pin mismatch", false},
+		{[]string{"--cert-status"}, tls12.URL, "stapled no OCSP response", false},
 	}
 	for _, tc := range cases {
 		seen.Store("")
