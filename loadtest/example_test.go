@@ -3,6 +3,10 @@ package loadtest_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -184,4 +188,27 @@ func ExampleHTTP2() {
 	}
 	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
 	// Output: good: 20 failed: 0
+}
+
+// A server whose key is pinned, its certificate verified as well: the
+// pin is the base64 SHA-256 of the key's SubjectPublicKeyInfo, as
+// "openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl
+// dgst -sha256 -binary | base64" prints it.
+func ExamplePinnedPublicKey() {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	sum := sha256.Sum256(srv.Certificate().RawSubjectPublicKeyInfo)
+
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("pinned", scenario.Get(srv.URL+"/")).Repeat(5)),
+		loadtest.TLSConfig(&tls.Config{RootCAs: roots}),
+		loadtest.PinnedPublicKey("sha256//"+base64.StdEncoding.EncodeToString(sum[:]))).
+		Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	// Output: good: 5 failed: 0
 }
