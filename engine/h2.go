@@ -154,6 +154,7 @@ type h2conn struct {
 	// their end times (since epoch), by gen mod h2FlushRing
 	flushed atomic.Uint64
 	flushAt [h2FlushRing]atomic.Int64
+	werrGen atomic.Uint64 // the failed write's generation + 1
 
 	// state, under mu
 	mu         sync.Mutex
@@ -320,6 +321,7 @@ func (c *h2conn) flushLocked(deadline time.Time) (uint64, error) {
 		c.wmu.Lock()
 		c.spare = buf[:0]
 		if err != nil {
+			c.werrGen.Store(g + 1)
 			ours = fmt.Errorf("http2: write: %w", err)
 			// the other streams on it did not run out of time: their
 			// reason must not say they did
@@ -429,7 +431,12 @@ func (st *h2stream) finish(c *h2conn, id uint32, err error) {
 // errUnprocessed marks a stream that never started on its connection:
 // the connection was gone, or the server ended it gracefully (GOAWAY
 // NO_ERROR) before this stream. It is sent again, once.
-type errUnprocessed struct{ error }
+type errUnprocessed struct {
+	error
+	// progress says the connection served other streams before it
+	// ended: the server gets through requests, this one was unlucky
+	progress bool
+}
 
 func (e errUnprocessed) Unwrap() error { return e.error }
 
@@ -800,7 +807,7 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	for _, id := range unprocessed {
 		var err error = fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)
 		if code == http2.ErrCodeNo {
-			err = errUnprocessed{err} // a graceful end of the connection
+			err = errUnprocessed{err, f.LastStreamID > 0} // a graceful end of the connection
 		}
 		c.endStream(id, err, false)
 	}
@@ -881,21 +888,38 @@ func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
 // roundTripH2 sends the request in s.wbuf as an HTTP/2 stream and reads
 // its response into the slot's parser, as roundTrip does for HTTP/1.1.
 // A stream that never started (its connection gone, or past the last
-// stream of a graceful GOAWAY) is sent once more, on a new connection.
+// stream of a graceful GOAWAY) is sent again on a new connection, up to
+// h2Attempts in all.
 func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
 	if t.proxy != nil && !t.tls {
 		res.Start = time.Now()
 		return errors.New("http2: h2c through an HTTP proxy is not supported (https goes through its CONNECT tunnel)")
 	}
-	for attempt := 0; ; attempt++ {
-		err := x.streamH2(s, t, sp, head, res, attempt == 0)
-		if _, again := err.(errUnprocessed); again && attempt == 0 && !x.halted.Load() {
-			s.p.begin(head)
-			continue
+	fruitless := 0
+	for attempt := 1; ; attempt++ {
+		err := x.streamH2(s, t, sp, head, res, attempt == 1)
+		u, again := err.(errUnprocessed)
+		if !again || x.halted.Load() {
+			return err
 		}
-		return err
+		if !u.progress {
+			fruitless++
+		}
+		if attempt >= h2Attempts || fruitless >= h2Fruitless {
+			return fmt.Errorf("%w (the last of %d attempts)", err, attempt)
+		}
+		s.p.begin(head)
 	}
 }
+
+// A request whose stream the server did not process is sent again, up
+// to h2Attempts in all while the connections it lands on serve other
+// streams, and h2Fruitless times on connections that served none (a
+// server going down).
+const (
+	h2Attempts  = 100
+	h2Fruitless = 2
+)
 
 // streamH2 is one attempt of roundTripH2.
 func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *Result, firstTry bool) error {
@@ -1109,7 +1133,7 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 		if c.err != nil {
 			c.mu.Unlock()
 			c.wmu.Unlock()
-			return 0, 0, nil, errUnprocessed{fmt.Errorf("the connection went away before the stream started: %w", c.err)}
+			return 0, 0, nil, errUnprocessed{fmt.Errorf("the connection went away before the stream started: %w", c.err), c.nextID > 1}
 		}
 		if c.goaway != nil {
 			code, text := c.goawayCode, c.goawayText
@@ -1117,7 +1141,7 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 			c.wmu.Unlock()
 			err := fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text)
 			if code == http2.ErrCodeNo {
-				err = errUnprocessed{err}
+				err = errUnprocessed{err, c.goawayLast > 0}
 			}
 			return 0, 0, nil, err
 		}
@@ -1176,10 +1200,30 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 	rest = c.appendData(st, id, body, maxFrame)
 	gen, err = c.flushLocked(deadline)
 	c.wmu.Unlock()
-	if err != nil {
-		return 0, 0, nil, err
+	if err != nil && !c.written(gen) {
+		return 0, 0, nil, c.writeError(id, err)
 	}
+	// written: a later write's failure is the stream's only if it
+	// fails the connection before the answer comes, which the reader
+	// tells it
 	return id, gen, rest, nil
+}
+
+// written reports whether the write of generation gen returned (the
+// error of a flush may be a later write's).
+func (c *h2conn) written(gen uint64) bool { return c.flushed.Load() > gen && c.werrGen.Load() != gen+1 }
+
+// writeError is the error of a write for stream id that failed with
+// err: the stream was never processed when it is past the last one of
+// a graceful GOAWAY (the connection may have closed after its last
+// processed stream, under the write).
+func (c *h2conn) writeError(id uint32, err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.goaway != nil && c.goawayCode == http2.ErrCodeNo && id > c.goawayLast {
+		return errUnprocessed{fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err), c.goawayLast > 0}
+	}
+	return err
 }
 
 // appendData appends as much of body as the windows allow as DATA
@@ -1223,7 +1267,10 @@ func (c *h2conn) sendBody(st *h2stream, id uint32, rest []byte, deadline time.Ti
 		gen, err = c.flushLocked(deadline)
 	}
 	c.wmu.Unlock()
-	return left, gen, sent, false, err
+	if err != nil && !c.written(gen) {
+		return left, gen, sent, false, c.writeError(id, err)
+	}
+	return left, gen, sent, false, nil
 }
 
 // refund gives the server back the window of n body bytes the slot has

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,6 +136,47 @@ func TestHTTP2GracefulGoAway(t *testing.T) {
 	if report.ResponsesReceived != 10 || report.ResponsesFailed != 0 || processed.Load() != 10 || conns.Load() != 5 {
 		t.Errorf("good %d failed %d (%q); server processed %d on %d connections",
 			report.ResponsesReceived, report.ResponsesFailed, stepFailure(report.Runs[0].Steps[0]), processed.Load(), conns.Load())
+	}
+}
+
+// TestHTTP2GoAwayUnderLoad: many streams in flight on connections a
+// server ends after five streams each (GOAWAY NO_ERROR, then a lingering
+// close, as nginx's): every request is answered, none lost to the close
+// (ours or the server's) while other streams were being written.
+func TestHTTP2GoAwayUnderLoad(t *testing.T) {
+	var processed atomic.Int64
+	url := rawServer(t, func(conn net.Conn) {
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(conn, preface); err != nil {
+			return
+		}
+		fr := http2.NewFramer(conn, conn)
+		var hbuf bytes.Buffer
+		enc := hpack.NewEncoder(&hbuf)
+		served := 0
+		h2Requests(fr, func(f *http2.MetaHeadersFrame) bool {
+			served++
+			processed.Add(1)
+			hbuf.Reset()
+			enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: f.StreamID, BlockFragment: hbuf.Bytes(), EndHeaders: true})
+			fr.WriteData(f.StreamID, true, []byte("ok"))
+			if served == 5 {
+				fr.WriteGoAway(f.StreamID, http2.ErrCodeNo, nil)
+				return false
+			}
+			return true
+		})
+		// a lingering close, as nginx's: what comes meanwhile is read
+		// and dropped, so that no reset takes the answers with it
+		conn.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		io.Copy(io.Discard, conn)
+	})
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(url+"/").ExpectBodyContains("ok")).Repeat(600)),
+		loadtest.HTTP2(2), loadtest.Concurrency(16))
+	if report.ResponsesReceived != 600 || report.ResponsesFailed != 0 || processed.Load() != 600 {
+		t.Errorf("good %d failed %d (%q); the server processed %d", report.ResponsesReceived, report.ResponsesFailed,
+			stepFailure(report.Runs[0].Steps[0]), processed.Load())
 	}
 }
 
