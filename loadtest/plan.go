@@ -296,7 +296,8 @@ func ClientPKCS12(path, password string) Option {
 // redirects and expectations work as over HTTP/1.1; a stream reset or
 // a GOAWAY is a failure whose reason gives its error code, except that
 // a stream past the last one of a graceful GOAWAY (NO_ERROR), which the
-// server did not process, is sent again on a new connection. Response header sizes are
+// server did not process, is sent again on a new connection. KeepAlive
+// does not apply: streams always share their connections. Response header sizes are
 // the decoded fields', not HPACK's bytes on the wire.
 func HTTP2(conns int) Option { return func(p *Plan) { p.http2, p.h2Conns = true, conns } }
 
