@@ -200,19 +200,10 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			res.Reused = true
 		} else {
 			s.closeConn()
-			dctx, cancel := x.ioCtx, context.CancelFunc(nil)
-			dl, connectOnly := connectDeadline(sp.spec, res.Start)
-			if !dl.IsZero() {
-				// the step's limit bounds the whole request, connect included
-				dctx, cancel = context.WithDeadline(x.ioCtx, dl)
-			}
+			dctx, cancel, connectOnly := x.connectCtx(sp.spec, res.Start)
 			nc, info, err := x.dial.dial(dctx, t, s.shard)
-			if cancel != nil {
-				cancel()
-			}
-			if err != nil && connectOnly && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
-				err = &connectTimeoutError{sp.spec.ConnectTimeout, err}
-			}
+			cancel()
+			err = connectErr(sp.spec, connectOnly, err)
 			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 			if err != nil {
 				return err
@@ -339,6 +330,27 @@ func connectDeadline(spec *scenario.StepSpec, start time.Time) (dl time.Time, co
 		return start.Add(ct), true
 	}
 	return dl, false
+}
+
+// connectCtx bounds opening a connection for a request that started at
+// start: by the step's connect timeout (connectOnly) or its time limit,
+// which bounds the whole request, connect included; else by the run.
+func (x *execution) connectCtx(spec *scenario.StepSpec, start time.Time) (ctx context.Context, cancel context.CancelFunc, connectOnly bool) {
+	dl, connectOnly := connectDeadline(spec, start)
+	if dl.IsZero() {
+		return x.ioCtx, func() {}, false
+	}
+	ctx, cancel = context.WithDeadline(x.ioCtx, dl)
+	return ctx, cancel, connectOnly
+}
+
+// connectErr is err, a failure to connect, as the step's connect
+// timeout when that is what ended it.
+func connectErr(spec *scenario.StepSpec, connectOnly bool, err error) error {
+	if err != nil && connectOnly && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+		return &connectTimeoutError{spec.ConnectTimeout, err}
+	}
+	return err
 }
 
 // connectTimeoutError says a step's connect timeout passed.

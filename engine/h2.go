@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // HTTP/2 is spoken by a client of its own on x/net's framer and HPACK
@@ -77,9 +79,10 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 }
 
 // h2conn returns slot s's connection to t, dialing it when there is none
-// usable; opened reports that this call opened it (its time is the
-// request's Connect).
-func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (c *h2conn, info dialed, opened bool, err error) {
+// usable (bounded as connectCtx says for a request started at start);
+// opened reports that this call opened it (its time is the request's
+// Connect).
+func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, start time.Time) (c *h2conn, info dialed, opened bool, err error) {
 	pool := x.h2
 	pool.mu.Lock()
 	list, ok := pool.conns[t.key]
@@ -101,13 +104,14 @@ func (x *execution) h2conn(ctx context.Context, s *slot, t *target) (c *h2conn, 
 		place.c.retire()
 		place.c = nil
 	}
+	ctx, cancel, connectOnly := x.connectCtx(spec, start)
+	defer cancel()
 	nc, info, err := x.dial.dialProto(ctx, t, s.shard, "h2")
-	if err != nil {
-		return nil, info, false, err
+	if err == nil {
+		c, err = pool.start(ctx, nc) // the server's SETTINGS are part of connecting
 	}
-	c, err = pool.start(ctx, nc)
 	if err != nil {
-		return nil, info, false, err
+		return nil, info, false, connectErr(spec, connectOnly, err)
 	}
 	place.c = c
 	return c, info, true, nil
@@ -373,7 +377,7 @@ type h2stream struct {
 	recvd     int64
 	recvAvail int64 // our window left for this stream's DATA
 	cl        int64 // Content-Length, or -1
-	head      bool  // the request is a HEAD: no body comes
+	head      bool  // the request is a HEAD: its content-length says what a GET would get
 
 	sendWin int64 // under c.mu: the peer's window for our DATA
 	sending bool  // under c.mu: the body is not all sent
@@ -535,15 +539,7 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	if lim := sp.spec.TimeLimit; lim > 0 {
 		deadline = res.Start.Add(lim)
 	}
-	dctx, dcancel := x.ioCtx, context.CancelFunc(func() {})
-	if dl, connectOnly := connectDeadline(sp.spec, res.Start); connectOnly || !deadline.IsZero() {
-		if !connectOnly {
-			dl = deadline
-		}
-		dctx, dcancel = context.WithDeadline(x.ioCtx, dl)
-	}
-	c, info, opened, err := x.h2conn(dctx, s, t)
-	dcancel()
+	c, info, opened, err := x.h2conn(s, t, sp.spec, res.Start)
 	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 	if err != nil {
 		return err

@@ -279,7 +279,7 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 	}
 	if ok {
 		st.mu.Lock()
-		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.headOnly() {
+		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.head {
 			err = fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl)
 		}
 		st.endAt = time.Now()
@@ -288,10 +288,6 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 	st.finish(c, id, err)
 	c.maybeClose()
 }
-
-// headOnly is set on the stream of a HEAD request (whose response has a
-// content-length but no body).
-func (st *h2stream) headOnly() bool { return st.head }
 
 // drop forgets stream id; called with c.mu held.
 func (c *h2conn) drop(id uint32) {

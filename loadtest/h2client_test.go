@@ -357,3 +357,16 @@ func TestHTTP2IOTimeout(t *testing.T) {
 		t.Errorf("took %v: the timeouts did not cut the stalls", took)
 	}
 }
+
+// TestHTTP2ConnectTimeout: the server's SETTINGS are part of opening an
+// HTTP/2 connection: a server that accepts and stays silent fails the
+// step by its connect timeout, as a connect that does not end would.
+func TestHTTP2ConnectTimeout(t *testing.T) {
+	silent := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	start := time.Now()
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(silent+"/").ConnectTimeout(100*time.Millisecond))), loadtest.HTTP2(1))
+	s := report.Runs[0].Steps[0]
+	if s.Failed != 1 || !strings.Contains(stepFailure(s), "connect timeout 100ms exceeded") || time.Since(start) > 2*time.Second {
+		t.Errorf("failed %d %q after %v", s.Failed, stepFailure(s), time.Since(start))
+	}
+}
