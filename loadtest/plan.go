@@ -503,25 +503,22 @@ func (p *Plan) compile() (*engine.Plan, error) {
 			ep.Proxy = u
 		}
 	}
-	if len(p.proxyCAFiles) > 0 || p.proxyInsecure {
-		if ep.Proxy == nil || ep.Proxy.Scheme != "https" {
-			field := "ProxyCAFile"
-			if p.proxyInsecure {
-				field = "ProxyInsecureSkipVerify"
+	switch httpsProxy := ep.Proxy != nil && ep.Proxy.Scheme == "https"; {
+	case httpsProxy:
+		// the key log covers the proxy's TLS too
+		conf := &tls.Config{InsecureSkipVerify: p.proxyInsecure, KeyLogWriter: p.keyLog} //nolint:gosec // only when the user asks for it
+		if len(p.proxyCAFiles) > 0 {
+			pool, err := readCAFiles("ProxyCAFile", p.proxyCAFiles)
+			if err != nil {
+				errs = append(errs, err)
 			}
-			bad(field, p.proxy, "there is no https:// proxy to use it for")
-		} else {
-			conf := &tls.Config{InsecureSkipVerify: p.proxyInsecure} //nolint:gosec // only when the user asks for it
-			if len(p.proxyCAFiles) > 0 {
-				pool, err := readCAFiles("ProxyCAFile", p.proxyCAFiles)
-				if err != nil {
-					errs = append(errs, err)
-				}
-				conf.RootCAs = pool
-			}
-			conf.KeyLogWriter = p.keyLog
-			ep.ProxyTLS = conf
+			conf.RootCAs = pool
 		}
+		ep.ProxyTLS = conf
+	case len(p.proxyCAFiles) > 0:
+		bad("ProxyCAFile", p.proxy, "there is no https:// proxy to use it for")
+	case p.proxyInsecure:
+		bad("ProxyInsecureSkipVerify", p.proxy, "there is no https:// proxy to use it for")
 	}
 	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
 	for i, r := range p.runs {

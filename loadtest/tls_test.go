@@ -317,6 +317,17 @@ func TestHTTPSProxy(t *testing.T) {
 			t.Errorf("%s: good %d failed %d %q, want %q", tc.name, s.Good, s.Failed, got, tc.failed)
 		}
 	}
+	// the key log covers the proxy's handshakes, with or without a proxy
+	// option (the untrusted proxy's secrets are logged before its
+	// certificate is refused)
+	for _, opts := range [][]loadtest.Option{{loadtest.ProxyCAFile(caFile)}, nil} {
+		var keys bytes.Buffer
+		execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("http://origin.test/"))), loadtest.Proxy(proxy),
+			loadtest.TLSKeyLog(&keys)}, opts...)...)
+		if !strings.Contains(keys.String(), "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") {
+			t.Errorf("proxy options %d: the key log has no proxy handshake: %q", len(opts), keys.String())
+		}
+	}
 	// a missing file, and a proxy TLS option without an https:// proxy
 	for proxyURL, opt := range map[string]loadtest.Option{
 		proxy: loadtest.ProxyCAFile(filepath.Join(ca.dir, "missing.pem")),
