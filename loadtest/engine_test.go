@@ -116,7 +116,7 @@ func TestKeepAliveReopensForAnotherHostPort(t *testing.T) {
 }
 
 // rawServer answers each connection with handle, on loopback.
-func rawServer(t *testing.T, handle func(c net.Conn)) string {
+func rawServer(t testing.TB, handle func(c net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

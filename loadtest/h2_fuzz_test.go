@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,35 +68,15 @@ func FuzzH2Responses(f *testing.F) {
 	}))
 
 	var current atomic.Pointer[[]byte]
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	f.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				preface := make([]byte, len(http2.ClientPreface))
-				if _, err := io.ReadFull(conn, preface); err != nil {
-					return
-				}
-				conn.Write(*current.Load())
-				conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				io.Copy(io.Discard, conn)
-			}()
+	url := rawServer(f, func(conn net.Conn) {
+		preface := make([]byte, len(http2.ClientPreface))
+		if _, err := io.ReadFull(conn, preface); err != nil {
+			return
 		}
-	}()
-	url := "http://" + ln.Addr().String()
+		conn.Write(*current.Load())
+		conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		io.Copy(io.Discard, conn)
+	})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		current.Store(&data)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
