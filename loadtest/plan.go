@@ -626,25 +626,15 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 	if p.keyLog != nil {
 		c.KeyLogWriter = p.keyLog
 	}
-	if p.ocsp {
-		userCheck, required := c.VerifyConnection, p.ocspRequired
-		c.VerifyConnection = func(cs tls.ConnectionState) error {
-			if err := checkStaple(cs, required, time.Now()); err != nil {
-				return err
-			}
-			if userCheck != nil {
-				return userCheck(cs)
-			}
-			return nil
-		}
-	}
+	// the checks on top of verification, in order: the pins, the
+	// stapled OCSP response, the user's own
+	var checks []func(tls.ConnectionState) error
 	if len(p.pins) > 0 {
 		pins, err := readPins(p.pins)
 		if err != nil {
 			return nil, err
 		}
-		userCheck := c.VerifyConnection
-		c.VerifyConnection = func(cs tls.ConnectionState) error {
+		checks = append(checks, func(cs tls.ConnectionState) error {
 			if len(cs.PeerCertificates) == 0 {
 				return errors.New("public key pin mismatch: the server sent no certificate")
 			}
@@ -652,8 +642,22 @@ func (p *Plan) tlsConfig() (*tls.Config, error) {
 			if _, ok := pins[sum]; !ok {
 				return fmt.Errorf("public key pin mismatch: the server's key is sha256//%s", base64.StdEncoding.EncodeToString(sum[:]))
 			}
-			if userCheck != nil {
-				return userCheck(cs)
+			return nil
+		})
+	}
+	if p.ocsp {
+		required := p.ocspRequired
+		checks = append(checks, func(cs tls.ConnectionState) error { return checkStaple(cs, required, time.Now()) })
+	}
+	if len(checks) > 0 {
+		if c.VerifyConnection != nil {
+			checks = append(checks, c.VerifyConnection)
+		}
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			for _, check := range checks {
+				if err := check(cs); err != nil {
+					return err
+				}
 			}
 			return nil
 		}

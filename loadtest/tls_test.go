@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -374,6 +375,9 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 		{"the right pin, verification off", []loadtest.Option{loadtest.InsecureSkipVerify(), loadtest.PinnedPublicKey(right)}, ""},
 		{"a wrong pin, verification off", []loadtest.Option{loadtest.InsecureSkipVerify(), loadtest.PinnedPublicKey(wrong)}, "public key pin mismatch"},
 		{"the right pin, unknown CA", []loadtest.Option{loadtest.PinnedPublicKey(right)}, "certificate signed by unknown authority"},
+		{"the right pin, the user's own check refusing", []loadtest.Option{loadtest.CAFile(caFile), loadtest.PinnedPublicKey(right), loadtest.OCSPStaple(false),
+			loadtest.TLSConfig(&tls.Config{VerifyConnection: func(tls.ConnectionState) error { return errors.New("the user's check says no") }})},
+			"the user's check says no"},
 	}
 	for _, tc := range cases {
 		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3))}, tc.opts...)...)
