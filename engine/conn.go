@@ -200,7 +200,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			res.Reused = true
 		} else {
 			s.closeConn()
-			dctx, cancel, connectOnly := x.connectCtx(sp.spec, res.Start)
+			dctx, cancel, connectOnly := x.connectCtx(sp.spec, res.Start, res.Start)
 			nc, info, err := x.dial.dial(dctx, t, s.shard)
 			cancel()
 			err = connectErr(sp.spec, connectOnly, err)
@@ -322,9 +322,9 @@ func (s *slot) writeEach(b []byte) (int, error) {
 // connectDeadline is when opening a connection for the step must end:
 // the earlier of its connect timeout and its time limit. connectOnly is
 // true when the connect timeout is the earlier.
-func connectDeadline(spec *scenario.StepSpec, start time.Time) (dl time.Time, connectOnly bool) {
+func connectDeadline(spec *scenario.StepSpec, began, start time.Time) (dl time.Time, connectOnly bool) {
 	if lim := spec.TimeLimit; lim > 0 {
-		dl = start.Add(lim)
+		dl = began.Add(lim)
 	}
 	if ct := spec.ConnectTimeout; ct > 0 && (dl.IsZero() || start.Add(ct).Before(dl)) {
 		return start.Add(ct), true
@@ -332,11 +332,13 @@ func connectDeadline(spec *scenario.StepSpec, start time.Time) (dl time.Time, co
 	return dl, false
 }
 
-// connectCtx bounds opening a connection for a request that started at
-// start: by the step's connect timeout (connectOnly) or its time limit,
-// which bounds the whole request, connect included; else by the run.
-func (x *execution) connectCtx(spec *scenario.StepSpec, start time.Time) (ctx context.Context, cancel context.CancelFunc, connectOnly bool) {
-	dl, connectOnly := connectDeadline(spec, start)
+// connectCtx bounds opening a connection at start for a request that
+// began then or earlier (an attempt after the first): by the step's
+// connect timeout from start (connectOnly) or its time limit from
+// began, which bounds the whole request, connect included; else by the
+// run.
+func (x *execution) connectCtx(spec *scenario.StepSpec, began, start time.Time) (ctx context.Context, cancel context.CancelFunc, connectOnly bool) {
+	dl, connectOnly := connectDeadline(spec, began, start)
 	if dl.IsZero() {
 		return x.ioCtx, func() {}, false
 	}

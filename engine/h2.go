@@ -79,10 +79,10 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 }
 
 // h2conn returns slot s's connection to t, dialing it when there is none
-// usable (bounded as connectCtx says for a request started at start);
+// usable (bounded as connectCtx says);
 // opened reports that this call opened it (its time is the request's
 // Connect).
-func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, start time.Time) (c *h2conn, info dialed, opened bool, err error) {
+func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, began, start time.Time) (c *h2conn, info dialed, opened bool, err error) {
 	pool := x.h2
 	pool.mu.Lock()
 	list, ok := pool.conns[t.key]
@@ -104,7 +104,7 @@ func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, start ti
 		place.c.retire()
 		place.c = nil
 	}
-	ctx, cancel, connectOnly := x.connectCtx(spec, start)
+	ctx, cancel, connectOnly := x.connectCtx(spec, began, start)
 	defer cancel()
 	nc, info, err := x.dial.dialProto(ctx, t, s.shard, "h2")
 	if err == nil {
@@ -502,8 +502,9 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 		return errors.New("http2: h2c through an HTTP proxy is not supported (https goes through its CONNECT tunnel)")
 	}
 	fruitless := 0
+	began := time.Now() // the step's time limit bounds all the attempts
 	for attempt := 1; ; attempt++ {
-		err := x.streamH2(s, t, sp, head, res, attempt == 1)
+		err := x.streamH2(s, t, sp, head, res, began, attempt == 1)
 		u, again := err.(errUnprocessed)
 		if !again || x.halted.Load() {
 			return err
@@ -528,7 +529,7 @@ const (
 )
 
 // streamH2 is one attempt of roundTripH2.
-func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *Result, firstTry bool) error {
+func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *Result, began time.Time, firstTry bool) error {
 	res.Start = time.Now()
 	res.Connect, res.Reused = 0, false
 	fields, body, err := s.h2request(t)
@@ -537,9 +538,9 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	}
 	var deadline time.Time
 	if lim := sp.spec.TimeLimit; lim > 0 {
-		deadline = res.Start.Add(lim)
+		deadline = began.Add(lim)
 	}
-	c, info, opened, err := x.h2conn(s, t, sp.spec, res.Start)
+	c, info, opened, err := x.h2conn(s, t, sp.spec, began, res.Start)
 	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
 	if err != nil {
 		return err
