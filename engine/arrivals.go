@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -208,15 +207,15 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.arrivalVU(a, k, queue, ar)
 		}()
 	}
-	runtime.LockOSThread() // the dispatcher sleeps on its own thread
-	defer runtime.UnlockOSThread()
+	w := newPreciseWaiter()
+	defer w.close()
 	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
 	}
 	for k := 0; k < count; k++ {
 		at := start.Add(a.ArrivalAt(k))
-		if !x.waitArrival(at) {
+		if !x.waitArrival(w, at) {
 			break
 		}
 		select {
@@ -233,25 +232,19 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	return x.stopCause()
 }
 
-// waitArrival waits until at, precisely: a sleep on the dispatcher's
-// thread to 100µs before, then a spin that yields. False when the
-// execution stopped.
-func (x *execution) waitArrival(at time.Time) bool {
-	const spin = 100 * time.Microsecond
+// waitArrival waits until at, precisely (see preciseWaiter), in
+// slices so that a stop is seen within 50ms. False when the execution
+// stopped.
+func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
 	for {
 		if x.stopped.Load() != nil {
 			return false
 		}
 		d := time.Until(at)
-		switch {
-		case d <= 0:
+		if d <= 0 {
 			return true
-		case d > spin:
-			// in slices, so a stop is seen within 50ms
-			sleepPrecise(min(d-spin, 50*time.Millisecond))
-		default:
-			runtime.Gosched()
 		}
+		w.sleep(min(d, 50*time.Millisecond))
 	}
 }
 

@@ -4,5 +4,12 @@ package engine
 
 import "time"
 
-// sleepPrecise sleeps for about d.
-func sleepPrecise(d time.Duration) { time.Sleep(d) }
+// preciseWaiter waits with Go's timers.
+type preciseWaiter struct{}
+
+func newPreciseWaiter() *preciseWaiter { return &preciseWaiter{} }
+
+// sleep waits for about d.
+func (w *preciseWaiter) sleep(d time.Duration) { time.Sleep(d) }
+
+func (w *preciseWaiter) close() {}

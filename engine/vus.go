@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -208,7 +207,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	// VUs start in number order on the ramp, each on a goroutine made
 	// when it starts; the dispatcher waits precisely (see waitArrival)
-	runtime.LockOSThread()
+	w := newPreciseWaiter()
 	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
@@ -218,7 +217,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		if failed[i] {
 			continue
 		}
-		if !x.waitArrival(start.Add(v.StartAt(k))) {
+		if !x.waitArrival(w, start.Add(v.StartAt(k))) {
 			shards[i].Done() // stopped: this VU never starts
 			continue
 		}
@@ -227,7 +226,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.runVU(v, k)
 		}()
 	}
-	runtime.UnlockOSThread()
+	w.close()
 	all.Wait()
 	stopWatch()
 	if h.After != nil {

@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,5 +135,37 @@ func TestPacedVUsCorrectOmission(t *testing.T) {
 		loadtest.KeepAlive(true), loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 40}))
 	if s := report.Runs[0].Steps[0]; slow(s.Corrected) != 1 {
 		t.Errorf("unpaced: %d slow from the intended start, want 1", slow(s.Corrected))
+	}
+}
+
+// TestArrivalsOnOneProcessor: with GOMAXPROCS 1 the dispatcher's waits
+// leave the processor to the VUs and their sockets. A dispatcher that
+// held it (a nanosleep or a spin) kept every response waiting for the
+// runtime's 10 ms network poll: latencies of ~10 ms from a server that
+// answers in microseconds, taken for the server's, and arrivals dropped.
+func TestArrivalsOnOneProcessor(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector slows the generator past what this measures")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	srv := stallServer(t, -1, 0)
+	for _, exec := range []loadtest.Option{
+		loadtest.ArrivalRate(engine.Arrivals{Rate: 4000, Duration: time.Second, MaxVUs: 32}),
+		// a ramp of 1 VU every 2ms, each sending as fast as it is answered
+		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 100, RampUp: 200 * time.Millisecond, Rounds: 50}),
+	} {
+		report := execute(t, loadtest.Runs(scenario.Run("a", scenario.Get("/"))),
+			loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), exec)
+		lat := report.Runs[0].Steps[0].Latency
+		if report.ResponsesFailed != 0 || lat.Count() == 0 {
+			t.Fatalf("%d good, %d failed", lat.Count(), report.ResponsesFailed)
+		}
+		// the server answers in well under a millisecond; 10 ms was the bug
+		if p90 := lat.Percentile(90); p90 > 4*time.Millisecond {
+			t.Errorf("p90 latency %v on one processor (p50 %v): the generator's, not the server's", p90, lat.Percentile(50))
+		}
+		if ar := report.Arrivals; ar != nil && ar.Dropped > 0 {
+			t.Errorf("%d of %d arrivals dropped", ar.Dropped, ar.Planned)
+		}
 	}
 }
