@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -671,24 +672,43 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	return nil
 }
 
-// h2header writes the response's header block as HTTP/1 would read, for
-// what keeps or reads it, and takes its cookies and content codings.
+// h2header writes the response's header block as HTTP/1 would read it,
+// when the step keeps or reads it (otherwise it only counts its bytes),
+// and takes its cookies and content codings.
 func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 	p := s.p
+	text := http.StatusText(status)
+	// "HTTP/2.0 200 OK\r\n", each "Name: value\r\n", "\r\n"
+	n := len("HTTP/2.0 000 \r\n") + len(text) + 2
+	for _, f := range fields {
+		if i := strings.IndexAny(f.Value, "\r\n\x00"); i >= 0 {
+			return fmt.Errorf("http2: %w: control character in the value of %q", ErrBadHeader, f.Name)
+		}
+		n += len(f.Name) + len(f.Value) + 4
+		switch {
+		case p.cookies && f.Name == "set-cookie":
+			p.cookieBuf = append(p.cookieBuf, f.Value...)
+			p.cookieBuf = append(p.cookieBuf, '\n')
+		case f.Name == "content-encoding":
+			if len(p.coding) > 0 {
+				p.coding = append(p.coding, ',')
+			}
+			p.coding = append(p.coding, f.Value...)
+		}
+	}
+	p.headerBytes = int64(n)
+	if !p.keepHeader {
+		return nil
+	}
 	hb := &s.h2head
 	hb.Reset()
 	hb.WriteString("HTTP/2.0 ")
 	var num [8]byte
 	hb.Write(strconv.AppendInt(num[:0], int64(status), 10))
 	hb.WriteByte(' ')
-	hb.WriteString(http.StatusText(status))
+	hb.WriteString(text)
 	hb.WriteString("\r\n")
 	for _, f := range fields {
-		for i := 0; i < len(f.Value); i++ {
-			if b := f.Value[i]; b == '\r' || b == '\n' || b == 0 {
-				return fmt.Errorf("http2: %w: control character in the value of %q", ErrBadHeader, f.Name)
-			}
-		}
 		upper := true
 		for i := 0; i < len(f.Name); i++ {
 			b := f.Name[i]
@@ -701,22 +721,9 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 		hb.WriteString(": ")
 		hb.WriteString(f.Value)
 		hb.WriteString("\r\n")
-		switch {
-		case p.cookies && f.Name == "set-cookie":
-			p.cookieBuf = append(p.cookieBuf, f.Value...)
-			p.cookieBuf = append(p.cookieBuf, '\n')
-		case f.Name == "content-encoding":
-			if len(p.coding) > 0 {
-				p.coding = append(p.coding, ',')
-			}
-			p.coding = append(p.coding, f.Value...)
-		}
 	}
 	hb.WriteString("\r\n")
-	p.headerBytes = int64(hb.Len())
-	if p.keepHeader {
-		p.header = append(p.header[:0], hb.Bytes()...)
-	}
+	p.header = append(p.header[:0], hb.Bytes()...)
 	return nil
 }
 

@@ -1,0 +1,38 @@
+package engine
+
+import (
+	"testing"
+
+	"golang.org/x/net/http2/hpack"
+)
+
+// TestH2HeaderBytes: a response's header size is the same whether its
+// block is kept or only counted.
+func TestH2HeaderBytes(t *testing.T) {
+	fields := []hpack.HeaderField{{Name: "content-type", Value: "text/html"}, {Name: "x-a", Value: ""},
+		{Name: "set-cookie", Value: "a=1"}, {Name: "content-encoding", Value: "gzip"}}
+	for _, status := range []int{200, 404, 599, 299} {
+		var sizes [2]int64
+		for i, keep := range []bool{true, false} {
+			s := &slot{p: newParser(nil, 4096)}
+			s.p.keepHeader = keep
+			if err := s.h2header(status, fields); err != nil {
+				t.Fatal(err)
+			}
+			sizes[i] = s.p.headerBytes
+			if keep && int64(len(s.p.header)) != s.p.headerBytes {
+				t.Errorf("status %d: kept %d bytes, counted %d:\n%s", status, len(s.p.header), s.p.headerBytes, s.p.header)
+			}
+			if string(s.p.coding) != "gzip" {
+				t.Errorf("codings %q", s.p.coding)
+			}
+		}
+		if sizes[0] != sizes[1] {
+			t.Errorf("status %d: %d bytes kept, %d counted", status, sizes[0], sizes[1])
+		}
+	}
+	s := &slot{p: newParser(nil, 4096)}
+	if err := s.h2header(200, []hpack.HeaderField{{Name: "x", Value: "a\nb"}}); err == nil {
+		t.Error("a value with LF was taken")
+	}
+}
