@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -368,5 +369,36 @@ func TestHTTP2ConnectTimeout(t *testing.T) {
 	s := report.Runs[0].Steps[0]
 	if s.Failed != 1 || !strings.Contains(stepFailure(s), "connect timeout 100ms exceeded") || time.Since(start) > 2*time.Second {
 		t.Errorf("failed %d %q after %v", s.Failed, stepFailure(s), time.Since(start))
+	}
+}
+
+// TestHTTP2StreamsOwnAnswers: 64 streams on one connection, answered
+// out of order, on one processor and on all: each request gets its own
+// answer, its extraction feeds its own next step, and the counts add up
+// (with so many streams the slots gather their writes, h2Gather).
+func TestHTTP2StreamsOwnAnswers(t *testing.T) {
+	srv, conns := h2cServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		if len(id)%3 == 0 {
+			time.Sleep(200 * time.Microsecond) // out of order
+		}
+		w.Header().Set("X-Id", id)
+		fmt.Fprintf(w, "<p id=v>%s-%s</p>", r.URL.Path, id)
+	}), &http2.Server{MaxConcurrentStreams: 250})
+	run := scenario.Run("own",
+		scenario.Get("/a?id={{iteration}}").ExpectHeader("X-Id", "{{iteration}}").
+			Extract("v", scenario.Regex(`<p id=v>/a-(\d+)</p>`)),
+		scenario.Get("/b?id={{v}}").ExpectBodyContains("<p id=v>/b-{{iteration}}</p>"),
+	).Repeat(2000)
+	for _, procs := range []int{1, runtime.GOMAXPROCS(0)} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			conns.Store(0)
+			report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1), loadtest.Concurrency(64))
+			if report.ResponsesReceived != 4000 || report.ResponsesFailed != 0 || conns.Load() != 1 {
+				t.Errorf("GOMAXPROCS %d: good %d, failed %d (%q, %q), %d connections", procs, report.ResponsesReceived, report.ResponsesFailed,
+					stepFailure(report.Runs[0].Steps[0]), stepFailure(report.Runs[0].Steps[1]), conns.Load())
+			}
+		}()
 	}
 }
