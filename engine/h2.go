@@ -28,7 +28,8 @@ import (
 // (frames appended to the connection's write buffer under a lock, the
 // buffer written by whichever sender finds no write in progress: streams
 // that arrive during a write go out together with the next one, none
-// waits for a timer), and one goroutine per connection reads the frames
+// waits for a timer; see h2Gather), and one goroutine per connection
+// reads the frames
 // and hands each stream its response. A request's send time is when the
 // write that carried its last frame returned.
 
