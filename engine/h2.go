@@ -713,7 +713,7 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 	// "HTTP/2.0 200 OK\r\n", each "Name: value\r\n", "\r\n"
 	n := len("HTTP/2.0 000 \r\n") + len(text) + 2
 	for _, f := range fields {
-		if i := strings.IndexAny(f.Value, "\r\n\x00"); i >= 0 {
+		if strings.ContainsAny(f.Value, "\r\n\x00") {
 			return fmt.Errorf("http2: %w: control character in the value of %q", ErrBadHeader, f.Name)
 		}
 		n += len(f.Name) + len(f.Value) + 4
