@@ -601,11 +601,13 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 		timer = s.h2timer.C
 	}
 	res.BytesSent = int64(len(s.wbuf))
+	// before open: a write of open's that fails ends the stream (and
+	// counts it woken) before open returns
+	defer st.taken(c)
 	id, gen, rest, err := c.open(st, fields, body, head, deadline, x.ioCtx.Done(), timer)
 	if err != nil {
 		return err
 	}
-	defer st.taken(c)
 	// wait for the response, sending what is left of the body as the
 	// windows open; the step's I/O timeout bounds each wait without a
 	// frame sent or received for the stream
