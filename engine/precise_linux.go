@@ -30,20 +30,22 @@ func newPreciseWaiter() *preciseWaiter {
 	return &preciseWaiter{f: os.NewFile(uintptr(fd), "timerfd"), fd: fd}
 }
 
-// sleep waits for about d (d > 0).
+// sleep waits for about d (d > 0), with Go's timers when the timerfd
+// fails.
 func (w *preciseWaiter) sleep(d time.Duration) {
-	if w.f == nil {
+	if w.f == nil || w.wait(d) != nil {
 		time.Sleep(d)
-		return
 	}
+}
+
+// wait arms the timerfd for d and reads it.
+func (w *preciseWaiter) wait(d time.Duration) error {
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
 	if err := unix.TimerfdSettime(w.fd, 0, &spec, nil); err != nil {
-		time.Sleep(d)
-		return
+		return err
 	}
-	if _, err := w.f.Read(w.buf[:]); err != nil {
-		time.Sleep(d)
-	}
+	_, err := w.f.Read(w.buf[:])
+	return err
 }
 
 func (w *preciseWaiter) close() {
