@@ -102,6 +102,16 @@ func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n 
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("Content-Encoding %s: %w", coding, err)
 	}
+	complete := false
+	defer func() {
+		if !complete {
+			// a stream read only in part leaves state behind that Reset
+			// does not clear (brotli keeps the rest of its input and
+			// decodes the next body from it): the next body of this
+			// coding gets a decoder of its own
+			d.forget(coding)
+		}
+	}()
 	out = d.out[:0]
 	for {
 		if len(out) == cap(out) {
@@ -113,6 +123,7 @@ func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n 
 		m, rerr := r.Read(out[len(out):min(cap(out), limit+1)])
 		out = out[:len(out)+m]
 		if rerr == io.EOF {
+			complete = true
 			break
 		}
 		if rerr != nil {
@@ -126,4 +137,19 @@ func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n 
 		return out[:limit], int64(limit), true, nil
 	}
 	return out, int64(len(out)), false, nil
+}
+
+// forget drops the decoder of coding, for the next body to get a new one.
+func (d *decoders) forget(coding string) {
+	switch coding {
+	case "gzip", "x-gzip":
+		d.gz = nil
+	case "br":
+		d.br = nil
+	case "zstd":
+		if d.zst != nil {
+			d.zst.Close()
+			d.zst = nil
+		}
+	}
 }
