@@ -237,7 +237,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 // stopped.
 func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
 	for {
-		if x.stopped.Load() != nil {
+		if x.ending() {
 			return false
 		}
 		d := time.Until(at)
@@ -256,7 +256,7 @@ func (x *execution) arrivalVU(a Arrivals, k int, queue <-chan arrival, ar Arriva
 	runs := len(x.runs)
 	for it := range queue {
 		lag := time.Since(it.at)
-		if x.stopped.Load() != nil {
+		if x.ending() {
 			continue // drained: not started
 		}
 		run := it.k % runs

@@ -138,7 +138,7 @@ func (x *execution) runSlot(s *slot) {
 	defer s.closeConn()
 	var done *work
 	var last work
-	for {
+	for !x.ending() {
 		w, ok := x.sched.next(done)
 		if !ok {
 			return
@@ -166,7 +166,7 @@ func (x *execution) do(s *slot, w work) {
 	if !x.prepare(s, w) {
 		return
 	}
-	if x.stopped.Load() != nil {
+	if x.ending() {
 		return // stopped while the request was built: it never starts
 	}
 	x.finish(s, x.exchange(s))

@@ -285,5 +285,5 @@ func connectError(attempts int, err error) error {
 // idle connection before it read the request (nothing came back, and the
 // error is what such a close produces). Both drivers ask it.
 func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
-	return res.Reused && !retried && !gotByte && staleConn(err) && !x.halted.Load()
+	return res.Reused && !retried && !gotByte && staleConn(err) && !x.cutting()
 }

@@ -289,6 +289,9 @@ func (l *evLoop) fill() {
 				i++
 				continue
 			}
+			if !l.finished && l.x.ending() {
+				l.finished = true // cancelled: nothing new starts (done is still reported)
+			}
 			w, ok, fin := l.x.sched.tryNext(done)
 			if fin {
 				l.finished = true
@@ -413,7 +416,7 @@ func (l *evLoop) dial(s *evSlot) {
 			return
 		}
 		syscall.Close(fd)
-		if s.dials >= x.dial.attempts || x.halted.Load() {
+		if s.dials >= x.dial.attempts || x.cutting() {
 			l.fail(s, l.connectFailed(s, err))
 			return
 		}
@@ -482,7 +485,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		}
 		if err != nil {
 			l.closeFd(s)
-			if s.dials >= l.x.dial.attempts || l.x.halted.Load() {
+			if s.dials >= l.x.dial.attempts || l.x.cutting() {
 				l.fail(s, l.connectFailed(s, err))
 				return
 			}

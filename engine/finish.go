@@ -109,9 +109,9 @@ func (x *execution) finish(s *slot, err error) {
 	if err != nil {
 		switch {
 		case res.NotSent:
-		case x.halted.Load():
+		case x.cutting():
 			res.Interrupted = true
-			err = fmt.Errorf("interrupted: %w (%v)", x.cause, err)
+			err = fmt.Errorf("interrupted: %w (%v)", x.cutCause(), err)
 		case errors.Is(err, errChainStopped):
 			res.Interrupted = true
 			err = fmt.Errorf("interrupted: %w (%v)", x.stopCause(), err)

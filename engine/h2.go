@@ -538,7 +538,7 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	for attempt := 1; ; attempt++ {
 		err := x.streamH2(s, t, sp, head, res, began, attempt == 1)
 		u, again := err.(errUnprocessed)
-		if !again || x.halted.Load() {
+		if !again || x.cutting() {
 			return err
 		}
 		if !u.progress {

@@ -60,7 +60,7 @@ func (x *execution) exchange(s *slot) error {
 			c.note = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clip([]byte(loc)))
 			return nil
 		}
-		if x.stopped.Load() != nil {
+		if x.ending() {
 			return errChainStopped
 		}
 		x.recordFollowed(s)

@@ -104,6 +104,35 @@ type execution struct {
 	h2     *h2pool // HTTP/2 connections, when the plan speaks it
 }
 
+// ending reports whether no new request may start: the execution
+// stopped (the time limit, or a cancel the watcher saw), or its context
+// ended and the watcher has not stopped it yet, which this then does. Every
+// place that takes a new request asks it: a cancel is seen at once, not
+// after the watcher's goroutine runs.
+func (x *execution) ending() bool {
+	if x.stopped.Load() != nil {
+		return true
+	}
+	if x.ctx.Err() != nil {
+		x.stop(context.Cause(x.ctx))
+		return true
+	}
+	return false
+}
+
+// cutting reports whether requests in flight are being cut, so that one
+// that fails now was interrupted: the watcher halted the execution, or its
+// context ended (which ends the connects and handshakes in flight at once,
+// through ioCtx, before the watcher runs). cutCause is why.
+func (x *execution) cutting() bool { return x.halted.Load() || x.ctx.Err() != nil }
+
+func (x *execution) cutCause() error {
+	if x.halted.Load() {
+		return x.cause
+	}
+	return context.Cause(x.ctx)
+}
+
 // stopCause returns why the execution stopped early, or nil.
 func (x *execution) stopCause() error {
 	if p := x.stopped.Load(); p != nil {

@@ -431,7 +431,7 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 // the execution stopped.
 func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) (time.Time, bool) {
 	x, s, rng := w.x, w.s, w.rng
-	if x.stopped.Load() != nil {
+	if x.ending() {
 		return due, false
 	}
 	spec := x.runs[run].steps[step].spec
@@ -482,7 +482,7 @@ func (x *execution) sleepUntil(t time.Time) bool { return x.sleepWith(nil, t) }
 func (x *execution) sleepWith(s *slot, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
-		return x.stopped.Load() == nil
+		return !x.ending()
 	}
 	var timer *time.Timer
 	switch {
@@ -498,7 +498,7 @@ func (x *execution) sleepWith(s *slot, t time.Time) bool {
 	}
 	select {
 	case <-timer.C:
-		return x.stopped.Load() == nil
+		return !x.ending()
 	case <-x.stopCh:
 		timer.Stop()
 		return false
@@ -510,7 +510,7 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra 
 	if !x.prepare(s, w) {
 		return
 	}
-	if x.stopped.Load() != nil {
+	if x.ending() {
 		return
 	}
 	if err := addHeaders(s, extra, len(s.cur.b.body)); err != nil {
