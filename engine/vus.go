@@ -535,6 +535,9 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra 
 			x.finish(s, fmt.Errorf("build request: RequestStart hook: %w", err))
 			return
 		}
+		if x.ending() {
+			return // stopped while the hook ran: the request never starts
+		}
 	}
 	x.finish(s, x.exchange(s))
 	if h.RequestDone != nil {

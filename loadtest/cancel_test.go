@@ -217,3 +217,60 @@ func checkCounts(t *testing.T, name string, r *loadtest.Report) {
 		}
 	}
 }
+
+// TestCancelFromUserCode: a cancel made while a request is being built
+// (by a body func on the slots, by a RequestStart hook of a virtual
+// user) keeps that request from being sent: the four before it are
+// good, it and the rest are not started, nothing failed or was
+// interrupted. Deterministic: the cancel happens before the request
+// could be sent.
+func TestCancelFromUserCode(t *testing.T) {
+	srv, seen := countServer(t, 0)
+	check := func(t *testing.T, report *loadtest.Report, err error) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err %v, want context.Canceled", err)
+		}
+		if report.RequestsSent != 4 || report.ResponsesReceived != 4 || report.ResponsesFailed != 0 ||
+			report.RequestsInterrupted != 0 || report.RequestsNotStarted != 6 || seen.Load() != 4 {
+			t.Errorf("sent %d good %d failed %d interrupted %d not started %d, server saw %d; want 4 sent and good, 6 not started",
+				report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed, report.RequestsInterrupted,
+				report.RequestsNotStarted, seen.Load())
+		}
+		checkCounts(t, t.Name(), report)
+	}
+	for _, ka := range []bool{true, false} {
+		t.Run(fmt.Sprintf("keepalive=%v", ka), func(t *testing.T) {
+			t.Run("slots", func(t *testing.T) { // user code: on the goroutine driver
+				seen.Store(0)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var calls atomic.Int64
+				body := func(*scenario.Response, scenario.Vars) (string, bool) {
+					if calls.Add(1) == 5 {
+						cancel()
+					}
+					return "x", true
+				}
+				report, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Post(srv.URL+"/", "").BodyFunc(body)).Repeat(10)),
+					loadtest.KeepAlive(ka)).Execute(ctx)
+				check(t, report, err)
+			})
+			t.Run("vus", func(t *testing.T) {
+				seen.Store(0)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var calls atomic.Int64
+				hooks := engine.VUHooks{RequestStart: func(*engine.RequestEvent) error {
+					if calls.Add(1) == 5 {
+						cancel()
+					}
+					return nil
+				}}
+				report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.KeepAlive(ka),
+					loadtest.VirtualUsers(engine.VUs{Rounds: 10, Hooks: hooks})).Execute(ctx)
+				check(t, report, err)
+			})
+		})
+	}
+}
