@@ -191,6 +191,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.end()
 	for _, s := range x.slots {
+		s.kept.on = true
 		if a.MaxVUs > manyVUs {
 			s.vuBuffers()
 		}
@@ -251,7 +252,7 @@ func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
 // arrivalVU walks the iterations it takes from the queue.
 func (x *execution) arrivalVU(a Arrivals, k int, queue <-chan arrival, ar ArrivalRecorder) {
 	s := x.slots[k]
-	defer s.closeConn()
+	defer s.closeKept()
 	live := x.plan.Live
 	runs := len(x.runs)
 	for it := range queue {

@@ -11,9 +11,19 @@ import (
 )
 
 // VUs is HTTP::LoadGen's executor: virtual users, each walking its run's
-// steps with its own variables, cookie jar and kept-alive connection,
+// steps with its own variables, cookie jar and kept-alive connections,
 // for a number of rounds, started on a linear ramp. A VU that finishes
 // is not replaced.
+//
+// Each VU keeps HTTP::LoadGen's per-thread pool of kept-alive
+// connections, per origin (scheme, host and port): a request whose
+// keep-alive mode lets it use a kept connection (scenario.KeepAliveUse
+// or KeepAliveBoth) takes one to its origin when there is one; a request
+// with mode 0 or KeepAliveStore, or one to another origin, opens a
+// connection of its own and leaves the kept ones alone; a connection
+// whose request has mode KeepAliveStore or KeepAliveBoth is kept after
+// the response when the server allows it. At most MaxKeptConns are kept
+// idle per VU.
 //
 // VUs are numbered from 0; VU k belongs to shard k mod Shards (a shard is
 // HTTP::LoadGen's worker process; here a group of goroutines, numbered as
@@ -160,6 +170,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	defer x.end()
 	for k, s := range x.slots {
 		s.shard = v.ShardOf(k)
+		s.kept.on = true
 		if v.Max > manyVUs {
 			s.vuBuffers()
 		}
@@ -281,7 +292,7 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 // runVU walks VU k's run for its rounds.
 func (x *execution) runVU(v VUs, k int) {
 	s := x.slots[k]
-	defer s.closeConn()
+	defer s.closeKept()
 	if l := x.plan.Live; l != nil {
 		l.ActiveVUs.Add(1)
 		defer l.ActiveVUs.Add(-1)
