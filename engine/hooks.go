@@ -51,6 +51,11 @@ type RequestEvent struct {
 	Data            any // what Init returned
 	// Header holds the fields RequestStart adds to the request.
 	Header http.Header
+	// EndVU, set by RequestStart or RequestDone, ends the VU once this
+	// request is done, as HTTP::LoadGen's done: no post-delay, no
+	// further request or round; its Exit hook runs. The requests of the
+	// VU's rounds that it never sent are "not started".
+	EndVU bool
 }
 
 // HookError lists the errors of hooks during an execution, and the

@@ -456,7 +456,15 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && extra == nil {
 		x.do(s, wk)
 	} else {
-		x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}, extra)
+		e := &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}
+		x.doHooked(s, wk, w.hooks, e, extra)
+		if e.EndVU {
+			s.p.release()
+			if w.trace != nil {
+				w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre})
+			}
+			return due, false // HTTP::LoadGen's done: the VU ends here
+		}
 	}
 	s.p.release() // a waiting VU holds no read buffer
 	post := jittered(rng, spec.PostDelay, spec.PostJitter)
