@@ -28,6 +28,9 @@ type parser struct {
 	buf       []byte
 	r, w      int // unread bytes are buf[r:w]
 	maxHeader int
+	// noBody marks the statuses registered as having no body
+	// (Plan.NoBodyStatuses), indexed by status; nil when none are.
+	noBody []bool
 	pool      *bufPool // where buf comes from when nil
 	bufp      *[]byte  // buf's pool entry, while buf is the pool's
 	// waitReadable, when set, waits until src has bytes to read (or an
@@ -475,7 +478,7 @@ func (p *parser) endOfHeaders() (done bool, err error) {
 		}
 	}
 	switch {
-	case p.head || p.status == 204 || p.status == 304 || p.status < 200:
+	case p.head || p.status == 204 || p.status == 304 || p.status < 200 || p.status < len(p.noBody) && p.noBody[p.status]:
 		if p.status == 101 {
 			p.keepAlive = false
 		}
@@ -513,7 +516,7 @@ func (p *parser) leftover() string {
 	switch {
 	case p.head:
 		framing = "a response to HEAD has no body"
-	case p.status == 204 || p.status == 304:
+	case p.status == 204 || p.status == 304 || p.status < len(p.noBody) && p.noBody[p.status]:
 		framing = fmt.Sprintf("a %d response has no body", p.status)
 	case p.chunked:
 		framing = "after the last chunk"

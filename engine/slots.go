@@ -164,6 +164,7 @@ func compile(p *Plan) ([]runPlan, error) {
 			}
 			sp.static = true
 			sp.method, sp.head = methodFor(ss, ss.StaticBody != nil)
+			sp.head = sp.head || p.noBodyMethod(sp.method)
 			extra := make([]headerKV, len(ss.Headers))
 			for j, h := range ss.Headers {
 				extra[j] = headerKV{h.Name, h.Value.String()}
@@ -272,12 +273,14 @@ func newSlots(p *Plan) []*slot {
 	if maxHeader <= 0 {
 		maxHeader = 64 << 10
 	}
+	noBody := p.noBodyStatuses()
 	slots := make([]*slot, p.Concurrency)
 	for i := range slots {
 		s := &slot{id: i}
 		s.conn = connReader{s}
 		s.p = newParser(s.conn, 0)
 		s.p.maxHeader = maxHeader
+		s.p.noBody = noBody
 		s.wbuf = make([]byte, 0, 1024)
 		slots[i] = s
 	}

@@ -74,6 +74,9 @@ type Plan struct {
 	seed          uint64
 	requestLog    io.Writer
 	requestLogCSV bool
+	// the requests whose responses have no body (NoResponseBody...)
+	noBodyMethods  []string
+	noBodyStatuses []int
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
@@ -478,6 +481,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 	}
 	ep.AcceptEncoding = p.encodings
+	errs = append(errs, p.noBodyErrors()...)
+	ep.NoBodyMethods, ep.NoBodyStatuses = p.noBodyMethods, p.noBodyStatuses
 	if p.http2 {
 		switch {
 		case p.h2Conns < 0:
