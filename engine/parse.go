@@ -28,9 +28,6 @@ type parser struct {
 	buf       []byte
 	r, w      int // unread bytes are buf[r:w]
 	maxHeader int
-	// noBody marks the statuses registered as having no body
-	// (Plan.NoBodyStatuses), indexed by status; nil when none are.
-	noBody []bool
 	pool      *bufPool // where buf comes from when nil
 	bufp      *[]byte  // buf's pool entry, while buf is the pool's
 	// waitReadable, when set, waits until src has bytes to read (or an
@@ -69,6 +66,10 @@ type parser struct {
 	te        bool // a Transfer-Encoding header came
 	chunked   bool // and its final coding is chunked
 	connTok   int
+
+	// noBody marks the statuses registered as having no body
+	// (Plan.NoBodyStatuses), indexed by status; nil when none are.
+	noBody []bool
 }
 
 const (

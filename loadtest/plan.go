@@ -74,9 +74,11 @@ type Plan struct {
 	seed          uint64
 	requestLog    io.Writer
 	requestLogCSV bool
+
 	// the requests whose responses have no body (NoResponseBody...)
 	noBodyMethods  []string
 	noBodyStatuses []int
+
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
