@@ -75,6 +75,9 @@ type Plan struct {
 	requestLog    io.Writer
 	requestLogCSV bool
 
+	// LogRequestsFormatted's formatter
+	requestLogFormat func(RequestLine) string
+
 	// the requests whose responses have no body (NoResponseBody...)
 	noBodyMethods  []string
 	noBodyStatuses []int
@@ -833,8 +836,8 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
 	}
 	if p.requestLog != nil {
-		rec.lines = newLineLog(p.requestLog, p.requestLogCSV)
-		defer rec.lines.flush()
+		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
+		defer rec.lines.close()
 	}
 	health := startHealth()
 	stopProgress := func() {}
