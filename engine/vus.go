@@ -545,6 +545,9 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra 
 		if !s.res.Intended.IsZero() {
 			s.res.Intended = s.res.Intended.Add(time.Since(began)) // the hook's time is no request's
 		}
+		if err == nil && e.changed() {
+			err = x.rebuild(s, e, extra)
+		}
 		if err == nil {
 			err = addHeaders(s, e.Header, len(s.cur.b.body))
 		}

@@ -1,7 +1,10 @@
 package loadtest_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -60,5 +63,60 @@ func TestVUsEndVU(t *testing.T) {
 	}
 	if report.RequestsSent != 15 || report.RequestsNotStarted != 27-15 || report.ResponsesFailed != 0 {
 		t.Errorf("sent %d, not started %d, failed %d", report.RequestsSent, report.RequestsNotStarted, report.ResponsesFailed)
+	}
+}
+
+// TestVUsRequestStartChangesRequest: RequestStart may change the whole
+// request, as HTTP::LoadGen's ReqStart may edit $rq: method, URL
+// (relative to the step's, or another origin), body and header fields;
+// the step's own header fields go along. A method that is no token
+// makes the request "not sent" with the reason.
+func TestVUsRequestStartChangesRequest(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	see := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			got = append(got, fmt.Sprintf("%s %s %s?%s body=%q x-step=%s x-hook=%s", name, r.Method, r.URL.Path, r.URL.RawQuery, body, r.Header.Get("X-Step"), r.Header.Get("X-Hook")))
+			mu.Unlock()
+		}
+	}
+	a := httptest.NewServer(see("a"))
+	t.Cleanup(a.Close)
+	b := httptest.NewServer(see("b"))
+	t.Cleanup(b.Close)
+	hooks := engine.VUHooks{RequestStart: func(e *engine.RequestEvent) error {
+		switch e.Step {
+		case 0:
+			e.Method, e.URL = "POST", "/orders?id=7"
+			e.SetBody([]byte(`{"qty":2}`))
+			e.Header.Set("X-Hook", "1")
+		case 1:
+			e.URL = b.URL + "/elsewhere"
+		case 2:
+			e.Method = "BAD METHOD"
+		}
+		return nil
+	}}
+	run := scenario.Run("r", scenario.Get("/list").Header("X-Step", "list"), scenario.Get("/two").Header("X-Step", "two"), scenario.Get("/three"))
+	var log bytes.Buffer
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(a.URL), loadtest.LogRequests(&log),
+		loadtest.VirtualUsers(engine.VUs{Max: 1, Hooks: hooks})).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `RequestStart: method "BAD METHOD" is not a token`) {
+		t.Errorf("err %v", err)
+	}
+	want := []string{
+		`a POST /orders?id=7 body="{\"qty\":2}" x-step=list x-hook=1`,
+		`b GET /elsewhere? body="" x-step=two x-hook=`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("server saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if report.ResponsesReceived != 2 || report.RequestsNotSent != 1 {
+		t.Errorf("good %d, not sent %d", report.ResponsesReceived, report.RequestsNotSent)
+	}
+	if !strings.Contains(log.String(), `"method":"POST","url":"`+a.URL+`/orders?id=7"`) {
+		t.Errorf("the log does not show the request sent:\n%s", log.String())
 	}
 }
