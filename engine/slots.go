@@ -59,6 +59,9 @@ type runPlan struct {
 	spec   *scenario.RunSpec
 	steps  []stepPlan
 	states stateTable // per iteration, created on first need
+	// begun counts the iterations VUs with RoundsForever began (set
+	// by compileVUs)
+	begun *atomic.Int64
 }
 
 type stepPlan struct {

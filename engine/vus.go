@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,7 +41,13 @@ type VUs struct {
 	Max int
 	// RampUp is when the last VU starts.
 	RampUp time.Duration
-	// Rounds is how often each VU walks its run (default 1).
+	// Rounds is how often each VU walks its run (default 1). A negative
+	// Rounds (RoundsForever) walks it until the plan's time limit, the
+	// context's end or the VU's EndVU, as HTTP::LoadGen's times <= 0:
+	// the plan must then have a time limit or the context a deadline.
+	// Such a run's iterations are numbered in the order they begin,
+	// whichever VU walks them, and a run begins at most
+	// ForeverIterations of them.
 	Rounds int
 	// RandomStart makes each round begin at a step drawn at random (from
 	// the VU's seeded generator) and go round the run's steps once, as
@@ -117,7 +124,7 @@ func (v VUs) Normalized() VUs {
 	if v.Max < 1 || v.Start > v.Max {
 		v.Max = v.Start
 	}
-	if v.Rounds < 1 {
+	if v.Rounds == 0 {
 		v.Rounds = 1
 	}
 	return v
@@ -154,7 +161,27 @@ func (v VUs) Iterations(i, runs int) int {
 	if i < v.Max%runs {
 		vus++
 	}
+	if v.Rounds < 0 {
+		return min(vus, 1) * ForeverIterations
+	}
 	return vus * v.Rounds
+}
+
+// RoundsForever is VUs.Rounds for VUs that walk their run until the
+// execution stops.
+const RoundsForever = -1
+
+// ForeverIterations bounds the iterations a run of VUs with
+// RoundsForever begins: its VUs end when it is reached. What a run
+// holds per request is allocated as requests are made, so the bound
+// costs a pointer per 4096 requests it allows, not a record each.
+const ForeverIterations = 1 << 22
+
+// IterationRecorder is a Recorder told, at the end of an execution of
+// VUs with RoundsForever, how many iterations of each run began (they
+// are numbered 0 to n−1): the run's configured count.
+type IterationRecorder interface {
+	IterationsBegun(run, n int)
 }
 
 // Execute implements Executor. The plan's runs must have the repeat
@@ -162,6 +189,11 @@ func (v VUs) Iterations(i, runs int) int {
 // concurrency must be Max.
 func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	v = v.Normalized()
+	if v.Rounds < 0 && p.TimeLimit <= 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			return fmt.Errorf("VUs.Rounds %d walks the runs until stopped: the plan needs a time limit or the context a deadline", v.Rounds)
+		}
+	}
 	runs, err := compileVUs(ctx, p, "VUs", v.Max, v.Iterations, v.Follow)
 	if err != nil {
 		return err
@@ -240,6 +272,11 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	w.close()
 	all.Wait()
 	stopWatch()
+	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {
+		for i := range x.runs {
+			ir.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
+		}
+	}
 	if h.After != nil {
 		if err := callHook(h.After); err != nil {
 			x.hooks.addAt("run", "After", err)
@@ -283,6 +320,9 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 	if follow {
 		followAll(runs)
 	}
+	for i := range runs {
+		runs[i].begun = new(atomic.Int64)
+	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -318,7 +358,19 @@ func (x *execution) runVU(v VUs, k int) {
 	base := (k / runs) * v.Rounds
 	vuStart := time.Now() // after Init: its time is no request's
 	due := vuStart
-	for round := 0; round < v.Rounds; round++ {
+	for round := 0; v.Rounds < 0 || round < v.Rounds; round++ {
+		iter := base + round
+		if v.Rounds < 0 {
+			// until stopped: iterations numbered as they begin
+			if x.stopped.Load() != nil {
+				return
+			}
+			n := x.runs[run].begun.Add(1) - 1
+			if n >= int64(x.runs[run].spec.Repeat) {
+				return
+			}
+			iter = int(n)
+		}
 		if v.Pacing > 0 {
 			// the round is due on its schedule, however late the last one
 			// ended: the delay counts in the corrected latencies
@@ -335,7 +387,7 @@ func (x *execution) runVU(v VUs, k int) {
 			}
 		}
 		var ok bool
-		if due, ok = w.walk(run, base+round, due); !ok {
+		if due, ok = w.walk(run, iter, due); !ok {
 			return
 		}
 	}

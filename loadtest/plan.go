@@ -552,8 +552,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	if p.vus != nil {
 		v := p.vus.Normalized()
-		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.Rounds < 0 || p.vus.RampUp < 0 {
-			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative")
+		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.RampUp < 0 {
+			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative (but Rounds)")
 		}
 		for i := range ep.Runs {
 			ep.Runs[i].Repeat = v.Iterations(i, len(ep.Runs))
@@ -823,6 +823,9 @@ func readPins(list []string) (map[[32]byte]struct{}, error) {
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	ep, err := p.compile()
 	if err != nil {
+		return nil, err
+	}
+	if err := p.checkForever(ctx); err != nil {
 		return nil, err
 	}
 	ep.Seed = p.seed
