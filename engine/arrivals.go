@@ -12,7 +12,7 @@ import (
 // Arrivals is the open model: iterations arrive on a schedule of
 // iterations per second, whatever the server does, and each is walked
 // by a free virtual user (its steps in order, with their waits, on the
-// VU's kept-alive connection). A server that slows down does not slow
+// VU's kept-alive connections). A server that slows down does not slow
 // the arrivals: iterations queue for a free VU, and every request's
 // latency is also measured from its intended start (Result.Intended;
 // the iteration's arrival for its first request), so the slowness
