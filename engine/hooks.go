@@ -184,28 +184,28 @@ func (e *RequestEvent) SetBody(b []byte) { e.body, e.bodySet = b, true }
 func (e *RequestEvent) changed() bool { return e.Method != "" || e.URL != "" || e.bodySet }
 
 // rebuild writes the request again into s.wbuf with the method, URL
-// and body RequestStart set, the step's header fields, the iterator's
+// and body a hook or an iterator set ("" and !bodySet: the step's), the step's header fields, the iterator's
 // extra ones and the iteration's cookies for the new URL.
-func (x *execution) rebuild(s *slot, e *RequestEvent, extra http.Header) error {
+func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet bool, extra http.Header) error {
 	c := &s.cur
 	b := built{method: c.b.method, t: c.b.t, body: c.b.body, contentType: c.b.contentType}
-	if e.Method != "" {
-		if !isToken([]byte(e.Method)) {
-			return fmt.Errorf("method %q is not a token", e.Method)
+	if method != "" {
+		if !isToken([]byte(method)) {
+			return fmt.Errorf("method %q is not a token", method)
 		}
-		b.method = e.Method
+		b.method = method
 	}
-	if e.URL != "" {
-		u, err := c.b.t.url.Parse(e.URL)
+	if rawURL != "" {
+		u, err := c.b.t.url.Parse(rawURL)
 		if err == nil {
 			b.t, err = newTarget(u, x.plan.Proxy)
 		}
 		if err != nil {
-			return fmt.Errorf("URL %q: %v", scenario.RedactURL(e.URL), err)
+			return fmt.Errorf("URL %q: %v", scenario.RedactURL(rawURL), err)
 		}
 	}
-	if e.bodySet {
-		b.body = e.body
+	if bodySet {
+		b.body = body
 	}
 	b.head = b.method == "HEAD" || x.plan.noBodyMethod(b.method)
 	var vars scenario.Vars

@@ -79,29 +79,46 @@ type VUs struct {
 	Trace func(VUEvent)
 }
 
-// MaxRetries bounds how often a StepIterator may send the same step
-// again in a row: an iterator that would retry forever is a hook error,
-// not a run that never ends.
+// MaxRetries bounds how many requests a StepIterator may send again
+// in one round (retries and steps sent again later) when neither the
+// plan's time limit nor the context's deadline would end an iterator
+// that never does: that is a hook error, not a run that never ends.
+// With a time limit or a deadline the number is not bounded.
 const MaxRetries = 100
 
 // StepIterator chooses a round's requests. It is called with nil at the
 // start of the round, then with each request's result (before it is
 // recorded; its byte slices are valid during the call), and returns the
 // step to send next (an index into the run's steps) with header fields
-// to add, or more = false when the round is over. Returning the step
+// to add and any change to its request, or more = false when the round
+// is over. Any step may be sent any number of times. Returning the step
 // just sent sends it again as a retry (on a 401, with an Authorization
 // field, say): the earlier attempt is then recorded as retried, apart
-// from the step's counts, and the retry's result is the step's. Other
-// steps may be sent once per round; the steps a round never sends are
-// "not started". An iterator that panics or breaks these rules ends the
-// round and is reported as a hook error.
+// from the step's counts, and the retry's result is the step's. Once a
+// step has its result, sending it again later in the round is an extra
+// request, recorded as retried too (on the wire, in the request log and
+// StepReport.Retried). The steps a round never sends are "not started".
+// See MaxRetries for the bound without a time limit. An iterator that
+// panics or names no step of the run ends the round and is reported as
+// a hook error.
 type StepIterator func(prev *Result) (next NextStep, more bool)
 
-// NextStep is what a StepIterator sends next.
+// NextStep is what a StepIterator sends next: a step of the run, with
+// header fields to add. Method, URL and, when SetBody is true, Body
+// replace the step's, as RequestEvent's do, so an iterator may send
+// any request (HTTP::LoadGen's InitURLs returns arbitrary requests);
+// its result counts as the step's.
 type NextStep struct {
 	Step   int
 	Header http.Header
+
+	Method, URL string
+	Body        []byte
+	SetBody     bool
 }
+
+// changed reports whether the iterator changed the step's request.
+func (n *NextStep) changed() bool { return n.Method != "" || n.URL != "" || n.SetBody }
 
 // VUEvent is one request of a virtual user, for VUs.Trace.
 type VUEvent struct {
@@ -433,15 +450,27 @@ func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
 
 // iterate walks a round as the VU's iterator says: each request's
 // result, held back from the recorder, goes to the iterator, which
-// names the next step. A step sent again at once is a retry: the
-// earlier attempt is recorded as retried (Result.Retried), apart from
-// the step's counts. Any other step may be sent once per round.
+// names the next step (and may change its request). Each step has one
+// result of its own per round: the last of the first sends of it in a
+// row. A step sent again at once is a retry: the earlier attempt is
+// recorded as retried (Result.Retried), apart from the step's counts;
+// a step sent again later in the round, once it has its own result, is
+// an extra request, recorded as retried too.
 func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	x, s := w.x, w.s
 	steps := len(x.runs[run].steps)
-	sent := make([]bool, steps)
+	owned := make([]bool, steps) // the step's own result is recorded
+	_, deadline := x.ioCtx.Deadline()
+	bounded := x.plan.TimeLimit > 0 || deadline
 	var prev *Result
-	last, retries := -1, 0
+	last, extras := -1, 0
+	record := func(retried bool) {
+		prev.Retried = retried || owned[prev.Step]
+		if !prev.Retried {
+			owned[prev.Step] = true
+		}
+		x.rec.Record(s.id, prev)
+	}
 	for {
 		var nx NextStep
 		more := false
@@ -450,18 +479,13 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		case err != nil || !more:
 		case nx.Step < 0 || nx.Step >= steps:
 			err = fmt.Errorf("step %d: the run has steps 0 to %d", nx.Step, steps-1)
-		case nx.Step == last:
-			if retries++; retries > MaxRetries {
-				err = fmt.Errorf("step %d sent again more than %d times in a row", nx.Step, MaxRetries)
+		case nx.Step == last || owned[nx.Step]:
+			if extras++; extras > MaxRetries && !bounded {
+				err = fmt.Errorf("more than %d requests sent again in one round, and neither a time limit nor a deadline would end it", MaxRetries)
 			}
-		case sent[nx.Step]:
-			err = fmt.Errorf("step %d again: it was sent earlier in this round (only the step just sent may be sent again, as a retry)", nx.Step)
-		default:
-			retries = 0
 		}
 		if prev != nil {
-			prev.Retried = err == nil && more && nx.Step == last
-			x.rec.Record(s.id, prev)
+			record(err == nil && more && nx.Step == last)
 		}
 		if err != nil {
 			x.hooks.add(w.vu, last, "Iterate", err)
@@ -470,10 +494,10 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		if !more {
 			return due, true
 		}
-		sent[nx.Step], last = true, nx.Step
+		last = nx.Step
 		s.hold, s.held = true, false
 		var ok bool
-		due, ok = w.request(run, iter, nx.Step, due, nx.Header)
+		due, ok = w.request(run, iter, nx.Step, due, &nx)
 		s.hold = false
 		prev = nil
 		if s.held {
@@ -481,7 +505,7 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		}
 		if !ok {
 			if prev != nil {
-				x.rec.Record(s.id, prev)
+				record(false)
 			}
 			return due, false
 		}
@@ -492,7 +516,7 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 // pre-delay), with extra header fields, then waits its post-delay and
 // think time. It returns when the next request is due, and false when
 // the execution stopped.
-func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) (time.Time, bool) {
+func (w *walker) request(run, iter, step int, due time.Time, nx *NextStep) (time.Time, bool) {
 	x, s, rng := w.x, w.s, w.rng
 	if x.stopped.Load() != nil {
 		return due, false
@@ -505,11 +529,11 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 	}
 	s.intended = due
 	wk := work{run: int32(run), step: int32(step), iter: int32(iter), n: 1}
-	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && extra == nil {
+	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && nx == nil {
 		x.do(s, wk)
 	} else {
 		e := &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}
-		x.doHooked(s, wk, w.hooks, e, extra)
+		x.doHooked(s, wk, w.hooks, e, nx)
 		if e.EndVU {
 			s.p.release()
 			if w.trace != nil {
@@ -577,18 +601,28 @@ func (x *execution) sleepWith(s *slot, t time.Time) bool {
 }
 
 // doHooked is do with the request hooks around the request.
-func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra http.Header) {
+func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, nx *NextStep) {
 	if !x.prepare(s, w) {
 		return
 	}
 	if x.stopped.Load() != nil {
 		return
 	}
-	if err := addHeaders(s, extra, len(s.cur.b.body)); err != nil {
-		x.hooks.add(e.VU, e.Step, "Iterate", err)
-		s.res.NotSent, s.res.Start = true, time.Now()
-		x.finish(s, fmt.Errorf("build request: iterator's header: %w", err))
-		return
+	var extra http.Header
+	if nx != nil {
+		extra = nx.Header
+		var err error
+		if nx.changed() {
+			err = x.rebuild(s, nx.Method, nx.URL, nx.Body, nx.SetBody, extra)
+		} else {
+			err = addHeaders(s, extra, len(s.cur.b.body))
+		}
+		if err != nil {
+			x.hooks.add(e.VU, e.Step, "Iterate", err)
+			s.res.NotSent, s.res.Start = true, time.Now()
+			x.finish(s, fmt.Errorf("build request: iterator's request: %w", err))
+			return
+		}
 	}
 	if h.RequestStart != nil {
 		e.Header = http.Header{}
@@ -598,7 +632,7 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra 
 			s.res.Intended = s.res.Intended.Add(time.Since(began)) // the hook's time is no request's
 		}
 		if err == nil && e.changed() {
-			err = x.rebuild(s, e, extra)
+			err = x.rebuild(s, e.Method, e.URL, e.body, e.bodySet, extra)
 		}
 		if err == nil {
 			err = addHeaders(s, e.Header, len(s.cur.b.body))

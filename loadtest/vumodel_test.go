@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
@@ -118,5 +120,78 @@ func TestVUsRequestStartChangesRequest(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), `"method":"POST","url":"`+a.URL+`/orders?id=7"`) {
 		t.Errorf("the log does not show the request sent:\n%s", log.String())
+	}
+}
+
+// TestVUsIteratorAnyRequest: an iterator may send any request, any
+// number of times (HTTP::LoadGen's InitURLs returns arbitrary
+// requests): a step with another URL, polled until it is ready, a step
+// sent again later in the round, a step with another method and body.
+// Each step has one result of its own per round; the others are on the
+// wire and in the log, counted as retried.
+func TestVUsIteratorAnyRequest(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	polls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", r.Method, r.URL.RequestURI(), body, r.Header.Get("X-Again"))))
+		if r.URL.Path == "/poll" {
+			if polls++; polls <= 3 {
+				w.WriteHeader(http.StatusAccepted)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	it := func(vu, round int, _ *rand.Rand) engine.StepIterator {
+		again := false
+		return func(prev *engine.Result) (engine.NextStep, bool) {
+			switch {
+			case prev == nil:
+				return engine.NextStep{Step: 0}, true
+			case prev.Step == 0 && !again:
+				return engine.NextStep{Step: 1, URL: "/poll?job=1"}, true
+			case prev.Step == 1 && prev.Status == http.StatusAccepted:
+				return engine.NextStep{Step: 1, URL: "/poll?job=1"}, true
+			case prev.Step == 1:
+				again = true
+				return engine.NextStep{Step: 0, Header: http.Header{"X-Again": {"1"}}}, true
+			case prev.Step == 0:
+				return engine.NextStep{Step: 2, Method: "POST", URL: "/submit", Body: []byte("k=v"), SetBody: true}, true
+			}
+			return engine.NextStep{}, false
+		}
+	}
+	run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b"), scenario.Get("/c"))
+	var log bytes.Buffer
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.LogRequests(&log),
+		loadtest.VirtualUsers(engine.VUs{Max: 1, Iterate: it}))
+	want := []string{"GET /a", "GET /poll?job=1", "GET /poll?job=1", "GET /poll?job=1", "GET /poll?job=1", "GET /a  1", "POST /submit k=v"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("server saw\n%q\nwant\n%q", got, want)
+	}
+	st := report.Run("r").Steps
+	if st[0].Sent != 1 || st[0].Retried != 1 || st[1].Sent != 1 || st[1].Retried != 3 || st[1].Good != 1 || st[2].Good != 1 {
+		t.Errorf("step 1 sent %d retried %d; step 2 sent %d retried %d good %d; step 3 good %d",
+			st[0].Sent, st[0].Retried, st[1].Sent, st[1].Retried, st[1].Good, st[2].Good)
+	}
+	if report.RequestsSent != 3 || report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted ||
+		len(report.HookErrors) != 0 {
+		t.Errorf("sent %d, configured %d, hook errors %q", report.RequestsSent, report.RequestsConfigured, report.HookErrors)
+	}
+	if n, r := strings.Count(log.String(), "\n"), strings.Count(log.String(), `"retried":true`); n != 7 || r != 4 {
+		t.Errorf("%d log lines, %d retried; want 7 and 4", n, r)
+	}
+
+	// an iterator that never ends its round is ended by the time limit
+	forever := func(int, int, *rand.Rand) engine.StepIterator {
+		return func(*engine.Result) (engine.NextStep, bool) { return engine.NextStep{Step: 0}, true }
+	}
+	report = execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.TimeLimit(100*time.Millisecond),
+		loadtest.VirtualUsers(engine.VUs{Max: 1, Iterate: forever}))
+	if len(report.HookErrors) != 0 || report.StoppedBy == "" || report.Run("r").Steps[0].Retried == 0 {
+		t.Errorf("hook errors %q, stopped by %q, retried %d", report.HookErrors, report.StoppedBy, report.Run("r").Steps[0].Retried)
 	}
 }
