@@ -289,7 +289,7 @@ func TestVUsIterator(t *testing.T) {
 	// broken iterators: each ends its round and is reported
 	broken := map[string]engine.StepIterator{
 		"step 7: the run has steps 0 to 2": func(prev *engine.Result) (engine.NextStep, bool) { return engine.NextStep{Step: 7}, true },
-		"panicked: boom": func(prev *engine.Result) (engine.NextStep, bool) { panic("boom") },
+		"panicked: boom":                   func(prev *engine.Result) (engine.NextStep, bool) { panic("boom") },
 		"more than 100 requests sent again in one round, and neither a time limit nor a deadline would end it": func(prev *engine.Result) (engine.NextStep, bool) { return engine.NextStep{Step: 2}, true },
 		`header name "Bad Name" is not a token`: func(prev *engine.Result) (engine.NextStep, bool) {
 			return engine.NextStep{Step: 2, Header: http.Header{"Bad Name": {"x"}}}, prev == nil
