@@ -3,9 +3,11 @@ package loadtest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"time"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
@@ -80,4 +82,52 @@ func ExampleVirtualUsers_endVU() {
 	fmt.Println("sent:", report.RequestsSent, "not started:", report.RequestsNotStarted)
 	// Output:
 	// sent: 4 not started: 26
+}
+
+// Virtual users that walk their run until the time limit
+// (HTTP::LoadGen's times <= 0): the run is configured with the
+// iterations they began.
+func ExampleVirtualUsers_roundsForever() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+
+	run := scenario.Run("browse", scenario.Get("/"), scenario.Get("/about").Think(5*time.Millisecond))
+	plan := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.TimeLimit(200*time.Millisecond),
+		loadtest.VirtualUsers(engine.VUs{Max: 2, Rounds: engine.RoundsForever}))
+	report, err := plan.Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := report.Run("browse")
+	fmt.Println("stopped by the time limit:", report.StoppedBy != "")
+	fmt.Println("configured = iterations begun × steps:", report.RequestsConfigured == int64(r.Repeat*2))
+	// Output:
+	// stopped by the time limit: true
+	// configured = iterations begun × steps: true
+}
+
+// RequestStart changes the whole request, as HTTP::LoadGen's ReqStart
+// may edit its request: here the step's GET becomes a POST with a body
+// to a URL with the VU's number.
+func ExampleVirtualUsers_requestStart() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Printf("%s %s %s\n", r.Method, r.URL.RequestURI(), body)
+	}))
+	defer srv.Close()
+
+	hooks := engine.VUHooks{RequestStart: func(e *engine.RequestEvent) error {
+		e.Method, e.URL = "POST", fmt.Sprintf("/users/%d/visits", e.VU)
+		e.SetBody([]byte("page=home"))
+		return nil
+	}}
+	plan := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get("/home"))), loadtest.BaseURL(srv.URL),
+		loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 2, Hooks: hooks}))
+	if _, err := plan.Execute(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// POST /users/0/visits page=home
+	// POST /users/0/visits page=home
 }
