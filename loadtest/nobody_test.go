@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
@@ -134,5 +139,31 @@ func TestNoResponseBodyValidation(t *testing.T) {
 	var ve *scenario.ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "NoResponseBodyMethods") || !strings.Contains(err.Error(), "NoResponseBodyStatuses") || !strings.Contains(err.Error(), "42") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestNoResponseBodyHTTP2: over HTTP/2 a registered status or method
+// whose headers announce a body that never comes is a complete answer,
+// and unregistered the same response is refused (its body ended short
+// of its content-length).
+func TestNoResponseBodyHTTP2(t *testing.T) {
+	srv := httptest.NewUnstartedServer(h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "50")
+		if r.Method == "PURGE" {
+			return // 200 with no body
+		}
+		w.WriteHeader(299)
+	}), &http2.Server{}))
+	srv.Start()
+	t.Cleanup(srv.Close)
+	run := scenario.Run("r", scenario.Request("PURGE", "/cache"), scenario.Get("/gone").ExpectStatus(299)).Repeat(2)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1),
+		loadtest.NoResponseBodyMethods("PURGE"), loadtest.NoResponseBodyStatuses(299))
+	if report.ResponsesReceived != 4 || report.ResponsesFailed != 0 {
+		t.Errorf("registered: good %d, failed %d: %v", report.ResponsesReceived, report.ResponsesFailed, report.Run("r").Steps[1].Failures)
+	}
+	report = execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1))
+	if report.ResponsesFailed != 4 {
+		t.Errorf("unregistered: good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
 	}
 }
