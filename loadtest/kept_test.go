@@ -1,7 +1,14 @@
 package loadtest_test
 
 import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/benchgate/benchgate/engine"
@@ -31,21 +38,40 @@ import (
 // (One connection per VU, closed whenever a request did not reuse it,
 // opened 4 + 3·(rounds−1).)
 func TestVUKeptConnsMixedModes(t *testing.T) {
-	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {})
 	run := scenario.Run("mixed",
 		scenario.Get("/a").KeepAliveMode(scenario.KeepAliveBoth),
 		scenario.Get("/b").KeepAliveMode(0),
 		scenario.Get("/c").KeepAliveMode(scenario.KeepAliveStore),
 		scenario.Get("/d").KeepAliveMode(scenario.KeepAliveUse),
 		scenario.Get("/e").KeepAliveMode(scenario.KeepAliveBoth))
-	for _, rounds := range []int{1, 2, 5} {
-		conns.Store(0)
-		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: rounds}))
-		if report.ResponsesFailed != 0 || report.RequestsSent != int64(5*rounds) {
-			t.Fatalf("%d rounds: sent %d, failed %d", rounds, report.RequestsSent, report.ResponsesFailed)
+	for _, https := range []bool{false, true} {
+		var conns atomic.Int64
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
 		}
-		if got, want := conns.Load(), int64(3+2*(rounds-1)); got != want {
-			t.Errorf("%d rounds: the server accepted %d connections, HTTP::LoadGen opens %d", rounds, got, want)
+		opts := []loadtest.Option{loadtest.Runs(run)}
+		if https {
+			srv.StartTLS()
+			pool := x509.NewCertPool()
+			pool.AddCert(srv.Certificate())
+			opts = append(opts, loadtest.TLSConfig(&tls.Config{RootCAs: pool}))
+		} else {
+			srv.Start()
+		}
+		t.Cleanup(srv.Close)
+		opts = append(opts, loadtest.BaseURL(srv.URL))
+		for _, rounds := range []int{1, 2, 5} {
+			conns.Store(0)
+			report := execute(t, append(opts, loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: rounds}))...)
+			if report.ResponsesFailed != 0 || report.RequestsSent != int64(5*rounds) {
+				t.Fatalf("https %v, %d rounds: sent %d, failed %d", https, rounds, report.RequestsSent, report.ResponsesFailed)
+			}
+			if got, want := conns.Load(), int64(3+2*(rounds-1)); got != want {
+				t.Errorf("https %v, %d rounds: the server accepted %d connections, HTTP::LoadGen opens %d", https, rounds, got, want)
+			}
 		}
 	}
 }
@@ -113,5 +139,57 @@ func TestVUKeptConnsBound(t *testing.T) {
 	}
 	if got, want := conns.Load(), int64(engine.MaxKeptConns+3); got != want {
 		t.Errorf("the server accepted %d connections, want %d", got, want)
+	}
+}
+
+// TestVUKeptConnsClosedWhileKept: a kept connection the server closed
+// while it sat in the pool is dropped when a request would take it, and
+// the request goes on a new one: no failure.
+func TestVUKeptConnsClosedWhileKept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					for {
+						h, err := br.ReadString('\n')
+						if err != nil {
+							return
+						}
+						if h == "\r\n" {
+							break
+						}
+					}
+					// a keep-alive answer, but /a's connection is closed after it
+					if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")); err != nil || strings.HasPrefix(line, "GET /a ") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	run := scenario.Run("r",
+		scenario.Get("/a").KeepAliveMode(scenario.KeepAliveBoth),
+		scenario.Get("/b").KeepAliveMode(0),
+		scenario.Get("/c").KeepAliveMode(scenario.KeepAliveBoth))
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL("http://"+ln.Addr().String()), loadtest.VirtualUsers(engine.VUs{Max: 1}))
+	if report.ResponsesReceived != 3 || report.ResponsesFailed != 0 || conns.Load() != 3 {
+		t.Errorf("good %d, failed %d, connections %d (want 3, 0, 3)", report.ResponsesReceived, report.ResponsesFailed, conns.Load())
 	}
 }
