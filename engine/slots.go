@@ -79,6 +79,10 @@ type stepPlan struct {
 	follow     int  // redirects to follow (0: none)
 	expectVars bool // an expectation reads variables
 	prevNext   bool // the next step reads this response
+
+	// hops, when set, is the plan for the requests of a redirect chain
+	// after the first (the follow iterator's keep-alive)
+	hops *stepPlan
 }
 
 type execution struct {

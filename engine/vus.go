@@ -56,7 +56,9 @@ type VUs struct {
 	RandomStart bool
 	// Follow makes every step that sets no FollowRedirects of its own
 	// follow up to DefaultMaxRedirects redirects when the plan follows
-	// none: HTTP::LoadGen's follow iterator. A post-delay and think time
+	// none: HTTP::LoadGen's follow iterator. As there, each request of
+	// the chain after the first is sent with keep-alive mode
+	// KeepAliveBoth, whatever the step's. A post-delay and think time
 	// come after the chain's last response.
 	Follow bool
 	// Pacing, when set, starts VU k's round r at its start time plus

@@ -113,6 +113,40 @@ func TestVUKeptConnsRedirectAcrossPorts(t *testing.T) {
 	}
 }
 
+// TestVUKeptConnsFollowHopsKeepAlive: HTTP::LoadGen's follow iterator
+// sends each hop with keepalive KEEPALIVE (3), whatever the step's
+// mode. Steps without keep-alive (mode 0): A/start → 302 B/hop → 302
+// A/back → 200, then A/next:
+//
+//	round 1: A/start opens A1 (not kept); B/hop opens B1, keeps it;
+//	         A/back opens A2, keeps it; A/next opens A3 (not kept)
+//	round r: A/start and A/next open one each; the hops take B1 and A2
+//
+// 3 + 2·(rounds−1) connections to A, 1 to B. (Hops with the step's
+// mode: 3·rounds and rounds.)
+func TestVUKeptConnsFollowHopsKeepAlive(t *testing.T) {
+	var bURL string
+	a, aConns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/start" {
+			http.Redirect(w, r, bURL+"/hop", http.StatusFound)
+		}
+	})
+	b, bConns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, a.URL+"/back", http.StatusFound)
+	})
+	bURL = b.URL
+	run := scenario.Run("bounce", scenario.Get("/start"), scenario.Get("/next"))
+	const rounds = 4
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(a.URL), loadtest.KeepAlive(false),
+		loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: rounds, Follow: true}))
+	if report.ResponsesFailed != 0 || report.ResponsesReceived != 2*rounds {
+		t.Fatalf("good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
+	}
+	if got, gotB := aConns.Load(), bConns.Load(); got != 3+2*(rounds-1) || gotB != 1 {
+		t.Errorf("connections accepted: %d to A, %d to B; HTTP::LoadGen opens %d and 1", got, gotB, 3+2*(rounds-1))
+	}
+}
+
 // TestVUKeptConnsBound: a VU keeps at most engine.MaxKeptConns idle
 // connections; keeping one more closes the one kept longest.
 //
