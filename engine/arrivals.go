@@ -12,7 +12,7 @@ import (
 // Arrivals is the open model: iterations arrive on a schedule of
 // iterations per second, whatever the server does, and each is walked
 // by a free virtual user (its steps in order, with their waits, on the
-// VU's kept-alive connection). A server that slows down does not slow
+// VU's kept-alive connections). A server that slows down does not slow
 // the arrivals: iterations queue for a free VU, and every request's
 // latency is also measured from its intended start (Result.Intended;
 // the iteration's arrival for its first request), so the slowness
@@ -191,6 +191,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.end()
 	for _, s := range x.slots {
+		s.kept.on = true
 		if a.MaxVUs > manyVUs {
 			s.vuBuffers()
 		}
@@ -251,7 +252,7 @@ func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
 // arrivalVU walks the iterations it takes from the queue.
 func (x *execution) arrivalVU(a Arrivals, k int, queue <-chan arrival, ar ArrivalRecorder) {
 	s := x.slots[k]
-	defer s.closeConn()
+	defer s.closeKept()
 	live := x.plan.Live
 	runs := len(x.runs)
 	for it := range queue {
@@ -289,6 +290,12 @@ func followAll(runs []runPlan) {
 		for k := range runs[i].steps {
 			if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
 				sp.follow, sp.keepHeader = DefaultMaxRedirects, true
+				// HTTP::LoadGen's follow iterator sends each hop with
+				// keep-alive KEEPALIVE (use and store), whatever the
+				// step's mode
+				hops := *sp
+				hops.reuse, hops.keepAlive = true, true
+				sp.hops = &hops
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"golang.org/x/net/http2/hpack"
@@ -62,6 +63,8 @@ type slot struct {
 	// hold keeps finish from recording the result, for a VU's iterator
 	// to see first; held says a result was left in res.
 	hold, held bool
+	// kept is a virtual user's pool of idle kept-alive connections
+	kept keptConns
 }
 
 // idleWarn records a warning about the kept connection's last response.
@@ -182,19 +185,11 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 	for attempt := 0; ; attempt++ {
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false
+		if s.kept.on {
+			x.pickKept(s, t, sp, attempt)
+		}
 		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
-			s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
-			warn, gone := "", s.interrupted
-			if !gone {
-				warn, gone = idleData(s.nc)
-			}
-			s.mu.Unlock()
-			if gone {
-				if warn != "" {
-					x.idleWarn(s, warn)
-				}
-				s.closeConn()
-			}
+			x.checkIdle(s)
 		}
 		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
 			res.Reused = true
@@ -267,6 +262,56 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		}
 		s.lastRun, s.lastStep = res.Run, res.Step
 		return nil
+	}
+}
+
+// checkIdle closes the slot's kept-alive connection when the server
+// closed it or sent something while it was idle (with a warning).
+func (x *execution) checkIdle(s *slot) {
+	s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
+	warn, gone := "", s.interrupted
+	if !gone {
+		warn, gone = idleData(s.nc)
+		if _, ok := s.nc.(*tls.Conn); ok {
+			s.deadlineDirty = true // the look cleared the read deadline
+		}
+	}
+	s.mu.Unlock()
+	if gone {
+		if warn != "" {
+			x.idleWarn(s, warn)
+		}
+		s.closeConn()
+	}
+}
+
+// pickKept gives a virtual user's slot the connection the request is
+// to use, by HTTP::LoadGen's rules: the slot's connection when it is
+// kept alive to the request's origin and the request may reuse one;
+// else the slot's reusable connection is parked in the VU's pool and,
+// when the request may reuse one, a kept connection to its origin is
+// taken from there (one the server closed meanwhile is dropped and the
+// next tried). A retry after a kept connection failed (attempt > 0)
+// opens a new one.
+func (x *execution) pickKept(s *slot, t *target, sp *stepPlan, attempt int) {
+	if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
+		return
+	}
+	if s.nc != nil {
+		if s.reusable {
+			s.park()
+		} else {
+			s.closeConn()
+		}
+	}
+	if !sp.reuse || attempt > 0 {
+		return
+	}
+	for s.unpark(t.key) {
+		x.checkIdle(s)
+		if s.nc != nil {
+			return
+		}
 	}
 }
 

@@ -70,6 +70,9 @@ type h2pool struct {
 	open      map[*h2conn]struct{}
 	readers   sync.WaitGroup
 	stop      func() bool // unregisters the close on cancel
+
+	// noBody marks Plan.NoBodyStatuses, indexed by status
+	noBody []bool
 }
 
 // h2slot is one connection place in the pool.
@@ -84,7 +87,7 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 		n = 1
 	}
 	pool := &h2pool{n: n, conns: map[string][]*h2slot{}, open: map[*h2conn]struct{}{},
-		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10))}
+		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10)), noBody: p.noBodyStatuses()}
 	// requests in flight are cut: a write the peer does not take must
 	// not outlive the run
 	pool.stop = context.AfterFunc(ctx, pool.closeConns)

@@ -264,6 +264,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	if ct == "" {
 		ct = scenario.DefaultContentType
 	}
+	b.head = b.head || p.noBodyMethod(b.method)
 	dst = appendHead(dst, p, b.method, b.t, sp.keepAlive, extra, ct, b.body != nil, len(b.body))
 	return dst, b, nil
 }

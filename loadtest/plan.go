@@ -74,6 +74,14 @@ type Plan struct {
 	seed          uint64
 	requestLog    io.Writer
 	requestLogCSV bool
+
+	// LogRequestsFormatted's formatter
+	requestLogFormat func(RequestLine) string
+
+	// the requests whose responses have no body (NoResponseBody...)
+	noBodyMethods  []string
+	noBodyStatuses []int
+
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
@@ -478,6 +486,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 	}
 	ep.AcceptEncoding = p.encodings
+	errs = append(errs, p.noBodyErrors()...)
+	ep.NoBodyMethods, ep.NoBodyStatuses = p.noBodyMethods, p.noBodyStatuses
 	if p.http2 {
 		switch {
 		case p.h2Conns < 0:
@@ -542,8 +552,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	if p.vus != nil {
 		v := p.vus.Normalized()
-		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.Rounds < 0 || p.vus.RampUp < 0 {
-			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative")
+		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.RampUp < 0 {
+			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative (but Rounds)")
 		}
 		for i := range ep.Runs {
 			ep.Runs[i].Repeat = v.Iterations(i, len(ep.Runs))
@@ -815,6 +825,9 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkForever(ctx); err != nil {
+		return nil, err
+	}
 	ep.Seed = p.seed
 	if ep.Seed == 0 {
 		ep.Seed = rand.Uint64()
@@ -826,8 +839,8 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
 	}
 	if p.requestLog != nil {
-		rec.lines = newLineLog(p.requestLog, p.requestLogCSV)
-		defer rec.lines.flush()
+		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
+		defer rec.lines.close()
 	}
 	health := startHealth()
 	stopProgress := func() {}

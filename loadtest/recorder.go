@@ -31,6 +31,21 @@ type recorder struct {
 	arrMu                                 sync.Mutex
 	arrivals                              *ArrivalReport // ArrivalRate
 	hookErr                               *engine.HookError
+
+	// begun holds the iterations begun of runs walked until stopped
+	begun map[int]int
+}
+
+// IterationsBegun implements engine.IterationRecorder: a run of VUs
+// that walked it until stopped is configured with the iterations they
+// began.
+func (rec *recorder) IterationsBegun(run, n int) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	if rec.begun == nil {
+		rec.begun = map[int]int{}
+	}
+	rec.begun[run] = n
 }
 
 // Hooks implements engine.HookRecorder.
@@ -403,8 +418,15 @@ func (rec *recorder) report() *Report {
 	if r.TLSVerifySkipped {
 		r.Warnings = append(r.Warnings, "TLS certificate verification was skipped")
 	}
+	rec.arrMu.Lock()
+	begun := rec.begun
+	rec.arrMu.Unlock()
 	for k, run := range rec.runs {
 		rs := rec.plan.Runs[k]
+		if n, ok := begun[k]; ok {
+			run.configure(n)
+			rs.Repeat = n
+		}
 		r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
 		for _, st := range run.steps {
 			run.report.Latency.Merge(st.r.Latency)
