@@ -76,8 +76,10 @@ type ArrivalReport struct {
 	// Planned is the number of iterations the schedule holds.
 	Planned int64 `json:"planned"`
 	Started int64 `json:"started"`
-	// Dropped iterations could not start within MaxLag of their arrival:
-	// every VU was busy. Their requests are "not started".
+	// Dropped iterations could not start within MaxLag of their arrival,
+	// or were due when the execution stopped and had not started: every
+	// VU was busy. Their requests are "not started"; they count as
+	// failures of the run (HaveNoFailures, HaveErrorRateBelow).
 	Dropped int64 `json:"dropped"`
 	// Lag is how late the started iterations began behind their arrival.
 	Lag *Latency `json:"lag"`

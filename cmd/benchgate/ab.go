@@ -22,6 +22,7 @@ import (
 // abConfig is what the ab flags say.
 type abConfig struct {
 	requests    int
+	requestsSet bool // -n given
 	concurrency int
 	keepAlive   bool
 	timeLimit   float64
@@ -117,7 +118,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
 	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
-	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does (-c bounds those in flight); lasts -t seconds, or until -n have arrived")
+	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does; lasts -t seconds or until -n have arrived, whichever comes first; -c bounds those in flight (default: rate × 0.1 s, at least 100)")
 	fs.Float64Var(&c.rateStart, "rate-start", -1, "with --rate: ramp the rate linearly from this one to --rate")
 	fs.DurationVar(&c.maxLag, "max-lag", time.Second, "with --rate: drop a request that cannot start this long after its arrival (every -c busy)")
 	fs.IntVarP(&c.follow, "follow", "L", 0, "follow up to this many redirects (each one counted apart)")
@@ -131,8 +132,14 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	}
 	c.url = fs.Arg(0)
 	c.keyLog = os.Getenv("SSLKEYLOGFILE")
-	if c.timeLimit > 0 && !fs.Changed("requests") && c.rate == 0 {
+	c.requestsSet = fs.Changed("requests")
+	if c.timeLimit > 0 && !c.requestsSet && c.rate == 0 {
 		c.requests = 50000
+	}
+	if c.rate > 0 && !fs.Changed("concurrency") {
+		// a rate with one connection drops whatever arrives while it is
+		// busy: size the bound on requests in flight from the rate
+		c.concurrency = engine.DefaultVUsFor(max(c.rate, c.rateStart))
 	}
 	return c, c.validate()
 }
@@ -337,9 +344,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.rate > 0 {
 		opts = append(opts, loadtest.ArrivalRate(c.arrivals())) // -t is the schedule's length
-	} else {
-		opts = append(opts, loadtest.TimeLimit(time.Duration(c.timeLimit*float64(time.Second))))
 	}
+	// -t bounds every run, whatever the rate; with -n, whichever comes first
+	opts = append(opts, loadtest.TimeLimit(time.Duration(c.timeLimit*float64(time.Second))))
 	if c.follow > 0 {
 		opts = append(opts, loadtest.FollowRedirects(c.follow))
 	}
@@ -350,7 +357,8 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 }
 
 // arrivals is the --rate schedule: -t seconds, else as long as -n
-// arrivals take (at the rate, or on the ramp from --rate-start).
+// arrivals take (at the rate, or on the ramp from --rate-start); with
+// -t and -n both, it ends at whichever comes first.
 func (c *abConfig) arrivals() engine.Arrivals {
 	from := c.rate
 	if c.rateStart >= 0 {
@@ -360,7 +368,11 @@ func (c *abConfig) arrivals() engine.Arrivals {
 	if d <= 0 {
 		d = time.Duration(float64(c.requests) / ((from + c.rate) / 2) * float64(time.Second))
 	}
-	return engine.Arrivals{StartRate: from, Stages: []engine.RateStage{{Target: c.rate, Duration: d}}, MaxVUs: c.concurrency, MaxLag: c.maxLag}
+	a := engine.Arrivals{StartRate: from, Stages: []engine.RateStage{{Target: c.rate, Duration: d}}, MaxVUs: c.concurrency, MaxLag: c.maxLag}
+	if c.requestsSet || c.timeLimit <= 0 {
+		a.MaxIterations = c.requests
+	}
+	return a
 }
 
 // rawBody is a body sent as is, never read as a template.
