@@ -1,14 +1,17 @@
 package loadtest_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
@@ -167,5 +170,45 @@ func TestArrivalsOnOneProcessor(t *testing.T) {
 		if ar := report.Arrivals; ar != nil && ar.Dropped > 0 {
 			t.Errorf("%d of %d arrivals dropped", ar.Dropped, ar.Planned)
 		}
+	}
+}
+
+// TestArrivalDropsCountEverywhere: dropped arrivals are failures of the
+// run wherever a user looks: the error rate and the percentiles count
+// their requests (never sent, slower than any bound), a step's
+// HaveNoFailures sees them, and the summary and the HTML report say so.
+func TestArrivalDropsCountEverywhere(t *testing.T) {
+	srv := stallServer(t, 3, 400*time.Millisecond)
+	a := engine.Arrivals{Rate: 100, Duration: 600 * time.Millisecond, MaxVUs: 1, MaxLag: 50 * time.Millisecond}
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"), scenario.Get("/2"))), loadtest.BaseURL(srv.URL),
+		loadtest.KeepAlive(true), loadtest.ArrivalRate(a))
+	ar := report.Arrivals
+	if ar.Dropped < 20 || report.ResponsesFailed != 0 {
+		t.Fatalf("arrivals %+v, failed %d: want drops and no failed response", ar, report.ResponsesFailed)
+	}
+	fails := func(actual any, m types.GomegaMatcher, want string) {
+		t.Helper()
+		var msg string
+		gomega.NewGomega(func(m string, _ ...int) { msg = m }).Expect(actual).To(m)
+		if msg == "" || !strings.Contains(msg, want) {
+			t.Errorf("passed or said %q, want a failure naming %q", msg, want)
+		}
+	}
+	// each dropped iteration is two requests never sent: the error rate
+	// is at least 2·dropped / (sent + 2·dropped)
+	fails(report, matchers.HaveErrorRateBelow(0.2), "dropped")
+	fails(report.Run("r"), matchers.HaveErrorRateBelow(0.2), "dropped")
+	fails(report.Run("r").Step(1), matchers.HaveNoFailures(), "MaxLag")
+	fails(report, matchers.HavePercentileBelow(99, time.Hour), "dropped arrivals")
+	fails(report.Run("r").Step(0), matchers.HavePercentileBelow(90, time.Hour), "dropped arrivals")
+	var sum, page strings.Builder
+	report.WriteSummary(&sum)
+	report.WriteHTML(&page)
+	if !strings.Contains(sum.String(), fmt.Sprintf("FAILED: %d arrivals dropped", ar.Dropped)) || !strings.Contains(sum.String(), "left out of the percentiles") {
+		t.Errorf("summary:\n%s", sum.String())
+	}
+	if !strings.Contains(page.String(), fmt.Sprintf("FAILED: %d arrivals were due and never started", ar.Dropped)) ||
+		!strings.Contains(page.String(), "dropped arrivals: due and never sent") {
+		t.Error("the HTML report does not show the dropped arrivals as failures")
 	}
 }

@@ -423,6 +423,21 @@ func (r *RunReport) Throughput() float64 {
 	return float64(r.Steps[len(r.Steps)-1].Good) / (last - first).Seconds()
 }
 
+// DroppedIterations is how many of the step's iterations an arrival
+// rate dropped (its run's Dropped): each a request of the step that was
+// due and never sent.
+func (s *StepReport) DroppedIterations() int64 {
+	if s == nil || s.report == nil {
+		return 0
+	}
+	for _, run := range s.report.Runs {
+		if run != nil && run.Name == s.run {
+			return run.Dropped
+		}
+	}
+	return 0
+}
+
 // NotStarted is how many of the step's requests never began.
 func (s *StepReport) NotStarted() int64 { return s.Configured - s.Sent - s.NotSent }
 

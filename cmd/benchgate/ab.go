@@ -77,7 +77,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 		fmt.Fprintf(stderr, "usage: benchgate ab [options] http[s]://host[:port]/path\n\n"+
 			"As in ApacheBench, any response is complete: a non-2xx status is counted\n"+
 			"and shown as \"Non-2xx responses\", not failed (the library's default is\n"+
-			"to fail anything but 2xx and 3xx).\n\noptions:\n%s", fs.FlagUsages())
+			"to fail anything but 2xx and 3xx).\n\nExit status: 0; 1 when the run was interrupted, nothing worked, or a --rate\nrun dropped arrivals (the rate was not kept); 2 for bad flags.\n\noptions:\n%s", fs.FlagUsages())
 	}
 	fs.SortFlags = false
 	fs.IntVarP(&c.requests, "requests", "n", 1, "number of requests to perform")
@@ -442,6 +442,13 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) {
 		return 1 // interrupted, or nothing worked at all (ab gives up too)
+	}
+	if a := report.Arrivals; a != nil && a.Dropped > 0 {
+		// the rate asked for was not kept: the numbers above are not the
+		// server's at that rate
+		fmt.Fprintf(stderr, "benchgate ab: %d of %d arrivals dropped (no connection free within --max-lag %v): the rate was not kept; raise -c or lower --rate\n",
+			a.Dropped, a.Planned, c.maxLag)
+		return 1
 	}
 	return 0
 }

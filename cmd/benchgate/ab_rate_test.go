@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,6 +55,82 @@ func TestABRateLimits(t *testing.T) {
 		}
 		if tc.sent < 0 && (hits.Load() == 0 || !strings.Contains(out.String(), "dropped")) {
 			t.Errorf("%v: %d requests\n%s%s", tc.args, hits.Load(), out.String(), errOut.String())
+		}
+	}
+}
+
+// TestABRateDropsFail: arrivals a rate run drops are failures where a
+// user looks: "Failed requests", a line that names them, the exit
+// status, and the percentiles, which say they leave them out; the table
+// from the intended start comes first and "Time per request (mean)",
+// derived from -c, is not printed.
+func TestABRateDropsFail(t *testing.T) {
+	var n atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 3 {
+			<-release // the one connection is busy: later arrivals wait, then drop
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	go func() {
+		// hold request 3 for a third of the run; no sleep decides the verdict
+		time.Sleep(300 * time.Millisecond)
+		close(release)
+	}()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"ab", "-q", "-c", "1", "--rate", "100", "-t", "1", "--max-lag", "20ms", srv.URL + "/"}, &out, &errOut)
+	s := out.String()
+	if code != 1 || !strings.Contains(errOut.String(), "arrivals dropped") {
+		t.Errorf("exit %d, stderr %q: want 1 and the drops named", code, errOut.String())
+	}
+	var failed, dropped int64
+	if i := strings.Index(s, "Failed requests:"); i < 0 {
+		t.Fatalf("no Failed requests line:\n%s", s)
+	} else {
+		fmt.Sscan(s[i+len("Failed requests:"):], &failed)
+	}
+	if i := strings.Index(s, "Dropped arrivals: "); i < 0 {
+		t.Fatalf("no Dropped arrivals:\n%s", s)
+	} else {
+		fmt.Sscan(strings.TrimSuffix(strings.Fields(s[i+len("Dropped arrivals: "):])[0], ":"), &dropped)
+	}
+	if dropped < 10 || failed != dropped {
+		t.Errorf("failed %d, dropped %d: want the ~25 dropped arrivals counted as failed\n%s", failed, dropped, s)
+	}
+	intended, actual := strings.Index(s, "from each request's intended start"), strings.Index(s, "from each request's actual start")
+	if intended < 0 || actual < intended || !strings.Contains(s, "dropped arrivals (") {
+		t.Errorf("want the intended-start table first, then the actual-start one, each saying what it leaves out:\n%s", s)
+	}
+	if strings.Contains(s, "[ms] (mean)\n") {
+		t.Errorf("Time per request (mean) printed in rate mode:\n%s", s)
+	}
+}
+
+// TestABRateConcurrencyDefault: a rate run's -c defaults from the rate,
+// not to one connection; a -c given is kept.
+func TestABRateConcurrencyDefault(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--rate", "10", "-t", "1"}, 100},
+		{[]string{"--rate", "5000", "-t", "1"}, 500},
+		{[]string{"--rate", "1e9", "-t", "1"}, 10000},
+		{[]string{"--rate", "5000", "-c", "3", "-t", "1"}, 3},
+		{[]string{"-t", "1"}, 1}, // closed: ab's default
+	} {
+		c, err := parseABFlags(append(tc.args, "http://h/"), io.Discard)
+		if err != nil || c.concurrency != tc.want {
+			t.Errorf("%v: concurrency %v (%v), want %d", tc.args, c, err, tc.want)
 		}
 	}
 }
