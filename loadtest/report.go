@@ -507,13 +507,6 @@ func (r *RunReport) Failed() (n int64) {
 	return n
 }
 
-// WriteJSON writes the report as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
-
 // ReadJSON decodes a report written by WriteJSON, checking its version.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	var r Report

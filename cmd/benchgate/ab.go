@@ -39,6 +39,7 @@ type abConfig struct {
 	verbosity   int
 	csvFile     string
 	jsonFile    string
+	jsonReqs    bool // --json-requests
 	stepsCSV    string
 	insecure    bool
 	caCert      string
@@ -96,7 +97,8 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "print no progress")
 	fs.IntVarP(&c.verbosity, "verbosity", "v", 1, "how much to print (2: failure reasons, 3: + response headers of the first request)")
 	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
-	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
+	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the report to this JSON file: counts, histograms per step and time window (small; for benchgate compare and report)")
+	fs.BoolVar(&c.jsonReqs, "json-requests", false, "with -j: add one record per request (about 250 bytes each, written as they are read)")
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.BoolVar(&c.http2, "http2", false, "HTTP/2: h2 by ALPN for https, h2c with prior knowledge for http; -c streams in flight")
@@ -174,6 +176,8 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--key %q with --cert-type P12: the key is in the P12 file", c.key)
 	case c.pass != "" && !strings.EqualFold(c.certType, "P12"):
 		return errors.New("--pass is for a --cert-type P12 file")
+	case c.jsonReqs && c.jsonFile == "":
+		return errors.New("--json-requests without -j: give the file to write")
 	case c.follow < 0:
 		return fmt.Errorf("-L %d: must not be negative", c.follow)
 	case c.head && (c.postFile != "" || c.putFile != ""):
@@ -435,7 +439,11 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if c.jsonFile != "" {
-		if werr := writeFileAtomic(c.jsonFile, report.WriteJSON); werr != nil {
+		write := report.WriteJSON
+		if c.jsonReqs {
+			write = report.WriteJSONWithRequests
+		}
+		if werr := writeFileAtomic(c.jsonFile, write); werr != nil {
 			fmt.Fprintln(stderr, "benchgate ab:", werr)
 			return 1
 		}
