@@ -2,7 +2,9 @@ package engine
 
 import (
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +21,7 @@ import (
 type preciseWaiter struct {
 	f     *os.File
 	fd    int // f's, kept: f.Fd() would make f blocking
+	rc    syscall.RawConn
 	buf   [8]byte
 	stop  <-chan struct{} // closed when the execution stops (the fallback's)
 	timer *time.Timer     // the fallback's
@@ -32,11 +35,12 @@ func newPreciseWaiter() *preciseWaiter {
 		return &preciseWaiter{}
 	}
 	f := os.NewFile(uintptr(fd), "timerfd")
-	if f.SetReadDeadline(time.Time{}) != nil {
+	rc, err := f.SyscallConn()
+	if err != nil || f.SetReadDeadline(time.Time{}) != nil {
 		f.Close()
 		return &preciseWaiter{}
 	}
-	return &preciseWaiter{f: f, fd: fd}
+	return &preciseWaiter{f: f, fd: fd, rc: rc}
 }
 
 // until waits until at; false when it was interrupted (the execution
@@ -75,13 +79,21 @@ func (w *preciseWaiter) fallback(d time.Duration) bool {
 	}
 }
 
-// wait arms the timerfd for d and reads it.
+// wait arms the timerfd for d and reads it, with raw system calls (see
+// rawOf): the wait itself is in the network poller.
 func (w *preciseWaiter) wait(d time.Duration) error {
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
-	if err := unix.TimerfdSettime(w.fd, 0, &spec, nil); err != nil {
-		return err
+	if _, _, e := syscall.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(w.fd), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
+		return e
 	}
-	_, err := w.f.Read(w.buf[:])
+	var errno error
+	err := w.rc.Read(func(fd uintptr) bool {
+		_, errno = rawRead(int(fd), w.buf[:])
+		return errno != syscall.EAGAIN && errno != syscall.EINTR
+	})
+	if err == nil {
+		err = errno
+	}
 	return err
 }
 
