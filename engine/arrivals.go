@@ -264,20 +264,24 @@ func (c *arrivalClock) drop(from, to int) {
 	}
 }
 
-// before returns how many arrivals come before t: the first k whose
-// arrival is at t or later.
+// before returns how many of the schedule's arrivals come before t:
+// the first k whose arrival is at t or later, or Count. The count is
+// taken from the rate's integral and corrected by a step or two for
+// rounding, so it costs the same whatever t.
 func (a Arrivals) before(t time.Duration) int {
+	count := a.Count()
 	if t <= 0 {
 		return 0
 	}
-	n := int(math.Ceil(a.cumulative(t) - 1e-9))
-	if n < 0 {
-		n = 0
+	if t >= a.Total() {
+		return count
 	}
+	c := math.Ceil(a.cumulative(t) - 1e-9)
+	n := int(max(0, min(c, float64(count))))
 	for n > 0 && a.ArrivalAt(n-1) >= t {
 		n--
 	}
-	for a.ArrivalAt(n) < t && n < math.MaxInt32 {
+	for n < count && a.ArrivalAt(n) < t {
 		n++
 	}
 	return n
