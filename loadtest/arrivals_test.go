@@ -1,6 +1,8 @@
 package loadtest_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -210,5 +212,48 @@ func TestArrivalDropsCountEverywhere(t *testing.T) {
 	if !strings.Contains(page.String(), fmt.Sprintf("FAILED: %d arrivals were due and never started", ar.Dropped)) ||
 		!strings.Contains(page.String(), "dropped arrivals: due and never sent") {
 		t.Error("the HTML report does not show the dropped arrivals as failures")
+	}
+}
+
+// TestArrivalRateCancel: cancelled in the middle of a schedule far
+// above what can be started (and of one below it), Execute returns at
+// once with the partial report; VUs waiting for a far arrival are woken;
+// the counts add up.
+func TestArrivalRateCancel(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	for _, a := range []engine.Arrivals{
+		{Rate: 1e8, Duration: 10 * time.Second, MaxVUs: 4},
+		{Rate: 2, Duration: 10 * time.Second, MaxVUs: 8}, // VUs wait seconds for their arrivals
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		var report *loadtest.Report
+		var err error
+		go func() {
+			defer close(done)
+			report, err = newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL),
+				loadtest.KeepAlive(true), loadtest.ArrivalRate(a)).Execute(ctx)
+		}()
+		time.AfterFunc(100*time.Millisecond, cancel)
+		select {
+		case <-done:
+		case <-time.After(8 * time.Second):
+			t.Fatalf("%v/s: still running 8s after the start, cancelled at 100ms", a.Rate)
+		}
+		if report == nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v/s: report %v, err %v", a.Rate, report, err)
+		}
+		ar := report.Arrivals
+		if ar.Started+ar.Dropped > ar.Planned || report.RequestsSent > ar.Started ||
+			report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted != report.RequestsConfigured {
+			t.Errorf("%v/s: arrivals %+v; sent %d, not sent %d, not started %d, configured %d", a.Rate, ar,
+				report.RequestsSent, report.RequestsNotSent, report.RequestsNotStarted, report.RequestsConfigured)
+		}
+		if a.Rate > 1000 && (ar.Dropped == 0 || ar.Started == 0) {
+			t.Errorf("%v/s: arrivals %+v: want some started and the due ones dropped", a.Rate, ar)
+		}
+		if a.Rate < 10 && (ar.Started != 1 || ar.Dropped != 0) {
+			t.Errorf("%v/s: arrivals %+v: want the first started, none dropped", a.Rate, ar)
+		}
 	}
 }
