@@ -129,8 +129,10 @@ func TestABRateConcurrencyDefault(t *testing.T) {
 		{[]string{"-t", "1"}, 1}, // closed: ab's default
 	} {
 		c, err := parseABFlags(append(tc.args, "http://h/"), io.Discard)
-		if err != nil || c.concurrency != tc.want {
-			t.Errorf("%v: concurrency %v (%v), want %d", tc.args, c, err, tc.want)
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+		} else if c.concurrency != tc.want {
+			t.Errorf("%v: concurrency %d, want %d", tc.args, c.concurrency, tc.want)
 		}
 	}
 }
