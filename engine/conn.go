@@ -27,6 +27,7 @@ type slot struct {
 	shard       int        // its VU's shard: the DNS cache it uses
 	mu          sync.Mutex // guards nc and interrupted against the watcher
 	nc          net.Conn
+	raw         syscall.RawConn // nc's, when it is plain TCP (rawOf)
 	interrupted bool
 	key         string
 	reusable    bool
@@ -80,17 +81,60 @@ type connReader struct{ s *slot }
 func (c connReader) Read(b []byte) (int, error) {
 	s := c.s
 	if s.ioTimeout <= 0 {
-		return s.nc.Read(b)
+		return s.read(b)
 	}
 	ioOnly, err := s.ioDeadline(s.nc.SetReadDeadline)
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.nc.Read(b)
+	n, err := s.read(b)
 	if err != nil && ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = &ioTimeoutError{s.ioTimeout, "read", err}
 	}
 	return n, err
+}
+
+// read reads from the slot's connection, raw when it is plain TCP.
+func (s *slot) read(b []byte) (int, error) {
+	if s.raw == nil || len(b) == 0 {
+		return s.nc.Read(b)
+	}
+	n, errno, err := rawConnRead(s.raw, b)
+	switch {
+	case err != nil:
+		return 0, s.opErr("read", err)
+	case errno != nil:
+		return 0, s.opErr("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// write writes b to the slot's connection, raw when it is plain TCP.
+func (s *slot) write(b []byte) (int, error) {
+	if s.raw == nil || len(b) == 0 {
+		return s.nc.Write(b)
+	}
+	n, errno, err := rawConnWrite(s.raw, b)
+	switch {
+	case err != nil:
+		return n, s.opErr("write", err)
+	case errno != nil:
+		return n, s.opErr("write", errno)
+	}
+	return n, nil
+}
+
+// opErr says what a raw read or write met as net.Conn's methods do.
+func (s *slot) opErr(op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err // the poller's: deadline passed, or closed
+	} else if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: err}
 }
 
 // waitReadable waits until the slot's connection has bytes to read,
@@ -156,7 +200,7 @@ func (s *slot) closeConn() {
 	s.mu.Lock()
 	if s.nc != nil {
 		s.nc.Close()
-		s.nc = nil
+		s.nc, s.raw = nil, nil
 	}
 	s.reusable = false
 	s.deadline = time.Time{}
@@ -209,7 +253,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				nc.Close()
 				return errInterrupted
 			}
-			s.nc, s.key = nc, t.key
+			s.nc, s.key, s.raw = nc, t.key, rawOf(nc)
 			s.mu.Unlock()
 			s.p.discardInput()
 			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
@@ -226,7 +270,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		if s.ioTimeout > 0 {
 			n, err = s.writeEach(s.wbuf)
 		} else {
-			n, err = s.nc.Write(s.wbuf)
+			n, err = s.write(s.wbuf)
 		}
 		res.BytesSent = int64(n)
 		if err != nil {
@@ -352,7 +396,7 @@ func (s *slot) writeEach(b []byte) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		n, err := s.nc.Write(b[done:min(len(b), done+64<<10)])
+		n, err := s.write(b[done:min(len(b), done+64<<10)])
 		done += n
 		if err != nil {
 			if ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {

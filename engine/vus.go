@@ -269,7 +269,8 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	// VUs start in number order on the ramp, each on a goroutine made
 	// when it starts; the dispatcher waits precisely (see waitArrival)
-	w := newPreciseWaiter()
+	ws := newWaiterSet(x.stopCh)
+	w := ws.get(x.stopCh)
 	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
@@ -288,7 +289,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.runVU(v, k)
 		}()
 	}
-	w.close()
+	ws.close()
 	all.Wait()
 	stopWatch()
 	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {

@@ -99,12 +99,28 @@ func ExampleReport_WriteJSON() {
 
 	f, _ := os.CreateTemp("", "report-*.json")
 	defer os.Remove(f.Name())
-	report.WriteJSON(f)
+	report.WriteJSON(f) // counts and histograms; WriteJSONWithRequests adds a record per request
 	f.Seek(0, io.SeekStart)
 	back, err := loadtest.ReadJSON(f)
 	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
 	// Output:
-	// <nil> 5 5 5
+	// <nil> 5 5 0
+}
+
+// The per-request records go into the JSON when asked for, one per
+// line, streamed from the 24-byte records.
+func ExampleReport_WriteJSONWithRequests() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	report, _ := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(5))).Execute(context.Background())
+
+	var buf bytes.Buffer
+	report.WriteJSONWithRequests(&buf)
+	back, err := loadtest.ReadJSON(&buf)
+	rq, _ := back.Runs[0].Requests.At(4)
+	fmt.Println(err, back.Runs[0].Requests.Len(), rq.Status, rq.Method)
+	// Output:
+	// <nil> 5 200 GET
 }
 
 // ReadJSON reads a report written by WriteJSON (or by benchgate ab -j),

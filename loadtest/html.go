@@ -57,6 +57,13 @@ func (r *Report) htmlView() htmlView {
 	if r.StoppedBy != "" {
 		v.Totals = append(v.Totals, [2]string{"stopped", r.StoppedBy})
 	}
+	if a := r.Arrivals; a != nil {
+		v.Totals = append(v.Totals, [2]string{"arrivals", fmt.Sprintf("%d planned, %d started (%.1f/s), %d dropped; start lag p50 %v, p99 %v, max %v",
+			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))})
+		if a.Dropped > 0 {
+			v.Totals = append(v.Totals, [2]string{"dropped", fmt.Sprintf("FAILED: %d arrivals were due and never started (no VU free within MaxLag): the rate was not kept; each step's percentiles leave out their requests", a.Dropped)})
+		}
+	}
 	for _, w := range r.Warnings {
 		v.Totals = append(v.Totals, [2]string{"warning", w})
 	}
@@ -80,6 +87,10 @@ func (r *Report) htmlView() htmlView {
 			}
 			for k, n := range s.Unsent {
 				reasons, counts["not sent: "+k] = append(reasons, "not sent: "+k), n
+			}
+			if run.Dropped > 0 {
+				k := "dropped arrivals: due and never sent (no VU free within MaxLag); not in the percentiles"
+				reasons, counts[k] = append(reasons, k), run.Dropped
 			}
 			sort.Slice(reasons, func(i, j int) bool { return counts[reasons[i]] > counts[reasons[j]] })
 			for _, k := range reasons {

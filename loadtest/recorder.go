@@ -77,6 +77,16 @@ func (rec *recorder) Arrival(slot, run int, lag time.Duration, dropped bool) {
 	a.Lag.Record(lag)
 }
 
+// ArrivalsDropped implements engine.ArrivalRecorder.
+func (rec *recorder) ArrivalsDropped(run, n int) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	if a := rec.arrivals; a != nil {
+		a.Dropped += int64(n)
+		rec.runs[run].report.Dropped += int64(n)
+	}
+}
+
 type runRec struct {
 	report                    *RunReport
 	steps                     []*stepRec

@@ -76,8 +76,10 @@ type ArrivalReport struct {
 	// Planned is the number of iterations the schedule holds.
 	Planned int64 `json:"planned"`
 	Started int64 `json:"started"`
-	// Dropped iterations could not start within MaxLag of their arrival:
-	// every VU was busy. Their requests are "not started".
+	// Dropped iterations could not start within MaxLag of their arrival,
+	// or were due when the execution stopped and had not started: every
+	// VU was busy. Their requests are "not started"; they count as
+	// failures of the run (HaveNoFailures, HaveErrorRateBelow).
 	Dropped int64 `json:"dropped"`
 	// Lag is how late the started iterations began behind their arrival.
 	Lag *Latency `json:"lag"`
@@ -421,6 +423,21 @@ func (r *RunReport) Throughput() float64 {
 	return float64(r.Steps[len(r.Steps)-1].Good) / (last - first).Seconds()
 }
 
+// DroppedIterations is how many of the step's iterations an arrival
+// rate dropped (its run's Dropped): each a request of the step that was
+// due and never sent.
+func (s *StepReport) DroppedIterations() int64 {
+	if s == nil || s.report == nil {
+		return 0
+	}
+	for _, run := range s.report.Runs {
+		if run != nil && run.Name == s.run {
+			return run.Dropped
+		}
+	}
+	return 0
+}
+
 // NotStarted is how many of the step's requests never began.
 func (s *StepReport) NotStarted() int64 { return s.Configured - s.Sent - s.NotSent }
 
@@ -488,13 +505,6 @@ func (r *RunReport) Failed() (n int64) {
 		n += s.Failed
 	}
 	return n
-}
-
-// WriteJSON writes the report as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // ReadJSON decodes a report written by WriteJSON, checking its version.

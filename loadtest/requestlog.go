@@ -24,6 +24,9 @@ type RequestLog struct {
 	sizes    *chunked[logSizes] // keep level ≥ 2
 	texts    []*textTable       // per step
 	over     sync.Map           // index → *overflow, for values a record cannot hold
+	// marker, when set, makes this log a stand-in that WriteJSON
+	// replaces with a log it writes record by record
+	marker string
 }
 
 const logChunkBits = 12
@@ -345,7 +348,11 @@ type requestLogJSON struct {
 }
 
 // MarshalJSON writes the requests that started or could not be built.
+// It holds them all in memory: Report.WriteJSONWithRequests streams them.
 func (l *RequestLog) MarshalJSON() ([]byte, error) {
+	if l.marker != "" {
+		return json.Marshal(l.marker)
+	}
 	j := requestLogJSON{Len: l.n, Steps: l.steps, Sizes: l.sizes != nil, Requests: []Request{}}
 	for _, r := range l.All() {
 		j.Requests = append(j.Requests, r)

@@ -31,6 +31,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if a := r.Arrivals; a != nil {
 		fmt.Fprintf(&b, "arrivals: %d planned, %d started (%.1f/s), %d dropped (no VU free within MaxLag); start lag p50 %v, p99 %v, max %v\n",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))
+		if a.Dropped > 0 {
+			fmt.Fprintf(&b, "FAILED: %d arrivals dropped: the rate was not kept; their requests were never sent and are not in the percentiles below\n", a.Dropped)
+		}
 	}
 	fmt.Fprintf(&b, "seed %d (loadtest.Seed replays its random draws)\n", r.Seed)
 	b.WriteString("\n")
@@ -52,6 +55,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	for _, run := range r.Runs {
 		row(Printable(run.Name)+" ×"+fmt.Sprint(run.Repeat), run.Sent(), run.Good(), run.Failed(), run.Latency)
+		if run.Dropped > 0 {
+			fmt.Fprintf(&b, "%-*s %8s %8s %8d   (dropped arrivals: never sent, left out of the percentiles)\n", width, "  dropped", "", "", run.Dropped*int64(len(run.Steps)))
+		}
 		for _, s := range run.Steps {
 			row("  "+Printable(s.Name), s.Sent, s.Good, s.Failed, s.Latency)
 			if s.Corrected != nil {

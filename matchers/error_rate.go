@@ -7,6 +7,8 @@ import (
 )
 
 // HaveErrorRateBelow succeeds when failed/sent is at most rate (0-1).
+// An arrival rate's dropped iterations count: their requests were due
+// and never sent, so each is a failure (failed+dropped)/(sent+dropped).
 func HaveErrorRateBelow(rate float64) types.GomegaMatcher { return &errorRateMatcher{rate: rate} }
 
 type errorRateMatcher struct {
@@ -24,10 +26,10 @@ func (m *errorRateMatcher) Match(actual any) (bool, error) {
 		return false, err
 	}
 	m.s = s
-	if s.sent == 0 {
+	if s.sent+s.droppedReqs == 0 {
 		return false, fmt.Errorf("HaveErrorRateBelow: %s sent no request", s.name)
 	}
-	m.got = float64(s.failed) / float64(s.sent)
+	m.got = float64(s.failed+s.droppedReqs) / float64(s.sent+s.droppedReqs)
 	return m.got <= m.rate, nil
 }
 

@@ -15,12 +15,15 @@ type subject struct {
 	good    int64
 	failed  int64
 	notSent int64
-	// dropped counts iterations an arrival rate could not start in time
-	dropped  int64
-	statuses map[int]int64
-	failures []reasonEntry // in step order, the most frequent first within a step
-	latency  *loadtest.Latency
-	steps    []*loadtest.StepReport
+	// dropped counts iterations an arrival rate could not start in time;
+	// droppedReqs their requests in the subject (never sent: each a
+	// failure, slower than any bound)
+	dropped     int64
+	droppedReqs int64
+	statuses    map[int]int64
+	failures    []reasonEntry // in step order, the most frequent first within a step
+	latency     *loadtest.Latency
+	steps       []*loadtest.StepReport
 	// throughput: requests (or, for a run, iterations) per second
 	throughput float64
 	perWhat    string
@@ -67,6 +70,7 @@ func subjectOf(actual any) (*subject, error) {
 		for _, run := range a.Runs {
 			if run != nil {
 				addSteps(s, run, false)
+				s.droppedReqs += run.Dropped * int64(len(run.Steps))
 			}
 		}
 		return s, nil
@@ -78,7 +82,7 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, fmt.Errorf("%s", m)
 		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, droppedReqs: a.Dropped * int64(len(a.Steps))}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -89,6 +93,8 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, fmt.Errorf("%s", m)
 		}
 		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid()}
+		s.dropped = a.DroppedIterations()
+		s.droppedReqs = s.dropped
 		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
@@ -140,6 +146,9 @@ func (s *subject) counts() string {
 	notSent := ""
 	if s.notSent > 0 {
 		notSent = fmt.Sprintf(", %d not sent", s.notSent)
+	}
+	if s.droppedReqs > 0 {
+		notSent += fmt.Sprintf(", %d never sent (%d arrivals dropped)", s.droppedReqs, s.dropped)
 	}
 	return fmt.Sprintf("%s: %d sent, %d good, %d failed%s; statuses %s", s.name, s.sent, s.good, s.failed, notSent, formatStatuses(s.statuses))
 }
