@@ -1,6 +1,9 @@
 package engine
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
 // MaxKeptConns bounds the idle connections a virtual user keeps (all
 // origins together). HTTP::LoadGen keeps every connection a request
@@ -12,7 +15,8 @@ const MaxKeptConns = 8
 // keptConn is an idle kept-alive connection of a virtual user.
 type keptConn struct {
 	nc  net.Conn
-	key string // its target's key: scheme, host and port (and proxy)
+	raw syscall.RawConn // nc's, as the slot had it (rawOf)
+	key string          // its target's key: scheme, host and port (and proxy)
 	// lastRun and lastStep name the request whose response it carried
 	// last, for a warning about what arrives on it while idle
 	lastRun, lastStep int
@@ -35,8 +39,8 @@ type keptConns struct {
 // full. The slot is left without a connection.
 func (s *slot) park() {
 	s.mu.Lock()
-	nc := s.nc
-	s.nc, s.reusable = nil, false
+	nc, raw := s.nc, s.raw
+	s.nc, s.raw, s.reusable = nil, nil, false
 	s.mu.Unlock()
 	if nc == nil {
 		return
@@ -46,7 +50,7 @@ func (s *slot) park() {
 		k.conns[0].nc.Close()
 		k.conns = append(k.conns[:0], k.conns[1:]...)
 	}
-	k.conns = append(k.conns, keptConn{nc: nc, key: s.key, lastRun: s.lastRun, lastStep: s.lastStep})
+	k.conns = append(k.conns, keptConn{nc: nc, raw: raw, key: s.key, lastRun: s.lastRun, lastStep: s.lastStep})
 }
 
 // unpark makes the most recently kept connection to key the slot's
@@ -66,7 +70,7 @@ func (s *slot) unpark(key string) bool {
 			c.nc.Close()
 			return false
 		}
-		s.nc, s.key, s.reusable = c.nc, c.key, true
+		s.nc, s.raw, s.key, s.reusable = c.nc, c.raw, c.key, true
 		s.mu.Unlock()
 		s.lastRun, s.lastStep = c.lastRun, c.lastStep
 		s.deadlineDirty = true // it carries the deadline it was parked with
