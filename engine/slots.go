@@ -203,7 +203,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	shapes := make([]runShape, len(runs))
 	for i, r := range runs {
-		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst}
+		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst,
+			window: int32(r.spec.Window)}
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent

@@ -91,6 +91,8 @@ type Plan struct {
 	encodings     []string
 	http2         bool
 	h2Conns       int
+	forDur        time.Duration
+	repeatSet     bool
 }
 
 // Option sets a Plan setting.
@@ -122,7 +124,24 @@ func Concurrency(n int) Option { return func(p *Plan) { p.concurrency = n } }
 func WithPriority(pr Priority) Option { return func(p *Plan) { p.priority = pr } }
 
 // Repeat sets the repeat count of runs that do not set their own.
-func Repeat(n int) Option { return func(p *Plan) { p.repeat = n } }
+func Repeat(n int) Option { return func(p *Plan) { p.repeat, p.repeatSet = n, true } }
+
+// ForMaxIterations bounds the iterations of a run under For that sets no
+// Repeat of its own (nor the plan).
+const ForMaxIterations = 1 << 24
+
+// For runs the plan's runs over and over for d: "run this sequence for
+// 10 s". It is the plan's time limit (do not set TimeLimit too), and
+// each run without a Repeat of its own (or the plan's) repeats until
+// then, up to ForMaxIterations. Every step is reached: a breadth-first
+// run keeps at most Concurrency iterations begun and not completed (a
+// new one begins when one completes its last step), where plain
+// breadth-first order with a large Repeat and a TimeLimit would spend
+// the whole limit on step 1; a depth-first run is unchanged. The
+// report's Repeat and configured counts are the iterations begun.
+// For works with the slots executor (the default); VirtualUsers and
+// ArrivalRate have their own durations.
+func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 
 // KeepAlive turns persistent connections on for steps that do not say.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
@@ -444,6 +463,20 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	if p.timeLimit < 0 {
 		bad("TimeLimit", p.timeLimit.String(), "must not be negative")
 	}
+	timeLimit := p.timeLimit
+	if p.forDur != 0 {
+		switch {
+		case p.forDur < 0:
+			bad("For", p.forDur.String(), "must be positive")
+		case p.timeLimit != 0:
+			bad("For", p.forDur.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.timeLimit))
+		case p.vus != nil:
+			bad("For", p.forDur.String(), "with VirtualUsers: give the virtual users Rounds and the plan a TimeLimit")
+		case p.arrivals != nil:
+			bad("For", p.forDur.String(), "with ArrivalRate: an arrival rate has its own Duration")
+		}
+		timeLimit = p.forDur
+	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}
@@ -468,7 +501,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		bad("Runs", "[]", "a plan needs at least one run")
 	}
 	ep := &engine.Plan{
-		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit, GracePeriod: p.grace,
+		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
 	}
@@ -521,6 +554,9 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		bad("ProxyInsecureSkipVerify", p.proxy, "there is no https:// proxy to use it for")
 	}
 	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
+	if p.forDur > 0 && !p.repeatSet {
+		d.Repeat = ForMaxIterations
+	}
 	for i, r := range p.runs {
 		if r == nil {
 			bad(fmt.Sprintf("Runs[%d]", i), "nil", "run is nil")
@@ -576,6 +612,13 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	if total > 0 && ep.Concurrency > total && p.vus == nil && p.arrivals == nil {
 		ep.Concurrency = total
+	}
+	if p.forDur > 0 {
+		for i := range ep.Runs {
+			if ep.Runs[i].Order == scenario.BreadthFirst {
+				ep.Runs[i].Window = max(ep.Concurrency, 1)
+			}
+		}
 	}
 	if ep.Concurrency >= 1 {
 		if err := ensureOpenFiles(ep.Concurrency); err != nil {
@@ -807,13 +850,22 @@ func readPins(list []string) (map[[32]byte]struct{}, error) {
 }
 
 // Execute validates the plan, sends its requests and returns the Report.
-// An invalid plan returns a nil Report and sends nothing. When ctx is
-// cancelled the partial Report comes back with ctx's error; reaching the
-// plan's time limit is not an error: the Report says it stopped there.
+// An invalid plan sends nothing and returns an empty Report (DidNotRun)
+// with the error. When ctx is cancelled the partial Report comes back
+// with ctx's error; reaching the plan's time limit is not an error: the
+// Report says it stopped there. The Report carries the error Execute
+// returns (Report.Err), so that a matcher given it says what went wrong
+// even when the spec did not check the error.
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
+	report, err := p.execute(ctx)
+	report.Err = err
+	return report, err
+}
+
+func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	ep, err := p.compile()
 	if err != nil {
-		return nil, err
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
 	ep.Seed = p.seed
 	if ep.Seed == 0 {
@@ -822,6 +874,12 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	ep.RecordURLs = p.requestLog != nil
 	ep.Live = p.live
 	rec := newRecorder(ep, p.secrets)
+	if p.forDur > 0 {
+		rec.openEnded = make([]bool, len(ep.Runs))
+		for i, r := range p.runs {
+			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0
+		}
+	}
 	if p.arrivals != nil {
 		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
 	}
@@ -847,7 +905,10 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		return report, err // the recorder put them in the report
 	}
 	if errors.Is(err, engine.ErrTimeLimit) {
-		report.StoppedBy = "time limit " + p.timeLimit.String()
+		report.StoppedBy = "time limit " + ep.TimeLimit.String()
+		if p.forDur > 0 {
+			report.StoppedBy = ""
+		}
 		err = nil
 	} else if err != nil {
 		report.StoppedBy = err.Error()

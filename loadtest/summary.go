@@ -28,6 +28,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(&b, "NOT A VERDICT: %s\n", Printable(why))
+	}
 	if a := r.Arrivals; a != nil {
 		fmt.Fprintf(&b, "arrivals: %d planned, %d started (%.1f/s), %d dropped (no VU free within MaxLag); start lag p50 %v, p99 %v, max %v\n",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))

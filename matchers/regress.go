@@ -39,6 +39,9 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if !ok || cur == nil {
 		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
 	}
+	if why := cur.NoVerdict(); why != "" {
+		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
+	}
 	if why := cur.Invalid(); why != "" {
 		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
 	}

@@ -55,6 +55,7 @@ type Sequence struct {
 	vars        Vars
 	feeder      *Feeder
 	base        string
+	allowUnsent bool
 }
 
 // Run declares a run named name of the given steps.
@@ -99,6 +100,12 @@ func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
 // the plan's.
 func (s *Sequence) Base(u string) *Sequence { s.base = u; return s }
 
+// AllowUnsentSteps says the spec expects that some steps of the run may
+// never be sent (a time limit or a cancel ending it first): without it,
+// every matcher over the report or the run fails, naming the step and
+// why, when a step of the run was configured but never sent.
+func (s *Sequence) AllowUnsentSteps() *Sequence { s.allowUnsent = true; return s }
+
 // Name returns the run's name.
 func (s *Sequence) Name() string { return s.name }
 
@@ -135,6 +142,15 @@ type RunSpec struct {
 	// Stateful is true when iterations carry variables or need the
 	// previous response (extractors, templates, body funcs, forms).
 	Stateful bool
+	// Window, when above 0, bounds the iterations of a breadth-first run
+	// that the slots executor has begun and not completed: a new one
+	// begins when one completes its last step, so every step is reached
+	// however large Repeat is (loadtest.For sets it to the concurrency).
+	// 0: every iteration may begin at once, as HTTPD::Bench::ApacheBench.
+	Window int
+	// AllowUnsentSteps: the spec expects steps of the run may never be
+	// sent (Sequence.AllowUnsentSteps).
+	AllowUnsentSteps bool
 }
 
 // ValidationError says which field of which run and step has a bad value.
@@ -169,6 +185,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	spec := RunSpec{
 		Name: name, Index: index, Repeat: s.repeat, Order: s.order, AutoCookies: s.autoCookies,
 		Cookies: s.cookies, KeepLevel: s.keepLevel, BufferBytes: s.bufferBytes, Vars: s.vars, Feeder: s.feeder,
+		AllowUnsentSteps: s.allowUnsent,
 	}
 	var errs []error
 	bad := func(step int, field, value, reason string) {

@@ -171,6 +171,9 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(w, "not a verdict: %s\n", loadtest.Printable(why))
+	}
 }
 
 // sanitize drops control characters other than newlines and tabs, so

@@ -1,0 +1,132 @@
+package matchers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/benchgate/benchgate/loadtest"
+	. "github.com/benchgate/benchgate/matchers"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// everyMatcher is one of each matcher over a report, run or step, set so
+// that it would pass on a healthy report.
+func everyMatcher() map[string]types.GomegaMatcher {
+	return map[string]types.GomegaMatcher{
+		"HaveNoFailures":        HaveNoFailures(),
+		"HaveErrorRateBelow":    HaveErrorRateBelow(0.5),
+		"HavePercentileBelow":   HavePercentileBelow(99, time.Hour),
+		"HaveLatency":           HaveLatency(loadtest.Response, Mean(), time.Hour),
+		"HaveThroughputAtLeast": HaveThroughputAtLeast(0.001),
+		"HaveAllStatus":         HaveAllStatus(200),
+		"HaveStatus":            HaveStatus(BeNumerically("<", 600)),
+		"HaveStatusCounts":      HaveStatusCounts(map[int]int64{}),
+		"HaveFailuresOnly":      HaveFailuresOnly("status"),
+	}
+}
+
+// matchError runs m on actual and returns the error Match gave.
+func matchError(m types.GomegaMatcher, actual any) error {
+	_, err := m.Match(actual)
+	return err
+}
+
+var _ = Describe("a step that never ran", func() {
+	var srv *httptest.Server
+	BeforeEach(func() {
+		srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login" {
+				http.Error(w, "no", http.StatusUnauthorized)
+				return
+			}
+			io.WriteString(w, "ok")
+		}))
+		DeferCleanup(srv.Close)
+	})
+	// the natural way to say "run for a while": a huge Repeat and a time
+	// limit, breadth-first: only step 1 is ever sent
+	longRun := func(ctx context.Context, run *scenario.Sequence) *loadtest.Report {
+		r, err := loadtest.New(loadtest.Runs(run.Repeat(1_000_000)), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
+			loadtest.KeepLevel(0), loadtest.TimeLimit(150*time.Millisecond)).Execute(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Runs[0].Steps[0].Sent).To(BeNumerically(">", 0))
+		Expect(r.Runs[0].Steps[1].Sent).To(BeZero())
+		return r
+	}
+	It("fails every matcher over the report, the run and the step, naming the step and why", func(ctx context.Context) {
+		r := longRun(ctx, scenario.Run("login", scenario.Get("/home"), scenario.Post("/login", "user=a")))
+		Expect(r.StepsNeverSent()).To(HaveLen(1))
+		for name, m := range everyMatcher() {
+			for _, actual := range []any{r, r.Run("login"), r.Run("login").Step(1)} {
+				err := matchError(m, actual)
+				Expect(err).To(HaveOccurred(), "%s passed on %T", name, actual)
+				Expect(err.Error()).To(ContainSubstring(`step 2 "POST /login" of run "login" never ran: the time limit 150ms ended the run during step 1's breadth-first pass`), name)
+				Expect(err.Error()).To(ContainSubstring("use DepthFirst, loadtest.For or a smaller Repeat"))
+			}
+		}
+		Expect(matchError(NotRegressFrom(r), r)).To(MatchError(ContainSubstring("never ran")))
+		// the step that did run still has a verdict
+		Expect(r.Run("login").Step(0)).To(HaveNoFailures())
+	})
+	It("lets a spec that expects it say so", func(ctx context.Context) {
+		r := longRun(ctx, scenario.Run("login", scenario.Get("/home"), scenario.Post("/login", "user=a")).AllowUnsentSteps())
+		Expect(r.StepsNeverSent()).To(BeEmpty())
+		Expect(r).To(HaveNoFailures())
+	})
+	It("is reached with For, which runs the sequence for a duration", func(ctx context.Context) {
+		r, err := loadtest.New(loadtest.Runs(scenario.Run("login", scenario.Get("/home"), scenario.Post("/login", "user=a"))),
+			loadtest.BaseURL(srv.URL), loadtest.Concurrency(2), loadtest.For(150*time.Millisecond)).Execute(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.StepsNeverSent()).To(BeEmpty())
+		Expect(r.Run("login").Step(1).Sent).To(BeNumerically(">", 0))
+		ok, err := HaveNoFailures().Match(r)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse(), "step 2 answers 401 every time")
+		Expect(r.Run("login").Step(1)).To(HaveAllStatus(401))
+	})
+})
+
+var _ = Describe("an Execute error the spec did not check", func() {
+	It("says the plan did not run, with the error, when the plan was refused", func(ctx context.Context) {
+		r, _ := loadtest.New(loadtest.Runs(scenario.Run("x", scenario.Get("/"))), loadtest.Concurrency(0)).Execute(ctx)
+		Expect(r).NotTo(BeNil())
+		Expect(r.DidNotRun()).To(BeTrue())
+		for name, m := range everyMatcher() {
+			for _, actual := range []any{r, r.Run("x")} {
+				err := matchError(m, actual)
+				Expect(err).To(HaveOccurred(), name)
+				if actual == r {
+					Expect(err.Error()).To(ContainSubstring(`the plan did not run: invalid plan: `), name)
+					Expect(err.Error()).To(ContainSubstring(`Concurrency "0": must be at least 1`), name)
+				}
+			}
+		}
+	})
+	It("says the plan did not run to its end when it was cancelled", func() {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		defer srv.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		r, err := loadtest.New(loadtest.Runs(scenario.Run("x", scenario.Get("/"))), loadtest.BaseURL(srv.URL)).Execute(ctx)
+		Expect(err).To(HaveOccurred())
+		for name, m := range everyMatcher() {
+			for _, actual := range []any{r, r.Run("x"), r.Run("x").Step(0)} {
+				Expect(matchError(m, actual)).To(MatchError(ContainSubstring("the plan did not run to its end: context canceled")), name)
+			}
+		}
+		// a spec that checked the error may still judge what there is
+		r.Err = nil
+		Expect(matchError(HaveNoFailures(), r)).To(MatchError(ContainSubstring("never ran")))
+	})
+	It("says what a nil report means", func() {
+		var r *loadtest.Report
+		Expect(matchError(HaveNoFailures(), r)).To(MatchError(ContainSubstring("got a nil one: did the plan run?")))
+	})
+})
