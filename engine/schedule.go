@@ -22,8 +22,8 @@ type scheduler struct {
 	perRun    [][]work // RunPriority
 	remaining int      // requests not yet completed
 	// opened counts, per run with a window, the iterations begun
-	opened []int32
-	stopped   bool
+	opened  []int32
+	stopped bool
 	// wake, when set, is called with mu held whenever work became ready,
 	// everything completed, or the scheduler stopped.
 	wake func()
