@@ -187,7 +187,7 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
 		if rs.Base == nil {
 			return nil, errors.New("relative URL without a base URL")
 		}
-		u = rs.Base.ResolveReference(u)
+		u = scenario.JoinURL(rs.Base, u)
 	}
 	return u, nil
 }

@@ -186,7 +186,11 @@ func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
 // KeepLevel sets the keep level (0-3) of runs that do not set their own.
 func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } }
 
-// BaseURL sets the URL relative step URLs resolve against.
+// BaseURL sets the URL relative step URLs resolve against. Its path is
+// joined with each step's path, as Gatling's baseUrl and axios's baseURL
+// do: BaseURL("http://host/v1") with Get("/orders") sends /v1/orders
+// (scenario.JoinURL has the rules); a step URL that is absolute stays
+// as it is. A base URL with a query or fragment is refused.
 func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for

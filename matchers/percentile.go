@@ -2,14 +2,16 @@ package matchers
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/onsi/gomega/types"
 )
 
-// HavePercentileBelow succeeds when the p-th percentile (0-100) of the
-// good responses' latency is at most bound. The failure message shows the
-// percentile table and a text histogram.
+// HavePercentileBelow succeeds when the p-th percentile (1-100: 95 is
+// p95) of the good responses' latency is at most bound. A p below 1
+// (0.95: did you mean 95?) and a bound that is not positive are refused.
+// The failure message shows the percentile table and a text histogram.
 func HavePercentileBelow(p float64, bound time.Duration) types.GomegaMatcher {
 	return &percentileMatcher{p: p, bound: bound}
 }
@@ -22,8 +24,11 @@ type percentileMatcher struct {
 }
 
 func (m *percentileMatcher) Match(actual any) (bool, error) {
-	if m.p < 0 || m.p > 100 {
-		return false, fmt.Errorf("HavePercentileBelow: percentile %v is outside 0-100", m.p)
+	if err := checkPercentile("HavePercentileBelow", m.p); err != nil {
+		return false, err
+	}
+	if m.bound <= 0 {
+		return false, fmt.Errorf("HavePercentileBelow(%v, %v): the bound must be a positive duration", m.p, m.bound)
 	}
 	s, err := subjectOf(actual)
 	if err != nil {
@@ -54,4 +59,18 @@ func (m *percentileMatcher) FailureMessage(any) string {
 func (m *percentileMatcher) NegatedFailureMessage(any) string {
 	return fmt.Sprintf("Expected p%v latency of %s to be above %v, but it is %v\n%s",
 		m.p, m.s.name, m.bound, m.got, m.details())
+}
+
+// checkPercentile refuses a percentile outside 1-100: one below 1 is
+// most likely a fraction meant as a percent (0.95 for p95).
+func checkPercentile(matcher string, p float64) error {
+	switch {
+	case math.IsNaN(p) || p < 0 || p > 100:
+		return fmt.Errorf("%s: percentile %v is outside 1-100 (95 is p95)", matcher, p)
+	case p > 0 && p < 1:
+		return fmt.Errorf("%s: percentile %v would measure p%v, near the fastest response; percentiles go from 1 to 100: did you mean %v?", matcher, p, p, p*100)
+	case p < 1:
+		return fmt.Errorf("%s: percentile %v is outside 1-100 (95 is p95)", matcher, p)
+	}
+	return nil
 }

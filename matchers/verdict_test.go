@@ -130,3 +130,42 @@ var _ = Describe("an Execute error the spec did not check", func() {
 		Expect(matchError(HaveNoFailures(), r)).To(MatchError(ContainSubstring("got a nil one: did the plan run?")))
 	})
 })
+
+var _ = Describe("arguments that mean something else", func() {
+	It("are refused with what was probably meant", func() {
+		for _, tc := range []struct {
+			m    types.GomegaMatcher
+			want string
+		}{
+			{HaveErrorRateBelow(1), "did you mean 1 % (HaveErrorRateBelow(0.01))?"},
+			{HaveErrorRateBelow(5), "did you mean 5 % (HaveErrorRateBelow(0.05))?"},
+			{HaveErrorRateBelow(-0.1), "the rate is a fraction"},
+			{HavePercentileBelow(0.95, time.Second), "did you mean 95?"},
+			{HavePercentileBelow(0, time.Second), "outside 1-100"},
+			{HavePercentileBelow(101, time.Second), "outside 1-100"},
+			{HavePercentileBelow(95, 0), "the bound must be a positive duration"},
+			{HaveLatency(loadtest.Response, Percentile(0.99), time.Second), "did you mean 99?"},
+			{HaveLatency(loadtest.Response, Percentile(-5), time.Second), "outside 1-100"},
+			{HaveLatency(loadtest.Response, Max(), time.Duration(0)), "positive duration"},
+			{HaveThroughputAtLeast(0), "always passes"},
+			{HaveThroughputAtLeast(-3), "always passes"},
+			{HaveAllStatus(200, 2000), "2000 is not an HTTP status code"},
+			{HaveStatus(20), "20 is not an HTTP status code"},
+			{HaveStatusCounts(map[int]int64{200: -1}), "count -1 is negative"},
+			{HaveFailuresOnly("status 503", ""), "would always pass"},
+			{NotRegressFrom(report, loadtest.CompareOptions{MinEffect: 10}), "did you mean 0.1?"},
+			{NotRegressFrom(report, loadtest.CompareOptions{MaxErrorRateIncrease: 5}), "did you mean 0.05?"},
+			{NotRegressFrom(report, loadtest.CompareOptions{Percentiles: []float64{0.99}}), "did you mean 99?"},
+		} {
+			Expect(matchError(tc.m, report)).To(MatchError(ContainSubstring(tc.want)))
+		}
+	})
+	It("still take every meaningful value", func() {
+		Expect(report.Run("good")).To(HaveErrorRateBelow(0))
+		Expect(report.Run("good")).To(HaveErrorRateBelow(0.999))
+		Expect(report.Run("good")).To(HavePercentileBelow(1, time.Hour))
+		Expect(report.Run("good")).To(HavePercentileBelow(100, time.Hour))
+		Expect(report.Run("good")).To(HaveLatency(loadtest.Response, Percentile(99.9), time.Hour))
+		Expect(report.Run("good")).To(HaveAllStatus(200, 599))
+	})
+})

@@ -97,7 +97,8 @@ func (s *Sequence) Feed(f *Feeder) *Sequence { s.feeder = f; return s }
 func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
 
 // Base sets the URL relative step URLs are resolved against, overriding
-// the plan's.
+// the plan's: its path is joined with each step's path, as Gatling and
+// axios do (JoinURL).
 func (s *Sequence) Base(u string) *Sequence { s.base = u; return s }
 
 // AllowUnsentSteps says the spec expects that some steps of the run may
@@ -226,6 +227,9 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	}
 	if base != "" {
 		u, err := parseAbsolute(base)
+		if err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+			err = errors.New("a base URL has no query or fragment: each step's URL has its own (the base's path is joined with each step's path)")
+		}
 		if err != nil {
 			bad(0, "Base", RedactURL(base), err.Error())
 		}
@@ -325,7 +329,7 @@ func checkURL(t Template, base *url.URL) error {
 		if base == nil {
 			return errors.New("relative URL without a base URL")
 		}
-		u = base.ResolveReference(u)
+		u = JoinURL(base, u)
 	}
 	_, err = parseAbsolute(u.String())
 	return err
