@@ -238,6 +238,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	if len(s.steps) == 0 {
 		bad(0, "Steps", "[]", "a run needs at least one step")
 	}
+	aligned := make([]*StepSpec, len(s.steps)) // step k's spec, for checkVars
 	for k, st := range s.steps {
 		if st == nil {
 			bad(k+1, "Step", "nil", "step is nil")
@@ -267,6 +268,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 			}
 		}
 		spec.Steps = append(spec.Steps, sp)
+		aligned[k] = &sp
 	}
 	if len(s.vars) > 0 || s.feeder != nil {
 		spec.Stateful = true
@@ -276,9 +278,10 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 			bad(0, "Feed", s.feeder.String(), err.Error())
 		}
 	}
-	if len(errs) == 0 {
-		s.checkVars(s.steps, spec.Steps, bad)
-	}
+	// every field's variables are checked, whatever else is wrong: one
+	// run's errors are reported in one go (a field that did not parse
+	// has no variables to check)
+	s.checkVars(s.steps, aligned, bad)
 	return spec, errors.Join(errs...)
 }
 
