@@ -99,11 +99,12 @@ type Plan struct {
 type Option func(*Plan)
 
 // New returns a plan with the given options applied over the defaults:
-// concurrency 1, EqualOpportunity, repeat 1, no keep-alive, no time
-// limit, 256 KiB buffers, keep level 1.
+// concurrency 1, EqualOpportunity, repeat 1, keep-alive (as browsers,
+// k6, hey and oha; KeepAlive(false) opens a connection per request, as
+// ApacheBench without -k), no time limit, 256 KiB buffers, keep level 1.
 func New(opts ...Option) *Plan {
 	p := &Plan{
-		concurrency: 1, repeat: 1, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
+		concurrency: 1, repeat: 1, keepAlive: true, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
 		userAgent: DefaultUserAgent, maxHeader: 64 << 10, executor: engine.Slots{},
 	}
 	for _, o := range opts {
@@ -143,7 +144,10 @@ const ForMaxIterations = 1 << 24
 // ArrivalRate have their own durations.
 func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 
-// KeepAlive turns persistent connections on for steps that do not say.
+// KeepAlive sets whether steps that do not say keep their connection
+// alive for the next request (default on, as browsers, k6, hey and oha);
+// KeepAlive(false) opens a new connection for every request, as
+// ApacheBench does without -k.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
 
 // TimeLimit bounds the whole execution; 0 means no limit. It is a

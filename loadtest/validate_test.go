@@ -81,8 +81,8 @@ func TestInvalidPlansSendNothing(t *testing.T) {
 			plan := loadtest.New(tt.opts...)
 			verr := plan.Validate()
 			report, err := plan.Execute(context.Background())
-			if err == nil || verr == nil || report != nil {
-				t.Fatalf("Execute = %v, %v; Validate = %v; want an error and no report", report, err, verr)
+			if err == nil || verr == nil || report == nil || !report.DidNotRun() || report.Err != err || report.RequestsSent != 0 {
+				t.Fatalf("Execute = %v, %v; Validate = %v; want an error and an empty report carrying it", report, err, verr)
 			}
 			var ve *scenario.ValidationError
 			if !errors.As(err, &ve) {

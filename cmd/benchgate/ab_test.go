@@ -494,3 +494,33 @@ func TestABSummarySaysStepNeverRan(t *testing.T) {
 		t.Errorf("summary:\n%s", out.String())
 	}
 }
+
+// benchgate ab keeps ApacheBench's default: a new connection per request;
+// -k keeps them alive.
+func TestABKeepAliveOnlyWithK(t *testing.T) {
+	for _, tc := range []struct {
+		k     bool
+		conns int64
+	}{{false, 5}, {true, 1}} {
+		var conns atomic.Int64
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		args := []string{"ab", "-q", "-n5", "-c1", srv.URL + "/"}
+		if tc.k {
+			args = append(args[:1], append([]string{"-k"}, args[1:]...)...)
+		}
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		srv.Close()
+		if conns.Load() != tc.conns {
+			t.Errorf("-k=%v: %d connections, want %d", tc.k, conns.Load(), tc.conns)
+		}
+	}
+}
