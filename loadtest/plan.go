@@ -899,10 +899,14 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	stopProgress := func() {}
 	if p.progress != nil {
 		var configured int64
-		for _, r := range ep.Runs {
+		for i, r := range ep.Runs {
+			if i < len(rec.openEnded) && rec.openEnded[i] {
+				configured = 0 // bounded by time alone: no count to show
+				break
+			}
 			configured += int64(r.Repeat * len(r.Steps))
 		}
-		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured)
+		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured, ep.TimeLimit)
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()

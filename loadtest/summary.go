@@ -144,6 +144,35 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// Numbers is one line per run: requests sent, good, failed, the good
+// responses' p50, p95 and p99, and requests per second over the report's
+// total time. The matchers record it with the spec under Ginkgo, so a
+// passing spec shows its numbers too.
+func (r *Report) Numbers() string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		rate := 0.0
+		if r.TotalTime > 0 {
+			rate = float64(run.Sent()) / r.TotalTime.Seconds()
+		}
+		lat := "no good response"
+		if l := run.Latency; l != nil && l.Count() > 0 {
+			lat = fmt.Sprintf("p50 %v, p95 %v, p99 %v", round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)))
+		}
+		fmt.Fprintf(&b, "run %q: %d requests, %d good, %d failed; %s; %.1f req/s", Printable(run.Name), run.Sent(), run.Good(), run.Failed(), lat, rate)
+	}
+	return b.String()
+}
+
 // String summarizes the run and its steps, one line each.
 func (r *RunReport) String() string {
 	if m := r.Missing(); m != "" {

@@ -42,6 +42,7 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if !ok || cur == nil {
 		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
 	}
+	recordNumbers(cur)
 	if why := cur.NoVerdict(); why != "" {
 		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
 	}

@@ -55,6 +55,7 @@ func subjectOf(actual any) (*subject, error) {
 		if a == nil {
 			return nil, fmt.Errorf("expected a *loadtest.Report, got a nil one: did the plan run? Execute returns a report (with its error) even when it did not")
 		}
+		recordNumbers(a)
 		if why := a.NoVerdict(); why != "" {
 			return nil, fmt.Errorf("%s", why)
 		}
@@ -80,6 +81,7 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
 		if err := noVerdict(a.Report(), a.StepsNeverSent()); err != nil {
 			return nil, err
 		}
@@ -94,6 +96,7 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
 		var never []string
 		if why := a.NeverSent(); why != "" {
 			never = []string{why}

@@ -169,3 +169,19 @@ var _ = Describe("arguments that mean something else", func() {
 		Expect(report.Run("good")).To(HaveAllStatus(200, 599))
 	})
 })
+
+var _ = Describe("a passing spec", func() {
+	It("shows its numbers, one line per run, once per report", func() {
+		Expect(report).To(HaveAllStatus(200, 500))
+		Expect(report.Run("good")).To(HaveNoFailures())
+		Expect(report.Run("good").Step(0)).To(HaveNoFailures())
+		var entries []string
+		for _, e := range CurrentSpecReport().ReportEntries {
+			if e.Name == "benchgate" {
+				entries = append(entries, e.StringRepresentation())
+			}
+		}
+		Expect(entries).To(HaveLen(1))
+		Expect(entries[0]).To(MatchRegexp(`^run "good": 10 requests, 10 good, 0 failed; p50 \S+, p95 \S+, p99 \S+; [\d.]+ req/s\nrun "mixed": 8 requests, 4 good, 4 failed; p50 \S+, p95 \S+, p99 \S+; [\d.]+ req/s$`))
+	})
+})
