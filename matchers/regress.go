@@ -156,8 +156,28 @@ func checkCompareOptions(o loadtest.CompareOptions) error {
 	if o.Alpha >= 0.5 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions.Alpha %v: a significance level is a small fraction (default 0.01)", o.Alpha)
 	}
+	if k := o.MinBlocks; k > 0 {
+		alpha := o.Alpha
+		if alpha <= 0 {
+			alpha = 0.01
+		}
+		// the smallest one-sided p-value of a Mann-Whitney U test of k
+		// blocks against k is 1/C(2k, k)
+		if minP := 1 / binomial(2*k, k); minP >= alpha {
+			return fmt.Errorf("NotRegressFrom: CompareOptions.MinBlocks %d: with %d blocks a side the test's smallest p-value is %.3g, not below Alpha %v: no regression could ever be found (leave MinBlocks at its default, 6)", k, k, minP, alpha)
+		}
+	}
 	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinBlocks < 0 || o.BlockResponses < 0 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions %+v: no field may be negative", o)
 	}
 	return nil
+}
+
+// binomial is n choose k as a float64.
+func binomial(n, k int) float64 {
+	r := 1.0
+	for i := 1; i <= k; i++ {
+		r = r * float64(n-k+i) / float64(i)
+	}
+	return r
 }
