@@ -308,6 +308,9 @@ func (r *Report) Run(name string) *RunReport {
 		}
 		names = append(names, run.Name)
 	}
+	if r.notRun && r.Err != nil {
+		return &RunReport{Name: name, report: r, missing: fmt.Sprintf("no run %q: the plan did not run: %s", name, Printable(r.Err.Error()))}
+	}
 	return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (runs: %s)", name, strings.Join(names, ", "))}
 }
 
