@@ -28,9 +28,9 @@ const numbersEntry = "benchgate"
 
 // recordNumbers adds r's numbers (one line per run: requests, good,
 // failed, p50/p95/p99, req/s) to the running Ginkgo spec's report, once
-// per report and spec, so that a passing spec shows them too (with
-// ginkgo -v, in its failure output and in --json-report and
-// --junit-report). Outside a running Ginkgo node it does nothing.
+// per report and spec, so that a passing spec shows them too: under the
+// spec in Ginkgo's output (ginkgo, or go test -v), and in --json-report
+// and --junit-report. Outside a running Ginkgo node it does nothing.
 func recordNumbers(r *loadtest.Report) {
 	if r == nil || r.DidNotRun() || len(r.Runs) == 0 {
 		return
