@@ -32,10 +32,12 @@ func JoinURL(base, ref *url.URL) *url.URL {
 	if path == "" {
 		path = "/"
 	}
-	joined, err := url.Parse(path) // both parts were escaped paths: it parses
+	// not url.Parse: a path that starts with "//" would be read as a host
+	unescaped, err := url.PathUnescape(path)
 	if err != nil {
-		return base.ResolveReference(ref)
+		return base.ResolveReference(ref) // both parts were escaped paths: not reached
 	}
+	joined := &url.URL{Path: unescaped, RawPath: path}
 	joined.RawQuery, joined.ForceQuery, joined.Fragment, joined.RawFragment = ref.RawQuery, ref.ForceQuery, ref.Fragment, ref.RawFragment
 	// the path is absolute: resolving it against the base only removes
 	// its dot segments and takes the base's scheme and host

@@ -2,6 +2,7 @@ package scenario_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/benchgate/benchgate/scenario"
@@ -26,6 +27,8 @@ func TestJoinURL(t *testing.T) {
 		{"http://h/v1/api", "../x", "http://h/v1/x"},
 		{"http://h/v1", "https://other:8443/x?y", "https://other:8443/x?y"},
 		{"https://h:8443/v1", "//other/x", "https://other/x"},
+		{"http://h//v1", "/x", "http://h//v1/x"}, // not host v1
+		{"http://h/", "//", "http://h/"},
 	} {
 		base, _ := url.Parse(tc.base)
 		ref, err := url.Parse(tc.ref)
@@ -45,4 +48,41 @@ func TestBaseURLWithQueryRefused(t *testing.T) {
 			t.Errorf("base %q accepted", base)
 		}
 	}
+}
+
+// FuzzJoinURL: a relative step URL without dot segments always lands
+// under the base's host and path; nothing panics.
+func FuzzJoinURL(f *testing.F) {
+	for _, s := range [][2]string{{"http://h/v1", "/orders"}, {"https://h:1/a/b/", "c?d=e#f"}, {"http://h", ""}, {"http://h/v%2F1", "x%20y"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, rawBase, rawRef string) {
+		base, err := url.Parse(rawBase)
+		if err != nil || !base.IsAbs() || base.Host == "" || base.Opaque != "" {
+			return
+		}
+		ref, err := url.Parse(rawRef)
+		if err != nil {
+			return
+		}
+		got := scenario.JoinURL(base, ref)
+		if ref.IsAbs() {
+			if got != ref {
+				t.Fatalf("absolute %q changed to %q", rawRef, got)
+			}
+			return
+		}
+		if ref.Host != "" || ref.Opaque != "" || strings.Contains(ref.EscapedPath(), ".") || strings.Contains(base.EscapedPath(), ".") {
+			return
+		}
+		if got.Scheme != base.Scheme || got.Host != base.Host {
+			t.Fatalf("JoinURL(%q, %q) = %q: left the base's origin", rawBase, rawRef, got)
+		}
+		if prefix := strings.TrimRight(base.EscapedPath(), "/"); !strings.HasPrefix(got.EscapedPath(), prefix) {
+			t.Fatalf("JoinURL(%q, %q) = %q: lost the base's path %q", rawBase, rawRef, got, prefix)
+		}
+		if got.RawQuery != ref.RawQuery {
+			t.Fatalf("JoinURL(%q, %q) = %q: query %q, want the step's %q", rawBase, rawRef, got, got.RawQuery, ref.RawQuery)
+		}
+	})
 }
