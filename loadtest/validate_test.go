@@ -203,6 +203,7 @@ func TestValidationReportsEveryError(t *testing.T) {
 		scenario.Post("/b/{{token}}", "name={{name}}").Header("X-Bad", "{{ oops"),
 		nil,
 		scenario.Get("/c/{{missing}}"),
+		scenario.Get("gopher://x/").Header("Bad Name", "v"),
 	)
 	cart := scenario.Run("cart",
 		scenario.Get("/cart").Header("X-T", "{{cart"),
@@ -220,6 +221,8 @@ func TestValidationReportsEveryError(t *testing.T) {
 		`run "login": step 2: Body "name={{name}}": undefined variable "name"`,
 		`run "login": step 3: Step "nil": step is nil`,
 		`run "login": step 4: URL "/c/{{missing}}": undefined variable "missing"`,
+		`run "login": step 5: Header "Bad Name": not a valid header name`,
+		`run "login": step 5: URL "gopher://x/": unsupported scheme "gopher"`,
 		`run "cart": step 1: Header X-T "{{cart": template "{{cart": unclosed {{`,
 		`run "cart": step 2: URL "/items/{{item}}": undefined variable "item"`,
 	} {

@@ -248,7 +248,12 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		for _, fe := range ferrs {
 			bad(k+1, fe.field, fe.value, fe.reason)
 		}
-		if !st.submit && len(ferrs) == 0 {
+		urlParsed := true
+		for _, fe := range ferrs {
+			urlParsed = urlParsed && fe.field != "URL"
+		}
+		if !st.submit && st.form == nil && urlParsed {
+			// checked whatever else is wrong with the step
 			if err := checkURL(sp.URL, spec.Base); err != nil {
 				bad(k+1, "URL", RedactURL(st.url), err.Error())
 			}
