@@ -919,7 +919,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + ep.TimeLimit.String()
 		if p.forDur > 0 {
+			// For's end is the plan's end: only the requests of
+			// iterations it cut (or of runs with their own Repeat) are
+			// worth a word
 			report.StoppedBy = ""
+			if report.RequestsNotStarted > 0 {
+				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d requests not started", ep.TimeLimit, report.RequestsNotStarted)
+			}
 		}
 		err = nil
 	} else if err != nil {

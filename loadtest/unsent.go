@@ -78,7 +78,7 @@ func (r *RunReport) neverSent(k int) string {
 	}
 	what := "the stop (" + stoppedBy + ")"
 	if strings.HasPrefix(stoppedBy, "time limit") {
-		what = "the " + stoppedBy
+		what, _, _ = strings.Cut("the "+stoppedBy, ":")
 	}
 	if r.Order == "breadth-first" {
 		for j := k - 1; j >= 0; j-- {

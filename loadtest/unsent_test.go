@@ -62,8 +62,8 @@ func TestForReachesEveryStep(t *testing.T) {
 				if never := r.StepsNeverSent(); len(never) > 0 {
 					t.Fatalf("steps never sent under For: %q", never)
 				}
-				if r.StoppedBy != "" {
-					t.Errorf("StoppedBy = %q: For's end is the plan's end", r.StoppedBy)
+				if (r.StoppedBy == "") != (r.RequestsNotStarted == 0) || r.StoppedBy != "" && !strings.HasPrefix(r.StoppedBy, "time limit 150ms (For): ") {
+					t.Errorf("StoppedBy = %q with %d not started", r.StoppedBy, r.RequestsNotStarted)
 				}
 				begun := run.Steps[0].Sent + run.Steps[0].NotSent
 				if int64(run.Repeat) != begun || run.Repeat >= loadtest.ForMaxIterations {
