@@ -432,7 +432,8 @@ func (p *Plan) DeleteRun(i int) *scenario.Sequence {
 func (p *Plan) NumRuns() int { return len(p.runs) }
 
 // TotalRequests returns the number of requests configured: steps times
-// repeat, over all runs.
+// repeat, over all runs (under For, a run without a Repeat counts
+// ForMaxIterations: the report counts the iterations it began).
 func (p *Plan) TotalRequests() int {
 	total := 0
 	for _, r := range p.runs {
@@ -442,6 +443,9 @@ func (p *Plan) TotalRequests() int {
 		rep := r.RepeatCount()
 		if rep == 0 {
 			rep = p.repeat
+			if p.forDur > 0 && !p.repeatSet {
+				rep = ForMaxIterations
+			}
 		}
 		total += len(r.Steps()) * rep
 	}
