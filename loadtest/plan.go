@@ -928,7 +928,7 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 			// worth a word
 			report.StoppedBy = ""
 			if report.RequestsNotStarted > 0 {
-				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d requests not started", ep.TimeLimit, report.RequestsNotStarted)
+				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d not started", ep.TimeLimit, report.RequestsNotStarted)
 			}
 		}
 		err = nil

@@ -115,5 +115,9 @@ func barPosition(elapsed, limit time.Duration, done, configured int64) (pos, max
 
 // elapsedOf shows the elapsed time against the limit: "3.2s / 10s".
 func elapsedOf(elapsed, limit time.Duration) string {
-	return fmt.Sprintf("%v / %v", min(elapsed.Round(100*time.Millisecond), limit), limit)
+	unit := 100 * time.Millisecond
+	if limit < 10*time.Second {
+		unit = time.Millisecond
+	}
+	return fmt.Sprintf("%v / %v", min(elapsed.Round(unit), limit), limit)
 }

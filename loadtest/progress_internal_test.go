@@ -24,7 +24,16 @@ func TestBarPosition(t *testing.T) {
 			t.Errorf("barPosition(%v, %v, %d, %d) = %d/%d, want %d/%d", tc.elapsed, tc.limit, tc.done, tc.configured, pos, max, tc.wantPos, tc.wantMax)
 		}
 	}
-	if got := elapsedOf(3210*time.Millisecond, 10*time.Second); got != "3.2s / 10s" {
-		t.Errorf("elapsedOf = %q", got)
+	for _, tc := range []struct {
+		elapsed, limit time.Duration
+		want           string
+	}{
+		{3210 * time.Millisecond, 10 * time.Second, "3.2s / 10s"},
+		{51234 * time.Microsecond, 100 * time.Millisecond, "51ms / 100ms"},
+		{453 * time.Millisecond, 450 * time.Millisecond, "450ms / 450ms"},
+	} {
+		if got := elapsedOf(tc.elapsed, tc.limit); got != tc.want {
+			t.Errorf("elapsedOf(%v, %v) = %q, want %q", tc.elapsed, tc.limit, got, tc.want)
+		}
 	}
 }
