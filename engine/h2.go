@@ -869,8 +869,12 @@ func (c *h2conn) written(gen uint64) bool { return c.flushed.Load() > gen && c.w
 func (c *h2conn) writeError(id uint32, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.goaway != nil && c.goawayCode == http2.ErrCodeNo && id > c.goawayLast {
-		return errUnprocessed{fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err), c.goawayLast > 0}
+	if c.goaway != nil && id > c.goawayLast {
+		e := fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err)
+		if c.goawayCode == http2.ErrCodeNo {
+			return errUnprocessed{e, c.goawayLast > 0}
+		}
+		return e // the server's code, not the write's error it caused
 	}
 	return err
 }

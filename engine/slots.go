@@ -224,7 +224,7 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
 		if rs.Base == nil {
 			return nil, errors.New("relative URL without a base URL")
 		}
-		u = rs.Base.ResolveReference(u)
+		u = scenario.JoinURL(rs.Base, u)
 	}
 	return u, nil
 }
@@ -240,7 +240,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	shapes := make([]runShape, len(runs))
 	for i, r := range runs {
-		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst}
+		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst,
+			window: int32(r.spec.Window)}
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent

@@ -228,3 +228,28 @@ func ExamplePinnedPublicKey() {
 	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
 	// Output: good: 5 failed: 0
 }
+
+// Run a sequence for a duration: every step is reached, and the report
+// counts the iterations begun.
+func ExampleFor() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+
+	run := scenario.Run("browse", scenario.Get("/"), scenario.Get("/cart"), scenario.Post("/order", "item=1"))
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(4),
+		loadtest.For(200*time.Millisecond)).Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := report.Run("browse")
+	fmt.Println("every step sent:", r.Step(0).Sent > 0 && r.Step(1).Sent > 0 && r.Step(2).Sent > 0)
+	fmt.Println("steps never sent:", len(report.StepsNeverSent()))
+	fmt.Println("repeat is the iterations begun:", int64(r.Repeat) == r.Step(0).Sent)
+	// Output:
+	// every step sent: true
+	// steps never sent: 0
+	// repeat is the iterations begun: true
+}

@@ -33,7 +33,9 @@ type htmlRun struct {
 }
 
 type htmlStep struct {
-	Label     string
+	Label string
+	// NeverSent says why the step was never sent, or ""
+	NeverSent string
 	Cells     []string
 	OverTime  template.HTML
 	Histogram template.HTML
@@ -64,6 +66,9 @@ func (r *Report) htmlView() htmlView {
 			v.Totals = append(v.Totals, [2]string{"dropped", fmt.Sprintf("FAILED: %d arrivals were due and never started (no VU free within MaxLag): the rate was not kept; each step's percentiles leave out their requests", a.Dropped)})
 		}
 	}
+	for _, why := range r.StepsNeverSent() {
+		v.Totals = append(v.Totals, [2]string{"never ran", why})
+	}
 	for _, w := range r.Warnings {
 		v.Totals = append(v.Totals, [2]string{"warning", w})
 	}
@@ -71,7 +76,7 @@ func (r *Report) htmlView() htmlView {
 	for _, run := range r.Runs {
 		hr := htmlRun{Name: run.Name}
 		for _, s := range run.Steps {
-			hs := htmlStep{Label: s.Label(), Cells: []string{
+			hs := htmlStep{Label: s.Label(), NeverSent: s.NeverSent(), Cells: []string{
 				fmt.Sprint(s.Sent), fmt.Sprint(s.Good), fmt.Sprint(s.Failed), fmt.Sprint(s.Interrupted), fmt.Sprint(s.NotSent),
 			}}
 			for _, p := range []float64{50, 90, 95, 99} {
@@ -289,6 +294,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 {{.Timeline}}
 {{range .Runs}}<h2>Run {{.Name}}</h2>
 {{range .Steps}}<h3>{{.Label}}</h3>
+{{if .NeverSent}}<p class="never"><strong>{{.NeverSent}}</strong></p>{{end}}
 <table><tr><th>sent</th><th>good</th><th>failed</th><th>interrupted</th><th>not sent</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
 <tr>{{range .Cells}}<td>{{.}}</td>{{end}}</tr></table>
 <div class="charts">{{.OverTime}}{{.Histogram}}</div>

@@ -27,10 +27,13 @@ type recorder struct {
 	redact                                *redactor
 	lines                                 *lineLog // LogRequests
 	windowSize                            time.Duration
-	firstStart, lastEnd                   atomic.Int64 // unix nanos
-	arrMu                                 sync.Mutex
-	arrivals                              *ArrivalReport // ArrivalRate
-	hookErr                               *engine.HookError
+	// openEnded marks the runs whose iterations are bounded by time
+	// alone (For): their configured count is what they began.
+	openEnded           []bool
+	firstStart, lastEnd atomic.Int64 // unix nanos
+	arrMu               sync.Mutex
+	arrivals            *ArrivalReport // ArrivalRate
+	hookErr             *engine.HookError
 
 	// begun holds the iterations begun of runs walked until stopped
 	begun map[int]int
@@ -102,7 +105,8 @@ func newRecorder(p *engine.Plan, secrets []string) *recorder {
 	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency), redact: newRedactor(secrets),
 		windowSize: DefaultWindow}
 	for _, rs := range p.Runs {
-		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
+		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency(),
+			AllowUnsentSteps: rs.AllowUnsentSteps}
 		n := rs.Repeat * len(rs.Steps)
 		run := &runRec{report: rr}
 		if rs.KeepLevel >= scenario.KeepTimes {
@@ -433,11 +437,17 @@ func (rec *recorder) report() *Report {
 	rec.arrMu.Unlock()
 	for k, run := range rec.runs {
 		rs := rec.plan.Runs[k]
-		if n, ok := begun[k]; ok {
+		switch n, ok := begun[k]; {
+		case k < len(rec.openEnded) && rec.openEnded[k]:
+			rec.closeOpenEnded(run)
+			r.RequestsConfigured += int64(run.report.Repeat * len(rs.Steps))
+		case ok:
 			run.configure(n)
 			rs.Repeat = n
+			r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
+		default:
+			r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
 		}
-		r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
 		for _, st := range run.steps {
 			run.report.Latency.Merge(st.r.Latency)
 			for _, w := range sortedKeys(st.r.Warnings) {
@@ -479,6 +489,29 @@ func (rec *recorder) report() *Report {
 		}
 	}
 	return r
+}
+
+// closeOpenEnded sets an open-ended run's repeat count, and its steps'
+// configured counts, to the iterations it began.
+func (rec *recorder) closeOpenEnded(run *runRec) {
+	if len(run.steps) == 0 {
+		return
+	}
+	first := run.steps[0].r
+	begun := first.Sent + first.NotSent
+	run.report.Repeat = int(begun)
+	for _, st := range run.steps {
+		st.r.Configured = begun
+	}
+	n := int(begun) * len(run.steps)
+	if run.report.Requests != nil {
+		run.report.Requests.trim(n)
+	}
+	for _, t := range []*textLog{run.headers, run.bodies, run.reqTexts} {
+		if t != nil {
+			t.c.trim(n)
+		}
+	}
 }
 
 func sortedKeys(m map[string]int64) []string {

@@ -67,7 +67,20 @@ type Report struct {
 	FailedShards []int `json:"failed_shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
+	// Err is the error Execute returned with the report: an invalid
+	// plan (the report is empty: nothing ran), a cancel, a hook's
+	// failure. Every matcher fails on a report that carries one, saying
+	// "the plan did not run: …", so that an error the spec did not
+	// check cannot pass as a verdict. A spec that checked the error and
+	// wants a verdict on the partial report anyway sets Err to nil.
+	Err error `json:"-"`
+	// notRun is true when the plan was refused: nothing was sent.
+	notRun bool
 }
+
+// DidNotRun reports whether Execute refused the plan (Err says why) and
+// sent nothing.
+func (r *Report) DidNotRun() bool { return r != nil && r.notRun }
 
 // ArrivalReport is how an arrival-rate execution kept its schedule.
 // Planned = Started + Dropped + the iterations the execution stopped
@@ -126,6 +139,10 @@ type RunReport struct {
 	// Dropped counts the run's iterations an arrival rate could not
 	// start in time (ArrivalReport.Dropped).
 	Dropped int64 `json:"dropped,omitempty"`
+	// AllowUnsentSteps is true when the run was declared with
+	// scenario's AllowUnsentSteps: a step of it that was never sent
+	// does not fail the matchers (StepsNeverSent).
+	AllowUnsentSteps bool `json:"allow_unsent_steps,omitempty"`
 	// Requests holds one record per request, iteration-major
 	// (index iteration*len(Steps)+step), when KeepLevel ≥ 1.
 	Requests *RequestLog `json:"requests,omitempty"`
@@ -292,6 +309,9 @@ func (r *Report) Run(name string) *RunReport {
 			return run
 		}
 		names = append(names, run.Name)
+	}
+	if r.notRun && r.Err != nil {
+		return &RunReport{Name: name, report: r, missing: fmt.Sprintf("no run %q: the plan did not run: %s", name, Printable(r.Err.Error()))}
 	}
 	return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (runs: %s)", name, strings.Join(names, ", "))}
 }

@@ -131,6 +131,25 @@ func newRequestLog(n, steps int, sizes bool) *RequestLog {
 	return l
 }
 
+// trim bounds the log to its first n requests (an open-ended run's
+// configured requests are known only at its end: loadtest.For).
+func (l *RequestLog) trim(n int) {
+	if n >= l.n {
+		return
+	}
+	l.n = n
+	l.recs.trim(n)
+	if l.sizes != nil {
+		l.sizes.trim(n)
+	}
+}
+
+// trim bounds c to its first n values.
+func (c *chunked[T]) trim(n int) {
+	c.n = n
+	c.chunks = c.chunks[:(n+1<<logChunkBits-1)>>logChunkBits]
+}
+
 // Len returns the number of requests configured (repeat × steps).
 func (l *RequestLog) Len() int {
 	if l == nil {

@@ -28,6 +28,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(&b, "NOT A VERDICT: %s\n", Printable(why))
+	}
 	if a := r.Arrivals; a != nil {
 		fmt.Fprintf(&b, "arrivals: %d planned, %d started (%.1f/s), %d dropped (no VU free within MaxLag); start lag p50 %v, p99 %v, max %v\n",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))
@@ -144,6 +147,35 @@ func (r *Report) String() string {
 	}
 	var b strings.Builder
 	r.WriteSummary(&b)
+	return b.String()
+}
+
+// Numbers is one line per run: requests sent, good, failed, the good
+// responses' p50, p95 and p99, and requests per second over the report's
+// total time. The matchers record it with the spec under Ginkgo, so a
+// passing spec shows its numbers too.
+func (r *Report) Numbers() string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		rate := 0.0
+		if r.TotalTime > 0 {
+			rate = float64(run.Sent()) / r.TotalTime.Seconds()
+		}
+		lat := "no good response"
+		if l := run.Latency; l != nil && l.Count() > 0 {
+			lat = fmt.Sprintf("p50 %v, p95 %v, p99 %v", round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)))
+		}
+		fmt.Fprintf(&b, "run %q: %d requests, %d good, %d failed; %s; %.1f req/s", Printable(run.Name), run.Sent(), run.Good(), run.Failed(), lat, rate)
+	}
 	return b.String()
 }
 

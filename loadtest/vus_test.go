@@ -396,7 +396,8 @@ func TestDNSCachePerShard(t *testing.T) {
 	var lines bytes.Buffer
 	run := scenario.Run("r", scenario.Get("http://localhost:"+port+"/a"), scenario.Get("http://localhost:"+port+"/b"))
 	v := engine.VUs{Shards: 3, Max: 9, RampUp: 300 * time.Millisecond}
-	report := execute(t, loadtest.Runs(run), loadtest.VirtualUsers(v), loadtest.LogRequests(&lines))
+	// a new connection per request, so that each looks its name up
+	report := execute(t, loadtest.Runs(run), loadtest.VirtualUsers(v), loadtest.LogRequests(&lines), loadtest.KeepAlive(false))
 	if report.ResponsesFailed != 0 || report.RequestsSent != 18 {
 		t.Fatalf("sent %d failed %d", report.RequestsSent, report.ResponsesFailed)
 	}

@@ -21,6 +21,9 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 		if a != nil {
 			m.cmp = a.Comparison
 			for _, r := range append(append([]*loadtest.Report(nil), a.A...), a.B...) {
+				if why := r.NoVerdict(); why != "" {
+					return false, fmt.Errorf("HaveNoRegressions: no verdict: a round: %s", why)
+				}
 				if why := r.Invalid(); why != "" {
 					return false, fmt.Errorf("HaveNoRegressions: no verdict: a round's %s", why)
 				}

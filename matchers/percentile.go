@@ -2,17 +2,20 @@ package matchers
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/onsi/gomega/types"
 )
 
-// HavePercentileBelow succeeds when the p-th percentile (0-100) of the
-// good responses' latency is at most bound. The failure message shows the
-// percentile table and a text histogram. An arrival rate's dropped
-// iterations count as requests slower than any bound: their requests
-// were due and never sent, so the percentile is taken over the good
-// responses and those, and fails when it falls among them.
+// HavePercentileBelow succeeds when the p-th percentile (1-100: 95 is
+// p95) of the good responses' latency is at most bound. A p below 1
+// (0.95: did you mean 95?) and a bound that is not positive are refused.
+// The failure message shows the percentile table and a text histogram.
+// An arrival rate's dropped iterations count as requests slower than
+// any bound: their requests were due and never sent, so the percentile
+// is taken over the good responses and those, and fails when it falls
+// among them.
 func HavePercentileBelow(p float64, bound time.Duration) types.GomegaMatcher {
 	return &percentileMatcher{p: p, bound: bound}
 }
@@ -27,8 +30,11 @@ type percentileMatcher struct {
 }
 
 func (m *percentileMatcher) Match(actual any) (bool, error) {
-	if m.p < 0 || m.p > 100 {
-		return false, fmt.Errorf("HavePercentileBelow: percentile %v is outside 0-100", m.p)
+	if err := checkPercentile("HavePercentileBelow", m.p); err != nil {
+		return false, err
+	}
+	if m.bound <= 0 {
+		return false, fmt.Errorf("HavePercentileBelow(%v, %v): the bound must be a positive duration", m.p, m.bound)
 	}
 	s, err := subjectOf(actual)
 	if err != nil {
@@ -81,4 +87,18 @@ func (m *percentileMatcher) FailureMessage(any) string {
 func (m *percentileMatcher) NegatedFailureMessage(any) string {
 	return fmt.Sprintf("Expected p%v latency of %s to be above %v, but it is %s\n%s",
 		m.p, m.s.name, m.bound, m.value(), m.details())
+}
+
+// checkPercentile refuses a percentile outside 1-100: one below 1 is
+// most likely a fraction meant as a percent (0.95 for p95).
+func checkPercentile(matcher string, p float64) error {
+	switch {
+	case math.IsNaN(p) || p < 0 || p > 100:
+		return fmt.Errorf("%s: percentile %v is outside 1-100 (95 is p95)", matcher, p)
+	case p > 0 && p < 1:
+		return fmt.Errorf("%s: percentile %v would measure p%v, near the fastest response; percentiles go from 1 to 100: did you mean %v?", matcher, p, p, p*100)
+	case p < 1:
+		return fmt.Errorf("%s: percentile %v is outside 1-100 (95 is p95)", matcher, p)
+	}
+	return nil
 }

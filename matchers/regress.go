@@ -35,9 +35,16 @@ type regressMatcher struct {
 }
 
 func (m *regressMatcher) Match(actual any) (bool, error) {
+	if err := checkCompareOptions(m.opts); err != nil {
+		return false, err
+	}
 	cur, ok := actual.(*loadtest.Report)
 	if !ok || cur == nil {
 		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
+	}
+	recordNumbers(cur)
+	if why := cur.NoVerdict(); why != "" {
+		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
 	}
 	if why := cur.Invalid(); why != "" {
 		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
@@ -129,4 +136,48 @@ func describe(d loadtest.Delta) string {
 		return d.Why
 	}
 	return fmt.Sprintf("changed by %+.1f%% (p = %.4f over %d and %d blocks)", d.Change*100, d.P, d.Blocks[0], d.Blocks[1])
+}
+
+// checkCompareOptions refuses options that would let every comparison
+// pass, or that are most likely a percent given where a fraction is
+// meant.
+func checkCompareOptions(o loadtest.CompareOptions) error {
+	for _, p := range o.Percentiles {
+		if err := checkPercentile("NotRegressFrom: CompareOptions.Percentiles", p); err != nil {
+			return err
+		}
+	}
+	if o.MinEffect >= 1 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.MinEffect %v: a fraction (0.10 is 10 %%); %v would let a %v× slowdown pass: did you mean %v?", o.MinEffect, o.MinEffect, 1+o.MinEffect, o.MinEffect/100)
+	}
+	if o.MaxErrorRateIncrease >= 1 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.MaxErrorRateIncrease %v: a fraction (0.01 is one percentage point); %v would pass at a 100 %% error rate: did you mean %v?", o.MaxErrorRateIncrease, o.MaxErrorRateIncrease, o.MaxErrorRateIncrease/100)
+	}
+	if o.Alpha >= 0.5 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.Alpha %v: a significance level is a small fraction (default 0.01)", o.Alpha)
+	}
+	if k := o.MinBlocks; k > 0 {
+		alpha := o.Alpha
+		if alpha <= 0 {
+			alpha = 0.01
+		}
+		// the smallest one-sided p-value of a Mann-Whitney U test of k
+		// blocks against k is 1/C(2k, k)
+		if minP := 1 / binomial(2*k, k); minP >= alpha {
+			return fmt.Errorf("NotRegressFrom: CompareOptions.MinBlocks %d: with %d blocks a side the test's smallest p-value is %.3g, not below Alpha %v: no regression could ever be found (leave MinBlocks at its default, 6)", k, k, minP, alpha)
+		}
+	}
+	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinBlocks < 0 || o.BlockResponses < 0 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions %+v: no field may be negative", o)
+	}
+	return nil
+}
+
+// binomial is n choose k as a float64.
+func binomial(n, k int) float64 {
+	r := 1.0
+	for i := 1; i <= k; i++ {
+		r = r * float64(n-k+i) / float64(i)
+	}
+	return r
 }

@@ -56,7 +56,11 @@ func subjectOf(actual any) (*subject, error) {
 	switch a := actual.(type) {
 	case *loadtest.Report:
 		if a == nil {
-			break
+			return nil, fmt.Errorf("expected a *loadtest.Report, got a nil one: did the plan run? Execute returns a report (with its error) even when it did not")
+		}
+		recordNumbers(a)
+		if why := a.NoVerdict(); why != "" {
+			return nil, fmt.Errorf("%s", why)
 		}
 		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
 			statuses: map[int]int64{}, latency: a.Latency, perWhat: "requests"}
@@ -81,6 +85,10 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
+		if err := noVerdict(a.Report(), a.StepsNeverSent()); err != nil {
+			return nil, err
+		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
 			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, droppedReqs: a.Dropped * int64(len(a.Steps))}
 		addSteps(s, a, true)
@@ -92,6 +100,14 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
+		var never []string
+		if why := a.NeverSent(); why != "" {
+			never = []string{why}
+		}
+		if err := noVerdict(a.Report(), never); err != nil {
+			return nil, err
+		}
 		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid()}
 		s.dropped = a.DroppedIterations()
 		s.droppedReqs = s.dropped
@@ -99,6 +115,19 @@ func subjectOf(actual any) (*subject, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("expected a non-nil *loadtest.Report, *loadtest.RunReport or *loadtest.StepReport, got %T", actual)
+}
+
+// noVerdict is why no verdict may be given over a run or step of r: the
+// error Execute returned with r, or the steps in never that were never
+// sent.
+func noVerdict(r *loadtest.Report, never []string) error {
+	if r != nil && r.Err != nil {
+		return fmt.Errorf("%s", r.NoVerdict())
+	}
+	if len(never) > 0 {
+		return fmt.Errorf("%s", strings.Join(never, "\n  "))
+	}
+	return nil
 }
 
 func addSteps(s *subject, run *loadtest.RunReport, count bool) {

@@ -418,7 +418,7 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", loadtest.Printable(scenario.RedactURL(c.url)))
 	}
 	report, err := plan.Execute(ctx)
-	if report == nil {
+	if report.DidNotRun() {
 		fmt.Fprintln(stderr, "benchgate ab:", err)
 		return 2
 	}
@@ -448,8 +448,8 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) {
-		return 1 // interrupted, or nothing worked at all (ab gives up too)
+	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
+		return 1 // interrupted, nothing worked at all (ab gives up too), or nothing was sent
 	}
 	if a := report.Arrivals; a != nil && a.Dropped > 0 {
 		// the rate asked for was not kept: the numbers above are not the

@@ -182,6 +182,9 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(w, "not a verdict: %s\n", loadtest.Printable(why))
+	}
 }
 
 // droppedRequests is the requests of the arrivals a rate run dropped.
