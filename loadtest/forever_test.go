@@ -105,7 +105,10 @@ func TestVUsRoundsForeverNeedsALimit(t *testing.T) {
 	t.Cleanup(srv.Close)
 	opts := []loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL),
 		loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: -1})}
-	_, err := loadtest.New(opts...).Execute(context.Background())
+	refused, err := loadtest.New(opts...).Execute(context.Background())
+	if refused == nil || !refused.DidNotRun() {
+		t.Errorf("a refused plan returns an empty report that says it did not run, got %v", refused)
+	}
 	var ve *scenario.ValidationError
 	if !errors.As(err, &ve) || ve.Field != "VirtualUsers.Rounds" || !strings.Contains(err.Error(), "-1") || seen.Load() != 0 {
 		t.Errorf("err %v, %d requests", err, seen.Load())

@@ -886,11 +886,11 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 
 func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	ep, err := p.compile()
+	if err == nil {
+		err = p.checkForever(ctx)
+	}
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
-	}
-	if err := p.checkForever(ctx); err != nil {
-		return nil, err
 	}
 	ep.Seed = p.seed
 	if ep.Seed == 0 {
