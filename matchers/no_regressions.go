@@ -9,8 +9,11 @@ import (
 )
 
 // HaveNoRegressions succeeds on a *loadtest.DuetReport or a
-// *loadtest.Comparison in which no metric regressed; it refuses a verdict
-// (fails, saying why) when a metric had too little data.
+// *loadtest.Comparison in which every metric shows no regression (its
+// interval below the minimum effect). It fails on a regression, and
+// refuses a verdict (fails, saying why and what to change) when a
+// metric is inconclusive, unless the comparison's PassInconclusive
+// option lets that pass with a warning.
 func HaveNoRegressions() types.GomegaMatcher { return &noRegressionsMatcher{} }
 
 type noRegressionsMatcher struct{ cmp *loadtest.Comparison }
@@ -36,7 +39,11 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 }
 
 func (m *noRegressionsMatcher) FailureMessage(any) string {
-	return regressions(fmt.Sprintf("Expected no regressions, but %d metric(s) regressed:\n", len(m.cmp.Regressions())), m.cmp)
+	msg := regressions(fmt.Sprintf("Expected no regressions, but %d metric(s) regressed:\n", len(m.cmp.Regressions())), m.cmp)
+	if !m.cmp.Duet {
+		msg += busyMachine
+	}
+	return msg
 }
 
 func (m *noRegressionsMatcher) NegatedFailureMessage(any) string {
