@@ -340,5 +340,8 @@ func (b *Baseline) differs(here *Machine, maxRatio float64) string {
 		speed = fmt.Sprintf("%.2f× faster", 1/ratio)
 	}
 	return fmt.Sprintf("this machine ran the calibration workload in %v, the baseline's machine in %v (median of %d): %s, more than the %.2g× allowed (MaxCalibrationRatio), so a comparison would judge the machine, not the code. This machine: %s; the baseline's: %s. Record the baseline on this machine, wait for a quieter moment, or use a duet (loadtest.Duet), which measures both builds side by side",
-		here.Calibration.Round(10*time.Microsecond), time.Duration(base).Round(10*time.Microsecond), len(cals), speed, maxRatio, here, theirs)
+		roundSig(here.Calibration), roundSig(time.Duration(base)), len(cals), speed, maxRatio, here, theirs)
 }
+
+// roundSig rounds d to about three significant digits.
+func roundSig(d time.Duration) time.Duration { return d.Round(max(d/1000, 1)) }

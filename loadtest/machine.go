@@ -19,7 +19,7 @@ type Machine struct {
 	Arch       string `json:"arch"`
 	GoVersion  string `json:"go_version"`
 	// Calibration is the fastest of CalibrationRepeats timings of a
-	// fixed single-threaded CPU workload (about 10 ms each on a current
+	// fixed single-threaded CPU workload (about 2.5 ms each on a current
 	// x86 core): the machine's speed at the moment, as the code under
 	// test would see it.
 	Calibration time.Duration `json:"calibration"`
@@ -27,10 +27,10 @@ type Machine struct {
 
 // CalibrationRepeats is how many times ThisMachine times the workload
 // (the fastest counts: a neighbour can only slow a timing).
-const CalibrationRepeats = 5
+const CalibrationRepeats = 20
 
 // ThisMachine returns this machine's fingerprint and calibration
-// (about 50 ms of one core).
+// (about 50 ms of one core; short timings, so that one of them likely runs between a neighbour's time slices).
 func ThisMachine() *Machine {
 	m := &Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version()}
@@ -53,7 +53,7 @@ func (m *Machine) String() string {
 	if cpu == "" {
 		cpu = "CPU model unknown"
 	}
-	return fmt.Sprintf("%s, %d cores, GOMAXPROCS %d, %s/%s, %s, calibration %v", cpu, m.Cores, m.GOMAXPROCS, m.OS, m.Arch, m.GoVersion, m.Calibration.Round(10*time.Microsecond))
+	return fmt.Sprintf("%s, %d cores, GOMAXPROCS %d, %s/%s, %s, calibration %v", cpu, m.Cores, m.GOMAXPROCS, m.OS, m.Arch, m.GoVersion, roundSig(m.Calibration))
 }
 
 var calibrationSink uint64
@@ -64,7 +64,7 @@ var calibrationSink uint64
 func calibrationWork() uint64 {
 	var table [4096]uint64
 	x := uint64(0x9e3779b97f4a7c15)
-	for i := range 4_000_000 {
+	for i := range 1_000_000 {
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
