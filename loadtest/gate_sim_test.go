@@ -16,7 +16,7 @@ import (
 // whole histogram, sd 0.05 for a block of 20 responses).
 
 type simWorld struct {
-	rng                         *rand.Rand
+	rng                          *rand.Rand
 	drift, busy, busyMean, noise float64
 }
 
