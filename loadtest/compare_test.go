@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -294,5 +295,20 @@ func TestBaselineFiles(t *testing.T) {
 	}
 	if m := loadtest.ThisMachine(); m.Calibration <= 0 || m.Cores <= 0 || m.GoVersion == "" {
 		t.Errorf("this machine: %v", m)
+	}
+}
+
+// TestDuetTooShort: a budget that cannot hold enough pairs for a
+// bounded interval is an error before any request is sent.
+func TestDuetTooShort(t *testing.T) {
+	sent := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
+	t.Cleanup(srv.Close)
+	plan := func(url string) *loadtest.Plan {
+		return loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(url))
+	}
+	_, err := loadtest.Duet(context.Background(), plan, srv.URL, srv.URL, loadtest.DuetOptions{MaxPairs: 4})
+	if err == nil || !strings.Contains(err.Error(), "need") || !strings.Contains(err.Error(), "MaxPairs 4") || sent != 0 {
+		t.Errorf("4 pairs at most: %v (%d requests sent)", err, sent)
 	}
 }

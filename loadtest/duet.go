@@ -87,6 +87,12 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		return nil, fmt.Errorf("duet: the plan func returned nil for %s", a)
 	}
 	d := &DuetReport{Seed: first.seed}
+	var err error
+	var looks int
+	if d.Looks, looks, err = planLooks(maxPairs, planMetrics(first, o), o.Alpha); err != nil {
+		return nil, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, lower RoundTime, or compare fewer Percentiles",
+			err, maxPairs, opts.Budget, opts.RoundTime)
+	}
 	if d.Seed == 0 {
 		d.Seed = rand.Uint64()
 	}
@@ -113,7 +119,6 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		return r, nil
 	}
 	start := time.Now()
-	var looks int
 	finish := func() {
 		d.Comparison = comparePaired(d.A, d.B, o, looks)
 		d.Comparison.Seed, d.Comparison.Elapsed = d.Seed, time.Since(start)
@@ -126,7 +131,6 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		}
 		bFirst := rng.IntN(2) == 1
 		var ra, rb *Report
-		var err error
 		if bFirst {
 			if rb, err = run(b); err == nil {
 				ra, err = run(a)
@@ -143,14 +147,6 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 			return d, err
 		}
 		d.A, d.B, d.BFirst = append(d.A, ra), append(d.B, rb), append(d.BFirst, bFirst)
-		if i == 0 {
-			var err error
-			d.Looks, looks, err = planLooks(maxPairs, pairedMetrics(ra, o), o.Alpha)
-			if err != nil {
-				return d, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, lower RoundTime or Alpha's divisor (fewer Percentiles)",
-					err, maxPairs, opts.Budget, opts.RoundTime)
-			}
-		}
 		if next < len(d.Looks) && i+1 == d.Looks[next] {
 			next++
 			finish()
@@ -165,14 +161,16 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	return d, nil
 }
 
-// pairedMetrics counts the metrics a duet judges by an interval.
-func pairedMetrics(r *Report, o CompareOptions) int {
+// planMetrics counts the metrics a duet of plan p judges by an
+// interval: each step's percentiles and each run's iterations per
+// second.
+func planMetrics(p *Plan, o CompareOptions) int {
 	k := 0
-	for _, run := range r.Runs {
-		if run == nil || len(run.Steps) == 0 {
+	for _, run := range p.runs {
+		if run == nil || len(run.Steps()) == 0 {
 			continue
 		}
-		k += len(run.Steps)*len(o.Percentiles) + 1
+		k += len(run.Steps())*len(o.Percentiles) + 1
 	}
 	return max(k, 1)
 }
