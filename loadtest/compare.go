@@ -499,6 +499,8 @@ func relText(x float64) string {
 		return "+∞"
 	case x <= -1:
 		return "-100%"
+	case x != 0 && math.Abs(x) < 0.0005: // not "+0.0%" for a bound just above zero
+		return fmt.Sprintf("%+.2g%%", x*100)
 	}
 	return fmt.Sprintf("%+.1f%%", x*100)
 }

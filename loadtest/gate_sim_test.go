@@ -3,7 +3,9 @@ package loadtest
 import (
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"testing"
+	"time"
 
 	"github.com/aclements/go-moremath/stats"
 )
@@ -277,5 +279,35 @@ func TestIntervalsByHand(t *testing.T) {
 	}
 	if minPairs(0.05/9) != 8 {
 		t.Errorf("minPairs(0.0056) = %d", minPairs(0.05/9))
+	}
+}
+
+// TestDuetInconclusiveMessage: a duet that ends without a verdict says
+// the change, its interval, the pairs and the time, and what to do.
+func TestDuetInconclusiveMessage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 4))
+	round := func(us float64) *Report {
+		s := &StepReport{Number: 1, Name: "GET /", Latency: NewLatency(), Sent: 50, Good: 50}
+		for range 50 {
+			s.Latency.Record(time.Duration(us * (1 + 0.01*rng.Float64()) * float64(time.Microsecond)))
+		}
+		return &Report{Version: ReportVersion, TotalTime: time.Second, Runs: []*RunReport{{Name: "r", Steps: []*StepReport{s}, Latency: NewLatency()}}}
+	}
+	var as, bs []*Report
+	for i := range 12 {
+		as = append(as, round(1000))
+		bs = append(bs, round(1000*[]float64{1.9, 0.95, 1.45}[i%3])) // +45% on the whole, spread wide
+	}
+	c := comparePaired(as, bs, CompareOptions{Percentiles: []float64{50}}.withDefaults(), 4)
+	c.Elapsed = 30 * time.Second
+	c.explain()
+	var why string
+	for _, d := range c.Inconclusive() {
+		if d.Metric == "p50" {
+			why = d.Why
+		}
+	}
+	if !regexp.MustCompile(`^no verdict: \+\d+\.\d% \[[-+]\d+\.\d%, \+\d+\.\d%\] after 12 pairs in 30s; give it a longer budget$`).MatchString(why) {
+		t.Errorf("inconclusive duet: %q\n%s", why, c)
 	}
 }

@@ -148,6 +148,10 @@ func verdict(matcher string, c *loadtest.Comparison) (bool, error) {
 	if u := c.Inconclusive(); len(u) > 0 {
 		var parts []string
 		for _, d := range u {
+			if strings.HasPrefix(d.Why, "no verdict:") { // a duet's: the change is in it
+				parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%s / %s %s: %s (%s)", d.Run, d.Step, d.Metric, d.ChangeText(), d.Why))
 		}
 		msg := fmt.Sprintf("%s: no verdict on %d metric(s):\n  %s\n%s", matcher, len(u), strings.Join(parts, "\n  "), c)
