@@ -135,6 +135,10 @@ type Comparison struct {
 	Elapsed time.Duration
 	// Seed drew the order inside a duet's pairs.
 	Seed uint64
+	// Contended counts a duet's pairs with a round whose generator was
+	// saturated (Report.Invalid). They are kept: which side ran first
+	// was drawn at random, so a neighbour favours neither side.
+	Contended int
 	// Refused says why no metric was judged ("" when they were): the
 	// machine differs from the baseline's.
 	Refused string
@@ -573,8 +577,12 @@ func (c *Comparison) Method() string {
 	rule := fmt.Sprintf("regressed: the interval above 0 and the change at least %.0f%% (and %v for latency); no regression: the interval's upper end below %.0f%% (or its change below %v)",
 		o.MinEffect*100, o.MinAbsolute, o.MinEffect*100, o.MinAbsolute)
 	if c.Duet {
-		return fmt.Sprintf("duet: %d pairs in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %d metrics × %d planned looks); %s\n",
-			c.Pairs, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.Tests, c.Looks, rule)
+		contended := ""
+		if c.Contended > 0 {
+			contended = fmt.Sprintf(" (%d with a round on a saturated generator, kept: the order is random, so that favours neither side)", c.Contended)
+		}
+		return fmt.Sprintf("duet: %d pairs%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %d metrics × %d planned looks); %s\n",
+			c.Pairs, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.Tests, c.Looks, rule)
 	}
 	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval at %.2f%% (Bonferroni: α = %g over %d metrics); %s\n",
 		100*c.Level(), o.Alpha, c.Tests, rule)

@@ -208,6 +208,11 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 	if len(as) == 0 {
 		return c
 	}
+	for i := range c.Pairs {
+		if as[i].Invalid() != "" || bs[i].Invalid() != "" {
+			c.Contended++
+		}
+	}
 	var pend []pending
 	for _, run := range as[0].Runs {
 		if run == nil || len(run.Steps) == 0 {

@@ -107,6 +107,16 @@ var _ = Describe("NotRegressFrom", Ordered, func() {
 })
 
 var _ = Describe("HaveNoRegressions", func() {
+	It("counts a duet's pairs with a saturated round, refusing only when they are most", func() {
+		busy := &loadtest.Report{Generator: &loadtest.Generator{Saturated: true, Why: "it stopped for garbage collection 11% of the time"}}
+		quiet := &loadtest.Report{Generator: &loadtest.Generator{}}
+		duet := &loadtest.DuetReport{A: []*loadtest.Report{busy, quiet, quiet}, B: []*loadtest.Report{quiet, quiet, quiet},
+			Comparison: &loadtest.Comparison{Duet: true, Pairs: 3, Contended: 1}}
+		Expect(duet).To(HaveNoRegressions())
+		duet.B[1], duet.Comparison.Contended = busy, 2
+		_, err := HaveNoRegressions().Match(duet)
+		Expect(err).To(MatchError(ContainSubstring("no verdict: 2 of 3 pairs had a round whose measurement invalid: the load generator was saturated")))
+	})
 	It("fails an inconclusive comparison with its change and interval", func() {
 		cmp := loadtest.CompareExecutions(nil, nil, loadtest.CompareOptions{})
 		_, err := HaveNoRegressions().Match(cmp)
