@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,21 +15,25 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// TestGateStudy measures the gate itself (about twenty minutes, so only
-// with BENCHGATE_GATE_STUDY=1): against the demo application, how often
+// TestGateStudy measures the gate itself (up to two hours, so only with
+// BENCHGATE_GATE_STUDY=1; BENCHGATE_GATE_STUDY_TRIALS=1 for a smoke
+// run of a few minutes): against the demo application, how often
 // an unchanged build is called a regression (false alarms), and how
 // often a slowdown of one endpoint by 50%, 20%, 10% and 5% is caught,
 // with a stored baseline (10 executions recorded first, 3 per trial) and
-// in duet mode (adaptive, a 20 s budget), with the verdicts'
+// in duet mode (adaptive, the default 60 s budget), with the verdicts'
 // three-way counts and the time each took. The README's figures come
 // from it:
 //
-//	BENCHGATE_GATE_STUDY=1 go test ./loadtest -run TestGateStudy -v -timeout 30m
+//	BENCHGATE_GATE_STUDY=1 go test ./loadtest -run TestGateStudy -v -timeout 150m
 func TestGateStudy(t *testing.T) {
 	if os.Getenv("BENCHGATE_GATE_STUDY") == "" {
 		t.Skip("set BENCHGATE_GATE_STUDY=1 to measure the gate (about ten minutes)")
 	}
-	const trials = 20
+	trials := 20
+	if n, err := strconv.Atoi(os.Getenv("BENCHGATE_GATE_STUDY_TRIALS")); err == nil && n > 0 {
+		trials = n // a smoke run of the study: BENCHGATE_GATE_STUDY_TRIALS=1
+	}
 	const endpoint = "/work?us=2000"
 	plan := func(url string, limit time.Duration) *loadtest.Plan {
 		var runs []*scenario.Sequence
@@ -93,7 +98,7 @@ func TestGateStudy(t *testing.T) {
 		for i := 0; i < trials; i++ {
 			start := time.Now()
 			c := loadtest.CompareExecutions(base, []*loadtest.Report{execute(), execute(), execute()}, loadtest.CompareOptions{})
-			took += time.Since(start) / trials
+			took += time.Since(start) / time.Duration(trials)
 			s, o, v := caught(c)
 			verdicts[v]++
 			if s {
@@ -104,7 +109,7 @@ func TestGateStudy(t *testing.T) {
 			}
 			for _, d := range c.Deltas {
 				if d.Step == "GET "+endpoint && d.Metric == "p50" && d.Run == "ann" {
-					change += d.Change / trials
+					change += d.Change / float64(trials)
 				}
 			}
 		}
@@ -126,11 +131,11 @@ func TestGateStudy(t *testing.T) {
 		var took time.Duration
 		for i := 0; i < trials; i++ {
 			d, err := loadtest.Duet(context.Background(), func(url string) *loadtest.Plan { return plan(url, 0) },
-				srvA.URL, srvB.URL, loadtest.DuetOptions{Budget: 20 * time.Second, RoundTime: 100 * time.Millisecond})
+				srvA.URL, srvB.URL, loadtest.DuetOptions{}) // the defaults: 60 s, rounds of 500 ms
 			if err != nil {
 				t.Fatal(err)
 			}
-			took += d.Comparison.Elapsed / trials
+			took += d.Comparison.Elapsed / time.Duration(trials)
 			s, o, v := caught(d.Comparison)
 			verdicts[v]++
 			if s {
@@ -141,7 +146,7 @@ func TestGateStudy(t *testing.T) {
 			}
 			for _, x := range d.Comparison.Deltas {
 				if x.Step == "GET "+endpoint && x.Metric == "p50" && x.Run == "ann" {
-					change += x.Change / trials
+					change += x.Change / float64(trials)
 				}
 			}
 		}
