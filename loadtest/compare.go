@@ -107,8 +107,8 @@ type Delta struct {
 	// rates the difference in percentage points.
 	Change float64
 	// Low and High bound Change at the comparison's confidence level
-	// (Comparison.Level); -1 and +Inf when the data cannot bound it, NaN
-	// for the error rate (a rule, not an interval).
+	// (Comparison.Level); -1 and +Inf when the data cannot bound it, 0
+	// for the error rate (a rule, not an interval) and a step's row.
 	Low, High float64
 	// P is the one-sided p-value of "it got worse" (1 when none).
 	P float64
@@ -429,7 +429,7 @@ func ungated(base, cur *Report) []Delta {
 				continue
 			}
 			if bs := counterpart(brun, k, s.Name); bs.Missing() != "" {
-				out = append(out, Delta{Run: crun.Name, Step: s.Name, Metric: "step", Verdict: Ungated, P: 1, Low: math.NaN(), High: math.NaN(),
+				out = append(out, Delta{Run: crun.Name, Step: s.Name, Metric: "step", Verdict: Ungated, P: 1,
 					Why: "not in the baseline, so not gated: record the baseline again to gate it"})
 			}
 		}
@@ -471,7 +471,7 @@ func compareErrors(run string, k int, b *StepReport, base, cur []*Report, o Comp
 		}
 		return float64(failed) / float64(sent), sent
 	}
-	d := Delta{Run: run, Step: b.Name, Metric: "error rate", P: 1, Verdict: NoRegression, N: [2]int{len(base), len(cur)}, Low: math.NaN(), High: math.NaN()}
+	d := Delta{Run: run, Step: b.Name, Metric: "error rate", P: 1, Verdict: NoRegression, N: [2]int{len(base), len(cur)}}
 	d.Old, _ = rate(base)
 	var sent int64
 	d.New, sent = rate(cur)
