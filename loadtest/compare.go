@@ -178,9 +178,9 @@ func (c *Comparison) Settled() bool {
 }
 
 // Compare compares one execution cur with one execution base. One
-// execution a side can show a regression only with a wide margin and
-// can never show "no regression"; use CompareExecutions with several
-// executions a side (a Baseline holds them).
+// execution a side bounds no interval: the change is measured and
+// shown, every metric is inconclusive. Use CompareExecutions with
+// several executions a side (a Baseline holds them).
 func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 	return CompareExecutions([]*Report{base}, []*Report{cur}, opts)
 }
