@@ -311,3 +311,39 @@ func TestDuetInconclusiveMessage(t *testing.T) {
 		t.Errorf("inconclusive duet: %q\n%s", why, c)
 	}
 }
+
+// TestSimulatedPairedCoverage: the signed-rank interval covers the true
+// change of a duet's pairs at least at its level, for a few pair counts
+// and levels.
+func TestSimulatedPairedCoverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 5))
+	const trials = 2000
+	for _, tc := range []struct {
+		n     int
+		alpha float64
+	}{{12, 0.05}, {30, 0.01}, {60, 0.001}} {
+		truth := math.Log(1.2)
+		covered := 0
+		for range trials {
+			d := make([]float64, tc.n)
+			for i := range d {
+				// round noise of both sides (heavy-tailed: one round in ten
+				// hit by a neighbour), the machine between the rounds
+				e := rng.NormFloat64()*0.08 - rng.NormFloat64()*0.08
+				if rng.IntN(10) == 0 {
+					e += rng.ExpFloat64() * 0.3 * float64(1-2*rng.IntN(2))
+				}
+				d[i] = truth + e
+			}
+			iv := pairedInterval(d, tc.alpha)
+			if iv.Low <= truth && truth <= iv.High {
+				covered++
+			}
+		}
+		level := 1 - 2*tc.alpha
+		t.Logf("%d pairs, %.1f%% interval: covers %.1f%%", tc.n, 100*level, 100*float64(covered)/trials)
+		if covered < int(level*trials)-int(3*math.Sqrt(level*(1-level)*trials))-1 {
+			t.Errorf("%d pairs: coverage %d of %d below %.1f%%", tc.n, covered, trials, 100*level)
+		}
+	}
+}
