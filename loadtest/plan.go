@@ -38,7 +38,7 @@ const (
 const (
 	DefaultBufferBytes = 256 << 10
 	// DefaultWindow is the length of the time windows each step's
-	// responses are counted in, the units of a baseline comparison.
+	// responses are counted in (the report's charts over time).
 	DefaultWindow    = 200 * time.Millisecond
 	DefaultKeepLevel = scenario.KeepTimes
 	DefaultUserAgent = "benchgate/0.1"
