@@ -91,7 +91,7 @@ var _ = Describe("NotRegressFrom", Ordered, func() {
 		_, err := NotRegressFrom(base[0]).Match(measure(150 * time.Millisecond))
 		Expect(err).To(MatchError(ContainSubstring(`no verdict on`)))
 		Expect(err).To(MatchError(ContainSubstring(`a baseline of 1 execution cannot show "no regression"`)))
-		ok, err := NotRegressFrom(base[0], loadtest.CompareOptions{PassInconclusive: true, MinEffect: 10}).Match(measure(150 * time.Millisecond))
+		ok, err := NotRegressFrom(base[0], loadtest.CompareOptions{PassInconclusive: true, MinEffect: 0.9}).Match(measure(150 * time.Millisecond))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
 	})
