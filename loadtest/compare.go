@@ -27,11 +27,12 @@ type CompareOptions struct {
 	// regression too.
 	MinAbsolute time.Duration
 	// Alpha bounds the chance that a comparison of unchanged code says
-	// "regressed" anywhere (default 0.05). Each of the m metrics with an
-	// interval (latency percentiles, iterations per second) is judged
-	// on an interval of one-sided level Alpha/m on each side
+	// "regressed" anywhere (default 0.05). Each of the m gated metrics
+	// (latency percentiles; an open model's iterations per second) is
+	// judged on an interval of one-sided level Alpha/m on each side
 	// (Bonferroni; a duet divides by its planned looks too), so more
-	// steps do not mean more false alarms.
+	// steps do not mean more false alarms. Metrics only reported (a
+	// closed model's iterations per second) are not in m.
 	Alpha float64
 	// MaxErrorRateIncrease is how far the error rate may rise, in
 	// absolute terms (default 0.01: one percentage point).
@@ -90,6 +91,10 @@ const (
 	// Ungated: a step of the new report is not in the baseline, so
 	// nothing gates it.
 	Ungated Verdict = "ungated"
+	// Reported: measured and shown with its interval, but not a
+	// verdict: a closed model's iterations per second (see
+	// CompareExecutions). It counts in no Bonferroni m.
+	Reported Verdict = "reported"
 )
 
 // Delta is one metric of one step, old against new.
@@ -192,8 +197,8 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 // same code, run again" looks the same lies between executions (the
 // machine's state, neighbours, CPU frequency), not between moments of
 // one execution, so each execution gives one figure per metric: a
-// step's percentile from its whole histogram, a run's iterations per
-// second. Per metric, the change is the Hodges–Lehmann estimate of the
+// step's percentile from its whole histogram (so a p99 rests on every
+// response of the execution), a run's iterations per second. Per metric, the change is the Hodges–Lehmann estimate of the
 // shift of log(figure) between the two sets, with the exact
 // distribution-free (Mann–Whitney) interval; exp(shift) - 1 is the
 // relative change. With m metrics each bound has the one-sided level
@@ -210,6 +215,17 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 //   - is inconclusive otherwise, for instance when the executions are
 //     too few for the interval to have an end at all: n and m
 //     executions bound it only when 1/C(n+m, n) ≤ Alpha/m.
+//
+// Iterations per second are gated only in the open model (every
+// execution on both sides ran with ArrivalRate): there the iterations
+// completed per second are the server's throughput under a load that
+// does not wait for it, and fewer is worse. In a closed model (a fixed
+// number of users, each starting its next iteration when the last one
+// ends) they are users / (latency + the generator's own time per
+// iteration): the latencies are gated already, and the rest is the
+// generator's CPU, which a neighbour takes away, so they are shown with
+// their interval as "reported" and counted in no m. (Taking the
+// generator's time out would leave 1/latency: the latencies again.)
 //
 // The error rate, pooled over the executions, regresses when it rose by
 // more than MaxErrorRateIncrease. A step of cur that base lacks is
@@ -255,7 +271,8 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		if n := len(brun.Steps); n > 0 && brun.Steps[n-1] != nil {
 			last := brun.Steps[n-1].Name
 			pend = append(pend, pending{Delta: Delta{Run: brun.Name, Step: "(iterations)", Metric: "iter/s"},
-				old: iterRates(base, brun.Name, n-1, last), new: iterRates(cur, brun.Name, n-1, last)})
+				old: iterRates(base, brun.Name, n-1, last), new: iterRates(cur, brun.Name, n-1, last),
+				report: !openModel(base) || !openModel(cur)})
 		}
 	}
 	c.Tests = tested(pend)
@@ -273,7 +290,9 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 			iv.P = 1 - iv.P // larger rates are better: "worse" is the other tail
 		}
 		c.decide(&d, iv, p.larger)
-		if d.Verdict == Inconclusive {
+		if p.report {
+			d.Verdict, d.Why = Reported, closedRate
+		} else if d.Verdict == Inconclusive {
 			d.Why = c.storedWhy(d)
 		}
 		c.Deltas = append(c.Deltas, d)
@@ -288,13 +307,15 @@ type pending struct {
 	old, new []float64
 	larger   bool // larger values are worse (latency)
 	rule     bool // decided already (the error rate): no interval
+	report   bool // shown with its interval, not gated (closed-model iter/s)
 }
 
-// tested counts the metrics judged by an interval.
+// tested counts the metrics judged by an interval: the m of the
+// Bonferroni correction. Reported metrics are not judged.
 func tested(ps []pending) int {
 	n := 0
 	for _, p := range ps {
-		if !p.rule {
+		if !p.rule && !p.report {
 			n++
 		}
 	}
@@ -324,6 +345,22 @@ func stepValues(rs []*Report, run string, k int, step string, f func(*StepReport
 		out[i] = f(s)
 	}
 	return out
+}
+
+// closedRate says why a closed model's iterations per second are
+// reported, not gated.
+const closedRate = "closed model: iterations per second follow from the latencies and the generator's own time between iterations, so they are reported, not gated"
+
+// openModel reports whether every execution ran in the open model
+// (ArrivalRate), where the iterations completed per second are the
+// server's throughput under a load that does not wait for it.
+func openModel(rs []*Report) bool {
+	for _, r := range rs {
+		if r.Arrivals == nil {
+			return false
+		}
+	}
+	return len(rs) > 0
 }
 
 // iterRates returns each report's iterations per second of a run: its

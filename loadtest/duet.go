@@ -54,8 +54,9 @@ type DuetReport struct {
 // their ratio. Which side goes first in a pair is drawn from the plan's
 // seed, so a drift within a pair favours neither side.
 //
-// The test: per step and percentile (and per run, iterations per
-// second), the pairs' log-ratios log(B/A) give the Hodges–Lehmann
+// The test: per step and percentile (and per run in the open model,
+// iterations per second; see CompareExecutions), each computed from a
+// round's whole histogram, the pairs' log-ratios log(B/A) give the Hodges–Lehmann
 // estimate of the change and its exact Wilcoxon signed-rank interval
 // (CompareOptions tells the verdicts apart). The duet looks at the data
 // at planned pair counts growing by half each time (the first where
@@ -162,15 +163,18 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 }
 
 // planMetrics counts the metrics a duet of plan p judges by an
-// interval: each step's percentiles and each run's iterations per
-// second.
+// interval: each step's percentiles, and in the open model each run's
+// iterations per second (a closed model's are reported, not gated).
 func planMetrics(p *Plan, o CompareOptions) int {
 	k := 0
 	for _, run := range p.runs {
 		if run == nil || len(run.Steps()) == 0 {
 			continue
 		}
-		k += len(run.Steps())*len(o.Percentiles) + 1
+		k += len(run.Steps()) * len(o.Percentiles)
+		if p.arrivals != nil {
+			k++
+		}
 	}
 	return max(k, 1)
 }
@@ -234,7 +238,8 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 		last, lastK := run.Steps[len(run.Steps)-1], len(run.Steps)-1
 		if last != nil {
 			pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: "(iterations)", Metric: "iter/s"},
-				old: iterRates(as, run.Name, lastK, last.Name), new: iterRates(bs, run.Name, lastK, last.Name)})
+				old: iterRates(as, run.Name, lastK, last.Name), new: iterRates(bs, run.Name, lastK, last.Name),
+				report: !openModel(as) || !openModel(bs)})
 		}
 	}
 	c.Tests = tested(pend)
@@ -260,6 +265,9 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 			iv.P = signedRankGreater(negate(diffs))
 		}
 		c.decide(&d, iv, p.larger)
+		if p.report {
+			d.Verdict, d.Why = Reported, closedRate
+		}
 		c.Deltas = append(c.Deltas, d)
 	}
 	return c

@@ -296,7 +296,7 @@ func TestDuetInconclusiveMessage(t *testing.T) {
 	var as, bs []*Report
 	for i := range 12 {
 		as = append(as, round(1000))
-		bs = append(bs, round(1000*[]float64{1.9, 0.95, 1.45}[i%3])) // +45% on the whole, spread wide
+		bs = append(bs, round(1000*[]float64{2.2, 0.65, 1.5}[i%3])) // about +30% on the whole, spread wide
 	}
 	c := comparePaired(as, bs, CompareOptions{Percentiles: []float64{50}}.withDefaults(), 4)
 	c.Elapsed = 30 * time.Second
