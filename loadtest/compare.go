@@ -1,9 +1,12 @@
 package loadtest
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -46,7 +49,58 @@ type CompareOptions struct {
 	// 1.3) this machine may run the calibration workload than the
 	// baseline's machine did before a stored comparison is refused.
 	MaxCalibrationRatio float64
+	// GatedSpecs is the number of gated specs (comparisons) in the
+	// suite that share Alpha: each is judged at Alpha/GatedSpecs
+	// (Bonferroni over specs), so the chance that a suite of unchanged
+	// code fails anywhere is at most Alpha. 0 takes it from the
+	// environment variable BENCHGATE_GATED_SPECS (GatedSpecsEnv), and
+	// without that it is 1: each spec on its own at Alpha.
+	GatedSpecs int
+	// Confirm, when set, re-executes the plan: a stored comparison
+	// (the matcher NotRegressFrom) that finds a regression calls it
+	// once and compares the executions it returns with the same
+	// baseline, and fails only when a metric regressed in both
+	// (ConfirmComparison). The functions of this package that only
+	// compare ignore it.
+	Confirm func(context.Context) ([]*Report, error)
 }
+
+// GatedSpecsEnv names the environment variable that gives the number of
+// gated specs in the suite sharing CompareOptions.Alpha, when
+// CompareOptions.GatedSpecs is 0: BENCHGATE_GATED_SPECS=4 go test ./...
+const GatedSpecsEnv = "BENCHGATE_GATED_SPECS"
+
+// SuiteGatedSpecs returns the number of gated specs GatedSpecsEnv gives
+// (1 when it is unset), or an error naming the variable and its value
+// when that is not a positive integer.
+func SuiteGatedSpecs() (int, error) {
+	v := strings.TrimSpace(os.Getenv(GatedSpecsEnv))
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return 0, fmt.Errorf("%s=%q: the number of gated specs in the suite must be a positive integer", GatedSpecsEnv, v)
+	}
+	return n, nil
+}
+
+// checkSuite refuses a bad GatedSpecsEnv when the options leave the
+// number of gated specs to it.
+func (o CompareOptions) checkSuite() error {
+	if o.GatedSpecs < 0 {
+		return fmt.Errorf("CompareOptions.GatedSpecs %d: the number of gated specs sharing Alpha must be positive (0: from %s)", o.GatedSpecs, GatedSpecsEnv)
+	}
+	if o.GatedSpecs > 0 {
+		return nil
+	}
+	_, err := SuiteGatedSpecs()
+	return err
+}
+
+// specAlpha is the false-alarm level of one comparison: Alpha shared
+// by the suite's gated specs.
+func (o CompareOptions) specAlpha() float64 { return o.Alpha / float64(max(o.GatedSpecs, 1)) }
 
 func (o CompareOptions) withDefaults() CompareOptions {
 	if len(o.Percentiles) == 0 {
@@ -66,6 +120,10 @@ func (o CompareOptions) withDefaults() CompareOptions {
 	}
 	if o.MaxCalibrationRatio <= 1 {
 		o.MaxCalibrationRatio = 1.3
+	}
+	if o.GatedSpecs <= 0 {
+		o.GatedSpecs, _ = SuiteGatedSpecs() // refused before by checkSuite when bad
+		o.GatedSpecs = max(o.GatedSpecs, 1)
 	}
 	return o
 }
@@ -147,11 +205,15 @@ type Comparison struct {
 	// Refused says why no metric was judged ("" when they were): the
 	// machine differs from the baseline's.
 	Refused string
+	// First is the comparison that a rerun confirmed or cleared
+	// (ConfirmComparison); nil when there was no rerun.
+	First *Comparison
 }
 
-// AlphaSide is the one-sided level of each interval bound.
+// AlphaSide is the one-sided level of each interval bound: Alpha over
+// the suite's gated specs, the metrics and the looks.
 func (c *Comparison) AlphaSide() float64 {
-	return c.Options.Alpha / float64(max(c.Tests, 1)*max(c.Looks, 1))
+	return c.Options.specAlpha() / float64(max(c.Tests, 1)*max(c.Looks, 1))
 }
 
 // Level is the two-sided confidence level of each interval.
@@ -233,6 +295,10 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 	o := opts.withDefaults()
 	c := &Comparison{Options: o, Looks: 1}
+	if err := opts.checkSuite(); err != nil {
+		c.Refused = err.Error()
+		return c
+	}
 	base, cur = nonNil(base), nonNil(cur)
 	if len(base) == 0 || len(cur) == 0 {
 		c.Refused = fmt.Sprintf("%d baseline and %d new executions: both sides need one at least", len(base), len(cur))
@@ -605,6 +671,13 @@ func (c *Comparison) String() string {
 		b.WriteByte('\n')
 	}
 	b.WriteString(c.Method())
+	if f := c.First; f != nil {
+		var flagged []string
+		for _, d := range f.Regressions() {
+			flagged = append(flagged, fmt.Sprintf("%s / %s %s %s", Printable(d.Run), Printable(d.Step), d.Metric, d.ChangeText()))
+		}
+		fmt.Fprintf(&b, "rerun: the first executions flagged %s; a metric fails only when the rerun flags it too\n", strings.Join(flagged, ", "))
+	}
 	return b.String()
 }
 
@@ -618,11 +691,19 @@ func (c *Comparison) Method() string {
 		if c.Contended > 0 {
 			contended = fmt.Sprintf(" (%d with a round on a saturated generator, kept: the order is random, so that favours neither side)", c.Contended)
 		}
-		return fmt.Sprintf("duet: %d pairs%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %d metrics × %d planned looks); %s\n",
-			c.Pairs, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.Tests, c.Looks, rule)
+		return fmt.Sprintf("duet: %d pairs%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %s%d metrics × %d planned looks); %s\n",
+			c.Pairs, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.specs(), c.Tests, c.Looks, rule)
 	}
-	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval at %.2f%% (Bonferroni: α = %g over %d metrics); %s\n",
-		100*c.Level(), o.Alpha, c.Tests, rule)
+	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval at %.2f%% (Bonferroni: α = %g over %s%d metrics); %s\n",
+		100*c.Level(), o.Alpha, c.specs(), c.Tests, rule)
+}
+
+// specs names the suite's share in the Bonferroni divisor.
+func (c *Comparison) specs() string {
+	if c.Options.GatedSpecs <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d gated specs × ", c.Options.GatedSpecs)
 }
 
 func fmtMicros(us float64) string {

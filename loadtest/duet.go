@@ -82,6 +82,9 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if maxPairs <= 0 {
 		maxPairs = max(1, int(opts.Budget/(2*opts.RoundTime)))
 	}
+	if err := opts.Compare.checkSuite(); err != nil {
+		return nil, fmt.Errorf("duet: %w", err)
+	}
 	o := opts.Compare.withDefaults()
 	first := plan(a)
 	if first == nil {
@@ -90,7 +93,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	d := &DuetReport{Seed: first.seed}
 	var err error
 	var looks int
-	if d.Looks, looks, err = planLooks(maxPairs, planMetrics(first, o), o.Alpha); err != nil {
+	if d.Looks, looks, err = planLooks(maxPairs, planMetrics(first, o), o.specAlpha()); err != nil {
 		return nil, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, lower RoundTime, or compare fewer Percentiles",
 			err, maxPairs, opts.Budget, opts.RoundTime)
 	}

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -27,6 +28,12 @@ import (
 // faster is refused. An inconclusive metric fails the matcher ("no
 // verdict", with the change, its interval and how to get a verdict)
 // unless CompareOptions.PassInconclusive lets it pass with a warning.
+//
+// CompareOptions.Confirm re-executes the plan when the comparison finds
+// a regression, and the matcher fails only when the rerun's executions
+// regress on a metric too (loadtest.ConfirmComparison); a regression
+// the rerun does not confirm passes with a note. CompareOptions.GatedSpecs
+// (or BENCHGATE_GATED_SPECS) shares Alpha among the suite's gated specs.
 func NotRegressFrom(baseline any, opts ...loadtest.CompareOptions) types.GomegaMatcher {
 	m := &regressMatcher{baseline: baseline}
 	if len(opts) > 0 {
@@ -58,17 +65,8 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if len(cur) == 0 {
 		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report or a non-empty []*loadtest.Report, got %T", actual)
 	}
-	for i, r := range cur {
-		if r == nil {
-			return false, fmt.Errorf("NotRegressFrom: execution %d is nil", i+1)
-		}
-		recordNumbers(r)
-		if why := r.NoVerdict(); why != "" {
-			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
-		}
-		if why := r.Invalid(); why != "" {
-			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
-		}
+	if err := checkExecutions("", cur); err != nil {
+		return false, err
 	}
 	var base *loadtest.Baseline
 	switch b := m.baseline.(type) {
@@ -106,7 +104,42 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		}
 	}
 	m.cmp = loadtest.CompareBaseline(base, cur, here, m.opts)
-	return verdict("NotRegressFrom", m.cmp)
+	if m.opts.Confirm != nil && m.cmp.Refused == "" && len(m.cmp.Regressions()) > 0 {
+		again, err := m.opts.Confirm(context.Background())
+		if err != nil {
+			return false, fmt.Errorf("NotRegressFrom: the rerun (CompareOptions.Confirm) to confirm a regression: %w\nthe first executions:\n%s", err, m.cmp)
+		}
+		if len(again) == 0 {
+			return false, fmt.Errorf("NotRegressFrom: the rerun (CompareOptions.Confirm) to confirm a regression returned no execution\nthe first executions:\n%s", m.cmp)
+		}
+		if err := checkExecutions("the rerun: ", again); err != nil {
+			return false, err
+		}
+		m.cmp = loadtest.ConfirmComparison(m.cmp, loadtest.CompareBaseline(base, again, here, m.opts))
+	}
+	ok, err := verdict("NotRegressFrom", m.cmp)
+	if ok && err == nil && m.cmp.First != nil {
+		fmt.Fprintf(ginkgo.GinkgoWriter, "NOTE: NotRegressFrom passed on its rerun: the first executions' regression was not confirmed:\n%s", m.cmp)
+	}
+	return ok, err
+}
+
+// checkExecutions refuses nil executions and those without a verdict
+// (a plan that did not run, a saturated generator).
+func checkExecutions(which string, rs []*loadtest.Report) error {
+	for i, r := range rs {
+		if r == nil {
+			return fmt.Errorf("NotRegressFrom: %sexecution %d is nil", which, i+1)
+		}
+		recordNumbers(r)
+		if why := r.NoVerdict(); why != "" {
+			return fmt.Errorf("NotRegressFrom: no verdict: %s%s", which, why)
+		}
+		if why := r.Invalid(); why != "" {
+			return fmt.Errorf("NotRegressFrom: no verdict: %s%s", which, why)
+		}
+	}
+	return nil
 }
 
 // record adds the executions to the baseline at path.
@@ -253,6 +286,21 @@ func checkCompareOptions(o loadtest.CompareOptions) error {
 	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinEffect < 0 || o.Alpha < 0 || o.MaxCalibrationRatio < 0 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions %+v: no field may be negative", o)
 	}
+	if err := checkSuite(o); err != nil {
+		return fmt.Errorf("NotRegressFrom: %w", err)
+	}
 	return nil
 }
 
+// checkSuite refuses a negative GatedSpecs, or a GatedSpecsEnv that is
+// not a positive integer when GatedSpecs leaves the count to it.
+func checkSuite(o loadtest.CompareOptions) error {
+	if o.GatedSpecs < 0 {
+		return fmt.Errorf("CompareOptions.GatedSpecs %d: the number of gated specs sharing Alpha must be positive (0: from %s)", o.GatedSpecs, loadtest.GatedSpecsEnv)
+	}
+	if o.GatedSpecs == 0 {
+		_, err := loadtest.SuiteGatedSpecs()
+		return err
+	}
+	return nil
+}
