@@ -48,21 +48,32 @@ var _ = Describe("the performance gate", func() {
 
 		// The candidate: several executions too, for the comparison's
 		// unit is the execution.
-		var runs []*loadtest.Report
-		for range 5 {
-			r, err := account(baseURL, 300*time.Millisecond).Execute(ctx)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(r).To(HaveNoFailures())
-			runs = append(runs, r)
+		executions := func(ctx context.Context) ([]*loadtest.Report, error) {
+			var runs []*loadtest.Report
+			for range 5 {
+				r, err := account(baseURL, 300*time.Millisecond).Execute(ctx)
+				if err != nil {
+					return nil, err
+				}
+				runs = append(runs, r)
+			}
+			return runs, nil
 		}
+		runs, err := executions(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(runs).To(HaveEach(HaveNoFailures()))
 		RecordReport("browse", runs[0])
 		// Executions of one build drift apart on a shared CI runner
 		// (this suite also runs under -race, beside other packages'
 		// tests), so five a side often cannot show "no regression"
 		// within 25%: here that passes with a warning, and the spec
 		// fails only on a regression shown. On a shared runner gate
-		// with a duet (below), which cancels the drift.
-		Expect(runs).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true}))
+		// with a duet (below), which cancels the drift. A regression
+		// found is confirmed by a rerun of the executions before it
+		// fails (Confirm), and the suite's two gated specs share α
+		// (GatedSpecs; or BENCHGATE_GATED_SPECS=2 for the whole suite).
+		Expect(runs).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true,
+			Confirm: executions, GatedSpecs: 2}))
 	}, SpecTimeout(time.Minute))
 
 	It("passes an unchanged build in a duet", func(ctx context.Context) {
@@ -73,7 +84,7 @@ var _ = Describe("the performance gate", func() {
 		DeferCleanup(a.Close)
 		duet, err := loadtest.Duet(ctx, func(url string) *loadtest.Plan { return account(url, 0) },
 			a.URL, a.URL, loadtest.DuetOptions{Budget: 30 * time.Second, RoundTime: 100 * time.Millisecond,
-				Compare: loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}}})
+				Compare: loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, GatedSpecs: 2}})
 		Expect(err).NotTo(HaveOccurred())
 		RecordComparison("A/A duet", duet.Comparison)
 		Expect(duet).To(HaveNoRegressions())

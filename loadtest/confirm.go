@@ -18,11 +18,10 @@ import "fmt"
 // probability p². They share the baseline, so the two are positively
 // correlated and the confirmed rate lies between p² and p: the
 // simulation in the README (TestSimulatedConfirm) measures about p/5
-// to p/10 on a drifting machine. What it
-// costs: a rerun as long as the first executions whenever a comparison
-// flags (on unchanged code, a fraction p of the time; on a real
-// regression, every time), and some power: a real change must be found
-// twice.
+// to p/10 on a drifting machine. What it costs: a rerun as long as the
+// first executions whenever a comparison flags (on unchanged code, a
+// fraction p of the time; on a real regression, every time), and some
+// power: a real change must be found twice.
 func ConfirmComparison(first, rerun *Comparison) *Comparison {
 	if first == nil || rerun == nil {
 		return rerun
