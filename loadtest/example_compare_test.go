@@ -40,3 +40,36 @@ func ExampleCompareExecutions() {
 	// POST /checkout p50: +50.1% [+48.5%, +51.6%] REGRESSED
 	// 1 regression(s)
 }
+
+// ExampleConfirmComparison confirms a stored comparison's regression by
+// a rerun: the first candidate executions were slow (a neighbour, say),
+// the rerun's are not, so the regression is not confirmed.
+func ExampleConfirmComparison() {
+	executions := func(checkoutMicros float64) []*loadtest.Report {
+		var out []*loadtest.Report
+		for i := range 6 {
+			s := &loadtest.StepReport{Number: 1, Name: "POST /checkout", Latency: loadtest.NewLatency(), Sent: 100, Good: 100}
+			for j := range 100 {
+				s.Latency.Record(time.Duration(checkoutMicros * (1 + 0.004*float64(i%3)) * (1 + 0.001*float64(j%11)) * float64(time.Microsecond)))
+			}
+			run := &loadtest.RunReport{Name: "shop", Latency: loadtest.NewLatency(), Steps: []*loadtest.StepReport{s}}
+			out = append(out, &loadtest.Report{Version: loadtest.ReportVersion, TotalTime: time.Second, Runs: []*loadtest.RunReport{run}})
+		}
+		return out
+	}
+	opts := loadtest.CompareOptions{Percentiles: []float64{50}, GatedSpecs: 1}
+	base := executions(2000)
+	first := loadtest.CompareExecutions(base, executions(3000), opts)
+	fmt.Println(len(first.Regressions()), "regression(s) at first")
+	c := loadtest.ConfirmComparison(first, loadtest.CompareExecutions(base, executions(2000), opts))
+	for _, d := range c.Deltas {
+		if d.Metric == "p50" {
+			fmt.Printf("%s %s: %s (%s)\n", d.Step, d.Metric, d.Verdict, d.Why)
+		}
+	}
+	fmt.Println(len(c.Regressions()), "regression(s) confirmed")
+	// Output:
+	// 1 regression(s) at first
+	// POST /checkout p50: no regression (the first executions flagged +50.0% [+49.4%, +50.7%], the rerun did not: not confirmed)
+	// 0 regression(s) confirmed
+}
