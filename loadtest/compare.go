@@ -415,7 +415,7 @@ func stepValues(rs []*Report, run string, k int, step string, f func(*StepReport
 
 // closedRate says why a closed model's iterations per second are
 // reported, not gated.
-const closedRate = "closed model: iterations per second follow from the latencies and the generator's own time between iterations, so they are reported, not gated"
+const closedRate = "closed model: follows from the latencies and the generator's own time, so not gated"
 
 // openModel reports whether every execution ran in the open model
 // (ArrivalRate), where the iterations completed per second are the

@@ -69,9 +69,16 @@ var _ = Describe("NotRegressFrom with a confirming rerun", func() {
 		Expect(ok).To(BeFalse())
 		Expect(calls).To(Equal(1))
 		msg := m.FailureMessage(slow)
-		Expect(msg).To(MatchRegexp(`shop / GET /: p50 confirmed: the first executions gave \+\d+\.\d% \[`))
+		Expect(msg).To(MatchRegexp(`shop / GET /: p50 changed by \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] \(p = 0\.\d+ over 6 and 6 executions\); confirmed: the first executions gave \+\d+\.\d% \[`))
 		Expect(msg).To(ContainSubstring("rerun: the first executions flagged shop / GET / p50"))
 		Expect(msg).NotTo(ContainSubstring("POST /cart: p"))
+		Expect(msg).NotTo(ContainSubstring("Or let a rerun confirm"))
+	})
+	It("points a stored regression without a rerun to Confirm", func() {
+		slow := synthExecutions(6, 1.5, 2)
+		m := NotRegressFrom(base)
+		Expect(m.Match(slow)).To(BeFalse())
+		Expect(m.FailureMessage(slow)).To(ContainSubstring("Or let a rerun confirm a regression before it fails (CompareOptions.Confirm"))
 	})
 	It("does not rerun a comparison that found nothing", func() {
 		Expect(synthExecutions(6, 1, 2)).To(NotRegressFrom(base, loadtest.CompareOptions{Confirm: rerun(1.5, 2)}))

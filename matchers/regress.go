@@ -231,6 +231,9 @@ func (m *regressMatcher) FailureMessage(any) string {
 	msg := regressions(fmt.Sprintf("Expected the report not to regress from the baseline%s, but %d metric(s) did:\n",
 		m.where(), len(m.cmp.Regressions())), m.cmp)
 	msg += busyMachine
+	if m.opts.Confirm == nil {
+		msg += "Or let a rerun confirm a regression before it fails (CompareOptions.Confirm re-executes the plan; false alarms become several times rarer).\n"
+	}
 	if m.path != "" {
 		msg += fmt.Sprintf("If the change is intended, start the baseline over: %s=new go test ./... (then =1, %d times or more) and commit %s\n",
 			loadtest.UpdateBaselinesEnv, loadtest.MinBaselineExecutions-1, m.path)
@@ -255,14 +258,18 @@ func describe(d loadtest.Delta, duet bool) string {
 	if d.Verdict == loadtest.Missing {
 		return "missing: " + d.Why
 	}
-	if d.Why != "" {
+	if d.Metric == "error rate" && d.Why != "" {
 		return d.Why
 	}
 	over := fmt.Sprintf("%d and %d executions", d.N[0], d.N[1])
 	if duet {
 		over = fmt.Sprintf("%d pairs", d.N[0])
 	}
-	return fmt.Sprintf("changed by %s (%s over %s)", d.ChangeText(), loadtest.FormatP(d.P), over)
+	s := fmt.Sprintf("changed by %s (%s over %s)", d.ChangeText(), loadtest.FormatP(d.P), over)
+	if d.Why != "" {
+		s += "; " + d.Why // a rerun's confirmation
+	}
+	return s
 }
 
 // checkCompareOptions refuses options that would let every comparison
