@@ -59,6 +59,11 @@ var _ = Describe("NotRegressFrom with a confirming rerun", func() {
 		Expect(ok).To(BeTrue())
 		Expect(calls).To(Equal(1))
 		Expect(notes.String()).To(ContainSubstring("NotRegressFrom passed on its rerun: the first executions' regression was not confirmed"))
+		var entries []string
+		for _, e := range CurrentSpecReport().ReportEntries {
+			entries = append(entries, e.Name)
+		}
+		Expect(entries).To(ContainElement("benchgate rerun"))
 		Expect(notes.String()).To(MatchRegexp(`shop / GET / +p50 .*the first executions flagged \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\], the rerun did not: not confirmed`))
 	})
 	It("fails when the rerun is slow too, saying it was confirmed", func() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
+	gtypes "github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/loadtest"
@@ -119,7 +120,11 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	}
 	ok, err := verdict("NotRegressFrom", m.cmp)
 	if ok && err == nil && m.cmp.First != nil {
-		fmt.Fprintf(ginkgo.GinkgoWriter, "NOTE: NotRegressFrom passed on its rerun: the first executions' regression was not confirmed:\n%s", m.cmp)
+		note := fmt.Sprintf("NotRegressFrom passed on its rerun: the first executions' regression was not confirmed:\n%s", m.cmp)
+		fmt.Fprintf(ginkgo.GinkgoWriter, "NOTE: %s", note)
+		if ginkgo.CurrentSpecReport().LeafNodeType != gtypes.NodeTypeInvalid {
+			ginkgo.AddReportEntry("benchgate rerun", note) // kept in --json-report and --junit-report too
+		}
 	}
 	return ok, err
 }
