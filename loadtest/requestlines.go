@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -26,7 +25,10 @@ func LogRequests(w io.Writer) Option {
 }
 
 // LogRequestsCSV is LogRequests as CSV: a header row naming the same
-// fields as the JSON lines, then one row per request.
+// fields as the JSON lines, then one row per request. The text cells
+// (run, method, URL, reason) are quoted, and one that a spreadsheet
+// would read as a formula (starting with =, +, -, @, a tab or a CR) has
+// a single quote put in front, as OWASP advises; numbers are bare.
 func LogRequestsCSV(w io.Writer) Option {
 	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, true }
 }
@@ -35,12 +37,15 @@ var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
 	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed"}
 
-func (l requestLine) csv() []string {
-	i := func(n int64) string { return strconv.FormatInt(n, 10) }
-	b := strconv.FormatBool
-	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
-		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), l.Method, l.URL, i(l.BytesSent), i(l.BytesRead),
-		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
+// csv is the line's CSV row: the run's name, the method, the URL and the
+// reason are text (neutralised, see csvWriter), the rest numbers and
+// booleans.
+func (l requestLine) csv() []csvCell {
+	i := func(n int64) csvCell { return csvRaw(strconv.FormatInt(n, 10)) }
+	b := func(v bool) csvCell { return csvRaw(strconv.FormatBool(v)) }
+	return []csvCell{csvText(l.Run), i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
+		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), csvText(l.Method), csvText(l.URL), i(l.BytesSent), i(l.BytesRead),
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), csvText(l.Reason), i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
 }
 
 // requestLine is one line of LogRequests.
@@ -82,15 +87,15 @@ type lineLog struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
 	enc *json.Encoder
-	csv *csv.Writer
+	csv *csvWriter
 }
 
 func newLineLog(w io.Writer, asCSV bool) *lineLog {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	l := &lineLog{w: bw}
 	if asCSV {
-		l.csv = csv.NewWriter(bw)
-		l.csv.Write(csvColumns)
+		l.csv = &csvWriter{w: bw}
+		l.csv.row(csvHeader(csvColumns...))
 	} else {
 		l.enc = json.NewEncoder(bw)
 	}
@@ -109,7 +114,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 	}
 	l.mu.Lock()
 	if l.csv != nil {
-		l.csv.Write(line.csv())
+		l.csv.row(line.csv())
 	} else {
 		l.enc.Encode(line)
 	}
@@ -119,8 +124,11 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 func (l *lineLog) flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.csv != nil {
-		l.csv.Flush()
+	if err := l.w.Flush(); err != nil {
+		return err
 	}
-	return l.w.Flush()
+	if l.csv != nil {
+		return l.csv.err
+	}
+	return nil
 }
