@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // WriteSummary prints the report as a person reads it: totals, then one
@@ -71,14 +73,14 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					b.WriteString("\nfailures:\n")
 					first = false
 				}
-				fmt.Fprintf(&b, "  %s / %s: %d× %s\n", Printable(run.Name), Printable(s.Name), s.Failures[reason], Printable(reason))
+				fmt.Fprintf(&b, "  %s / %s: %d× %s\n", Printable(run.Name), Printable(s.Name), s.Failures[reason], Printable(scenario.RedactText(reason)))
 			}
 			for _, reason := range sortedKeys(s.Unsent) {
 				if first {
 					b.WriteString("\nfailures:\n")
 					first = false
 				}
-				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(reason))
+				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(scenario.RedactText(reason)))
 			}
 		}
 	}

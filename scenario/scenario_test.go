@@ -175,3 +175,23 @@ func FuzzExtract(f *testing.F) {
 		ParseSetCookie(string(body))
 	})
 }
+
+func TestRedactText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`redirect to "http://u:pw@host:70000/x?access_token=abc": parse "http://u:pw@host:70000/x?access_token=abc": invalid port ":70000" after host`,
+			`redirect to "http://u:xxxxx@host:70000/x?access_token=%5Bredacted%5D": parse "http://u:xxxxx@host:70000/x?access_token=%5Bredacted%5D": invalid port ":70000" after host`},
+		{`redirect to "javascript:alert(1)?token=t0k&a=1": unsupported scheme`, `redirect to "javascript:alert(1)?token=%5Bredacted%5D&a=1": unsupported scheme`},
+		{`redirect limit 1 reached (next Location "/c3?x=1&Pass_Word=p\"w#f")`, `redirect limit 1 reached (next Location "/c3?x=1&Pass_Word=%5Bredacted%5D#f")`},
+		{`http://a:p@ss@h/`, `http://a:xxxxx@h/`},
+		{`http://user@h/?q=1`, `http://user@h/?q=1`},
+		{`body {"tokens": ["a", "b"], "n": 1}`, `body {"tokens": "[redacted]", "n": 1}`},
+		{`session_id=abc; path=/`, `session_id=%5Bredacted%5D; path=/`},
+		{`status 500, expected 2xx`, `status 500, expected 2xx`},
+		{`x=1&pin=9`, `x=1&pin=%5Bredacted%5D`},
+	}
+	for _, tt := range tests {
+		if got := RedactText(tt.in, "pin"); got != tt.want {
+			t.Errorf("RedactText(%q)\n = %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}

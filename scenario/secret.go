@@ -1,7 +1,9 @@
 package scenario
 
 import (
+	"encoding/json"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -82,4 +84,142 @@ func RedactQuery(q string, extra ...string) (out string, changed bool) {
 		}
 	}
 	return strings.Join(pairs, "&"), changed
+}
+
+// textUserinfo is the user information of a URL inside a text: "//user:"
+// then the password up to the last '@' of the authority.
+var textUserinfo = regexp.MustCompile(`//([^/?#@\s"\\:]*):([^/?#\s"\\]*)@`)
+
+// textPair is a name=value pair inside a text (a query, a form, a
+// cookie): the value runs to '&', ';', '#', white space or a '"', and
+// takes backslash escapes (of %q-quoted text) whole.
+var textPair = regexp.MustCompile(`([A-Za-z0-9_.~%+\-\[\]]+)=((?:\\.|[^&;#\s"\\])*)`)
+
+// RedactText hides secrets wherever they stand inside a text, such as a
+// failure reason that quotes a server's Location: the password of every
+// URL's user information (as RedactURL), the value of every name=value
+// pair whose name is secret (a URL's query, a form, a cookie; also of an
+// opaque URL such as javascript:…?token=…), and, in a text with '{' or
+// '[', every value under a secret name in JSON it holds (RedactJSON). Names are secret by
+// IsSecretName with the extra parts given.
+func RedactText(s string, extra ...string) string {
+	if strings.Contains(s, "@") {
+		s = textUserinfo.ReplaceAllString(s, "//$1:xxxxx@")
+	}
+	if strings.Contains(s, "=") {
+		s = textPair.ReplaceAllStringFunc(s, func(m string) string {
+			k, _, _ := strings.Cut(m, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			if !IsSecretName(name, extra...) {
+				return m
+			}
+			return k + "=" + url.QueryEscape(Redacted)
+		})
+	}
+	if strings.Contains(s, `"`) && strings.ContainsAny(s, "{[") {
+		s = RedactJSON(s, extra...)
+	}
+	return s
+}
+
+// RedactJSON replaces every value whose member name is secret (by
+// IsSecretName with the extra parts given; a name with '/', '?', '=' or
+// '&' in it, or longer than 100 bytes, is taken for a quoted URL or text,
+// not a member name) in a JSON text with
+// "[redacted]": a string, a number, true, false, null, and a whole array
+// or object. It scans the text, so that a cut or invalid JSON text
+// (a truncated body) is redacted as far as it goes; an array or object
+// left open is redacted to the end.
+func RedactJSON(s string, extra ...string) string {
+	var out strings.Builder
+	from := 0 // s[from:] is not yet copied to out
+	for i := 0; i < len(s); {
+		if s[i] != '"' {
+			i++
+			continue
+		}
+		end := jsonStringEnd(s, i)
+		j := end
+		for j < len(s) && isJSONSpace(s[j]) {
+			j++
+		}
+		if j >= len(s) || s[j] != ':' {
+			i = end
+			continue
+		}
+		var name string
+		if err := json.Unmarshal([]byte(s[i:end]), &name); err != nil {
+			name = s[i+1 : max(end-1, i+1)]
+		}
+		j++
+		for j < len(s) && isJSONSpace(s[j]) {
+			j++
+		}
+		if len(name) > 100 || strings.ContainsAny(name, "/?=&") || !IsSecretName(name, extra...) || j >= len(s) {
+			// a URL or a long text quoted before a ':' is no member name
+			i = j
+			continue
+		}
+		vend := jsonValueEnd(s, j)
+		if out.Len() == 0 && from == 0 {
+			out.Grow(len(s))
+		}
+		out.WriteString(s[from:j])
+		out.WriteString(`"` + Redacted + `"`)
+		from, i = vend, vend
+	}
+	if from == 0 {
+		return s
+	}
+	out.WriteString(s[from:])
+	return out.String()
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// jsonStringEnd returns the index after the string starting at s[i] == '"'
+// (len(s) when it is not closed).
+func jsonStringEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(s)
+}
+
+// jsonValueEnd returns the index after the value starting at s[i]: a
+// string, a balanced array or object (strings in it skipped), or a
+// scalar up to ',', '}', ']' or white space.
+func jsonValueEnd(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return jsonStringEnd(s, i)
+	case '[', '{':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				j = jsonStringEnd(s, j) - 1
+			case '[', '{':
+				depth++
+			case ']', '}':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(s)
+	}
+	j := i
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && !isJSONSpace(s[j]) {
+		j++
+	}
+	return j
 }

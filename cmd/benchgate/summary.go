@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -196,7 +197,7 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	if c.verbosity >= 2 {
 		for _, s := range run.Steps {
 			for reason, n := range s.Failures {
-				fmt.Fprintf(w, "failed %d× : %s\n", n, reason)
+				fmt.Fprintf(w, "failed %d× : %s\n", n, sanitize(scenario.RedactText(reason)))
 			}
 		}
 	}
