@@ -147,10 +147,10 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 	}
 	c.tests = tests
 	o.Alpha = o.Alpha / float64(max(tests, 1))
-	for _, brun := range base.Runs {
-		crun := cur.Run(brun.Name)
+	for i, brun := range base.Runs {
+		crun := runIn(cur, base, i)
 		for k, bstep := range brun.Steps {
-			cstep := counterpart(crun, k, bstep.Name)
+			cstep := counterpartIn(crun, brun, k)
 			if cstep.Missing() != "" {
 				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: cstep.Missing()})
 				continue
@@ -162,7 +162,7 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 		}
 		if len(brun.Steps) > 0 && crun.Missing() == "" {
 			last := brun.Steps[len(brun.Steps)-1]
-			if cl := counterpart(crun, len(brun.Steps)-1, last.Name); cl.Missing() == "" {
+			if cl := counterpartIn(crun, brun, len(brun.Steps)-1); cl.Missing() == "" {
 				c.Deltas = append(c.Deltas, compareRate(brun.Name, last, cl, base.Window, cur.Window, o))
 			}
 		}
@@ -170,14 +170,70 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 	return c
 }
 
-// counterpart finds step k (named name) of a run in another report: the
-// step at the same place when it has the same name (so two steps of one
-// name are told apart), else the step of that name.
+// counterpart finds step k (named name) of a baseline run in another
+// report's run: the step at the same place when it has the same name,
+// else the j-th step of that name where step k is the j-th of its name
+// in the baseline (so two steps of one name are never both paired with
+// one step: the second one is missing when the run has only one).
 func counterpart(run *RunReport, k int, name string) *StepReport {
 	if run.Missing() == "" && k < len(run.Steps) && run.Steps[k] != nil && run.Steps[k].Name == name {
 		return run.Steps[k]
 	}
 	return run.StepNamed(name)
+}
+
+// runIn finds run i of base in cur: the j-th run of its name where it is
+// the j-th of that name in base (two runs of one name are never both
+// paired with one).
+func runIn(cur, base *Report, i int) *RunReport {
+	name := base.Runs[i].Name
+	nth := 0
+	for _, r := range base.Runs[:i] {
+		if r != nil && r.Name == name {
+			nth++
+		}
+	}
+	if nth == 0 || cur == nil {
+		return cur.Run(name)
+	}
+	found := 0
+	for _, r := range cur.Runs {
+		if r != nil && r.Name == name {
+			if found == nth {
+				return r
+			}
+			found++
+		}
+	}
+	return &RunReport{Name: name, missing: fmt.Sprintf("the report has %d run(s) named %q, the baseline's run %d is the %d. of that name", found, name, i+1, nth+1)}
+}
+
+// counterpartIn is counterpart for step k of the baseline run brun.
+func counterpartIn(run, brun *RunReport, k int) *StepReport {
+	name := brun.Steps[k].Name
+	if run.Missing() == "" && k < len(run.Steps) && run.Steps[k] != nil && run.Steps[k].Name == name {
+		return run.Steps[k]
+	}
+	nth := 0 // steps of this name before k in the baseline
+	for _, s := range brun.Steps[:k] {
+		if s != nil && s.Name == name {
+			nth++
+		}
+	}
+	found := 0
+	for _, s := range run.Steps {
+		if s != nil && s.Name == name {
+			if found == nth {
+				return s
+			}
+			found++
+		}
+	}
+	if found == 0 || run.Missing() != "" {
+		return run.StepNamed(name)
+	}
+	return &StepReport{run: run.Name, Name: name,
+		missing: fmt.Sprintf("run %q has %d step(s) named %q, the baseline's step %d is the %d. of that name", run.Name, found, name, k+1, nth+1)}
 }
 
 // blocks merges windows into blocks of at least min good responses (the

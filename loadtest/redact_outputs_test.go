@@ -82,7 +82,7 @@ func TestRedactionInEveryOutput(t *testing.T) {
 // (or an older benchgate) with a secret in a reason shows none in the
 // summary or the HTML page made from it.
 func TestRedactionOfAReportReadFromAFile(t *testing.T) {
-	in := `{"version":2,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /a","configured":1,"sent":1,"failed":1,"statuses":{"302":1},` +
+	in := `{"version":2,"requests_sent":1,"responses_failed":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /a","configured":1,"sent":1,"failed":1,"statuses":{"302":1},` +
 		`"failures":{"redirect to \"http://u:SECRET1@h:70000/?access_token=SECRET2\"":1},` +
 		`"samples":{"redirect to \"http://u:SECRET1@h:70000/?access_token=SECRET2\"":{"method":"GET","url":"http://h/?token=SECRET3","status":302,"body":"{\"secret\": {\"k\": \"SECRET4\"}}"}}}]}]}`
 	r, err := loadtest.ReadJSON(strings.NewReader(in))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,7 @@ import (
 
 // runCompare compares two JSON reports (or baselines) step by step and
 // exits 1 when the new one regressed, 3 when there was not enough data
-// for a verdict.
+// for a verdict, 4 when a file is not a valid report.
 func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -27,7 +28,8 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"Compares two reports (benchgate ab -j, demo -j, Report.WriteJSON or a baseline) step by\n"+
 			"step: latency percentiles, throughput and error rate, over time blocks with a one-sided\n"+
 			"Mann-Whitney U test and a minimum effect. Exit status: 0 no regression, 1 a regression,\n"+
-			"2 bad usage or files, 3 not enough data for a verdict.\n\nflags:\n%s", fs.FlagUsages())
+			"2 bad usage or a file that cannot be opened, 3 not enough data for a verdict, 4 a file that\n"+
+			"is not a valid report (the error names the file, run, step and field).\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -55,6 +57,17 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	fmt.Fprintln(stderr, "benchgate compare:", err)
+	return readExit(err)
+}
+
+// readExit is the exit status for a report that could not be read: 4
+// when the file is not a valid report (loadtest.ErrInvalidReport), 2
+// when it could not be opened. Go exits 2 when out of memory as well;
+// a bad file never gets that far, and never shares its status.
+func readExit(err error) int {
+	if errors.Is(err, loadtest.ErrInvalidReport) {
+		return 4
+	}
 	return 2
 }
 
