@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
@@ -15,8 +18,10 @@ import (
 // hostileRedirects answers with Locations that carry secrets: user
 // information, secret query values, an opaque javascript: URL, and a
 // chain longer than the plan follows.
-func hostileRedirects(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func hostileRedirects(t *testing.T) *httptest.Server { return hostileServer(t, false) }
+
+func hostileServer(t *testing.T, h2 bool) *httptest.Server {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		loc := map[string]string{
 			"/a":  "http://u:SECRET1@host:70000/x?access_token=SECRET2",
 			"/b":  "javascript:alert(1)?token=SECRET3",
@@ -30,22 +35,31 @@ func hostileRedirects(t *testing.T) *httptest.Server {
 		}
 		w.Header().Set("Location", loc)
 		w.WriteHeader(302)
-	}))
+	})
+	if h2 {
+		h = h2c.NewHandler(h, &http2.Server{})
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
 }
 
 // TestRedactionInEveryOutput: a failure reason that quotes a server's
 // Location shows no secret in the summary, the HTML report, the JSON
-// report, either request log or the CSV, on both drivers.
+// report, either request log or the CSV, on both drivers and over
+// HTTP/2.
 func TestRedactionInEveryOutput(t *testing.T) {
-	srv := hostileRedirects(t)
-	for _, gor := range []bool{false, true} {
+	srv, h2srv := hostileRedirects(t), hostileServer(t, true)
+	for _, mode := range []string{"event loop", "goroutines", "h2c"} {
 		var lines, csvLines bytes.Buffer
 		run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b"), scenario.Get("/c"), scenario.Get("/d")).Repeat(2).KeepLevel(scenario.KeepHeaders)
 		opts := []loadtest.Option{loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.FollowRedirects(1), loadtest.LogRequests(&lines)}
-		if gor {
+		switch mode {
+		case "goroutines":
 			opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
+		case "h2c":
+			opts = append(opts, loadtest.HTTP2(1))
+			opts[1] = loadtest.BaseURL(h2srv.URL)
 		}
 		report := execute(t, opts...)
 		// the CSV request log from a second run
@@ -67,12 +81,12 @@ func TestRedactionInEveryOutput(t *testing.T) {
 			"request log": lines.String(), "CSV request log": csvLines.String(), "CSV": csv.String()} {
 			if strings.Contains(out, "SECRET") {
 				i := strings.Index(out, "SECRET")
-				t.Errorf("goroutines %v: %s shows a secret: …%s…", gor, name, out[max(0, i-120):min(len(out), i+40)])
+				t.Errorf("%s: %s shows a secret: …%s…", mode, name, out[max(0, i-120):min(len(out), i+40)])
 			}
 		}
 		for _, want := range []string{"access_token=%5Bredacted%5D", "token=%5Bredacted%5D", "password=%5Bredacted%5D", "u:xxxxx@host:70000"} {
 			if !strings.Contains(report.String(), want) {
-				t.Errorf("goroutines %v: the summary lacks %q (the reason itself is gone?):\n%s", gor, want, report)
+				t.Errorf("%s: the summary lacks %q (the reason itself is gone?):\n%s", mode, want, report)
 			}
 		}
 	}
