@@ -20,6 +20,7 @@ fuzz:
 	go test ./scenario -run XXX -fuzz '^FuzzFirstAttr$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzFirstAttrBytes$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzFormFragment$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzRedactText$$' -fuzztime $(FUZZTIME)
 	go test ./loadtest -run XXX -fuzz '^FuzzH2Responses$$' -fuzztime $(FUZZTIME)
 
 # Ten minutes of steady load on the demo application; fails if the heap or

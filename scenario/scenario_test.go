@@ -195,3 +195,22 @@ func TestRedactText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactText: any text redacts without a panic, and a secret-named
+// value put in a query, a form line or a JSON member is gone after.
+func FuzzRedactText(f *testing.F) {
+	f.Add("redirect to \"http://u:pw@h:70000/?access_token=abc\"", "s3cr3tvalue")
+	f.Add(`{"tokens": ["a", {"b": "]"}], "n": 1}`, "zzzzzzzz")
+	f.Fuzz(func(t *testing.T, text, secret string) {
+		_ = RedactText(text)
+		_ = RedactJSON(text)
+		if len(secret) < 8 || strings.Trim(secret, "abcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			return
+		}
+		for _, s := range []string{text + " /x?token=" + secret + "&a=1", text + `{"password": "` + secret + `"}`, `{"secret": [` + `"` + secret + `"]} ` + text} {
+			if got := RedactText(s); strings.Contains(got, secret) && !strings.Contains(text, secret) {
+				t.Fatalf("RedactText(%q) = %q keeps the secret", s, got)
+			}
+		}
+	})
+}

@@ -147,7 +147,15 @@ func RedactJSON(s string, extra ...string) string {
 			j++
 		}
 		if j >= len(s) || s[j] != ':' {
-			i = end
+			if end < len(s) && end-i <= 64 && !strings.ContainsRune(" \t\r\n,:]}", rune(s[end])) {
+				// a short string followed by neither a delimiter nor white
+				// space: the quote was not JSON's (text before JSON); read
+				// on from just after it (only short ones: the scan stays
+				// linear)
+				i++
+			} else {
+				i = end
+			}
 			continue
 		}
 		var name string
