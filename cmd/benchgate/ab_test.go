@@ -79,6 +79,7 @@ func TestParseABFlagsErrors(t *testing.T) {
 func FuzzParseABFlags(f *testing.F) {
 	f.Add("-n100 -c10 -kq http://h/")
 	f.Add("-H A:1 -C a=b -t 1 -s 2 http://h/")
+	f.Add("-L -k -n 3 -kL 2 -H -L -L3 --follow -g g.tsv -rldS http://h/")
 	f.Fuzz(func(t *testing.T, line string) {
 		c, err := parseABFlags(strings.Fields(line), io.Discard)
 		if err == nil {
