@@ -545,6 +545,11 @@ func readJSON(rd io.Reader) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
+	// before the defaults below: a histogram the file leaves out is not
+	// checked, one it holds must agree with the counts
+	if err := r.validate(); err != nil {
+		return nil, fmt.Errorf("report JSON: %w", err)
+	}
 	if r.Latency == nil {
 		r.Latency = NewLatency()
 	}
@@ -584,9 +589,6 @@ func readJSON(rd io.Reader) (*Report, error) {
 		if run.Requests != nil && run.Requests.steps != len(run.Steps) {
 			return nil, fmt.Errorf("report JSON: run %q: requests for %d steps, the run has %d", run.Name, run.Requests.steps, len(run.Steps))
 		}
-	}
-	if err := r.validate(); err != nil {
-		return nil, fmt.Errorf("report JSON: %w", err)
 	}
 	return &r, nil
 }
