@@ -128,62 +128,73 @@ func RedactText(s string, extra ...string) string {
 // RedactJSON replaces every value whose member name is secret (by
 // IsSecretName with the extra parts given; a name with '/', '?', '=' or
 // '&' in it, or longer than 100 bytes, is taken for a quoted URL or text,
-// not a member name) in a JSON text with
-// "[redacted]": a string, a number, true, false, null, and a whole array
-// or object. It scans the text, so that a cut or invalid JSON text
-// (a truncated body) is redacted as far as it goes; an array or object
-// left open is redacted to the end.
+// not a member name) in a JSON text with "[redacted]": a string, a
+// number, true, false, null, and a whole array or object. It finds each
+// `"name":` from its colon, so that a cut or invalid JSON text (a
+// truncated body, a reason quoting JSON after other quotes) is redacted
+// as far as it goes; an array or object left open is redacted to the
+// end. Its work is linear in the text's length.
 func RedactJSON(s string, extra ...string) string {
 	var out strings.Builder
 	from := 0 // s[from:] is not yet copied to out
-	for i := 0; i < len(s); {
-		if s[i] != '"' {
-			i++
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
 			continue
 		}
-		end := jsonStringEnd(s, i)
-		j := end
-		for j < len(s) && isJSONSpace(s[j]) {
-			j++
+		q := i - 1 // the closing quote of the name
+		for q >= from && isJSONSpace(s[q]) {
+			q--
 		}
-		if j >= len(s) || s[j] != ':' {
-			if end < len(s) && end-i <= 64 && !strings.ContainsRune(" \t\r\n,:]}", rune(s[end])) {
-				// a short string followed by neither a delimiter nor white
-				// space: the quote was not JSON's (text before JSON); read
-				// on from just after it (only short ones: the scan stays
-				// linear)
-				i++
-			} else {
-				i = end
+		if q < from || s[q] != '"' || escapedAt(s, q) {
+			continue
+		}
+		open := -1
+		for p := q - 1; p >= from && p >= q-101; p-- {
+			if s[p] == '"' && !escapedAt(s, p) {
+				open = p
+				break
 			}
+		}
+		if open < 0 {
 			continue
 		}
 		var name string
-		if err := json.Unmarshal([]byte(s[i:end]), &name); err != nil {
-			name = s[i+1 : max(end-1, i+1)]
+		if err := json.Unmarshal([]byte(s[open:q+1]), &name); err != nil {
+			name = s[open+1 : q]
 		}
-		j++
+		if len(name) > 100 || strings.ContainsAny(name, "/?=&") || !IsSecretName(name, extra...) {
+			continue
+		}
+		j := i + 1
 		for j < len(s) && isJSONSpace(s[j]) {
 			j++
 		}
-		if len(name) > 100 || strings.ContainsAny(name, "/?=&") || !IsSecretName(name, extra...) || j >= len(s) {
-			// a URL or a long text quoted before a ':' is no member name
-			i = j
-			continue
+		if j >= len(s) {
+			break
 		}
 		vend := jsonValueEnd(s, j)
-		if out.Len() == 0 && from == 0 {
+		if from == 0 {
 			out.Grow(len(s))
 		}
 		out.WriteString(s[from:j])
 		out.WriteString(`"` + Redacted + `"`)
-		from, i = vend, vend
+		from, i = vend, vend-1
 	}
 	if from == 0 {
 		return s
 	}
 	out.WriteString(s[from:])
 	return out.String()
+}
+
+// escapedAt reports whether s[p] follows an odd number of backslashes
+// (of at most 100: a longer run counts as not escaping).
+func escapedAt(s string, p int) bool {
+	n := 0
+	for k := p - 1; k >= 0 && k >= p-101 && s[k] == '\\'; k-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
