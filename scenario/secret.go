@@ -103,6 +103,9 @@ var textPair = regexp.MustCompile(`([A-Za-z0-9_.~%+\-\[\]]+)=((?:\\.|[^&;#\s"\\]
 // '[', every value under a secret name in JSON it holds (RedactJSON). Names are secret by
 // IsSecretName with the extra parts given.
 func RedactText(s string, extra ...string) string {
+	if strings.Contains(s, `"`) && strings.ContainsAny(s, "{[") {
+		s = RedactJSON(s, extra...) // first: a pair's value may hold its '{'
+	}
 	if strings.Contains(s, "@") {
 		s = textUserinfo.ReplaceAllString(s, "//$1:xxxxx@")
 	}
@@ -118,9 +121,6 @@ func RedactText(s string, extra ...string) string {
 			}
 			return k + "=" + url.QueryEscape(Redacted)
 		})
-	}
-	if strings.Contains(s, `"`) && strings.ContainsAny(s, "{[") {
-		s = RedactJSON(s, extra...)
 	}
 	return s
 }
