@@ -215,7 +215,8 @@ func jsonStringEnd(s string, i int) int {
 
 // jsonValueEnd returns the index after the value starting at s[i]: a
 // string, a balanced array or object (strings in it skipped), or a
-// scalar up to ',', '}', ']' or white space.
+// scalar up to ',', '}', ']', white space, or the '{', '[' or '"' of
+// what follows it in a text that is not JSON (at least one byte).
 func jsonValueEnd(s string, i int) int {
 	switch s[i] {
 	case '"':
@@ -236,9 +237,9 @@ func jsonValueEnd(s string, i int) int {
 		}
 		return len(s)
 	}
-	j := i
-	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && !isJSONSpace(s[j]) {
+	j := i // a number, true, false, null, or text that is not JSON
+	for j < len(s) && strings.IndexByte(",}] \t\r\n{[\"", s[j]) < 0 {
 		j++
 	}
-	return j
+	return max(j, i+1)
 }
