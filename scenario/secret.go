@@ -173,6 +173,9 @@ func RedactJSON(s string, extra ...string) string {
 			break
 		}
 		vend := jsonValueEnd(s, j)
+		if s[j] == '"' && vend < len(s) && vend-1 > j && strings.IndexByte(",}] \t\r\n", s[vend]) < 0 {
+			vend-- // text that is not JSON: leave the quote that may open the next name
+		}
 		if from == 0 {
 			out.Grow(len(s))
 		}
