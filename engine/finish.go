@@ -214,6 +214,11 @@ func (x *execution) finish(s *slot, err error) {
 			res.Body = s.p.body
 		}
 	}
+	if res.Reason != "" {
+		// a reason may quote what a server sent (a Location) or a URL:
+		// no output may show its secrets
+		res.Reason = scenario.RedactText(res.Reason, x.plan.Secrets...)
+	}
 	if l := x.plan.Live; l != nil {
 		if res.Failed || res.NotSent || res.Interrupted {
 			l.Failed.Add(1)

@@ -104,6 +104,10 @@ type Plan struct {
 	// Seed seeds every random draw of the execution (think times, for
 	// virtual users one generator each): the same seed, the same draws.
 	Seed uint64
+	// Secrets are names whose values are secrets beyond
+	// scenario.SecretNames (loadtest.RedactFields): every Result.Reason
+	// is redacted by scenario.RedactText with them when it is made.
+	Secrets []string
 }
 
 // Recorder receives one Result per request. Record is called from many

@@ -523,7 +523,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	ep := &engine.Plan{
 		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
-		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
+		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow, Secrets: p.secrets,
 	}
 	for _, e := range p.encodings {
 		if !slices.Contains(engine.Encodings, e) {

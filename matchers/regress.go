@@ -255,4 +255,3 @@ func checkCompareOptions(o loadtest.CompareOptions) error {
 	}
 	return nil
 }
-
