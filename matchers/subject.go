@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
 )
@@ -26,6 +27,15 @@ type subject struct {
 	perWhat    string
 	// invalid says why latencies cannot be trusted (a saturated generator)
 	invalid string
+	// health is the generator's health during the execution (nil when
+	// unknown): a latency bound asks it whether its verdict stands
+	health *loadtest.Generator
+}
+
+// refusal says why a verdict on latency got against an upper bound
+// is refused ("" when it stands): see loadtest.Generator.Refusal.
+func (s *subject) refusal(got, bound time.Duration) string {
+	return s.health.Refusal(got, bound)
 }
 
 // phase returns the subject's histogram of phase p, its steps merged.
@@ -60,7 +70,7 @@ func subjectOf(actual any) (*subject, error) {
 		if a.TotalTime > 0 {
 			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
 		}
-		s.invalid = a.Invalid()
+		s.invalid, s.health = a.Invalid(), a.Generator
 		if a.Arrivals != nil {
 			s.dropped = a.Arrivals.Dropped
 		}
@@ -78,7 +88,7 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, fmt.Errorf("%s", m)
 		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, health: a.Health()}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -88,7 +98,7 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
-		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid()}
+		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid(), health: a.Health()}
 		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
