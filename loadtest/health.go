@@ -79,8 +79,14 @@ type Generator struct {
 	// /proc/self/task/*/schedstat, ns); RunQueueWaitPerSlice is that over
 	// the time slices they ran: the mean wait each time a thread wanted
 	// a CPU. On a quiet machine it is some microseconds.
+	// RunQueueShare is RunQueueWait over RunQueueWait plus the process's
+	// CPU time (0-1): the share of the time its threads were ready to
+	// run that they spent waiting for a CPU. Below a few percent on a
+	// quiet machine; the generator's own load does not raise it (it
+	// runs at most Cores threads of Go code), other processes do.
 	RunQueueWait         time.Duration `json:"run_queue_wait,omitempty"`
 	RunQueueWaitPerSlice time.Duration `json:"run_queue_wait_per_slice,omitempty"`
+	RunQueueShare        float64       `json:"run_queue_share,omitempty"`
 	// InvoluntarySwitches counts the times the operating system took a
 	// CPU from one of the process's threads (getrusage ru_nivcsw).
 	InvoluntarySwitches int64 `json:"involuntary_switches,omitempty"`
@@ -129,13 +135,16 @@ const (
 	// SaturatedGCShare: garbage collection took this share of the
 	// process's CPU while the process used at least half its cores.
 	SaturatedGCShare = 0.25
-	// BusyRunQueueWait: the process's threads waited this long for a
-	// CPU per time slice, on average (over at least 20 slices): the
-	// machine's other processes held the CPUs.
-	BusyRunQueueWait = 500 * time.Microsecond
+	// BusyRunQueueShare: the process's threads spent this share of the
+	// time they were ready to run waiting for a CPU (over at least 20
+	// time slices): the machine's other processes held the CPUs.
+	BusyRunQueueShare = 0.25
 	// BusyCPUStall: where the run queue is not readable, the machine had
 	// a task waiting for a CPU this share of the run.
 	BusyCPUStall = 0.5
+	// ownRunQueueWait: below this mean wait per time slice, goroutines
+	// that waited for a P did so behind the generator's own work.
+	ownRunQueueWait = 500 * time.Microsecond
 	// BusySteal: a hypervisor took this share of the machine's CPU.
 	BusySteal = 0.10
 	// DelayProbe is the delay probe's sleep.
@@ -333,6 +342,9 @@ func (p *healthProbe) finish(lag *Latency) *Generator {
 		if d.slices > 0 {
 			g.RunQueueWaitPerSlice = d.runQueueWait / time.Duration(d.slices)
 		}
+		if busy := d.runQueueWait + (cpu - p.cpu); busy > 0 {
+			g.RunQueueShare = float64(d.runQueueWait) / float64(busy)
+		}
 	}
 	if d.hasSteal {
 		g.Readings = append(g.Readings, "steal")
@@ -363,14 +375,19 @@ func (p *healthProbe) finish(lag *Latency) *Generator {
 // generator's doing.
 func (g *Generator) judge(late, schedLate uint64, slices int64) {
 	pct := func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
-	own := g.CPU >= SaturatedCPU
+	// goroutines that waited for one of the runtime's Ps while the
+	// process's threads did not wait for a CPU: the generator has more
+	// to run than its cores
+	schedOwn := g.SchedLatencyP99 > SaturatedSchedLatency && schedLate >= 5 &&
+		(!g.has("schedstat") || slices < 20 || g.RunQueueWaitPerSlice < ownRunQueueWait)
+	own := g.CPU >= SaturatedCPU || schedOwn
 	gcHeavy := g.GCShare >= SaturatedGCShare && g.CPU >= 0.5
 	var neighbour []string
-	if g.has("schedstat") && slices >= 20 && g.RunQueueWaitPerSlice >= BusyRunQueueWait {
-		neighbour = append(neighbour, fmt.Sprintf("its threads waited %v for a CPU each time they were ready to run (mean over %d time slices; some µs when the machine is quiet)",
-			g.RunQueueWaitPerSlice.Round(time.Microsecond), slices))
+	if g.has("schedstat") && slices >= 20 && g.RunQueueShare >= BusyRunQueueShare {
+		neighbour = append(neighbour, fmt.Sprintf("its threads spent %s of the time they were ready to run waiting for a CPU (%v per time slice; a few %% when the machine is quiet)",
+			pct(g.RunQueueShare), g.RunQueueWaitPerSlice.Round(time.Microsecond)))
 	}
-	if g.has("pressure") && g.CPUStall >= BusyCPUStall && !g.has("schedstat") {
+	if g.has("pressure") && g.CPUStall >= BusyCPUStall {
 		neighbour = append(neighbour, fmt.Sprintf("the machine had tasks waiting for a CPU %s of the time (CPU pressure)", pct(g.CPUStall)))
 	}
 	if g.has("steal") && g.Steal >= BusySteal {

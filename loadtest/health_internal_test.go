@@ -167,26 +167,26 @@ func TestJudge(t *testing.T) {
 		advice    string
 		delay     time.Duration
 	}{
-		{name: "quiet", g: Generator{Cores: 2, CPU: 0.3, GCShare: 0.05, Delay: 300 * time.Microsecond, RunQueueWaitPerSlice: 20 * time.Microsecond, CPUPressure: 2, Readings: all},
+		{name: "quiet", g: Generator{Cores: 2, CPU: 0.3, GCShare: 0.05, Delay: 300 * time.Microsecond, RunQueueWaitPerSlice: 20 * time.Microsecond, RunQueueShare: 0.02, CPUPressure: 2, Readings: all},
 			slices: 5000},
 		{name: "busy machine, no delay to speak of", g: Generator{Cores: 2, CPU: 0.2, Delay: 2 * time.Millisecond, RunQueueWaitPerSlice: time.Millisecond, CPUPressure: 95, CPUStall: 0.95, Readings: all},
 			slices: 5000, late: 3},
-		{name: "neighbour", g: Generator{Cores: 2, CPU: 0.07, GCShare: 0.1, Delay: 40 * time.Millisecond, DelayMax: 90 * time.Millisecond, RunQueueWaitPerSlice: 2 * time.Millisecond, CPUPressure: 97, CPUStall: 0.9, Wall: time.Second, InvoluntarySwitches: 500, Readings: all},
+		{name: "neighbour", g: Generator{Cores: 2, CPU: 0.07, GCShare: 0.1, Delay: 40 * time.Millisecond, DelayMax: 90 * time.Millisecond, RunQueueWaitPerSlice: 2 * time.Millisecond, RunQueueShare: 0.9, CPUPressure: 97, CPUStall: 0.9, Wall: time.Second, InvoluntarySwitches: 500, Readings: all},
 			late: 50, slices: 3000, saturated: true, cause: CauseNeighbour,
-			why:    []string{"woke up to 40ms late", "waited 2ms for a CPU each time", "CPU 7% of 2 cores, GC 10% of that", "CPU pressure 97%", "500 involuntary context switches/s"},
+			why:    []string{"woke up to 40ms late", "spent 90% of the time they were ready to run waiting for a CPU", "CPU 7% of 2 cores, GC 10% of that", "CPU pressure 97%", "500 involuntary context switches/s"},
 			advice: "compare with a duet", delay: 40 * time.Millisecond},
 		{name: "neighbour seen by pressure alone", g: Generator{Cores: 2, CPU: 0.1, Delay: 20 * time.Millisecond, CPUStall: 0.8, Readings: []string{"pressure"}},
 			late: 50, saturated: true, cause: CauseNeighbour, why: []string{"tasks waiting for a CPU 80% of the time"}, advice: "compare with a duet", delay: 20 * time.Millisecond},
 		{name: "steal", g: Generator{Cores: 2, CPU: 0.1, Delay: 20 * time.Millisecond, Steal: 0.3, Readings: all},
 			late: 50, slices: 10, saturated: true, cause: CauseNeighbour, why: []string{"took 30% of the machine's CPU (steal)"}, advice: "duet", delay: 20 * time.Millisecond},
-		{name: "own CPU", g: Generator{Cores: 2, CPU: 0.97, GCShare: 0.05, Delay: 30 * time.Millisecond, SchedLatencyP99: 60 * time.Millisecond, RunQueueWaitPerSlice: 100 * time.Microsecond, Readings: all},
+		{name: "own CPU", g: Generator{Cores: 2, CPU: 0.97, GCShare: 0.05, Delay: 30 * time.Millisecond, SchedLatencyP99: 60 * time.Millisecond, RunQueueWaitPerSlice: 100 * time.Microsecond, RunQueueShare: 0.05, Readings: all},
 			late: 50, schedLate: 50, slices: 3000, saturated: true, cause: CauseGenerator,
 			why: []string{"waited up to 60ms to run", "CPU 97% of 2 cores"}, advice: "lower the concurrency", delay: 60 * time.Millisecond},
 		{name: "own GC", g: Generator{Cores: 2, CPU: 0.7, GCShare: 0.4, Delay: time.Millisecond, Readings: all},
 			slices: 3000, saturated: true, cause: CauseGenerator, why: []string{"garbage collection took 40% of its CPU"}, advice: "lower the concurrency", delay: time.Millisecond},
 		// the old rule's misreading: GC pauses stretched by a neighbour
 		// at concurrency 1 are not GC's doing
-		{name: "long GC pauses at low CPU", g: Generator{Cores: 2, CPU: 0.07, GCShare: 0.3, GCPause: 700 * time.Millisecond, Wall: time.Second, Delay: 30 * time.Millisecond, RunQueueWaitPerSlice: 3 * time.Millisecond, Readings: all},
+		{name: "long GC pauses at low CPU", g: Generator{Cores: 2, CPU: 0.07, GCShare: 0.3, GCPause: 700 * time.Millisecond, Wall: time.Second, Delay: 30 * time.Millisecond, RunQueueWaitPerSlice: 3 * time.Millisecond, RunQueueShare: 0.8, Readings: all},
 			late: 40, slices: 1000, saturated: true, cause: CauseNeighbour, advice: "duet", delay: 30 * time.Millisecond},
 		{name: "arrival rate the generator cannot keep", g: Generator{Cores: 2, CPU: 0.9, Delay: 2 * time.Millisecond, LagP99: 78 * time.Millisecond, Readings: all},
 			late: 2, slices: 3000, saturated: true, cause: CauseGenerator, why: []string{"arrivals started up to 78ms late"}, advice: "arrival rate", delay: 78 * time.Millisecond},
@@ -269,5 +269,22 @@ func TestGCShare(t *testing.T) {
 	}
 	if got := gcShare(a, a); got != 0 {
 		t.Fatalf("gcShare of nothing = %v", got)
+	}
+}
+
+// TestJudgeGoSchedWithoutRunQueue: goroutines that wait for a P while the
+// threads get their CPU are the generator's own doing, even below
+// SaturatedCPU; with the run queue long too, the neighbour.
+func TestJudgeGoSchedWithoutRunQueue(t *testing.T) {
+	all := []string{"schedstat"}
+	g := Generator{Cores: 2, CPU: 0.6, SchedLatencyP99: 30 * time.Millisecond, RunQueueWaitPerSlice: 50 * time.Microsecond, Readings: all}
+	g.judge(0, 50, 1000)
+	if !g.Saturated || g.Cause != CauseGenerator {
+		t.Fatalf("goroutines queued on the Ps: %+v", g)
+	}
+	g = Generator{Cores: 2, CPU: 0.3, SchedLatencyP99: 30 * time.Millisecond, RunQueueWaitPerSlice: 3 * time.Millisecond, RunQueueShare: 0.7, Readings: all}
+	g.judge(0, 50, 1000)
+	if !g.Saturated || g.Cause != CauseNeighbour {
+		t.Fatalf("threads waiting on the run queue: %+v", g)
 	}
 }
