@@ -458,7 +458,9 @@ func (g *Generator) has(reading string) bool {
 // one late wake-up (sending, receiving). A pass within that margin, or a
 // fail, could be the generator's (or the busy machine's) doing, and is
 // refused with the figures and the advice.
-func (g *Generator) Refusal(got, bound time.Duration) string {
+//
+// what names the figure ("p95", "mean") in the reason.
+func (g *Generator) Refusal(what string, got, bound time.Duration) string {
 	if g == nil || !g.Saturated {
 		return ""
 	}
@@ -466,9 +468,9 @@ func (g *Generator) Refusal(got, bound time.Duration) string {
 	if got <= bound && bound-got > margin {
 		return ""
 	}
-	how := fmt.Sprintf("%v is within %v of the bound %v", got, margin, bound)
+	how := fmt.Sprintf("%s %v is within %v of the bound %v", what, got, margin, bound)
 	if got > bound {
-		how = fmt.Sprintf("%v is above the bound %v", got, bound)
+		how = fmt.Sprintf("%s %v is above the bound %v", what, got, bound)
 	}
 	return fmt.Sprintf("no verdict: %s while the load generator was late by up to %v (%s): %s; %s",
 		how, g.Delay.Round(time.Microsecond), g.causeText(), g.Why, g.Advice)

@@ -239,16 +239,16 @@ func TestRefusal(t *testing.T) {
 	}{
 		{"far pass stands", busy, 12 * ms, 200 * ms, ""},
 		{"pass just past the margin stands", busy, 189 * ms, 200 * ms, ""},
-		{"near pass refused", busy, 195 * ms, 200 * ms, "195ms is within 10ms of the bound 200ms"},
+		{"near pass refused", busy, 195 * ms, 200 * ms, "p95 195ms is within 10ms of the bound 200ms"},
 		{"at the bound refused", busy, 200 * ms, 200 * ms, "within"},
-		{"fail refused", busy, 250 * ms, 200 * ms, "250ms is above the bound 200ms while the load generator was late by up to 5ms (other processes took the CPU): w; use a duet"},
+		{"fail refused", busy, 250 * ms, 200 * ms, "p95 250ms is above the bound 200ms while the load generator was late by up to 5ms (other processes took the CPU): w; use a duet"},
 		{"sound generator: fail stands", &Generator{Delay: 4 * ms}, 250 * ms, 200 * ms, ""},
 		{"sound generator: near pass stands", &Generator{Delay: 4 * ms}, 199 * ms, 200 * ms, ""},
 		{"unknown health", nil, 250 * ms, 200 * ms, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.g.Refusal(tt.got, tt.bound)
+			got := tt.g.Refusal("p95", tt.got, tt.bound)
 			if (tt.refused == "") != (got == "") || !strings.Contains(got, tt.refused) {
 				t.Fatalf("Refusal(%v, %v) = %q, want %q", tt.got, tt.bound, got, tt.refused)
 			}

@@ -85,8 +85,8 @@ func (m *latencyMatcher) Match(actual any) (bool, error) {
 	// where its delay could not have changed it, and none on any other
 	// test of the latency
 	if bound, ok := upperBound(m.inner); ok {
-		if why := s.refusal(m.got, bound); why != "" {
-			return false, fmt.Errorf("HaveLatency: %s: %s %s", s.name, m.stat.name, why)
+		if why := s.refusal(m.stat.name+" "+m.phase.String(), m.got, bound); why != "" {
+			return false, fmt.Errorf("HaveLatency: %s: %s", s.name, why)
 		}
 	} else if s.invalid != "" {
 		return false, fmt.Errorf("HaveLatency: %s: %s", s.name, s.invalid)

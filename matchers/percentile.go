@@ -36,8 +36,8 @@ func (m *percentileMatcher) Match(actual any) (bool, error) {
 	m.got = s.latency.Percentile(m.p)
 	// a saturated generator keeps the verdict only where its delay
 	// could not have changed it
-	if why := s.refusal(m.got, m.bound); why != "" {
-		return false, fmt.Errorf("HavePercentileBelow: %s: p%v %s", s.name, m.p, why)
+	if why := s.refusal(fmt.Sprintf("p%v", m.p), m.got, m.bound); why != "" {
+		return false, fmt.Errorf("HavePercentileBelow: %s: %s", s.name, why)
 	}
 	return m.got <= m.bound, nil
 }

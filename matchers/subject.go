@@ -34,8 +34,8 @@ type subject struct {
 
 // refusal says why a verdict on latency got against an upper bound
 // is refused ("" when it stands): see loadtest.Generator.Refusal.
-func (s *subject) refusal(got, bound time.Duration) string {
-	return s.health.Refusal(got, bound)
+func (s *subject) refusal(what string, got, bound time.Duration) string {
+	return s.health.Refusal(what, got, bound)
 }
 
 // phase returns the subject's histogram of phase p, its steps merged.
