@@ -55,9 +55,10 @@ type Generator struct {
 	// 99th percentile over the run (DelayMax: the latest), measured by a
 	// probe goroutine throughout: the timing error that the engine's own
 	// timestamps may carry, whatever its cause (a neighbour, the
-	// generator's own goroutines, GC). For an arrival-rate run whose
-	// start lag is the generator's doing, Delay is at least the lag's
-	// p99.
+	// generator's own goroutines, GC). When goroutines waited more than
+	// SaturatedSchedLatency for a P, Delay is at least SchedLatencyP99;
+	// for an arrival-rate run whose start lag is the generator's doing,
+	// at least LagP99. DelayMax is at least Delay.
 	Delay    time.Duration `json:"delay"`
 	DelayMax time.Duration `json:"delay_max"`
 	// LagP99 is an arrival-rate run's start lag (Report.Arrivals.Lag) at
@@ -164,7 +165,7 @@ type healthProbe struct {
 	done     chan struct{}
 }
 
-// processCPU is the process's CPU time and its involuntary context
+// processUsage is the process's CPU time and its involuntary context
 // switches.
 func processUsage() (cpu time.Duration, nivcsw int64, ok bool) {
 	var ru syscall.Rusage
