@@ -12,13 +12,15 @@ import (
 // Arrivals is the open model: iterations arrive on a schedule of
 // iterations per second, whatever the server does, and each is walked
 // by a free virtual user (its steps in order, with their waits, on the
-// VU's kept-alive connection). A server that slows down does not slow
+// VU's kept-alive connections). A server that slows down does not slow
 // the arrivals: iterations queue for a free VU, and every request's
 // latency is also measured from its intended start (Result.Intended;
 // the iteration's arrival for its first request), so the slowness
 // shows instead of hiding in fewer requests (coordinated omission). An
 // iteration that cannot start within MaxLag of its arrival is dropped
-// and counted; its requests are "not started".
+// and counted, as is one that was due when the execution stopped (time
+// limit, cancel) and that no VU was free to start; its requests are
+// "not started".
 //
 // Iteration k (from 0) goes to run k mod (number of runs) and arrives
 // when the schedule's cumulative count reaches k: the first at once.
@@ -31,8 +33,13 @@ type Arrivals struct {
 	// stage's Target) to each stage's Target over its Duration.
 	Stages    []RateStage
 	StartRate float64
-	// MaxVUs bounds the iterations in flight (default 100): the VUs, each
-	// with one connection.
+	// MaxIterations, when above 0, ends the schedule after that many
+	// arrivals, if it has not ended before: whichever comes first.
+	MaxIterations int
+	// MaxVUs bounds the iterations in flight: the VUs, each with one
+	// connection. By default (0) it is sized from the rate: enough VUs
+	// to hold the peak rate while an iteration takes up to 100 ms
+	// (peak rate × 0.1 s, by Little's law), and at least 100.
 	MaxVUs int
 	// MaxLag is how late an iteration may start behind its arrival
 	// (default 1s); later ones are dropped.
@@ -52,11 +59,12 @@ type RateStage struct {
 const DefaultMaxLag = time.Second
 
 // ArrivalRecorder is a Recorder that also takes the open model's
-// iterations: each that started, with its lag behind its arrival, and
-// each dropped. Record's slot is the VU; a dropped iteration may come
-// from the dispatcher, with slot −1.
+// iterations: each that started, with its lag behind its arrival (slot
+// is the VU; dropped is false), and the dropped ones, counted in bulk
+// per run (ArrivalsDropped: n more of run's iterations dropped).
 type ArrivalRecorder interface {
 	Arrival(slot, run int, lag time.Duration, dropped bool)
+	ArrivalsDropped(run, n int)
 }
 
 var _ Executor = Arrivals{}
@@ -64,9 +72,6 @@ var _ Executor = Arrivals{}
 // Normalized returns a with its defaults filled in; a constant rate
 // becomes one stage.
 func (a Arrivals) Normalized() Arrivals {
-	if a.MaxVUs < 1 {
-		a.MaxVUs = 100
-	}
 	if a.MaxLag <= 0 {
 		a.MaxLag = DefaultMaxLag
 	}
@@ -74,12 +79,35 @@ func (a Arrivals) Normalized() Arrivals {
 		a.Stages = []RateStage{{Target: a.Rate, Duration: a.Duration}}
 		a.StartRate = a.Rate
 	}
+	if a.MaxVUs < 1 {
+		a.MaxVUs = DefaultVUsFor(a.PeakRate())
+	}
 	return a
+}
+
+// PeakRate is the schedule's highest rate, in iterations per second.
+func (a Arrivals) PeakRate() float64 {
+	peak := max(a.Rate, a.StartRate)
+	for _, s := range a.Stages {
+		peak = max(peak, s.Target)
+	}
+	return peak
+}
+
+// DefaultVUsFor returns the default MaxVUs for a peak rate: enough to
+// keep the rate while an iteration takes up to 100 ms (Little's law: in
+// flight = rate × time in flight), at least 100, at most 10,000.
+func DefaultVUsFor(rate float64) int {
+	n := math.Ceil(rate * 0.1)
+	if math.IsNaN(n) || n < 100 {
+		return 100
+	}
+	return int(min(n, 10_000))
 }
 
 // Validate says what is wrong with the schedule, naming the field.
 func (a Arrivals) Validate() error {
-	if a.MaxVUs < 0 || a.MaxLag < 0 || a.StartRate < 0 || a.Rate < 0 || a.Duration < 0 {
+	if a.MaxVUs < 0 || a.MaxIterations < 0 || a.MaxLag < 0 || a.StartRate < 0 || a.Rate < 0 || a.Duration < 0 {
 		return fmt.Errorf("Arrivals %+v: no field may be negative", a)
 	}
 	if len(a.Stages) == 0 && (a.Rate <= 0 || a.Duration <= 0) {
@@ -129,7 +157,14 @@ func (a Arrivals) Total() time.Duration {
 func (a Arrivals) Count() int {
 	a = a.Normalized()
 	n := a.cumulative(a.Total())
-	return int(math.Ceil(n - 1e-9))
+	c := math.Ceil(n - 1e-9)
+	if a.MaxIterations > 0 && c > float64(a.MaxIterations) {
+		return a.MaxIterations
+	}
+	if c > math.MaxInt32 {
+		return math.MaxInt32 + 1 // Validate refuses it
+	}
+	return int(c)
 }
 
 // ArrivalAt returns when iteration k arrives, from the start.
@@ -176,6 +211,82 @@ type arrival struct {
 	at time.Time
 }
 
+// arrivalClock hands the schedule's arrivals, in order, to the VUs that
+// are free: a free VU claims the next arrival and waits for it itself
+// (see preciseWaiter), so an arrival wakes the one goroutine that sends
+// it, and no dispatcher hands it over. Arrivals that no VU was free to
+// claim within MaxLag are dropped in bulk when a VU next claims: at a
+// rate far above what the VUs can start, a claim costs the same as at
+// any other rate.
+type arrivalClock struct {
+	a     Arrivals
+	start time.Time
+	count int
+	runs  int
+	ar    ArrivalRecorder
+
+	mu   sync.Mutex
+	next int
+}
+
+// claim returns the next arrival, first dropping the ones already later
+// than MaxLag; false when the schedule has none left.
+func (c *arrivalClock) claim() (arrival, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.next >= c.count {
+		return arrival{}, false
+	}
+	if late := time.Since(c.start) - c.a.MaxLag; late > 0 && c.a.ArrivalAt(c.next) < late {
+		end := min(c.a.before(late), c.count)
+		c.drop(c.next, end)
+		c.next = end
+		if c.next >= c.count {
+			return arrival{}, false
+		}
+	}
+	k := c.next
+	c.next++
+	return arrival{k, c.start.Add(c.a.ArrivalAt(k))}, true
+}
+
+// drop records arrivals [from, to) as dropped, one call per run.
+func (c *arrivalClock) drop(from, to int) {
+	if c.ar == nil || to <= from {
+		return
+	}
+	for r := range c.runs {
+		// arrival k goes to run k mod runs: count those in [from, to)
+		first := from + (r-from%c.runs+c.runs)%c.runs
+		if first < to {
+			c.ar.ArrivalsDropped(r, (to-1-first)/c.runs+1)
+		}
+	}
+}
+
+// before returns how many of the schedule's arrivals come before t:
+// the first k whose arrival is at t or later, or Count. The count is
+// taken from the rate's integral and corrected by a step or two for
+// rounding, so it costs the same whatever t.
+func (a Arrivals) before(t time.Duration) int {
+	count := a.Count()
+	if t <= 0 {
+		return 0
+	}
+	if t >= a.Total() {
+		return count
+	}
+	c := math.Ceil(a.cumulative(t) - 1e-9)
+	n := int(max(0, min(c, float64(count))))
+	for n > 0 && a.ArrivalAt(n-1) >= t {
+		n--
+	}
+	for n < count && a.ArrivalAt(n) < t {
+		n++
+	}
+	return n
+}
+
 // Execute implements Executor. The plan's runs must have the repeat
 // counts Iterations gives (package loadtest sets them) and its
 // concurrency must be MaxVUs.
@@ -191,90 +302,133 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.end()
 	for _, s := range x.slots {
+		s.kept.on = true
 		if a.MaxVUs > manyVUs {
 			s.vuBuffers()
 		}
 	}
 	stopWatch := x.watch(x.interruptSlots)
 	ar, _ := rec.(ArrivalRecorder)
-	count := a.Count()
-	queue := make(chan arrival, min(count, 1<<16))
+	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: ar}
+	waiters := newWaiterSet(x.stopCh)
+	defer waiters.close()
+	clock.start = time.Now()
+	if l := p.Live; l != nil {
+		l.Began.Store(clock.start.UnixNano())
+	}
 	var wg sync.WaitGroup
 	for k := 0; k < a.MaxVUs; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			x.arrivalVU(a, k, queue, ar)
+			x.arrivalVU(a, k, clock, waiters)
 		}()
 	}
-	w := newPreciseWaiter()
-	defer w.close()
-	start := time.Now()
-	if l := p.Live; l != nil {
-		l.Began.Store(start.UnixNano())
-	}
-	for k := 0; k < count; k++ {
-		at := start.Add(a.ArrivalAt(k))
-		if !x.waitArrival(w, at) {
-			break
-		}
-		select {
-		case queue <- arrival{k, at}:
-		default:
-			if ar != nil {
-				ar.Arrival(-1, k%len(runs), time.Since(at), true)
-			}
-		}
-	}
-	close(queue)
 	wg.Wait()
+	clock.finish()
 	stopWatch()
 	return x.stopCause()
 }
 
-// waitArrival waits until at, precisely (see preciseWaiter), in
-// slices so that a stop is seen within 50ms. False when the execution
+// finish drops, after the VUs ended, the arrivals that were due and that
+// no VU was free to start before the execution stopped; the ones not
+// due yet are not started.
+func (c *arrivalClock) finish() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	end := min(c.a.before(time.Since(c.start)), c.count)
+	c.drop(c.next, end)
+	c.next = max(c.next, end)
+}
+
+// waiterSet makes the VUs' waiters and wakes them all when the
+// execution stops.
+type waiterSet struct {
+	mu      sync.Mutex
+	all     []*preciseWaiter
+	stopped bool
+	done    chan struct{}
+}
+
+func newWaiterSet(stop <-chan struct{}) *waiterSet {
+	ws := &waiterSet{done: make(chan struct{})}
+	go func() {
+		select {
+		case <-stop:
+		case <-ws.done:
+		}
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		ws.stopped = true
+		for _, w := range ws.all {
+			w.interrupt()
+		}
+	}()
+	return ws
+}
+
+// get returns a new waiter, interrupted already when the execution
 // stopped.
-func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
-	for {
-		if x.ending() {
-			return false
-		}
-		d := time.Until(at)
-		if d <= 0 {
-			return true
-		}
-		w.sleep(min(d, 50*time.Millisecond))
+func (ws *waiterSet) get(stop <-chan struct{}) *preciseWaiter {
+	w := newPreciseWaiter()
+	w.stop = stop
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	ws.all = append(ws.all, w)
+	if ws.stopped {
+		w.interrupt()
+	}
+	return w
+}
+
+// close ends the set's goroutine and closes its waiters.
+func (ws *waiterSet) close() {
+	close(ws.done)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, w := range ws.all {
+		w.close()
 	}
 }
 
-// arrivalVU walks the iterations it takes from the queue.
-func (x *execution) arrivalVU(a Arrivals, k int, queue <-chan arrival, ar ArrivalRecorder) {
+// waitArrival waits until at (see preciseWaiter); false when the
+// execution stopped.
+func (x *execution) waitArrival(w *preciseWaiter, at time.Time) bool {
+	return !x.ending() && w.until(at) && !x.ending()
+}
+
+// arrivalVU claims arrivals while it is free, waits for each and walks
+// its iteration.
+func (x *execution) arrivalVU(a Arrivals, k int, clock *arrivalClock, waiters *waiterSet) {
 	s := x.slots[k]
-	defer s.closeConn()
+	defer s.closeKept()
 	live := x.plan.Live
 	runs := len(x.runs)
-	for it := range queue {
-		lag := time.Since(it.at)
-		if x.ending() {
-			continue // drained: not started
+	var w *preciseWaiter
+	for !x.ending() {
+		it, ok := clock.claim()
+		if !ok {
+			return
 		}
-		run := it.k % runs
-		if lag > a.MaxLag {
-			if ar != nil {
-				ar.Arrival(k, run, lag, true)
+		if time.Until(it.at) > 0 {
+			if w == nil {
+				w = waiters.get(x.stopCh)
 			}
-			continue
+			if !x.waitArrival(w, it.at) {
+				return // claimed, not started: the execution stopped first
+			}
 		}
-		if ar != nil {
-			ar.Arrival(k, run, lag, false)
+		lag := time.Since(it.at)
+		run := it.k % runs
+		if clock.ar != nil {
+			clock.ar.Arrival(k, run, lag, false)
 		}
 		if live != nil {
 			live.ActiveVUs.Add(1)
 		}
 		rng := rand.New(rand.NewPCG(x.plan.Seed, 1<<32|uint64(it.k)))
-		w := walker{x: x, s: s, rng: rng, vu: k}
-		w.walk(run, it.k/runs, it.at)
+		wk := walker{x: x, s: s, rng: rng, vu: k}
+		wk.walk(run, it.k/runs, it.at)
 		s.p.release()
 		if live != nil {
 			live.ActiveVUs.Add(-1)
@@ -289,6 +443,12 @@ func followAll(runs []runPlan) {
 		for k := range runs[i].steps {
 			if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
 				sp.follow, sp.keepHeader = DefaultMaxRedirects, true
+				// HTTP::LoadGen's follow iterator sends each hop with
+				// keep-alive KEEPALIVE (use and store), whatever the
+				// step's mode
+				hops := *sp
+				hops.reuse, hops.keepAlive = true, true
+				sp.hops = &hops
 			}
 		}
 	}

@@ -70,3 +70,36 @@ func TestArrivalSchedule(t *testing.T) {
 		t.Error("10 arrivals over 2 runs: run 1 gets 5")
 	}
 }
+
+// TestArrivalsBefore: before(t) counts the arrivals before t exactly,
+// and past the schedule's end it is the count, at once (a dropped
+// arrival's bulk count must not walk arrivals one by one).
+func TestArrivalsBefore(t *testing.T) {
+	for _, a := range []Arrivals{
+		{Rate: 3, Duration: time.Second},
+		{Rate: 100, Duration: time.Second, MaxIterations: 40},
+		{Stages: []RateStage{{100, time.Second}, {0, time.Second}}},
+		{StartRate: 50, Stages: []RateStage{{0, time.Second}, {0, time.Second}, {80, 500 * time.Millisecond}}},
+	} {
+		n := a.Count()
+		for _, at := range []time.Duration{-time.Second, 0, 1, 9 * time.Millisecond, 10 * time.Millisecond, 333333333, 400 * time.Millisecond,
+			999 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2400 * time.Millisecond, time.Hour} {
+			want := 0
+			for k := range n {
+				if a.ArrivalAt(k) < at {
+					want++
+				}
+			}
+			if got := a.Normalized().before(at); got != want {
+				t.Errorf("%+v: before(%v) = %d, want %d", a, at, got, want)
+			}
+		}
+	}
+	huge := Arrivals{Rate: 1e9, Duration: time.Second}.Normalized()
+	if got := huge.before(time.Hour); got != 1e9 {
+		t.Errorf("1e9/s for 1s: before(1h) = %d, want 1e9", got)
+	}
+	if got := huge.before(500 * time.Millisecond); got < 5e8-2 || got > 5e8+2 {
+		t.Errorf("1e9/s: before(0.5s) = %d", got)
+	}
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"golang.org/x/net/http2/hpack"
@@ -26,6 +27,7 @@ type slot struct {
 	shard       int        // its VU's shard: the DNS cache it uses
 	mu          sync.Mutex // guards nc and interrupted against the watcher
 	nc          net.Conn
+	raw         syscall.RawConn // nc's, when it is plain TCP (rawOf)
 	interrupted bool
 	key         string
 	reusable    bool
@@ -62,6 +64,8 @@ type slot struct {
 	// hold keeps finish from recording the result, for a VU's iterator
 	// to see first; held says a result was left in res.
 	hold, held bool
+	// kept is a virtual user's pool of idle kept-alive connections
+	kept keptConns
 }
 
 // idleWarn records a warning about the kept connection's last response.
@@ -77,17 +81,60 @@ type connReader struct{ s *slot }
 func (c connReader) Read(b []byte) (int, error) {
 	s := c.s
 	if s.ioTimeout <= 0 {
-		return s.nc.Read(b)
+		return s.read(b)
 	}
 	ioOnly, err := s.ioDeadline(s.nc.SetReadDeadline)
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.nc.Read(b)
+	n, err := s.read(b)
 	if err != nil && ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {
 		err = &ioTimeoutError{s.ioTimeout, "read", err}
 	}
 	return n, err
+}
+
+// read reads from the slot's connection, raw when it is plain TCP.
+func (s *slot) read(b []byte) (int, error) {
+	if s.raw == nil || len(b) == 0 {
+		return s.nc.Read(b)
+	}
+	n, errno, err := rawConnRead(s.raw, b)
+	switch {
+	case err != nil:
+		return 0, s.opErr("read", err)
+	case errno != nil:
+		return 0, s.opErr("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// write writes b to the slot's connection, raw when it is plain TCP.
+func (s *slot) write(b []byte) (int, error) {
+	if s.raw == nil || len(b) == 0 {
+		return s.nc.Write(b)
+	}
+	n, errno, err := rawConnWrite(s.raw, b)
+	switch {
+	case err != nil:
+		return n, s.opErr("write", err)
+	case errno != nil:
+		return n, s.opErr("write", errno)
+	}
+	return n, nil
+}
+
+// opErr says what a raw read or write met as net.Conn's methods do.
+func (s *slot) opErr(op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err // the poller's: deadline passed, or closed
+	} else if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: err}
 }
 
 // waitReadable waits until the slot's connection has bytes to read,
@@ -153,7 +200,7 @@ func (s *slot) closeConn() {
 	s.mu.Lock()
 	if s.nc != nil {
 		s.nc.Close()
-		s.nc = nil
+		s.nc, s.raw = nil, nil
 	}
 	s.reusable = false
 	s.deadline = time.Time{}
@@ -182,19 +229,11 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 	for attempt := 0; ; attempt++ {
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false
+		if s.kept.on {
+			x.pickKept(s, t, sp, attempt)
+		}
 		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
-			s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
-			warn, gone := "", s.interrupted
-			if !gone {
-				warn, gone = idleData(s.nc)
-			}
-			s.mu.Unlock()
-			if gone {
-				if warn != "" {
-					x.idleWarn(s, warn)
-				}
-				s.closeConn()
-			}
+			x.checkIdle(s)
 		}
 		if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
 			res.Reused = true
@@ -214,7 +253,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 				nc.Close()
 				return errInterrupted
 			}
-			s.nc, s.key = nc, t.key
+			s.nc, s.key, s.raw = nc, t.key, rawOf(nc)
 			s.mu.Unlock()
 			s.p.discardInput()
 			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
@@ -231,7 +270,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		if s.ioTimeout > 0 {
 			n, err = s.writeEach(s.wbuf)
 		} else {
-			n, err = s.nc.Write(s.wbuf)
+			n, err = s.write(s.wbuf)
 		}
 		res.BytesSent = int64(n)
 		if err != nil {
@@ -267,6 +306,56 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		}
 		s.lastRun, s.lastStep = res.Run, res.Step
 		return nil
+	}
+}
+
+// checkIdle closes the slot's kept-alive connection when the server
+// closed it or sent something while it was idle (with a warning).
+func (x *execution) checkIdle(s *slot) {
+	s.mu.Lock() // a TLS look sets a deadline: not while the watcher interrupts
+	warn, gone := "", s.interrupted
+	if !gone {
+		warn, gone = idleData(s.nc)
+		if _, ok := s.nc.(*tls.Conn); ok {
+			s.deadlineDirty = true // the look cleared the read deadline
+		}
+	}
+	s.mu.Unlock()
+	if gone {
+		if warn != "" {
+			x.idleWarn(s, warn)
+		}
+		s.closeConn()
+	}
+}
+
+// pickKept gives a virtual user's slot the connection the request is
+// to use, by HTTP::LoadGen's rules: the slot's connection when it is
+// kept alive to the request's origin and the request may reuse one;
+// else the slot's reusable connection is parked in the VU's pool and,
+// when the request may reuse one, a kept connection to its origin is
+// taken from there (one the server closed meanwhile is dropped and the
+// next tried). A retry after a kept connection failed (attempt > 0)
+// opens a new one.
+func (x *execution) pickKept(s *slot, t *target, sp *stepPlan, attempt int) {
+	if s.nc != nil && s.reusable && s.key == t.key && sp.reuse {
+		return
+	}
+	if s.nc != nil {
+		if s.reusable {
+			s.park()
+		} else {
+			s.closeConn()
+		}
+	}
+	if !sp.reuse || attempt > 0 {
+		return
+	}
+	for s.unpark(t.key) {
+		x.checkIdle(s)
+		if s.nc != nil {
+			return
+		}
 	}
 }
 
@@ -307,7 +396,7 @@ func (s *slot) writeEach(b []byte) (int, error) {
 		if err != nil {
 			return done, err
 		}
-		n, err := s.nc.Write(b[done:min(len(b), done+64<<10)])
+		n, err := s.write(b[done:min(len(b), done+64<<10)])
 		done += n
 		if err != nil {
 			if ioOnly && errors.Is(err, os.ErrDeadlineExceeded) {

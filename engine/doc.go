@@ -4,7 +4,7 @@
 // semantics: a fixed number of connection slots drain the runs' requests
 // by priority and order. VUs is HTTP::LoadGen's model: virtual users on a
 // ramp, in shards, each walking its run for its rounds with its own
-// variables, cookies and connection, with think times, delays, hooks and
+// variables, cookies and pool of kept-alive connections (per origin), with think times, delays, hooks and
 // iterators. Arrivals is the open model: iterations start on a schedule
 // of iterations per second whatever the server does, and every request
 // also carries its intended start, so latencies can be measured without

@@ -70,6 +70,9 @@ type h2pool struct {
 	open      map[*h2conn]struct{}
 	readers   sync.WaitGroup
 	stop      func() bool // unregisters the close on cancel
+
+	// noBody marks Plan.NoBodyStatuses, indexed by status
+	noBody []bool
 }
 
 // h2slot is one connection place in the pool.
@@ -84,7 +87,7 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 		n = 1
 	}
 	pool := &h2pool{n: n, conns: map[string][]*h2slot{}, open: map[*h2conn]struct{}{},
-		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10))}
+		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10)), noBody: p.noBodyStatuses()}
 	// requests in flight are cut: a write the peer does not take must
 	// not outlive the run
 	pool.stop = context.AfterFunc(ctx, pool.closeConns)
@@ -866,8 +869,12 @@ func (c *h2conn) written(gen uint64) bool { return c.flushed.Load() > gen && c.w
 func (c *h2conn) writeError(id uint32, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.goaway != nil && c.goawayCode == http2.ErrCodeNo && id > c.goawayLast {
-		return errUnprocessed{fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err), c.goawayLast > 0}
+	if c.goaway != nil && id > c.goawayLast {
+		e := fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err)
+		if c.goawayCode == http2.ErrCodeNo {
+			return errUnprocessed{e, c.goawayLast > 0}
+		}
+		return e // the server's code, not the write's error it caused
 	}
 	return err
 }

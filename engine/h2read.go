@@ -279,7 +279,8 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 	}
 	if ok {
 		st.mu.Lock()
-		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.head {
+		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.head &&
+			!(st.status < len(c.pool.noBody) && c.pool.noBody[st.status]) {
 			err = fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl)
 		}
 		st.endAt = time.Now()

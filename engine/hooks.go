@@ -36,8 +36,9 @@ type VUHooks struct {
 	// Init runs when a VU starts, before its first request; what it
 	// returns is the VU's data, handed to the other hooks.
 	Init func(vu int, rng *rand.Rand) (data any, err error)
-	// RequestStart runs before each request is sent and may add header
-	// fields to it (checked as every header is).
+	// RequestStart runs before each request is sent and may change it:
+	// add header fields (checked as every header is), set its method,
+	// URL and body (see RequestEvent), end the VU after it (EndVU).
 	RequestStart func(e *RequestEvent) error
 	// RequestDone runs after each request with its result.
 	RequestDone func(e *RequestEvent, r *Result) error
@@ -51,6 +52,21 @@ type RequestEvent struct {
 	Data            any // what Init returned
 	// Header holds the fields RequestStart adds to the request.
 	Header http.Header
+	// Method and URL, when RequestStart sets them, replace the step's
+	// (HTTP::LoadGen's ReqStart may change the whole request): Method
+	// must be a token; URL is absolute or relative to the step's URL.
+	// SetBody replaces the body. The step's header fields, the
+	// iteration's cookies for the new URL and the fields in Header go
+	// along; the result is still the step's. A value that cannot be
+	// sent makes the request "not sent" with the reason.
+	Method, URL string
+	body        []byte
+	bodySet     bool
+	// EndVU, set by RequestStart or RequestDone, ends the VU once this
+	// request is done, as HTTP::LoadGen's done: no post-delay, no
+	// further request or round; its Exit hook runs. The requests of the
+	// VU's rounds that it never sent are "not started".
+	EndVU bool
 }
 
 // HookError lists the errors of hooks during an execution, and the
@@ -159,4 +175,64 @@ func addHeaders(s *slot, h http.Header, body int) error {
 	}
 	s.wbuf = append(s.wbuf[:at], append(add, s.wbuf[at:]...)...)
 	return nil
+}
+
+// SetBody makes b the request's body (nil: none), from RequestStart.
+func (e *RequestEvent) SetBody(b []byte) { e.body, e.bodySet = b, true }
+
+// changed reports whether RequestStart changed the method, URL or body.
+func (e *RequestEvent) changed() bool { return e.Method != "" || e.URL != "" || e.bodySet }
+
+// rebuild writes the request again into s.wbuf with the method, URL
+// and body a hook or an iterator set ("" and !bodySet: the step's), the step's header fields, the iterator's
+// extra ones and the iteration's cookies for the new URL.
+func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet bool, extra http.Header) error {
+	c := &s.cur
+	b := built{method: c.b.method, t: c.b.t, body: c.b.body, contentType: c.b.contentType}
+	if method != "" {
+		if !isToken([]byte(method)) {
+			return fmt.Errorf("method %q is not a token", method)
+		}
+		b.method = method
+	}
+	if rawURL != "" {
+		u, err := c.b.t.url.Parse(rawURL)
+		if err == nil {
+			b.t, err = newTarget(u, x.plan.Proxy)
+		}
+		if err != nil {
+			return fmt.Errorf("URL %q: %v", scenario.RedactURL(rawURL), err)
+		}
+	}
+	if bodySet {
+		b.body = body
+	}
+	b.head = b.method == "HEAD" || x.plan.noBodyMethod(b.method)
+	var vars scenario.Vars
+	if c.st != nil {
+		vars = c.st.vars
+	}
+	hs, err := stepHeaders(c.sp.spec, vars)
+	if err != nil {
+		return err
+	}
+	ct := c.sp.spec.ContentType
+	if ct == "" {
+		ct = b.contentType
+	}
+	if ct == "" {
+		ct = scenario.DefaultContentType
+	}
+	s.wbuf = appendHead(s.wbuf[:0], x.plan, b.method, b.t, c.sp.keepAlive, hs, ct, b.body != nil, len(b.body))
+	static := ""
+	if c.rp.spec.Cookies != nil && b.t.url.Host == c.b.t.url.Host {
+		static = c.cookie
+	}
+	s.wbuf = appendCookieLine(s.wbuf, static, c.st, b.t.url)
+	s.wbuf = append(s.wbuf, "\r\n"...)
+	s.wbuf = append(s.wbuf, b.body...)
+	c.b = b
+	s.res.Method, s.res.BodyBytesSent = b.method, int64(len(b.body))
+	s.p.begin(b.head)
+	return addHeaders(s, extra, len(b.body))
 }

@@ -27,7 +27,7 @@ func idleData(nc net.Conn) (warn string, gone bool) {
 		var buf [512]byte
 		n, rerr := 0, error(nil)
 		err = rc.Read(func(fd uintptr) bool {
-			n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			n, rerr = rawPeek(int(fd), buf[:])
 			return true
 		})
 		switch {
@@ -61,7 +61,7 @@ func idleData(nc net.Conn) (warn string, gone bool) {
 // peekFd reports how many bytes wait unread on a non-blocking socket.
 func peekFd(fd int) int {
 	var buf [512]byte
-	n, _, err := syscall.Recvfrom(fd, buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	n, err := rawPeek(fd, buf[:])
 	if err != nil {
 		return 0
 	}
@@ -82,7 +82,7 @@ func awaitReadable(nc net.Conn) error {
 	}
 	var one [1]byte
 	return rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		_, err := rawPeek(int(fd), one[:])
 		return err != syscall.EAGAIN // ready, closed or failed: the read that follows says which
 	})
 }

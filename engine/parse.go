@@ -66,6 +66,10 @@ type parser struct {
 	te        bool // a Transfer-Encoding header came
 	chunked   bool // and its final coding is chunked
 	connTok   int
+
+	// noBody marks the statuses registered as having no body
+	// (Plan.NoBodyStatuses), indexed by status; nil when none are.
+	noBody []bool
 }
 
 const (
@@ -475,7 +479,7 @@ func (p *parser) endOfHeaders() (done bool, err error) {
 		}
 	}
 	switch {
-	case p.head || p.status == 204 || p.status == 304 || p.status < 200:
+	case p.head || p.status == 204 || p.status == 304 || p.status < 200 || p.status < len(p.noBody) && p.noBody[p.status]:
 		if p.status == 101 {
 			p.keepAlive = false
 		}
@@ -513,7 +517,7 @@ func (p *parser) leftover() string {
 	switch {
 	case p.head:
 		framing = "a response to HEAD has no body"
-	case p.status == 204 || p.status == 304:
+	case p.status == 204 || p.status == 304 || p.status < len(p.noBody) && p.noBody[p.status]:
 		framing = fmt.Sprintf("a %d response has no body", p.status)
 	case p.chunked:
 		framing = "after the last chunk"

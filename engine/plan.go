@@ -47,6 +47,15 @@ type Plan struct {
 	// GracePeriod is how long requests in flight may finish after the
 	// time limit (0: DefaultGracePeriod; negative: none).
 	GracePeriod time.Duration
+	// NoBodyMethods and NoBodyStatuses add to the requests whose
+	// response has no body, beyond HEAD and the statuses 1xx, 204 and
+	// 304 (HTTP::LoadGen's register_no_response_body_method and
+	// register_no_response_body_code): the response ends with its
+	// headers, whatever Content-Length or Transfer-Encoding it states.
+	// Bytes that come after it anyway are unexpected: the connection is
+	// closed with a warning, never read for the next response.
+	NoBodyMethods  []string
+	NoBodyStatuses []int
 	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
 	HTTP10    bool
 	UserAgent string
@@ -118,4 +127,30 @@ type Warner interface {
 // stopped it early (context.Canceled, ErrTimeLimit) or nil.
 type Executor interface {
 	Execute(ctx context.Context, p *Plan, rec Recorder) error
+}
+
+// noBodyMethod reports whether method is one of NoBodyMethods.
+func (p *Plan) noBodyMethod(method string) bool {
+	for _, m := range p.NoBodyMethods {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// noBodyStatuses returns a table of NoBodyStatuses indexed by status
+// (nil when there are none).
+func (p *Plan) noBodyStatuses() []bool {
+	var t []bool
+	for _, st := range p.NoBodyStatuses {
+		if st < 100 || st > 999 {
+			continue // package loadtest refuses them
+		}
+		if t == nil {
+			t = make([]bool, 1000)
+		}
+		t[st] = true
+	}
+	return t
 }

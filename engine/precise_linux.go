@@ -2,54 +2,113 @@ package engine
 
 import (
 	"os"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// A dispatcher waits for the next arrival on a timerfd read through Go's
-// network poller: the kernel wakes it within microseconds, and while it
-// waits its goroutine is parked, so its processor runs the VUs and polls
-// their sockets. (Go's own timers wake up to a millisecond late, since
-// the poller waits in whole milliseconds; a nanosleep, or a spin, keeps
-// the processor from everything else, which with GOMAXPROCS 1 holds
-// every response back until the runtime's 10 ms network poll.)
+// A VU of the open model waits for its arrival on a timerfd read through
+// Go's network poller: the kernel wakes it within microseconds, and
+// while it waits its goroutine is parked, so its processor runs the
+// other VUs and polls their sockets. (Go's own timers wake up to a
+// millisecond late, since the poller waits in whole milliseconds; a
+// nanosleep, or a spin, keeps the processor from everything else, which
+// with GOMAXPROCS 1 holds every response back until the runtime's 10 ms
+// network poll.) A read deadline in the past interrupts the wait when
+// the execution stops.
 type preciseWaiter struct {
-	f   *os.File
-	fd  int // f's, kept: f.Fd() would make f blocking
-	buf [8]byte
+	f     *os.File
+	fd    int // f's, kept: f.Fd() would make f blocking
+	rc    syscall.RawConn
+	buf   [8]byte
+	stop  <-chan struct{} // closed when the execution stops (the fallback's)
+	timer *time.Timer     // the fallback's
 }
 
-// newPreciseWaiter returns a waiter; on a kernel without timerfd it
-// falls back to Go's timers.
+// newPreciseWaiter returns a waiter; on a kernel without timerfd, or
+// where its reads cannot be interrupted, it falls back to Go's timers.
 func newPreciseWaiter() *preciseWaiter {
 	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
 	if err != nil {
 		return &preciseWaiter{}
 	}
-	return &preciseWaiter{f: os.NewFile(uintptr(fd), "timerfd"), fd: fd}
+	f := os.NewFile(uintptr(fd), "timerfd")
+	rc, err := f.SyscallConn()
+	if err != nil || f.SetReadDeadline(time.Time{}) != nil {
+		f.Close()
+		return &preciseWaiter{}
+	}
+	return &preciseWaiter{f: f, fd: fd, rc: rc}
 }
 
-// sleep waits for about d (d > 0), with Go's timers when the timerfd
-// fails.
-func (w *preciseWaiter) sleep(d time.Duration) {
-	if w.f == nil || w.wait(d) != nil {
-		time.Sleep(d)
+// until waits until at; false when it was interrupted (the execution
+// stopped).
+func (w *preciseWaiter) until(at time.Time) bool {
+	for {
+		d := time.Until(at)
+		if d <= 0 {
+			return true
+		}
+		if w.f == nil {
+			return w.fallback(d)
+		}
+		if err := w.wait(d); err != nil {
+			if os.IsTimeout(err) {
+				return false
+			}
+			w.f.Close()
+			w.f = nil
+		}
 	}
 }
 
-// wait arms the timerfd for d and reads it.
+// fallback waits for d with Go's timers.
+func (w *preciseWaiter) fallback(d time.Duration) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-w.timer.C:
+		return true
+	case <-w.stop:
+		return false
+	}
+}
+
+// wait arms the timerfd for d and reads it, with raw system calls (see
+// rawOf): the wait itself is in the network poller.
 func (w *preciseWaiter) wait(d time.Duration) error {
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
-	if err := unix.TimerfdSettime(w.fd, 0, &spec, nil); err != nil {
-		return err
+	if _, _, e := syscall.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(w.fd), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
+		return e
 	}
-	_, err := w.f.Read(w.buf[:])
+	var errno error
+	err := w.rc.Read(func(fd uintptr) bool {
+		_, errno = rawRead(int(fd), w.buf[:])
+		return errno != syscall.EAGAIN && errno != syscall.EINTR
+	})
+	if err == nil {
+		err = errno
+	}
 	return err
+}
+
+// interrupt ends the wait in progress and every later one.
+func (w *preciseWaiter) interrupt() {
+	if f := w.f; f != nil {
+		f.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 func (w *preciseWaiter) close() {
 	if w.f != nil {
 		w.f.Close()
+	}
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }

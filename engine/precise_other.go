@@ -5,11 +5,37 @@ package engine
 import "time"
 
 // preciseWaiter waits with Go's timers.
-type preciseWaiter struct{}
+type preciseWaiter struct {
+	stop  <-chan struct{} // closed when the execution stops
+	timer *time.Timer
+}
 
 func newPreciseWaiter() *preciseWaiter { return &preciseWaiter{} }
 
-// sleep waits for about d.
-func (w *preciseWaiter) sleep(d time.Duration) { time.Sleep(d) }
+// until waits until at; false when the execution stopped first.
+func (w *preciseWaiter) until(at time.Time) bool {
+	d := time.Until(at)
+	if d <= 0 {
+		return true
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d)
+	}
+	select {
+	case <-w.timer.C:
+		return true
+	case <-w.stop:
+		return false
+	}
+}
 
-func (w *preciseWaiter) close() {}
+// interrupt: the stop channel does it.
+func (w *preciseWaiter) interrupt() {}
+
+func (w *preciseWaiter) close() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}

@@ -71,7 +71,7 @@ func (x *execution) exchange(s *slot) error {
 			return err
 		}
 		s.res.Hop, s.res.ChainStart = hop, chainStart
-		err = x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
+		err = x.roundTrip(s, c.b.t, c.sp.hop(), c.b.head, &s.res)
 	}
 	return err
 }
@@ -163,7 +163,7 @@ func (x *execution) buildHop(s *slot, first, t *target) error {
 		ct = scenario.DefaultContentType
 	}
 	b.contentType = c.b.contentType
-	s.wbuf = appendHead(s.wbuf[:0], x.plan, b.method, t, c.sp.keepAlive, extra, ct, b.body != nil, len(b.body))
+	s.wbuf = appendHead(s.wbuf[:0], x.plan, b.method, t, c.sp.hop().keepAlive, extra, ct, b.body != nil, len(b.body))
 	static := ""
 	if sameOrigin && c.rp.spec.Cookies != nil {
 		static = c.cookie
@@ -200,4 +200,12 @@ func stepHeaders(spec *scenario.StepSpec, vars scenario.Vars) ([]headerKV, error
 		extra = append(extra, headerKV{h.Name, v})
 	}
 	return extra, nil
+}
+
+// hop returns the plan of a redirect chain's requests after the first.
+func (sp *stepPlan) hop() *stepPlan {
+	if sp.hops != nil {
+		return sp.hops
+	}
+	return sp
 }

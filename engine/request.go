@@ -240,14 +240,14 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 		return dst, b, fmt.Errorf("URL %q: %v", scenario.RedactURL(rawURL), err)
 	}
 	if !u.IsAbs() {
-		base := rp.spec.Base
-		if base == nil && prev != nil && prev.URL != nil {
-			base = prev.URL
-		}
-		if base == nil {
+		switch {
+		case rp.spec.Base != nil:
+			u = scenario.JoinURL(rp.spec.Base, u)
+		case prev != nil && prev.URL != nil:
+			u = prev.URL.ResolveReference(u) // a link on the previous page
+		default:
 			return dst, b, fmt.Errorf("URL %q is relative and there is no base URL", scenario.RedactURL(rawURL))
 		}
-		u = base.ResolveReference(u)
 	}
 	b.t, err = resolveTarget(u, p.Proxy)
 	if err != nil {
@@ -264,6 +264,7 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	if ct == "" {
 		ct = scenario.DefaultContentType
 	}
+	b.head = b.head || p.noBodyMethod(b.method)
 	dst = appendHead(dst, p, b.method, b.t, sp.keepAlive, extra, ct, b.body != nil, len(b.body))
 	return dst, b, nil
 }

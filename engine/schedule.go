@@ -21,7 +21,9 @@ type scheduler struct {
 	fifo      []work   // EqualOpportunity
 	perRun    [][]work // RunPriority
 	remaining int      // requests not yet completed
-	stopped   bool
+	// opened counts, per run with a window, the iterations begun
+	opened  []int32
+	stopped bool
 	// wake, when set, is called with mu held whenever work became ready,
 	// everything completed, or the scheduler stopped.
 	wake func()
@@ -30,6 +32,10 @@ type scheduler struct {
 type runShape struct {
 	steps, repeat int32
 	depthFirst    bool
+	// window, when above 0, bounds the iterations of a breadth-first run
+	// that are begun and not completed: a new iteration begins when one
+	// completes its last step (scenario.RunSpec.Window).
+	window int32
 }
 
 func newScheduler(prio Priority, runs []runShape) *scheduler {
@@ -38,12 +44,16 @@ func newScheduler(prio Priority, runs []runShape) *scheduler {
 	if prio == RunPriority {
 		s.perRun = make([][]work, len(runs))
 	}
+	s.opened = make([]int32, len(runs))
 	for i, r := range runs {
-		s.remaining += int(r.steps * r.repeat)
+		s.remaining += int(r.steps) * int(r.repeat)
 		n := r.repeat
 		if r.depthFirst {
 			n = 1
+		} else if r.window > 0 && r.window < n {
+			n = r.window
 		}
+		s.opened[i] = n
 		s.push(work{run: int32(i), iter: 0, step: 0, n: n})
 	}
 	return s
@@ -130,6 +140,10 @@ func (s *scheduler) complete(done *work) {
 			s.cond.Signal()
 		case r.depthFirst && done.iter+1 < r.repeat:
 			s.push(work{run: done.run, step: 0, iter: done.iter + 1, n: 1})
+			s.cond.Signal()
+		case !r.depthFirst && r.window > 0 && s.opened[done.run] < r.repeat:
+			s.push(work{run: done.run, step: 0, iter: s.opened[done.run], n: 1})
+			s.opened[done.run]++
 			s.cond.Signal()
 		}
 		if s.remaining == 0 {

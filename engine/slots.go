@@ -59,6 +59,9 @@ type runPlan struct {
 	spec   *scenario.RunSpec
 	steps  []stepPlan
 	states stateTable // per iteration, created on first need
+	// begun counts the iterations VUs with RoundsForever began (set
+	// by compileVUs)
+	begun *atomic.Int64
 }
 
 type stepPlan struct {
@@ -76,6 +79,10 @@ type stepPlan struct {
 	follow     int  // redirects to follow (0: none)
 	expectVars bool // an expectation reads variables
 	prevNext   bool // the next step reads this response
+
+	// hops, when set, is the plan for the requests of a redirect chain
+	// after the first (the follow iterator's keep-alive)
+	hops *stepPlan
 }
 
 type execution struct {
@@ -193,6 +200,7 @@ func compile(p *Plan) ([]runPlan, error) {
 			}
 			sp.static = true
 			sp.method, sp.head = methodFor(ss, ss.StaticBody != nil)
+			sp.head = sp.head || p.noBodyMethod(sp.method)
 			extra := make([]headerKV, len(ss.Headers))
 			for j, h := range ss.Headers {
 				extra[j] = headerKV{h.Name, h.Value.String()}
@@ -216,7 +224,7 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
 		if rs.Base == nil {
 			return nil, errors.New("relative URL without a base URL")
 		}
-		u = rs.Base.ResolveReference(u)
+		u = scenario.JoinURL(rs.Base, u)
 	}
 	return u, nil
 }
@@ -232,7 +240,8 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	shapes := make([]runShape, len(runs))
 	for i, r := range runs {
-		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst}
+		shapes[i] = runShape{steps: int32(len(r.steps)), repeat: int32(r.spec.Repeat), depthFirst: r.spec.Order == scenario.DepthFirst,
+			window: int32(r.spec.Window)}
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // cancelled before the start: nothing is sent
@@ -301,12 +310,14 @@ func newSlots(p *Plan) []*slot {
 	if maxHeader <= 0 {
 		maxHeader = 64 << 10
 	}
+	noBody := p.noBodyStatuses()
 	slots := make([]*slot, p.Concurrency)
 	for i := range slots {
 		s := &slot{id: i}
 		s.conn = connReader{s}
 		s.p = newParser(s.conn, 0)
 		s.p.maxHeader = maxHeader
+		s.p.noBody = noBody
 		s.wbuf = make([]byte, 0, 1024)
 		slots[i] = s
 	}

@@ -7,13 +7,24 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // VUs is HTTP::LoadGen's executor: virtual users, each walking its run's
-// steps with its own variables, cookie jar and kept-alive connection,
+// steps with its own variables, cookie jar and kept-alive connections,
 // for a number of rounds, started on a linear ramp. A VU that finishes
 // is not replaced.
+//
+// Each VU keeps HTTP::LoadGen's per-thread pool of kept-alive
+// connections, per origin (scheme, host and port): a request whose
+// keep-alive mode lets it use a kept connection (scenario.KeepAliveUse
+// or KeepAliveBoth) takes one to its origin when there is one; a request
+// with mode 0 or KeepAliveStore, or one to another origin, opens a
+// connection of its own and leaves the kept ones alone; a connection
+// whose request has mode KeepAliveStore or KeepAliveBoth is kept after
+// the response when the server allows it. At most MaxKeptConns are kept
+// idle per VU.
 //
 // VUs are numbered from 0; VU k belongs to shard k mod Shards (a shard is
 // HTTP::LoadGen's worker process; here a group of goroutines, numbered as
@@ -30,7 +41,13 @@ type VUs struct {
 	Max int
 	// RampUp is when the last VU starts.
 	RampUp time.Duration
-	// Rounds is how often each VU walks its run (default 1).
+	// Rounds is how often each VU walks its run (default 1). A negative
+	// Rounds (RoundsForever) walks it until the plan's time limit, the
+	// context's end or the VU's EndVU, as HTTP::LoadGen's times <= 0:
+	// the plan must then have a time limit or the context a deadline.
+	// Such a run's iterations are numbered in the order they begin,
+	// whichever VU walks them, and a run begins at most
+	// ForeverIterations of them.
 	Rounds int
 	// RandomStart makes each round begin at a step drawn at random (from
 	// the VU's seeded generator) and go round the run's steps once, as
@@ -39,7 +56,9 @@ type VUs struct {
 	RandomStart bool
 	// Follow makes every step that sets no FollowRedirects of its own
 	// follow up to DefaultMaxRedirects redirects when the plan follows
-	// none: HTTP::LoadGen's follow iterator. A post-delay and think time
+	// none: HTTP::LoadGen's follow iterator. As there, each request of
+	// the chain after the first is sent with keep-alive mode
+	// KeepAliveBoth, whatever the step's. A post-delay and think time
 	// come after the chain's last response.
 	Follow bool
 	// Pacing, when set, starts VU k's round r at its start time plus
@@ -62,29 +81,46 @@ type VUs struct {
 	Trace func(VUEvent)
 }
 
-// MaxRetries bounds how often a StepIterator may send the same step
-// again in a row: an iterator that would retry forever is a hook error,
-// not a run that never ends.
+// MaxRetries bounds how many requests a StepIterator may send again
+// in one round (retries and steps sent again later) when neither the
+// plan's time limit nor the context's deadline would end an iterator
+// that never does: that is a hook error, not a run that never ends.
+// With a time limit or a deadline the number is not bounded.
 const MaxRetries = 100
 
 // StepIterator chooses a round's requests. It is called with nil at the
 // start of the round, then with each request's result (before it is
 // recorded; its byte slices are valid during the call), and returns the
 // step to send next (an index into the run's steps) with header fields
-// to add, or more = false when the round is over. Returning the step
+// to add and any change to its request, or more = false when the round
+// is over. Any step may be sent any number of times. Returning the step
 // just sent sends it again as a retry (on a 401, with an Authorization
 // field, say): the earlier attempt is then recorded as retried, apart
-// from the step's counts, and the retry's result is the step's. Other
-// steps may be sent once per round; the steps a round never sends are
-// "not started". An iterator that panics or breaks these rules ends the
-// round and is reported as a hook error.
+// from the step's counts, and the retry's result is the step's. Once a
+// step has its result, sending it again later in the round is an extra
+// request, recorded as retried too (on the wire, in the request log and
+// StepReport.Retried). The steps a round never sends are "not started".
+// See MaxRetries for the bound without a time limit. An iterator that
+// panics or names no step of the run ends the round and is reported as
+// a hook error.
 type StepIterator func(prev *Result) (next NextStep, more bool)
 
-// NextStep is what a StepIterator sends next.
+// NextStep is what a StepIterator sends next: a step of the run, with
+// header fields to add. Method, URL and, when SetBody is true, Body
+// replace the step's, as RequestEvent's do, so an iterator may send
+// any request (HTTP::LoadGen's InitURLs returns arbitrary requests);
+// its result counts as the step's.
 type NextStep struct {
 	Step   int
 	Header http.Header
+
+	Method, URL string
+	Body        []byte
+	SetBody     bool
 }
+
+// changed reports whether the iterator changed the step's request.
+func (n *NextStep) changed() bool { return n.Method != "" || n.URL != "" || n.SetBody }
 
 // VUEvent is one request of a virtual user, for VUs.Trace.
 type VUEvent struct {
@@ -107,7 +143,7 @@ func (v VUs) Normalized() VUs {
 	if v.Max < 1 || v.Start > v.Max {
 		v.Max = v.Start
 	}
-	if v.Rounds < 1 {
+	if v.Rounds == 0 {
 		v.Rounds = 1
 	}
 	return v
@@ -144,7 +180,27 @@ func (v VUs) Iterations(i, runs int) int {
 	if i < v.Max%runs {
 		vus++
 	}
+	if v.Rounds < 0 {
+		return min(vus, 1) * ForeverIterations
+	}
 	return vus * v.Rounds
+}
+
+// RoundsForever is VUs.Rounds for VUs that walk their run until the
+// execution stops.
+const RoundsForever = -1
+
+// ForeverIterations bounds the iterations a run of VUs with
+// RoundsForever begins: its VUs end when it is reached. What a run
+// holds per request is allocated as requests are made, so the bound
+// costs a pointer per 4096 requests it allows, not a record each.
+const ForeverIterations = 1 << 22
+
+// IterationRecorder is a Recorder told, at the end of an execution of
+// VUs with RoundsForever, how many iterations of each run began (they
+// are numbered 0 to n−1): the run's configured count.
+type IterationRecorder interface {
+	IterationsBegun(run, n int)
 }
 
 // Execute implements Executor. The plan's runs must have the repeat
@@ -152,6 +208,11 @@ func (v VUs) Iterations(i, runs int) int {
 // concurrency must be Max.
 func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	v = v.Normalized()
+	if v.Rounds < 0 && p.TimeLimit <= 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			return fmt.Errorf("VUs.Rounds %d walks the runs until stopped: the plan needs a time limit or the context a deadline", v.Rounds)
+		}
+	}
 	runs, err := compileVUs(ctx, p, "VUs", v.Max, v.Iterations, v.Follow)
 	if err != nil {
 		return err
@@ -160,6 +221,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	defer x.end()
 	for k, s := range x.slots {
 		s.shard = v.ShardOf(k)
+		s.kept.on = true
 		if v.Max > manyVUs {
 			s.vuBuffers()
 		}
@@ -207,7 +269,8 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	// VUs start in number order on the ramp, each on a goroutine made
 	// when it starts; the dispatcher waits precisely (see waitArrival)
-	w := newPreciseWaiter()
+	ws := newWaiterSet(x.stopCh)
+	w := ws.get(x.stopCh)
 	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
@@ -226,9 +289,14 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			x.runVU(v, k)
 		}()
 	}
-	w.close()
+	ws.close()
 	all.Wait()
 	stopWatch()
+	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {
+		for i := range x.runs {
+			ir.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
+		}
+	}
 	if h.After != nil {
 		if err := callHook(h.After); err != nil {
 			x.hooks.addAt("run", "After", err)
@@ -272,6 +340,9 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 	if follow {
 		followAll(runs)
 	}
+	for i := range runs {
+		runs[i].begun = new(atomic.Int64)
+	}
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -281,7 +352,7 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 // runVU walks VU k's run for its rounds.
 func (x *execution) runVU(v VUs, k int) {
 	s := x.slots[k]
-	defer s.closeConn()
+	defer s.closeKept()
 	if l := x.plan.Live; l != nil {
 		l.ActiveVUs.Add(1)
 		defer l.ActiveVUs.Add(-1)
@@ -307,7 +378,19 @@ func (x *execution) runVU(v VUs, k int) {
 	base := (k / runs) * v.Rounds
 	vuStart := time.Now() // after Init: its time is no request's
 	due := vuStart
-	for round := 0; round < v.Rounds; round++ {
+	for round := 0; v.Rounds < 0 || round < v.Rounds; round++ {
+		iter := base + round
+		if v.Rounds < 0 {
+			// until stopped: iterations numbered as they begin
+			if x.stopped.Load() != nil {
+				return
+			}
+			n := x.runs[run].begun.Add(1) - 1
+			if n >= int64(x.runs[run].spec.Repeat) {
+				return
+			}
+			iter = int(n)
+		}
 		if v.Pacing > 0 {
 			// the round is due on its schedule, however late the last one
 			// ended: the delay counts in the corrected latencies
@@ -324,7 +407,7 @@ func (x *execution) runVU(v VUs, k int) {
 			}
 		}
 		var ok bool
-		if due, ok = w.walk(run, base+round, due); !ok {
+		if due, ok = w.walk(run, iter, due); !ok {
 			return
 		}
 	}
@@ -370,15 +453,27 @@ func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
 
 // iterate walks a round as the VU's iterator says: each request's
 // result, held back from the recorder, goes to the iterator, which
-// names the next step. A step sent again at once is a retry: the
-// earlier attempt is recorded as retried (Result.Retried), apart from
-// the step's counts. Any other step may be sent once per round.
+// names the next step (and may change its request). Each step has one
+// result of its own per round: the last of the first sends of it in a
+// row. A step sent again at once is a retry: the earlier attempt is
+// recorded as retried (Result.Retried), apart from the step's counts;
+// a step sent again later in the round, once it has its own result, is
+// an extra request, recorded as retried too.
 func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	x, s := w.x, w.s
 	steps := len(x.runs[run].steps)
-	sent := make([]bool, steps)
+	owned := make([]bool, steps) // the step's own result is recorded
+	_, deadline := x.ioCtx.Deadline()
+	bounded := x.plan.TimeLimit > 0 || deadline
 	var prev *Result
-	last, retries := -1, 0
+	last, extras := -1, 0
+	record := func(retried bool) {
+		prev.Retried = retried || owned[prev.Step]
+		if !prev.Retried {
+			owned[prev.Step] = true
+		}
+		x.rec.Record(s.id, prev)
+	}
 	for {
 		var nx NextStep
 		more := false
@@ -387,18 +482,13 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		case err != nil || !more:
 		case nx.Step < 0 || nx.Step >= steps:
 			err = fmt.Errorf("step %d: the run has steps 0 to %d", nx.Step, steps-1)
-		case nx.Step == last:
-			if retries++; retries > MaxRetries {
-				err = fmt.Errorf("step %d sent again more than %d times in a row", nx.Step, MaxRetries)
+		case nx.Step == last || owned[nx.Step]:
+			if extras++; extras > MaxRetries && !bounded {
+				err = fmt.Errorf("more than %d requests sent again in one round, and neither a time limit nor a deadline would end it", MaxRetries)
 			}
-		case sent[nx.Step]:
-			err = fmt.Errorf("step %d again: it was sent earlier in this round (only the step just sent may be sent again, as a retry)", nx.Step)
-		default:
-			retries = 0
 		}
 		if prev != nil {
-			prev.Retried = err == nil && more && nx.Step == last
-			x.rec.Record(s.id, prev)
+			record(err == nil && more && nx.Step == last)
 		}
 		if err != nil {
 			x.hooks.add(w.vu, last, "Iterate", err)
@@ -407,10 +497,10 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		if !more {
 			return due, true
 		}
-		sent[nx.Step], last = true, nx.Step
+		last = nx.Step
 		s.hold, s.held = true, false
 		var ok bool
-		due, ok = w.request(run, iter, nx.Step, due, nx.Header)
+		due, ok = w.request(run, iter, nx.Step, due, &nx)
 		s.hold = false
 		prev = nil
 		if s.held {
@@ -418,7 +508,7 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 		}
 		if !ok {
 			if prev != nil {
-				x.rec.Record(s.id, prev)
+				record(false)
 			}
 			return due, false
 		}
@@ -429,7 +519,7 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 // pre-delay), with extra header fields, then waits its post-delay and
 // think time. It returns when the next request is due, and false when
 // the execution stopped.
-func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) (time.Time, bool) {
+func (w *walker) request(run, iter, step int, due time.Time, nx *NextStep) (time.Time, bool) {
 	x, s, rng := w.x, w.s, w.rng
 	if x.ending() {
 		return due, false
@@ -442,10 +532,18 @@ func (w *walker) request(run, iter, step int, due time.Time, extra http.Header) 
 	}
 	s.intended = due
 	wk := work{run: int32(run), step: int32(step), iter: int32(iter), n: 1}
-	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && extra == nil {
+	if w.hooks.RequestStart == nil && w.hooks.RequestDone == nil && nx == nil {
 		x.do(s, wk)
 	} else {
-		x.doHooked(s, wk, w.hooks, &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}, extra)
+		e := &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}
+		x.doHooked(s, wk, w.hooks, e, nx)
+		if e.EndVU {
+			s.p.release()
+			if w.trace != nil {
+				w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre})
+			}
+			return due, false // HTTP::LoadGen's done: the VU ends here
+		}
 	}
 	s.p.release() // a waiting VU holds no read buffer
 	post := jittered(rng, spec.PostDelay, spec.PostJitter)
@@ -506,18 +604,28 @@ func (x *execution) sleepWith(s *slot, t time.Time) bool {
 }
 
 // doHooked is do with the request hooks around the request.
-func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra http.Header) {
+func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, nx *NextStep) {
 	if !x.prepare(s, w) {
 		return
 	}
 	if x.ending() {
 		return
 	}
-	if err := addHeaders(s, extra, len(s.cur.b.body)); err != nil {
-		x.hooks.add(e.VU, e.Step, "Iterate", err)
-		s.res.NotSent, s.res.Start = true, time.Now()
-		x.finish(s, fmt.Errorf("build request: iterator's header: %w", err))
-		return
+	var extra http.Header
+	if nx != nil {
+		extra = nx.Header
+		var err error
+		if nx.changed() {
+			err = x.rebuild(s, nx.Method, nx.URL, nx.Body, nx.SetBody, extra)
+		} else {
+			err = addHeaders(s, extra, len(s.cur.b.body))
+		}
+		if err != nil {
+			x.hooks.add(e.VU, e.Step, "Iterate", err)
+			s.res.NotSent, s.res.Start = true, time.Now()
+			x.finish(s, fmt.Errorf("build request: iterator's request: %w", err))
+			return
+		}
 	}
 	if h.RequestStart != nil {
 		e.Header = http.Header{}
@@ -525,6 +633,9 @@ func (x *execution) doHooked(s *slot, w work, h VUHooks, e *RequestEvent, extra 
 		err := callHook(func() error { return h.RequestStart(e) })
 		if !s.res.Intended.IsZero() {
 			s.res.Intended = s.res.Intended.Add(time.Since(began)) // the hook's time is no request's
+		}
+		if err == nil && e.changed() {
+			err = x.rebuild(s, e.Method, e.URL, e.body, e.bodySet, extra)
 		}
 		if err == nil {
 			err = addHeaders(s, e.Header, len(s.cur.b.body))

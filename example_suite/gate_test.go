@@ -33,28 +33,53 @@ var _ = Describe("the performance gate", func() {
 	}
 
 	It("does not regress from the stored baseline", func(ctx context.Context) {
-		// In your repository the baseline is a committed file, written by
-		// BENCHGATE_UPDATE_BASELINES=1 go test ./...; here the spec
-		// records one first, in a temporary directory.
+		// In your repository the baseline is a committed file of 5 or
+		// more executions recorded at different moments: run
+		// BENCHGATE_UPDATE_BASELINES=1 go test ./... that many times (or
+		// in separate CI jobs, then benchgate baseline merge). Here the
+		// spec records five first, in a temporary directory.
 		baseline := filepath.Join(GinkgoT().TempDir(), "browse.json")
-		first, err := account(baseURL, 1500*time.Millisecond).Execute(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(loadtest.WriteBaseline(baseline, first)).To(Succeed())
+		for range 5 {
+			r, err := account(baseURL, 300*time.Millisecond).Execute(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = loadtest.AppendBaseline(baseline, r, loadtest.ThisMachine())
+			Expect(err).NotTo(HaveOccurred())
+		}
 
-		report, err := account(baseURL, 1500*time.Millisecond).Execute(ctx)
+		// The candidate: several executions too, for the comparison's
+		// unit is the execution.
+		var runs []*loadtest.Report
+		for range 5 {
+			r, err := account(baseURL, 300*time.Millisecond).Execute(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(r).To(HaveNoFailures())
+			runs = append(runs, r)
+		}
+		RecordReport("browse", runs[0])
+		// Executions of one build drift apart on a shared CI runner
+		// (this suite also runs under -race, beside other packages'
+		// tests), so five a side often cannot show "no regression"
+		// within 25%: here that passes with a warning, and the spec
+		// fails only on a regression shown. On a shared runner gate
+		// with a duet (below), which cancels the drift.
+		Expect(runs).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true}))
+	}, SpecTimeout(time.Minute))
+
+	It("passes an unchanged build in a duet", func(ctx context.Context) {
+		// Both sides are one server here (an A/A check); in CI, start the
+		// base branch's build and the pull request's, and point the duet
+		// at them.
+		a := httptest.NewServer(demoapp.New())
+		DeferCleanup(a.Close)
+		duet, err := loadtest.Duet(ctx, func(url string) *loadtest.Plan { return account(url, 0) },
+			a.URL, a.URL, loadtest.DuetOptions{Budget: 30 * time.Second, RoundTime: 100 * time.Millisecond,
+				Compare: loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}}})
 		Expect(err).NotTo(HaveOccurred())
-		RecordReport("browse", report)
-		Expect(report).To(HaveNoFailures())
-		// Two runs of one build drift apart on a shared CI runner (this
-		// suite also runs under -race, beside other packages' tests), the
-		// p95 most: gate the median with 25% here, or gate with a duet,
-		// which cancels the drift.
-		Expect(report).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}}))
+		RecordComparison("A/A duet", duet.Comparison)
+		Expect(duet).To(HaveNoRegressions())
 	}, SpecTimeout(time.Minute))
 
 	It("catches a slower candidate in a duet", func(ctx context.Context) {
-		// Both builds run in this process here; in CI, start the base
-		// branch's build and the pull request's, and point the duet at them.
 		base, candidate := demoapp.New(), demoapp.New()
 		candidate.SlowDown("/work", 0.5) // the regression a pull request brings
 		a, b := httptest.NewServer(base), httptest.NewServer(candidate)
@@ -62,7 +87,7 @@ var _ = Describe("the performance gate", func() {
 		DeferCleanup(b.Close)
 
 		duet, err := loadtest.Duet(ctx, func(url string) *loadtest.Plan { return account(url, 0) },
-			a.URL, b.URL, loadtest.DuetOptions{Rounds: 12, RoundTime: 100 * time.Millisecond})
+			a.URL, b.URL, loadtest.DuetOptions{Budget: 30 * time.Second, RoundTime: 100 * time.Millisecond})
 		Expect(err).NotTo(HaveOccurred())
 		RecordComparison("duet", duet.Comparison)
 		Expect(duet).NotTo(HaveNoRegressions())

@@ -1,14 +1,19 @@
 package loadtest_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
@@ -166,6 +171,89 @@ func TestArrivalsOnOneProcessor(t *testing.T) {
 		}
 		if ar := report.Arrivals; ar != nil && ar.Dropped > 0 {
 			t.Errorf("%d of %d arrivals dropped", ar.Dropped, ar.Planned)
+		}
+	}
+}
+
+// TestArrivalDropsCountEverywhere: dropped arrivals are failures of the
+// run wherever a user looks: the error rate and the percentiles count
+// their requests (never sent, slower than any bound), a step's
+// HaveNoFailures sees them, and the summary and the HTML report say so.
+func TestArrivalDropsCountEverywhere(t *testing.T) {
+	srv := stallServer(t, 3, 400*time.Millisecond)
+	a := engine.Arrivals{Rate: 100, Duration: 600 * time.Millisecond, MaxVUs: 1, MaxLag: 50 * time.Millisecond}
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"), scenario.Get("/2"))), loadtest.BaseURL(srv.URL),
+		loadtest.KeepAlive(true), loadtest.ArrivalRate(a))
+	ar := report.Arrivals
+	if ar.Dropped < 20 || report.ResponsesFailed != 0 {
+		t.Fatalf("arrivals %+v, failed %d: want drops and no failed response", ar, report.ResponsesFailed)
+	}
+	fails := func(actual any, m types.GomegaMatcher, want string) {
+		t.Helper()
+		var msg string
+		gomega.NewGomega(func(m string, _ ...int) { msg = m }).Expect(actual).To(m)
+		if msg == "" || !strings.Contains(msg, want) {
+			t.Errorf("passed or said %q, want a failure naming %q", msg, want)
+		}
+	}
+	// each dropped iteration is two requests never sent: the error rate
+	// is at least 2·dropped / (sent + 2·dropped)
+	fails(report, matchers.HaveErrorRateBelow(0.2), "dropped")
+	fails(report.Run("r"), matchers.HaveErrorRateBelow(0.2), "dropped")
+	fails(report.Run("r").Step(1), matchers.HaveNoFailures(), "MaxLag")
+	fails(report, matchers.HavePercentileBelow(99, time.Hour), "dropped arrivals")
+	fails(report.Run("r").Step(0), matchers.HavePercentileBelow(90, time.Hour), "dropped arrivals")
+	var sum, page strings.Builder
+	report.WriteSummary(&sum)
+	report.WriteHTML(&page)
+	if !strings.Contains(sum.String(), fmt.Sprintf("FAILED: %d arrivals dropped", ar.Dropped)) || !strings.Contains(sum.String(), "left out of the percentiles") {
+		t.Errorf("summary:\n%s", sum.String())
+	}
+	if !strings.Contains(page.String(), fmt.Sprintf("FAILED: %d arrivals were due and never started", ar.Dropped)) ||
+		!strings.Contains(page.String(), "dropped arrivals: due and never sent") {
+		t.Error("the HTML report does not show the dropped arrivals as failures")
+	}
+}
+
+// TestArrivalRateCancel: cancelled in the middle of a schedule far
+// above what can be started (and of one below it), Execute returns at
+// once with the partial report; VUs waiting for a far arrival are woken;
+// the counts add up.
+func TestArrivalRateCancel(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	for _, a := range []engine.Arrivals{
+		{Rate: 1e8, Duration: 10 * time.Second, MaxVUs: 4},
+		{Rate: 2, Duration: 10 * time.Second, MaxVUs: 8}, // VUs wait seconds for their arrivals
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		var report *loadtest.Report
+		var err error
+		go func() {
+			defer close(done)
+			report, err = newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL),
+				loadtest.KeepAlive(true), loadtest.ArrivalRate(a)).Execute(ctx)
+		}()
+		time.AfterFunc(100*time.Millisecond, cancel)
+		select {
+		case <-done:
+		case <-time.After(8 * time.Second):
+			t.Fatalf("%v/s: still running 8s after the start, cancelled at 100ms", a.Rate)
+		}
+		if report == nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("%v/s: report %v, err %v", a.Rate, report, err)
+		}
+		ar := report.Arrivals
+		if ar.Started+ar.Dropped > ar.Planned || report.RequestsSent > ar.Started ||
+			report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted != report.RequestsConfigured {
+			t.Errorf("%v/s: arrivals %+v; sent %d, not sent %d, not started %d, configured %d", a.Rate, ar,
+				report.RequestsSent, report.RequestsNotSent, report.RequestsNotStarted, report.RequestsConfigured)
+		}
+		if a.Rate > 1000 && (ar.Dropped == 0 || ar.Started == 0) {
+			t.Errorf("%v/s: arrivals %+v: want some started and the due ones dropped", a.Rate, ar)
+		}
+		if a.Rate < 10 && (ar.Started != 1 || ar.Dropped != 0) {
+			t.Errorf("%v/s: arrivals %+v: want the first started, none dropped", a.Rate, ar)
 		}
 	}
 }

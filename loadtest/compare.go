@@ -6,38 +6,45 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/aclements/go-moremath/stats"
 )
 
-// CompareOptions tune a baseline comparison. The zero value means the
-// defaults.
+// CompareOptions tune a baseline comparison or a duet. The zero value
+// means the defaults.
 type CompareOptions struct {
 	// Percentiles of the full response time compared, step by step
-	// (default 50 and 95: a block's p99 rests on a handful of requests,
-	// so one hiccup of the machine moves it; add 99 for long runs).
+	// (default 50 and 95). Each is taken from an execution's (or a
+	// duet round's) whole histogram, so a p99 rests on every response
+	// of the execution, not on a block's few.
 	Percentiles []float64
 	// MinEffect is the smallest relative change that can fail a
-	// comparison (default 0.10: 10%): a significant change below it is
-	// reported, never a regression.
+	// comparison (default 0.10: 10%), and the margin of "no regression":
+	// that verdict needs the whole interval below it.
 	MinEffect float64
 	// MinAbsolute is the smallest latency change that can fail a
-	// comparison (default 100µs): a step answering in 50µs that takes 60µs
-	// on another run of the same code is the machine, not the change.
+	// comparison (default 100µs): a step answering in 50µs that takes
+	// 60µs on another run of the same code is the machine, not the
+	// change. An interval whose upper end is below it shows no
+	// regression too.
 	MinAbsolute time.Duration
-	// Alpha is the one-sided significance level of the whole comparison
-	// (default 0.01); each of the m latency and throughput tests uses
-	// Alpha/m (Bonferroni), so more steps do not mean more false alarms.
+	// Alpha bounds the chance that a comparison of unchanged code says
+	// "regressed" anywhere (default 0.05). Each of the m metrics with an
+	// interval (latency percentiles, iterations per second) is judged
+	// on an interval of one-sided level Alpha/m on each side
+	// (Bonferroni; a duet divides by its planned looks too), so more
+	// steps do not mean more false alarms.
 	Alpha float64
-	// MinBlocks is the fewest blocks either side needs for a verdict
-	// (default 6); below it the result is "not enough data".
-	MinBlocks int
-	// BlockResponses is the fewest good responses a block holds: windows
-	// are merged until they reach it (default 20).
-	BlockResponses int64
 	// MaxErrorRateIncrease is how far the error rate may rise, in
 	// absolute terms (default 0.01: one percentage point).
 	MaxErrorRateIncrease float64
+	// PassInconclusive lets the matchers pass a comparison whose only
+	// flaw is an inconclusive metric, with a warning. By default an
+	// inconclusive metric fails them: "no verdict" is not "no
+	// regression".
+	PassInconclusive bool
+	// MaxCalibrationRatio is how much slower or faster (a ratio, default
+	// 1.3) this machine may run the calibration workload than the
+	// baseline's machine did before a stored comparison is refused.
+	MaxCalibrationRatio float64
 }
 
 func (o CompareOptions) withDefaults() CompareOptions {
@@ -47,20 +54,17 @@ func (o CompareOptions) withDefaults() CompareOptions {
 	if o.MinEffect <= 0 {
 		o.MinEffect = 0.10
 	}
-	if o.Alpha <= 0 {
-		o.Alpha = 0.01
+	if o.Alpha <= 0 || o.Alpha >= 1 {
+		o.Alpha = 0.05
 	}
 	if o.MinAbsolute <= 0 {
 		o.MinAbsolute = 100 * time.Microsecond
 	}
-	if o.MinBlocks <= 0 {
-		o.MinBlocks = 6
-	}
-	if o.BlockResponses <= 0 {
-		o.BlockResponses = 20
-	}
 	if o.MaxErrorRateIncrease <= 0 {
 		o.MaxErrorRateIncrease = 0.01
+	}
+	if o.MaxCalibrationRatio <= 1 {
+		o.MaxCalibrationRatio = 1.3
 	}
 	return o
 }
@@ -70,104 +74,367 @@ type Verdict string
 
 // The verdicts.
 const (
-	Same          Verdict = "same" // no change beyond noise and the minimum effect
-	Regressed     Verdict = "REGRESSED"
-	Improved      Verdict = "improved"
-	NotEnoughData Verdict = "not enough data"
-	Missing       Verdict = "MISSING" // a step of the baseline is not in the new report
+	// Regressed: the interval lies above zero and the estimate is
+	// beyond MinEffect (and MinAbsolute).
+	Regressed Verdict = "REGRESSED"
+	// NoRegression: the interval lies below MinEffect (or its upper end
+	// below MinAbsolute): equivalence shown.
+	NoRegression Verdict = "no regression"
+	// Improved: no regression, and the interval lies below zero with
+	// the estimate beyond MinEffect the other way.
+	Improved Verdict = "improved"
+	// Inconclusive: neither: the interval straddles MinEffect.
+	Inconclusive Verdict = "INCONCLUSIVE"
+	// Missing: a step of the baseline is not in the new report.
+	Missing Verdict = "MISSING"
+	// Ungated: a step of the new report is not in the baseline, so
+	// nothing gates it.
+	Ungated Verdict = "ungated"
 )
 
 // Delta is one metric of one step, old against new.
 type Delta struct {
 	Run, Step string
-	Metric    string  // "p95", "error rate", or "iter/s" for a run
-	Old, New  float64 // µs for latencies, a fraction for error rates, per second for rates
-	Change    float64 // relative change of the block medians (new/old - 1)
-	P         float64 // one-sided p-value of the test (1 when there was none)
-	Blocks    [2]int  // blocks compared, old and new
-	Verdict   Verdict
-	Why       string // for not enough data, missing, or the error rate rule
+	Metric    string // "p95", "error rate", or "iter/s" for a run
+	// Old is the median over the baseline's executions (or a duet's A
+	// rounds): µs for latencies, a fraction for error rates, per second
+	// for rates. New is Old moved by the estimated change, so the two
+	// and Change always agree in sign; NewMedian is the candidate's own
+	// median.
+	Old, New, NewMedian float64
+	// Change is the estimated relative change (new/old - 1): the
+	// Hodges–Lehmann estimate of the shift of log values, for error
+	// rates the difference in percentage points.
+	Change float64
+	// Low and High bound Change at the comparison's confidence level
+	// (Comparison.Level); -1 and +Inf when the data cannot bound it, 0
+	// for the error rate (a rule, not an interval) and a step's row.
+	Low, High float64
+	// P is the one-sided p-value of "it got worse" (1 when none).
+	P float64
+	// N is what was compared: executions old and new in a stored
+	// comparison; pairs (both the same) in a duet.
+	N       [2]int
+	Verdict Verdict
+	Why     string // for inconclusive, missing, ungated, or the error rate rule
 }
 
-// Comparison is a step-by-step comparison of a report with a baseline.
+// Comparison is a step-by-step comparison of a report with a baseline,
+// or of a duet's two sides.
 type Comparison struct {
 	Options CompareOptions
 	Deltas  []Delta
-	tests   int
-	paired  bool // a duet: rounds in pairs, a signed-rank test
+	// Tests is the number of metrics judged by an interval; Looks the
+	// number of looks planned (1 for a stored comparison). Each
+	// interval bound has the one-sided level Alpha/(Tests·Looks).
+	Tests, Looks int
+	// Duet is true for a duet: pairs of rounds, signed-rank intervals.
+	Duet bool
+	// Pairs and Elapsed: how many pairs a duet ran and for how long.
+	Pairs   int
+	Elapsed time.Duration
+	// Seed drew the order inside a duet's pairs.
+	Seed uint64
+	// Contended counts a duet's pairs with a round whose generator was
+	// saturated (Report.Invalid). They are kept: which side ran first
+	// was drawn at random, so a neighbour favours neither side.
+	Contended int
+	// Refused says why no metric was judged ("" when they were): the
+	// machine differs from the baseline's.
+	Refused string
 }
+
+// AlphaSide is the one-sided level of each interval bound.
+func (c *Comparison) AlphaSide() float64 {
+	return c.Options.Alpha / float64(max(c.Tests, 1)*max(c.Looks, 1))
+}
+
+// Level is the two-sided confidence level of each interval.
+func (c *Comparison) Level() float64 { return 1 - 2*c.AlphaSide() }
 
 // Regressions returns the deltas that regressed or went missing.
-func (c *Comparison) Regressions() []Delta {
+func (c *Comparison) Regressions() []Delta { return c.with(Regressed, Missing) }
+
+// Inconclusive returns the deltas without a verdict.
+func (c *Comparison) Inconclusive() []Delta { return c.with(Inconclusive) }
+
+// Ungated returns the steps of the new report the baseline lacks.
+func (c *Comparison) Ungated() []Delta { return c.with(Ungated) }
+
+func (c *Comparison) with(vs ...Verdict) []Delta {
 	var out []Delta
 	for _, d := range c.Deltas {
-		if d.Verdict == Regressed || d.Verdict == Missing {
+		if slices.Contains(vs, d.Verdict) {
 			out = append(out, d)
 		}
 	}
 	return out
 }
 
-// Undecided returns the deltas without enough data for a verdict.
-func (c *Comparison) Undecided() []Delta {
-	var out []Delta
-	for _, d := range c.Deltas {
-		if d.Verdict == NotEnoughData {
-			out = append(out, d)
-		}
-	}
-	return out
+// Settled reports whether the comparison has its answer: a metric
+// regressed, or every metric shows no regression.
+func (c *Comparison) Settled() bool {
+	return c.Refused == "" && (len(c.Regressions()) > 0 || len(c.Inconclusive()) == 0)
 }
 
-// Compare compares cur with base step by step, matching runs and steps
-// by name.
-//
-// The unit of the test is a block of time, not a request: request
-// latencies are autocorrelated (a GC pause, a slow disk, a noisy
-// neighbour slows many requests in a row), so treating each request as
-// an independent sample overstates significance. Each step's responses
-// are counted in time windows (Report.Window, 200 ms by default);
-// consecutive windows are merged into blocks of at least BlockResponses
-// good responses, and each block's percentile is one observation. The
-// two sets of block percentiles are compared with a one-sided
-// Mann–Whitney U test (rank based: no assumption about their
-// distribution). A metric regresses only when the test is significant
-// at Alpha AND the median block percentile grew by at least MinEffect,
-// so a real but tiny change never fails a pull request; with fewer than
-// MinBlocks blocks on either side there is no verdict. Throughput is
-// compared the same way over per-window request rates (lower is worse);
-// the error rate regresses when it rose by more than
-// MaxErrorRateIncrease.
+// Compare compares one execution cur with one execution base. One
+// execution a side bounds no interval: the change is measured and
+// shown, every metric is inconclusive. Use CompareExecutions with
+// several executions a side (a Baseline holds them).
 func Compare(base, cur *Report, opts CompareOptions) *Comparison {
+	return CompareExecutions([]*Report{base}, []*Report{cur}, opts)
+}
+
+// CompareExecutions compares the executions cur of a plan with the
+// executions base of the same plan, matching runs and steps by name.
+//
+// The unit is the execution. The variance that decides whether "the
+// same code, run again" looks the same lies between executions (the
+// machine's state, neighbours, CPU frequency), not between moments of
+// one execution, so each execution gives one figure per metric: a
+// step's percentile from its whole histogram, a run's iterations per
+// second. Per metric, the change is the Hodges–Lehmann estimate of the
+// shift of log(figure) between the two sets, with the exact
+// distribution-free (Mann–Whitney) interval; exp(shift) - 1 is the
+// relative change. With m metrics each bound has the one-sided level
+// Alpha/m (Bonferroni over metrics: the chance of any false
+// "regressed" is at most Alpha, whatever the between-execution drift,
+// as long as the executions of either build are alike in
+// distribution). A metric
+//
+//   - regressed: the interval lies above zero and the estimate is at
+//     least MinEffect (and, for latency, MinAbsolute);
+//   - shows no regression: the interval's upper end lies below
+//     MinEffect (or, for latency, the change at that end is below
+//     MinAbsolute);
+//   - is inconclusive otherwise, for instance when the executions are
+//     too few for the interval to have an end at all: n and m
+//     executions bound it only when 1/C(n+m, n) ≤ Alpha/m.
+//
+// The error rate, pooled over the executions, regresses when it rose by
+// more than MaxErrorRateIncrease. A step of cur that base lacks is
+// listed as ungated.
+func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 	o := opts.withDefaults()
-	c := &Comparison{Options: o}
-	tests := 0
-	for _, brun := range base.Runs {
-		tests += len(brun.Steps)*len(o.Percentiles) + 1
+	c := &Comparison{Options: o, Looks: 1}
+	base, cur = nonNil(base), nonNil(cur)
+	if len(base) == 0 || len(cur) == 0 {
+		c.Refused = fmt.Sprintf("%d baseline and %d new executions: both sides need one at least", len(base), len(cur))
+		return c
 	}
-	c.tests = tests
-	o.Alpha = o.Alpha / float64(max(tests, 1))
-	for _, brun := range base.Runs {
-		crun := cur.Run(brun.Name)
+	var pend []pending
+	for _, brun := range base[0].Runs {
+		if brun == nil {
+			continue
+		}
 		for k, bstep := range brun.Steps {
-			cstep := counterpart(crun, k, bstep.Name)
-			if cstep.Missing() != "" {
-				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: cstep.Missing()})
+			if bstep == nil {
+				continue
+			}
+			var why string
+			for i, r := range cur {
+				if s := counterpart(r.Run(brun.Name), k, bstep.Name); s.Missing() != "" {
+					why = s.Missing()
+					if len(cur) > 1 {
+						why = fmt.Sprintf("execution %d: %s", i+1, why)
+					}
+					break
+				}
+			}
+			if why != "" {
+				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: why})
 				continue
 			}
 			for _, p := range o.Percentiles {
-				c.Deltas = append(c.Deltas, comparePercentile(brun.Name, bstep, cstep, p, o))
+				pct := func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) }
+				pend = append(pend, pending{Delta: Delta{Run: brun.Name, Step: bstep.Name, Metric: "p" + trimFloat(p)},
+					old: stepValues(base, brun.Name, k, bstep.Name, pct), new: stepValues(cur, brun.Name, k, bstep.Name, pct), larger: true})
 			}
-			c.Deltas = append(c.Deltas, compareErrors(brun.Name, bstep, cstep, o))
+			pend = append(pend, pending{Delta: compareErrors(brun.Name, k, bstep, base, cur, o), rule: true})
 		}
-		if len(brun.Steps) > 0 && crun.Missing() == "" {
-			last := brun.Steps[len(brun.Steps)-1]
-			if cl := counterpart(crun, len(brun.Steps)-1, last.Name); cl.Missing() == "" {
-				c.Deltas = append(c.Deltas, compareRate(brun.Name, last, cl, base.Window, cur.Window, o))
+		if n := len(brun.Steps); n > 0 && brun.Steps[n-1] != nil {
+			last := brun.Steps[n-1].Name
+			pend = append(pend, pending{Delta: Delta{Run: brun.Name, Step: "(iterations)", Metric: "iter/s"},
+				old: iterRates(base, brun.Name, n-1, last), new: iterRates(cur, brun.Name, n-1, last)})
+		}
+	}
+	c.Tests = tested(pend)
+	for _, p := range pend {
+		d := p.Delta
+		if p.rule {
+			c.Deltas = append(c.Deltas, d)
+			continue
+		}
+		old, new := finite(p.old), finite(p.new)
+		d.N = [2]int{len(old), len(new)}
+		d.Old, d.NewMedian = median(old), median(new)
+		iv := shiftInterval(logs(old), logs(new), c.AlphaSide())
+		if !p.larger {
+			iv.P = 1 - iv.P // larger rates are better: "worse" is the other tail
+		}
+		c.decide(&d, iv, p.larger)
+		if d.Verdict == Inconclusive {
+			d.Why = c.storedWhy(d)
+		}
+		c.Deltas = append(c.Deltas, d)
+	}
+	c.Deltas = append(c.Deltas, ungated(base[0], cur[0])...)
+	return c
+}
+
+// pending is a metric awaiting its interval.
+type pending struct {
+	Delta
+	old, new []float64
+	larger   bool // larger values are worse (latency)
+	rule     bool // decided already (the error rate): no interval
+}
+
+// tested counts the metrics judged by an interval.
+func tested(ps []pending) int {
+	n := 0
+	for _, p := range ps {
+		if !p.rule {
+			n++
+		}
+	}
+	return n
+}
+
+func nonNil(rs []*Report) []*Report {
+	var out []*Report
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// stepValues returns f of the step in each report (NaN where the step
+// had no good response).
+func stepValues(rs []*Report, run string, k int, step string, f func(*StepReport) float64) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		s := counterpart(r.Run(run), k, step)
+		if s.Missing() != "" || s.Good == 0 || s.Latency == nil {
+			out[i] = math.NaN()
+			continue
+		}
+		out[i] = f(s)
+	}
+	return out
+}
+
+// iterRates returns each report's iterations per second of a run: its
+// last step's good responses over the execution's time.
+func iterRates(rs []*Report, run string, k int, last string) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = math.NaN()
+		if s := counterpart(r.Run(run), k, last); s.Missing() == "" && r.TotalTime > 0 && s.Good > 0 {
+			out[i] = float64(s.Good) / r.TotalTime.Seconds()
+		}
+	}
+	return out
+}
+
+// finite drops NaN, infinite and non-positive values (a log needs > 0).
+func finite(xs []float64) []float64 {
+	var out []float64
+	for _, x := range xs {
+		if x > 0 && !math.IsInf(x, 0) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func logs(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Log(x)
+	}
+	return out
+}
+
+// decide turns an interval of log ratios into the delta's change and
+// verdict. larger says whether larger values are worse.
+func (c *Comparison) decide(d *Delta, iv interval, larger bool) {
+	o := c.Options
+	d.P = iv.P
+	if math.IsNaN(iv.Est) {
+		d.Change, d.Low, d.High = math.NaN(), -1, math.Inf(1)
+		d.New = math.NaN()
+		d.Verdict = Inconclusive
+		return
+	}
+	d.Change, d.Low, d.High = math.Expm1(iv.Est), math.Expm1(iv.Low), math.Expm1(iv.High)
+	d.New = d.Old * (1 + d.Change)
+	worse := func(x float64) float64 {
+		if larger {
+			return x
+		}
+		return -x
+	}
+	est := worse(d.Change)
+	lo, hi := min(worse(d.Low), worse(d.High)), max(worse(d.Low), worse(d.High))
+	minAbs := 0.0
+	if larger && strings.HasPrefix(d.Metric, "p") {
+		minAbs = float64(o.MinAbsolute / time.Microsecond)
+	}
+	switch {
+	case lo > 0 && est >= o.MinEffect && math.Abs(d.Old*d.Change) >= minAbs:
+		d.Verdict = Regressed
+	case hi < o.MinEffect || (minAbs > 0 && d.Old*hi < minAbs):
+		d.Verdict = NoRegression
+		if hi < 0 && -est >= o.MinEffect && (minAbs == 0 || math.Abs(d.Old*d.Change) >= minAbs) {
+			d.Verdict = Improved
+		}
+	default:
+		d.Verdict = Inconclusive
+	}
+}
+
+// bounded reports whether the delta's interval has both ends.
+func (d Delta) bounded() bool { return d.Low > -1 && !math.IsInf(d.High, 1) }
+
+// storedWhy says why a stored comparison's metric is inconclusive and
+// what gives it a verdict.
+func (c *Comparison) storedWhy(d Delta) string {
+	n, m := d.N[0], d.N[1]
+	if !d.bounded() {
+		need := minRankSumSize(n, c.AlphaSide())
+		s := fmt.Sprintf("%d baseline and %d new executions cannot bound the change at this level (1/C(n+m, n) must be ≤ %.2g)", n, m, c.AlphaSide())
+		if n <= 1 {
+			s += fmt.Sprintf("; a baseline of %d execution cannot show \"no regression\": record %d or more (%s=1, once per execution, or merge baselines recorded apart)", n, MinBaselineExecutions, UpdateBaselinesEnv)
+		} else if need > 0 {
+			s += fmt.Sprintf("; with %d baseline executions the candidate needs %d", n, need)
+		}
+		return s
+	}
+	return fmt.Sprintf("the interval reaches past the %.0f%% minimum effect; more executions on either side narrow it", c.Options.MinEffect*100)
+}
+
+// ungated lists the steps of cur's runs that base lacks.
+func ungated(base, cur *Report) []Delta {
+	var out []Delta
+	for _, crun := range cur.Runs {
+		if crun == nil {
+			continue
+		}
+		brun := base.Run(crun.Name)
+		for k, s := range crun.Steps {
+			if s == nil {
+				continue
+			}
+			if bs := counterpart(brun, k, s.Name); bs.Missing() != "" {
+				out = append(out, Delta{Run: crun.Name, Step: s.Name, Metric: "step", Verdict: Ungated, P: 1,
+					Why: "not in the baseline, so not gated: record the baseline again to gate it"})
 			}
 		}
 	}
-	return c
+	return out
 }
 
 // counterpart finds step k (named name) of a run in another report: the
@@ -180,131 +447,38 @@ func counterpart(run *RunReport, k int, name string) *StepReport {
 	return run.StepNamed(name)
 }
 
-// blocks merges windows into blocks of at least min good responses (the
-// remainder joins the last block) and returns each block's p-th
-// percentile in µs.
-func blocks(ws []Window, min int64, p float64) []float64 {
-	var hs []*Latency
-	acc := NewLatency()
-	for _, w := range ws {
-		if w.Latency == nil || w.Good == 0 {
-			continue
-		}
-		acc.Merge(w.Latency)
-		if acc.Count() >= min {
-			hs = append(hs, acc)
-			acc = NewLatency()
-		}
-	}
-	if acc.Count() > 0 {
-		if len(hs) == 0 {
-			hs = append(hs, acc)
-		} else {
-			hs[len(hs)-1].Merge(acc) // too few for a block of its own
-		}
-	}
-	out := make([]float64, len(hs))
-	for i, h := range hs {
-		out[i] = float64(h.Percentile(p) / time.Microsecond)
-	}
-	return out
-}
-
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
+	if len(s) == 0 {
+		return math.NaN()
 	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	return medianSorted(s)
 }
 
-// test decides a one-sided comparison: worse is true when larger new
-// values are worse.
-func test(d *Delta, old, new []float64, worseIfLarger bool, o CompareOptions, minAbs float64) {
-	d.Blocks = [2]int{len(old), len(new)}
-	d.P = 1
-	if len(old) < o.MinBlocks || len(new) < o.MinBlocks {
-		d.Verdict = NotEnoughData
-		d.Why = fmt.Sprintf("%d and %d blocks of %d good responses; at least %d each are needed (run longer, or lower BlockResponses)",
-			len(old), len(new), o.BlockResponses, o.MinBlocks)
-		return
-	}
-	mo, mn := median(old), median(new)
-	if mo > 0 {
-		d.Change = mn/mo - 1
-	}
-	alt := stats.LocationLess // old < new: new is larger
-	if !worseIfLarger {
-		alt = stats.LocationGreater
-	}
-	if r, err := stats.MannWhitneyUTest(old, new, alt); err == nil {
-		d.P = r.P
-	}
-	// the improvement direction, for the report
-	var pBetter float64 = 1
-	if r, err := stats.MannWhitneyUTest(old, new, -alt); err == nil {
-		pBetter = r.P
-	}
-	worse := d.Change
-	if !worseIfLarger {
-		worse = -d.Change
-	}
-	big := math.Abs(mn-mo) >= minAbs
-	switch {
-	case d.P < o.Alpha && worse >= o.MinEffect && big:
-		d.Verdict = Regressed
-	case pBetter < o.Alpha && -worse >= o.MinEffect && big:
-		d.Verdict = Improved
-	default:
-		d.Verdict = Same
-	}
-}
-
-func comparePercentile(run string, b, c *StepReport, p float64, o CompareOptions) Delta {
-	d := Delta{Run: run, Step: b.Name, Metric: "p" + trimFloat(p),
-		Old: float64(b.Latency.Percentile(p) / time.Microsecond), New: float64(c.Latency.Percentile(p) / time.Microsecond)}
-	test(&d, blocks(b.Windows, o.BlockResponses, p), blocks(c.Windows, o.BlockResponses, p), true, o, float64(o.MinAbsolute/time.Microsecond))
-	return d
-}
-
-// rates returns the requests per second of each window but the first
-// and the last (which the start and the end cut short).
-func rates(ws []Window, size time.Duration) []float64 {
-	if len(ws) < 3 || size <= 0 {
-		return nil
-	}
-	out := make([]float64, 0, len(ws)-2)
-	for _, w := range ws[1 : len(ws)-1] {
-		out = append(out, float64(w.Good)/size.Seconds())
-	}
-	return out
-}
-
-// compareRate compares a run's iterations per second: the rate of its
-// last step's good responses.
-func compareRate(run string, b, c *StepReport, bw, cw time.Duration, o CompareOptions) Delta {
-	rb, rc := rates(b.Windows, bw), rates(c.Windows, cw)
-	d := Delta{Run: run, Step: "(iterations)", Metric: "iter/s", Old: median(rb), New: median(rc)}
-	test(&d, rb, rc, false, o, 0)
-	return d
-}
-
-func compareErrors(run string, b, c *StepReport, o CompareOptions) Delta {
-	rate := func(s *StepReport) float64 {
-		if s.Sent == 0 {
-			return 0
+// compareErrors compares a step's error rate pooled over the executions.
+func compareErrors(run string, k int, b *StepReport, base, cur []*Report, o CompareOptions) Delta {
+	rate := func(rs []*Report) (float64, int64) {
+		var sent, failed int64
+		for _, r := range rs {
+			if s := counterpart(r.Run(run), k, b.Name); s.Missing() == "" {
+				sent += s.Sent
+				failed += s.Failed
+			}
 		}
-		return float64(s.Failed) / float64(s.Sent)
+		if sent == 0 {
+			return 0, 0
+		}
+		return float64(failed) / float64(sent), sent
 	}
-	d := Delta{Run: run, Step: b.Name, Metric: "error rate", Old: rate(b), New: rate(c), P: 1, Verdict: Same}
+	d := Delta{Run: run, Step: b.Name, Metric: "error rate", P: 1, Verdict: NoRegression, N: [2]int{len(base), len(cur)}}
+	d.Old, _ = rate(base)
+	var sent int64
+	d.New, sent = rate(cur)
+	d.NewMedian = d.New
 	d.Change = d.New - d.Old
-	if c.Sent == 0 {
-		d.Verdict, d.Why = NotEnoughData, "nothing was sent"
+	if sent == 0 {
+		d.Verdict, d.Why = Inconclusive, "nothing was sent"
 	} else if d.Change > o.MaxErrorRateIncrease {
 		d.Verdict = Regressed
 		d.Why = fmt.Sprintf("rose by %.2f percentage points (at most %.2f allowed)", d.Change*100, o.MaxErrorRateIncrease*100)
@@ -312,58 +486,111 @@ func compareErrors(run string, b, c *StepReport, o CompareOptions) Delta {
 	return d
 }
 
-// String prints the comparison as a table, one line per metric.
+// FormatP prints a p-value: "p = 0.0123", or "p < 0.0001" below that.
+func FormatP(p float64) string {
+	if p < 0.0001 {
+		return "p < 0.0001"
+	}
+	return fmt.Sprintf("p = %.4f", p)
+}
+
+// relText prints a relative change as a signed percentage.
+func relText(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "?"
+	case math.IsInf(x, 1):
+		return "+∞"
+	case x <= -1:
+		return "-100%"
+	case x != 0 && math.Abs(x) < 0.0005: // not "+0.0%" for a bound just above zero
+		return fmt.Sprintf("%+.2g%%", x*100)
+	}
+	return fmt.Sprintf("%+.1f%%", x*100)
+}
+
+// ChangeText prints the change with its interval: "+45.0% [-3.0%, +90.0%]".
+func (d Delta) ChangeText() string {
+	if d.Metric == "error rate" {
+		return fmt.Sprintf("%+.2fpp", d.Change*100)
+	}
+	if d.Metric == "step" {
+		return ""
+	}
+	if !d.bounded() {
+		return relText(d.Change) + " [unbounded]"
+	}
+	return fmt.Sprintf("%s [%s, %s]", relText(d.Change), relText(d.Low), relText(d.High))
+}
+
+// String prints the comparison as a table, one line per metric, then how
+// it was decided.
 func (c *Comparison) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-32s %-10s %12s %12s %9s %8s %7s  %s\n", "run / step", "metric", "old", "new", "delta", "p", "blocks", "verdict")
+	if c.Refused != "" {
+		fmt.Fprintf(&b, "comparison refused: %s\n", c.Refused)
+		return b.String()
+	}
+	unit := "n"
+	if c.Duet {
+		unit = "pairs"
+	}
+	fmt.Fprintf(&b, "%-32s %-10s %11s %11s  %-30s %10s %7s  %s\n", "run / step", "metric", "old", "new", "change [interval]", "p", unit, "verdict")
 	for _, d := range c.Deltas {
 		name := Printable(d.Run + " / " + d.Step)
 		if len(name) > 32 {
 			name = name[:31] + "…"
 		}
-		var old, new, delta string
+		var old, new string
 		switch {
 		case strings.HasPrefix(d.Metric, "p"):
 			old, new = fmtMicros(d.Old), fmtMicros(d.New)
-			delta = fmt.Sprintf("%+.1f%%", d.Change*100)
 		case d.Metric == "error rate":
 			old, new = fmt.Sprintf("%.2f%%", d.Old*100), fmt.Sprintf("%.2f%%", d.New*100)
-			delta = fmt.Sprintf("%+.2fpp", d.Change*100)
 		case d.Metric == "iter/s":
-			old, new = fmt.Sprintf("%.0f", d.Old), fmt.Sprintf("%.0f", d.New)
-			delta = fmt.Sprintf("%+.1f%%", d.Change*100)
+			old, new = fmt.Sprintf("%.1f", d.Old), fmt.Sprintf("%.1f", d.New)
 		}
 		p := "-"
 		if d.P < 1 {
-			p = fmt.Sprintf("%.3f", d.P)
+			p = strings.TrimPrefix(strings.TrimPrefix(FormatP(d.P), "p = "), "p ")
 		}
-		fmt.Fprintf(&b, "%-32s %-10s %12s %12s %9s %8s %3d/%-3d  %s", name, d.Metric, old, new, delta, p, d.Blocks[0], d.Blocks[1], d.Verdict)
+		n := fmt.Sprintf("%d/%d", d.N[0], d.N[1])
+		if c.Duet {
+			n = fmt.Sprint(d.N[0])
+		}
+		if d.Metric == "step" {
+			n = "-"
+		}
+		fmt.Fprintf(&b, "%-32s %-10s %11s %11s  %-30s %10s %7s  %s", name, d.Metric, old, new, d.ChangeText(), p, n, d.Verdict)
 		if d.Why != "" {
-			fmt.Fprintf(&b, " (%s)", d.Why)
+			fmt.Fprintf(&b, " (%s)", Printable(d.Why))
 		}
 		b.WriteByte('\n')
 	}
-	if c.paired {
-		fmt.Fprintf(&b, "duet: %d pairs of rounds, A then B alternating; one-sided Wilcoxon signed-rank over the pairs' log-ratios; a regression needs p < %.2g (%g over %d tests), a change of at least %.0f%% and, for latency, of at least %v\n",
-			c.pairs(), c.Options.Alpha/float64(max(c.tests, 1)), c.Options.Alpha, c.tests, c.Options.MinEffect*100, c.Options.MinAbsolute)
-		return b.String()
-	}
-	fmt.Fprintf(&b, "one-sided Mann-Whitney U over per-block values (blocks of ≥%d good responses); a regression needs p < %.2g (%g over %d tests), a change of at least %.0f%% and, for latency, of at least %v\n",
-		c.Options.BlockResponses, c.Options.Alpha/float64(max(c.tests, 1)), c.Options.Alpha, c.tests, c.Options.MinEffect*100, c.Options.MinAbsolute)
+	b.WriteString(c.Method())
 	return b.String()
 }
 
-func (c *Comparison) pairs() int {
-	n := 0
-	for _, d := range c.Deltas {
-		n = max(n, d.Blocks[0])
+// Method says in a line or two how the comparison decided.
+func (c *Comparison) Method() string {
+	o := c.Options
+	rule := fmt.Sprintf("regressed: the interval above 0 and the change at least %.0f%% (and %v for latency); no regression: the interval's upper end below %.0f%% (or its change below %v)",
+		o.MinEffect*100, o.MinAbsolute, o.MinEffect*100, o.MinAbsolute)
+	if c.Duet {
+		contended := ""
+		if c.Contended > 0 {
+			contended = fmt.Sprintf(" (%d with a round on a saturated generator, kept: the order is random, so that favours neither side)", c.Contended)
+		}
+		return fmt.Sprintf("duet: %d pairs%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %d metrics × %d planned looks); %s\n",
+			c.Pairs, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.Tests, c.Looks, rule)
 	}
-	return n
+	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval at %.2f%% (Bonferroni: α = %g over %d metrics); %s\n",
+		100*c.Level(), o.Alpha, c.Tests, rule)
 }
 
 func fmtMicros(us float64) string {
 	if math.IsNaN(us) {
 		return "-"
 	}
-	return (time.Duration(us) * time.Microsecond).String()
+	return (time.Duration(us*1000) * time.Nanosecond).Round(time.Microsecond).String()
 }

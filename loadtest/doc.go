@@ -17,6 +17,11 @@
 // (CAFile, ClientCert, TLSConfig), HTTP2, AcceptEncoding and
 // FollowRedirects apply to every executor.
 //
+// Connections are kept alive between requests unless KeepAlive(false)
+// (or a step's KeepAlive or KeepAliveMode) says otherwise, as browsers,
+// k6, hey and oha do; `benchgate ab` keeps ApacheBench's default (a new
+// connection per request; -k keeps them alive).
+//
 // Execute validates the whole plan first and sends nothing when it is
 // invalid. Cancelling ctx or reaching the time limit stops sending and
 // returns the partial Report measured so far.

@@ -4,15 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"time"
 )
 
 // DuetOptions tune a duet. The zero value means the defaults.
 type DuetOptions struct {
-	// Rounds is the number of rounds each target gets (default 12; the
-	// exact test needs 2^rounds > tests/Alpha to reach significance).
-	Rounds int
+	// Budget bounds the duet's time (default 60s): it runs pairs of
+	// rounds until the verdict is settled or the budget is spent.
+	Budget time.Duration
+	// MaxPairs caps the pairs (default Budget / (2·RoundTime)); the
+	// looks at the data are planned up to it.
+	MaxPairs int
 	// RoundTime bounds each round (default 500ms); a plan with its own
 	// time limit keeps it.
 	RoundTime time.Duration
@@ -20,43 +24,87 @@ type DuetOptions struct {
 	Compare CompareOptions
 }
 
-// DuetReport is what a duet measured: each round's report, and the
-// paired comparison of B (the candidate) with A (the baseline).
+// DuetReport is what a duet measured: each round's report, pair by pair
+// (A[i] and B[i] are pair i), and the paired comparison of B (the
+// candidate) with A (the baseline).
 type DuetReport struct {
 	A, B       []*Report
 	Comparison *Comparison
+	// Looks are the pair counts at which the duet planned to look at
+	// the data; it stopped at the first settled one, or when the budget
+	// was spent.
+	Looks []int
+	// Seed drew the order inside each pair (the plan's seed when it has
+	// one): Seed(n) on the plan replays it. BFirst[i] says whether B ran
+	// first in pair i.
+	Seed   uint64
+	BFirst []bool
 }
 
 // Duet runs the same plan against two targets, A (the baseline build of
-// the application) and B (the candidate), in short alternating rounds on
-// the same machine (A B B A A B B A ...: a drift during the duet hits
-// both alike), and compares them round by round with a paired test.
-// plan builds the plan for a base URL; it is called once per round.
+// the application) and B (the candidate), in pairs of short rounds on
+// the same machine, and compares them pair by pair. plan builds the
+// plan for a base URL; it is called once per round. A and B may be the
+// same address (an A/A check of the gate).
 //
 // A stored baseline was measured on another machine, or on the same one
 // at another time; a duet measures both builds now, interleaved, so the
 // machine's noise (a neighbour on a shared CI runner, CPU frequency, a
-// warm or cold cache) is common to both and cancels in the pairs. Use it
-// on shared CI runners; use a stored baseline when only one build can
-// run, or to track a trend across commits.
+// warm or cold cache) is common to both rounds of a pair and cancels in
+// their ratio. Which side goes first in a pair is drawn from the plan's
+// seed, so a drift within a pair favours neither side.
 //
-// The test: for each step and percentile, the pairs' log-ratios
-// log(B/A) go through a one-sided Wilcoxon signed-rank test (exact), at
-// Alpha divided by the number of tests; a metric regresses when the test
-// is significant and the median ratio grew by MinEffect and by
-// MinAbsolute. Fewer than 6 usable pairs give no verdict.
+// The test: per step and percentile (and per run, iterations per
+// second), the pairs' log-ratios log(B/A) give the Hodges–Lehmann
+// estimate of the change and its exact Wilcoxon signed-rank interval
+// (CompareOptions tells the verdicts apart). The duet looks at the data
+// at planned pair counts growing by half each time (the first where
+// 2^-n permits a bounded interval) up to MaxPairs, and stops at the
+// first look where the verdict is settled: a metric regressed, or every
+// metric shows no regression. To keep the chance of a false
+// "regressed" at Alpha over all those looks, each look's intervals
+// have the level Alpha / (metrics × planned looks): Bonferroni over the
+// looks as well as the metrics, a flat (Pocock-like) boundary that needs
+// no model of how the looks correlate; as they are positively
+// correlated the true level is below Alpha. When the budget runs out
+// between looks, the duet looks once more at what it has, in place of
+// the looks left. Inconclusive metrics after the last look are reported
+// as such, never as "no regression".
 func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opts DuetOptions) (*DuetReport, error) {
-	if opts.Rounds <= 0 {
-		opts.Rounds = 12
+	if opts.Budget <= 0 {
+		opts.Budget = time.Minute
 	}
 	if opts.RoundTime <= 0 {
 		opts.RoundTime = 500 * time.Millisecond
 	}
-	d := &DuetReport{}
+	maxPairs := opts.MaxPairs
+	if maxPairs <= 0 {
+		maxPairs = max(1, int(opts.Budget/(2*opts.RoundTime)))
+	}
+	o := opts.Compare.withDefaults()
+	first := plan(a)
+	if first == nil {
+		return nil, fmt.Errorf("duet: the plan func returned nil for %s", a)
+	}
+	d := &DuetReport{Seed: first.seed}
+	var err error
+	var looks int
+	if d.Looks, looks, err = planLooks(maxPairs, planMetrics(first, o), o.Alpha); err != nil {
+		return nil, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, lower RoundTime, or compare fewer Percentiles",
+			err, maxPairs, opts.Budget, opts.RoundTime)
+	}
+	if d.Seed == 0 {
+		d.Seed = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(d.Seed, 0x64756574))
 	run := func(target string) (*Report, error) {
-		p := plan(target)
-		if p == nil {
-			return nil, fmt.Errorf("duet: the plan func returned nil for %s", target)
+		p := first // the plan that gave the seed serves A's first round
+		if target == a && p != nil {
+			first = nil
+		} else {
+			if p = plan(target); p == nil {
+				return nil, fmt.Errorf("duet: the plan func returned nil for %s", target)
+			}
 		}
 		if p.timeLimit == 0 {
 			p.timeLimit = opts.RoundTime
@@ -70,121 +118,161 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		}
 		return r, nil
 	}
-	for i := 0; i < opts.Rounds; i++ {
-		order := []string{a, b}
-		if i%2 == 1 {
-			order = []string{b, a}
+	start := time.Now()
+	finish := func() {
+		d.Comparison = comparePaired(d.A, d.B, o, looks)
+		d.Comparison.Seed, d.Comparison.Elapsed = d.Seed, time.Since(start)
+		d.Comparison.explain()
+	}
+	next := 0
+	for i := 0; i < maxPairs; i++ {
+		if i > 0 && time.Since(start) >= opts.Budget {
+			break
 		}
-		for _, target := range order {
-			r, err := run(target)
-			if err != nil {
-				return d, err
+		bFirst := rng.IntN(2) == 1
+		var ra, rb *Report
+		if bFirst {
+			if rb, err = run(b); err == nil {
+				ra, err = run(a)
 			}
-			if target == a {
-				d.A = append(d.A, r)
-			} else {
-				d.B = append(d.B, r)
+		} else {
+			if ra, err = run(a); err == nil {
+				rb, err = run(b)
+			}
+		}
+		if err != nil {
+			if len(d.A) > 0 && looks > 0 {
+				finish()
+			}
+			return d, err
+		}
+		d.A, d.B, d.BFirst = append(d.A, ra), append(d.B, rb), append(d.BFirst, bFirst)
+		if next < len(d.Looks) && i+1 == d.Looks[next] {
+			next++
+			finish()
+			if d.Comparison.Settled() {
+				return d, nil
 			}
 		}
 	}
-	d.Comparison = comparePaired(d.A, d.B, opts.Compare)
+	if d.Comparison == nil || d.Comparison.Pairs != len(d.A) {
+		finish() // the budget ran out between looks: this look replaces those left
+	}
 	return d, nil
 }
 
-// comparePaired compares per-round figures of A and B, step by step.
-func comparePaired(as, bs []*Report, opts CompareOptions) *Comparison {
-	o := opts.withDefaults()
-	c := &Comparison{Options: o, paired: true}
+// planMetrics counts the metrics a duet of plan p judges by an
+// interval: each step's percentiles and each run's iterations per
+// second.
+func planMetrics(p *Plan, o CompareOptions) int {
+	k := 0
+	for _, run := range p.runs {
+		if run == nil || len(run.Steps()) == 0 {
+			continue
+		}
+		k += len(run.Steps())*len(o.Percentiles) + 1
+	}
+	return max(k, 1)
+}
+
+// planLooks plans the pair counts at which a duet of at most maxPairs
+// pairs looks at its k metrics: geometric (×1.5) from the first count
+// whose intervals can be bounded at alpha/(k·L), up to maxPairs, with L
+// the number of looks. It returns the counts and L.
+func planLooks(maxPairs, k int, alpha float64) ([]int, int, error) {
+	for L := 1; L <= 16; L++ {
+		n0 := minPairs(alpha/float64(k*L)) + 2 // two more than the fewest: an interval not pinned to the extremes
+		if n0 > maxPairs {
+			if L == 1 {
+				return nil, 0, fmt.Errorf("%d metrics at α = %g need %d pairs at least, and at most %d fit", k, alpha, n0, maxPairs)
+			}
+			break
+		}
+		var counts []int
+		for n := n0; n < maxPairs; n = int(math.Ceil(float64(n) * 1.5)) {
+			counts = append(counts, n)
+		}
+		counts = append(counts, maxPairs)
+		if len(counts) <= L {
+			return counts, L, nil
+		}
+	}
+	// too many looks for the budget: a single look at the end
+	return []int{maxPairs}, 1, nil
+}
+
+// comparePaired compares per-round figures of A and B pair by pair,
+// step by step; looks is the number of planned looks.
+func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
+	c := &Comparison{Options: o, Duet: true, Looks: max(looks, 1), Pairs: min(len(as), len(bs))}
 	if len(as) == 0 {
 		return c
 	}
-	for _, run := range as[0].Runs {
-		c.tests += len(run.Steps)*len(o.Percentiles) + 1
-	}
-	alpha := o.Alpha / float64(max(c.tests, 1))
-	for _, run := range as[0].Runs {
-		for k, step := range run.Steps {
-			for _, p := range o.Percentiles {
-				metric := "p" + trimFloat(p)
-				va := roundValues(as, run.Name, k, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
-				vb := roundValues(bs, run.Name, k, step.Name, func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) })
-				c.Deltas = append(c.Deltas, pairedDelta(run.Name, step.Name, metric, va, vb, true, alpha, o, float64(o.MinAbsolute/time.Microsecond)))
-			}
+	for i := range c.Pairs {
+		if as[i].Invalid() != "" || bs[i].Invalid() != "" {
+			c.Contended++
 		}
-		if len(run.Steps) == 0 {
+	}
+	var pend []pending
+	for _, run := range as[0].Runs {
+		if run == nil || len(run.Steps) == 0 {
 			continue
 		}
-		last, lastK := run.Steps[len(run.Steps)-1].Name, len(run.Steps)-1
-		iters := func(rs []*Report) []float64 {
-			out := make([]float64, len(rs))
-			for i, r := range rs {
-				out[i] = math.NaN()
-				if s := counterpart(r.Run(run.Name), lastK, last); s.Missing() == "" && r.TotalTime > 0 {
-					out[i] = float64(s.Good) / r.TotalTime.Seconds()
-				}
+		for k, step := range run.Steps {
+			if step == nil {
+				continue
 			}
-			return out
+			for _, p := range o.Percentiles {
+				f := func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) }
+				pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: step.Name, Metric: "p" + trimFloat(p)},
+					old: stepValues(as, run.Name, k, step.Name, f), new: stepValues(bs, run.Name, k, step.Name, f), larger: true})
+			}
+			d := compareErrors(run.Name, k, step, as, bs, o)
+			d.N = [2]int{c.Pairs, c.Pairs}
+			pend = append(pend, pending{Delta: d, rule: true})
 		}
-		d := pairedDelta(run.Name, "(iterations)", "iter/s", iters(as), iters(bs), false, alpha, o, 0)
+		last, lastK := run.Steps[len(run.Steps)-1], len(run.Steps)-1
+		if last != nil {
+			pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: "(iterations)", Metric: "iter/s"},
+				old: iterRates(as, run.Name, lastK, last.Name), new: iterRates(bs, run.Name, lastK, last.Name)})
+		}
+	}
+	c.Tests = tested(pend)
+	for _, p := range pend {
+		d := p.Delta
+		if p.rule {
+			c.Deltas = append(c.Deltas, d)
+			continue
+		}
+		var xa, xb, diffs []float64
+		for i := range min(len(p.old), len(p.new)) {
+			va, vb := p.old[i], p.new[i]
+			if !(va > 0) || !(vb > 0) || math.IsInf(va, 0) || math.IsInf(vb, 0) {
+				continue
+			}
+			xa, xb = append(xa, va), append(xb, vb)
+			diffs = append(diffs, math.Log(vb/va))
+		}
+		d.N = [2]int{len(diffs), len(diffs)}
+		d.Old, d.NewMedian = median(xa), median(xb)
+		iv := pairedInterval(diffs, c.AlphaSide())
+		if !p.larger {
+			iv.P = signedRankGreater(negate(diffs))
+		}
+		c.decide(&d, iv, p.larger)
 		c.Deltas = append(c.Deltas, d)
 	}
 	return c
 }
 
-// roundValues returns f of the step in each round (NaN where it had no
-// good response).
-func roundValues(rs []*Report, run string, k int, step string, f func(*StepReport) float64) []float64 {
-	out := make([]float64, len(rs))
-	for i, r := range rs {
-		s := counterpart(r.Run(run), k, step)
-		if s.Missing() != "" || s.Good == 0 {
-			out[i] = math.NaN()
+// explain fills in why a duet's metrics are inconclusive.
+func (c *Comparison) explain() {
+	for i, d := range c.Deltas {
+		if d.Verdict != Inconclusive || d.Why != "" {
 			continue
 		}
-		out[i] = f(s)
+		c.Deltas[i].Why = fmt.Sprintf("no verdict: %s after %d pairs in %v; give it a longer budget", d.ChangeText(), d.N[0], c.Elapsed.Round(100*time.Millisecond))
 	}
-	return out
-}
-
-func pairedDelta(run, step, metric string, va, vb []float64, worseIfLarger bool, alpha float64, o CompareOptions, minAbs float64) Delta {
-	d := Delta{Run: run, Step: step, Metric: metric, P: 1}
-	var logs, xa, xb []float64
-	for i := range min(len(va), len(vb)) {
-		if math.IsNaN(va[i]) || math.IsNaN(vb[i]) || va[i] <= 0 || vb[i] <= 0 {
-			continue
-		}
-		xa, xb = append(xa, va[i]), append(xb, vb[i])
-		logs = append(logs, math.Log(vb[i]/va[i]))
-	}
-	d.Old, d.New = median(xa), median(xb)
-	d.Blocks = [2]int{len(xa), len(xb)}
-	if len(logs) < 6 || math.Pow(2, -float64(len(logs))) >= alpha {
-		d.Verdict = NotEnoughData
-		d.Why = fmt.Sprintf("%d usable pairs of rounds cannot reach p < %.2g (the smallest p of n pairs is 2^-n): more rounds", len(logs), alpha)
-		return d
-	}
-	d.Change = math.Exp(median(logs)) - 1
-	if !worseIfLarger {
-		for i := range logs {
-			logs[i] = -logs[i]
-		}
-	}
-	d.P = signedRankGreater(logs)
-	pBetter := signedRankGreater(negate(logs))
-	worse := d.Change
-	if !worseIfLarger {
-		worse = -d.Change
-	}
-	big := math.Abs(d.New-d.Old) >= minAbs
-	switch {
-	case d.P < alpha && worse >= o.MinEffect && big:
-		d.Verdict = Regressed
-	case pBetter < alpha && -worse >= o.MinEffect && big:
-		d.Verdict = Improved
-	default:
-		d.Verdict = Same
-	}
-	return d
 }
 
 func negate(xs []float64) []float64 {

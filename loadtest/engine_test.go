@@ -88,9 +88,21 @@ func TestKeepAliveReusesOneConnection(t *testing.T) {
 func TestNoKeepAliveOpensAConnectionPerRequest(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
-		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(7)), loadtest.BaseURL(srv.URL))
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(7)), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(false))
 		if conns.Load() != 7 || report.ResponsesReceived != 7 {
 			t.Errorf("%d connections, %d good; want 7 and 7", conns.Load(), report.ResponsesReceived)
+		}
+	})
+}
+
+// A plan keeps its connections alive unless told otherwise, as browsers,
+// k6, hey and oha do.
+func TestKeepAliveIsTheDefault(t *testing.T) {
+	forEachDriver(t, func(t *testing.T) {
+		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"), scenario.Get("/b")).Repeat(7)), loadtest.BaseURL(srv.URL))
+		if conns.Load() != 1 || report.ResponsesReceived != 14 {
+			t.Errorf("%d connections, %d good; want 1 and 14", conns.Load(), report.ResponsesReceived)
 		}
 	})
 }

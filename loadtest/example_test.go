@@ -99,12 +99,28 @@ func ExampleReport_WriteJSON() {
 
 	f, _ := os.CreateTemp("", "report-*.json")
 	defer os.Remove(f.Name())
-	report.WriteJSON(f)
+	report.WriteJSON(f) // counts and histograms; WriteJSONWithRequests adds a record per request
 	f.Seek(0, io.SeekStart)
 	back, err := loadtest.ReadJSON(f)
 	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
 	// Output:
-	// <nil> 5 5 5
+	// <nil> 5 5 0
+}
+
+// The per-request records go into the JSON when asked for, one per
+// line, streamed from the 24-byte records.
+func ExampleReport_WriteJSONWithRequests() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	report, _ := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(5))).Execute(context.Background())
+
+	var buf bytes.Buffer
+	report.WriteJSONWithRequests(&buf)
+	back, err := loadtest.ReadJSON(&buf)
+	rq, _ := back.Runs[0].Requests.At(4)
+	fmt.Println(err, back.Runs[0].Requests.Len(), rq.Status, rq.Method)
+	// Output:
+	// <nil> 5 200 GET
 }
 
 // ReadJSON reads a report written by WriteJSON (or by benchgate ab -j),
@@ -211,4 +227,29 @@ func ExamplePinnedPublicKey() {
 	}
 	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
 	// Output: good: 5 failed: 0
+}
+
+// Run a sequence for a duration: every step is reached, and the report
+// counts the iterations begun.
+func ExampleFor() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+
+	run := scenario.Run("browse", scenario.Get("/"), scenario.Get("/cart"), scenario.Post("/order", "item=1"))
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(4),
+		loadtest.For(200*time.Millisecond)).Execute(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := report.Run("browse")
+	fmt.Println("every step sent:", r.Step(0).Sent > 0 && r.Step(1).Sent > 0 && r.Step(2).Sent > 0)
+	fmt.Println("steps never sent:", len(report.StepsNeverSent()))
+	fmt.Println("repeat is the iterations begun:", int64(r.Repeat) == r.Step(0).Sent)
+	// Output:
+	// every step sent: true
+	// steps never sent: 0
+	// repeat is the iterations begun: true
 }

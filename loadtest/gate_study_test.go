@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,18 +15,25 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// TestGateStudy measures the gate itself (about ten minutes, so only with
-// BENCHGATE_GATE_STUDY=1): against the demo application, how often an
-// unchanged rerun is called a regression (false alarms), and how often a
-// slowdown of one endpoint by 20%, 10% and 5% is caught, with a stored
-// baseline and in duet mode. The README's figures come from it:
+// TestGateStudy measures the gate itself (up to two hours, so only with
+// BENCHGATE_GATE_STUDY=1; BENCHGATE_GATE_STUDY_TRIALS=1 for a smoke
+// run of a few minutes): against the demo application, how often
+// an unchanged build is called a regression (false alarms), and how
+// often a slowdown of one endpoint by 50%, 20%, 10% and 5% is caught,
+// with a stored baseline (10 executions recorded first, 3 per trial) and
+// in duet mode (adaptive, the default 60 s budget), with the verdicts'
+// three-way counts and the time each took. The README's figures come
+// from it:
 //
-//	BENCHGATE_GATE_STUDY=1 go test ./loadtest -run TestGateStudy -v -timeout 30m
+//	BENCHGATE_GATE_STUDY=1 go test ./loadtest -run TestGateStudy -v -timeout 150m
 func TestGateStudy(t *testing.T) {
 	if os.Getenv("BENCHGATE_GATE_STUDY") == "" {
 		t.Skip("set BENCHGATE_GATE_STUDY=1 to measure the gate (about ten minutes)")
 	}
-	const trials = 20
+	trials := 20
+	if n, err := strconv.Atoi(os.Getenv("BENCHGATE_GATE_STUDY_TRIALS")); err == nil && n > 0 {
+		trials = n // a smoke run of the study: BENCHGATE_GATE_STUDY_TRIALS=1
+	}
 	const endpoint = "/work?us=2000"
 	plan := func(url string, limit time.Duration) *loadtest.Plan {
 		var runs []*scenario.Sequence
@@ -38,7 +46,15 @@ func TestGateStudy(t *testing.T) {
 		}
 		return loadtest.New(opts...)
 	}
-	caught := func(c *loadtest.Comparison) (slowStep, other bool) {
+	caught := func(c *loadtest.Comparison) (slowStep, other bool, verdict loadtest.Verdict) {
+		verdict = loadtest.NoRegression
+		if c.Refused != "" {
+			verdict = "refused"
+		} else if len(c.Regressions()) > 0 {
+			verdict = loadtest.Regressed
+		} else if len(c.Inconclusive()) > 0 {
+			verdict = loadtest.Inconclusive
+		}
 		for _, d := range c.Regressions() {
 			switch d.Step {
 			case "GET " + endpoint:
@@ -47,7 +63,7 @@ func TestGateStudy(t *testing.T) {
 			default:
 				other = true
 			}
-			t.Logf("    flagged %s / %s %s: %+.1f%% p=%.5f", d.Run, d.Step, d.Metric, d.Change*100, d.P)
+			t.Logf("    flagged %s / %s %s: %s %s", d.Run, d.Step, d.Metric, d.ChangeText(), loadtest.FormatP(d.P))
 		}
 		return
 	}
@@ -69,31 +85,36 @@ func TestGateStudy(t *testing.T) {
 		}
 		return r
 	}
-	base := execute()
-	for _, slowdown := range []float64{0, 0.20, 0.10, 0.05} {
+	var base []*loadtest.Report
+	for range 10 {
+		base = append(base, execute())
+	}
+	for _, slowdown := range []float64{0, 0.50, 0.20, 0.10, 0.05} {
 		app.SlowDown("/work", slowdown)
-		hits, stray, undecided := 0, 0, 0
+		hits, stray := 0, 0
+		verdicts := map[loadtest.Verdict]int{}
 		var change float64
+		var took time.Duration
 		for i := 0; i < trials; i++ {
-			c := loadtest.Compare(base, execute(), loadtest.CompareOptions{})
-			s, o := caught(c)
+			start := time.Now()
+			c := loadtest.CompareExecutions(base, []*loadtest.Report{execute(), execute(), execute()}, loadtest.CompareOptions{})
+			took += time.Since(start) / time.Duration(trials)
+			s, o, v := caught(c)
+			verdicts[v]++
 			if s {
 				hits++
 			}
 			if o {
 				stray++
 			}
-			if len(c.Undecided()) > 0 {
-				undecided++
-			}
 			for _, d := range c.Deltas {
 				if d.Step == "GET "+endpoint && d.Metric == "p50" && d.Run == "ann" {
-					change += d.Change / trials
+					change += d.Change / float64(trials)
 				}
 			}
 		}
-		report("baseline  slowdown %3.0f%% (measured p50 %+5.1f%%): flagged %2d of %d, other steps flagged %d, no verdict %d",
-			slowdown*100, change*100, hits, trials, stray, undecided)
+		report("baseline  slowdown %3.0f%% (measured p50 %+5.1f%%): slow step flagged %2d of %d; verdicts %v; other steps flagged %d; %v per verdict",
+			slowdown*100, change*100, hits, trials, verdicts, stray, took.Round(100*time.Millisecond))
 	}
 	app.SlowDown("/work", 0)
 
@@ -102,34 +123,35 @@ func TestGateStudy(t *testing.T) {
 	srvA, srvB := httptest.NewServer(appA), httptest.NewServer(appB)
 	defer srvA.Close()
 	defer srvB.Close()
-	for _, slowdown := range []float64{0, 0.20, 0.10, 0.05} {
+	for _, slowdown := range []float64{0, 0.50, 0.20, 0.10, 0.05} {
 		appB.SlowDown("/work", slowdown)
-		hits, stray, undecided := 0, 0, 0
+		hits, stray := 0, 0
+		verdicts := map[loadtest.Verdict]int{}
 		var change float64
+		var took time.Duration
 		for i := 0; i < trials; i++ {
 			d, err := loadtest.Duet(context.Background(), func(url string) *loadtest.Plan { return plan(url, 0) },
-				srvA.URL, srvB.URL, loadtest.DuetOptions{Rounds: 12, RoundTime: 100 * time.Millisecond})
+				srvA.URL, srvB.URL, loadtest.DuetOptions{}) // the defaults: 60 s, rounds of 500 ms
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, o := caught(d.Comparison)
+			took += d.Comparison.Elapsed / time.Duration(trials)
+			s, o, v := caught(d.Comparison)
+			verdicts[v]++
 			if s {
 				hits++
 			}
 			if o {
 				stray++
 			}
-			if len(d.Comparison.Undecided()) > 0 {
-				undecided++
-			}
 			for _, x := range d.Comparison.Deltas {
 				if x.Step == "GET "+endpoint && x.Metric == "p50" && x.Run == "ann" {
-					change += x.Change / trials
+					change += x.Change / float64(trials)
 				}
 			}
 		}
-		report("duet      slowdown %3.0f%% (measured p50 %+5.1f%%): flagged %2d of %d, other steps flagged %d, no verdict %d",
-			slowdown*100, change*100, hits, trials, stray, undecided)
+		report("duet      slowdown %3.0f%% (measured p50 %+5.1f%%): slow step flagged %2d of %d; verdicts %v; other steps flagged %d; %v per verdict",
+			slowdown*100, change*100, hits, trials, verdicts, stray, took.Round(100*time.Millisecond))
 	}
 	fmt.Println(strings.Join(lines, "\n"))
 }

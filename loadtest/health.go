@@ -473,8 +473,12 @@ func (g *Generator) Refusal(what string, got, bound time.Duration) string {
 	if got > bound {
 		how = fmt.Sprintf("%s %v is above the bound %v", what, got, bound)
 	}
-	return fmt.Sprintf("no verdict: %s while the load generator was late by up to %v (%s): %s; %s",
-		how, g.Delay.Round(time.Microsecond), g.causeText(), g.Why, g.Advice)
+	msg := fmt.Sprintf("no verdict: %s while the load generator was late by up to %v (%s): %s",
+		how, g.Delay.Round(time.Microsecond), g.causeText(), g.Why)
+	if g.Advice != "" {
+		msg += "; " + g.Advice
+	}
+	return msg
 }
 
 func (g *Generator) causeText() string {
@@ -497,7 +501,15 @@ func (r *Report) Invalid() string {
 		return ""
 	}
 	g := r.Generator
-	return fmt.Sprintf("measurement invalid: the load generator was late (%s): %s; %s", g.causeText(), g.Why, g.Advice)
+	state := "saturated" // by its own work, or the figures do not say
+	if g.Cause == CauseNeighbour {
+		state = "late"
+	}
+	msg := fmt.Sprintf("measurement invalid: the load generator was %s (%s): %s", state, g.causeText(), g.Why)
+	if g.Advice != "" {
+		msg += "; " + g.Advice
+	}
+	return msg
 }
 
 // Health is the generator's health during the execution of the run's

@@ -33,7 +33,9 @@ type htmlRun struct {
 }
 
 type htmlStep struct {
-	Label     string
+	Label string
+	// NeverSent says why the step was never sent, or ""
+	NeverSent string
 	Cells     []string
 	OverTime  template.HTML
 	Histogram template.HTML
@@ -57,6 +59,16 @@ func (r *Report) htmlView() htmlView {
 	if r.StoppedBy != "" {
 		v.Totals = append(v.Totals, [2]string{"stopped", r.StoppedBy})
 	}
+	if a := r.Arrivals; a != nil {
+		v.Totals = append(v.Totals, [2]string{"arrivals", fmt.Sprintf("%d planned, %d started (%.1f/s), %d dropped; start lag p50 %v, p99 %v, max %v",
+			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))})
+		if a.Dropped > 0 {
+			v.Totals = append(v.Totals, [2]string{"dropped", fmt.Sprintf("FAILED: %d arrivals were due and never started (no VU free within MaxLag): the rate was not kept; each step's percentiles leave out their requests", a.Dropped)})
+		}
+	}
+	for _, why := range r.StepsNeverSent() {
+		v.Totals = append(v.Totals, [2]string{"never ran", why})
+	}
 	for _, w := range r.Warnings {
 		v.Totals = append(v.Totals, [2]string{"warning", w})
 	}
@@ -64,7 +76,7 @@ func (r *Report) htmlView() htmlView {
 	for _, run := range r.Runs {
 		hr := htmlRun{Name: run.Name}
 		for _, s := range run.Steps {
-			hs := htmlStep{Label: s.Label(), Cells: []string{
+			hs := htmlStep{Label: s.Label(), NeverSent: s.NeverSent(), Cells: []string{
 				fmt.Sprint(s.Sent), fmt.Sprint(s.Good), fmt.Sprint(s.Failed), fmt.Sprint(s.Interrupted), fmt.Sprint(s.NotSent),
 			}}
 			for _, p := range []float64{50, 90, 95, 99} {
@@ -80,6 +92,10 @@ func (r *Report) htmlView() htmlView {
 			}
 			for k, n := range s.Unsent {
 				reasons, counts["not sent: "+k] = append(reasons, "not sent: "+k), n
+			}
+			if run.Dropped > 0 {
+				k := "dropped arrivals: due and never sent (no VU free within MaxLag); not in the percentiles"
+				reasons, counts[k] = append(reasons, k), run.Dropped
 			}
 			sort.Slice(reasons, func(i, j int) bool { return counts[reasons[i]] > counts[reasons[j]] })
 			for _, k := range reasons {
@@ -278,6 +294,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:w
 {{.Timeline}}
 {{range .Runs}}<h2>Run {{.Name}}</h2>
 {{range .Steps}}<h3>{{.Label}}</h3>
+{{if .NeverSent}}<p class="never"><strong>{{.NeverSent}}</strong></p>{{end}}
 <table><tr><th>sent</th><th>good</th><th>failed</th><th>interrupted</th><th>not sent</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
 <tr>{{range .Cells}}<td>{{.}}</td>{{end}}</tr></table>
 <div class="charts">{{.OverTime}}{{.Histogram}}</div>

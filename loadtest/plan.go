@@ -38,7 +38,7 @@ const (
 const (
 	DefaultBufferBytes = 256 << 10
 	// DefaultWindow is the length of the time windows each step's
-	// responses are counted in, the units of a baseline comparison.
+	// responses are counted in (the report's charts over time).
 	DefaultWindow    = 200 * time.Millisecond
 	DefaultKeepLevel = scenario.KeepTimes
 	DefaultUserAgent = "benchgate/0.1"
@@ -74,6 +74,14 @@ type Plan struct {
 	seed          uint64
 	requestLog    io.Writer
 	requestLogCSV bool
+
+	// LogRequestsFormatted's formatter
+	requestLogFormat func(RequestLine) string
+
+	// the requests whose responses have no body (NoResponseBody...)
+	noBodyMethods  []string
+	noBodyStatuses []int
+
 	live          *engine.Live
 	follow        int
 	arrivals      *engine.Arrivals
@@ -91,17 +99,20 @@ type Plan struct {
 	encodings     []string
 	http2         bool
 	h2Conns       int
+	forDur        time.Duration
+	repeatSet     bool
 }
 
 // Option sets a Plan setting.
 type Option func(*Plan)
 
 // New returns a plan with the given options applied over the defaults:
-// concurrency 1, EqualOpportunity, repeat 1, no keep-alive, no time
-// limit, 256 KiB buffers, keep level 1.
+// concurrency 1, EqualOpportunity, repeat 1, keep-alive (as browsers,
+// k6, hey and oha; KeepAlive(false) opens a connection per request, as
+// ApacheBench without -k), no time limit, 256 KiB buffers, keep level 1.
 func New(opts ...Option) *Plan {
 	p := &Plan{
-		concurrency: 1, repeat: 1, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
+		concurrency: 1, repeat: 1, keepAlive: true, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
 		userAgent: DefaultUserAgent, maxHeader: 64 << 10, executor: engine.Slots{},
 	}
 	for _, o := range opts {
@@ -122,9 +133,29 @@ func Concurrency(n int) Option { return func(p *Plan) { p.concurrency = n } }
 func WithPriority(pr Priority) Option { return func(p *Plan) { p.priority = pr } }
 
 // Repeat sets the repeat count of runs that do not set their own.
-func Repeat(n int) Option { return func(p *Plan) { p.repeat = n } }
+func Repeat(n int) Option { return func(p *Plan) { p.repeat, p.repeatSet = n, true } }
 
-// KeepAlive turns persistent connections on for steps that do not say.
+// ForMaxIterations bounds the iterations of a run under For that sets no
+// Repeat of its own (nor the plan).
+const ForMaxIterations = 1 << 24
+
+// For runs the plan's runs over and over for d: "run this sequence for
+// 10 s". It is the plan's time limit (do not set TimeLimit too), and
+// each run without a Repeat of its own (or the plan's) repeats until
+// then, up to ForMaxIterations. Every step is reached: a breadth-first
+// run keeps at most Concurrency iterations begun and not completed (a
+// new one begins when one completes its last step), where plain
+// breadth-first order with a large Repeat and a TimeLimit would spend
+// the whole limit on step 1; a depth-first run is unchanged. The
+// report's Repeat and configured counts are the iterations begun.
+// For works with the slots executor (the default); VirtualUsers and
+// ArrivalRate have their own durations.
+func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
+
+// KeepAlive sets whether steps that do not say keep their connection
+// alive for the next request (default on, as browsers, k6, hey and oha);
+// KeepAlive(false) opens a new connection for every request, as
+// ApacheBench does without -k.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
 
 // TimeLimit bounds the whole execution; 0 means no limit. It is a
@@ -167,7 +198,11 @@ func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
 // KeepLevel sets the keep level (0-3) of runs that do not set their own.
 func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } }
 
-// BaseURL sets the URL relative step URLs resolve against.
+// BaseURL sets the URL relative step URLs resolve against. Its path is
+// joined with each step's path, as Gatling's baseUrl and axios's baseURL
+// do: BaseURL("http://host/v1") with Get("/orders") sends /v1/orders
+// (scenario.JoinURL has the rules); a step URL that is absolute stays
+// as it is. A base URL with a query or fragment is refused.
 func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for
@@ -405,7 +440,8 @@ func (p *Plan) DeleteRun(i int) *scenario.Sequence {
 func (p *Plan) NumRuns() int { return len(p.runs) }
 
 // TotalRequests returns the number of requests configured: steps times
-// repeat, over all runs.
+// repeat, over all runs (under For, a run without a Repeat counts
+// ForMaxIterations: the report counts the iterations it began).
 func (p *Plan) TotalRequests() int {
 	total := 0
 	for _, r := range p.runs {
@@ -415,6 +451,9 @@ func (p *Plan) TotalRequests() int {
 		rep := r.RepeatCount()
 		if rep == 0 {
 			rep = p.repeat
+			if p.forDur > 0 && !p.repeatSet {
+				rep = ForMaxIterations
+			}
 		}
 		total += len(r.Steps()) * rep
 	}
@@ -444,6 +483,20 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	if p.timeLimit < 0 {
 		bad("TimeLimit", p.timeLimit.String(), "must not be negative")
 	}
+	timeLimit := p.timeLimit
+	if p.forDur != 0 {
+		switch {
+		case p.forDur < 0:
+			bad("For", p.forDur.String(), "must be positive")
+		case p.timeLimit != 0:
+			bad("For", p.forDur.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.timeLimit))
+		case p.vus != nil:
+			bad("For", p.forDur.String(), "with VirtualUsers: give the virtual users Rounds and the plan a TimeLimit")
+		case p.arrivals != nil:
+			bad("For", p.forDur.String(), "with ArrivalRate: an arrival rate has its own Duration")
+		}
+		timeLimit = p.forDur
+	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}
@@ -468,7 +521,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		bad("Runs", "[]", "a plan needs at least one run")
 	}
 	ep := &engine.Plan{
-		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: p.timeLimit, GracePeriod: p.grace,
+		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
 	}
@@ -478,6 +531,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 	}
 	ep.AcceptEncoding = p.encodings
+	errs = append(errs, p.noBodyErrors()...)
+	ep.NoBodyMethods, ep.NoBodyStatuses = p.noBodyMethods, p.noBodyStatuses
 	if p.http2 {
 		switch {
 		case p.h2Conns < 0:
@@ -521,6 +576,9 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		bad("ProxyInsecureSkipVerify", p.proxy, "there is no https:// proxy to use it for")
 	}
 	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
+	if p.forDur > 0 && !p.repeatSet {
+		d.Repeat = ForMaxIterations
+	}
 	for i, r := range p.runs {
 		if r == nil {
 			bad(fmt.Sprintf("Runs[%d]", i), "nil", "run is nil")
@@ -542,8 +600,8 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	if p.vus != nil {
 		v := p.vus.Normalized()
-		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.Rounds < 0 || p.vus.RampUp < 0 {
-			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative")
+		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.RampUp < 0 {
+			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative (but Rounds)")
 		}
 		for i := range ep.Runs {
 			ep.Runs[i].Repeat = v.Iterations(i, len(ep.Runs))
@@ -576,6 +634,13 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	}
 	if total > 0 && ep.Concurrency > total && p.vus == nil && p.arrivals == nil {
 		ep.Concurrency = total
+	}
+	if p.forDur > 0 {
+		for i := range ep.Runs {
+			if ep.Runs[i].Order == scenario.BreadthFirst {
+				ep.Runs[i].Window = max(ep.Concurrency, 1)
+			}
+		}
 	}
 	if ep.Concurrency >= 1 {
 		if err := ensureOpenFiles(ep.Concurrency); err != nil {
@@ -807,13 +872,25 @@ func readPins(list []string) (map[[32]byte]struct{}, error) {
 }
 
 // Execute validates the plan, sends its requests and returns the Report.
-// An invalid plan returns a nil Report and sends nothing. When ctx is
-// cancelled the partial Report comes back with ctx's error; reaching the
-// plan's time limit is not an error: the Report says it stopped there.
+// An invalid plan sends nothing and returns an empty Report (DidNotRun)
+// with the error. When ctx is cancelled the partial Report comes back
+// with ctx's error; reaching the plan's time limit is not an error: the
+// Report says it stopped there. The Report carries the error Execute
+// returns (Report.Err), so that a matcher given it says what went wrong
+// even when the spec did not check the error.
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
+	report, err := p.execute(ctx)
+	report.Err = err
+	return report, err
+}
+
+func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	ep, err := p.compile()
+	if err == nil {
+		err = p.checkForever(ctx)
+	}
 	if err != nil {
-		return nil, err
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
 	ep.Seed = p.seed
 	if ep.Seed == 0 {
@@ -822,21 +899,31 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	ep.RecordURLs = p.requestLog != nil
 	ep.Live = p.live
 	rec := newRecorder(ep, p.secrets)
+	if p.forDur > 0 {
+		rec.openEnded = make([]bool, len(ep.Runs))
+		for i, r := range p.runs {
+			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0
+		}
+	}
 	if p.arrivals != nil {
 		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
 	}
 	if p.requestLog != nil {
-		rec.lines = newLineLog(p.requestLog, p.requestLogCSV)
-		defer rec.lines.flush()
+		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
+		defer rec.lines.close()
 	}
 	health := startHealth()
 	stopProgress := func() {}
 	if p.progress != nil {
 		var configured int64
-		for _, r := range ep.Runs {
+		for i, r := range ep.Runs {
+			if i < len(rec.openEnded) && rec.openEnded[i] {
+				configured = 0 // bounded by time alone: no count to show
+				break
+			}
 			configured += int64(r.Repeat * len(r.Steps))
 		}
-		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured)
+		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured, ep.TimeLimit)
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
@@ -851,7 +938,16 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		return report, err // the recorder put them in the report
 	}
 	if errors.Is(err, engine.ErrTimeLimit) {
-		report.StoppedBy = "time limit " + p.timeLimit.String()
+		report.StoppedBy = "time limit " + ep.TimeLimit.String()
+		if p.forDur > 0 {
+			// For's end is the plan's end: only the requests of
+			// iterations it cut (or of runs with their own Repeat) are
+			// worth a word
+			report.StoppedBy = ""
+			if report.RequestsNotStarted > 0 {
+				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d not started", ep.TimeLimit, report.RequestsNotStarted)
+			}
+		}
 		err = nil
 	} else if err != nil {
 		report.StoppedBy = err.Error()

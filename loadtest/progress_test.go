@@ -43,8 +43,9 @@ func TestProgressAndCSV(t *testing.T) {
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2), loadtest.KeepAlive(true),
 		loadtest.TimeLimit(450*time.Millisecond), loadtest.Progress(&out, 100*time.Millisecond))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) < 3 || !strings.Contains(lines[len(lines)-1], "(done)") || !strings.Contains(lines[0], "/2000000 sent") {
-		t.Errorf("progress lines:\n%s", out.String())
+	if len(lines) < 3 || !strings.Contains(lines[len(lines)-1], "(done)") || !strings.Contains(lines[0], "/2000000 sent") ||
+		!strings.Contains(lines[0], " / 450ms, ") || !strings.Contains(lines[len(lines)-1], "450ms / 450ms, ") {
+		t.Errorf("progress lines (want the elapsed time against the limit):\n%s", out.String())
 	}
 	var b bytes.Buffer
 	if err := report.WriteCSV(&b); err != nil {

@@ -27,10 +27,28 @@ type recorder struct {
 	redact                                *redactor
 	lines                                 *lineLog // LogRequests
 	windowSize                            time.Duration
-	firstStart, lastEnd                   atomic.Int64 // unix nanos
-	arrMu                                 sync.Mutex
-	arrivals                              *ArrivalReport // ArrivalRate
-	hookErr                               *engine.HookError
+	// openEnded marks the runs whose iterations are bounded by time
+	// alone (For): their configured count is what they began.
+	openEnded           []bool
+	firstStart, lastEnd atomic.Int64 // unix nanos
+	arrMu               sync.Mutex
+	arrivals            *ArrivalReport // ArrivalRate
+	hookErr             *engine.HookError
+
+	// begun holds the iterations begun of runs walked until stopped
+	begun map[int]int
+}
+
+// IterationsBegun implements engine.IterationRecorder: a run of VUs
+// that walked it until stopped is configured with the iterations they
+// began.
+func (rec *recorder) IterationsBegun(run, n int) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	if rec.begun == nil {
+		rec.begun = map[int]int{}
+	}
+	rec.begun[run] = n
 }
 
 // Hooks implements engine.HookRecorder.
@@ -62,6 +80,16 @@ func (rec *recorder) Arrival(slot, run int, lag time.Duration, dropped bool) {
 	a.Lag.Record(lag)
 }
 
+// ArrivalsDropped implements engine.ArrivalRecorder.
+func (rec *recorder) ArrivalsDropped(run, n int) {
+	rec.arrMu.Lock()
+	defer rec.arrMu.Unlock()
+	if a := rec.arrivals; a != nil {
+		a.Dropped += int64(n)
+		rec.runs[run].report.Dropped += int64(n)
+	}
+}
+
 type runRec struct {
 	report                    *RunReport
 	steps                     []*stepRec
@@ -77,7 +105,8 @@ func newRecorder(p *engine.Plan, secrets []string) *recorder {
 	rec := &recorder{plan: p, start: time.Now(), timelines: make([][]Second, p.Concurrency), redact: newRedactor(secrets),
 		windowSize: DefaultWindow}
 	for _, rs := range p.Runs {
-		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency()}
+		rr := &RunReport{Name: rs.Name, Repeat: rs.Repeat, Order: rs.Order.String(), KeepLevel: rs.KeepLevel, Latency: NewLatency(),
+			AllowUnsentSteps: rs.AllowUnsentSteps}
 		n := rs.Repeat * len(rs.Steps)
 		run := &runRec{report: rr}
 		if rs.KeepLevel >= scenario.KeepTimes {
@@ -403,9 +432,22 @@ func (rec *recorder) report() *Report {
 	if r.TLSVerifySkipped {
 		r.Warnings = append(r.Warnings, "TLS certificate verification was skipped")
 	}
+	rec.arrMu.Lock()
+	begun := rec.begun
+	rec.arrMu.Unlock()
 	for k, run := range rec.runs {
 		rs := rec.plan.Runs[k]
-		r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
+		switch n, ok := begun[k]; {
+		case k < len(rec.openEnded) && rec.openEnded[k]:
+			rec.closeOpenEnded(run)
+			r.RequestsConfigured += int64(run.report.Repeat * len(rs.Steps))
+		case ok:
+			run.configure(n)
+			rs.Repeat = n
+			r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
+		default:
+			r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
+		}
 		for _, st := range run.steps {
 			run.report.Latency.Merge(st.r.Latency)
 			for _, w := range sortedKeys(st.r.Warnings) {
@@ -447,6 +489,29 @@ func (rec *recorder) report() *Report {
 		}
 	}
 	return r
+}
+
+// closeOpenEnded sets an open-ended run's repeat count, and its steps'
+// configured counts, to the iterations it began.
+func (rec *recorder) closeOpenEnded(run *runRec) {
+	if len(run.steps) == 0 {
+		return
+	}
+	first := run.steps[0].r
+	begun := first.Sent + first.NotSent
+	run.report.Repeat = int(begun)
+	for _, st := range run.steps {
+		st.r.Configured = begun
+	}
+	n := int(begun) * len(run.steps)
+	if run.report.Requests != nil {
+		run.report.Requests.trim(n)
+	}
+	for _, t := range []*textLog{run.headers, run.bodies, run.reqTexts} {
+		if t != nil {
+			t.c.trim(n)
+		}
+	}
 }
 
 func sortedKeys(m map[string]int64) []string {

@@ -67,7 +67,20 @@ type Report struct {
 	FailedShards []int `json:"failed_shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
+	// Err is the error Execute returned with the report: an invalid
+	// plan (the report is empty: nothing ran), a cancel, a hook's
+	// failure. Every matcher fails on a report that carries one, saying
+	// "the plan did not run: …", so that an error the spec did not
+	// check cannot pass as a verdict. A spec that checked the error and
+	// wants a verdict on the partial report anyway sets Err to nil.
+	Err error `json:"-"`
+	// notRun is true when the plan was refused: nothing was sent.
+	notRun bool
 }
+
+// DidNotRun reports whether Execute refused the plan (Err says why) and
+// sent nothing.
+func (r *Report) DidNotRun() bool { return r != nil && r.notRun }
 
 // ArrivalReport is how an arrival-rate execution kept its schedule.
 // Planned = Started + Dropped + the iterations the execution stopped
@@ -76,8 +89,10 @@ type ArrivalReport struct {
 	// Planned is the number of iterations the schedule holds.
 	Planned int64 `json:"planned"`
 	Started int64 `json:"started"`
-	// Dropped iterations could not start within MaxLag of their arrival:
-	// every VU was busy. Their requests are "not started".
+	// Dropped iterations could not start within MaxLag of their arrival,
+	// or were due when the execution stopped and had not started: every
+	// VU was busy. Their requests are "not started"; they count as
+	// failures of the run (HaveNoFailures, HaveErrorRateBelow).
 	Dropped int64 `json:"dropped"`
 	// Lag is how late the started iterations began behind their arrival.
 	Lag *Latency `json:"lag"`
@@ -124,6 +139,10 @@ type RunReport struct {
 	// Dropped counts the run's iterations an arrival rate could not
 	// start in time (ArrivalReport.Dropped).
 	Dropped int64 `json:"dropped,omitempty"`
+	// AllowUnsentSteps is true when the run was declared with
+	// scenario's AllowUnsentSteps: a step of it that was never sent
+	// does not fail the matchers (StepsNeverSent).
+	AllowUnsentSteps bool `json:"allow_unsent_steps,omitempty"`
 	// Requests holds one record per request, iteration-major
 	// (index iteration*len(Steps)+step), when KeepLevel ≥ 1.
 	Requests *RequestLog `json:"requests,omitempty"`
@@ -291,6 +310,9 @@ func (r *Report) Run(name string) *RunReport {
 		}
 		names = append(names, run.Name)
 	}
+	if r.notRun && r.Err != nil {
+		return &RunReport{Name: name, report: r, missing: fmt.Sprintf("no run %q: the plan did not run: %s", name, Printable(r.Err.Error()))}
+	}
 	return &RunReport{Name: name, missing: fmt.Sprintf("no run %q (runs: %s)", name, strings.Join(names, ", "))}
 }
 
@@ -421,6 +443,21 @@ func (r *RunReport) Throughput() float64 {
 	return float64(r.Steps[len(r.Steps)-1].Good) / (last - first).Seconds()
 }
 
+// DroppedIterations is how many of the step's iterations an arrival
+// rate dropped (its run's Dropped): each a request of the step that was
+// due and never sent.
+func (s *StepReport) DroppedIterations() int64 {
+	if s == nil || s.report == nil {
+		return 0
+	}
+	for _, run := range s.report.Runs {
+		if run != nil && run.Name == s.run {
+			return run.Dropped
+		}
+	}
+	return 0
+}
+
 // NotStarted is how many of the step's requests never began.
 func (s *StepReport) NotStarted() int64 { return s.Configured - s.Sent - s.NotSent }
 
@@ -488,13 +525,6 @@ func (r *RunReport) Failed() (n int64) {
 		n += s.Failed
 	}
 	return n
-}
-
-// WriteJSON writes the report as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
 }
 
 // ReadJSON decodes a report written by WriteJSON, checking its version.

@@ -19,23 +19,24 @@ import (
 // connection and DNS cache flags, and failed/not sent/interrupted with
 // the reason, for a step that follows redirects each request of the
 // chain with its hop number and followed flag, and an attempt a VU's
-// iterator sent again marked retried. Lines are buffered and flushed when the execution ends,
-// cancelled or not.
+// iterator sent again marked retried. Lines are written as the
+// requests complete: what is buffered goes to w at least every
+// FlushEvery and when the execution ends, cancelled or not.
 func LogRequests(w io.Writer) Option {
-	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, false }
+	return func(p *Plan) { p.requestLog, p.requestLogCSV, p.requestLogFormat = w, false, nil }
 }
 
 // LogRequestsCSV is LogRequests as CSV: a header row naming the same
 // fields as the JSON lines, then one row per request.
 func LogRequestsCSV(w io.Writer) Option {
-	return func(p *Plan) { p.requestLog, p.requestLogCSV = w, true }
+	return func(p *Plan) { p.requestLog, p.requestLogCSV, p.requestLogFormat = w, true, nil }
 }
 
 var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_us", "send_us", "wait_us", "headers_done_us",
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
 	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed"}
 
-func (l requestLine) csv() []string {
+func (l RequestLine) csv() []string {
 	i := func(n int64) string { return strconv.FormatInt(n, 10) }
 	b := strconv.FormatBool
 	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
@@ -43,8 +44,11 @@ func (l requestLine) csv() []string {
 		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
 }
 
-// requestLine is one line of LogRequests.
-type requestLine struct {
+// RequestLine is one request of the request log: a line of
+// LogRequests, a row of LogRequestsCSV, what LogRequestsFormatted's
+// formatter is given. Its URL has credentials and secret query values
+// redacted.
+type RequestLine struct {
 	Run         string `json:"run"`
 	Step        int    `json:"step"` // from 1
 	Iteration   int    `json:"iteration"`
@@ -83,11 +87,20 @@ type lineLog struct {
 	w   *bufio.Writer
 	enc *json.Encoder
 	csv *csv.Writer
+
+	format func(RequestLine) string // LogRequestsFormatted's
+	dirty  bool                     // lines not flushed yet
+	stop   chan struct{}            // ends the flusher
+	done   chan struct{}            // closed when it has ended
 }
 
-func newLineLog(w io.Writer, asCSV bool) *lineLog {
+func newLineLog(w io.Writer, asCSV bool, format func(RequestLine) string) *lineLog {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	l := &lineLog{w: bw}
+	l := &lineLog{w: bw, format: format, stop: make(chan struct{}), done: make(chan struct{})}
+	go l.flusher()
+	if format != nil {
+		return l
+	}
 	if asCSV {
 		l.csv = csv.NewWriter(bw)
 		l.csv.Write(csvColumns)
@@ -99,7 +112,7 @@ func newLineLog(w io.Writer, asCSV bool) *lineLog {
 
 func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 	us := func(d time.Duration) int64 { return int64(d / time.Microsecond) }
-	line := requestLine{
+	line := RequestLine{
 		Run: rec.plan.Runs[res.Run].Name, Step: res.Step + 1, Iteration: res.Iteration, Slot: slot,
 		AtUS: us(res.Start.Sub(rec.start)), ConnectUS: us(res.Connect), SendUS: us(res.Send), WaitUS: us(res.Wait),
 		HeadersUS: us(res.HeadersDone), TotalUS: us(res.Total), Status: res.Status, Method: res.Method, URL: res.URL,
@@ -107,12 +120,20 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		Failed: res.Failed, NotSent: res.NotSent, Interrupted: res.Interrupted, Reason: res.Reason,
 		Hop: res.Hop, Followed: res.Followed, Retried: res.Retried, TLSUS: us(res.TLSHandshake), TLSResumed: res.TLSResumed,
 	}
+	var text string
+	if l.format != nil {
+		text = l.callFormat(line) // outside the lock: user code
+	}
 	l.mu.Lock()
-	if l.csv != nil {
+	switch {
+	case l.format != nil:
+		l.w.WriteString(text)
+	case l.csv != nil:
 		l.csv.Write(line.csv())
-	} else {
+	default:
 		l.enc.Encode(line)
 	}
+	l.dirty = true
 	l.mu.Unlock()
 }
 
@@ -122,5 +143,6 @@ func (l *lineLog) flush() error {
 	if l.csv != nil {
 		l.csv.Flush()
 	}
+	l.dirty = false
 	return l.w.Flush()
 }

@@ -24,6 +24,9 @@ type RequestLog struct {
 	sizes    *chunked[logSizes] // keep level ≥ 2
 	texts    []*textTable       // per step
 	over     sync.Map           // index → *overflow, for values a record cannot hold
+	// marker, when set, makes this log a stand-in that WriteJSON
+	// replaces with a log it writes record by record
+	marker string
 }
 
 const logChunkBits = 12
@@ -126,6 +129,25 @@ func newRequestLog(n, steps int, sizes bool) *RequestLog {
 		l.texts[i] = &textTable{ids: map[textKey]uint16{}}
 	}
 	return l
+}
+
+// trim bounds the log to its first n requests (an open-ended run's
+// configured requests are known only at its end: loadtest.For).
+func (l *RequestLog) trim(n int) {
+	if n >= l.n {
+		return
+	}
+	l.n = n
+	l.recs.trim(n)
+	if l.sizes != nil {
+		l.sizes.trim(n)
+	}
+}
+
+// trim bounds c to its first n values.
+func (c *chunked[T]) trim(n int) {
+	c.n = n
+	c.chunks = c.chunks[:(n+1<<logChunkBits-1)>>logChunkBits]
 }
 
 // Len returns the number of requests configured (repeat × steps).
@@ -345,7 +367,11 @@ type requestLogJSON struct {
 }
 
 // MarshalJSON writes the requests that started or could not be built.
+// It holds them all in memory: Report.WriteJSONWithRequests streams them.
 func (l *RequestLog) MarshalJSON() ([]byte, error) {
+	if l.marker != "" {
+		return json.Marshal(l.marker)
+	}
 	j := requestLogJSON{Len: l.n, Steps: l.steps, Sizes: l.sizes != nil, Requests: []Request{}}
 	for _, r := range l.All() {
 		j.Requests = append(j.Requests, r)

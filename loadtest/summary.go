@@ -28,9 +28,15 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.StoppedBy != "" {
 		fmt.Fprintf(&b, "stopped early: %s\n", r.StoppedBy)
 	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(&b, "NOT A VERDICT: %s\n", Printable(why))
+	}
 	if a := r.Arrivals; a != nil {
 		fmt.Fprintf(&b, "arrivals: %d planned, %d started (%.1f/s), %d dropped (no VU free within MaxLag); start lag p50 %v, p99 %v, max %v\n",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))
+		if a.Dropped > 0 {
+			fmt.Fprintf(&b, "FAILED: %d arrivals dropped: the rate was not kept; their requests were never sent and are not in the percentiles below\n", a.Dropped)
+		}
 	}
 	fmt.Fprintf(&b, "seed %d (loadtest.Seed replays its random draws)\n", r.Seed)
 	b.WriteString("\n")
@@ -52,6 +58,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	for _, run := range r.Runs {
 		row(Printable(run.Name)+" ×"+fmt.Sprint(run.Repeat), run.Sent(), run.Good(), run.Failed(), run.Latency)
+		if run.Dropped > 0 {
+			fmt.Fprintf(&b, "%-*s %8s %8s %8d   (dropped arrivals: never sent, left out of the percentiles)\n", width, "  dropped", "", "", run.Dropped*int64(len(run.Steps)))
+		}
 		for _, s := range run.Steps {
 			row("  "+Printable(s.Name), s.Sent, s.Good, s.Failed, s.Latency)
 			if s.Corrected != nil {
@@ -138,6 +147,35 @@ func (r *Report) String() string {
 	}
 	var b strings.Builder
 	r.WriteSummary(&b)
+	return b.String()
+}
+
+// Numbers is one line per run: requests sent, good, failed, the good
+// responses' p50, p95 and p99, and requests per second over the report's
+// total time. The matchers record it with the spec under Ginkgo, so a
+// passing spec shows its numbers too.
+func (r *Report) Numbers() string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, run := range r.Runs {
+		if run == nil {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		rate := 0.0
+		if r.TotalTime > 0 {
+			rate = float64(run.Sent()) / r.TotalTime.Seconds()
+		}
+		lat := "no good response"
+		if l := run.Latency; l != nil && l.Count() > 0 {
+			lat = fmt.Sprintf("p50 %v, p95 %v, p99 %v", round(l.Percentile(50)), round(l.Percentile(95)), round(l.Percentile(99)))
+		}
+		fmt.Fprintf(&b, "run %q: %d requests, %d good, %d failed; %s; %.1f req/s", Printable(run.Name), run.Sent(), run.Good(), run.Failed(), lat, rate)
+	}
 	return b.String()
 }
 

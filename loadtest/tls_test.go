@@ -137,7 +137,7 @@ func TestTLSTrust(t *testing.T) {
 	run := func(url string, opts ...loadtest.Option) *loadtest.StepReport {
 		t.Helper()
 		step := scenario.Get(url)
-		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", step).Repeat(4)), loadtest.Resolve("shop.test", "127.0.0.1"),
+		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", step).Repeat(4)), loadtest.KeepAlive(false), loadtest.Resolve("shop.test", "127.0.0.1"),
 			loadtest.Resolve("other.test", "127.0.0.1")}, opts...)...)
 		return report.Runs[0].Steps[0]
 	}
@@ -380,7 +380,7 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 			"the user's check says no"},
 	}
 	for _, tc := range cases {
-		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3))}, tc.opts...)...)
+		report := execute(t, append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.KeepAlive(false)}, tc.opts...)...)
 		s := report.Runs[0].Steps[0]
 		got := stepFailure(s)
 		if (tc.failed == "" && (s.Good != 3 || s.TLSResumed != 2)) || (tc.failed != "" && s.Failed != 3) || !strings.Contains(got, tc.failed) {
@@ -388,7 +388,7 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 		}
 	}
 	var keys bytes.Buffer
-	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.CAFile(caFile), loadtest.TLSKeyLog(&keys))
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.CAFile(caFile), loadtest.TLSKeyLog(&keys), loadtest.KeepAlive(false))
 	if n := strings.Count(keys.String(), "CLIENT_TRAFFIC_SECRET_0 "); report.ResponsesReceived != 3 || n != 3 {
 		t.Errorf("key log: %d good, %d connections' secrets", report.ResponsesReceived, n)
 	}
@@ -448,7 +448,7 @@ func TestOCSPStaple(t *testing.T) {
 	}
 	caFile := filepath.Join(ca.dir, "ca.pem")
 	for _, tc := range cases {
-		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(serve(tc.staple))).Repeat(3)), loadtest.CAFile(caFile), loadtest.OCSPStaple(tc.required))
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(serve(tc.staple))).Repeat(3)), loadtest.CAFile(caFile), loadtest.OCSPStaple(tc.required), loadtest.KeepAlive(false))
 		s := report.Runs[0].Steps[0]
 		got := stepFailure(s)
 		if (tc.failed == "" && (s.Good != 3 || s.TLSResumed != 2)) || (tc.failed != "" && s.Failed != 3) || !strings.Contains(got, tc.failed) {

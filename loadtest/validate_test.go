@@ -81,8 +81,8 @@ func TestInvalidPlansSendNothing(t *testing.T) {
 			plan := loadtest.New(tt.opts...)
 			verr := plan.Validate()
 			report, err := plan.Execute(context.Background())
-			if err == nil || verr == nil || report != nil {
-				t.Fatalf("Execute = %v, %v; Validate = %v; want an error and no report", report, err, verr)
+			if err == nil || verr == nil || report == nil || !report.DidNotRun() || report.Err != err || report.RequestsSent != 0 {
+				t.Fatalf("Execute = %v, %v; Validate = %v; want an error and an empty report carrying it", report, err, verr)
 			}
 			var ve *scenario.ValidationError
 			if !errors.As(err, &ve) {
@@ -192,5 +192,42 @@ func TestUndefinedVariables(t *testing.T) {
 				t.Fatalf("err %v\nwant it to say %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// One malformed template does not hide the other fields' undefined
+// variables: every error of every run comes in one go.
+func TestValidationReportsEveryError(t *testing.T) {
+	login := scenario.Run("login",
+		scenario.Get("/a/{{unclosed").Header("X-User", "{{user}}"),
+		scenario.Post("/b/{{token}}", "name={{name}}").Header("X-Bad", "{{ oops"),
+		nil,
+		scenario.Get("/c/{{missing}}"),
+		scenario.Get("gopher://x/").Header("Bad Name", "v"),
+	)
+	cart := scenario.Run("cart",
+		scenario.Get("/cart").Header("X-T", "{{cart"),
+		scenario.Get("/items/{{item}}"),
+	).Repeat(0)
+	err := loadtest.New(loadtest.Runs(login, cart), loadtest.BaseURL("http://127.0.0.1:1"), loadtest.Repeat(1)).Validate()
+	if err == nil {
+		t.Fatal("invalid plan accepted")
+	}
+	for _, want := range []string{
+		`run "login": step 1: URL "/a/{{unclosed": template "/a/{{unclosed": unclosed {{`,
+		`run "login": step 1: Header X-User "{{user}}": undefined variable "user"`,
+		`run "login": step 2: Header X-Bad "{{ oops": template "{{ oops": unclosed {{`,
+		`run "login": step 2: URL "/b/{{token}}": undefined variable "token"`,
+		`run "login": step 2: Body "name={{name}}": undefined variable "name"`,
+		`run "login": step 3: Step "nil": step is nil`,
+		`run "login": step 4: URL "/c/{{missing}}": undefined variable "missing"`,
+		`run "login": step 5: Header "Bad Name": not a valid header name`,
+		`run "login": step 5: URL "gopher://x/": unsupported scheme "gopher"`,
+		`run "cart": step 1: Header X-T "{{cart": template "{{cart": unclosed {{`,
+		`run "cart": step 2: URL "/items/{{item}}": undefined variable "item"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package matchers
 
 import (
 	"fmt"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/onsi/gomega/format"
@@ -30,7 +30,8 @@ type Statistic struct {
 	p    float64
 }
 
-// Percentile is the p-th percentile (0-100).
+// Percentile is the p-th percentile (1-100: 95 is p95; a p below 1 is
+// refused).
 func Percentile(p float64) Statistic {
 	return Statistic{name: "p" + trimP(p), p: p, of: func(l *loadtest.Latency) time.Duration { return l.Percentile(p) }}
 }
@@ -61,13 +62,18 @@ func (m *latencyMatcher) Match(actual any) (bool, error) {
 	if m.stat.of == nil {
 		return false, fmt.Errorf("HaveLatency: no statistic (Percentile(p), Mean() or Max())")
 	}
-	if m.stat.p > 100 {
-		return false, fmt.Errorf("HaveLatency: percentile %v is outside 0-100", m.stat.p)
+	if m.stat.p != -1 {
+		if err := checkPercentile("HaveLatency", m.stat.p); err != nil {
+			return false, err
+		}
 	}
 	switch v := m.m.(type) {
 	case types.GomegaMatcher:
 		m.inner = v
 	case time.Duration:
+		if v <= 0 {
+			return false, fmt.Errorf("HaveLatency: the bound %v must be a positive duration", v)
+		}
 		m.inner = beAtMost(v)
 	default:
 		return false, fmt.Errorf("HaveLatency: want a Gomega matcher or a time.Duration bound, got %T", m.m)
@@ -147,7 +153,8 @@ func (a atMost) NegatedFailureMessage(actual any) string {
 // HaveThroughputAtLeast succeeds when a report serves at least rate good
 // responses per second (over its total time), a run completes at least
 // rate iterations per second, or a step at least rate good responses
-// per second (each from its first request to its last response).
+// per second (each from its first request to its last response). A rate
+// that is not positive (which would always pass) is refused.
 func HaveThroughputAtLeast(rate float64) types.GomegaMatcher { return &throughputMatcher{rate: rate} }
 
 type throughputMatcher struct {
@@ -156,6 +163,9 @@ type throughputMatcher struct {
 }
 
 func (m *throughputMatcher) Match(actual any) (bool, error) {
+	if !(m.rate > 0) || math.IsInf(m.rate, 1) {
+		return false, fmt.Errorf("HaveThroughputAtLeast(%v): the rate must be a positive number per second (a rate of 0 or less always passes)", m.rate)
+	}
 	s, err := subjectOf(actual)
 	if err != nil {
 		return false, err
@@ -167,7 +177,7 @@ func (m *throughputMatcher) Match(actual any) (bool, error) {
 	// a late generator only lowers the throughput: a pass stands, a
 	// fail may be its doing
 	if s.throughput < m.rate && s.invalid != "" {
-		return false, fmt.Errorf("HaveThroughputAtLeast: %s: no verdict: %.1f %s/s is below %.1f while the %s", s.name, s.throughput, s.perWhat, m.rate, strings.TrimPrefix(s.invalid, "measurement invalid: the "))
+		return false, fmt.Errorf("HaveThroughputAtLeast: %s: no verdict: %.1f %s/s is below %.1f: %s", s.name, s.throughput, s.perWhat, m.rate, s.invalid)
 	}
 	return s.throughput >= m.rate, nil
 }

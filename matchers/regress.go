@@ -4,21 +4,29 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/loadtest"
 )
 
-// NotRegressFrom succeeds when a report does not regress from a baseline,
-// step by step (latency percentiles, throughput, error rate), by
-// loadtest.Compare's test: time blocks as the unit, a one-sided
-// Mann–Whitney U test and a minimum effect size (10% by default).
+// NotRegressFrom succeeds when a report (a *loadtest.Report, or several
+// executions of the plan as a []*loadtest.Report) shows no regression
+// from a baseline, step by step (latency percentiles, throughput, error
+// rate), by loadtest.CompareExecutions: one figure per execution, the
+// Hodges–Lehmann change with its exact rank-sum interval, three
+// verdicts.
 //
-// baseline is a *loadtest.Report or the path of a baseline file. With a
-// path, setting BENCHGATE_UPDATE_BASELINES=1 records the report there
-// instead (and the matcher succeeds), and a missing file fails with how
-// to create it. When either side has too little data for a verdict, the
-// matcher refuses one: it fails saying so, never passes by default.
+// baseline is a *loadtest.Baseline, a *loadtest.Report or
+// []*loadtest.Report (its executions), or the path of a baseline file.
+// With a path, BENCHGATE_UPDATE_BASELINES=1 adds the report's
+// executions to the file instead (and the matcher succeeds; =new starts
+// the file over), and a missing file fails with how to create it; the
+// file records this machine, and a comparison on a machine that runs
+// the calibration workload more than MaxCalibrationRatio slower or
+// faster is refused. An inconclusive metric fails the matcher ("no
+// verdict", with the change, its interval and how to get a verdict)
+// unless CompareOptions.PassInconclusive lets it pass with a warning.
 func NotRegressFrom(baseline any, opts ...loadtest.CompareOptions) types.GomegaMatcher {
 	m := &regressMatcher{baseline: baseline}
 	if len(opts) > 0 {
@@ -35,77 +43,164 @@ type regressMatcher struct {
 }
 
 func (m *regressMatcher) Match(actual any) (bool, error) {
-	cur, ok := actual.(*loadtest.Report)
-	if !ok || cur == nil {
-		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report, got %T", actual)
+	if err := checkCompareOptions(m.opts); err != nil {
+		return false, err
 	}
-	if why := cur.Invalid(); why != "" {
-		return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
-	}
-	var base *loadtest.Report
-	switch b := m.baseline.(type) {
+	var cur []*loadtest.Report
+	switch a := actual.(type) {
 	case *loadtest.Report:
+		if a != nil {
+			cur = []*loadtest.Report{a}
+		}
+	case []*loadtest.Report:
+		cur = a
+	}
+	if len(cur) == 0 {
+		return false, fmt.Errorf("NotRegressFrom: expected a non-nil *loadtest.Report or a non-empty []*loadtest.Report, got %T", actual)
+	}
+	for i, r := range cur {
+		if r == nil {
+			return false, fmt.Errorf("NotRegressFrom: execution %d is nil", i+1)
+		}
+		recordNumbers(r)
+		if why := r.NoVerdict(); why != "" {
+			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
+		}
+		if why := r.Invalid(); why != "" {
+			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
+		}
+	}
+	var base *loadtest.Baseline
+	switch b := m.baseline.(type) {
+	case *loadtest.Baseline:
 		base = b
+	case *loadtest.Report:
+		base = &loadtest.Baseline{Executions: []*loadtest.Report{b}}
+	case []*loadtest.Report:
+		base = &loadtest.Baseline{Executions: b}
 	case string:
 		m.path = b
 		if loadtest.UpdatingBaselines() {
-			// a saturated run was refused above, and a failing one is
-			// refused here: neither becomes a baseline
-			if bad := cur.ResponsesFailed + cur.RequestsNotSent; bad > 0 || cur.ResponsesReceived == 0 {
-				return false, fmt.Errorf("NotRegressFrom: not recording a baseline at %s from a run with %d failed or unsent requests and %d good responses", b, bad, cur.ResponsesReceived)
-			}
-			if err := loadtest.WriteBaseline(b, cur); err != nil {
-				return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
-			}
-			return true, nil
+			return m.record(b, cur)
 		}
 		var err error
 		if base, err = loadtest.ReadBaseline(b); err != nil {
 			return false, fmt.Errorf("NotRegressFrom: %w", err)
 		}
 	default:
-		return false, fmt.Errorf("NotRegressFrom: the baseline must be a *loadtest.Report or a file path, got %T", m.baseline)
+		return false, fmt.Errorf("NotRegressFrom: the baseline must be a *loadtest.Baseline, a *loadtest.Report, a []*loadtest.Report or a file path, got %T", m.baseline)
 	}
-	if why := base.Invalid(); why != "" {
-		return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
+	if base == nil || len(base.Executions) == 0 {
+		return false, fmt.Errorf("NotRegressFrom: the baseline holds no execution")
 	}
-	m.cmp = loadtest.Compare(base, cur, m.opts)
+	for _, r := range base.Executions {
+		if why := r.Invalid(); why != "" {
+			return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
+		}
+	}
+	var here *loadtest.Machine
+	for _, mc := range base.Machines {
+		if mc != nil && mc.Calibration > 0 {
+			here = loadtest.ThisMachine()
+			break
+		}
+	}
+	m.cmp = loadtest.CompareBaseline(base, cur, here, m.opts)
 	return verdict("NotRegressFrom", m.cmp)
 }
 
-// verdict is a comparison's outcome for a matcher: no regression, a
-// regression, or (an error) no verdict for want of data.
-func verdict(matcher string, c *loadtest.Comparison) (bool, error) {
-	if len(c.Regressions()) > 0 {
-		return false, nil
-	}
-	if u := c.Undecided(); len(u) > 0 {
-		var parts []string
-		for _, d := range u {
-			parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
+// record adds the executions to the baseline at path.
+func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, error) {
+	// a saturated run was refused above, and a failing one is refused
+	// here: neither becomes a baseline
+	for _, r := range cur {
+		if bad := r.ResponsesFailed + r.RequestsNotSent; bad > 0 || r.ResponsesReceived == 0 {
+			return false, fmt.Errorf("NotRegressFrom: not recording a baseline at %s from a run with %d failed or unsent requests and %d good responses", path, bad, r.ResponsesReceived)
 		}
-		return false, fmt.Errorf("%s: not enough data for a verdict:\n  %s\n%s", matcher, strings.Join(parts, "\n  "), c)
+	}
+	here := loadtest.ThisMachine()
+	if loadtest.RestartingBaselines() {
+		var b loadtest.Baseline
+		for _, r := range cur {
+			if err := b.Add(r, here); err != nil {
+				return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
+			}
+		}
+		if err := b.Write(path); err != nil {
+			return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
+		}
+		return true, nil
+	}
+	for _, r := range cur {
+		b, err := loadtest.AppendBaseline(path, r, here)
+		if err != nil {
+			return false, fmt.Errorf("NotRegressFrom: recording the baseline: %w", err)
+		}
+		if n := len(b.Executions); n < loadtest.MinBaselineExecutions {
+			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %s holds %d execution(s); record %d or more at different moments\n", path, n, loadtest.MinBaselineExecutions)
+		}
 	}
 	return true, nil
 }
 
-// regressions lists a comparison's regressions under header, then its
-// table.
+// verdict is a comparison's outcome for a matcher: no regression, a
+// regression, or (an error) no verdict: refused or inconclusive.
+func verdict(matcher string, c *loadtest.Comparison) (bool, error) {
+	if c.Refused != "" {
+		return false, fmt.Errorf("%s: no verdict: %s", matcher, c.Refused)
+	}
+	if len(c.Regressions()) > 0 {
+		return false, nil
+	}
+	if u := c.Inconclusive(); len(u) > 0 {
+		var parts []string
+		for _, d := range u {
+			if strings.HasPrefix(d.Why, "no verdict:") { // a duet's: the change is in it
+				parts = append(parts, fmt.Sprintf("%s / %s %s: %s", d.Run, d.Step, d.Metric, d.Why))
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s / %s %s: %s (%s)", d.Run, d.Step, d.Metric, d.ChangeText(), d.Why))
+		}
+		msg := fmt.Sprintf("%s: no verdict on %d metric(s):\n  %s\n%s", matcher, len(u), strings.Join(parts, "\n  "), c)
+		if c.Options.PassInconclusive {
+			fmt.Fprintf(ginkgo.GinkgoWriter, "WARNING: passed by PassInconclusive: %s", msg)
+			return true, nil
+		}
+		return false, fmt.Errorf("%s", msg)
+	}
+	for _, d := range c.Ungated() {
+		fmt.Fprintf(ginkgo.GinkgoWriter, "%s: %s / %s is %s\n", matcher, d.Run, d.Step, d.Why)
+	}
+	return true, nil
+}
+
+// regressions lists a comparison's regressions (only the metrics that
+// changed) and its ungated steps under header, then its table.
 func regressions(header string, c *loadtest.Comparison) string {
 	var b strings.Builder
 	b.WriteString(header)
 	for _, d := range c.Regressions() {
-		fmt.Fprintf(&b, "  %s / %s: %s %s\n", d.Run, d.Step, d.Metric, describe(d))
+		fmt.Fprintf(&b, "  %s / %s: %s %s\n", d.Run, d.Step, d.Metric, describe(d, c.Duet))
+	}
+	for _, d := range c.Ungated() {
+		fmt.Fprintf(&b, "  %s / %s: ungated: %s\n", d.Run, d.Step, d.Why)
 	}
 	b.WriteString(c.String())
 	return b.String()
 }
 
+// busyMachine is the stored-mode hint: the machine may be the cause.
+const busyMachine = "A stored baseline was measured at another moment: if this machine is busier or slower now than when the baseline was recorded " +
+	"(a neighbour on a shared runner, CPU frequency, another machine), that alone looks like a regression. " +
+	"Confirm with a duet (loadtest.Duet and HaveNoRegressions), which runs both builds side by side in pairs.\n"
+
 func (m *regressMatcher) FailureMessage(any) string {
 	msg := regressions(fmt.Sprintf("Expected the report not to regress from the baseline%s, but %d metric(s) did:\n",
 		m.where(), len(m.cmp.Regressions())), m.cmp)
+	msg += busyMachine
 	if m.path != "" {
-		msg += fmt.Sprintf("if the change is intended, record a new baseline: %s=1 go test ./... and commit %s\n", loadtest.UpdateBaselinesEnv, m.path)
+		msg += fmt.Sprintf("If the change is intended, start the baseline over: %s=new go test ./... (then =1, %d times or more) and commit %s\n",
+			loadtest.UpdateBaselinesEnv, loadtest.MinBaselineExecutions-1, m.path)
 	}
 	return msg
 }
@@ -121,12 +216,43 @@ func (m *regressMatcher) where() string {
 	return " " + m.path
 }
 
-func describe(d loadtest.Delta) string {
+// describe says how a metric changed: the change, its interval, the
+// p-value and over what.
+func describe(d loadtest.Delta, duet bool) string {
 	if d.Verdict == loadtest.Missing {
 		return "missing: " + d.Why
 	}
 	if d.Why != "" {
 		return d.Why
 	}
-	return fmt.Sprintf("changed by %+.1f%% (p = %.4f over %d and %d blocks)", d.Change*100, d.P, d.Blocks[0], d.Blocks[1])
+	over := fmt.Sprintf("%d and %d executions", d.N[0], d.N[1])
+	if duet {
+		over = fmt.Sprintf("%d pairs", d.N[0])
+	}
+	return fmt.Sprintf("changed by %s (%s over %s)", d.ChangeText(), loadtest.FormatP(d.P), over)
 }
+
+// checkCompareOptions refuses options that would let every comparison
+// pass, or that are most likely a percent given where a fraction is
+// meant.
+func checkCompareOptions(o loadtest.CompareOptions) error {
+	for _, p := range o.Percentiles {
+		if err := checkPercentile("NotRegressFrom: CompareOptions.Percentiles", p); err != nil {
+			return err
+		}
+	}
+	if o.MinEffect >= 1 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.MinEffect %v: a fraction (0.10 is 10 %%); %v would let a %v× slowdown pass: did you mean %v?", o.MinEffect, o.MinEffect, 1+o.MinEffect, o.MinEffect/100)
+	}
+	if o.MaxErrorRateIncrease >= 1 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.MaxErrorRateIncrease %v: a fraction (0.01 is one percentage point); %v would pass at a 100 %% error rate: did you mean %v?", o.MaxErrorRateIncrease, o.MaxErrorRateIncrease, o.MaxErrorRateIncrease/100)
+	}
+	if o.Alpha >= 0.5 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.Alpha %v: a significance level is a small fraction (default 0.05)", o.Alpha)
+	}
+	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinEffect < 0 || o.Alpha < 0 || o.MaxCalibrationRatio < 0 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions %+v: no field may be negative", o)
+	}
+	return nil
+}
+

@@ -21,6 +21,11 @@ func (m *statusMatcher) Match(actual any) (bool, error) {
 	if len(m.codes) == 0 {
 		return false, fmt.Errorf("HaveAllStatus needs at least one status code")
 	}
+	for _, c := range m.codes {
+		if err := checkStatus("HaveAllStatus", c); err != nil {
+			return false, err
+		}
+	}
 	s, err := subjectOf(actual)
 	if err != nil {
 		return false, err
@@ -45,4 +50,13 @@ func (m *statusMatcher) FailureMessage(any) string {
 
 func (m *statusMatcher) NegatedFailureMessage(any) string {
 	return fmt.Sprintf("Expected some response not to have status %v, but all %d did\n  %s", m.codes, m.s.sent, m.s.counts())
+}
+
+// checkStatus refuses a code no response can have (599 stands for no
+// response).
+func checkStatus(matcher string, code int) error {
+	if code < 100 || code > 599 {
+		return fmt.Errorf("%s: %d is not an HTTP status code (100-599; 599: no response)", matcher, code)
+	}
+	return nil
 }

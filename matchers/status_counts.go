@@ -25,6 +25,9 @@ func (m *statusAllMatcher) Match(actual any) (bool, error) {
 	case types.GomegaMatcher:
 		m.inner = v
 	case int:
+		if err := checkStatus("HaveStatus", v); err != nil {
+			return false, err
+		}
 		m.inner = equalInt(v)
 	default:
 		return false, fmt.Errorf("HaveStatus: want a Gomega matcher or an int, got %T", m.m)
@@ -97,6 +100,14 @@ type statusCountsMatcher struct {
 }
 
 func (m *statusCountsMatcher) Match(actual any) (bool, error) {
+	for c, n := range m.want {
+		if err := checkStatus("HaveStatusCounts", c); err != nil {
+			return false, err
+		}
+		if n < 0 {
+			return false, fmt.Errorf("HaveStatusCounts: status %d: count %d is negative", c, n)
+		}
+	}
 	s, err := subjectOf(actual)
 	if err != nil {
 		return false, err
@@ -138,6 +149,11 @@ type failureKindsMatcher struct {
 func (m *failureKindsMatcher) Match(actual any) (bool, error) {
 	if len(m.kinds) == 0 {
 		return false, fmt.Errorf("HaveFailuresOnly needs at least one kind (use HaveNoFailures for none)")
+	}
+	for i, k := range m.kinds {
+		if strings.TrimSpace(k) == "" {
+			return false, fmt.Errorf("HaveFailuresOnly: kind %d is %q, which every reason contains: the matcher would always pass", i, k)
+		}
 	}
 	s, err := subjectOf(actual)
 	if err != nil {

@@ -16,12 +16,15 @@ type subject struct {
 	good    int64
 	failed  int64
 	notSent int64
-	// dropped counts iterations an arrival rate could not start in time
-	dropped  int64
-	statuses map[int]int64
-	failures []reasonEntry // in step order, the most frequent first within a step
-	latency  *loadtest.Latency
-	steps    []*loadtest.StepReport
+	// dropped counts iterations an arrival rate could not start in time;
+	// droppedReqs their requests in the subject (never sent: each a
+	// failure, slower than any bound)
+	dropped     int64
+	droppedReqs int64
+	statuses    map[int]int64
+	failures    []reasonEntry // in step order, the most frequent first within a step
+	latency     *loadtest.Latency
+	steps       []*loadtest.StepReport
 	// throughput: requests (or, for a run, iterations) per second
 	throughput float64
 	perWhat    string
@@ -63,7 +66,11 @@ func subjectOf(actual any) (*subject, error) {
 	switch a := actual.(type) {
 	case *loadtest.Report:
 		if a == nil {
-			break
+			return nil, fmt.Errorf("expected a *loadtest.Report, got a nil one: did the plan run? Execute returns a report (with its error) even when it did not")
+		}
+		recordNumbers(a)
+		if why := a.NoVerdict(); why != "" {
+			return nil, fmt.Errorf("%s", why)
 		}
 		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
 			statuses: map[int]int64{}, latency: a.Latency, perWhat: "requests"}
@@ -77,6 +84,7 @@ func subjectOf(actual any) (*subject, error) {
 		for _, run := range a.Runs {
 			if run != nil {
 				addSteps(s, run, false)
+				s.droppedReqs += run.Dropped * int64(len(run.Steps))
 			}
 		}
 		return s, nil
@@ -87,8 +95,12 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
+		if err := noVerdict(a.Report(), a.StepsNeverSent()); err != nil {
+			return nil, err
+		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, health: a.Health()}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, droppedReqs: a.Dropped * int64(len(a.Steps)), health: a.Health()}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -98,11 +110,34 @@ func subjectOf(actual any) (*subject, error) {
 		if m := a.Missing(); m != "" {
 			return nil, fmt.Errorf("%s", m)
 		}
+		recordNumbers(a.Report())
+		var never []string
+		if why := a.NeverSent(); why != "" {
+			never = []string{why}
+		}
+		if err := noVerdict(a.Report(), never); err != nil {
+			return nil, err
+		}
 		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid(), health: a.Health()}
+		s.dropped = a.DroppedIterations()
+		s.droppedReqs = s.dropped
 		addStep(s, a, 0, a.Label(), true)
 		return s, nil
 	}
 	return nil, fmt.Errorf("expected a non-nil *loadtest.Report, *loadtest.RunReport or *loadtest.StepReport, got %T", actual)
+}
+
+// noVerdict is why no verdict may be given over a run or step of r: the
+// error Execute returned with r, or the steps in never that were never
+// sent.
+func noVerdict(r *loadtest.Report, never []string) error {
+	if r != nil && r.Err != nil {
+		return fmt.Errorf("%s", r.NoVerdict())
+	}
+	if len(never) > 0 {
+		return fmt.Errorf("%s", strings.Join(never, "\n  "))
+	}
+	return nil
 }
 
 func addSteps(s *subject, run *loadtest.RunReport, count bool) {
@@ -150,6 +185,9 @@ func (s *subject) counts() string {
 	notSent := ""
 	if s.notSent > 0 {
 		notSent = fmt.Sprintf(", %d not sent", s.notSent)
+	}
+	if s.droppedReqs > 0 {
+		notSent += fmt.Sprintf(", %d never sent (%d arrivals dropped)", s.droppedReqs, s.dropped)
 	}
 	return fmt.Sprintf("%s: %d sent, %d good, %d failed%s; statuses %s", s.name, s.sent, s.good, s.failed, notSent, formatStatuses(s.statuses))
 }

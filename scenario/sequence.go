@@ -55,6 +55,7 @@ type Sequence struct {
 	vars        Vars
 	feeder      *Feeder
 	base        string
+	allowUnsent bool
 }
 
 // Run declares a run named name of the given steps.
@@ -96,8 +97,15 @@ func (s *Sequence) Feed(f *Feeder) *Sequence { s.feeder = f; return s }
 func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
 
 // Base sets the URL relative step URLs are resolved against, overriding
-// the plan's.
+// the plan's: its path is joined with each step's path, as Gatling and
+// axios do (JoinURL).
 func (s *Sequence) Base(u string) *Sequence { s.base = u; return s }
+
+// AllowUnsentSteps says the spec expects that some steps of the run may
+// never be sent (a time limit or a cancel ending it first): without it,
+// every matcher over the report or the run fails, naming the step and
+// why, when a step of the run was configured but never sent.
+func (s *Sequence) AllowUnsentSteps() *Sequence { s.allowUnsent = true; return s }
 
 // Name returns the run's name.
 func (s *Sequence) Name() string { return s.name }
@@ -135,6 +143,15 @@ type RunSpec struct {
 	// Stateful is true when iterations carry variables or need the
 	// previous response (extractors, templates, body funcs, forms).
 	Stateful bool
+	// Window, when above 0, bounds the iterations of a breadth-first run
+	// that the slots executor has begun and not completed: a new one
+	// begins when one completes its last step, so every step is reached
+	// however large Repeat is (loadtest.For sets it to the concurrency).
+	// 0: every iteration may begin at once, as HTTPD::Bench::ApacheBench.
+	Window int
+	// AllowUnsentSteps: the spec expects steps of the run may never be
+	// sent (Sequence.AllowUnsentSteps).
+	AllowUnsentSteps bool
 }
 
 // ValidationError says which field of which run and step has a bad value.
@@ -169,6 +186,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	spec := RunSpec{
 		Name: name, Index: index, Repeat: s.repeat, Order: s.order, AutoCookies: s.autoCookies,
 		Cookies: s.cookies, KeepLevel: s.keepLevel, BufferBytes: s.bufferBytes, Vars: s.vars, Feeder: s.feeder,
+		AllowUnsentSteps: s.allowUnsent,
 	}
 	var errs []error
 	bad := func(step int, field, value, reason string) {
@@ -209,6 +227,9 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	}
 	if base != "" {
 		u, err := parseAbsolute(base)
+		if err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
+			err = errors.New("a base URL has no query or fragment: each step's URL has its own (the base's path is joined with each step's path)")
+		}
 		if err != nil {
 			bad(0, "Base", RedactURL(base), err.Error())
 		}
@@ -217,6 +238,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 	if len(s.steps) == 0 {
 		bad(0, "Steps", "[]", "a run needs at least one step")
 	}
+	aligned := make([]*StepSpec, len(s.steps)) // step k's spec, for checkVars
 	for k, st := range s.steps {
 		if st == nil {
 			bad(k+1, "Step", "nil", "step is nil")
@@ -226,7 +248,12 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 		for _, fe := range ferrs {
 			bad(k+1, fe.field, fe.value, fe.reason)
 		}
-		if !st.submit && len(ferrs) == 0 {
+		urlParsed := true
+		for _, fe := range ferrs {
+			urlParsed = urlParsed && fe.field != "URL"
+		}
+		if !st.submit && st.form == nil && urlParsed {
+			// checked whatever else is wrong with the step
 			if err := checkURL(sp.URL, spec.Base); err != nil {
 				bad(k+1, "URL", RedactURL(st.url), err.Error())
 			}
@@ -246,6 +273,7 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 			}
 		}
 		spec.Steps = append(spec.Steps, sp)
+		aligned[k] = &sp
 	}
 	if len(s.vars) > 0 || s.feeder != nil {
 		spec.Stateful = true
@@ -255,9 +283,10 @@ func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
 			bad(0, "Feed", s.feeder.String(), err.Error())
 		}
 	}
-	if len(errs) == 0 {
-		s.checkVars(s.steps, spec.Steps, bad)
-	}
+	// every field's variables are checked, whatever else is wrong: one
+	// run's errors are reported in one go (a field that did not parse
+	// has no variables to check)
+	s.checkVars(s.steps, aligned, bad)
 	return spec, errors.Join(errs...)
 }
 
@@ -308,7 +337,7 @@ func checkURL(t Template, base *url.URL) error {
 		if base == nil {
 			return errors.New("relative URL without a base URL")
 		}
-		u = base.ResolveReference(u)
+		u = JoinURL(base, u)
 	}
 	_, err = parseAbsolute(u.String())
 	return err

@@ -50,7 +50,7 @@ func (s *Step) templates(sp *StepSpec) []usedTemplate {
 // run's Vars, the built-in iteration, or an extractor of an earlier
 // step. bad is called with the 1-based step (0 for the run), the field,
 // its value and the reason.
-func (s *Sequence) checkVars(steps []*Step, specs []StepSpec, bad func(step int, field, value, reason string)) {
+func (s *Sequence) checkVars(steps []*Step, specs []*StepSpec, bad func(step int, field, value, reason string)) {
 	defined := map[string]bool{IterationVar: true}
 	for k := range s.vars {
 		defined[k] = true
@@ -78,10 +78,10 @@ func (s *Sequence) checkVars(steps []*Step, specs []StepSpec, bad func(step int,
 		}
 	}
 	for k, st := range steps {
-		if st == nil || k >= len(specs) {
+		if st == nil || k >= len(specs) || specs[k] == nil {
 			continue
 		}
-		for _, u := range st.templates(&specs[k]) {
+		for _, u := range st.templates(specs[k]) {
 			for _, v := range u.t.Vars() {
 				if !defined[v] {
 					bad(k+1, u.field, u.src, fmt.Sprintf("undefined variable %q (defined before this step: %s)", v, names()))

@@ -22,6 +22,7 @@ import (
 // abConfig is what the ab flags say.
 type abConfig struct {
 	requests    int
+	requestsSet bool // -n given
 	concurrency int
 	keepAlive   bool
 	timeLimit   float64
@@ -38,6 +39,7 @@ type abConfig struct {
 	verbosity   int
 	csvFile     string
 	jsonFile    string
+	jsonReqs    bool // --json-requests
 	stepsCSV    string
 	insecure    bool
 	caCert      string
@@ -76,7 +78,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 		fmt.Fprintf(stderr, "usage: benchgate ab [options] http[s]://host[:port]/path\n\n"+
 			"As in ApacheBench, any response is complete: a non-2xx status is counted\n"+
 			"and shown as \"Non-2xx responses\", not failed (the library's default is\n"+
-			"to fail anything but 2xx and 3xx).\n\noptions:\n%s", fs.FlagUsages())
+			"to fail anything but 2xx and 3xx).\n\nExit status: 0; 1 when the run was interrupted, nothing worked, or a --rate\nrun dropped arrivals (the rate was not kept); 2 for bad flags.\n\noptions:\n%s", fs.FlagUsages())
 	}
 	fs.SortFlags = false
 	fs.IntVarP(&c.requests, "requests", "n", 1, "number of requests to perform")
@@ -95,7 +97,8 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.BoolVarP(&c.quiet, "quiet", "q", false, "print no progress")
 	fs.IntVarP(&c.verbosity, "verbosity", "v", 1, "how much to print (2: failure reasons, 3: + response headers of the first request)")
 	fs.StringVarP(&c.csvFile, "csv", "e", "", "write percentages served within a time to this CSV file")
-	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the full report to this JSON file")
+	fs.StringVarP(&c.jsonFile, "json", "j", "", "write the report to this JSON file: counts, histograms per step and time window (small; for benchgate compare and report)")
+	fs.BoolVar(&c.jsonReqs, "json-requests", false, "with -j: add one record per request (about 250 bytes each, written as they are read)")
 	fs.StringVar(&c.stepsCSV, "report-csv", "", "write the report's counts, percentiles and rate to this CSV file")
 	fs.BoolVar(&c.insecure, "insecure", false, "skip TLS certificate verification")
 	fs.BoolVar(&c.http2, "http2", false, "HTTP/2: h2 by ALPN for https, h2c with prior knowledge for http; -c streams in flight")
@@ -117,7 +120,7 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.BoolVar(&c.goroutines, "goroutines", false, "one goroutine per connection instead of the event loop")
 	fs.DurationVar(&c.rampUp, "ramp-up", 0, "virtual users instead of slots: -c users started over this time, each sending -n/-c requests")
 	fs.IntVar(&c.rampStart, "ramp-start", 1, "with --ramp-up: users started at once")
-	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does (-c bounds those in flight); lasts -t seconds, or until -n have arrived")
+	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does; lasts -t seconds or until -n have arrived, whichever comes first; -c bounds those in flight (default: rate × 0.1 s, at least 100)")
 	fs.Float64Var(&c.rateStart, "rate-start", -1, "with --rate: ramp the rate linearly from this one to --rate")
 	fs.DurationVar(&c.maxLag, "max-lag", time.Second, "with --rate: drop a request that cannot start this long after its arrival (every -c busy)")
 	fs.IntVarP(&c.follow, "follow", "L", 0, "follow up to this many redirects (each one counted apart)")
@@ -131,8 +134,14 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	}
 	c.url = fs.Arg(0)
 	c.keyLog = os.Getenv("SSLKEYLOGFILE")
-	if c.timeLimit > 0 && !fs.Changed("requests") && c.rate == 0 {
+	c.requestsSet = fs.Changed("requests")
+	if c.timeLimit > 0 && !c.requestsSet && c.rate == 0 {
 		c.requests = 50000
+	}
+	if c.rate > 0 && !fs.Changed("concurrency") {
+		// a rate with one connection drops whatever arrives while it is
+		// busy: size the bound on requests in flight from the rate
+		c.concurrency = engine.DefaultVUsFor(max(c.rate, c.rateStart))
 	}
 	return c, c.validate()
 }
@@ -167,6 +176,8 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--key %q with --cert-type P12: the key is in the P12 file", c.key)
 	case c.pass != "" && !strings.EqualFold(c.certType, "P12"):
 		return errors.New("--pass is for a --cert-type P12 file")
+	case c.jsonReqs && c.jsonFile == "":
+		return errors.New("--json-requests without -j: give the file to write")
 	case c.follow < 0:
 		return fmt.Errorf("-L %d: must not be negative", c.follow)
 	case c.head && (c.postFile != "" || c.putFile != ""):
@@ -337,9 +348,9 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	}
 	if c.rate > 0 {
 		opts = append(opts, loadtest.ArrivalRate(c.arrivals())) // -t is the schedule's length
-	} else {
-		opts = append(opts, loadtest.TimeLimit(time.Duration(c.timeLimit*float64(time.Second))))
 	}
+	// -t bounds every run, whatever the rate; with -n, whichever comes first
+	opts = append(opts, loadtest.TimeLimit(time.Duration(c.timeLimit*float64(time.Second))))
 	if c.follow > 0 {
 		opts = append(opts, loadtest.FollowRedirects(c.follow))
 	}
@@ -350,7 +361,8 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 }
 
 // arrivals is the --rate schedule: -t seconds, else as long as -n
-// arrivals take (at the rate, or on the ramp from --rate-start).
+// arrivals take (at the rate, or on the ramp from --rate-start); with
+// -t and -n both, it ends at whichever comes first.
 func (c *abConfig) arrivals() engine.Arrivals {
 	from := c.rate
 	if c.rateStart >= 0 {
@@ -360,7 +372,11 @@ func (c *abConfig) arrivals() engine.Arrivals {
 	if d <= 0 {
 		d = time.Duration(float64(c.requests) / ((from + c.rate) / 2) * float64(time.Second))
 	}
-	return engine.Arrivals{StartRate: from, Stages: []engine.RateStage{{Target: c.rate, Duration: d}}, MaxVUs: c.concurrency, MaxLag: c.maxLag}
+	a := engine.Arrivals{StartRate: from, Stages: []engine.RateStage{{Target: c.rate, Duration: d}}, MaxVUs: c.concurrency, MaxLag: c.maxLag}
+	if c.requestsSet || c.timeLimit <= 0 {
+		a.MaxIterations = c.requests
+	}
+	return a
 }
 
 // rawBody is a body sent as is, never read as a template.
@@ -402,7 +418,7 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Benchmarking %s (be patient)...\n", loadtest.Printable(scenario.RedactURL(c.url)))
 	}
 	report, err := plan.Execute(ctx)
-	if report == nil {
+	if report.DidNotRun() {
 		fmt.Fprintln(stderr, "benchgate ab:", err)
 		return 2
 	}
@@ -423,13 +439,24 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if c.jsonFile != "" {
-		if werr := writeFileAtomic(c.jsonFile, report.WriteJSON); werr != nil {
+		write := report.WriteJSON
+		if c.jsonReqs {
+			write = report.WriteJSONWithRequests
+		}
+		if werr := writeFileAtomic(c.jsonFile, write); werr != nil {
 			fmt.Fprintln(stderr, "benchgate ab:", werr)
 			return 1
 		}
 	}
-	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) {
-		return 1 // interrupted, or nothing worked at all (ab gives up too)
+	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
+		return 1 // interrupted, nothing worked at all (ab gives up too), or nothing was sent
+	}
+	if a := report.Arrivals; a != nil && a.Dropped > 0 {
+		// the rate asked for was not kept: the numbers above are not the
+		// server's at that rate
+		fmt.Fprintf(stderr, "benchgate ab: %d of %d arrivals dropped (no connection free within --max-lag %v): the rate was not kept; raise -c or lower --rate\n",
+			a.Dropped, a.Planned, c.maxLag)
+		return 1
 	}
 	return 0
 }

@@ -29,6 +29,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 func TestParseABFlags(t *testing.T) {
@@ -475,5 +476,51 @@ func TestABCertP12(t *testing.T) {
 	code = run(context.Background(), []string{"ab", "-q", "-n", "2", "--insecure", "--cert", file, "--cert-type", "P12", "--pass", "nope", srv.URL + "/"}, io.Discard, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "ClientPKCS12") || strings.Contains(errOut.String(), "nope") || seen.Load() != 2 {
 		t.Errorf("wrong password: exit %d, %s", code, errOut.String())
+	}
+}
+
+// ab's summary says when a step never ran.
+func TestABSummarySaysStepNeverRan(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	r, err := loadtest.New(loadtest.Runs(scenario.Run("ab", scenario.Get("/"), scenario.Get("/2")).Repeat(1_000_000)),
+		loadtest.BaseURL(srv.URL), loadtest.KeepLevel(0), loadtest.TimeLimit(50*time.Millisecond)).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	writeABSummary(&out, &abConfig{url: srv.URL}, r)
+	if !strings.Contains(out.String(), `not a verdict: step 2 "GET /2" of run "ab" never ran`) {
+		t.Errorf("summary:\n%s", out.String())
+	}
+}
+
+// benchgate ab keeps ApacheBench's default: a new connection per request;
+// -k keeps them alive.
+func TestABKeepAliveOnlyWithK(t *testing.T) {
+	for _, tc := range []struct {
+		k     bool
+		conns int64
+	}{{false, 5}, {true, 1}} {
+		var conns atomic.Int64
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		args := []string{"ab", "-q", "-n5", "-c1", srv.URL + "/"}
+		if tc.k {
+			args = append(args[:1], append([]string{"-k"}, args[1:]...)...)
+		}
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		srv.Close()
+		if conns.Load() != tc.conns {
+			t.Errorf("-k=%v: %d connections, want %d", tc.k, conns.Load(), tc.conns)
+		}
 	}
 }

@@ -11,51 +11,103 @@ import (
 	"github.com/benchgate/benchgate/loadtest"
 )
 
-// runCompare compares two JSON reports (or baselines) step by step and
-// exits 1 when the new one regressed, 3 when there was not enough data
-// for a verdict.
+// runCompare compares a baseline's executions with new ones step by
+// step and exits 1 when they regressed, 3 when there is no verdict
+// (inconclusive, or refused: the machines differ).
 func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o loadtest.CompareOptions
-	fs.Float64Var(&o.MinEffect, "min-effect", 0.10, "smallest relative change that can fail (0.10: 10%)")
+	fs.Float64Var(&o.MinEffect, "min-effect", 0.10, "smallest relative change that can fail, and the margin of \"no regression\" (0.10: 10%)")
 	fs.DurationVar(&o.MinAbsolute, "min-absolute", 0, "smallest latency change that can fail (default 100µs)")
-	fs.Float64Var(&o.Alpha, "alpha", 0.01, "significance level of the whole comparison")
+	fs.Float64Var(&o.Alpha, "alpha", 0.05, "chance of a false \"regressed\" over the whole comparison")
 	fs.Float64SliceVar(&o.Percentiles, "percentiles", []float64{50, 95}, "latency percentiles to compare")
+	fs.BoolVar(&o.PassInconclusive, "pass-inconclusive", false, "exit 0 (with a warning) when the only flaw is an inconclusive metric")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: benchgate compare [flags] old.json new.json\n\n"+
-			"Compares two reports (benchgate ab -j, demo -j, Report.WriteJSON or a baseline) step by\n"+
-			"step: latency percentiles, throughput and error rate, over time blocks with a one-sided\n"+
-			"Mann-Whitney U test and a minimum effect. Exit status: 0 no regression, 1 a regression,\n"+
-			"2 bad usage or files, 3 not enough data for a verdict.\n\nflags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "usage: benchgate compare [flags] old.json new.json [new2.json...]\n\n"+
+			"Compares the executions of old.json (a baseline, or one JSON report: benchgate ab -j, demo -j,\n"+
+			"Report.WriteJSON) with those of the new files, step by step: latency percentiles, iterations per\n"+
+			"second and error rate. One figure per execution; per metric the Hodges-Lehmann change with its\n"+
+			"exact rank-sum interval; regressed, no regression (the interval below --min-effect) or\n"+
+			"inconclusive. One execution a side can never show \"no regression\": record 5 or more.\n"+
+			"Exit status: 0 no regression, 1 a regression, 2 bad usage or files, 3 no verdict.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() != 2 {
+	if fs.NArg() < 2 {
 		fs.Usage()
 		return 2
 	}
-	old, err := readReport(fs.Arg(0))
-	if err == nil {
-		var cur *loadtest.Report
-		if cur, err = readReport(fs.Arg(1)); err == nil {
-			c := loadtest.Compare(old, cur, o)
-			fmt.Fprint(stdout, c)
-			switch {
-			case len(c.Regressions()) > 0:
-				fmt.Fprintf(stdout, "verdict: %d regression(s)\n", len(c.Regressions()))
-				return 1
-			case len(c.Undecided()) > 0:
-				fmt.Fprintf(stdout, "verdict: none: not enough data for %d metric(s)\n", len(c.Undecided()))
-				return 3
-			}
-			fmt.Fprintln(stdout, "verdict: no regression")
-			return 0
+	old, err := loadtest.ReadBaseline(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate compare:", err)
+		return 2
+	}
+	cur, err := loadtest.MergeBaselines(fs.Args()[1:]...)
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate compare:", err)
+		return 2
+	}
+	// the new files' machine, when they recorded one, against the old's
+	var here *loadtest.Machine
+	for _, m := range cur.Machines {
+		if m != nil && m.Calibration > 0 {
+			here = m
+			break
 		}
 	}
-	fmt.Fprintln(stderr, "benchgate compare:", err)
-	return 2
+	c := loadtest.CompareBaseline(old, cur.Executions, here, o)
+	fmt.Fprint(stdout, c)
+	switch {
+	case c.Refused != "":
+		fmt.Fprintln(stdout, "verdict: none: refused")
+		return 3
+	case len(c.Regressions()) > 0:
+		fmt.Fprintf(stdout, "verdict: %d regression(s)\n", len(c.Regressions()))
+		return 1
+	case len(c.Inconclusive()) > 0 && !o.PassInconclusive:
+		fmt.Fprintf(stdout, "verdict: none: %d metric(s) inconclusive\n", len(c.Inconclusive()))
+		return 3
+	case len(c.Inconclusive()) > 0:
+		fmt.Fprintf(stdout, "verdict: no regression shown, but %d metric(s) inconclusive (passed by --pass-inconclusive)\n", len(c.Inconclusive()))
+		return 0
+	}
+	fmt.Fprintln(stdout, "verdict: no regression")
+	return 0
+}
+
+// runBaseline runs the baseline subcommands: merge.
+func runBaseline(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "merge" {
+		fmt.Fprintln(stderr, "usage: benchgate baseline merge -o out.json a.json b.json...")
+		return 2
+	}
+	fs := pflag.NewFlagSet("baseline merge", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.StringP("output", "o", "", "the merged baseline file to write (required)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: benchgate baseline merge -o out.json a.json b.json...\n\n"+
+			"Joins the executions of baselines (or single JSON reports) recorded in separate processes or\n"+
+			"CI jobs into one baseline file; their runs and steps must agree. out.json may be one of the inputs.\n\nflags:\n%s", fs.FlagUsages())
+	}
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	b, err := loadtest.MergeBaselines(fs.Args()...)
+	if err == nil {
+		err = b.Write(*out)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate baseline merge:", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "%s: %d executions\n", *out, len(b.Executions))
+	return 0
 }
 
 // readReport reads a JSON report (or baseline) file.

@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "sending %d requests...\n\n", plan.TotalRequests())
 	report, err := plan.Execute(ctx)
-	if report == nil {
+	if report.DidNotRun() {
 		fmt.Fprintln(stderr, "benchgate demo:", err)
 		return 1
 	}

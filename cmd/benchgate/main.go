@@ -3,7 +3,8 @@
 //	benchgate demo                 start the embedded demo application and run a scenario against it
 //	benchgate ab [flags] URL       ApacheBench-compatible load test of one URL
 //	benchgate soak [-d 10m]        steady load on the demo application, checking memory stays flat
-//	benchgate compare old new      compare two JSON reports step by step; exit 1 on a regression
+//	benchgate compare old new...   compare a baseline's executions with new ones step by step; exit 1 on a regression
+//	benchgate baseline merge       join baselines recorded apart into one file
 //	benchgate report run.json      write a self-contained HTML report of a JSON report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
@@ -26,7 +27,8 @@ commands:
   demo   start the embedded demo application on loopback and run a scenario against it
   ab     ApacheBench-compatible load test of one URL (benchgate ab -h for flags)
   soak   keep the demo scenario running (-d 10m) and check memory and goroutines stay flat
-  compare  compare two JSON reports step by step (benchgate compare -h); exit 1 on a regression
+  compare  compare a baseline (or report) with new executions step by step (benchgate compare -h); exit 1 on a regression
+  baseline merge -o out.json a.json b.json...  join baselines (or reports) recorded apart into one baseline
   report   write a self-contained HTML page of a JSON report (benchgate report -o report.html run.json)
 `
 
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSoak(ctx, args[1:], stdout, stderr)
 	case "compare":
 		return runCompare(ctx, args[1:], stdout, stderr)
+	case "baseline":
+		return runBaseline(ctx, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":

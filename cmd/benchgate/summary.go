@@ -94,7 +94,12 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	fmt.Fprintf(w, "\nConcurrency Level:      %d\n", r.Concurrency)
 	fmt.Fprintf(w, "Time taken for tests:   %.3f seconds\n", secs)
 	fmt.Fprintf(w, "Complete requests:      %d\n", r.ResponsesReceived)
-	fmt.Fprintf(w, "Failed requests:        %d\n", r.ResponsesFailed)
+	dropped := droppedRequests(r)
+	fmt.Fprintf(w, "Failed requests:        %d\n", r.ResponsesFailed+dropped)
+	if dropped > 0 {
+		fmt.Fprintf(w, "   (Failed: %d, Dropped arrivals: %d: due and never sent, no connection free within --max-lag %v; raise -c or lower --rate)\n",
+			r.ResponsesFailed, dropped, c.maxLag)
+	}
 	if why := r.Invalid(); why != "" {
 		fmt.Fprintf(w, "WARNING:                %s\n", why)
 	}
@@ -128,7 +133,10 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 		fmt.Fprintf(w, "Requests per second:    %.2f [#/sec] (mean)\n", float64(r.ResponsesReceived)/secs)
 		if r.ResponsesReceived > 0 {
 			perReq := secs * 1000 * float64(r.Concurrency) / float64(r.ResponsesReceived)
-			fmt.Fprintf(w, "Time per request:       %.3f [ms] (mean)\n", perReq)
+			if r.Arrivals == nil {
+				// derived from -c, which only bounds what is in flight at a rate
+				fmt.Fprintf(w, "Time per request:       %.3f [ms] (mean)\n", perReq)
+			}
 			fmt.Fprintf(w, "Time per request:       %.3f [ms] (mean, across all concurrent requests)\n", perReq/float64(r.Concurrency))
 		}
 		fmt.Fprintf(w, "Transfer rate:          %.2f [Kbytes/sec] received\n", float64(r.BytesReceived)/1024/secs)
@@ -143,19 +151,22 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 			lo, mean, sd, median, hi := row.p.row()
 			fmt.Fprintf(w, "%-11s %5.1f %5.1f %5.1f %6.1f %7.1f\n", row.name+":", lo, mean, sd, median, hi)
 		}
-		fmt.Fprintf(w, "\nPercentage of the requests served within a certain time (ms)\n")
-		for _, p := range []float64{50, 66, 75, 80, 90, 95, 98, 99} {
-			fmt.Fprintf(w, "  %3.0f%%  %8.2f\n", p, ms(r.Latency.Percentile(p)))
-		}
-		fmt.Fprintf(w, "  100%%  %8.2f (longest request)\n", ms(r.Latency.Max()))
-		if cor := run.Steps[0].Corrected; cor != nil && cor.Count() > 0 {
+		cor := run.Steps[0].Corrected
+		if cor != nil && cor.Count() > 0 {
 			// the open model and paced users: what a request waited from
 			// when it should have started (coordinated omission corrected)
-			fmt.Fprintf(w, "\nThe same, from each request's intended start (ms)\n")
-			for _, p := range []float64{50, 90, 99} {
-				fmt.Fprintf(w, "  %3.0f%%  %8.2f\n", p, ms(cor.Percentile(p)))
+			// comes first: it is the latency a user of the server saw
+			fmt.Fprintf(w, "\nPercentage of the requests served within a certain time (ms),\nfrom each request's intended start%s\n", leftOut(cor.Count(), dropped))
+			writePercentiles(w, cor, dropped, "")
+			fmt.Fprintf(w, "\nThe same, from each request's actual start (ab's table: it leaves out the time a request waited for a connection)\n")
+			writePercentiles(w, r.Latency, dropped, " (longest request)")
+			if a, b := cor.Percentile(90), r.Latency.Percentile(90); a > 2*b && a-b > time.Millisecond {
+				fmt.Fprintf(w, "WARNING:                p90 from the intended start (%.2f ms) is %.0f× the one from the actual start (%.2f ms): requests waited for a free connection; the first table is the server's latency as its users saw it\n",
+					ms(a), float64(a)/float64(b), ms(b))
 			}
-			fmt.Fprintf(w, "  100%%  %8.2f\n", ms(cor.Max()))
+		} else {
+			fmt.Fprintf(w, "\nPercentage of the requests served within a certain time (ms)%s\n", leftOut(r.Latency.Count(), dropped))
+			writePercentiles(w, r.Latency, dropped, " (longest request)")
 		}
 	}
 	if c.verbosity >= 2 {
@@ -170,6 +181,44 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	for _, why := range r.StepsNeverSent() {
+		fmt.Fprintf(w, "not a verdict: %s\n", loadtest.Printable(why))
+	}
+}
+
+// droppedRequests is the requests of the arrivals a rate run dropped.
+func droppedRequests(r *loadtest.Report) (n int64) {
+	for _, run := range r.Runs {
+		n += run.Dropped * int64(len(run.Steps))
+	}
+	return n
+}
+
+// leftOut says how many due requests a percentile table leaves out.
+func leftOut(measured, dropped int64) string {
+	if dropped == 0 {
+		return ""
+	}
+	return fmt.Sprintf(";\n%d dropped arrivals (%.1f%% of %d) never started: counted above every time below", dropped,
+		100*float64(dropped)/float64(measured+dropped), measured+dropped)
+}
+
+// writePercentiles prints ab's percentiles of l, with dropped requests
+// taken as slower than every measured one: a percentile that falls among
+// them is printed as "dropped".
+func writePercentiles(w io.Writer, l *loadtest.Latency, dropped int64, last string) {
+	n := l.Count()
+	for _, p := range []float64{50, 66, 75, 80, 90, 95, 98, 99, 100} {
+		q := p * float64(n+dropped) / float64(n)
+		switch {
+		case dropped > 0 && q > 100:
+			fmt.Fprintf(w, "  %3.0f%%  %8s (dropped: never started)\n", p, "-")
+		case p == 100:
+			fmt.Fprintf(w, "  100%%  %8.2f%s\n", ms(l.Max()), last)
+		default:
+			fmt.Fprintf(w, "  %3.0f%%  %8.2f\n", p, ms(l.Percentile(q)))
+		}
 	}
 }
 

@@ -1,0 +1,76 @@
+package loadtest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// TestJSONArtifactSmall: at the default keep level the JSON report holds
+// no per-request records (a CI artifact stays small whatever the number
+// of requests); WriteJSONWithRequests writes them, one per line, and
+// ReadJSON gives back the same records; a run kept at KeepHeaders has
+// them in WriteJSON too (asked for).
+func TestJSONArtifactSmall(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	const n = 3000
+	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/a"), scenario.Get("/b")).Repeat(n/2),
+		scenario.Run("h", scenario.Get("/h")).Repeat(10).KeepLevel(scenario.KeepHeaders)),
+		loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.Concurrency(4))
+	if report.RequestsSent != n+10 || report.Runs[0].Requests.Len() != n {
+		t.Fatalf("sent %d, %d records", report.RequestsSent, report.Runs[0].Requests.Len())
+	}
+	var small, full bytes.Buffer
+	if err := report.WriteJSON(&small); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteJSONWithRequests(&full); err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Runs []map[string]json.RawMessage `json:"runs"`
+	}
+	if err := json.Unmarshal(small.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw.Runs[0]["requests"]; ok {
+		t.Error("WriteJSON at the default keep level wrote the per-request records")
+	}
+	if _, ok := raw.Runs[1]["requests"]; !ok {
+		t.Error("WriteJSON dropped the records of a run kept at KeepHeaders")
+	}
+	// what is left does not grow with the requests: far below the ~500
+	// bytes per request of the records
+	if per := small.Len() / n; per > 60 {
+		t.Errorf("WriteJSON: %d bytes, %d per request", small.Len(), per)
+	}
+	if strings.Count(full.String(), "\n") < n || full.Len() < 20*small.Len()/10 {
+		t.Errorf("WriteJSONWithRequests: %d bytes, %d lines", full.Len(), strings.Count(full.String(), "\n"))
+	}
+	for _, b := range []*bytes.Buffer{&small, &full} {
+		back, err := loadtest.ReadJSON(bytes.NewReader(b.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.RequestsSent != report.RequestsSent || back.Runs[0].Steps[1].Latency.Count() != report.Runs[0].Steps[1].Latency.Count() {
+			t.Errorf("read back: sent %d", back.RequestsSent)
+		}
+		if b == &small {
+			continue
+		}
+		for _, k := range []int{0, 1, n / 2, n - 1} {
+			got, _ := back.Runs[0].Requests.At(k)
+			want, _ := report.Runs[0].Requests.At(k)
+			if got != want {
+				t.Errorf("request %d: read back %+v, wrote %+v", k, got, want)
+			}
+		}
+		if h, _ := back.Runs[1].Requests.At(9); !h.Sent {
+			t.Errorf("run h's request 9 not read back: %+v", h)
+		}
+	}
+}
