@@ -18,14 +18,15 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// spinEnv makes the test binary a CPU-bound neighbour: it spins on every
-// core for the duration the variable holds, at most 5 s, then exits.
+// spinEnv makes the test binary a CPU-bound neighbour: it spins one
+// thread per GOMAXPROCS for the duration the variable holds, at most 5 s,
+// then exits.
 const spinEnv = "BENCHGATE_TEST_SPIN"
 
 func spin(d time.Duration) {
 	end := time.Now().Add(min(d, 5*time.Second))
 	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
