@@ -928,7 +928,11 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
 	report := rec.report()
-	report.Generator = health.finish()
+	var lag *Latency
+	if report.Arrivals != nil {
+		lag = report.Arrivals.Lag
+	}
+	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report
