@@ -2,6 +2,7 @@ package example_suite_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"time"
@@ -62,7 +63,19 @@ var _ = Describe("the performance gate", func() {
 		// within 25%: here that passes with a warning, and the spec
 		// fails only on a regression shown. On a shared runner gate
 		// with a duet (below), which cancels the drift.
-		Expect(runs).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true}))
+		// A busy machine can also make the load generator itself late by
+		// enough to decide a step's verdict: the comparison then refuses
+		// (ErrLateGenerator), which this suite, run beside other packages'
+		// tests, shows as a skip with the refusal.
+		gate := NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true})
+		ok, err := gate.Match(runs)
+		if errors.Is(err, ErrLateGenerator) {
+			Skip(err.Error())
+		}
+		Expect(err).NotTo(HaveOccurred())
+		if !ok {
+			Fail(gate.FailureMessage(runs))
+		}
 	}, SpecTimeout(time.Minute))
 
 	It("passes an unchanged build in a duet", func(ctx context.Context) {

@@ -1,8 +1,10 @@
 package matchers
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega/types"
@@ -66,9 +68,6 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		if why := r.NoVerdict(); why != "" {
 			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
 		}
-		if why := r.Invalid(); why != "" {
-			return false, fmt.Errorf("NotRegressFrom: no verdict: %s", why)
-		}
 	}
 	var base *loadtest.Baseline
 	switch b := m.baseline.(type) {
@@ -93,11 +92,7 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if base == nil || len(base.Executions) == 0 {
 		return false, fmt.Errorf("NotRegressFrom: the baseline holds no execution")
 	}
-	for _, r := range base.Executions {
-		if why := r.Invalid(); why != "" {
-			return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
-		}
-	}
+
 	var here *loadtest.Machine
 	for _, mc := range base.Machines {
 		if mc != nil && mc.Calibration > 0 {
@@ -106,8 +101,63 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		}
 	}
 	m.cmp = loadtest.CompareBaseline(base, cur, here, m.opts)
+	if err := lateGenerator(base.Executions, cur, m.cmp); err != nil {
+		return false, err
+	}
 	return verdict("NotRegressFrom", m.cmp)
 }
+
+// lateGenerator refuses a stored comparison whose verdict the load
+// generator's own lateness could have decided. An execution whose
+// generator was saturated or late (Report.Invalid) measured each
+// latency up to its Delay too long, on that side only, so a metric
+// stands only when twice the largest such delay is below its minimum
+// effect (MinEffect of the baseline's value, and MinAbsolute): a 200 ms
+// page is judged through a few milliseconds of scheduling delay, a 2 ms
+// one is not. Iterations per second follow from the latencies, so a
+// run's are refused when one of its latencies is. What is refused says why and
+// points to the duet, whose pairs share the neighbour.
+func lateGenerator(base, cur []*loadtest.Report, c *loadtest.Comparison) error {
+	var late time.Duration
+	var why, side string
+	for i, rs := range [][]*loadtest.Report{base, cur} {
+		for _, r := range rs {
+			if w := r.Invalid(); w != "" && r.Generator.Delay >= late {
+				late, why, side = max(r.Generator.Delay, time.Microsecond), w, [2]string{"a baseline execution", "a new execution"}[i]
+			}
+		}
+	}
+	if late == 0 {
+		return nil
+	}
+	o := c.Options
+	// moved: a latency metric the delay could move by its minimum effect
+	moved := func(d loadtest.Delta) bool {
+		return strings.HasPrefix(d.Metric, "p") &&
+			float64(2*late/time.Microsecond) >= max(o.MinEffect*d.Old, float64(o.MinAbsolute/time.Microsecond))
+	}
+	lateRuns := map[string]bool{}
+	for _, d := range c.Deltas {
+		lateRuns[d.Run] = lateRuns[d.Run] || moved(d)
+	}
+	var hit []string
+	for _, d := range c.Deltas {
+		decided := d.Verdict == loadtest.Regressed || d.Verdict == loadtest.NoRegression || d.Verdict == loadtest.Improved
+		if decided && (moved(d) || d.Metric == "iter/s" && lateRuns[d.Run]) {
+			hit = append(hit, fmt.Sprintf("%s / %s %s", d.Run, d.Step, d.Metric))
+		}
+	}
+	if len(hit) == 0 {
+		return nil
+	}
+	return fmt.Errorf("NotRegressFrom: no verdict on %s: %s was measured by a %w by up to %v, enough to decide them (%s); compare with a duet (loadtest.Duet), whose pairs share the machine's state",
+		strings.Join(hit, ", "), side, ErrLateGenerator, late.Round(time.Microsecond), why)
+}
+
+// ErrLateGenerator is wrapped by the error of a stored comparison that
+// was refused because the load generator was late (a busy machine, or
+// its own saturation) by enough to decide it: no verdict either way.
+var ErrLateGenerator = errors.New("load generator late")
 
 // record adds the executions to the baseline at path.
 func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, error) {
