@@ -483,6 +483,13 @@ func (p *parser) endOfHeaders() (done bool, err error) {
 		if p.status == 101 {
 			p.keepAlive = false
 		}
+		if !p.head && p.status >= 200 && p.status != 204 && p.status != 304 && (p.te || p.cl != 0) {
+			// a registered no-body status whose headers frame a body: the
+			// server, which does not know of the registration, sends it,
+			// and maybe late; read as the next response, it would be
+			// taken for another request's answer
+			p.keepAlive = false
+		}
 		p.state = stDone
 		return true, nil
 	case p.te && p.chunked:

@@ -22,7 +22,11 @@ func NoResponseBodyMethods(methods ...string) Option {
 // NoResponseBodyStatuses registers response statuses that have no
 // body, as 1xx, 204 and 304 have (HTTP::LoadGen's
 // register_no_response_body_code), with the same effect as
-// NoResponseBodyMethods. Each must be from 100 to 999.
+// NoResponseBodyMethods. Each must be from 100 to 999. As the server
+// does not know of the registration, a response of such a status whose
+// headers frame a body (a Content-Length other than 0, a
+// Transfer-Encoding, or neither) closes its connection after it: the
+// body it sends, perhaps late, is never read as the next response.
 func NoResponseBodyStatuses(statuses ...int) Option {
 	return func(p *Plan) { p.noBodyStatuses = append(p.noBodyStatuses, statuses...) }
 }

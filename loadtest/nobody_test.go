@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -95,15 +96,18 @@ func TestNoResponseBody(t *testing.T) {
 		if report.ResponsesReceived != 9 || report.ResponsesFailed != 0 || len(report.Warnings) != 0 {
 			t.Errorf("good %d, failed %d, warnings %q", report.ResponsesReceived, report.ResponsesFailed, report.Warnings)
 		}
-		if n := conns.Load(); n != 1 {
-			t.Errorf("%d connections: a response without a body must leave its connection usable", n)
+		// PURGE's response leaves its connection usable; /gone's announces
+		// a chunked body, so its connection is closed after it
+		// (TestNoResponseBodyStatusLateBody): 1 + 3 connections
+		if n := conns.Load(); n != 4 {
+			t.Errorf("%d connections, want 4: PURGE's response must leave its connection usable, /gone's not", n)
 		}
 	})
 	t.Run("vus", func(t *testing.T) {
 		base, conns := noBodyServer(t)
 		report := execute(t, append([]loadtest.Option{loadtest.Runs(run()), loadtest.BaseURL(base), loadtest.KeepAlive(true),
 			loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 3})}, registered...)...)
-		if report.ResponsesReceived != 9 || report.ResponsesFailed != 0 || conns.Load() != 1 {
+		if report.ResponsesReceived != 9 || report.ResponsesFailed != 0 || conns.Load() != 4 {
 			t.Errorf("good %d, failed %d, connections %d", report.ResponsesReceived, report.ResponsesFailed, conns.Load())
 		}
 	})
@@ -166,4 +170,80 @@ func TestNoResponseBodyHTTP2(t *testing.T) {
 	if report.ResponsesFailed != 4 {
 		t.Errorf("unregistered: good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
 	}
+}
+
+// lateBodyServer answers GET /extra with status 299 and a
+// Content-Length whose body it sends only when the next request on the
+// connection has come: the body is itself a "200 OK" response. Any
+// other request is answered 503.
+func lateBodyServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	const fake = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				pending := ""
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					for {
+						h, err := br.ReadString('\n')
+						if err != nil {
+							return
+						}
+						if h == "\r\n" {
+							break
+						}
+					}
+					resp := pending + "HTTP/1.1 503 No\r\nContent-Length: 0\r\n\r\n"
+					pending = ""
+					if strings.HasPrefix(line, "GET /extra ") {
+						resp, pending = "HTTP/1.1 299 Body-After-All\r\nContent-Length: "+fmt.Sprint(len(fake))+"\r\n\r\n", fake
+					}
+					if _, err := c.Write([]byte(resp)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestNoResponseBodyStatusLateBody: a registered no-body status whose
+// headers announce a body (the server does not know the client
+// registered the status, and sends it) leaves a connection whose next
+// bytes belong to no request: the body, sent late, must never be read
+// as the next request's response. Before the fix the body, a "200 OK",
+// was taken for /next's answer (which was 503).
+func TestNoResponseBodyStatusLateBody(t *testing.T) {
+	run := func() *scenario.Sequence {
+		return scenario.Run("r", scenario.Get("/extra").ExpectStatus(299).TimeLimit(2*time.Second),
+			scenario.Get("/next").TimeLimit(2*time.Second)).Repeat(2)
+	}
+	check := func(t *testing.T, report *loadtest.Report) {
+		st := report.Run("r").Steps[1].Statuses
+		if st[200] != 0 || st[503] != 2 {
+			t.Errorf("/next statuses %v: the body of the 299 response was read as its answer (the server answered 503)", st)
+		}
+	}
+	forEachDriver(t, func(t *testing.T) {
+		check(t, execute(t, loadtest.Runs(run()), loadtest.BaseURL(lateBodyServer(t)), loadtest.KeepAlive(true), loadtest.NoResponseBodyStatuses(299)))
+	})
+	t.Run("vus", func(t *testing.T) {
+		check(t, execute(t, loadtest.Runs(run()), loadtest.BaseURL(lateBodyServer(t)), loadtest.KeepAlive(true), loadtest.NoResponseBodyStatuses(299),
+			loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 2})))
+	})
 }
