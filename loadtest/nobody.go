@@ -14,7 +14,11 @@ import (
 // the engine never waits for a body that will not come. Methods are
 // compared exactly, as sent. Bytes a server sends after such a response
 // anyway are unexpected: the connection is closed with a warning, and
-// they are never taken for the next response.
+// they are never taken for the next response. As the server does not
+// know of the registration, a response whose headers frame a body (a
+// Content-Length other than 0, or a Transfer-Encoding) closes its
+// connection after it, as NoResponseBodyStatuses' do: the body, sent
+// perhaps late, is never read as the next response.
 func NoResponseBodyMethods(methods ...string) Option {
 	return func(p *Plan) { p.noBodyMethods = append(p.noBodyMethods, methods...) }
 }
