@@ -853,7 +853,14 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
+	var logErr error
+	if rec.lines != nil {
+		logErr = rec.lines.close()
+	}
 	report := rec.report()
+	if logErr != nil {
+		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
+	}
 	report.Generator = health.finish()
 	report.Seed = ep.Seed
 	if errors.As(err, new(*engine.HookError)) {
