@@ -181,7 +181,7 @@ func (v VUs) Iterations(i, runs int) int {
 		vus++
 	}
 	if v.Rounds < 0 {
-		return min(vus, 1) * ForeverIterations
+		return min(vus, 1) * foreverBound
 	}
 	return vus * v.Rounds
 }
@@ -191,10 +191,14 @@ func (v VUs) Iterations(i, runs int) int {
 const RoundsForever = -1
 
 // ForeverIterations bounds the iterations a run of VUs with
-// RoundsForever begins: its VUs end when it is reached. What a run
+// RoundsForever begins: its VUs end when it is reached, before the time
+// limit, and a Warner is told so (a warning of the run's first step). What a run
 // holds per request is allocated as requests are made, so the bound
 // costs a pointer per 4096 requests it allows, not a record each.
 const ForeverIterations = 1 << 22
+
+// foreverBound is ForeverIterations, lowered by tests.
+var foreverBound = ForeverIterations
 
 // IterationRecorder is a Recorder told, at the end of an execution of
 // VUs with RoundsForever, how many iterations of each run began (they
@@ -294,6 +298,15 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {
 		for i := range x.runs {
 			ir.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
+		}
+	}
+	if wr, ok := rec.(Warner); ok && v.Rounds < 0 {
+		for i := range x.runs {
+			if n := x.runs[i].spec.Repeat; x.runs[i].begun.Load() > int64(n) && len(x.runs[i].steps) > 0 {
+				// a VU asked for one more: the run did not go on until
+				// stopped, as it was told to
+				wr.Warn(i, 0, fmt.Sprintf("the run reached its bound of %d iterations (engine.ForeverIterations) and its VUs ended before the time limit", n))
+			}
 		}
 	}
 	if h.After != nil {
