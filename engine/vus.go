@@ -98,8 +98,9 @@ const MaxRetries = 100
 // field, say): the earlier attempt is then recorded as retried, apart
 // from the step's counts, and the retry's result is the step's. Once a
 // step has its result, sending it again later in the round is an extra
-// request, recorded as retried too (on the wire, in the request log and
-// StepReport.Retried). The steps a round never sends are "not started".
+// request of the step (Result.Again): counted as one more configured
+// request of the step, with its own result, so that its failure is the
+// step's failure. The steps a round never sends are "not started".
 // See MaxRetries for the bound without a time limit. An iterator that
 // panics or names no step of the run ends the round and is reported as
 // a hook error.
@@ -470,7 +471,7 @@ func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
 // row. A step sent again at once is a retry: the earlier attempt is
 // recorded as retried (Result.Retried), apart from the step's counts;
 // a step sent again later in the round, once it has its own result, is
-// an extra request, recorded as retried too.
+// an extra request of the step (Result.Again), counted as one.
 func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	x, s := w.x, w.s
 	steps := len(x.runs[run].steps)
@@ -480,10 +481,9 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	var prev *Result
 	last, extras := -1, 0
 	record := func(retried bool) {
-		prev.Retried = retried || owned[prev.Step]
-		if !prev.Retried {
-			owned[prev.Step] = true
-		}
+		prev.Retried = retried
+		prev.Again = !retried && owned[prev.Step]
+		owned[prev.Step] = owned[prev.Step] || !retried
 		x.rec.Record(s.id, prev)
 	}
 	for {
