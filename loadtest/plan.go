@@ -927,7 +927,14 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
+	var logErr error
+	if rec.lines != nil {
+		logErr = rec.lines.close()
+	}
 	report := rec.report()
+	if logErr != nil {
+		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
+	}
 	var lag *Latency
 	if report.Arrivals != nil {
 		lag = report.Arrivals.Lag

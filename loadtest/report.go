@@ -164,7 +164,9 @@ type StepReport struct {
 	// Number is the step's place in its run, from 1.
 	Number int    `json:"number"`
 	Name   string `json:"name"`
-	// Configured is the run's repeat count: one request per iteration.
+	// Configured is the run's repeat count: one request per iteration,
+	// plus the requests of the step a VU's iterator sent again later in
+	// a round (engine.Result.Again), each a request of its own.
 	// Configured = Sent + NotSent + NotStarted(); Sent = Good + Failed +
 	// Interrupted.
 	Configured int64 `json:"configured"`

@@ -20,7 +20,9 @@ import (
 // chain with its hop number and followed flag, and an attempt a VU's
 // iterator sent again marked retried. Lines are written as the
 // requests complete: what is buffered goes to w at least every
-// FlushEvery and when the execution ends, cancelled or not.
+// FlushEvery and when the execution ends, cancelled or not. When a
+// write to w fails, the lines from then on are lost and the Report's
+// Warnings say so.
 func LogRequests(w io.Writer) Option {
 	return func(p *Plan) { p.requestLog, p.requestLogCSV, p.requestLogFormat = w, false, nil }
 }
