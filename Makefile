@@ -16,9 +16,11 @@ fuzz:
 	go test ./scenario -run XXX -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
 	go test ./cmd/benchgate -run XXX -fuzz '^FuzzParseABFlags$$' -fuzztime $(FUZZTIME)
 	go test ./loadtest -run XXX -fuzz '^FuzzReadJSON$$' -fuzztime $(FUZZTIME)
+	go test ./loadtest -run XXX -fuzz '^FuzzReadBaseline$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzFirstAttr$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzFirstAttrBytes$$' -fuzztime $(FUZZTIME)
 	go test ./scenario -run XXX -fuzz '^FuzzFormFragment$$' -fuzztime $(FUZZTIME)
+	go test ./scenario -run XXX -fuzz '^FuzzRedactText$$' -fuzztime $(FUZZTIME)
 	go test ./loadtest -run XXX -fuzz '^FuzzH2Responses$$' -fuzztime $(FUZZTIME)
 
 # Ten minutes of steady load on the demo application; fails if the heap or

@@ -283,6 +283,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		written := time.Since(res.Start)
 		res.Send = written - res.Connect
 		s.p.ref = res.Start
+		s.p.regHead = head && s.cur.b.method != "HEAD"
 		err = s.p.read(head)
 		if err != nil {
 			s.closeConn()

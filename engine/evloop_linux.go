@@ -472,6 +472,7 @@ func (l *evLoop) write(s *evSlot) {
 	s.written = time.Since(s.res.Start)
 	s.res.Send = s.written - s.res.Connect
 	s.p.ref = s.res.Start
+	s.p.regHead = s.cur.b.head && s.cur.b.method != "HEAD"
 	s.p.begin(s.cur.b.head)
 	s.state = evReading
 }

@@ -23,6 +23,9 @@ type current struct {
 	// note, when set, is why the response fails before any expectation
 	// (a redirect that could not be followed).
 	cookie, note string
+	// origin is the step's own target, before an iterator or a hook
+	// changed the request's URL
+	origin *target
 }
 
 // prepare builds request w into s.wbuf and sets the parser up for its
@@ -88,7 +91,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 			}
 		}
 	}
-	c.cookie = static
+	c.cookie, c.origin = static, c.b.t
 	s.wbuf = appendCookieLine(s.wbuf, static, c.st, c.b.t.url)
 	s.wbuf = append(s.wbuf, "\r\n"...)
 	s.wbuf = append(s.wbuf, c.b.body...)
@@ -213,6 +216,11 @@ func (x *execution) finish(s *slot, err error) {
 		if err == nil {
 			res.Body = s.p.body
 		}
+	}
+	if res.Reason != "" {
+		// a reason may quote what a server sent (a Location) or a URL:
+		// no output may show its secrets
+		res.Reason = scenario.RedactText(res.Reason, x.plan.Secrets...)
 	}
 	if l := x.plan.Live; l != nil {
 		if res.Failed || res.NotSent || res.Interrupted {

@@ -57,8 +57,12 @@ type RequestEvent struct {
 	// must be a token; URL is absolute or relative to the step's URL.
 	// SetBody replaces the body. The step's header fields, the
 	// iteration's cookies for the new URL and the fields in Header go
-	// along; the result is still the step's. A value that cannot be
-	// sent makes the request "not sent" with the reason.
+	// along, except that to another origin than the step's, the step's
+	// Authorization, Cookie and Host fields and the run's static
+	// cookies stay behind (as on a redirect; on the same origin the step
+	// URL's user info goes along); the result is still the step's. A
+	// value that cannot be sent makes the request "not sent" with the
+	// reason.
 	Method, URL string
 	body        []byte
 	bodySet     bool
@@ -216,6 +220,23 @@ func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet
 	if err != nil {
 		return err
 	}
+	// to another origin the step's credentials stay behind, as on a
+	// redirect: the hook neither sees nor can remove them (it may add
+	// its own)
+	o := c.origin
+	sameOrigin := o != nil && b.t.url.Scheme == o.url.Scheme && b.t.host == o.host && b.t.port == o.port
+	if sameOrigin && rawURL != "" && b.t.auth == "" {
+		b.t.auth = o.auth // the step URL's user info, as on a redirect (b.t is new)
+	}
+	if !sameOrigin {
+		kept := hs[:0]
+		for _, h := range hs {
+			if !strings.EqualFold(h.name, "Authorization") && !strings.EqualFold(h.name, "Cookie") && !strings.EqualFold(h.name, "Host") {
+				kept = append(kept, h)
+			}
+		}
+		hs = kept
+	}
 	ct := c.sp.spec.ContentType
 	if ct == "" {
 		ct = b.contentType
@@ -225,7 +246,7 @@ func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet
 	}
 	s.wbuf = appendHead(s.wbuf[:0], x.plan, b.method, b.t, c.sp.keepAlive, hs, ct, b.body != nil, len(b.body))
 	static := ""
-	if c.rp.spec.Cookies != nil && b.t.url.Host == c.b.t.url.Host {
+	if c.rp.spec.Cookies != nil && sameOrigin {
 		static = c.cookie
 	}
 	s.wbuf = appendCookieLine(s.wbuf, static, c.st, b.t.url)

@@ -70,6 +70,9 @@ type parser struct {
 	// noBody marks the statuses registered as having no body
 	// (Plan.NoBodyStatuses), indexed by status; nil when none are.
 	noBody []bool
+	// regHead says head is set for a method of Plan.NoBodyMethods, not
+	// HEAD (set before begin, which leaves it)
+	regHead bool
 }
 
 const (
@@ -481,6 +484,13 @@ func (p *parser) endOfHeaders() (done bool, err error) {
 	switch {
 	case p.head || p.status == 204 || p.status == 304 || p.status < 200 || p.status < len(p.noBody) && p.noBody[p.status]:
 		if p.status == 101 {
+			p.keepAlive = false
+		}
+		if (p.regHead || !p.head) && p.status >= 200 && p.status != 204 && p.status != 304 && (p.te || p.cl != 0) {
+			// a registered no-body method or status whose headers frame
+			// a body: the server, which does not know of the
+			// registration, sends it, and maybe late; read as the next
+			// response, it would be taken for another request's answer
 			p.keepAlive = false
 		}
 		p.state = stDone

@@ -53,7 +53,11 @@ type Plan struct {
 	// register_no_response_body_code): the response ends with its
 	// headers, whatever Content-Length or Transfer-Encoding it states.
 	// Bytes that come after it anyway are unexpected: the connection is
-	// closed with a warning, never read for the next response.
+	// closed with a warning, never read for the next response. A
+	// response of a registered method or status whose headers frame a
+	// body (Content-Length other than 0, Transfer-Encoding, or for a
+	// status neither) closes its connection: the server may send that
+	// body, perhaps late.
 	NoBodyMethods  []string
 	NoBodyStatuses []int
 	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
@@ -104,6 +108,10 @@ type Plan struct {
 	// Seed seeds every random draw of the execution (think times, for
 	// virtual users one generator each): the same seed, the same draws.
 	Seed uint64
+	// Secrets are names whose values are secrets beyond
+	// scenario.SecretNames (loadtest.RedactFields): every Result.Reason
+	// is redacted by scenario.RedactText with them when it is made.
+	Secrets []string
 }
 
 // Recorder receives one Result per request. Record is called from many

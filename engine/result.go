@@ -71,6 +71,12 @@ type Result struct {
 	// Retried is true for an attempt a VU's iterator sent again at once:
 	// recorded apart from the step's counts, the retry's result counts.
 	Retried bool
+	// Again is true for a request of a step a VU's iterator sent again
+	// later in the round, once the step had its own result: a request of
+	// its own, which counts as one more configured request of the step
+	// (its failure is the step's), kept apart from the iteration's
+	// per-request records, which hold the step's own result.
+	Again bool
 
 	Reused    bool // the request went on a kept-alive connection
 	DNSCached bool // the host's address came from the cache

@@ -98,8 +98,9 @@ const MaxRetries = 100
 // field, say): the earlier attempt is then recorded as retried, apart
 // from the step's counts, and the retry's result is the step's. Once a
 // step has its result, sending it again later in the round is an extra
-// request, recorded as retried too (on the wire, in the request log and
-// StepReport.Retried). The steps a round never sends are "not started".
+// request of the step (Result.Again): counted as one more configured
+// request of the step, with its own result, so that its failure is the
+// step's failure. The steps a round never sends are "not started".
 // See MaxRetries for the bound without a time limit. An iterator that
 // panics or names no step of the run ends the round and is reported as
 // a hook error.
@@ -181,7 +182,7 @@ func (v VUs) Iterations(i, runs int) int {
 		vus++
 	}
 	if v.Rounds < 0 {
-		return min(vus, 1) * ForeverIterations
+		return min(vus, 1) * foreverBound
 	}
 	return vus * v.Rounds
 }
@@ -191,10 +192,14 @@ func (v VUs) Iterations(i, runs int) int {
 const RoundsForever = -1
 
 // ForeverIterations bounds the iterations a run of VUs with
-// RoundsForever begins: its VUs end when it is reached. What a run
+// RoundsForever begins: its VUs end when it is reached, before the time
+// limit, and a Warner is told so (a warning of the run's first step). What a run
 // holds per request is allocated as requests are made, so the bound
 // costs a pointer per 4096 requests it allows, not a record each.
 const ForeverIterations = 1 << 22
+
+// foreverBound is ForeverIterations, lowered by tests.
+var foreverBound = ForeverIterations
 
 // IterationRecorder is a Recorder told, at the end of an execution of
 // VUs with RoundsForever, how many iterations of each run began (they
@@ -295,6 +300,15 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {
 		for i := range x.runs {
 			ir.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
+		}
+	}
+	if wr, ok := rec.(Warner); ok && v.Rounds < 0 {
+		for i := range x.runs {
+			if n := x.runs[i].spec.Repeat; x.runs[i].begun.Load() > int64(n) && len(x.runs[i].steps) > 0 {
+				// a VU asked for one more: the run did not go on until
+				// stopped, as it was told to
+				wr.Warn(i, 0, fmt.Sprintf("the run reached its bound of %d iterations (engine.ForeverIterations) and its VUs ended before the time limit", n))
+			}
 		}
 	}
 	if h.After != nil {
@@ -458,7 +472,7 @@ func (w *walker) walk(run, iter int, due time.Time) (time.Time, bool) {
 // row. A step sent again at once is a retry: the earlier attempt is
 // recorded as retried (Result.Retried), apart from the step's counts;
 // a step sent again later in the round, once it has its own result, is
-// an extra request, recorded as retried too.
+// an extra request of the step (Result.Again), counted as one.
 func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	x, s := w.x, w.s
 	steps := len(x.runs[run].steps)
@@ -468,10 +482,9 @@ func (w *walker) iterate(run, iter int, due time.Time) (time.Time, bool) {
 	var prev *Result
 	last, extras := -1, 0
 	record := func(retried bool) {
-		prev.Retried = retried || owned[prev.Step]
-		if !prev.Retried {
-			owned[prev.Step] = true
-		}
+		prev.Retried = retried
+		prev.Again = !retried && owned[prev.Step]
+		owned[prev.Step] = owned[prev.Step] || !retried
 		x.rec.Record(s.id, prev)
 	}
 	for {

@@ -2,6 +2,7 @@ package example_suite_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"time"
@@ -72,8 +73,20 @@ var _ = Describe("the performance gate", func() {
 		// found is confirmed by a rerun of the executions before it
 		// fails (Confirm), and the suite's two gated specs share α
 		// (GatedSpecs; or BENCHGATE_GATED_SPECS=2 for the whole suite).
-		Expect(runs).To(NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true,
-			Confirm: executions, GatedSpecs: 2}))
+		// A busy machine can also make the load generator itself late by
+		// enough to decide a step's verdict: the comparison then refuses
+		// (ErrLateGenerator), which this suite, run beside other packages'
+		// tests, shows as a skip with the refusal.
+		gate := NotRegressFrom(baseline, loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, PassInconclusive: true,
+			Confirm: executions, GatedSpecs: 2})
+		ok, err := gate.Match(runs)
+		if errors.Is(err, ErrLateGenerator) {
+			Skip(err.Error())
+		}
+		Expect(err).NotTo(HaveOccurred())
+		if !ok {
+			Fail(gate.FailureMessage(runs))
+		}
 	}, SpecTimeout(time.Minute))
 
 	It("passes an unchanged build in a duet", func(ctx context.Context) {

@@ -305,7 +305,8 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		return c
 	}
 	var pend []pending
-	for _, brun := range base[0].Runs {
+	ref := base[0]
+	for ri, brun := range ref.Runs {
 		if brun == nil {
 			continue
 		}
@@ -315,7 +316,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 			}
 			var why string
 			for i, r := range cur {
-				if s := counterpart(r.Run(brun.Name), k, bstep.Name); s.Missing() != "" {
+				if s := pairStep(r, ref, ri, k); s.Missing() != "" {
 					why = s.Missing()
 					if len(cur) > 1 {
 						why = fmt.Sprintf("execution %d: %s", i+1, why)
@@ -330,14 +331,13 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 			for _, p := range o.Percentiles {
 				pct := func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) }
 				pend = append(pend, pending{Delta: Delta{Run: brun.Name, Step: bstep.Name, Metric: "p" + trimFloat(p)},
-					old: stepValues(base, brun.Name, k, bstep.Name, pct), new: stepValues(cur, brun.Name, k, bstep.Name, pct), larger: true})
+					old: stepValues(base, ref, ri, k, pct), new: stepValues(cur, ref, ri, k, pct), larger: true})
 			}
-			pend = append(pend, pending{Delta: compareErrors(brun.Name, k, bstep, base, cur, o), rule: true})
+			pend = append(pend, pending{Delta: compareErrors(ref, ri, k, base, cur, o), rule: true})
 		}
 		if n := len(brun.Steps); n > 0 && brun.Steps[n-1] != nil {
-			last := brun.Steps[n-1].Name
 			pend = append(pend, pending{Delta: Delta{Run: brun.Name, Step: "(iterations)", Metric: "iter/s"},
-				old: iterRates(base, brun.Name, n-1, last), new: iterRates(cur, brun.Name, n-1, last),
+				old: iterRates(base, ref, ri, n-1), new: iterRates(cur, ref, ri, n-1),
 				report: !openModel(base) || !openModel(cur)})
 		}
 	}
@@ -398,12 +398,12 @@ func nonNil(rs []*Report) []*Report {
 	return out
 }
 
-// stepValues returns f of the step in each report (NaN where the step
-// had no good response).
-func stepValues(rs []*Report, run string, k int, step string, f func(*StepReport) float64) []float64 {
+// stepValues returns f of step k of ref's run ri in each report (NaN
+// where the step had no good response).
+func stepValues(rs []*Report, ref *Report, ri, k int, f func(*StepReport) float64) []float64 {
 	out := make([]float64, len(rs))
 	for i, r := range rs {
-		s := counterpart(r.Run(run), k, step)
+		s := pairStep(r, ref, ri, k)
 		if s.Missing() != "" || s.Good == 0 || s.Latency == nil {
 			out[i] = math.NaN()
 			continue
@@ -431,11 +431,11 @@ func openModel(rs []*Report) bool {
 
 // iterRates returns each report's iterations per second of a run: its
 // last step's good responses over the execution's time.
-func iterRates(rs []*Report, run string, k int, last string) []float64 {
+func iterRates(rs []*Report, ref *Report, ri, k int) []float64 {
 	out := make([]float64, len(rs))
 	for i, r := range rs {
 		out[i] = math.NaN()
-		if s := counterpart(r.Run(run), k, last); s.Missing() == "" && r.TotalTime > 0 && s.Good > 0 {
+		if s := pairStep(r, ref, ri, k); s.Missing() == "" && r.TotalTime > 0 && s.Good > 0 {
 			out[i] = float64(s.Good) / r.TotalTime.Seconds()
 		}
 	}
@@ -522,16 +522,15 @@ func (c *Comparison) storedWhy(d Delta) string {
 // ungated lists the steps of cur's runs that base lacks.
 func ungated(base, cur *Report) []Delta {
 	var out []Delta
-	for _, crun := range cur.Runs {
+	for ci, crun := range cur.Runs {
 		if crun == nil {
 			continue
 		}
-		brun := base.Run(crun.Name)
 		for k, s := range crun.Steps {
 			if s == nil {
 				continue
 			}
-			if bs := counterpart(brun, k, s.Name); bs.Missing() != "" {
+			if bs := pairStep(base, cur, ci, k); bs.Missing() != "" {
 				out = append(out, Delta{Run: crun.Name, Step: s.Name, Metric: "step", Verdict: Ungated, P: 1,
 					Why: "not in the baseline, so not gated: record the baseline again to gate it"})
 			}
@@ -540,14 +539,67 @@ func ungated(base, cur *Report) []Delta {
 	return out
 }
 
-// counterpart finds step k (named name) of a run in another report: the
-// step at the same place when it has the same name (so two steps of one
-// name are told apart), else the step of that name.
-func counterpart(run *RunReport, k int, name string) *StepReport {
+// pairStep finds in r the counterpart of step k of ref's run ri: the
+// run and step at the same place when they have the same names, else the
+// j-th of that name where ref's is the j-th of its name (so two steps,
+// or runs, of one name are never both paired with one: the second is
+// missing when r has only one).
+func pairStep(r, ref *Report, ri, k int) *StepReport {
+	return counterpartIn(runIn(r, ref, ri), ref.Runs[ri], k)
+}
+
+// runIn finds run i of base in cur: the j-th run of its name where it is
+// the j-th of that name in base (two runs of one name are never both
+// paired with one).
+func runIn(cur, base *Report, i int) *RunReport {
+	name := base.Runs[i].Name
+	nth := 0
+	for _, r := range base.Runs[:i] {
+		if r != nil && r.Name == name {
+			nth++
+		}
+	}
+	if nth == 0 || cur == nil {
+		return cur.Run(name)
+	}
+	found := 0
+	for _, r := range cur.Runs {
+		if r != nil && r.Name == name {
+			if found == nth {
+				return r
+			}
+			found++
+		}
+	}
+	return &RunReport{Name: name, missing: fmt.Sprintf("the report has %d run(s) named %q, the baseline's run %d is the %d. of that name", found, name, i+1, nth+1)}
+}
+
+// counterpartIn is counterpart for step k of the baseline run brun.
+func counterpartIn(run, brun *RunReport, k int) *StepReport {
+	name := brun.Steps[k].Name
 	if run.Missing() == "" && k < len(run.Steps) && run.Steps[k] != nil && run.Steps[k].Name == name {
 		return run.Steps[k]
 	}
-	return run.StepNamed(name)
+	nth := 0 // steps of this name before k in the baseline
+	for _, s := range brun.Steps[:k] {
+		if s != nil && s.Name == name {
+			nth++
+		}
+	}
+	found := 0
+	for _, s := range run.Steps {
+		if s != nil && s.Name == name {
+			if found == nth {
+				return s
+			}
+			found++
+		}
+	}
+	if found == 0 || run.Missing() != "" {
+		return run.StepNamed(name)
+	}
+	return &StepReport{run: run.Name, Name: name,
+		missing: fmt.Sprintf("run %q has %d step(s) named %q, the baseline's step %d is the %d. of that name", run.Name, found, name, k+1, nth+1)}
 }
 
 func median(xs []float64) float64 {
@@ -560,11 +612,12 @@ func median(xs []float64) float64 {
 }
 
 // compareErrors compares a step's error rate pooled over the executions.
-func compareErrors(run string, k int, b *StepReport, base, cur []*Report, o CompareOptions) Delta {
+func compareErrors(ref *Report, ri, k int, base, cur []*Report, o CompareOptions) Delta {
+	run, b := ref.Runs[ri].Name, ref.Runs[ri].Steps[k]
 	rate := func(rs []*Report) (float64, int64) {
 		var sent, failed int64
 		for _, r := range rs {
-			if s := counterpart(r.Run(run), k, b.Name); s.Missing() == "" {
+			if s := pairStep(r, ref, ri, k); s.Missing() == "" {
 				sent += s.Sent
 				failed += s.Failed
 			}

@@ -190,10 +190,18 @@ func synth(steps []string, us []float64, n int, wobble float64) *loadtest.Report
 			v := us[k] * wobble * (1 + 0.01*float64(i%21-10)/10)
 			s.Latency.Record(time.Duration(v * float64(time.Microsecond)))
 		}
-		s.Sent, s.Good = int64(n), int64(n)
+		s.Configured, s.Sent, s.Good = int64(n), int64(n), int64(n)
+		s.Statuses = map[int]int64{200: int64(n)}
+		run.Latency.Merge(s.Latency)
 		run.Steps = append(run.Steps, s)
 	}
-	return &loadtest.Report{Version: loadtest.ReportVersion, TotalTime: time.Second, Runs: []*loadtest.RunReport{run}}
+	// consistent as a report benchgate wrote: it is read back from files
+	run.Repeat = n
+	total := int64(n * len(steps))
+	r := &loadtest.Report{Version: loadtest.ReportVersion, TotalTime: time.Second, Runs: []*loadtest.RunReport{run},
+		RequestsConfigured: total, RequestsSent: total, ResponsesReceived: total, Latency: loadtest.NewLatency()}
+	r.Latency.Merge(run.Latency)
+	return r
 }
 
 // TestCompareMessages: synthetic executions: a step 50% slower is the

@@ -221,7 +221,8 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 		}
 	}
 	var pend []pending
-	for _, run := range as[0].Runs {
+	ref := as[0]
+	for ri, run := range ref.Runs {
 		if run == nil || len(run.Steps) == 0 {
 			continue
 		}
@@ -232,16 +233,16 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 			for _, p := range o.Percentiles {
 				f := func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) }
 				pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: step.Name, Metric: "p" + trimFloat(p)},
-					old: stepValues(as, run.Name, k, step.Name, f), new: stepValues(bs, run.Name, k, step.Name, f), larger: true})
+					old: stepValues(as, ref, ri, k, f), new: stepValues(bs, ref, ri, k, f), larger: true})
 			}
-			d := compareErrors(run.Name, k, step, as, bs, o)
+			d := compareErrors(ref, ri, k, as, bs, o)
 			d.N = [2]int{c.Pairs, c.Pairs}
 			pend = append(pend, pending{Delta: d, rule: true})
 		}
 		last, lastK := run.Steps[len(run.Steps)-1], len(run.Steps)-1
 		if last != nil {
 			pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: "(iterations)", Metric: "iter/s"},
-				old: iterRates(as, run.Name, lastK, last.Name), new: iterRates(bs, run.Name, lastK, last.Name),
+				old: iterRates(as, ref, ri, lastK), new: iterRates(bs, ref, ri, lastK),
 				report: !openModel(as) || !openModel(bs)})
 		}
 	}

@@ -14,7 +14,7 @@ func (run *runRec) configure(n int) {
 	run.report.Repeat = n
 	for _, st := range run.steps {
 		st.mu.Lock()
-		st.r.Configured = int64(n)
+		st.r.Configured = int64(n) + st.extra
 		st.mu.Unlock()
 	}
 	total := n * len(run.steps)

@@ -3,6 +3,7 @@ package loadtest_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,7 +60,11 @@ func checkForeverCounts(t *testing.T, report *loadtest.Report, minSent int64) {
 	if report.RequestsSent < minSent || rr.Repeat < 1 || rr.Repeat > engine.ForeverIterations {
 		t.Fatalf("sent %d, repeat %d", report.RequestsSent, rr.Repeat)
 	}
-	if report.RequestsConfigured != int64(rr.Repeat*2) ||
+	var configured int64 // the run's repeat per step, and the iterator's extras
+	for _, st := range rr.Steps {
+		configured += st.Configured
+	}
+	if report.RequestsConfigured != configured ||
 		report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted ||
 		report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed+report.RequestsInterrupted {
 		t.Errorf("configured %d (repeat %d), sent %d, not sent %d, not started %d, good %d, failed %d, interrupted %d",
@@ -90,7 +95,7 @@ func checkForeverCounts(t *testing.T, report *loadtest.Report, minSent int64) {
 		t.Errorf("%d iterations sent nothing, with %d VUs", empty, report.Concurrency)
 	}
 	for _, st := range rr.Steps {
-		if st.Configured != int64(rr.Repeat) {
+		if st.Configured < int64(rr.Repeat) {
 			t.Errorf("step %d configured %d, repeat %d", st.Number, st.Configured, rr.Repeat)
 		}
 	}
@@ -122,5 +127,53 @@ func TestVUsRoundsForeverNeedsALimit(t *testing.T) {
 	report, err := loadtest.New(opts...).Execute(ctx)
 	if report == nil || report.RequestsSent == 0 || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("with a deadline: err %v, report %v", err, report)
+	}
+}
+
+// TestVUsRoundsForeverEndVU: VUs walking until stopped that each end
+// themselves (EndVU) in their third round end the execution long before
+// its time limit, with the counts adding up, and a StepIterator that
+// sends a step again does not break them.
+func TestVUsRoundsForeverEndVU(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	hooks := engine.VUHooks{RequestDone: func(e *engine.RequestEvent, r *engine.Result) error {
+		if e.Round == 2 && e.Step == 0 {
+			e.EndVU = true
+		}
+		return nil
+	}}
+	iter := func(vu, round int, rng *rand.Rand) engine.StepIterator {
+		n := 0
+		return func(prev *engine.Result) (engine.NextStep, bool) {
+			n++
+			switch n {
+			case 1:
+				return engine.NextStep{Step: 0}, true
+			case 2, 3:
+				return engine.NextStep{Step: 1}, true // the second a retry
+			case 4:
+				return engine.NextStep{Step: 0}, true // sent again later: an extra
+			}
+			n = 0
+			return engine.NextStep{}, false
+		}
+	}
+	for _, withIter := range []bool{false, true} {
+		v := engine.VUs{Max: 3, Rounds: engine.RoundsForever, Hooks: hooks}
+		if withIter {
+			v.Iterate = iter
+		}
+		start := time.Now()
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/a"), scenario.Get("/b"))), loadtest.BaseURL(srv.URL),
+			loadtest.TimeLimit(15*time.Second), loadtest.VirtualUsers(v))
+		if report.StoppedBy != "" || time.Since(start) > 10*time.Second {
+			t.Errorf("iterator %v: stopped by %q after %v: every VU ended itself", withIter, report.StoppedBy, time.Since(start))
+		}
+		rr := report.Run("r")
+		if rr.Repeat != 9 {
+			t.Errorf("iterator %v: %d iterations begun, want 3 VUs × 3 rounds", withIter, rr.Repeat)
+		}
+		checkForeverCounts(t, report, 9*2-3)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // WriteHTML writes the report as one self-contained HTML page: totals,
@@ -99,8 +101,10 @@ func (r *Report) htmlView() htmlView {
 			}
 			sort.Slice(reasons, func(i, j int) bool { return counts[reasons[i]] > counts[reasons[j]] })
 			for _, k := range reasons {
-				f := htmlFailure{Count: counts[k], Reason: k}
+				// redacted when made; again here for a report read from a file
+				f := htmlFailure{Count: counts[k], Reason: scenario.RedactText(k)}
 				if smp, ok := s.Samples[strings.TrimPrefix(k, "not sent: ")]; ok {
+					smp.URL, smp.Body = scenario.RedactText(smp.URL), scenario.RedactText(smp.Body)
 					f.Sample = smp.String()
 				}
 				hs.Failures = append(hs.Failures, f)

@@ -3,10 +3,16 @@ package loadtest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
 	"testing"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
@@ -28,8 +34,9 @@ func FuzzReadJSON(f *testing.F) {
 	f.Add([]byte(`{"version":2,"runs":[null]}`))
 	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":3,"steps":[{}],"requests":{"len":3,"steps":1,"requests":[{"index":1}]}}]}`))
 	f.Add([]byte(`{"version":2,"latency":"not a histogram"}`))
+	addHostileSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := loadtest.ReadJSON(bytes.NewReader(data))
+		r, err := readBounded(t, data, func() (*loadtest.Report, error) { return loadtest.ReadJSON(bytes.NewReader(data)) })
 		if err != nil {
 			return
 		}
@@ -38,7 +45,7 @@ func FuzzReadJSON(f *testing.F) {
 			for _, s := range run.Steps {
 				s.Latency.Percentile(50)
 			}
-			for i := 0; i < run.Repeat; i++ {
+			for i := 0; i < min(run.Repeat, 1000); i++ { // Repeat is declared, not held
 				if it, ok := run.Iteration(i); ok {
 					it.ResponseTimes()
 					it.ResponseHeaders()
@@ -86,4 +93,67 @@ func TestReadJSONRejectsInconsistentRecords(t *testing.T) {
 	if it, _ := r.Runs[0].Iteration(0); it.Statuses()[0] != 200 {
 		t.Error("the recorded request lost its status")
 	}
+}
+
+// addHostileSeeds adds reports that declare more than they hold: a
+// request log of 2^32 steps, a histogram of another geometry, negative
+// and inconsistent counts.
+func addHostileSeeds(f *testing.F) {
+	h := hdr.New(1, 1_000_000_000_000, 5)
+	h.RecordValue(12345)
+	enc, _ := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":1,"steps":[{}],"requests":{"len":4294967296,"steps":4294967296,"requests":[]}}]}`))
+	f.Add([]byte(`{"version":2,"latency":"` + string(enc) + `"}`))
+	f.Add([]byte(`{"version":2,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"a","sent":1,"good":-1,"failed":2,"statuses":{"200":1}}]}]}`))
+	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":2,"steps":[{"name":"a"},{"name":"a"}]}]}`))
+}
+
+// readBounded runs read and fails when it allocated more than 4 MB and
+// 2 KB per input byte: what a file makes benchgate allocate is bounded
+// by its size (a histogram text of a few dozen bytes may cost a
+// decompressor and its counters; nothing may cost what it declares).
+func readBounded(t *testing.T, data []byte, read func() (*loadtest.Report, error)) (*loadtest.Report, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r, err := read()
+	runtime.ReadMemStats(&after)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, 4<<20+2048*uint64(len(data)); got > limit {
+		t.Fatalf("%d bytes allocated for %d bytes of input (limit %d); error %v", got, len(data), limit, err)
+	}
+	return r, err
+}
+
+// FuzzReadBaseline: reading any file as a baseline returns a report or
+// an error naming the file, never a panic, within the same bounds as
+// ReadJSON.
+func FuzzReadBaseline(f *testing.F) {
+	f.Add([]byte(`{"version":2,"runs":[]}`))
+	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":1,"steps":[{"name":"a","configured":1}]}]}`))
+	addHostileSeeds(f)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := os.CreateTemp(dir, "baseline-*.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(file.Name())
+		file.Write(data)
+		file.Close()
+		var b *loadtest.Baseline
+		_, err = readBounded(t, data, func() (*loadtest.Report, error) {
+			var err error
+			b, err = loadtest.ReadBaseline(file.Name())
+			return nil, err
+		})
+		if err != nil {
+			if !strings.Contains(err.Error(), file.Name()) || !errors.Is(err, loadtest.ErrInvalidReport) {
+				t.Fatalf("error %q does not name the file or is not ErrInvalidReport", err)
+			}
+			return
+		}
+		for _, r := range b.Executions {
+			_ = loadtest.Compare(r, r, loadtest.CompareOptions{}).String()
+			_ = r.String()
+		}
+	})
 }

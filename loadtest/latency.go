@@ -328,7 +328,9 @@ type latencyJSON struct {
 }
 
 // UnmarshalJSON decodes what MarshalJSON wrote (or a bare HdrHistogram
-// string).
+// string of benchgate's geometry: 1 µs to an hour, 3 significant
+// digits). Another geometry is refused before its counts are read; the
+// work and memory are bounded by the text's length (decodeLatency).
 func (l *Latency) UnmarshalJSON(b []byte) error {
 	var j latencyJSON
 	if err := json.Unmarshal(b, &j.Hdr); err != nil {
@@ -336,25 +338,9 @@ func (l *Latency) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("latency histogram: %w", err)
 		}
 	}
-	h, err := hdr.Decode([]byte(j.Hdr))
-	if err != nil {
+	if err := decodeLatency(l, j.Hdr); err != nil {
+		*l = Latency{}
 		return fmt.Errorf("latency histogram: %w", err)
-	}
-	*l = Latency{}
-	for _, bar := range h.Distribution() {
-		if bar.Count <= 0 {
-			continue
-		}
-		v := min(max(bar.From, 1), maxLatencyMicros)
-		l.add(latencyIndex(v), bar.Count)
-		l.count += bar.Count
-		f := float64(v)
-		l.sum += f * float64(bar.Count)
-		l.sumSq += f * f * float64(bar.Count)
-		if l.min == 0 || v < l.min {
-			l.min = v
-		}
-		l.max = max(l.max, v)
 	}
 	if j.Sum > 0 && l.count > 0 && j.Min >= 1 && j.Max >= j.Min && j.Max <= maxLatencyMicros {
 		l.min, l.max, l.sum, l.sumSq = j.Min, j.Max, j.Sum, j.SumSquares

@@ -115,8 +115,15 @@ func (l *lineLog) flusher() {
 	}
 }
 
-// close ends the flusher and writes out what is left.
+// close ends the flusher and writes out what is left. It returns the
+// first error of a write to the log (a bufio.Writer keeps it), after
+// which no line was written; a second close does nothing.
 func (l *lineLog) close() error {
+	select {
+	case <-l.stop:
+		return nil
+	default:
+	}
 	close(l.stop)
 	<-l.done
 	return l.flush()

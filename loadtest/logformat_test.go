@@ -2,7 +2,9 @@ package loadtest_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,5 +125,38 @@ func TestTabSeparatedEscapes(t *testing.T) {
 	l := loadtest.TabSeparated(loadtest.RequestLine{Run: "r", Reason: "bad\tline\r\nX-Injected: 1\\"})
 	if strings.Count(l, "\n") != 1 || strings.Count(l, "\t") != 25 || !strings.Contains(l, `bad\tline\r\nX-Injected: 1\\`) {
 		t.Errorf("%q", l)
+	}
+}
+
+// failingWriter takes n bytes, then fails every write.
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(b []byte) (int, error) {
+	if len(b) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errors.New("disk full")
+	}
+	w.n -= len(b)
+	return len(b), nil
+}
+
+// TestRequestLogWriteError: a request log whose writer fails loses
+// the lines from then on; the report says so in its warnings instead of
+// keeping a silently cut log (the flusher and the last flush dropped
+// the error).
+func TestRequestLogWriteError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	for _, opt := range []func(io.Writer) loadtest.Option{
+		loadtest.LogRequests,
+		loadtest.LogRequestsCSV,
+		func(w io.Writer) loadtest.Option { return loadtest.LogRequestsFormatted(w, loadtest.TabSeparated) },
+	} {
+		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(50)), loadtest.BaseURL(srv.URL),
+			opt(&failingWriter{n: 300}))
+		if !strings.Contains(strings.Join(report.Warnings, "\n"), "request log: disk full") {
+			t.Errorf("warnings %q do not say the request log failed", report.Warnings)
+		}
 	}
 }

@@ -14,7 +14,11 @@ import (
 // the engine never waits for a body that will not come. Methods are
 // compared exactly, as sent. Bytes a server sends after such a response
 // anyway are unexpected: the connection is closed with a warning, and
-// they are never taken for the next response.
+// they are never taken for the next response. As the server does not
+// know of the registration, a response whose headers frame a body (a
+// Content-Length other than 0, or a Transfer-Encoding) closes its
+// connection after it, as NoResponseBodyStatuses' do: the body, sent
+// perhaps late, is never read as the next response.
 func NoResponseBodyMethods(methods ...string) Option {
 	return func(p *Plan) { p.noBodyMethods = append(p.noBodyMethods, methods...) }
 }
@@ -22,7 +26,11 @@ func NoResponseBodyMethods(methods ...string) Option {
 // NoResponseBodyStatuses registers response statuses that have no
 // body, as 1xx, 204 and 304 have (HTTP::LoadGen's
 // register_no_response_body_code), with the same effect as
-// NoResponseBodyMethods. Each must be from 100 to 999.
+// NoResponseBodyMethods. Each must be from 100 to 999. As the server
+// does not know of the registration, a response of such a status whose
+// headers frame a body (a Content-Length other than 0, a
+// Transfer-Encoding, or neither) closes its connection after it: the
+// body it sends, perhaps late, is never read as the next response.
 func NoResponseBodyStatuses(statuses ...int) Option {
 	return func(p *Plan) { p.noBodyStatuses = append(p.noBodyStatuses, statuses...) }
 }

@@ -523,7 +523,7 @@ func (p *Plan) compile() (*engine.Plan, error) {
 	ep := &engine.Plan{
 		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: timeLimit, GracePeriod: p.grace,
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
-		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow,
+		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow, Secrets: p.secrets,
 	}
 	for _, e := range p.encodings {
 		if !slices.Contains(engine.Encodings, e) {
@@ -927,8 +927,19 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
+	var logErr error
+	if rec.lines != nil {
+		logErr = rec.lines.close()
+	}
 	report := rec.report()
-	report.Generator = health.finish()
+	if logErr != nil {
+		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
+	}
+	var lag *Latency
+	if report.Arrivals != nil {
+		lag = report.Arrivals.Lag
+	}
+	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report

@@ -99,6 +99,9 @@ type runRec struct {
 type stepRec struct {
 	mu sync.Mutex
 	r  *StepReport
+	// extra counts the requests a VU's iterator sent again later in a
+	// round (engine.Result.Again): configured beyond the run's repeat
+	extra int64
 }
 
 func newRecorder(p *engine.Plan, secrets []string) *recorder {
@@ -196,6 +199,10 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 
 	st.mu.Lock()
 	s := st.r
+	if res.Again {
+		s.Configured++
+		st.extra++
+	}
 	switch {
 	case res.NotSent:
 		s.NotSent++
@@ -265,7 +272,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	rr := run.report
 	var key textKey
 	var text uint16
-	if rr.Requests != nil {
+	if rr.Requests != nil && !res.Again {
 		key = textKey{method: res.Method, bodySent: res.BodyBytesSent}
 		if res.Failed || res.NotSent || res.Interrupted {
 			key.reason = res.Reason
@@ -273,6 +280,9 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		text = rr.Requests.texts[res.Step].intern(key)
 	}
 	st.mu.Unlock()
+	if res.Again {
+		return // the iteration's record of the step holds its own result
+	}
 
 	i := res.Iteration*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
@@ -449,6 +459,7 @@ func (rec *recorder) report() *Report {
 			r.RequestsConfigured += int64(rs.Repeat * len(rs.Steps))
 		}
 		for _, st := range run.steps {
+			r.RequestsConfigured += st.extra
 			run.report.Latency.Merge(st.r.Latency)
 			for _, w := range sortedKeys(st.r.Warnings) {
 				r.Warnings = append(r.Warnings, fmt.Sprintf("run %q step %q: %d× %s", rs.Name, st.r.Name, st.r.Warnings[w], w))

@@ -20,6 +20,18 @@ func TestRedact(t *testing.T) {
 			"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"user\": \"alice\", \"password\": \"[redacted]\", \"apiKey\": \"[redacted]\", \"nested\": {\"client_secret\": \"[redacted]\"}}"},
 		{"POST /x HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\npin=1234", // extended by the plan
 			"POST /x HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\npin=%5Bredacted%5D"},
+		// keep level 3: multipart and text/plain forms, JSON arrays and objects under secret names
+		{"POST /f HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nalice\r\n--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nhunter2\r\n--XyZ--\r\n",
+			"POST /f HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"user\"\r\n\r\nalice\r\n--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n[redacted]\r\n--XyZ--\r\n"},
+		{"POST /f HTTP/1.1\r\nContent-Type: text/plain\r\n\r\nuser=alice\r\npassword=hunter2\r\n",
+			"POST /f HTTP/1.1\r\nContent-Type: text/plain\r\n\r\nuser=alice\r\npassword=[redacted]\r\n"},
+		{"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"tokens\": [\"t1\", {\"x\": \"]t2\"}], \"secret\": {\"a\": [1, 2], \"b\": \"}s3\"}, \"user\": \"alice\"}",
+			"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"tokens\": \"[redacted]\", \"secret\": \"[redacted]\", \"user\": \"alice\"}"},
+		{"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"user\": \"a\", \"session\": {\"id\": \"cut here", // a cut body
+			"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"user\": \"a\", \"session\": \"[redacted]\""},
+		// a response's Location
+		{"HTTP/1.1 302 Found\r\nLocation: http://u:pw@host:70000/x?access_token=abc&n=1\r\n\r\n",
+			"HTTP/1.1 302 Found\r\nLocation: http://u:xxxxx@host:70000/x?access_token=%5Bredacted%5D&n=1\r\n\r\n"},
 		{"", ""},
 	}
 	rd := newRedactor([]string{"pin"})

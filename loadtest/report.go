@@ -164,7 +164,9 @@ type StepReport struct {
 	// Number is the step's place in its run, from 1.
 	Number int    `json:"number"`
 	Name   string `json:"name"`
-	// Configured is the run's repeat count: one request per iteration.
+	// Configured is the run's repeat count: one request per iteration,
+	// plus the requests of the step a VU's iterator sent again later in
+	// a round (engine.Result.Again), each a request of its own.
 	// Configured = Sent + NotSent + NotStarted(); Sent = Good + Failed +
 	// Interrupted.
 	Configured int64 `json:"configured"`
@@ -527,14 +529,58 @@ func (r *RunReport) Failed() (n int64) {
 	return n
 }
 
-// ReadJSON decodes a report written by WriteJSON, checking its version.
+// ReadJSON decodes a report written by WriteJSON, checking its version
+// and every identity the writer keeps (counts not negative, sent = good +
+// failed + interrupted, histograms holding one value per good response,
+// totals the sums of the steps; see validate), so that a file edited,
+// cut or made up is refused with an error naming the run, the step and
+// the field. Histograms of another geometry than benchgate's are refused
+// before their counts are read, and what is allocated is bounded by the
+// input's size: a request log may declare no more steps than its run
+// has. Every such error wraps ErrInvalidReport.
 func ReadJSON(rd io.Reader) (*Report, error) {
-	var r Report
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
+	r, err := readJSON(rd)
+	if err != nil {
+		return nil, &invalidReportError{err}
+	}
+	return r, nil
+}
+
+// invalidReportError says what is wrong with a file and is ErrInvalidReport.
+type invalidReportError struct{ err error }
+
+func (e *invalidReportError) Error() string   { return e.err.Error() }
+func (e *invalidReportError) Unwrap() []error { return []error{ErrInvalidReport, e.err} }
+
+func readJSON(rd io.Reader) (*Report, error) {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
-	if r.Version != ReportVersion {
-		return nil, fmt.Errorf("report JSON: version %d, want %d", r.Version, ReportVersion)
+	if v.Version == nil || *v.Version != ReportVersion {
+		got := "none"
+		if v.Version != nil {
+			got = fmt.Sprint(*v.Version)
+		}
+		return nil, fmt.Errorf("report JSON: version %s, want %d", got, ReportVersion)
+	}
+	if err := decodeShape(data); err != nil {
+		return nil, fmt.Errorf("report JSON: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("report JSON: %w", err)
+	}
+	// before the defaults below: a histogram the file leaves out is not
+	// checked, one it holds must agree with the counts
+	if err := r.validate(); err != nil {
+		return nil, fmt.Errorf("report JSON: %w", err)
 	}
 	if r.Latency == nil {
 		r.Latency = NewLatency()

@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -21,13 +20,18 @@ import (
 // chain with its hop number and followed flag, and an attempt a VU's
 // iterator sent again marked retried. Lines are written as the
 // requests complete: what is buffered goes to w at least every
-// FlushEvery and when the execution ends, cancelled or not.
+// FlushEvery and when the execution ends, cancelled or not. When a
+// write to w fails, the lines from then on are lost and the Report's
+// Warnings say so.
 func LogRequests(w io.Writer) Option {
 	return func(p *Plan) { p.requestLog, p.requestLogCSV, p.requestLogFormat = w, false, nil }
 }
 
 // LogRequestsCSV is LogRequests as CSV: a header row naming the same
-// fields as the JSON lines, then one row per request.
+// fields as the JSON lines, then one row per request. The text cells
+// (run, method, URL, reason) are quoted, and one that a spreadsheet
+// would read as a formula (starting with =, +, -, @, a tab or a CR) has
+// a single quote put in front, as OWASP advises; numbers are bare.
 func LogRequestsCSV(w io.Writer) Option {
 	return func(p *Plan) { p.requestLog, p.requestLogCSV, p.requestLogFormat = w, true, nil }
 }
@@ -36,12 +40,15 @@ var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
 	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed"}
 
-func (l RequestLine) csv() []string {
-	i := func(n int64) string { return strconv.FormatInt(n, 10) }
-	b := strconv.FormatBool
-	return []string{l.Run, i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
-		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), l.Method, l.URL, i(l.BytesSent), i(l.BytesRead),
-		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), l.Reason, i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
+// csv is the line's CSV row: the run's name, the method, the URL and the
+// reason are text (neutralised, see csvWriter), the rest numbers and
+// booleans.
+func (l RequestLine) csv() []csvCell {
+	i := func(n int64) csvCell { return csvRaw(strconv.FormatInt(n, 10)) }
+	b := func(v bool) csvCell { return csvRaw(strconv.FormatBool(v)) }
+	return []csvCell{csvText(l.Run), i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
+		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), csvText(l.Method), csvText(l.URL), i(l.BytesSent), i(l.BytesRead),
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), csvText(l.Reason), i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
 }
 
 // RequestLine is one request of the request log: a line of
@@ -86,7 +93,7 @@ type lineLog struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
 	enc *json.Encoder
-	csv *csv.Writer
+	csv *csvWriter
 
 	format func(RequestLine) string // LogRequestsFormatted's
 	dirty  bool                     // lines not flushed yet
@@ -102,8 +109,8 @@ func newLineLog(w io.Writer, asCSV bool, format func(RequestLine) string) *lineL
 		return l
 	}
 	if asCSV {
-		l.csv = csv.NewWriter(bw)
-		l.csv.Write(csvColumns)
+		l.csv = &csvWriter{w: bw}
+		l.csv.row(csvHeader(csvColumns...))
 	} else {
 		l.enc = json.NewEncoder(bw)
 	}
@@ -129,7 +136,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 	case l.format != nil:
 		l.w.WriteString(text)
 	case l.csv != nil:
-		l.csv.Write(line.csv())
+		l.csv.row(line.csv())
 	default:
 		l.enc.Encode(line)
 	}
@@ -140,9 +147,12 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 func (l *lineLog) flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.csv != nil {
-		l.csv.Flush()
+	if err := l.w.Flush(); err != nil {
+		return err
 	}
 	l.dirty = false
-	return l.w.Flush()
+	if l.csv != nil {
+		return l.csv.err
+	}
+	return nil
 }

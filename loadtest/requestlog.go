@@ -39,8 +39,12 @@ type chunked[T any] struct {
 	chunks []atomic.Pointer[[]T]
 }
 
-func newChunked[T any](n int) chunked[T] {
-	return chunked[T]{n: n, chunks: make([]atomic.Pointer[[]T], (n+1<<logChunkBits-1)>>logChunkBits)}
+func newChunked[T any](n int) chunked[T] { return newChunkedTo[T](n, n) }
+
+// newChunkedTo is n values of which only those below end can be written
+// (a log read from a file: no chunk pointer for what it does not hold).
+func newChunkedTo[T any](n, end int) chunked[T] {
+	return chunked[T]{n: n, chunks: make([]atomic.Pointer[[]T], (end+1<<logChunkBits-1)>>logChunkBits)}
 }
 
 // at returns the place of value i, allocating its chunk.
@@ -61,6 +65,9 @@ func (c *chunked[T]) at(i int) *T {
 
 // get returns value i, or the zero value when its chunk was never written.
 func (c *chunked[T]) get(i int) (v T) {
+	if k := i >> logChunkBits; k >= len(c.chunks) {
+		return v
+	}
 	if ch := c.chunks[i>>logChunkBits].Load(); ch != nil {
 		v = (*ch)[i&(1<<logChunkBits-1)]
 	}
@@ -68,7 +75,7 @@ func (c *chunked[T]) get(i int) (v T) {
 }
 
 // written reports whether chunk k holds anything.
-func (c *chunked[T]) written(k int) bool { return c.chunks[k].Load() != nil }
+func (c *chunked[T]) written(k int) bool { return k < len(c.chunks) && c.chunks[k].Load() != nil }
 
 // logRecord is one request in 24 bytes.
 type logRecord struct {
@@ -119,10 +126,15 @@ const (
 	max32 = math.MaxUint32
 )
 
-func newRequestLog(n, steps int, sizes bool) *RequestLog {
-	l := &RequestLog{n: n, steps: steps, recs: newChunked[logRecord](n), texts: make([]*textTable, steps)}
+func newRequestLog(n, steps int, sizes bool) *RequestLog { return newRequestLogTo(n, steps, sizes, n) }
+
+// newRequestLogTo is a log of n requests of which only those below end
+// can be written: what a log read from a file allocates follows the
+// records it holds, not the length it declares.
+func newRequestLogTo(n, steps int, sizes bool, end int) *RequestLog {
+	l := &RequestLog{n: n, steps: steps, recs: newChunkedTo[logRecord](n, end), texts: make([]*textTable, steps)}
 	if sizes {
-		sz := newChunked[logSizes](n)
+		sz := newChunkedTo[logSizes](n, end)
 		l.sizes = &sz
 	}
 	for i := range l.texts {
@@ -388,12 +400,17 @@ func (l *RequestLog) UnmarshalJSON(b []byte) error {
 	if j.Len < 0 || j.Steps < 1 || j.Len%j.Steps != 0 || j.Len > 1<<32 {
 		return fmt.Errorf("requests: len %d with %d steps", j.Len, j.Steps)
 	}
-	*l = *newRequestLog(j.Len, j.Steps, j.Sizes)
+	end := 0
 	for k := range j.Requests {
 		r := &j.Requests[k]
 		if r.Index < 0 || r.Index >= j.Len {
 			return fmt.Errorf("requests[%d]: index %d out of range", k, r.Index)
 		}
+		end = max(end, r.Index+1)
+	}
+	*l = *newRequestLogTo(j.Len, j.Steps, j.Sizes, end)
+	for k := range j.Requests {
+		r := &j.Requests[k]
 		key := textKey{r.Method, r.Reason, r.BodyBytesSent}
 		l.put(r.Index, r, l.texts[r.Index%j.Steps].intern(key), key)
 	}

@@ -1,13 +1,14 @@
 package loadtest
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // WriteSummary prints the report as a person reads it: totals, then one
@@ -81,14 +82,14 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					b.WriteString("\nfailures:\n")
 					first = false
 				}
-				fmt.Fprintf(&b, "  %s / %s: %d× %s\n", Printable(run.Name), Printable(s.Name), s.Failures[reason], Printable(reason))
+				fmt.Fprintf(&b, "  %s / %s: %d× %s\n", Printable(run.Name), Printable(s.Name), s.Failures[reason], Printable(scenario.RedactText(reason)))
 			}
 			for _, reason := range sortedKeys(s.Unsent) {
 				if first {
 					b.WriteString("\nfailures:\n")
 					first = false
 				}
-				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(reason))
+				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(scenario.RedactText(reason)))
 			}
 		}
 	}
@@ -229,21 +230,25 @@ func latencyLine(l *Latency) string {
 
 // WriteCSV writes one line per step (and per run): counts, latency
 // percentiles in milliseconds, mean, max and throughput, with a header.
+// The run and step names are quoted, and one that a spreadsheet would
+// read as a formula (starting with =, +, -, @, a tab or a CR) has a
+// single quote put in front, as OWASP advises; numbers are written bare.
 func (r *Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"run", "step", "configured", "sent", "good", "failed", "interrupted", "not_sent",
-		"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "per_second"})
-	ms := func(d time.Duration) string {
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+	cw := &csvWriter{w: w}
+	cw.row(csvHeader("run", "step", "configured", "sent", "good", "failed", "interrupted", "not_sent",
+		"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "per_second"))
+	ms := func(d time.Duration) csvCell {
+		return csvRaw(strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64))
 	}
+	n := func(v int64) csvCell { return csvRaw(strconv.FormatInt(v, 10)) }
 	row := func(run, step string, configured, sent, good, failed, interrupted, notSent int64, l *Latency, rate float64) {
-		rec := []string{run, step, fmt.Sprint(configured), fmt.Sprint(sent), fmt.Sprint(good), fmt.Sprint(failed), fmt.Sprint(interrupted), fmt.Sprint(notSent)}
+		rec := []csvCell{csvText(run), csvText(step), n(configured), n(sent), n(good), n(failed), n(interrupted), n(notSent)}
 		if l == nil || l.Count() == 0 {
-			rec = append(rec, "", "", "", "", "", "")
+			rec = append(rec, csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""))
 		} else {
 			rec = append(rec, ms(l.Percentile(50)), ms(l.Percentile(90)), ms(l.Percentile(95)), ms(l.Percentile(99)), ms(l.Max()), ms(l.Mean()))
 		}
-		cw.Write(append(rec, strconv.FormatFloat(rate, 'f', 2, 64)))
+		cw.row(append(rec, csvRaw(strconv.FormatFloat(rate, 'f', 2, 64))))
 	}
 	for _, run := range r.Runs {
 		var configured int64
@@ -255,6 +260,5 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			row(run.Name, s.Name, s.Configured, s.Sent, s.Good, s.Failed, s.Interrupted, s.NotSent, s.Latency, s.Throughput())
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onsi/gomega/format"
+	gomegamatchers "github.com/onsi/gomega/matchers"
 	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/loadtest"
@@ -81,15 +82,37 @@ func (m *latencyMatcher) Match(actual any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if s.invalid != "" {
-		return false, fmt.Errorf("HaveLatency: %s: %s", s.name, s.invalid)
-	}
 	m.s, m.l = s, s.phase(m.phase)
 	if m.l.Count() == 0 {
 		return false, fmt.Errorf("HaveLatency: %s has no good responses to measure\n  %s", s.name, s.counts())
 	}
 	m.got = m.stat.of(m.l)
+	// a saturated generator keeps the verdict on an upper bound only
+	// where its delay could not have changed it, and none on any other
+	// test of the latency
+	if bound, ok := upperBound(m.inner); ok {
+		if why := s.refusal(m.stat.name+" "+m.phase.String(), m.got, bound); why != "" {
+			return false, fmt.Errorf("HaveLatency: %s: %s", s.name, why)
+		}
+	} else if s.invalid != "" {
+		return false, fmt.Errorf("HaveLatency: %s: %s", s.name, s.invalid)
+	}
 	return m.inner.Match(m.got)
+}
+
+// upperBound is the bound of a matcher that says "at most" or "below" a
+// duration: a time.Duration bound or BeNumerically("<" or "<=", d).
+func upperBound(inner types.GomegaMatcher) (time.Duration, bool) {
+	switch v := inner.(type) {
+	case atMost:
+		return v.bound, true
+	case *gomegamatchers.BeNumericallyMatcher:
+		if len(v.CompareTo) == 1 && (v.Comparator == "<" || v.Comparator == "<=") {
+			d, ok := v.CompareTo[0].(time.Duration)
+			return d, ok
+		}
+	}
+	return 0, false
 }
 
 func (m *latencyMatcher) details() string {
@@ -148,11 +171,13 @@ func (m *throughputMatcher) Match(actual any) (bool, error) {
 		return false, err
 	}
 	m.s = s
-	if s.invalid != "" {
-		return false, fmt.Errorf("HaveThroughputAtLeast: %s: %s", s.name, s.invalid)
-	}
 	if s.good == 0 && s.throughput == 0 {
 		return false, fmt.Errorf("HaveThroughputAtLeast: %s has no good responses\n  %s", s.name, s.counts())
+	}
+	// a late generator only lowers the throughput: a pass stands, a
+	// fail may be its doing
+	if s.throughput < m.rate && s.invalid != "" {
+		return false, fmt.Errorf("HaveThroughputAtLeast: %s: no verdict: %.1f %s/s is below %.1f: %s", s.name, s.throughput, s.perWhat, m.rate, s.invalid)
 	}
 	return s.throughput >= m.rate, nil
 }

@@ -2,8 +2,10 @@ package matchers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	gtypes "github.com/onsi/ginkgo/v2/types"
@@ -92,11 +94,7 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 	if base == nil || len(base.Executions) == 0 {
 		return false, fmt.Errorf("NotRegressFrom: the baseline holds no execution")
 	}
-	for _, r := range base.Executions {
-		if why := r.Invalid(); why != "" {
-			return false, fmt.Errorf("NotRegressFrom: no verdict: the baseline: %s", why)
-		}
-	}
+
 	var here *loadtest.Machine
 	for _, mc := range base.Machines {
 		if mc != nil && mc.Calibration > 0 {
@@ -105,6 +103,9 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		}
 	}
 	m.cmp = loadtest.CompareBaseline(base, cur, here, m.opts)
+	if err := lateGenerator(base.Executions, cur, m.cmp); err != nil {
+		return false, err
+	}
 	if m.opts.Confirm != nil && m.cmp.Refused == "" && len(m.cmp.Regressions()) > 0 {
 		again, err := m.opts.Confirm(context.Background())
 		if err != nil {
@@ -116,7 +117,11 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		if err := checkExecutions("the rerun: ", again); err != nil {
 			return false, err
 		}
-		m.cmp = loadtest.ConfirmComparison(m.cmp, loadtest.CompareBaseline(base, again, here, m.opts))
+		rerun := loadtest.CompareBaseline(base, again, here, m.opts)
+		if err := lateGenerator(base.Executions, again, rerun); err != nil {
+			return false, fmt.Errorf("%w (in the rerun, CompareOptions.Confirm, that was to confirm a regression)\nthe first executions:\n%s", err, m.cmp)
+		}
+		m.cmp = loadtest.ConfirmComparison(m.cmp, rerun)
 	}
 	ok, err := verdict("NotRegressFrom", m.cmp)
 	if ok && err == nil && m.cmp.First != nil {
@@ -130,7 +135,8 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 }
 
 // checkExecutions refuses nil executions and those without a verdict
-// (a plan that did not run, a saturated generator).
+// (a plan that did not run); a late generator is judged by
+// lateGenerator.
 func checkExecutions(which string, rs []*loadtest.Report) error {
 	for i, r := range rs {
 		if r == nil {
@@ -140,12 +146,61 @@ func checkExecutions(which string, rs []*loadtest.Report) error {
 		if why := r.NoVerdict(); why != "" {
 			return fmt.Errorf("NotRegressFrom: no verdict: %s%s", which, why)
 		}
-		if why := r.Invalid(); why != "" {
-			return fmt.Errorf("NotRegressFrom: no verdict: %s%s", which, why)
-		}
 	}
 	return nil
 }
+
+// lateGenerator refuses a stored comparison whose verdict the load
+// generator's own lateness could have decided. An execution whose
+// generator was saturated or late (Report.Invalid) measured each
+// latency up to its Delay too long, on that side only, so a metric
+// stands only when twice the largest such delay is below its minimum
+// effect (MinEffect of the baseline's value, and MinAbsolute): a 200 ms
+// page is judged through a few milliseconds of scheduling delay, a 2 ms
+// one is not. Iterations per second follow from the latencies, so a
+// run's are refused when one of its latencies is. What is refused says why and
+// points to the duet, whose pairs share the neighbour.
+func lateGenerator(base, cur []*loadtest.Report, c *loadtest.Comparison) error {
+	var late time.Duration
+	var why, side string
+	for i, rs := range [][]*loadtest.Report{base, cur} {
+		for _, r := range rs {
+			if w := r.Invalid(); w != "" && r.Generator.Delay >= late {
+				late, why, side = max(r.Generator.Delay, time.Microsecond), w, [2]string{"a baseline execution", "a new execution"}[i]
+			}
+		}
+	}
+	if late == 0 {
+		return nil
+	}
+	o := c.Options
+	// moved: a latency metric the delay could move by its minimum effect
+	moved := func(d loadtest.Delta) bool {
+		return strings.HasPrefix(d.Metric, "p") &&
+			float64(2*late/time.Microsecond) >= max(o.MinEffect*d.Old, float64(o.MinAbsolute/time.Microsecond))
+	}
+	lateRuns := map[string]bool{}
+	for _, d := range c.Deltas {
+		lateRuns[d.Run] = lateRuns[d.Run] || moved(d)
+	}
+	var hit []string
+	for _, d := range c.Deltas {
+		decided := d.Verdict == loadtest.Regressed || d.Verdict == loadtest.NoRegression || d.Verdict == loadtest.Improved
+		if decided && (moved(d) || d.Metric == "iter/s" && lateRuns[d.Run]) {
+			hit = append(hit, fmt.Sprintf("%s / %s %s", d.Run, d.Step, d.Metric))
+		}
+	}
+	if len(hit) == 0 {
+		return nil
+	}
+	return fmt.Errorf("NotRegressFrom: no verdict on %s: %s was measured by a %w by up to %v, enough to decide them (%s); compare with a duet (loadtest.Duet), whose pairs share the machine's state",
+		strings.Join(hit, ", "), side, ErrLateGenerator, late.Round(time.Microsecond), why)
+}
+
+// ErrLateGenerator is wrapped by the error of a stored comparison that
+// was refused because the load generator was late (a busy machine, or
+// its own saturation) by enough to decide it: no verdict either way.
+var ErrLateGenerator = errors.New("load generator late")
 
 // record adds the executions to the baseline at path.
 func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, error) {

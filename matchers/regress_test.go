@@ -2,6 +2,7 @@ package matchers_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 
 	"github.com/benchgate/benchgate/demoapp"
 	"github.com/benchgate/benchgate/loadtest"
@@ -71,14 +73,16 @@ var _ = Describe("NotRegressFrom", Ordered, func() {
 		os.Unsetenv(loadtest.UpdateBaselinesEnv)
 		opts := tolerant
 		opts.PassInconclusive = true // a busy machine may leave it open; the spec is about the recording
-		Expect(executions(5, 300*time.Millisecond)).To(NotRegressFrom(path, opts))
+		ok, err := judged(NotRegressFrom(path, opts), executions(5, 300*time.Millisecond))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeTrue())
 	})
 	It("fails on a slowdown, naming the step, the change with its interval, and the duet", func() {
 		app.SlowDown("/slow", 1.0)
 		defer app.SlowDown("/slow", 0)
 		slow := executions(5, 300*time.Millisecond)
 		m := NotRegressFrom(base, tolerant)
-		ok, err := m.Match(slow)
+		ok, err := judged(m, slow)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeFalse())
 		msg := m.FailureMessage(slow)
@@ -123,3 +127,15 @@ var _ = Describe("HaveNoRegressions", func() {
 		Expect(err).To(MatchError(ContainSubstring("no verdict")))
 	})
 })
+
+// judged runs m on actual. A stored comparison refused because the load
+// generator was late (these specs run beside other packages' tests, on
+// shared machines) skips the spec with the refusal: it is no verdict
+// either way. The refusal itself is tested on fixed figures.
+func judged(m types.GomegaMatcher, actual any) (bool, error) {
+	ok, err := m.Match(actual)
+	if errors.Is(err, ErrLateGenerator) {
+		Skip("the machine was too busy to measure: " + err.Error())
+	}
+	return ok, err
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
 )
@@ -29,6 +30,15 @@ type subject struct {
 	perWhat    string
 	// invalid says why latencies cannot be trusted (a saturated generator)
 	invalid string
+	// health is the generator's health during the execution (nil when
+	// unknown): a latency bound asks it whether its verdict stands
+	health *loadtest.Generator
+}
+
+// refusal says why a verdict on latency got against an upper bound
+// is refused ("" when it stands): see loadtest.Generator.Refusal.
+func (s *subject) refusal(what string, got, bound time.Duration) string {
+	return s.health.Refusal(what, got, bound)
 }
 
 // phase returns the subject's histogram of phase p, its steps merged.
@@ -67,7 +77,7 @@ func subjectOf(actual any) (*subject, error) {
 		if a.TotalTime > 0 {
 			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
 		}
-		s.invalid = a.Invalid()
+		s.invalid, s.health = a.Invalid(), a.Generator
 		if a.Arrivals != nil {
 			s.dropped = a.Arrivals.Dropped
 		}
@@ -90,7 +100,7 @@ func subjectOf(actual any) (*subject, error) {
 			return nil, err
 		}
 		s := &subject{name: fmt.Sprintf("run %q", a.Name), statuses: map[int]int64{}, latency: a.Latency,
-			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, droppedReqs: a.Dropped * int64(len(a.Steps))}
+			throughput: a.Throughput(), perWhat: "iterations", invalid: a.Invalid(), dropped: a.Dropped, droppedReqs: a.Dropped * int64(len(a.Steps)), health: a.Health()}
 		addSteps(s, a, true)
 		return s, nil
 	case *loadtest.StepReport:
@@ -108,7 +118,7 @@ func subjectOf(actual any) (*subject, error) {
 		if err := noVerdict(a.Report(), never); err != nil {
 			return nil, err
 		}
-		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid()}
+		s := &subject{name: a.Label(), statuses: map[int]int64{}, latency: a.Latency, throughput: a.Throughput(), perWhat: "requests", invalid: a.Invalid(), health: a.Health()}
 		s.dropped = a.DroppedIterations()
 		s.droppedReqs = s.dropped
 		addStep(s, a, 0, a.Label(), true)

@@ -66,8 +66,88 @@ type abConfig struct {
 	rateStart   float64
 	maxLag      time.Duration
 	follow      int
+	recvErrOK   bool   // -r: accepted; benchgate never stops on a receive error
+	anyLength   bool   // -l: a body length unlike the first is not a failure
+	gnuplot     string // -g: TSV of every complete request
+	noPercent   bool   // -d: no "percentage served" table
+	noConfid    bool   // -S: min, avg and max only; no median, sd or warnings
+	version     bool
 	stderr      io.Writer // for --debug
 	url         string
+}
+
+// abVersion is what -V prints and the User-Agent says.
+const abVersion = "0.1"
+
+// errVersion is parseABFlags' answer to -V: print the version, exit 0.
+var errVersion = errors.New("version asked for")
+
+// attachFollowCount lets -L (follow redirects) stand alone, as curl's
+// -L does, and still take a count in the next argument as it always
+// has: "-L 3 URL" is -L=3, "-L -k URL" and "-L URL" follow up to the
+// default. It walks the arguments as pflag does, so that the value of
+// another flag (-H -L) is left alone.
+func attachFollowCount(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	isCount := func(i int) bool {
+		if i >= len(args) || args[i] == "" {
+			return false
+		}
+		a := strings.TrimPrefix(args[i], "-")
+		return a != "" && strings.Trim(a, "0123456789") == ""
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out = append(out, a)
+		switch {
+		case a == "--":
+			return append(out, args[i+1:]...)
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			f := fs.Lookup(name)
+			switch {
+			case f == nil || hasValue:
+			case name == "follow":
+				if isCount(i + 1) {
+					out[len(out)-1] = a + "=" + args[i+1]
+					i++
+				}
+			case f.NoOptDefVal == "" && i+1 < len(args):
+				out = append(out, args[i+1])
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for j := 1; j < len(a); j++ {
+				f := fs.ShorthandLookup(a[j : j+1])
+				if f == nil || a[j:j+1] == "=" {
+					break
+				}
+				last := j == len(a)-1
+				if f.Name == "follow" {
+					switch rest := a[j+1:]; {
+					case last && isCount(i+1): // -L 3
+						out[len(out)-1] = a + "=" + args[i+1]
+						i++
+					case rest != "" && strings.Trim(rest, "0123456789") == "": // -L3
+						out[len(out)-1] = a[:j+1] + "=" + rest
+					case rest != "" && rest[0] == '=':
+					default:
+						continue
+					}
+					break
+				}
+				if f.NoOptDefVal != "" {
+					continue // a bool in a cluster
+				}
+				if last && i+1 < len(args) {
+					out = append(out, args[i+1])
+					i++
+				}
+				break
+			}
+		}
+	}
+	return out
 }
 
 func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
@@ -123,10 +203,20 @@ func parseABFlags(args []string, stderr io.Writer) (*abConfig, error) {
 	fs.Float64Var(&c.rate, "rate", 0, "open model: requests arriving per second, whatever the server does; lasts -t seconds or until -n have arrived, whichever comes first; -c bounds those in flight (default: rate × 0.1 s, at least 100)")
 	fs.Float64Var(&c.rateStart, "rate-start", -1, "with --rate: ramp the rate linearly from this one to --rate")
 	fs.DurationVar(&c.maxLag, "max-lag", time.Second, "with --rate: drop a request that cannot start this long after its arrival (every -c busy)")
-	fs.IntVarP(&c.follow, "follow", "L", 0, "follow up to this many redirects (each one counted apart)")
+	fs.IntVarP(&c.follow, "follow", "L", 0, "follow up to this many redirects (each one counted apart); -L alone: 50, as curl")
+	fs.Lookup("follow").NoOptDefVal = "50"
+	fs.BoolVarP(&c.recvErrOK, "recverr", "r", false, "don't exit on socket receive errors (benchgate never does: it counts them as failed)")
+	fs.BoolVarP(&c.anyLength, "variable-length", "l", false, "expect body lengths to vary (without -l a summary warns when they do; ab counts them as failed)")
+	fs.StringVarP(&c.gnuplot, "gnuplot", "g", "", "write every complete request's times to this TSV file, as ab -g (ordered by total time)")
+	fs.BoolVarP(&c.noPercent, "no-percentiles", "d", false, "do not print the \"percentage served within\" table")
+	fs.BoolVarP(&c.noConfid, "no-confidence", "S", false, "print min, avg and max only: no median, sd, or the warnings when mean and median are apart")
+	fs.BoolVarP(&c.version, "version", "V", false, "print the version and exit")
 	fs.BoolVar(&c.debug, "debug", false, "print each request sent as a JSON line on standard error")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(attachFollowCount(fs, args)); err != nil {
 		return nil, err
+	}
+	if c.version {
+		return nil, errVersion
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -290,7 +380,7 @@ func (c *abConfig) plan() (*loadtest.Plan, error) {
 	run := scenario.Run("ab", step).Repeat(c.requests).AutoCookies(false)
 	opts := []loadtest.Option{
 		loadtest.Runs(run), loadtest.Concurrency(c.concurrency), loadtest.KeepAlive(c.keepAlive),
-		loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/0.1"),
+		loadtest.KeepLevel(keep), loadtest.UserAgent("benchgate-ab/" + abVersion),
 		loadtest.DefaultStatus(), // ApacheBench: a non-2xx response is counted, not failed
 	}
 	if !c.http2 {
@@ -389,6 +479,10 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, pflag.ErrHelp) {
 		return 0
 	}
+	if errors.Is(err, errVersion) {
+		fmt.Fprintf(stdout, "This is benchgate ab, Version %s (ApacheBench 2.3 flags)\n", abVersion)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate ab:", err)
 		return 2
@@ -428,6 +522,12 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	writeABSummary(stdout, c, report)
 	if c.csvFile != "" {
 		if werr := writeFileAtomic(c.csvFile, func(w io.Writer) error { return writeABCSV(w, report) }); werr != nil {
+			fmt.Fprintln(stderr, "benchgate ab:", werr)
+			return 1
+		}
+	}
+	if c.gnuplot != "" {
+		if werr := writeFileAtomic(c.gnuplot, func(w io.Writer) error { return writeGnuplot(w, report) }); werr != nil {
 			fmt.Fprintln(stderr, "benchgate ab:", werr)
 			return 1
 		}

@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"math/big"
@@ -79,6 +80,7 @@ func TestParseABFlagsErrors(t *testing.T) {
 func FuzzParseABFlags(f *testing.F) {
 	f.Add("-n100 -c10 -kq http://h/")
 	f.Add("-H A:1 -C a=b -t 1 -s 2 http://h/")
+	f.Add("-L -k -n 3 -kL 2 -H -L -L3 --follow -g g.tsv -rldS http://h/")
 	f.Fuzz(func(t *testing.T, line string) {
 		c, err := parseABFlags(strings.Fields(line), io.Discard)
 		if err == nil {
@@ -522,5 +524,120 @@ func TestABKeepAliveOnlyWithK(t *testing.T) {
 		if conns.Load() != tc.conns {
 			t.Errorf("-k=%v: %d connections, want %d", tc.k, conns.Load(), tc.conns)
 		}
+	}
+}
+
+// TestABScriptFlags: the ApacheBench flags scripts carry (-r, -l, -V,
+// -g, -d, -S) are taken, and -L alone does not eat the next flag.
+func TestABScriptFlags(t *testing.T) {
+	tests := []struct {
+		args   []string
+		follow int
+		keep   bool
+		reqs   int
+	}{
+		{[]string{"-L", "-k", "http://h/"}, 50, true, 1},
+		{[]string{"-L", "http://h/"}, 50, false, 1},
+		{[]string{"-L", "3", "-k", "http://h/"}, 3, true, 1},
+		{[]string{"-L3", "http://h/"}, 3, false, 1},
+		{[]string{"-kL", "4", "http://h/"}, 4, true, 1},
+		{[]string{"-kL", "-n", "7", "http://h/"}, 50, true, 7},
+		{[]string{"-L=2", "http://h/"}, 2, false, 1},
+		{[]string{"--follow", "5", "http://h/"}, 5, false, 1},
+		{[]string{"--follow", "-n2", "http://h/"}, 50, false, 2},
+		{[]string{"--follow=6", "http://h/"}, 6, false, 1},
+		{[]string{"-H", "-L", "http://h/"}, 0, false, 1}, // -L is -H's value (and refused as a header)
+		{[]string{"-n", "9", "-L", "http://h/"}, 50, false, 9},
+		{[]string{"-r", "-l", "-d", "-S", "-g", "g.tsv", "-L", "http://h/"}, 50, false, 1},
+		{[]string{"-rldS", "http://h/"}, 0, false, 1},
+		{[]string{"--", "-L"}, 0, false, 1},
+	}
+	for _, tt := range tests {
+		c, err := parseABFlags(tt.args, io.Discard)
+		if tt.args[0] == "-H" || tt.args[0] == "--" {
+			if err == nil {
+				t.Errorf("%q: no error", tt.args)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if c.follow != tt.follow || c.keepAlive != tt.keep || c.requests != tt.reqs || c.url != "http://h/" {
+			t.Errorf("%q: follow %d keep-alive %v requests %d url %q, want %d %v %d", tt.args, c.follow, c.keepAlive, c.requests, c.url, tt.follow, tt.keep, tt.reqs)
+		}
+	}
+	c, err := parseABFlags([]string{"-r", "-l", "-d", "-S", "-g", "g.tsv", "http://h/"}, io.Discard)
+	if err != nil || !c.recvErrOK || !c.anyLength || !c.noPercent || !c.noConfid || c.gnuplot != "g.tsv" {
+		t.Errorf("flags %+v, %v", c, err)
+	}
+	for _, v := range []string{"-V", "--version"} {
+		var out bytes.Buffer
+		if code := run(context.Background(), []string{"ab", v}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "This is benchgate ab, Version ") {
+			t.Errorf("%s: exit %d, %q", v, code, out.String())
+		}
+	}
+}
+
+// TestABGnuplotAndTables: -g writes ab's TSV (one line per complete
+// request, ordered by total time), -d drops the percentage table, -S
+// prints min/avg/max only, and varying body lengths are warned of
+// unless -l.
+func TestABGnuplotAndTables(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", int(n.Add(1)%3))) // lengths 1, 2, 0, 1, 2, 0, ...
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	g := filepath.Join(dir, "g.tsv")
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"ab", "-q", "-n", "9", "-g", g, "-d", "-S", srv.URL + "/"}, &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	for _, want := range []string{"Failed requests:        0\n", "body lengths vary from 0 to 2 bytes", "              min   avg   max\n", "Total:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, not := range []string{"Percentage of the requests", "median", "WARNING: The median", "ERROR"} {
+		if strings.Contains(out.String(), not) {
+			t.Errorf("summary has %q with -d -S:\n%s", not, out.String())
+		}
+	}
+	b, err := os.ReadFile(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 10 || lines[0] != "starttime\tseconds\tctime\tdtime\tttime\twait" {
+		t.Fatalf("gnuplot file:\n%s", b)
+	}
+	prev := int64(-1)
+	for _, l := range lines[1:] {
+		f := strings.Split(l, "\t")
+		if len(f) != 6 {
+			t.Fatalf("line %q: %d fields", l, len(f))
+		}
+		if _, err := time.ParseInLocation("Mon Jan 02 15:04:05 2006", f[0], time.Local); err != nil {
+			t.Errorf("start %q: %v", f[0], err)
+		}
+		var secs, ct, dt, tt, wt int64
+		for i, p := range []*int64{&secs, &ct, &dt, &tt, &wt} {
+			if _, err := fmt.Sscan(f[i+1], p); err != nil {
+				t.Fatalf("line %q field %d: %v", l, i+1, err)
+			}
+		}
+		if d := time.Since(time.Unix(secs, 0)); d < 0 || d > time.Hour || tt < prev || ct+dt > tt+1 {
+			t.Errorf("line %q: want a recent start, ttime ordered and ctime+dtime≈ttime", l)
+		}
+		prev = tt
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"ab", "-q", "-n", "6", "-l", srv.URL + "/"}, &out, io.Discard); code != 0 ||
+		strings.Contains(out.String(), "body lengths vary") || !strings.Contains(out.String(), "Percentage of the requests") ||
+		!strings.Contains(out.String(), "mean[+/-sd] median") {
+		t.Errorf("-l: exit %d\n%s", code, out.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,8 @@ import (
 
 // runCompare compares a baseline's executions with new ones step by
 // step and exits 1 when they regressed, 3 when there is no verdict
-// (inconclusive, or refused: the machines differ).
+// (inconclusive, or refused: the machines differ), 4 when a file is not
+// a valid report, 2 on bad usage or a file that cannot be opened.
 func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("compare", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,7 +32,8 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"second and error rate. One figure per execution; per metric the Hodges-Lehmann change with its\n"+
 			"exact rank-sum interval; regressed, no regression (the interval below --min-effect) or\n"+
 			"inconclusive. One execution a side can never show \"no regression\": record 5 or more.\n"+
-			"Exit status: 0 no regression, 1 a regression, 2 bad usage or files, 3 no verdict.\n\nflags:\n%s", fs.FlagUsages())
+			"Exit status: 0 no regression, 1 a regression, 2 bad usage or a file that cannot be opened,\n"+
+			"3 no verdict, 4 a file that is not a valid report (the error names the file, run, step and field).\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -42,12 +45,12 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	old, err := loadtest.ReadBaseline(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate compare:", err)
-		return 2
+		return readExit(err)
 	}
 	cur, err := loadtest.MergeBaselines(fs.Args()[1:]...)
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate compare:", err)
-		return 2
+		return readExit(err)
 	}
 	// the new files' machine, when they recorded one, against the old's
 	var here *loadtest.Machine
@@ -108,6 +111,17 @@ func runBaseline(_ context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "%s: %d executions\n", *out, len(b.Executions))
 	return 0
+}
+
+// readExit is the exit status for a report that could not be read: 4
+// when the file is not a valid report (loadtest.ErrInvalidReport), 2
+// when it could not be opened. Go exits 2 when out of memory as well;
+// a bad file never gets that far, and never shares its status.
+func readExit(err error) int {
+	if errors.Is(err, loadtest.ErrInvalidReport) {
+		return 4
+	}
+	return 2
 }
 
 // readReport reads a JSON report (or baseline) file.

@@ -81,3 +81,27 @@ func TestCompare(t *testing.T) {
 		t.Errorf("missing file: exit %d: %s", code, errOut.String())
 	}
 }
+
+// TestCompareAndReportBadFile: a file that is not a valid report exits 4
+// (not 2, Go's status when out of memory) with an error naming the file,
+// the run, the step and the field; a file that is not there exits 2.
+func TestCompareAndReportBadFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"version":2,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /","configured":1,"sent":1,"good":-1,"failed":2,"statuses":{"200":1}}]}]}`), 0o644)
+	for _, args := range [][]string{{"compare", bad, bad}, {"report", "-o", filepath.Join(dir, "r.html"), bad}} {
+		var errOut bytes.Buffer
+		code := run(context.Background(), args, io.Discard, &errOut)
+		if code != 4 {
+			t.Errorf("%v: exit %d, want 4", args, code)
+		}
+		for _, want := range []string{bad, `run 1 "r" step 1 "GET /"`, "field good = -1"} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("%v: stderr %q lacks %q", args, errOut.String(), want)
+			}
+		}
+	}
+	if code := run(context.Background(), []string{"report", filepath.Join(dir, "none.json")}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("missing file: exit %d, want 2", code)
+	}
+}

@@ -17,7 +17,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: benchgate report [-o report.html] run.json\n\n"+
 			"Writes one HTML file that needs no network to view: totals, per step its counts,\n"+
 			"percentiles, latency over time and histogram, failure samples, and throughput and\n"+
-			"errors over time.\n\nflags:\n%s", fs.FlagUsages())
+			"errors over time. Exit status 4: the file is not a valid report.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -29,7 +29,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	r, err := readReport(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate report:", err)
-		return 2
+		return readExit(err)
 	}
 	if *out == "-" {
 		if err := r.WriteHTML(stdout); err != nil {

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -100,6 +103,13 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 		fmt.Fprintf(w, "   (Failed: %d, Dropped arrivals: %d: due and never sent, no connection free within --max-lag %v; raise -c or lower --rate)\n",
 			r.ResponsesFailed, dropped, c.maxLag)
 	}
+	if st := run.Steps[0]; !c.anyLength && c.follow == 0 && st.Good > 1 && st.MinBodyBytes != st.MaxBodyBytes {
+		// ab without -l counts each length unlike the first as failed;
+		// benchgate keeps no length per request at this keep level, so
+		// it says so instead of counting
+		fmt.Fprintf(w, "WARNING:                body lengths vary from %d to %d bytes (ab counts those unlike the first as failed; -l: expected)\n",
+			st.MinBodyBytes, st.MaxBodyBytes)
+	}
 	if why := r.Invalid(); why != "" {
 		fmt.Fprintf(w, "WARNING:                %s\n", why)
 	}
@@ -143,16 +153,41 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	}
 	if total.n > 0 {
 		fmt.Fprintf(w, "\nConnection Times (ms)\n")
-		fmt.Fprintf(w, "              min  mean[+/-sd] median   max\n")
-		for _, row := range []struct {
-			name string
-			p    *phase
-		}{{"Connect", connect}, {"Processing", processing}, {"Waiting", waiting}, {"Total", total}} {
+		if c.noConfid {
+			fmt.Fprintf(w, "              min   avg   max\n")
+		} else {
+			fmt.Fprintf(w, "              min  mean[+/-sd] median   max\n")
+		}
+		rows := []struct {
+			name, what string
+			p          *phase
+		}{{"Connect", "the initial connection time", connect}, {"Processing", "the processing time", processing},
+			{"Waiting", "the waiting time", waiting}, {"Total", "the total time", total}}
+		for _, row := range rows {
 			lo, mean, sd, median, hi := row.p.row()
+			if c.noConfid {
+				fmt.Fprintf(w, "%-11s %5.1f %5.1f %5.1f\n", row.name+":", lo, mean, hi)
+				continue
+			}
 			fmt.Fprintf(w, "%-11s %5.1f %5.1f %5.1f %6.1f %7.1f\n", row.name+":", lo, mean, sd, median, hi)
 		}
-		cor := run.Steps[0].Corrected
-		if cor != nil && cor.Count() > 0 {
+		for _, row := range rows {
+			// ab's sanity check of each column, unless -S; as ab, on the
+			// mean and median in whole milliseconds
+			_, mean, sd, median, _ := row.p.row()
+			if d := math.Abs(math.Round(mean) - math.Round(median)); c.noConfid || d <= sd {
+				continue
+			} else if d > 2*sd {
+				fmt.Fprintf(w, "ERROR: The median and mean for %s are more than twice the standard\n"+
+					"       deviation apart. These results are NOT reliable.\n", row.what)
+			} else {
+				fmt.Fprintf(w, "WARNING: The median and mean for %s are not within a normal deviation\n"+
+					"        These results are probably not that reliable.\n", row.what)
+			}
+		}
+	}
+	if total.n > 0 && !c.noPercent {
+		if cor := run.Steps[0].Corrected; cor != nil && cor.Count() > 0 {
 			// the open model and paced users: what a request waited from
 			// when it should have started (coordinated omission corrected)
 			// comes first: it is the latency a user of the server saw
@@ -172,7 +207,7 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	if c.verbosity >= 2 {
 		for _, s := range run.Steps {
 			for reason, n := range s.Failures {
-				fmt.Fprintf(w, "failed %d× : %s\n", n, reason)
+				fmt.Fprintf(w, "failed %d× : %s\n", n, sanitize(scenario.RedactText(reason)))
 			}
 		}
 	}
@@ -245,6 +280,36 @@ func writeABCSV(w io.Writer, r *loadtest.Report) error {
 		}
 	}
 	return nil
+}
+
+// writeGnuplot writes ab -g's TSV: a header, then one line per complete
+// request (sent, answered, not failed): its start as ctime(3) text in
+// local time and as Unix seconds, then the connect, processing (total
+// minus connect), total and waiting times in whole milliseconds, rounded
+// as ab rounds. As ab, the lines are ordered by total time.
+func writeGnuplot(w io.Writer, r *loadtest.Report) error {
+	type row struct {
+		start                          time.Time
+		connect, process, total, waits time.Duration
+	}
+	var rows []row
+	for _, run := range r.Runs {
+		for _, rq := range run.Requests.All() {
+			if !rq.Sent || rq.Failed || rq.Interrupted {
+				continue
+			}
+			rows = append(rows, row{r.Started.Add(rq.At), rq.Connect, rq.Total - rq.Connect, rq.Total, rq.Send + rq.Wait})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total < rows[j].total })
+	bw := bufio.NewWriter(w)
+	bw.WriteString("starttime\tseconds\tctime\tdtime\tttime\twait\n")
+	round := func(d time.Duration) int64 { return int64((d + 500*time.Microsecond) / time.Millisecond) }
+	for _, x := range rows {
+		fmt.Fprintf(bw, "%s\t%d\t%d\t%d\t%d\t%d\n", x.start.Local().Format("Mon Jan 02 15:04:05 2006"), x.start.Unix(),
+			round(x.connect), round(x.process), round(x.total), round(x.waits))
+	}
+	return bw.Flush()
 }
 
 // writeFileAtomic writes through a temporary file renamed into place, so

@@ -1,0 +1,115 @@
+package loadtest_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// hostileRedirects answers with Locations that carry secrets: user
+// information, secret query values, an opaque javascript: URL, and a
+// chain longer than the plan follows.
+func hostileRedirects(t *testing.T) *httptest.Server { return hostileServer(t, false) }
+
+func hostileServer(t *testing.T, h2 bool) *httptest.Server {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		loc := map[string]string{
+			"/a":  "http://u:SECRET1@host:70000/x?access_token=SECRET2",
+			"/b":  "javascript:alert(1)?token=SECRET3",
+			"/c":  "/c2?api_key=SECRET4",
+			"/c2": "/c3?password=SECRET5",
+			"/d":  "http://u:SECRET6@127.0.0.1:1/x?session=SECRET7",
+		}[r.URL.Path]
+		if loc == "" {
+			w.WriteHeader(500)
+			return
+		}
+		w.Header().Set("Location", loc)
+		w.WriteHeader(302)
+	})
+	if h2 {
+		h = h2c.NewHandler(h, &http2.Server{})
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestRedactionInEveryOutput: a failure reason that quotes a server's
+// Location shows no secret in the summary, the HTML report, the JSON
+// report, either request log or the CSV, on both drivers and over
+// HTTP/2.
+func TestRedactionInEveryOutput(t *testing.T) {
+	srv, h2srv := hostileRedirects(t), hostileServer(t, true)
+	for _, mode := range []string{"event loop", "goroutines", "h2c"} {
+		var lines, csvLines bytes.Buffer
+		run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b"), scenario.Get("/c"), scenario.Get("/d")).Repeat(2).KeepLevel(scenario.KeepHeaders)
+		opts := []loadtest.Option{loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.FollowRedirects(1), loadtest.LogRequests(&lines)}
+		switch mode {
+		case "goroutines":
+			opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
+		case "h2c":
+			opts = append(opts, loadtest.HTTP2(1))
+			opts[1] = loadtest.BaseURL(h2srv.URL)
+		}
+		report := execute(t, opts...)
+		// the CSV request log from a second run
+		execute(t, append(opts[:len(opts):len(opts)], loadtest.LogRequestsCSV(&csvLines))...)
+		var html, js, csv bytes.Buffer
+		if err := report.WriteHTML(&html); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteCSV(&csv); err != nil {
+			t.Fatal(err)
+		}
+		if report.ResponsesFailed == 0 {
+			t.Fatalf("no failure: %s", report)
+		}
+		for name, out := range map[string]string{"summary": report.String(), "HTML": html.String(), "JSON": js.String(),
+			"request log": lines.String(), "CSV request log": csvLines.String(), "CSV": csv.String()} {
+			if strings.Contains(out, "SECRET") {
+				i := strings.Index(out, "SECRET")
+				t.Errorf("%s: %s shows a secret: …%s…", mode, name, out[max(0, i-120):min(len(out), i+40)])
+			}
+		}
+		for _, want := range []string{"access_token=%5Bredacted%5D", "token=%5Bredacted%5D", "password=%5Bredacted%5D", "u:xxxxx@host:70000"} {
+			if !strings.Contains(report.String(), want) {
+				t.Errorf("%s: the summary lacks %q (the reason itself is gone?):\n%s", mode, want, report)
+			}
+		}
+	}
+}
+
+// TestRedactionOfAReportReadFromAFile: a report written by another tool
+// (or an older benchgate) with a secret in a reason shows none in the
+// summary or the HTML page made from it.
+func TestRedactionOfAReportReadFromAFile(t *testing.T) {
+	in := `{"version":2,"requests_sent":1,"responses_failed":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /a","configured":1,"sent":1,"failed":1,"statuses":{"302":1},` +
+		`"failures":{"redirect to \"http://u:SECRET1@h:70000/?access_token=SECRET2\"":1},` +
+		`"samples":{"redirect to \"http://u:SECRET1@h:70000/?access_token=SECRET2\"":{"method":"GET","url":"http://h/?token=SECRET3","status":302,"body":"{\"secret\": {\"k\": \"SECRET4\"}}"}}}]}]}`
+	r, err := loadtest.ReadJSON(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"summary": r.String(), "HTML": html.String()} {
+		if strings.Contains(out, "SECRET") || !strings.Contains(out, "redacted") {
+			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+}
