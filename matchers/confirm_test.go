@@ -95,6 +95,15 @@ var _ = Describe("NotRegressFrom with a confirming rerun", func() {
 		}}).Match(synthExecutions(6, 1.5, 2))
 		Expect(err).To(MatchError(And(ContainSubstring("the rerun (CompareOptions.Confirm) to confirm a regression: connection refused"), ContainSubstring("REGRESSED"))))
 	})
+	It("refuses when the rerun's generator was late by enough to decide it", func() {
+		_, err := NotRegressFrom(base, loadtest.CompareOptions{Confirm: func(context.Context) ([]*loadtest.Report, error) {
+			late := synthExecutions(6, 1, 2)
+			late[2].Generator = &loadtest.Generator{Saturated: true, Delay: 400 * time.Millisecond, Why: "a neighbour took the CPU"}
+			return late, nil
+		}}).Match(synthExecutions(6, 1.5, 2))
+		Expect(err).To(MatchError(ErrLateGenerator))
+		Expect(err).To(MatchError(ContainSubstring("in the rerun, CompareOptions.Confirm, that was to confirm a regression")))
+	})
 	It("does not let a rerun clear a risen error rate", func() {
 		bad := synthExecutions(6, 1, 2)
 		for _, r := range bad {
