@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,22 @@ func execute(t *testing.T, opts ...loadtest.Option) *loadtest.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	roundTrip(t, report)
 	return report
+}
+
+// roundTrip checks that ReadJSON takes what WriteJSON (with every
+// request's record) wrote of report: the reader's identity checks hold
+// for every report the engine makes.
+func roundTrip(t *testing.T, report *loadtest.Report) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := report.WriteJSONWithRequests(&b); err != nil {
+		t.Fatalf("WriteJSONWithRequests: %v", err)
+	}
+	if _, err := loadtest.ReadJSON(&b); err != nil {
+		t.Fatalf("ReadJSON refuses the report WriteJSONWithRequests wrote: %v", err)
+	}
 }
 
 // countingServer counts the TCP connections it accepts.
