@@ -28,6 +28,7 @@ type slot struct {
 	mu          sync.Mutex // guards nc and interrupted against the watcher
 	nc          net.Conn
 	raw         syscall.RawConn // nc's, when it is plain TCP (rawOf)
+	rio         rawRW           // reads and writes through raw
 	interrupted bool
 	key         string
 	reusable    bool
@@ -99,7 +100,7 @@ func (s *slot) read(b []byte) (int, error) {
 	if s.raw == nil || len(b) == 0 {
 		return s.nc.Read(b)
 	}
-	n, errno, err := rawConnRead(s.raw, b)
+	n, errno, err := s.rio.read(s.raw, b)
 	switch {
 	case err != nil:
 		return 0, s.opErr("read", err)
@@ -116,7 +117,7 @@ func (s *slot) write(b []byte) (int, error) {
 	if s.raw == nil || len(b) == 0 {
 		return s.nc.Write(b)
 	}
-	n, errno, err := rawConnWrite(s.raw, b)
+	n, errno, err := s.rio.write(s.raw, b)
 	switch {
 	case err != nil:
 		return n, s.opErr("write", err)

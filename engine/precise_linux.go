@@ -25,6 +25,9 @@ type preciseWaiter struct {
 	buf   [8]byte
 	stop  <-chan struct{} // closed when the execution stops (the fallback's)
 	timer *time.Timer     // the fallback's
+
+	rd    func(fd uintptr) bool // reads the timerfd; made once (it escapes)
+	errno error                 // rd's read's error
 }
 
 // newPreciseWaiter returns a waiter; on a kernel without timerfd, or
@@ -64,21 +67,6 @@ func (w *preciseWaiter) until(at time.Time) bool {
 	}
 }
 
-// fallback waits for d with Go's timers.
-func (w *preciseWaiter) fallback(d time.Duration) bool {
-	if w.timer == nil {
-		w.timer = time.NewTimer(d)
-	} else {
-		w.timer.Reset(d)
-	}
-	select {
-	case <-w.timer.C:
-		return true
-	case <-w.stop:
-		return false
-	}
-}
-
 // wait arms the timerfd for d and reads it, with raw system calls (see
 // rawOf): the wait itself is in the network poller.
 func (w *preciseWaiter) wait(d time.Duration) error {
@@ -86,13 +74,16 @@ func (w *preciseWaiter) wait(d time.Duration) error {
 	if _, _, e := syscall.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(w.fd), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0); e != 0 {
 		return e
 	}
-	var errno error
-	err := w.rc.Read(func(fd uintptr) bool {
-		_, errno = rawRead(int(fd), w.buf[:])
-		return errno != syscall.EAGAIN && errno != syscall.EINTR
-	})
+	if w.rd == nil {
+		w.rd = func(fd uintptr) bool {
+			_, w.errno = rawRead(int(fd), w.buf[:])
+			return w.errno != syscall.EAGAIN && w.errno != syscall.EINTR
+		}
+	}
+	w.errno = nil
+	err := w.rc.Read(w.rd)
 	if err == nil {
-		err = errno
+		err = w.errno
 	}
 	return err
 }

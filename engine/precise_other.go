@@ -18,17 +18,7 @@ func (w *preciseWaiter) until(at time.Time) bool {
 	if d <= 0 {
 		return true
 	}
-	if w.timer == nil {
-		w.timer = time.NewTimer(d)
-	} else {
-		w.timer.Reset(d)
-	}
-	select {
-	case <-w.timer.C:
-		return true
-	case <-w.stop:
-		return false
-	}
+	return w.fallback(d)
 }
 
 // interrupt: the stop channel does it.

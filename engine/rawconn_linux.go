@@ -29,38 +29,59 @@ func rawOf(nc net.Conn) syscall.RawConn {
 	return rc
 }
 
-// rawConnRead reads into b through rc, waiting in the network poller
-// while nothing is there; errno is the read's own error.
-func rawConnRead(rc syscall.RawConn, b []byte) (n int, errno, err error) {
-	err = rc.Read(func(fd uintptr) bool {
-		for {
-			n, errno = rawRead(int(fd), b)
-			if errno != syscall.EINTR {
-				return errno != syscall.EAGAIN
+// rawRW reads and writes through a connection's RawConn without an
+// allocation per call: a closure passed to RawConn.Read escapes, so a
+// slot makes its two once and they take their buffer and leave their
+// results in its fields.
+type rawRW struct {
+	b      []byte
+	n      int
+	errno  error
+	rd, wr func(fd uintptr) bool
+}
+
+// read reads into b through rc, waiting in the network poller while
+// nothing is there; errno is the read's own error.
+func (r *rawRW) read(rc syscall.RawConn, b []byte) (n int, errno, err error) {
+	if r.rd == nil {
+		r.rd = func(fd uintptr) bool {
+			for {
+				r.n, r.errno = rawRead(int(fd), r.b)
+				if r.errno != syscall.EINTR {
+					return r.errno != syscall.EAGAIN
+				}
 			}
 		}
-	})
+	}
+	r.b, r.n, r.errno = b, 0, nil
+	err = rc.Read(r.rd)
+	n, errno, r.b = r.n, r.errno, nil
 	return n, errno, err
 }
 
-// rawConnWrite writes b through rc, waiting while the socket is full.
-func rawConnWrite(rc syscall.RawConn, b []byte) (done int, errno, err error) {
-	err = rc.Write(func(fd uintptr) bool {
-		for done < len(b) {
-			n, e := rawWrite(int(fd), b[done:])
-			switch e {
-			case nil:
-				done += n
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
+// write writes b through rc, waiting while the socket is full.
+func (r *rawRW) write(rc syscall.RawConn, b []byte) (done int, errno, err error) {
+	if r.wr == nil {
+		r.wr = func(fd uintptr) bool {
+			for r.n < len(r.b) {
+				n, e := rawWrite(int(fd), r.b[r.n:])
+				switch e {
+				case nil:
+					r.n += n
+				case syscall.EINTR:
+				case syscall.EAGAIN:
+					return false
+				default:
+					r.errno = e
+					return true
+				}
 			}
+			return true
 		}
-		return true
-	})
+	}
+	r.b, r.n, r.errno = b, 0, nil
+	err = rc.Write(r.wr)
+	done, errno, r.b = r.n, r.errno, nil
 	return done, errno, err
 }
 

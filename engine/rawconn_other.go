@@ -11,5 +11,8 @@ import (
 // own methods serve.
 func rawOf(net.Conn) syscall.RawConn { return nil }
 
-func rawConnRead(syscall.RawConn, []byte) (int, error, error)  { panic("unreachable") }
-func rawConnWrite(syscall.RawConn, []byte) (int, error, error) { panic("unreachable") }
+// rawRW is never used where rawOf returns nil.
+type rawRW struct{}
+
+func (*rawRW) read(syscall.RawConn, []byte) (int, error, error)  { panic("unreachable") }
+func (*rawRW) write(syscall.RawConn, []byte) (int, error, error) { panic("unreachable") }
