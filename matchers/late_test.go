@@ -29,21 +29,23 @@ func execution(us float64, wobble float64, delay time.Duration) *loadtest.Report
 	return r
 }
 
-// TestStoredComparisonOnALateGenerator: an execution measured by a late
-// generator refuses exactly the metrics its delay could decide: a 1 ms
-// step 50 % slower through 1 ms of delay is no verdict (either way), a
-// 200 ms step 50 % slower through the same delay is still a regression,
-// and an unchanged 200 ms step still shows none.
+// TestStoredComparisonOnALateGenerator: executions measured by a late
+// generator are left out when the sound ones settle the comparison; when
+// every new execution was late, what the delay could decide is refused:
+// a 1 ms step 50 % slower through 1 ms of delay is no verdict (either
+// way), a 200 ms step 50 % slower through the same delay is still a
+// regression, and an unchanged 200 ms step still shows none.
 func TestStoredComparisonOnALateGenerator(t *testing.T) {
-	build := func(us, factor float64, late time.Duration) (base, cur []*loadtest.Report) {
+	build := func(us, factor float64, late time.Duration, all bool) (base, cur []*loadtest.Report) {
 		for i := range 6 {
 			w := 1 + 0.004*float64(i%3)
 			base = append(base, execution(us, w, 0))
 			d := time.Duration(0)
-			if i == 2 {
+			if all || i == 2 {
 				d = late
 			}
-			cur = append(cur, execution(us*factor, w, d))
+			// a late execution measured more than the server took
+			cur = append(cur, execution(us*factor+float64(d/time.Microsecond), w, d))
 		}
 		return base, cur
 	}
@@ -52,18 +54,23 @@ func TestStoredComparisonOnALateGenerator(t *testing.T) {
 		name       string
 		us, factor float64
 		late       time.Duration
+		all        bool
 		refused    bool
 		pass       bool
 	}{
-		{"quiet, 1 ms step, +50%", 1000, 1.5, 0, false, false},
-		{"late 1 ms, 1 ms step, +50%", 1000, 1.5, time.Millisecond, true, false},
-		{"late 1 ms, 1 ms step, unchanged", 1000, 1, time.Millisecond, true, false},
-		{"late 1 ms, 200 ms step, +50%", 200_000, 1.5, time.Millisecond, false, false},
-		{"late 1 ms, 200 ms step, unchanged", 200_000, 1, time.Millisecond, false, true},
-		{"late 20 ms, 200 ms step, unchanged", 200_000, 1, 20 * time.Millisecond, true, false},
+		{"quiet, 1 ms step, +50%", 1000, 1.5, 0, false, false, false},
+		{"one late by 20 ms, 1 ms step, unchanged: left out", 1000, 1, 20 * time.Millisecond, false, false, true},
+		{"one late by 20 ms, 1 ms step, +50%: left out", 1000, 1.5, 20 * time.Millisecond, false, false, false},
+		{"all late by 1 ms, 1 ms step, +50%", 1000, 1.5, time.Millisecond, true, true, false},
+		{"all late by 1 ms, 1 ms step, unchanged", 1000, 1, time.Millisecond, true, true, false},
+		{"all late by 1 ms, 200 ms step, +50%", 200_000, 1.5, time.Millisecond, true, false, false},
+		{"all late by 1 ms, 200 ms step, unchanged", 200_000, 1, time.Millisecond, true, false, true},
+		// measured 10 % slower through the delay: the interval reaches
+		// the minimum effect, no verdict either way
+		{"all late by 20 ms, 200 ms step, unchanged", 200_000, 1, 20 * time.Millisecond, true, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			base, cur := build(tt.us, tt.factor, tt.late)
+			base, cur := build(tt.us, tt.factor, tt.late, tt.all)
 			ok, err := matchers.NotRegressFrom(base, opts).Match(cur)
 			if refused := errors.Is(err, matchers.ErrLateGenerator); refused != tt.refused {
 				t.Fatalf("refused %v, want %v: ok %v, err %v", refused, tt.refused, ok, err)
@@ -71,6 +78,12 @@ func TestStoredComparisonOnALateGenerator(t *testing.T) {
 			if tt.refused {
 				if !strings.Contains(err.Error(), "r / GET / p50") || !strings.Contains(err.Error(), "compare with a duet") {
 					t.Errorf("the refusal names neither the metric nor the duet: %v", err)
+				}
+				return
+			}
+			if tt.late >= 20*time.Millisecond && tt.all {
+				if err == nil || !strings.Contains(err.Error(), "no verdict") {
+					t.Errorf("ok %v, err %v; want no verdict", ok, err)
 				}
 				return
 			}

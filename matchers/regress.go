@@ -102,8 +102,8 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 			break
 		}
 	}
-	m.cmp = loadtest.CompareBaseline(base, cur, here, m.opts)
-	if err := lateGenerator(base.Executions, cur, m.cmp); err != nil {
+	var err error
+	if m.cmp, err = compareMeasured(base, cur, here, m.opts); err != nil {
 		return false, err
 	}
 	if m.opts.Confirm != nil && m.cmp.Refused == "" && len(m.cmp.Regressions()) > 0 {
@@ -117,8 +117,8 @@ func (m *regressMatcher) Match(actual any) (bool, error) {
 		if err := checkExecutions("the rerun: ", again); err != nil {
 			return false, err
 		}
-		rerun := loadtest.CompareBaseline(base, again, here, m.opts)
-		if err := lateGenerator(base.Executions, again, rerun); err != nil {
+		rerun, err := compareMeasured(base, again, here, m.opts)
+		if err != nil {
 			return false, fmt.Errorf("%w (in the rerun, CompareOptions.Confirm, that was to confirm a regression)\nthe first executions:\n%s", err, m.cmp)
 		}
 		m.cmp = loadtest.ConfirmComparison(m.cmp, rerun)
@@ -148,6 +148,41 @@ func checkExecutions(which string, rs []*loadtest.Report) error {
 		}
 	}
 	return nil
+}
+
+// compareMeasured compares cur with base. Executions measured by a late
+// load generator (Report.Invalid: a busy machine, or its own saturation)
+// are left out when the sound ones of both sides settle the comparison
+// by themselves (a regression, or no regression on every metric); a
+// note says how many. Otherwise every execution is compared, and what
+// the generator's lateness could have decided is refused
+// (lateGenerator).
+func compareMeasured(base *loadtest.Baseline, cur []*loadtest.Report, here *loadtest.Machine, o loadtest.CompareOptions) (*loadtest.Comparison, error) {
+	sound := &loadtest.Baseline{}
+	for i, r := range base.Executions {
+		if r.Invalid() == "" {
+			sound.Executions = append(sound.Executions, r)
+			if i < len(base.Machines) {
+				sound.Machines = append(sound.Machines, base.Machines[i])
+			}
+		}
+	}
+	var soundCur []*loadtest.Report
+	for _, r := range cur {
+		if r.Invalid() == "" {
+			soundCur = append(soundCur, r)
+		}
+	}
+	left := len(base.Executions) - len(sound.Executions) + len(cur) - len(soundCur)
+	if left > 0 && len(sound.Executions) > 0 && len(soundCur) > 0 {
+		if c := loadtest.CompareBaseline(sound, soundCur, here, o); c.Settled() {
+			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %d of %d baseline and %d of %d new executions were measured by a late load generator and left out\n",
+				len(base.Executions)-len(sound.Executions), len(base.Executions), len(cur)-len(soundCur), len(cur))
+			return c, nil
+		}
+	}
+	c := loadtest.CompareBaseline(base, cur, here, o)
+	return c, lateGenerator(base.Executions, cur, c)
 }
 
 // lateGenerator refuses a stored comparison whose verdict the load
