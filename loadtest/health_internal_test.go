@@ -194,6 +194,12 @@ func TestJudge(t *testing.T) {
 			slices: 3000},
 		{name: "unclear cause", g: Generator{Cores: 2, CPU: 0.5, Delay: 20 * time.Millisecond},
 			late: 30, saturated: true, advice: "rerun on a quieter machine, or lower the concurrency", delay: 20 * time.Millisecond},
+		// a virtual machine's timers wake late with no one else on the
+		// CPU: the same in every execution, not a saturated generator
+		{name: "late timers on a quiet machine", g: Generator{Cores: 2, CPU: 0.5, Delay: 7 * time.Millisecond, RunQueueWaitPerSlice: 200 * time.Microsecond, RunQueueShare: 0.25, CPUStall: 0.17, Readings: all},
+			late: 50, slices: 5000},
+		{name: "very late timers on a quiet machine", g: Generator{Cores: 2, CPU: 0.5, Delay: 30 * time.Millisecond, RunQueueWaitPerSlice: 200 * time.Microsecond, RunQueueShare: 0.25, CPUStall: 0.17, Readings: all},
+			late: 50, slices: 5000, saturated: true, advice: "rerun on a quieter machine", delay: 30 * time.Millisecond},
 		{name: "too few late wake-ups", g: Generator{Cores: 2, CPU: 0.1, Delay: 20 * time.Millisecond, RunQueueWaitPerSlice: 3 * time.Millisecond, Readings: all},
 			late: 4, slices: 100},
 	}
