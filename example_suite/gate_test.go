@@ -3,7 +3,9 @@ package example_suite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -89,14 +91,26 @@ var _ = Describe("the performance gate", func() {
 		}
 	}, SpecTimeout(time.Minute))
 
-	It("passes an unchanged build in a duet", func(ctx context.Context) {
-		// Both sides are one server here (an A/A check); in CI, start the
-		// base branch's build and the pull request's, and point the duet
-		// at them.
-		a := httptest.NewServer(demoapp.New())
-		DeferCleanup(a.Close)
+	It("does not regress from the base branch's build in a duet", func(ctx context.Context) {
+		// What a shared CI runner should use. In CI, start the base
+		// branch's build and the pull request's and name them:
+		//
+		//	BENCHGATE_BASE_URL=http://127.0.0.1:8081 BENCHGATE_CANDIDATE_URL=http://127.0.0.1:8082 go test ./...
+		//
+		// (the README's GitHub Actions workflow does). Without them, both
+		// sides are one in-process server: an A/A check of the gate.
+		base, candidate := os.Getenv("BENCHGATE_BASE_URL"), os.Getenv("BENCHGATE_CANDIDATE_URL")
+		if (base == "") != (candidate == "") {
+			Fail(fmt.Sprintf("set both BENCHGATE_BASE_URL (%q) and BENCHGATE_CANDIDATE_URL (%q), or neither", base, candidate))
+		}
+		if base == "" {
+			a := httptest.NewServer(demoapp.New())
+			DeferCleanup(a.Close)
+			base, candidate = a.URL, a.URL
+		}
+		// The default budget is 60 s; 30 s keeps this suite short.
 		duet, err := loadtest.Duet(ctx, func(url string) *loadtest.Plan { return account(url, 0) },
-			a.URL, a.URL, loadtest.DuetOptions{Budget: 30 * time.Second, RoundTime: 100 * time.Millisecond,
+			base, candidate, loadtest.DuetOptions{Budget: 30 * time.Second, RoundTime: 100 * time.Millisecond,
 				Compare: loadtest.CompareOptions{MinEffect: 0.25, Percentiles: []float64{50}, GatedSpecs: 2}})
 		Expect(err).NotTo(HaveOccurred())
 		RecordComparison("A/A duet", duet.Comparison)
