@@ -403,7 +403,7 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	code, text := c.goawayCode, c.goawayText
 	c.mu.Unlock()
 	for _, id := range unprocessed {
-		var err error = fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)
+		err := failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text))
 		if code == http2.ErrCodeNo {
 			err = errUnprocessed{err, f.LastStreamID > 0} // a graceful end of the connection
 		}
