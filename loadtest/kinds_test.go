@@ -326,3 +326,85 @@ func TestStopErrTimeLimit(t *testing.T) {
 		t.Errorf("old report: StopErr %v", e)
 	}
 }
+
+// TestKindsReadJSON: ReadJSON and baselines (merged too) keep the kinds;
+// ReadJSON refuses kinds that
+// do not add up to the step's failures, an unknown kind, status
+// failures beyond the statuses; a report without kinds (written before
+// them) still reads.
+func TestKindsReadJSON(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(srv.Close)
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3))).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := report.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	for _, want := range []string{`"kinds": {`, `"status": 3`, `"failed_statuses": {`, `"502": 3`, `"kind_reasons": {`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the JSON has no %s", want)
+		}
+	}
+	back, err := loadtest.ReadJSON(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := back.Runs[0].Steps[0]
+	if !maps.Equal(st.Kinds, map[failure.Kind]int64{failure.Status: 3}) || !maps.Equal(st.FailedStatuses, map[int]int64{502: 3}) ||
+		st.KindReasons[failure.Status] != report.Runs[0].Steps[0].KindReasons[failure.Status] {
+		t.Errorf("read back %v %v %q", st.Kinds, st.FailedStatuses, st.KindReasons)
+	}
+	// the step's JSON, edited
+	edit := func(from, to string) string {
+		if !strings.Contains(text, from) {
+			t.Fatalf("no %q in the JSON", from)
+		}
+		return strings.Replace(text, from, to, 1)
+	}
+	for _, tc := range []struct{ json, want string }{
+		{edit(`"kinds": {`, `"kinds": {"parse": 1,`), "field kinds add up to 4, failed + not sent = 3 + 0"},
+		{edit(`"kinds": {`, `"kinds": {"stauts": 0,`), `unknown failure kind "stauts"`},
+		{edit(`"kinds": {`, `"kinds": {"none": 0,`), "field kinds: 0 × none"},
+		{edit(`"failed_statuses": {`, `"failed_statuses": {"404": 1,`), "field failed_statuses: 1 × status 404 (statuses hold 0)"},
+		{edit(`"kind_reasons": {`, `"kind_reasons": {"dns": "x",`), "a reason for kind dns, which kinds do not hold"},
+	} {
+		_, err := loadtest.ReadJSON(strings.NewReader(tc.json))
+		if err == nil || !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadJSON: %v, want %q", err, tc.want)
+		}
+	}
+	// a baseline keeps them, and merging baselines too
+	dir := t.TempDir()
+	for _, name := range []string{"a.json", "b.json"} {
+		if err := loadtest.WriteBaseline(dir+"/"+name, report); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged, err := loadtest.MergeBaselines(dir+"/a.json", dir+"/b.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mb bytes.Buffer
+	if err := merged.WriteJSON(&mb); err != nil {
+		t.Fatal(err)
+	}
+	bl, err := loadtest.DecodeBaseline(mb.Bytes())
+	if err != nil || len(bl.Executions) != 2 {
+		t.Fatalf("merged baseline: %v", err)
+	}
+	for i, e := range bl.Executions {
+		if st := e.Runs[0].Steps[0]; !maps.Equal(st.Kinds, map[failure.Kind]int64{failure.Status: 3}) || !maps.Equal(st.FailedStatuses, map[int]int64{502: 3}) {
+			t.Errorf("baseline execution %d: kinds %v %v", i, st.Kinds, st.FailedStatuses)
+		}
+	}
+	old := strings.NewReplacer(`"kinds"`, `"k0"`, `"failed_statuses"`, `"k1"`, `"kind_reasons"`, `"k2"`).Replace(text)
+	if back, err := loadtest.ReadJSON(strings.NewReader(old)); err != nil || back.Runs[0].Steps[0].Kinds != nil {
+		t.Errorf("a report without kinds: %v", err)
+	}
+}
