@@ -379,6 +379,27 @@ func TestKindsReadJSON(t *testing.T) {
 			t.Errorf("ReadJSON: %v, want %q", err, tc.want)
 		}
 	}
+	// each request's record carries its kind, in JSON too
+	var wr bytes.Buffer
+	if err := report.WriteJSONWithRequests(&wr); err != nil {
+		t.Fatal(err)
+	}
+	withRequests, err := loadtest.ReadJSON(&wr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*loadtest.Report{report, withRequests} {
+		n := 0
+		for _, rq := range r.Runs[0].Requests.All() {
+			n++
+			if rq.Kind != failure.Status || !rq.Failed {
+				t.Errorf("request %d: kind %s, failed %v", rq.Index, rq.Kind, rq.Failed)
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d request records", n)
+		}
+	}
 	// a baseline keeps them, and merging baselines too
 	dir := t.TempDir()
 	for _, name := range []string{"a.json", "b.json"} {

@@ -278,7 +278,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	if rr.Requests != nil && !res.Again {
 		key = textKey{method: res.Method, bodySent: res.BodyBytesSent}
 		if res.Failed || res.NotSent || res.Interrupted {
-			key.reason = res.Reason
+			key.reason, key.kind = res.Reason, res.Kind
 		}
 		text = rr.Requests.texts[res.Step].intern(key)
 	}

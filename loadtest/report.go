@@ -393,6 +393,8 @@ type Request struct {
 	DNSCached     bool          `json:"dns_cached,omitempty"`
 	Failed        bool          `json:"failed,omitempty"`
 	Reason        string        `json:"reason,omitempty"`
+	// Kind is the kind of the failure Reason describes (engine.Result.Kind).
+	Kind failure.Kind `json:"kind,omitempty"`
 }
 
 // Run returns the run report named name. For a name that is not there
