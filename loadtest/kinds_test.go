@@ -379,6 +379,13 @@ func TestKindsReadJSON(t *testing.T) {
 			t.Errorf("ReadJSON: %v, want %q", err, tc.want)
 		}
 	}
+	var sum strings.Builder
+	if err := report.WriteSummary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sum.String(), "r / GET "+srv.URL+"/: by kind: status 3\n") {
+		t.Errorf("the summary does not give the kinds:\n%s", sum.String())
+	}
 	// each request's record carries its kind, in JSON too
 	var wr bytes.Buffer
 	if err := report.WriteJSONWithRequests(&wr); err != nil {
