@@ -128,6 +128,11 @@ func (x *execution) finish(s *slot, err error) {
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
 		default:
 			res.Kind = failure.KindOf(err)
+			if res.Kind == failure.Interrupted {
+				// only the cut and the stop above interrupt: a
+				// request that failed otherwise is a failure
+				res.Kind = failure.Other
+			}
 		}
 		res.Status, res.Failed, res.Reason = StatusNoResponse, !res.NotSent && !res.Interrupted, reason(err)
 		res.BytesRead = s.p.wireBytes
