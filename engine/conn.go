@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -181,6 +182,9 @@ func (e *ioTimeoutError) Error() string {
 	return fmt.Sprintf("I/O timeout %v exceeded: no progress on %s: %v", e.limit, e.op, e.err)
 }
 func (e *ioTimeoutError) Unwrap() error { return e.err }
+
+// FailureKind is failure.IOTimeout.
+func (e *ioTimeoutError) FailureKind() failure.Kind { return failure.IOTimeout }
 
 func (x *execution) runSlot(s *slot) {
 	defer s.closeConn()
@@ -456,3 +460,6 @@ func (e *connectTimeoutError) Error() string {
 	return fmt.Sprintf("connect timeout %v exceeded: %v", e.limit, e.err)
 }
 func (e *connectTimeoutError) Unwrap() error { return e.err }
+
+// FailureKind is failure.ConnectTimeout.
+func (e *connectTimeoutError) FailureKind() failure.Kind { return failure.ConnectTimeout }

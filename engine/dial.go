@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // resolver resolves each host once per shard (HTTP::LoadGen's worker
@@ -188,7 +191,7 @@ func (d *dialer) dialProto(ctx context.Context, t *target, shard int, proto stri
 	addr, cached, err := d.res.lookup(ctx, shard, host, port)
 	info.dnsCached = cached
 	if err != nil {
-		return nil, info, fmt.Errorf("resolve %s: %w", host, err)
+		return nil, info, markAs(failure.DNS, fmt.Errorf("resolve %s: %w", host, err))
 	}
 	for attempt := 1; ; attempt++ {
 		nc, err = d.net.DialContext(ctx, "tcp", addr)
@@ -211,7 +214,7 @@ func (d *dialer) dialProto(ctx context.Context, t *target, shard int, proto stri
 		pc := tls.Client(nc, d.proxyTLS)
 		if err := pc.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, info, fmt.Errorf("tls handshake with the proxy %s: %w", host, err)
+			return nil, info, markAs(failure.TLS, fmt.Errorf("tls handshake with the proxy %s: %w", host, err))
 		}
 		nc = pc
 	}
@@ -227,16 +230,16 @@ func (d *dialer) dialProto(ctx context.Context, t *target, shard int, proto stri
 		if err := tc.HandshakeContext(ctx); err != nil {
 			nc.Close()
 			if proto == "h2" {
-				return nil, info, fmt.Errorf("tls handshake with %s, offering only h2 by ALPN: %w", t.host, err)
+				return nil, info, markAs(failure.TLS, fmt.Errorf("tls handshake with %s, offering only h2 by ALPN: %w", t.host, err))
 			}
-			return nil, info, fmt.Errorf("tls handshake with %s: %w", t.host, err)
+			return nil, info, markAs(failure.TLS, fmt.Errorf("tls handshake with %s: %w", t.host, err))
 		}
 		info.tls, info.tlsResumed = time.Since(began), tc.ConnectionState().DidResume
 		nc = tc
 		if proto == "h2" {
 			if err := h2TLS(tc); err != nil {
 				nc.Close()
-				return nil, info, fmt.Errorf("%s: %w", t.host, err)
+				return nil, info, failure.Wrap(failure.TLS, fmt.Errorf("%s: %w", t.host, err))
 			}
 		}
 	}
@@ -251,15 +254,15 @@ func connectTunnel(nc net.Conn, t *target) error {
 		req += "Proxy-Authorization: " + auth + "\r\n"
 	}
 	if _, err := nc.Write([]byte(req + "\r\n")); err != nil {
-		return fmt.Errorf("proxy CONNECT: %w", err)
+		return markAs(failure.Connect, fmt.Errorf("proxy CONNECT: %w", err))
 	}
 	resp, err := http.ReadResponse(bufio.NewReaderSize(nc, 1), &http.Request{Method: "CONNECT"})
 	if err != nil {
-		return fmt.Errorf("proxy CONNECT: %w", err)
+		return markAs(failure.Connect, fmt.Errorf("proxy CONNECT: %w", err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return errors.New("proxy CONNECT: " + resp.Status)
+		return failure.New(failure.Connect, "proxy CONNECT: "+resp.Status)
 	}
 	return nil
 }
@@ -286,4 +289,14 @@ func connectError(attempts int, err error) error {
 // error is what such a close produces). Both drivers ask it.
 func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
 	return res.Reused && !retried && !gotByte && staleConn(err) && !x.cutting()
+}
+
+// markAs returns err marked as a failure of kind k, unless a deadline or
+// a cancel ended it: those are a time limit's or the cancel's, which
+// finish names.
+func markAs(k failure.Kind, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return failure.Wrap(k, err)
 }

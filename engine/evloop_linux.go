@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // The event loop drives slots on non-blocking sockets with epoll, as ab's
@@ -373,7 +375,7 @@ func (l *evLoop) dial(s *evSlot) {
 	addr, cached, err := x.dial.lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
 	s.res.DNSCached = cached
 	if err != nil {
-		l.fail(s, fmt.Errorf("resolve %s: %w", t.host, err))
+		l.fail(s, markAs(failure.DNS, fmt.Errorf("resolve %s: %w", t.host, err)))
 		return
 	}
 	ap, err := netip.ParseAddrPort(addr)

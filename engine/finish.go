@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -21,8 +22,9 @@ type current struct {
 	b  built
 	// cookie is the run's static Cookie value for this iteration;
 	// note, when set, is why the response fails before any expectation
-	// (a redirect that could not be followed).
+	// (a redirect that could not be followed), noteKind its kind.
 	cookie, note string
+	noteKind     failure.Kind
 	// origin is the step's own target, before an iterator or a hook
 	// changed the request's URL
 	origin *target
@@ -112,15 +114,25 @@ func (x *execution) finish(s *slot, err error) {
 	if err != nil {
 		switch {
 		case res.NotSent:
+			res.Kind = failure.NotSent
 		case x.cutting():
-			res.Interrupted = true
+			res.Interrupted, res.Kind = true, failure.Interrupted
 			err = fmt.Errorf("interrupted: %w (%v)", x.cutCause(), err)
 		case errors.Is(err, errChainStopped):
-			res.Interrupted = true
+			res.Interrupted, res.Kind = true, failure.Interrupted
 			err = fmt.Errorf("interrupted: %w (%v)", x.stopCause(), err)
 		case errors.As(err, new(*connectTimeoutError)), errors.As(err, new(*ioTimeoutError)):
+			res.Kind = failure.KindOf(err)
 		case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && sp.spec.TimeLimit > 0:
+			res.Kind = failure.StepTimeLimit
 			err = fmt.Errorf("step time limit %v exceeded: %w", sp.spec.TimeLimit, err)
+		default:
+			res.Kind = failure.KindOf(err)
+			if res.Kind == failure.Interrupted {
+				// only the cut and the stop above interrupt: a
+				// request that failed otherwise is a failure
+				res.Kind = failure.Other
+			}
 		}
 		res.Status, res.Failed, res.Reason = StatusNoResponse, !res.NotSent && !res.Interrupted, reason(err)
 		res.BytesRead = s.p.wireBytes
@@ -146,7 +158,7 @@ func (x *execution) finish(s *slot, err error) {
 				res.Warning += fmt.Sprintf("decoded body (Content-Encoding %s) cut at the buffer size, %d bytes", s.p.coding, rp.spec.BufferBytes)
 			}
 			if derr != nil && c.note == "" {
-				c.note = derr.Error()
+				c.note, c.noteKind = derr.Error(), failure.Decode
 			}
 		}
 	}
@@ -160,9 +172,9 @@ func (x *execution) finish(s *slot, err error) {
 			vars = st.vars
 		}
 		if c.note != "" {
-			res.Failed, res.Reason = true, c.note
-		} else if reason := checkExpect(sp.spec, res.Status, resp, vars); reason != "" {
-			res.Failed, res.Reason = true, reason
+			res.Failed, res.Reason, res.Kind = true, c.note, c.noteKind
+		} else if reason, kind := checkExpect(sp.spec, res.Status, resp, vars); reason != "" {
+			res.Failed, res.Reason, res.Kind = true, reason, kind
 		}
 	}
 	if sp.needResp {
@@ -172,7 +184,7 @@ func (x *execution) finish(s *slot, err error) {
 				v, xerr := extract(ex.Extractor, resp)
 				if xerr != nil {
 					if !res.Failed {
-						res.Failed, res.Reason = true, fmt.Sprintf("extract %q: %v", ex.Name, xerr)
+						res.Failed, res.Reason, res.Kind = true, fmt.Sprintf("extract %q: %v", ex.Name, xerr), failure.Extraction
 					}
 					continue
 				}
@@ -250,7 +262,8 @@ func reason(err error) string {
 }
 
 // checkStatus applies the step's status policy: its ExpectStatus, or
-// AnyStatus, or by default 2xx and 3xx.
+// AnyStatus, or by default 2xx and 3xx. A reason it returns is a
+// failure.Status.
 func checkStatus(spec *scenario.StepSpec, status int) string {
 	switch {
 	case spec.AnyStatus:
@@ -268,15 +281,17 @@ func checkStatus(spec *scenario.StepSpec, status int) string {
 	return ""
 }
 
-// checkExpect returns why the response fails the step's expectations, or "".
-func checkExpect(spec *scenario.StepSpec, status int, resp *scenario.Response, vars scenario.Vars) string {
+// checkExpect returns why the response fails the step's expectations,
+// or "", and the failure's kind: failure.Status for its status,
+// failure.Expectation for an expectation on its body or headers.
+func checkExpect(spec *scenario.StepSpec, status int, resp *scenario.Response, vars scenario.Vars) (string, failure.Kind) {
 	if reason := checkStatus(spec, status); reason != "" {
-		return reason
+		return reason, failure.Status
 	}
 	for _, e := range spec.Expect {
 		if reason := expect(e, resp, vars); reason != "" {
-			return reason
+			return reason, failure.Expectation
 		}
 	}
-	return ""
+	return "", failure.None
 }

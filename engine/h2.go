@@ -21,6 +21,8 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/benchgate/benchgate/scenario"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // HTTP/2 is spoken by a client of its own on x/net's framer and HPACK
@@ -142,7 +144,7 @@ func (pool *h2pool) closeConns() {
 	}
 	pool.mu.Unlock()
 	for _, c := range open {
-		c.fail(errors.New("http2: the connection was closed: the run is over"))
+		c.fail(failure.New(failure.Interrupted, "http2: the connection was closed: the run is over"))
 	}
 }
 
@@ -324,7 +326,7 @@ func (c *h2conn) flushLocked(deadline time.Time) (uint64, error) {
 			ours = fmt.Errorf("http2: write: %w", err)
 			// the other streams on it did not run out of time: their
 			// reason must not say they did
-			c.werr = fmt.Errorf("http2: a write to the connection failed, which closed it: %v", err)
+			c.werr = failure.Wrap(failure.ConnectionClosed, fmt.Errorf("http2: a write to the connection failed, which closed it: %v", err))
 		}
 	}
 	c.flushing = false
@@ -782,7 +784,7 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 			code, text := c.goawayCode, c.goawayText
 			c.mu.Unlock()
 			c.wmu.Unlock()
-			err := fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text)
+			err := failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the connection went away before the stream started (GOAWAY %v%s)", code, text))
 			if code == http2.ErrCodeNo {
 				err = errUnprocessed{err, c.goawayLast > 0}
 			}
@@ -799,7 +801,7 @@ func (c *h2conn) open(st *h2stream, fields []hpack.HeaderField, body []byte, hea
 		select {
 		case <-avail:
 		case <-cancel:
-			err = errors.New("http2: cancelled while waiting for a free stream")
+			err = failure.New(failure.Interrupted, "http2: cancelled while waiting for a free stream")
 		case <-timer:
 			err = fmt.Errorf("http2: waiting for a free stream (the server allows %d): %w", c.maxStreams, context.DeadlineExceeded)
 		}
@@ -870,7 +872,7 @@ func (c *h2conn) writeError(id uint32, err error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.goaway != nil && id > c.goawayLast {
-		e := fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err)
+		e := failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream (%v)", c.goawayCode, c.goawayText, err))
 		if c.goawayCode == http2.ErrCodeNo {
 			return errUnprocessed{e, c.goawayLast > 0}
 		}
@@ -971,7 +973,7 @@ func (c *h2conn) cancel(st *h2stream, id uint32) {
 }
 
 // errNoH2 says a TLS server did not agree to HTTP/2.
-var errNoH2 = errors.New("the server did not negotiate h2 by ALPN")
+var errNoH2 = failure.New(failure.TLS, "the server did not negotiate h2 by ALPN")
 
 // h2TLS reports whether nc negotiated h2 (nil for a connection without
 // TLS: h2c with prior knowledge).

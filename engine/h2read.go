@@ -9,6 +9,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // The reading side of an HTTP/2 connection: one goroutine per
@@ -34,7 +36,7 @@ func (c *h2conn) readPreface(ctx context.Context) error {
 	}
 	sf, ok := f.(*http2.SettingsFrame)
 	if !ok || sf.IsAck() {
-		return fmt.Errorf("http2: the server's preface is %v, not SETTINGS (PROTOCOL_ERROR)", f.Header().Type)
+		return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server's preface is %v, not SETTINGS (PROTOCOL_ERROR)", f.Header().Type))
 	}
 	return c.onSettings(sf)
 }
@@ -47,7 +49,7 @@ func (c *h2conn) readLoop() {
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
-				c.resetStream(se.StreamID, se.Code, fmt.Errorf("http2: the response is malformed (%v sent): %v", se.Code, streamCause(se, c.rfr)))
+				c.resetStream(se.StreamID, se.Code, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response is malformed (%v sent): %v", se.Code, streamCause(se, c.rfr))))
 				continue
 			}
 			c.fail(c.readError(err))
@@ -78,9 +80,9 @@ func (c *h2conn) readError(err error) error {
 		code := http2.ErrCode(ce)
 		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, code, nil) })
 		if d := c.rfr.ErrorDetail(); d != nil {
-			return fmt.Errorf("http2: the server broke the protocol (%v sent): %v", code, d)
+			return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server broke the protocol (%v sent): %v", code, d))
 		}
-		return fmt.Errorf("http2: the server broke the protocol (%v sent)", code)
+		return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server broke the protocol (%v sent)", code))
 	}
 	c.mu.Lock()
 	g := c.goaway != nil
@@ -91,7 +93,7 @@ func (c *h2conn) readError(err error) error {
 	case gone != nil:
 		return gone
 	case g:
-		return fmt.Errorf("http2: the connection closed after the server's GOAWAY %v%s: %w", code, text, err)
+		return failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the connection closed after the server's GOAWAY %v%s: %w", code, text, err))
 	}
 	return fmt.Errorf("http2: reading the connection: %w", err)
 }
@@ -118,11 +120,11 @@ func (c *h2conn) handle(f http2.Frame) error {
 	case *http2.RSTStreamFrame:
 		// REFUSED_STREAM too is a failure, not sent again: a server that
 		// refuses work under load is what a load test is there to see
-		c.endStream(f.StreamID, fmt.Errorf("http2: the server reset the stream (RST_STREAM %v)", f.ErrCode), false)
+		c.endStream(f.StreamID, failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the server reset the stream (RST_STREAM %v)", f.ErrCode)), false)
 	case *http2.GoAwayFrame:
 		c.onGoAway(f)
 	case *http2.PushPromiseFrame:
-		return errors.New("http2: the server pushed a stream though push is off (PROTOCOL_ERROR)")
+		return failure.New(failure.Parse, "http2: the server pushed a stream though push is off (PROTOCOL_ERROR)")
 	}
 	return nil
 }
@@ -134,7 +136,7 @@ func (c *h2conn) stream(id uint32) (*h2stream, error) {
 	defer c.mu.Unlock()
 	st := c.streams[id]
 	if st == nil && (id%2 == 0 || id >= c.nextID) {
-		return nil, fmt.Errorf("http2: the server sent a frame on stream %d, which was never opened (PROTOCOL_ERROR)", id)
+		return nil, failure.Wrap(failure.Parse, fmt.Errorf("http2: the server sent a frame on stream %d, which was never opened (PROTOCOL_ERROR)", id))
 	}
 	return st, nil
 }
@@ -147,7 +149,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return err // a stream we reset: its headers are decoded and dropped
 	}
 	if f.Truncated {
-		c.resetStream(id, http2.ErrCodeProtocol, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.pool.maxHeader))
+		c.resetStream(id, http2.ErrCodeProtocol, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.pool.maxHeader)))
 		return nil
 	}
 	st.mu.Lock()
@@ -190,7 +192,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	}
 	st.mu.Unlock()
 	if bad != nil {
-		c.resetStream(id, http2.ErrCodeProtocol, fmt.Errorf("http2: the response is malformed (PROTOCOL_ERROR sent): %v", bad))
+		c.resetStream(id, http2.ErrCodeProtocol, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response is malformed (PROTOCOL_ERROR sent): %v", bad)))
 		return nil
 	}
 	if f.StreamEnded() {
@@ -214,7 +216,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 	c.recvAvail -= n
 	if c.recvAvail < 0 {
 		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeFlowControl, nil) })
-		return errors.New("http2: the server sent more than the connection's window (FLOW_CONTROL_ERROR)")
+		return failure.New(failure.Parse, "http2: the server sent more than the connection's window (FLOW_CONTROL_ERROR)")
 	}
 	if c.recvAvail < h2ConnWindow/2 {
 		inc := uint32(h2ConnWindow - c.recvAvail)
@@ -255,7 +257,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(pad)) })
 	}
 	if bad != nil {
-		c.resetStream(id, code, fmt.Errorf("http2: the response is malformed (%v sent): %v", code, bad))
+		c.resetStream(id, code, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response is malformed (%v sent): %v", code, bad)))
 		return nil
 	}
 	if f.StreamEnded() {
@@ -281,7 +283,7 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 		st.mu.Lock()
 		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.head &&
 			!(st.status < len(c.pool.noBody) && c.pool.noBody[st.status]) {
-			err = fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl)
+			err = failure.Wrap(failure.Parse, fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl))
 		}
 		st.endAt = time.Now()
 		st.mu.Unlock()
@@ -306,7 +308,7 @@ func (c *h2conn) maybeClose() {
 	idle := len(c.streams) == 0 && (c.retired || c.goaway != nil) && c.err == nil
 	c.mu.Unlock()
 	if idle {
-		c.fail(errors.New("http2: the connection was closed after its last stream"))
+		c.fail(failure.New(failure.ConnectionClosed, "http2: the connection was closed after its last stream"))
 	}
 }
 
@@ -348,7 +350,7 @@ func (c *h2conn) onSettings(f *http2.SettingsFrame) error {
 	c.mu.Unlock()
 	if bad != nil {
 		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil) })
-		return fmt.Errorf("http2: the server's SETTINGS are invalid (PROTOCOL_ERROR sent): %v", bad)
+		return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server's SETTINGS are invalid (PROTOCOL_ERROR sent): %v", bad))
 	}
 	c.control(func(fr *http2.Framer) error {
 		if v, ok := f.Value(http2.SettingHeaderTableSize); ok {
@@ -365,7 +367,7 @@ func (c *h2conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	inc := int64(f.Increment)
 	if f.StreamID == 0 {
 		if c.sendWin+inc > 1<<31-1 {
-			return errors.New("http2: the server's WINDOW_UPDATE overflows the connection window (FLOW_CONTROL_ERROR)")
+			return failure.New(failure.Parse, "http2: the server's WINDOW_UPDATE overflows the connection window (FLOW_CONTROL_ERROR)")
 		}
 		c.sendWin += inc
 		for _, st := range c.streams {
@@ -401,7 +403,7 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	code, text := c.goawayCode, c.goawayText
 	c.mu.Unlock()
 	for _, id := range unprocessed {
-		var err error = fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text)
+		err := failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text))
 		if code == http2.ErrCodeNo {
 			err = errUnprocessed{err, f.LastStreamID > 0} // a graceful end of the connection
 		}

@@ -7,16 +7,19 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
-// Parse errors name what was wrong with the server's response.
+// Parse errors name what was wrong with the server's response; each is a
+// failure.Parse (failure.KindOf).
 var (
-	ErrHeaderTooLarge = errors.New("response header larger than the limit")
-	ErrBadStatusLine  = errors.New("malformed status line")
-	ErrBadHeader      = errors.New("malformed header line")
-	ErrBadChunk       = errors.New("malformed chunked encoding")
-	ErrBadLength      = errors.New("malformed Content-Length")
-	ErrBadFraming     = errors.New("conflicting message framing")
+	ErrHeaderTooLarge = failure.New(failure.Parse, "response header larger than the limit")
+	ErrBadStatusLine  = failure.New(failure.Parse, "malformed status line")
+	ErrBadHeader      = failure.New(failure.Parse, "malformed header line")
+	ErrBadChunk       = failure.New(failure.Parse, "malformed chunked encoding")
+	ErrBadLength      = failure.New(failure.Parse, "malformed Content-Length")
+	ErrBadFraming     = failure.New(failure.Parse, "conflicting message framing")
 )
 
 // parser parses HTTP/1.x responses incrementally from its own buffer, so

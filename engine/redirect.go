@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -41,7 +42,7 @@ func (x *execution) exchange(s *slot) error {
 	for hop := 1; err == nil && followed(s.p.status); hop++ {
 		loc, lerr := location(s.p.header)
 		if lerr != nil {
-			c.note = lerr.Error()
+			c.note, c.noteKind = lerr.Error(), failure.Redirect
 			return nil
 		}
 		if loc == "" {
@@ -53,11 +54,11 @@ func (x *execution) exchange(s *slot) error {
 			t, uerr = newTarget(u, x.plan.Proxy)
 		}
 		if uerr != nil {
-			c.note = fmt.Sprintf("redirect to %q: %v", clip([]byte(loc)), uerr)
+			c.note, c.noteKind = fmt.Sprintf("redirect to %q: %v", clip([]byte(loc)), uerr), failure.Redirect
 			return nil
 		}
 		if hop > c.sp.follow {
-			c.note = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clip([]byte(loc)))
+			c.note, c.noteKind = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clip([]byte(loc))), failure.Redirect
 			return nil
 		}
 		if x.ending() {

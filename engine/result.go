@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // StatusNoResponse is the status recorded when no response came.
@@ -82,6 +84,13 @@ type Result struct {
 	DNSCached bool // the host's address came from the cache
 	Failed    bool
 	Reason    string // why it failed, was not sent, or was interrupted
+	// Kind is what kind of failure Reason describes, decided where the
+	// failure was known (a typed error, an expectation, an extractor, a
+	// time limit), not from Reason's words: failure.None for a good
+	// response, failure.NotSent and failure.Interrupted for the requests
+	// NotSent and Interrupted say. A gate tests Kind; Reason is for
+	// people and may be reworded.
+	Kind failure.Kind
 	// NotSent is true for a request that could not be built (an
 	// undefined variable, a form not found, a body func's error): it never
 	// reached the wire. Reason says why.

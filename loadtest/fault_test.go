@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/internal/faultserver"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
@@ -97,7 +99,30 @@ func TestFaultMatrix(t *testing.T) {
 		{"HEAD answered with a body", fs.URL + faultserver.HeadBody, "", "a response to HEAD has no body", true},
 		{"Content-Length with Transfer-Encoding", fs.URL + faultserver.CLAndTE, "Content-Length together with Transfer-Encoding", "", false},
 	}
+	// the kind of every failure of the faulty step, decided from the
+	// typed error, not from the reason
+	kinds := map[string]failure.Kind{
+		"connection refused":                    failure.Connect,
+		"closed at once":                        failure.ConnectionClosed,
+		"reset in headers":                      failure.ConnectionClosed,
+		"reset in body":                         failure.ConnectionClosed,
+		"slowloris headers":                     failure.StepTimeLimit,
+		"endless body":                          failure.StepTimeLimit,
+		"endless chunked body":                  failure.StepTimeLimit,
+		"malformed chunked":                     failure.Parse,
+		"invalid status line":                   failure.Parse,
+		"headers over the limit":                failure.Parse,
+		"content-length longer than sent":       failure.ConnectionClosed,
+		"untrusted certificate":                 failure.TLS,
+		"host that does not resolve":            failure.DNS,
+		"dropped SYN":                           failure.StepTimeLimit,
+		"stalled TLS handshake":                 failure.StepTimeLimit,
+		"Content-Length with Transfer-Encoding": failure.Parse,
+	}
 	for _, tc := range cases {
+		if (tc.reason != "") != (kinds[tc.name] != failure.None) {
+			t.Fatalf("%s: reason %q, kind %s", tc.name, tc.reason, kinds[tc.name])
+		}
 		for _, conc := range []int{1, 16} {
 			t.Run(fmt.Sprintf("%s/c%d", tc.name, conc), func(t *testing.T) {
 				forEachDriver(t, func(t *testing.T) {
@@ -171,6 +196,9 @@ func TestFaultMatrix(t *testing.T) {
 						}
 						if f.Statuses[599] != f.Failed {
 							t.Errorf("statuses %v: failures without a response must be 599", f.Statuses)
+						}
+						if want := map[failure.Kind]int64{kinds[tc.name]: faulty}; !maps.Equal(f.Kinds, want) {
+							t.Errorf("kinds %v, want %v (reasons %v)", f.Kinds, want, f.Failures)
 						}
 					}
 					if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 64<<20 {

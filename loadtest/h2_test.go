@@ -8,6 +8,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/benchgate/benchgate/demoapp"
 	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -256,6 +258,12 @@ func TestHTTP2Faults(t *testing.T) {
 		{"a GOAWAY after one stream", goaway, scenario.Get(goaway + "/").TimeLimit(2 * time.Second), "GOAWAY"},
 		{"a reset stream", reset, scenario.Get(reset + "/").TimeLimit(2 * time.Second), "REFUSED_STREAM"},
 	}
+	h2kinds := map[string]failure.Kind{
+		"a peer that stops reading": failure.StepTimeLimit,
+		"an oversized header block": failure.Parse,
+		"a GOAWAY after one stream": failure.StreamReset,
+		"a reset stream":            failure.StreamReset,
+	}
 	for _, tc := range cases {
 		served = 0
 		n := 1
@@ -270,6 +278,9 @@ func TestHTTP2Faults(t *testing.T) {
 		}
 		if s.Failed != 1 || !strings.Contains(reason, tc.want) {
 			t.Errorf("%s: good %d failed %d, reason %q, want %q", tc.name, s.Good, s.Failed, reason, tc.want)
+		}
+		if want := map[failure.Kind]int64{h2kinds[tc.name]: 1}; !maps.Equal(s.Kinds, want) {
+			t.Errorf("%s: kinds %v, want %v (reason %q)", tc.name, s.Kinds, want, reason)
 		}
 	}
 }

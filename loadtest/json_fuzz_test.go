@@ -31,6 +31,17 @@ func FuzzReadJSON(f *testing.F) {
 	var buf bytes.Buffer
 	report.WriteJSON(&buf)
 	f.Add(buf.Bytes())
+	// failures of several kinds: kinds, failed statuses, example reasons
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer bad.Close()
+	failing, err := loadtest.New(loadtest.Runs(scenario.Run("f", scenario.Get(bad.URL).Extract("x", scenario.CSS("#x")),
+		scenario.Get(bad.URL+"/{{x}}"), scenario.Get(bad.URL).AnyStatus().ExpectBodyContains("y")).Repeat(2))).Execute(context.Background())
+	if err != nil {
+		f.Fatal(err)
+	}
+	var fbuf bytes.Buffer
+	failing.WriteJSON(&fbuf)
+	f.Add(fbuf.Bytes())
 	f.Add([]byte(`{"version":2,"runs":[null]}`))
 	f.Add([]byte(`{"version":2,"runs":[{"name":"r","repeat":3,"steps":[{}],"requests":{"len":3,"steps":1,"requests":[{"index":1}]}}]}`))
 	f.Add([]byte(`{"version":2,"latency":"not a histogram"}`))

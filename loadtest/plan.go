@@ -955,9 +955,12 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d not started", ep.TimeLimit, report.RequestsNotStarted)
 			}
 		}
+		if report.StoppedBy != "" {
+			report.StopCode, report.stopErr = StopTimeLimit, engine.ErrTimeLimit
+		}
 		err = nil
 	} else if err != nil {
-		report.StoppedBy = err.Error()
+		report.StoppedBy, report.StopCode, report.stopErr = err.Error(), stopCode(err), err
 	}
 	return report, err
 }

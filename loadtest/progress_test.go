@@ -86,6 +86,7 @@ func TestLogRequests(t *testing.T) {
 		URL    string
 		Failed bool
 		Reason string
+		Kind   string
 	}
 	var failed int
 	for _, l := range lines {
@@ -94,7 +95,7 @@ func TestLogRequests(t *testing.T) {
 		}
 		if first.Failed {
 			failed++
-			if first.Status != 503 || first.Step != 2 || !strings.Contains(first.Reason, "status 503") {
+			if first.Status != 503 || first.Step != 2 || !strings.Contains(first.Reason, "status 503") || first.Kind != "status" {
 				t.Errorf("failed line %s", l)
 			}
 		} else if first.Run != "shop" || !strings.Contains(first.URL, "token=%5Bredacted%5D") {
@@ -125,12 +126,14 @@ func TestLogRequestsCSV(t *testing.T) {
 	for _, r := range rows[1:] {
 		if r[col["step"]] == "2" {
 			bad++
-			if r[col["status"]] != "503" || r[col["failed"]] != "true" || !strings.Contains(r[col["reason"]], "status 503") {
+			if r[col["status"]] != "503" || r[col["failed"]] != "true" || !strings.Contains(r[col["reason"]], "status 503") || r[col["kind"]] != "status" {
 				t.Errorf("row %q", r)
 			}
+		} else if r[col["kind"]] != "" {
+			t.Errorf("a good row with kind %q", r[col["kind"]])
 		}
 	}
-	if bad != 2 || len(rows[0]) != 26 {
+	if bad != 2 || len(rows[0]) != 27 {
 		t.Errorf("%d failed rows, %d columns", bad, len(rows[0]))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -210,6 +211,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 			s.Unsent = map[string]int64{}
 		}
 		countReason(s.Unsent, res.Reason)
+		s.countKind(res)
 		s.sample(res)
 	case res.Interrupted:
 		s.Sent++
@@ -221,6 +223,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 			s.Failures = map[string]int64{}
 		}
 		countReason(s.Failures, res.Reason)
+		s.countKind(res)
 		s.sample(res)
 		s.Statuses[res.Status]++
 	default:
@@ -275,7 +278,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	if rr.Requests != nil && !res.Again {
 		key = textKey{method: res.Method, bodySent: res.BodyBytesSent}
 		if res.Failed || res.NotSent || res.Interrupted {
-			key.reason = res.Reason
+			key.reason, key.kind = res.Reason, res.Kind
 		}
 		text = rr.Requests.texts[res.Step].intern(key)
 	}
@@ -363,6 +366,36 @@ func (s *StepReport) addWarning(w string) {
 
 // countReason counts reason in m, which holds at most 100 distinct
 // reasons; later ones count as "(other reasons)".
+// countKind counts a failed or not-sent result by its kind (Kinds), a
+// status failure by its status too (FailedStatuses). A result the engine
+// gave no kind counts as failure.Other, a not-sent one as
+// failure.NotSent: the kinds add up to Failed + NotSent.
+func (s *StepReport) countKind(res *engine.Result) {
+	k := res.Kind
+	switch {
+	case res.NotSent:
+		k = failure.NotSent
+	case k == failure.None || !k.Valid():
+		k = failure.Other
+	}
+	if s.Kinds == nil {
+		s.Kinds = map[failure.Kind]int64{}
+	}
+	if s.Kinds[k] == 0 {
+		if s.KindReasons == nil {
+			s.KindReasons = map[failure.Kind]string{}
+		}
+		s.KindReasons[k] = res.Reason
+	}
+	s.Kinds[k]++
+	if k == failure.Status {
+		if s.FailedStatuses == nil {
+			s.FailedStatuses = map[int]int64{}
+		}
+		s.FailedStatuses[res.Status]++
+	}
+}
+
 func countReason(m map[string]int64, reason string) {
 	if _, ok := m[reason]; ok || len(m) < 100 {
 		m[reason]++

@@ -1,12 +1,17 @@
 package loadtest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/failure"
 )
 
 // ReportVersion is the JSON format version written by this package.
@@ -44,8 +49,16 @@ type Report struct {
 	// TLSVerifySkipped is true when certificates were not verified.
 	TLSVerifySkipped bool `json:"tls_verify_skipped,omitempty"`
 	// StoppedBy says why the execution ended before every request was
-	// sent ("" when it completed).
+	// sent ("" when it completed), for people; StopErr says it as an
+	// error to test with errors.Is.
 	StoppedBy string `json:"stopped_by,omitempty"`
+	// StopCode is StoppedBy's stable word, which StopErr reads in a
+	// report read from JSON: StopTimeLimit, StopCanceled, StopDeadline or
+	// StopError ("" when it completed).
+	StopCode string `json:"stop_code,omitempty"`
+	// stopErr is the error that stopped the execution, when this report
+	// is Execute's own.
+	stopErr error
 
 	Latency *Latency     `json:"latency"`
 	Runs    []*RunReport `json:"runs"`
@@ -76,6 +89,80 @@ type Report struct {
 	Err error `json:"-"`
 	// notRun is true when the plan was refused: nothing was sent.
 	notRun bool
+}
+
+// ErrTimeLimit is what StopErr wraps when the plan's time limit stopped
+// the execution (engine.ErrTimeLimit).
+var ErrTimeLimit = engine.ErrTimeLimit
+
+// The words of Report.StopCode.
+const (
+	// StopTimeLimit: the plan's time limit stopped the execution
+	// (StopErr is ErrTimeLimit).
+	StopTimeLimit = "time_limit"
+	// StopCanceled: the context was cancelled (StopErr is
+	// context.Canceled, or the cause given to the cancel).
+	StopCanceled = "canceled"
+	// StopDeadline: the context's deadline passed (StopErr is
+	// context.DeadlineExceeded).
+	StopDeadline = "deadline"
+	// StopError: another error stopped it (StopErr's text says which).
+	StopError = "error"
+)
+
+// StopErr returns why the execution stopped before every request was
+// sent, as an error to test with errors.Is (ErrTimeLimit,
+// context.Canceled, context.DeadlineExceeded), or nil when it completed.
+// Its text is StoppedBy. On a report read from JSON it is made from
+// StopCode; a report written before StopCode was recorded gives an
+// error that wraps none of them.
+func (r *Report) StopErr() error {
+	if r == nil || r.StoppedBy == "" && r.StopCode == "" {
+		return nil
+	}
+	if r.stopErr != nil {
+		return &stopError{text: r.StoppedBy, cause: r.stopErr}
+	}
+	var cause error
+	switch r.StopCode {
+	case StopTimeLimit:
+		cause = ErrTimeLimit
+	case StopCanceled:
+		cause = context.Canceled
+	case StopDeadline:
+		cause = context.DeadlineExceeded
+	}
+	return &stopError{text: r.StoppedBy, cause: cause}
+}
+
+// stopError is StoppedBy's text around the error that stopped the
+// execution.
+type stopError struct {
+	text  string
+	cause error
+}
+
+func (e *stopError) Error() string {
+	if e.text == "" && e.cause != nil {
+		return e.cause.Error()
+	}
+	return e.text
+}
+func (e *stopError) Unwrap() error { return e.cause }
+
+// stopCode is the StopCode of an error that stopped an execution.
+func stopCode(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrTimeLimit):
+		return StopTimeLimit
+	case errors.Is(err, context.Canceled):
+		return StopCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return StopDeadline
+	}
+	return StopError
 }
 
 // DidNotRun reports whether Execute refused the plan (Err says why) and
@@ -206,6 +293,19 @@ type StepReport struct {
 	Failures map[string]int64 `json:"failures,omitempty"`
 	// Unsent counts the requests that could not be built, by reason.
 	Unsent map[string]int64 `json:"unsent,omitempty"`
+	// Kinds counts the failed and not-sent requests by kind (package
+	// failure; in JSON by the kinds' words): what a gate tests
+	// (matchers.HaveFailuresOnly), where Failures and Unsent, by reason,
+	// are for people and may be reworded. The kinds add up to Failed +
+	// NotSent; interrupted requests are counted in Interrupted only. Nil
+	// in a report written before kinds were recorded.
+	Kinds map[failure.Kind]int64 `json:"kinds,omitempty"`
+	// FailedStatuses counts the failures of kind failure.Status by HTTP
+	// status: they add up to Kinds[failure.Status].
+	FailedStatuses map[int]int64 `json:"failed_statuses,omitempty"`
+	// KindReasons holds, for each kind in Kinds, the reason of the first
+	// request of that kind: an example to show what the kind was.
+	KindReasons map[failure.Kind]string `json:"kind_reasons,omitempty"`
 	// Samples keeps, for each failure and not-sent reason, the first
 	// request that had it: method, URL, status and the start of the body.
 	// It is kept at every keep level.
@@ -293,6 +393,8 @@ type Request struct {
 	DNSCached     bool          `json:"dns_cached,omitempty"`
 	Failed        bool          `json:"failed,omitempty"`
 	Reason        string        `json:"reason,omitempty"`
+	// Kind is the kind of the failure Reason describes (engine.Result.Kind).
+	Kind failure.Kind `json:"kind,omitempty"`
 }
 
 // Run returns the run report named name. For a name that is not there

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // ErrInvalidReport is wrapped by every error of ReadJSON and
@@ -190,6 +192,9 @@ func (s *StepReport) validate() error {
 			return fmt.Errorf("field %s add up to %d, want %d", m.field, n.n, m.want)
 		}
 	}
+	if err := s.validateKinds(); err != nil {
+		return err
+	}
 	for _, h := range []struct {
 		field string
 		l     *Latency
@@ -218,6 +223,47 @@ func (s *StepReport) validate() error {
 	}
 	if windowsGood.err() != nil || windowsFailed.err() != nil || windowsGood.n > s.Good || windowsFailed.n > s.Failed {
 		return fmt.Errorf("field windows hold %d good and %d failed responses, the step %d and %d", windowsGood.n, windowsFailed.n, s.Good, s.Failed)
+	}
+	return nil
+}
+
+// validateKinds checks the failure kinds: they add up to failed + not
+// sent, and the status failures by status to the kind status, each at
+// most the status's count. A report without kinds (written before they
+// were recorded) has neither map and passes.
+func (s *StepReport) validateKinds() error {
+	if s.Kinds == nil && s.FailedStatuses == nil && s.KindReasons == nil {
+		return nil
+	}
+	for k := range s.KindReasons {
+		if s.Kinds[k] <= 0 {
+			return fmt.Errorf("field kind_reasons: a reason for kind %s, which kinds do not hold", k)
+		}
+	}
+	var n sums
+	for k, c := range s.Kinds {
+		if c < 0 || k == failure.None {
+			return fmt.Errorf("field kinds: %d × %s", c, k)
+		}
+		n.add(c)
+	}
+	var want sums
+	want.add(s.Failed, s.NotSent)
+	if err := n.err(); err != nil {
+		return fmt.Errorf("field kinds: %w", err)
+	}
+	if n.n != want.n {
+		return fmt.Errorf("field kinds add up to %d, failed + not sent = %d + %d", n.n, s.Failed, s.NotSent)
+	}
+	var st sums
+	for code, c := range s.FailedStatuses {
+		if c < 0 || code < 100 || code > 999 || c > s.Statuses[code] {
+			return fmt.Errorf("field failed_statuses: %d × status %d (statuses hold %d)", c, code, s.Statuses[code])
+		}
+		st.add(c)
+	}
+	if err := st.err(); err != nil || st.n != s.Kinds[failure.Status] {
+		return fmt.Errorf("field failed_statuses add up to %d, kinds hold %d of kind %s", st.n, s.Kinds[failure.Status], failure.Status)
 	}
 	return nil
 }

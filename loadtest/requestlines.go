@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/failure"
 )
 
 // LogRequests writes every request's result to w as it completes, one
@@ -38,7 +39,7 @@ func LogRequestsCSV(w io.Writer) Option {
 
 var csvColumns = []string{"run", "step", "iteration", "slot", "at_us", "connect_us", "send_us", "wait_us", "headers_done_us",
 	"total_us", "status", "method", "url", "bytes_sent", "bytes_read", "reused", "dns_cached", "failed", "not_sent",
-	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed"}
+	"interrupted", "reason", "hop", "followed", "retried", "tls_us", "tls_resumed", "kind"}
 
 // csv is the line's CSV row: the run's name, the method, the URL and the
 // reason are text (neutralised, see csvWriter), the rest numbers and
@@ -48,7 +49,15 @@ func (l RequestLine) csv() []csvCell {
 	b := func(v bool) csvCell { return csvRaw(strconv.FormatBool(v)) }
 	return []csvCell{csvText(l.Run), i(int64(l.Step)), i(int64(l.Iteration)), i(int64(l.Slot)), i(l.AtUS), i(l.ConnectUS), i(l.SendUS),
 		i(l.WaitUS), i(l.HeadersUS), i(l.TotalUS), i(int64(l.Status)), csvText(l.Method), csvText(l.URL), i(l.BytesSent), i(l.BytesRead),
-		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), csvText(l.Reason), i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed)}
+		b(l.Reused), b(l.DNSCached), b(l.Failed), b(l.NotSent), b(l.Interrupted), csvText(l.Reason), i(int64(l.Hop)), b(l.Followed), b(l.Retried), i(l.TLSUS), b(l.TLSResumed), csvRaw(kindWord(l.Kind))}
+}
+
+// kindWord is a kind's word, "" for none.
+func kindWord(k failure.Kind) string {
+	if k == failure.None {
+		return ""
+	}
+	return k.String()
 }
 
 // RequestLine is one request of the request log: a line of
@@ -87,6 +96,9 @@ type RequestLine struct {
 	// resumed a session.
 	TLSUS      int64 `json:"tls_us,omitempty"`
 	TLSResumed bool  `json:"tls_resumed,omitempty"`
+	// Kind is the kind of the failure Reason describes (engine.Result.Kind;
+	// in JSON and CSV its word, none for a good response).
+	Kind failure.Kind `json:"kind,omitempty"`
 }
 
 type lineLog struct {
@@ -126,6 +138,7 @@ func (l *lineLog) write(rec *recorder, slot int, res *engine.Result) {
 		BytesSent: res.BytesSent, BytesRead: res.BytesRead, Reused: res.Reused, DNSCached: res.DNSCached,
 		Failed: res.Failed, NotSent: res.NotSent, Interrupted: res.Interrupted, Reason: res.Reason,
 		Hop: res.Hop, Followed: res.Followed, Retried: res.Retried, TLSUS: us(res.TLSHandshake), TLSResumed: res.TLSResumed,
+		Kind: res.Kind,
 	}
 	var text string
 	if l.format != nil {

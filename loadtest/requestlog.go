@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/benchgate/benchgate/failure"
 )
 
 // RequestLog holds a run's per-request records (keep level ≥ 1), indexed
@@ -111,6 +113,7 @@ type overflow struct {
 // textKey is what varies little from request to request of a step.
 type textKey struct {
 	method, reason string
+	kind           failure.Kind
 	bodySent       int64
 }
 
@@ -326,7 +329,7 @@ func (l *RequestLog) At(i int) (r Request, ok bool) {
 		headers, body = headers.Truncate(time.Microsecond), body.Truncate(time.Microsecond)
 		key = ov.text
 	}
-	r.Method, r.Reason, r.BodyBytesSent = key.method, key.reason, key.bodySent
+	r.Method, r.Reason, r.Kind, r.BodyBytesSent = key.method, key.reason, key.kind, key.bodySent
 	r.HeadersDone = r.Connect + r.Send + r.Wait + headers
 	r.Total = r.HeadersDone + body
 	if l.sizes != nil {
@@ -411,7 +414,7 @@ func (l *RequestLog) UnmarshalJSON(b []byte) error {
 	*l = *newRequestLogTo(j.Len, j.Steps, j.Sizes, end)
 	for k := range j.Requests {
 		r := &j.Requests[k]
-		key := textKey{r.Method, r.Reason, r.BodyBytesSent}
+		key := textKey{r.Method, r.Reason, r.Kind, r.BodyBytesSent}
 		l.put(r.Index, r, l.texts[r.Index%j.Steps].intern(key), key)
 	}
 	return nil

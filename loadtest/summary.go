@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -90,6 +91,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 					first = false
 				}
 				fmt.Fprintf(&b, "  %s / %s: %d× not sent: %s\n", Printable(run.Name), Printable(s.Name), s.Unsent[reason], Printable(scenario.RedactText(reason)))
+			}
+			if len(s.Kinds) > 0 {
+				fmt.Fprintf(&b, "  %s / %s: by kind: %s\n", Printable(run.Name), Printable(s.Name), formatKinds(s.Kinds))
 			}
 		}
 	}
@@ -261,4 +265,16 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		}
 	}
 	return cw.err
+}
+
+// formatKinds lists failure kinds with their counts in the order of the
+// kinds' numbers: "status 3, connect 1".
+func formatKinds(m map[failure.Kind]int64) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range failure.Kinds() {
+		if n := m[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -77,7 +78,8 @@ func (r *RunReport) neverSent(k int) string {
 		return fmt.Sprintf("%s: %d of its requests were not started", head, s.Configured)
 	}
 	what := "the stop (" + stoppedBy + ")"
-	if strings.HasPrefix(stoppedBy, "time limit") {
+	// a report read from JSON written before StopCode says it in words only
+	if errors.Is(r.report.StopErr(), ErrTimeLimit) || r.report.StopCode == "" && strings.HasPrefix(stoppedBy, "time limit") {
 		what, _, _ = strings.Cut("the "+stoppedBy, ":")
 	}
 	if r.Order == "breadth-first" {

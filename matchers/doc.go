@@ -6,6 +6,11 @@
 //
 //	Expect(report).To(matchers.HaveNoFailures())
 //	Expect(report.Run("checkout")).To(matchers.HavePercentileBelow(95, 50*time.Millisecond))
+//	Expect(report).To(matchers.HaveFailuresOnly(503, failure.StepTimeLimit))
+//
+// A gate on failures names their kinds (package failure) and statuses,
+// which are decided where each failure is known, not their reasons,
+// which are for people and may be reworded.
 //
 // No matcher gives a verdict it cannot stand behind: each fails, saying
 // why, on a report that carries the error Execute returned ("the plan did

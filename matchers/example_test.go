@@ -10,6 +10,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
@@ -94,4 +95,28 @@ func ExampleHavePercentileBelow() {
 	g.Expect(report.Run("shop").Step(1)).To(matchers.HavePercentileBelow(50, time.Nanosecond))
 	// Output:
 	// Expected p50 latency of run "shop" step 2 "GET /missing" to be at most 1ns
+}
+
+// A gate accepts failures by kind and status, not by their words: the
+// server's 503s pass, a refused connection or a time limit would not.
+func ExampleHaveFailuresOnly() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/busy" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	run := scenario.Run("r", scenario.Get("/"), scenario.Get("/busy")).Repeat(3)
+	report, _ := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL)).Execute(context.Background())
+
+	g := gomega.NewGomega(func(message string, _ ...int) {
+		lines := strings.SplitN(message, "\n", 3)
+		fmt.Println(lines[0])
+		fmt.Println(lines[1])
+	})
+	g.Expect(report).To(matchers.HaveFailuresOnly(503, failure.StepTimeLimit))
+	g.Expect(report).To(matchers.HaveFailuresOnly(failure.ConnectTimeout))
+	// Output:
+	// Expected the failures of report to be only of kinds [connect_timeout], but these were not:
+	//     3× run "r" step 2 "GET /busy": status, e.g. status 503, expected 2xx or 3xx (ExpectStatus or AnyStatus accepts others)
 }

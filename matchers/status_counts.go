@@ -135,11 +135,8 @@ func (m *statusCountsMatcher) NegatedFailureMessage(any) string {
 	return fmt.Sprintf("Expected the statuses of %s not to be %s", m.s.name, formatStatuses(m.want))
 }
 
-// HaveFailuresOnly succeeds when every failure (and request not sent) of
-// a report, run or step has a reason containing one of kinds: the
-// failures you accept, such as "status 503" or "step time limit".
-func HaveFailuresOnly(kinds ...string) types.GomegaMatcher { return &failureKindsMatcher{kinds: kinds} }
-
+// failureKindsMatcher is HaveFailuresOnly given reason texts
+// (deprecated): every failure's reason contains one of kinds.
 type failureKindsMatcher struct {
 	kinds []string
 	s     *subject

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/loadtest"
 	. "github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
@@ -20,15 +21,16 @@ import (
 // that it would pass on a healthy report.
 func everyMatcher() map[string]types.GomegaMatcher {
 	return map[string]types.GomegaMatcher{
-		"HaveNoFailures":        HaveNoFailures(),
-		"HaveErrorRateBelow":    HaveErrorRateBelow(0.5),
-		"HavePercentileBelow":   HavePercentileBelow(99, time.Hour),
-		"HaveLatency":           HaveLatency(loadtest.Response, Mean(), time.Hour),
-		"HaveThroughputAtLeast": HaveThroughputAtLeast(0.001),
-		"HaveAllStatus":         HaveAllStatus(200),
-		"HaveStatus":            HaveStatus(BeNumerically("<", 600)),
-		"HaveStatusCounts":      HaveStatusCounts(map[int]int64{}),
-		"HaveFailuresOnly":      HaveFailuresOnly("status"),
+		"HaveNoFailures":         HaveNoFailures(),
+		"HaveErrorRateBelow":     HaveErrorRateBelow(0.5),
+		"HavePercentileBelow":    HavePercentileBelow(99, time.Hour),
+		"HaveLatency":            HaveLatency(loadtest.Response, Mean(), time.Hour),
+		"HaveThroughputAtLeast":  HaveThroughputAtLeast(0.001),
+		"HaveAllStatus":          HaveAllStatus(200),
+		"HaveStatus":             HaveStatus(BeNumerically("<", 600)),
+		"HaveStatusCounts":       HaveStatusCounts(map[int]int64{}),
+		"HaveFailuresOnly":       HaveFailuresOnly("status"),
+		"HaveFailuresOnly kinds": HaveFailuresOnly(failure.Status, 503),
 	}
 }
 
