@@ -15,6 +15,9 @@ func TestMain(m *testing.M) {
 		spin(d)
 		os.Exit(0)
 	}
+	if os.Getenv(studyRecordEnv) != "" { // the gate study's slower machine
+		os.Exit(recordStudyBaseline())
+	}
 	goleak.VerifyTestMain(m)
 }
 
