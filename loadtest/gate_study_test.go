@@ -27,6 +27,8 @@ const (
 	studyEnv       = "BENCHGATE_GATE_STUDY"        // 1: run TestGateStudy
 	studyTrialsEnv = "BENCHGATE_GATE_STUDY_TRIALS" // N: every scenario N trials
 	studyOnlyEnv   = "BENCHGATE_GATE_STUDY_ONLY"   // a regexp: the scenarios whose names match
+	// N: the stored baseline's executions (default 12), every 4th beside the neighbour
+	studyBaselineEnv = "BENCHGATE_GATE_STUDY_BASELINE"
 	// the slower machine's CFS period in µs (default 100000); its quota is half
 	studyPeriodEnv = "BENCHGATE_GATE_STUDY_CFS_PERIOD_US"
 	// set in a child process: record a baseline of the study app at this path
@@ -53,7 +55,7 @@ func studyPlan(url string, limit time.Duration) *loadtest.Plan {
 
 const (
 	studyExecution  = 1500 * time.Millisecond // one stored execution
-	studyBaseline   = 10                      // executions in a stored baseline
+	studyBaseline   = 12                      // executions in a stored baseline (by default)
 	studyCandidate  = 3                       // executions of a stored candidate
 	studySlowStep   = studyapp.Mixed          // the step a slowdown slows
 	studyTailStep   = studyapp.CPU            // the step whose tail is slowed
@@ -115,7 +117,7 @@ const (
 // four pages (CPU-bound, sleep-bound, mixed, a JSON API): how often an
 // unchanged build is called a regression, how often a slowdown of one
 // step by 20 % and 50 % or a doubled p99 is caught, in stored mode (a
-// baseline of 10 executions recorded at different moments, 3 of them
+// baseline of 12 executions recorded at different moments, 3 of them
 // beside a neighbour; 3 executions a candidate; the verdict of
 // matchers.NotRegressFrom) and in duet mode (the default 60 s budget;
 // the verdict of matchers.HaveNoRegressions), quiet and with a
@@ -229,22 +231,33 @@ func (s *study) execute(url string) *loadtest.Report {
 	return r
 }
 
-// baseline records the stored baseline once: 10 executions of the
-// unchanged build at different moments (2 s apart), the 2nd, 5th and
-// 8th beside the neighbour, each with this machine's record as
-// NotRegressFrom's recording keeps it.
+// baseline records the stored baseline once: 12 executions of the
+// unchanged build at different moments (2 s apart), the 2nd, 6th and
+// 10th beside the neighbour, each with this machine's record as
+// NotRegressFrom's recording keeps it. Why 12: the executions measured
+// beside the neighbour are left out when the others settle the
+// comparison, and 3 candidate executions bound the 8 metrics' intervals
+// at α = 0.05 only with 8 sound baseline executions or more
+// (1/C(n+3, 3) ≤ 0.05/8).
 func (s *study) baseline() *loadtest.Baseline {
 	if s.base != nil {
 		return s.base
 	}
+	n := studyBaseline
+	if v := os.Getenv(studyBaselineEnv); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 100 {
+			s.t.Fatalf("%s=%q: want a number of executions from 1 to 100", studyBaselineEnv, v)
+		}
+	}
 	srv := httptest.NewServer(studyapp.New())
 	defer srv.Close()
 	b := &loadtest.Baseline{}
-	for i := range studyBaseline {
+	for i := range n {
 		if i > 0 {
 			time.Sleep(2 * time.Second) // a different moment of the machine
 		}
-		wait := s.neighbour(i%3 == 1, studyExecution)
+		wait := s.neighbour(i%4 == 1, studyExecution)
 		r := s.execute(srv.URL)
 		wait()
 		if err := b.Add(r, loadtest.ThisMachine()); err != nil {
@@ -326,15 +339,15 @@ func (s *study) duet(sc studyScenario) *studyRow {
 		s.t.Fatal(err)
 	}
 	var opts loadtest.DuetOptions // the defaults: 60 s budget, rounds of 500 ms
+	srvA, srvB := httptest.NewServer(appA), httptest.NewServer(appB)
+	defer srvA.Close()
+	defer srvB.Close()
 	if sc.tail {
-		if err := appB.SlowTail(studyTailStep, 50, 1); err != nil {
+		if err := appB.SlowTail(studyTailStep, 50, s.tailFactor(srvA.URL)); err != nil {
 			s.t.Fatal(err)
 		}
 		opts.Compare.Percentiles = []float64{50, 99}
 	}
-	srvA, srvB := httptest.NewServer(appA), httptest.NewServer(appB)
-	defer srvA.Close()
-	defer srvB.Close()
 	row := newRow(sc)
 	for i := 0; i < sc.trials; i++ {
 		wait := s.neighbour(sc.busy, studyNeighbourD)
@@ -350,6 +363,32 @@ func (s *study) duet(sc studyScenario) *studyRow {
 		s.t.Logf("    %d pairs (%d contended)", d.Comparison.Pairs, d.Comparison.Contended)
 	}
 	return row
+}
+
+// tailFactor measures the tail step's p99 and p50 in duet-long rounds
+// (the median of 5) and returns the factor that makes a request 2× the
+// p99: every 50th request of B at that factor doubles its p99 and
+// leaves its p50 as it was.
+func (s *study) tailFactor(url string) float64 {
+	var ratios []float64
+	for range 5 {
+		r, err := studyPlan(url, 500*time.Millisecond).Execute(context.Background())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, st := range r.Runs[0].Steps {
+			if st.Name == "GET "+studyTailStep && st.Latency != nil {
+				ratios = append(ratios, float64(st.Latency.Percentile(99))/float64(st.Latency.Percentile(50)))
+			}
+		}
+	}
+	if len(ratios) == 0 {
+		s.t.Fatalf("no response of GET %s to measure its p99 by", studyTailStep)
+	}
+	slices.Sort(ratios)
+	f := 2*ratios[len(ratios)/2] - 1
+	s.t.Logf("  GET %s: p99/p50 %.2f (median of %d rounds): every 50th request of B costs %.2f× more", studyTailStep, ratios[len(ratios)/2], len(ratios), 1+f)
+	return f
 }
 
 // slowerMachine records a baseline in a child process whose CPU a
@@ -486,6 +525,9 @@ func (row *studyRow) judge(t *testing.T, sc studyScenario, ok bool, err error, c
 		if d.Step == slowStep && d.Metric == metric {
 			row.change = append(row.change, d.Change)
 		}
+		if d.Verdict == loadtest.Inconclusive {
+			t.Logf("    inconclusive %s / %s %s: %s over %d and %d", d.Run, d.Step, d.Metric, d.ChangeText(), d.N[0], d.N[1])
+		}
 		if d.Verdict != loadtest.Regressed && d.Verdict != loadtest.Missing {
 			continue
 		}
@@ -519,7 +561,7 @@ func (row *studyRow) what() string {
 	case row.slower:
 		s = "unchanged build, baseline recorded on a machine made 2× slower (CPU quota)"
 	case row.tail:
-		s = fmt.Sprintf("p99 doubled on %s (every 50th request 2×), p50 unchanged; p50 and p99 compared", studyTailStep)
+		s = fmt.Sprintf("p99 doubled on %s (every 50th request at 2× its p99), p50 unchanged; p50 and p99 compared", studyTailStep)
 	case row.slow > 0:
 		s = fmt.Sprintf("+%.0f %% on %s (one step of four)", row.slow*100, studySlowStep)
 	default:
