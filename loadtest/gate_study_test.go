@@ -182,6 +182,16 @@ func TestGateStudy(t *testing.T) {
 		rows = append(rows, row)
 	}
 	table := studyTable(rows)
+	if s.base != nil {
+		late := 0
+		for _, r := range s.base.Executions {
+			if r.Invalid() != "" {
+				late++
+			}
+		}
+		table += fmt.Sprintf("\nThe stored baseline: %d executions, %d of them measured by a late generator (%d recorded beside the neighbour).\n",
+			len(s.base.Executions), late, (len(s.base.Executions)+2)/4)
+	}
 	t.Log("\n" + table)
 	fmt.Println(table)
 }
