@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -29,6 +30,14 @@ const (
 	studyOnlyEnv   = "BENCHGATE_GATE_STUDY_ONLY"   // a regexp: the scenarios whose names match
 	// N: the stored baseline's executions (default 12), every 4th beside the neighbour
 	studyBaselineEnv = "BENCHGATE_GATE_STUDY_BASELINE"
+	// "process": each build of the application is served by a child
+	// process, not in the test's process beside the load generator
+	studyAppEnv = "BENCHGATE_GATE_STUDY_APP"
+	// set in a child process: serve studyapp, print its URL, exit when
+	// stdin closes; with studySlowEnv and studyTailEnv its knobs' factors
+	studyServeEnv = "BENCHGATE_TEST_STUDY_SERVE"
+	studySlowEnv  = "BENCHGATE_TEST_STUDY_SLOW"
+	studyTailEnv  = "BENCHGATE_TEST_STUDY_TAIL"
 	// the slower machine's CFS period in µs (default 100000); its quota is half
 	studyPeriodEnv = "BENCHGATE_GATE_STUDY_CFS_PERIOD_US"
 	// set in a child process: record a baseline of the study app at this path
@@ -260,15 +269,15 @@ func (s *study) baseline() *loadtest.Baseline {
 			s.t.Fatalf("%s=%q: want a number of executions from 1 to 100", studyBaselineEnv, v)
 		}
 	}
-	srv := httptest.NewServer(studyapp.New())
-	defer srv.Close()
+	url, stop := s.server(0, 0)
+	defer stop()
 	b := &loadtest.Baseline{}
 	for i := range n {
 		if i > 0 {
 			time.Sleep(2 * time.Second) // a different moment of the machine
 		}
 		wait := s.neighbour(i%4 == 1, studyExecution)
-		r := s.execute(srv.URL)
+		r := s.execute(url)
 		wait()
 		if err := b.Add(r, loadtest.ThisMachine()); err != nil {
 			s.t.Fatal(err)
@@ -286,13 +295,99 @@ func (s *study) baseline() *loadtest.Baseline {
 // NotRegressFrom against the baseline.
 func (s *study) stored(sc studyScenario) *studyRow {
 	base := s.baseline()
-	app := studyapp.New()
-	if err := app.SlowDown(studySlowStep, sc.slow); err != nil {
+	url, stop := s.server(sc.slow, 0)
+	defer stop()
+	return s.storedTrials(sc, base, url)
+}
+
+// server serves a build of studyapp: studySlowStep slowed by slow,
+// every 50th request of studyTailStep by 1+tail more (0: none); in
+// this process, or in a child process with BENCHGATE_GATE_STUDY_APP=process.
+func (s *study) server(slow, tail float64) (url string, stop func()) {
+	if os.Getenv(studyAppEnv) != "process" {
+		app := studyapp.New()
+		if err := app.SlowDown(studySlowStep, slow); err != nil {
+			s.t.Fatal(err)
+		}
+		if tail > 0 {
+			if err := app.SlowTail(studyTailStep, 50, tail); err != nil {
+				s.t.Fatal(err)
+			}
+		}
+		srv := httptest.NewServer(app)
+		return srv.URL, srv.Close
+	}
+	cmd := exec.Command(s.executable(), "-test.run=^$")
+	cmd.Env = append(os.Environ(), studyServeEnv+"=1", fmt.Sprintf("%s=%g", studySlowEnv, slow), fmt.Sprintf("%s=%g", studyTailEnv, tail))
+	in, err := cmd.StdinPipe()
+	if err != nil {
 		s.t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	stop = func() {
+		in.Close() // the child exits when its stdin closes
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	lines := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 256)
+		n, _ := out.Read(buf)
+		lines <- strings.TrimSpace(string(buf[:n]))
+		io.Copy(io.Discard, out)
+		cmd.Wait()
+		close(done)
+	}()
+	s.t.Cleanup(func() { cmd.Process.Kill(); <-done })
+	select {
+	case url = <-lines:
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("the application's child process gave no URL in 10 s")
+	}
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		s.t.Fatalf("the application's child process said %q, not its URL", url)
+	}
+	return url, stop
+}
+
+// serveStudyApp is the child process of study.server: it serves
+// studyapp with the knobs its environment gives, prints its URL and
+// exits when its stdin closes. It returns the exit code.
+func serveStudyApp() int {
+	app := studyapp.New()
+	slow, err1 := strconv.ParseFloat(os.Getenv(studySlowEnv), 64)
+	tail, err2 := strconv.ParseFloat(os.Getenv(studyTailEnv), 64)
+	if err := errors.Join(err1, err2); err != nil {
+		fmt.Fprintf(os.Stderr, "%s, %s: %v\n", studySlowEnv, studyTailEnv, err)
+		return 2
+	}
+	if err := app.SlowDown(studySlowStep, slow); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if tail > 0 {
+		if err := app.SlowTail(studyTailStep, 50, tail); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
 	}
 	srv := httptest.NewServer(app)
 	defer srv.Close()
-	return s.storedTrials(sc, base, srv.URL)
+	fmt.Println(srv.URL)
+	io.Copy(io.Discard, os.Stdin)
+	return 0
 }
 
 func (s *study) storedTrials(sc studyScenario, base *loadtest.Baseline, url string) *studyRow {
@@ -344,25 +439,21 @@ func storedComparison(base *loadtest.Baseline, cur []*loadtest.Report) *loadtest
 // (A) and the candidate (B) with the default options (p50 and p99 for
 // the tail), judged by HaveNoRegressions.
 func (s *study) duet(sc studyScenario) *studyRow {
-	appA, appB := studyapp.New(), studyapp.New()
-	if err := appB.SlowDown(studySlowStep, sc.slow); err != nil {
-		s.t.Fatal(err)
-	}
 	var opts loadtest.DuetOptions // the defaults: 60 s budget, rounds of 500 ms
-	srvA, srvB := httptest.NewServer(appA), httptest.NewServer(appB)
-	defer srvA.Close()
-	defer srvB.Close()
+	urlA, stopA := s.server(0, 0)
+	defer stopA()
+	tail := 0.0
 	if sc.tail {
-		if err := appB.SlowTail(studyTailStep, 50, s.tailFactor(srvA.URL)); err != nil {
-			s.t.Fatal(err)
-		}
+		tail = s.tailFactor(urlA)
 		opts.Compare.Percentiles = []float64{50, 99}
 	}
+	urlB, stopB := s.server(sc.slow, tail)
+	defer stopB()
 	row := newRow(sc)
 	for i := 0; i < sc.trials; i++ {
 		wait := s.neighbour(sc.busy, studyNeighbourD)
 		d, err := loadtest.Duet(context.Background(), func(url string) *loadtest.Plan { return studyPlan(url, 0) },
-			srvA.URL, srvB.URL, opts)
+			urlA, urlB, opts)
 		wait()
 		if err != nil {
 			s.t.Fatal(err)
@@ -442,9 +533,9 @@ func (s *study) slowerMachine(sc studyScenario) *studyRow {
 		s.t.Fatal(err)
 	}
 	s.t.Logf("  this machine: %s", loadtest.ThisMachine())
-	srv := httptest.NewServer(studyapp.New())
-	defer srv.Close()
-	return s.storedTrials(sc, base, srv.URL)
+	url, stop := s.server(0, 0)
+	defer stop()
+	return s.storedTrials(sc, base, url)
 }
 
 // recordStudyBaseline is the child process of slowerMachine: it joins

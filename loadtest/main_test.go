@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(studyRecordEnv) != "" { // the gate study's slower machine
 		os.Exit(recordStudyBaseline())
 	}
+	if os.Getenv(studyServeEnv) != "" { // the gate study's application in its own process
+		os.Exit(serveStudyApp())
+	}
 	goleak.VerifyTestMain(m)
 }
 
