@@ -135,7 +135,9 @@ const (
 // is refused. It prints a markdown table for the README. The full study
 // takes about two hours, so only with BENCHGATE_GATE_STUDY=1; in parts
 // with BENCHGATE_GATE_STUDY_ONLY=<regexp of scenario names>, and a smoke
-// run with BENCHGATE_GATE_STUDY_TRIALS=1:
+// run with BENCHGATE_GATE_STUDY_TRIALS=1; BENCHGATE_GATE_STUDY_APP=process
+// serves the application from child processes, away from the load
+// generator's:
 //
 //	BENCHGATE_GATE_STUDY=1 BENCHGATE_GATE_STUDY_ONLY='^stored-' go test ./loadtest -run TestGateStudy -v -timeout 150m
 func TestGateStudy(t *testing.T) {
