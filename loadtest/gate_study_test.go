@@ -30,6 +30,8 @@ const (
 	studyOnlyEnv   = "BENCHGATE_GATE_STUDY_ONLY"   // a regexp: the scenarios whose names match
 	// N: the stored baseline's executions (default 12), every 4th beside the neighbour
 	studyBaselineEnv = "BENCHGATE_GATE_STUDY_BASELINE"
+	// N: a stored candidate's executions (default 3)
+	studyCandidateEnv = "BENCHGATE_GATE_STUDY_CANDIDATE"
 	// "process": each build of the application is served by a child
 	// process, not in the test's process beside the load generator
 	studyAppEnv = "BENCHGATE_GATE_STUDY_APP"
@@ -65,7 +67,7 @@ func studyPlan(url string, limit time.Duration) *loadtest.Plan {
 const (
 	studyExecution  = 1500 * time.Millisecond // one stored execution
 	studyBaseline   = 12                      // executions in a stored baseline (by default)
-	studyCandidate  = 3                       // executions of a stored candidate
+	studyCandidate  = 3                       // executions of a stored candidate (by default)
 	studySlowStep   = studyapp.Mixed          // the step a slowdown slows
 	studyTailStep   = studyapp.CPU            // the step whose tail is slowed
 	studyNeighbourS = 1500 * time.Millisecond // the neighbour in stored mode: the first candidate execution
@@ -292,6 +294,19 @@ func (s *study) baseline() *loadtest.Baseline {
 	return b
 }
 
+// candidates is the number of executions of a stored candidate.
+func (s *study) candidates() int {
+	v := os.Getenv(studyCandidateEnv)
+	if v == "" {
+		return studyCandidate
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		s.t.Fatalf("%s=%q: want a number of executions from 1 to 100", studyCandidateEnv, v)
+	}
+	return n
+}
+
 // stored runs a stored-mode scenario: per trial, 3 executions of the
 // candidate (the neighbour during the first when busy), judged by
 // NotRegressFrom against the baseline.
@@ -399,12 +414,14 @@ func (s *study) storedTrials(sc studyScenario, base *loadtest.Baseline, url stri
 		wait := s.neighbour(sc.busy, studyNeighbourS)
 		cur := []*loadtest.Report{s.execute(url)}
 		wait()
-		for range studyCandidate - 1 {
+		for range s.candidates() - 1 {
 			cur = append(cur, s.execute(url))
 		}
 		ok, err := matchers.NotRegressFrom(base).Match(cur)
 		row.took = append(row.took, time.Since(start))
-		row.judge(s.t, sc, ok, err, storedComparison(base, cur))
+		c, which := storedComparison(base, cur)
+		s.t.Logf("    compared: %s", which)
+		row.judge(s.t, sc, ok, err, c)
 	}
 	return row
 }
@@ -413,7 +430,7 @@ func (s *study) storedTrials(sc studyScenario, base *loadtest.Baseline, url stri
 // figures of the steps (the matcher keeps its own): the executions
 // measured by a late generator are left out when the sound ones settle
 // it, as matchers.compareMeasured does.
-func storedComparison(base *loadtest.Baseline, cur []*loadtest.Report) *loadtest.Comparison {
+func storedComparison(base *loadtest.Baseline, cur []*loadtest.Report) (c *loadtest.Comparison, which string) {
 	sound := &loadtest.Baseline{}
 	for i, r := range base.Executions {
 		if r.Invalid() == "" {
@@ -429,12 +446,14 @@ func storedComparison(base *loadtest.Baseline, cur []*loadtest.Report) *loadtest
 	}
 	if len(sound.Executions) < len(base.Executions) || len(soundCur) < len(cur) {
 		if len(sound.Executions) > 0 && len(soundCur) > 0 {
-			if c := loadtest.CompareBaseline(sound, soundCur, nil, loadtest.CompareOptions{}); c.Settled() {
-				return c
+			c := loadtest.CompareBaseline(sound, soundCur, nil, loadtest.CompareOptions{})
+			if c.Settled() {
+				return c, fmt.Sprintf("the sound executions only, %d and %d (they settle it)", len(sound.Executions), len(soundCur))
 			}
+			which = fmt.Sprintf("the sound executions only, %d and %d, do not settle it (%d regressed, %d inconclusive): ", len(sound.Executions), len(soundCur), len(c.Regressions()), len(c.Inconclusive()))
 		}
 	}
-	return loadtest.CompareBaseline(base, cur, nil, loadtest.CompareOptions{})
+	return loadtest.CompareBaseline(base, cur, nil, loadtest.CompareOptions{}), which + fmt.Sprintf("all executions, %d and %d", len(base.Executions), len(cur))
 }
 
 // duet runs a duet scenario: per trial, a duet of the unchanged build
