@@ -15,6 +15,12 @@ func TestMain(m *testing.M) {
 		spin(d)
 		os.Exit(0)
 	}
+	if os.Getenv(studyRecordEnv) != "" { // the gate study's slower machine
+		os.Exit(recordStudyBaseline())
+	}
+	if os.Getenv(studyServeEnv) != "" { // the gate study's application in its own process
+		os.Exit(serveStudyApp())
+	}
 	goleak.VerifyTestMain(m)
 }
 
