@@ -159,15 +159,26 @@ func TestArrivalsOnOneProcessor(t *testing.T) {
 		// a ramp of 1 VU every 2ms, each sending as fast as it is answered
 		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 100, RampUp: 200 * time.Millisecond, Rounds: 50}),
 	} {
-		report := execute(t, loadtest.Runs(scenario.Run("a", scenario.Get("/"))),
-			loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), exec)
-		lat := report.Runs[0].Steps[0].Latency
-		if report.ResponsesFailed != 0 || lat.Count() == 0 {
-			t.Fatalf("%d good, %d failed", lat.Count(), report.ResponsesFailed)
+		// the server answers in well under a millisecond; 10 ms was the
+		// bug, in every attempt; a busy machine's is in some only
+		var slow []string
+		var report *loadtest.Report
+		for range 3 {
+			report = execute(t, loadtest.Runs(scenario.Run("a", scenario.Get("/"))),
+				loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), exec)
+			lat := report.Runs[0].Steps[0].Latency
+			if report.ResponsesFailed != 0 || lat.Count() == 0 {
+				t.Fatalf("%d good, %d failed", lat.Count(), report.ResponsesFailed)
+			}
+			p90 := lat.Percentile(90)
+			if p90 <= 4*time.Millisecond {
+				slow = nil
+				break
+			}
+			slow = append(slow, fmt.Sprintf("p90 %v (p50 %v)", p90, lat.Percentile(50)))
 		}
-		// the server answers in well under a millisecond; 10 ms was the bug
-		if p90 := lat.Percentile(90); p90 > 4*time.Millisecond {
-			t.Errorf("p90 latency %v on one processor (p50 %v): the generator's, not the server's", p90, lat.Percentile(50))
+		if slow != nil {
+			t.Errorf("latency on one processor in every attempt: %s: the generator's, not the server's", strings.Join(slow, ", "))
 		}
 		if ar := report.Arrivals; ar != nil && ar.Dropped > 0 {
 			t.Errorf("%d of %d arrivals dropped", ar.Dropped, ar.Planned)

@@ -198,6 +198,10 @@ type Comparison struct {
 	Elapsed time.Duration
 	// Seed drew the order inside a duet's pairs.
 	Seed uint64
+	// RoundTime is a duet's round time; RoundChosen says the duet chose
+	// it from a pilot pair (DuetOptions.RoundTime 0).
+	RoundTime   time.Duration
+	RoundChosen bool
 	// Contended counts a duet's pairs with a round whose generator was
 	// saturated (Report.Invalid). They are kept: which side ran first
 	// was drawn at random, so a neighbour favours neither side.
@@ -218,6 +222,31 @@ func (c *Comparison) AlphaSide() float64 {
 
 // Level is the two-sided confidence level of each interval.
 func (c *Comparison) Level() float64 { return 1 - 2*c.AlphaSide() }
+
+// AlphaEquivalence is the one-sided level of the bound that shows "no
+// regression": Alpha over the looks only. The claim that nothing
+// regressed is an intersection–union test (every metric of every gated
+// spec must show it, so a regressed metric passes only if its own bound
+// errs), which needs no division by the metrics or the specs (Berger,
+// 1982); the looks still divide it, as each look is a chance to err.
+func (c *Comparison) AlphaEquivalence() float64 {
+	return c.Options.Alpha / float64(max(c.Looks, 1))
+}
+
+// bounds returns a metric's interval: its end towards "worse" (which
+// "regressed" needs beyond 0) at AlphaSide, its end towards "better"
+// (which "no regression" needs below MinEffect) at AlphaEquivalence.
+// larger says a larger figure is worse. P is the regression test's.
+func (c *Comparison) bounds(f func(alpha float64) interval, larger bool) (strict, iv interval) {
+	strict = f(c.AlphaSide())
+	iv = strict
+	if eq := f(c.AlphaEquivalence()); larger {
+		iv.High = eq.High
+	} else {
+		iv.Low = eq.Low
+	}
+	return strict, iv
+}
 
 // Regressions returns the deltas that regressed or went missing.
 func (c *Comparison) Regressions() []Delta { return c.with(Regressed, Missing) }
@@ -351,11 +380,12 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		old, new := finite(p.old), finite(p.new)
 		d.N = [2]int{len(old), len(new)}
 		d.Old, d.NewMedian = median(old), median(new)
-		iv := shiftInterval(logs(old), logs(new), c.AlphaSide())
+		lo, hi := logs(old), logs(new)
+		strict, iv := c.bounds(func(a float64) interval { return shiftInterval(lo, hi, a) }, p.larger)
 		if !p.larger {
 			iv.P = 1 - iv.P // larger rates are better: "worse" is the other tail
 		}
-		c.decide(&d, iv, p.larger)
+		c.decide(&d, iv, strict, p.larger)
 		if p.report {
 			d.Verdict, d.Why = Reported, closedRate
 		} else if d.Verdict == Inconclusive {
@@ -463,7 +493,10 @@ func logs(xs []float64) []float64 {
 
 // decide turns an interval of log ratios into the delta's change and
 // verdict. larger says whether larger values are worse.
-func (c *Comparison) decide(d *Delta, iv interval, larger bool) {
+// decide sets d's change, interval and verdict from iv (each end at its
+// own level: Comparison.bounds); strict is the interval with both ends
+// at AlphaSide, which an "improved" needs.
+func (c *Comparison) decide(d *Delta, iv, strict interval, larger bool) {
 	o := c.Options
 	d.P = iv.P
 	if math.IsNaN(iv.Est) {
@@ -491,7 +524,11 @@ func (c *Comparison) decide(d *Delta, iv interval, larger bool) {
 		d.Verdict = Regressed
 	case hi < o.MinEffect || (minAbs > 0 && d.Old*hi < minAbs):
 		d.Verdict = NoRegression
-		if hi < 0 && -est >= o.MinEffect && (minAbs == 0 || math.Abs(d.Old*d.Change) >= minAbs) {
+		strictHi := worse(math.Expm1(strict.High))
+		if !larger {
+			strictHi = worse(math.Expm1(strict.Low))
+		}
+		if strictHi < 0 && -est >= o.MinEffect && (minAbs == 0 || math.Abs(d.Old*d.Change) >= minAbs) {
 			d.Verdict = Improved
 		}
 	default:
@@ -744,11 +781,34 @@ func (c *Comparison) Method() string {
 		if c.Contended > 0 {
 			contended = fmt.Sprintf(" (%d with a round on a saturated generator, kept: the order is random, so that favours neither side)", c.Contended)
 		}
-		return fmt.Sprintf("duet: %d pairs%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval at %.2f%% (Bonferroni: α = %g over %s%d metrics × %d planned looks); %s\n",
-			c.Pairs, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, 100*c.Level(), o.Alpha, c.specs(), c.Tests, c.Looks, rule)
+		rounds := ""
+		if c.RoundTime > 0 {
+			rounds = fmt.Sprintf(" of %v rounds", roundSig(c.RoundTime))
+			if c.RoundChosen {
+				rounds = fmt.Sprintf(" of %v rounds (chosen by a pilot pair: %d responses a step for p%s)", roundSig(c.RoundTime),
+					RoundResponses(slices.Max(o.Percentiles)), trimFloat(slices.Max(o.Percentiles)))
+			}
+		}
+		return fmt.Sprintf("duet: %d pairs%s%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval, %s; %s\n",
+			c.Pairs, rounds, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, c.levels(), rule)
 	}
-	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval at %.2f%% (Bonferroni: α = %g over %s%d metrics); %s\n",
-		100*c.Level(), o.Alpha, c.specs(), c.Tests, rule)
+	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval, %s; %s\n",
+		c.levels(), rule)
+}
+
+// levels says at which level each end of the intervals stands.
+func (c *Comparison) levels() string {
+	looks := ""
+	if c.Duet {
+		looks = fmt.Sprintf(" × %d planned looks", c.Looks)
+	}
+	eq := fmt.Sprintf("its better end at %.2f%% (α = %g", 100*(1-c.AlphaEquivalence()), c.Options.Alpha)
+	if c.Duet {
+		eq += fmt.Sprintf(" over %d planned looks", c.Looks)
+	}
+	eq += `: "no regression" must hold for every metric, an intersection–union test, so the metrics do not divide it)`
+	return fmt.Sprintf("its worse end at %.2f%% one-sided (Bonferroni: α = %g over %s%d metrics%s), %s",
+		100*(1-c.AlphaSide()), c.Options.Alpha, c.specs(), c.Tests, looks, eq)
 }
 
 // specs names the suite's share in the Bonferroni divisor.

@@ -332,3 +332,39 @@ func TestDuetTooShort(t *testing.T) {
 		t.Errorf("4 pairs at most: %v (%d requests sent)", err, sent)
 	}
 }
+
+// TestDuetChoosesRoundTime: without a RoundTime the duet runs a pilot
+// pair, not compared, and rounds long enough for the p95 of a step that
+// answers in 4 ms or more (200 responses: 800 ms or more, capped at
+// Budget/40).
+func TestDuetChoosesRoundTime(t *testing.T) {
+	srv := httptest.NewServer(demoapp.New())
+	t.Cleanup(srv.Close)
+	plan := func(url string) *loadtest.Plan {
+		run := scenario.Run("slow", scenario.Get("/slow?ms=4")).Repeat(1_000_000)
+		return loadtest.New(loadtest.Runs(run), loadtest.BaseURL(url), loadtest.KeepAlive(true), loadtest.Seed(3))
+	}
+	d, err := loadtest.Duet(context.Background(), plan, srv.URL, srv.URL, loadtest.DuetOptions{Budget: 40 * time.Second, MaxPairs: 4,
+		Compare: loadtest.CompareOptions{Percentiles: []float64{95}, Alpha: 0.4, PassInconclusive: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Pilot) != 2 || d.Pilot[0] == nil || d.Pilot[1] == nil {
+		t.Fatalf("pilot pair: %v", d.Pilot)
+	}
+	longest := (40*time.Second - 2*500*time.Millisecond) / 40
+	if d.RoundTime < 750*time.Millisecond || d.RoundTime > longest || !d.Comparison.RoundChosen || d.Comparison.RoundTime != d.RoundTime {
+		t.Errorf("round time %v (comparison: %v, chosen %v), want 800ms to %v", d.RoundTime, d.Comparison.RoundTime, d.Comparison.RoundChosen, longest)
+	}
+	if len(d.A) != 4 || d.Comparison.Pairs != 4 {
+		t.Errorf("%d pairs compared (%d rounds of A), want the 4 after the pilot", d.Comparison.Pairs, len(d.A))
+	}
+	for _, r := range d.A {
+		if r.TotalTime < d.RoundTime*9/10 {
+			t.Errorf("a round of %v with rounds of %v", r.TotalTime, d.RoundTime)
+		}
+	}
+	if !strings.Contains(d.Comparison.Method(), "rounds (chosen by a pilot pair: 200 responses a step for p95)") {
+		t.Errorf("the method does not say the round time: %s", d.Comparison.Method())
+	}
+}

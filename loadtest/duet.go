@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 )
@@ -17,8 +18,12 @@ type DuetOptions struct {
 	// MaxPairs caps the pairs (default Budget / (2·RoundTime)); the
 	// looks at the data are planned up to it.
 	MaxPairs int
-	// RoundTime bounds each round (default 500ms); a plan with its own
-	// time limit keeps it.
+	// RoundTime bounds each round; a plan with its own time limit keeps
+	// it. By default the duet chooses it: a pilot pair of 500 ms rounds
+	// (not compared) measures each step's responses per second, and the
+	// rounds last long enough that every step's highest requested
+	// percentile rests on RoundResponses(p) responses, between 500 ms and
+	// Budget/40 (at least 20 pairs fit the budget).
 	RoundTime time.Duration
 	// Compare sets the percentiles, the minimum effects and alpha.
 	Compare CompareOptions
@@ -39,6 +44,60 @@ type DuetReport struct {
 	// first in pair i.
 	Seed   uint64
 	BFirst []bool
+	// RoundTime is the rounds' time limit the duet used; Pilot, when
+	// the duet chose it, is the pilot pair (A's round, then B's) that
+	// measured the responses per second it was chosen from (not
+	// compared).
+	RoundTime time.Duration
+	Pilot     []*Report
+}
+
+// Round times of a duet that chooses them (DuetOptions.RoundTime 0).
+const (
+	pilotRound    = 500 * time.Millisecond
+	minPairsRound = 20 // the longest round leaves the budget this many pairs
+)
+
+// RoundResponses is how many responses a duet round needs for a step's
+// percentile p to rest on 10 responses at or above it: 20 for p50, 200
+// for p95, 1,000 for p99. Below that a round's p95 or p99 is one of its
+// few largest responses, and varies from round to round far more than
+// the step does.
+func RoundResponses(p float64) int {
+	if p >= 100 {
+		p = 99.99
+	}
+	return int(math.Ceil(10 / (1 - p/100)))
+}
+
+// chooseRoundTime returns the round time at which every gated step of
+// the pilot's reports (A's and B's) gets RoundResponses of its highest
+// percentile, at the slower side's rate, between pilotRound and
+// longest.
+func chooseRoundTime(pilot []*Report, percentiles []float64, longest time.Duration) time.Duration {
+	need := RoundResponses(slices.Max(percentiles))
+	round := pilotRound
+	for _, r := range pilot {
+		if r == nil || r.TotalTime <= 0 {
+			continue
+		}
+		for _, run := range r.Runs {
+			if run == nil {
+				continue
+			}
+			for _, st := range run.Steps {
+				if st == nil {
+					continue
+				}
+				if st.Good == 0 {
+					return max(pilotRound, longest) // nothing to rate it by: the longest round
+				}
+				perSecond := float64(st.Good) / r.TotalTime.Seconds()
+				round = max(round, time.Duration(float64(need)/perSecond*float64(time.Second)))
+			}
+		}
+	}
+	return max(pilotRound, min(round, longest))
 }
 
 // Duet runs the same plan against two targets, A (the baseline build of
@@ -75,8 +134,9 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if opts.Budget <= 0 {
 		opts.Budget = time.Minute
 	}
-	if opts.RoundTime <= 0 {
-		opts.RoundTime = 500 * time.Millisecond
+	choose := opts.RoundTime <= 0
+	if choose {
+		opts.RoundTime = pilotRound
 	}
 	maxPairs := opts.MaxPairs
 	if maxPairs <= 0 {
@@ -93,7 +153,8 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	d := &DuetReport{Seed: first.seed}
 	var err error
 	var looks int
-	if d.Looks, looks, err = planLooks(maxPairs, planMetrics(first, o), o.specAlpha()); err != nil {
+	metrics := planMetrics(first, o)
+	if d.Looks, looks, err = planLooks(maxPairs, metrics, o.specAlpha()); err != nil {
 		return nil, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, lower RoundTime, or compare fewer Percentiles",
 			err, maxPairs, opts.Budget, opts.RoundTime)
 	}
@@ -123,9 +184,39 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		return r, nil
 	}
 	start := time.Now()
+	if choose {
+		// the pilot pair, both sides in the order the seed draws; its
+		// rounds also warm both builds up and are not compared
+		bFirst := rng.IntN(2) == 1
+		var ra, rb *Report
+		if bFirst {
+			if rb, err = run(b); err == nil {
+				ra, err = run(a)
+			}
+		} else {
+			if ra, err = run(a); err == nil {
+				rb, err = run(b)
+			}
+		}
+		d.Pilot = []*Report{ra, rb}
+		if err != nil {
+			return d, err
+		}
+		longest := max(pilotRound, (opts.Budget-time.Since(start))/(2*minPairsRound))
+		opts.RoundTime = chooseRoundTime(d.Pilot, o.Percentiles, longest)
+		if opts.MaxPairs <= 0 {
+			maxPairs = max(1, int((opts.Budget-time.Since(start))/(2*opts.RoundTime)))
+			if d.Looks, looks, err = planLooks(maxPairs, metrics, o.specAlpha()); err != nil {
+				return d, fmt.Errorf("duet: %w (MaxPairs %d, Budget %v, RoundTime %v chosen by the pilot pair): raise the Budget or compare fewer Percentiles",
+					err, maxPairs, opts.Budget, opts.RoundTime)
+			}
+		}
+	}
+	d.RoundTime = opts.RoundTime
 	finish := func() {
 		d.Comparison = comparePaired(d.A, d.B, o, looks)
 		d.Comparison.Seed, d.Comparison.Elapsed = d.Seed, time.Since(start)
+		d.Comparison.RoundTime, d.Comparison.RoundChosen = opts.RoundTime, choose
 		d.Comparison.explain()
 	}
 	next := 0
@@ -264,11 +355,11 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 		}
 		d.N = [2]int{len(diffs), len(diffs)}
 		d.Old, d.NewMedian = median(xa), median(xb)
-		iv := pairedInterval(diffs, c.AlphaSide())
+		strict, iv := c.bounds(func(a float64) interval { return pairedInterval(diffs, a) }, p.larger)
 		if !p.larger {
 			iv.P = signedRankGreater(negate(diffs))
 		}
-		c.decide(&d, iv, p.larger)
+		c.decide(&d, iv, strict, p.larger)
 		if p.report {
 			d.Verdict, d.Why = Reported, closedRate
 		}

@@ -176,7 +176,11 @@ func TestFaultMatrix(t *testing.T) {
 					}
 					if strings.Contains(tc.reason, "step time limit") {
 						for _, rq := range report.Run("faulty").Requests.All() {
-							if rq.Total > stepLimit+150*time.Millisecond {
+							// a limit not enforced lets an endless body run
+							// until the test's end; 3× leaves room for a
+							// busy machine's late timers (a request reading
+							// 100 MB at its limit was seen at 511 ms)
+							if rq.Total > 3*stepLimit {
 								t.Errorf("a request took %v with a %v step limit", rq.Total, stepLimit)
 							}
 						}

@@ -48,8 +48,11 @@ func (w *simWorld) executions(n int, shift float64) []float64 {
 func storedVerdict(old, new []float64, k int) (Delta, float64) {
 	c := &Comparison{Options: CompareOptions{}.withDefaults(), Tests: k, Looks: 1}
 	d := Delta{Metric: "p50", Old: 1000} // 1 ms: MinAbsolute is no matter
-	c.decide(&d, shiftInterval(old, new, c.AlphaSide()), true)
-	return d, c.AlphaSide()
+	strict, iv := c.bounds(func(a float64) interval { return shiftInterval(old, new, a) }, true)
+	c.decide(&d, iv, strict, true)
+	// the interval misses on the worse side at most AlphaSide, on the
+	// better side AlphaEquivalence: its level is 1 − their sum
+	return d, (c.AlphaSide() + c.AlphaEquivalence()) / 2
 }
 
 // TestSimulatedStoredGate: unchanged code with between-execution drift
@@ -188,7 +191,8 @@ func simDuet(rng *rand.Rand, maxPairs, k int, shift, noise float64) (Verdict, bo
 		last = last[:0]
 		for j := range k {
 			d := Delta{Metric: "p50", Old: 1000}
-			c.decide(&d, pairedInterval(diffs[j], c.AlphaSide()), true)
+			strict, iv := c.bounds(func(a float64) interval { return pairedInterval(diffs[j], a) }, true)
+			c.decide(&d, iv, strict, true)
 			last = append(last, d)
 		}
 		c.Deltas = last

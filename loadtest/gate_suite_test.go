@@ -14,7 +14,8 @@ func judgeOne(old, new []float64, o CompareOptions, k int) Verdict {
 func compareOne(old, new []float64, o CompareOptions, k int) *Comparison {
 	c := &Comparison{Options: o, Tests: k, Looks: 1}
 	d := Delta{Run: "r", Step: "GET /", Metric: "p50", Old: 1000} // 1 ms: MinAbsolute is no matter
-	c.decide(&d, shiftInterval(old, new, c.AlphaSide()), true)
+	strict, iv := c.bounds(func(a float64) interval { return shiftInterval(old, new, a) }, true)
+	c.decide(&d, iv, strict, true)
 	c.Deltas = []Delta{d}
 	return c
 }

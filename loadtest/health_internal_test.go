@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,43 @@ func TestJudgeGoSchedWithoutRunQueue(t *testing.T) {
 	g.judge(0, 50, 1000)
 	if !g.Saturated || g.Cause != CauseNeighbour {
 		t.Fatalf("threads waiting on the run queue: %+v", g)
+	}
+}
+
+// TestChooseRoundTime: a duet's rounds last long enough for each step's
+// highest percentile to rest on RoundResponses, at the slower side's
+// rate, between the pilot's 500 ms and the longest the budget allows.
+func TestChooseRoundTime(t *testing.T) {
+	if got := []int{RoundResponses(50), RoundResponses(95), RoundResponses(99), RoundResponses(100)}; !slices.Equal(got, []int{20, 200, 1000, 100000}) {
+		t.Fatalf("RoundResponses = %v", got)
+	}
+	pilot := func(goods ...int64) *Report {
+		run := &RunReport{}
+		for _, g := range goods {
+			run.Steps = append(run.Steps, &StepReport{Good: g})
+		}
+		return &Report{TotalTime: 500 * time.Millisecond, Runs: []*RunReport{run}}
+	}
+	tests := []struct {
+		name        string
+		a, b        *Report
+		percentiles []float64
+		longest     time.Duration
+		want        time.Duration
+	}{
+		{"fast steps: the pilot's 500ms", pilot(5000, 4000), pilot(4000, 3000), []float64{50, 95}, 1500 * time.Millisecond, 500 * time.Millisecond},
+		// 100 responses in 500 ms: 200/s; p95 needs 200: 1 s
+		{"p95 of the slower side's slowest step", pilot(400, 100), pilot(400, 200), []float64{50, 95}, 1500 * time.Millisecond, time.Second},
+		{"p99 capped by the budget", pilot(400, 100), pilot(400, 200), []float64{50, 99}, 1500 * time.Millisecond, 1500 * time.Millisecond},
+		{"p50 only", pilot(400, 100), pilot(400, 200), []float64{50}, 1500 * time.Millisecond, 500 * time.Millisecond},
+		{"a step with no good response: the longest", pilot(400, 0), pilot(400, 200), []float64{50}, 1500 * time.Millisecond, 1500 * time.Millisecond},
+		{"longest below the pilot's: the pilot's", pilot(400, 100), pilot(400, 200), []float64{95}, 100 * time.Millisecond, 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := chooseRoundTime([]*Report{tt.a, tt.b}, tt.percentiles, tt.longest); got != tt.want {
+				t.Fatalf("chooseRoundTime = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
