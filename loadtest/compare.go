@@ -208,6 +208,38 @@ type Comparison struct {
 	// First is the comparison that a rerun confirmed or cleared
 	// (ConfirmComparison); nil when there was no rerun.
 	First *Comparison
+	// Distributions holds each compared step's latency on both sides,
+	// in the order of the baseline's runs and steps (the ungated steps
+	// last): what WriteHTML draws. Built from the reports compared,
+	// never written to a baseline or JSON file.
+	Distributions []Distribution `json:"-"`
+}
+
+// Distribution is one step's latency on both sides of a comparison:
+// the good responses of every execution of a side (a duet's rounds of
+// it), their histograms merged.
+type Distribution struct {
+	Run, Step string
+	// Old is the baseline's (a duet's A), New the candidate's (B); nil
+	// when the side lacks the step (Missing, Ungated).
+	Old, New *Latency
+}
+
+// distribution merges step k of ref's run ri over each side's reports.
+func distribution(ref *Report, ri, k int, old, new []*Report) Distribution {
+	merged := func(rs []*Report) *Latency {
+		var l *Latency
+		for _, r := range rs {
+			if s := pairStep(r, ref, ri, k); s.Missing() == "" && s.Latency != nil {
+				if l == nil {
+					l = NewLatency()
+				}
+				l.Merge(s.Latency)
+			}
+		}
+		return l
+	}
+	return Distribution{Run: ref.Runs[ri].Name, Step: ref.Runs[ri].Steps[k].Name, Old: merged(old), New: merged(new)}
 }
 
 // AlphaSide is the one-sided level of each interval bound: Alpha over
@@ -324,6 +356,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 					break
 				}
 			}
+			c.Distributions = append(c.Distributions, distribution(ref, ri, k, base, cur))
 			if why != "" {
 				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: why})
 				continue
@@ -364,6 +397,16 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		c.Deltas = append(c.Deltas, d)
 	}
 	c.Deltas = append(c.Deltas, ungated(base[0], cur[0])...)
+	for ci, crun := range cur[0].Runs {
+		if crun == nil {
+			continue
+		}
+		for k, s := range crun.Steps {
+			if s != nil && pairStep(base[0], cur[0], ci, k).Missing() != "" {
+				c.Distributions = append(c.Distributions, distribution(cur[0], ci, k, nil, cur))
+			}
+		}
+	}
 	return c
 }
 
