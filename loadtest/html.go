@@ -126,7 +126,7 @@ func pct(l *Latency, p float64) string {
 // svgText escapes text for an SVG text node or attribute.
 func svgText(s string) string { return template.HTMLEscapeString(s) }
 
-const chartW, chartH, padL, padB, padT = 640, 200, 64, 28, 12
+const chartW, chartH, padL, padB, padT = 640, 200, 72, 44, 12
 
 // lineChart draws series (each a list of y values at x) on shared axes.
 func lineChart(title, yUnit string, xs []float64, maxX float64, xLabel func(float64) string, series []struct {

@@ -247,7 +247,7 @@ func redact(s string) string { return scenario.RedactText(s) }
 func cdfSVG(d Distribution, names [2]string) template.HTML {
 	const h = chartH + padB + padT
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart cdf" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, svgText("latency distributions of "+d.Run+" / "+d.Step))
+	fmt.Fprintf(&b, `<svg class="chart cdf" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, h, svgText(redact("latency distributions of "+d.Run+" / "+d.Step)))
 	sides := [2]*Latency{d.Old, d.New}
 	lo, hi := math.Inf(1), 0.0
 	for _, l := range sides {
@@ -258,7 +258,7 @@ func cdfSVG(d Distribution, names [2]string) template.HTML {
 	if hi == 0 {
 		lo, hi = 1, 1000
 	}
-	xs := newLogScale(lo, hi, padL, chartW-8)
+	xs := newLogScale(lo, hi, padL, chartW-24)
 	py := func(f float64) float64 { return padT + chartH - f*chartH }
 	for _, t := range xs.ticks() {
 		x := xs.px(t)
@@ -268,7 +268,7 @@ func cdfSVG(d Distribution, names [2]string) template.HTML {
 	for _, f := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%.2f</text>`, padL-4, py(f)+4, f)
 	}
-	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, padT+chartH, chartW-8, padT+chartH)
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, padT+chartH, chartW-24, padT+chartH)
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, padT, padL, padT+chartH)
 	colors, dashes := [2]string{"#2b7bb9", "#d35400"}, [2]string{"", ` stroke-dasharray="7 3"`}
 	for k, l := range sides {
@@ -331,7 +331,7 @@ func intervalSVG(ds []Delta, minEffect float64, duet bool) template.HTML {
 	}
 	lo, hi = math.Max(lo, -1), math.Min(hi, 4) // -100% … +400%; beyond, bars stop at the edge
 	pad := (hi - lo) * 0.05
-	sc := linearScale{lo: lo - pad, hi: hi + pad, p0: padL, p1: chartW - 16}
+	sc := linearScale{lo: lo - pad, hi: hi + pad, p0: padL, p1: chartW - 24}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart intervals" viewBox="0 0 %d %d" role="img" aria-label="changes with their intervals">`, chartW, h)
 	bottom := padT + rowH*len(rows)
@@ -340,7 +340,7 @@ func intervalSVG(ds []Delta, minEffect float64, duet bool) template.HTML {
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, x, padT, x, bottom)
 		fmt.Fprintf(&b, `<text class="tick xtick" x="%.1f" y="%d" text-anchor="middle" data-value="%g">%s</text>`, x, bottom+16, t, svgText(relTick(t)))
 	}
-	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, bottom, chartW-16, bottom)
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, bottom, chartW-24, bottom)
 	fmt.Fprintf(&b, `<line class="zero" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333" stroke-width="1.5"/>`, sc.px(0), padT, sc.px(0), bottom)
 	for i, d := range rows {
 		y := float64(padT + rowH*i + rowH/2)

@@ -104,7 +104,7 @@ func linearTicks(lo, hi float64) []float64 {
 // axisTitles writes the x axis's title under it and the y axis's turned
 // along it, in a chart of the pages' usual geometry.
 func axisTitles(b *strings.Builder, x, y string, height int) {
-	fmt.Fprintf(b, `<text class="axis-title" x="%d" y="%d" text-anchor="middle">%s</text>`, padL+(chartW-padL-8)/2, height-4, svgText(x))
+	fmt.Fprintf(b, `<text class="axis-title" x="%d" y="%d" text-anchor="middle">%s</text>`, padL+(chartW-padL-24)/2, height-4, svgText(x))
 	if y != "" {
 		fmt.Fprintf(b, `<text class="axis-title" transform="translate(12,%d) rotate(-90)" text-anchor="middle">%s</text>`, padT+chartH/2, svgText(y))
 	}
@@ -115,7 +115,7 @@ const pageStyle = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#22
 h1{font-size:20px}h2{font-size:17px;margin-top:32px}h3{font-size:15px;margin:20px 0 6px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px}
-.chart{width:520px;height:auto;border:1px solid #eee}.axis{stroke:#999}.grid{stroke:#eee}.tick{font-size:11px;fill:#555}
+.chart{width:500px;height:auto;border:1px solid #eee}.axis{stroke:#999}.grid{stroke:#eee}.tick{font-size:11px;fill:#555}
 .axis-title{font-size:12px;fill:#333}.legend{font-size:12px}.bar{fill:#2b7bb9}
 pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:4px;margin:0}
 .v-fail{color:#c0392b}.v-pass{color:#1e8449}.v-none{color:#b9770e}.v-info{color:#555}
