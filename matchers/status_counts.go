@@ -11,7 +11,9 @@ import (
 // HaveStatus succeeds when every response's status satisfies m: a
 // Gomega matcher of an int (BeNumerically("<", 400), BeElementOf(200,
 // 304)) or an int. A request without a response counts as 599.
-func HaveStatus(m any) types.GomegaMatcher { return &statusAllMatcher{m: m} }
+func HaveStatus(m any) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveStatus(%s)", expectedText(m)), &statusAllMatcher{m: m})
+}
 
 type statusAllMatcher struct {
 	m     any
@@ -91,7 +93,7 @@ func (e eqInt) NegatedFailureMessage(actual any) string {
 // HaveStatusCounts succeeds when the responses' statuses are exactly
 // counts (599: no response): {200: 40, 303: 10}.
 func HaveStatusCounts(counts map[int]int64) types.GomegaMatcher {
-	return &statusCountsMatcher{want: counts}
+	return record(fmt.Sprintf("HaveStatusCounts(%v)", counts), &statusCountsMatcher{want: counts})
 }
 
 type statusCountsMatcher struct {
@@ -138,7 +140,9 @@ func (m *statusCountsMatcher) NegatedFailureMessage(any) string {
 // HaveFailuresOnly succeeds when every failure (and request not sent) of
 // a report, run or step has a reason containing one of kinds: the
 // failures you accept, such as "status 503" or "step time limit".
-func HaveFailuresOnly(kinds ...string) types.GomegaMatcher { return &failureKindsMatcher{kinds: kinds} }
+func HaveFailuresOnly(kinds ...string) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveFailuresOnly(%q)", kinds), &failureKindsMatcher{kinds: kinds})
+}
 
 type failureKindsMatcher struct {
 	kinds []string
