@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -33,11 +36,16 @@ func htmlReport(t *testing.T) *loadtest.Report {
 		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(srv.Close)
-	run := scenario.Run("shop", scenario.Get("/page?{{iteration}}"), scenario.Get("/bad")).Order(scenario.DepthFirst).Repeat(1_000_000)
+	run := scenario.Run("shop", scenario.Get("/page?{{iteration}}"), scenario.Get("/bad").Named(hostileStep)).Order(scenario.DepthFirst).Repeat(1_000_000)
 	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.TimeLimit(1200*time.Millisecond)).Execute(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the matchers' verdicts, recorded on the report for its page
+	g := gomega.NewGomega(func(string, ...int) {})
+	g.Expect(report.Run("shop").Step(0)).To(matchers.HaveNoFailures())
+	g.Expect(report.Run("shop").Step(0)).To(matchers.HavePercentileBelow(95, time.Minute))
+	g.Expect(report).To(matchers.HaveNoFailures())
 	return report
 }
 
@@ -60,6 +68,33 @@ func TestHTMLReport(t *testing.T) {
 	}
 	if !strings.Contains(page, `class="bar"`) {
 		t.Error("no histogram bars")
+	}
+	for _, want := range []string{
+		// the matchers' verdicts
+		`<td class="l v-pass"><strong>pass</strong></td><td class="l">HaveNoFailures()</td><td class="l">run &#34;shop&#34; step 1`,
+		`<td class="l v-pass"><strong>pass</strong></td><td class="l">HavePercentileBelow(95, 1m0s)</td>`,
+		`<td class="l v-fail"><strong>fail</strong></td><td class="l">HaveNoFailures()</td><td class="l">report</td>`,
+		// axis titles
+		"time since the start (s), by when the request started", "requests per second", "requests in flight (mean)",
+		"latency (logarithmic scale)", "responses per bin", "time from the request&#39;s start",
+		// the load and the phases
+		`data-series="in flight"`, `data-series="started/s"`, `class="phase" data-phase="send + wait"`, `class="phase-p50" data-phase="first byte"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	assertInertReport(t, page)
+}
+
+// assertInertReport checks that the hostile step name is text only.
+func assertInertReport(t *testing.T, page string) {
+	t.Helper()
+	if strings.Contains(page, "<svg onload") || strings.Contains(page, `onload="document`) {
+		t.Error("the hostile step name reached the page as markup")
+	}
+	if !strings.Contains(page, "&gt;&lt;svg onload=") {
+		t.Error("the hostile step name is not shown as text")
 	}
 }
 
