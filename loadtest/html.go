@@ -33,10 +33,18 @@ type htmlView struct {
 	// Dropped counts the older ones no longer kept.
 	Assertions []htmlAssertion
 	Dropped    int
+	// Comparisons are those the assertions made (NotRegressFrom)
+	Comparisons []htmlComparison
 }
 
 type htmlAssertion struct {
 	Outcome, Class, Matcher, Subject, Message string
+}
+
+// htmlComparison is a comparison an assertion made, drawn on the page.
+type htmlComparison struct {
+	Matcher string
+	View    cmpView
 }
 
 type htmlRun struct {
@@ -65,6 +73,7 @@ func (r *Report) htmlView() htmlView {
 	v := htmlView{Style: template.CSS(pageStyle), Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
 	as, dropped := r.Assertions()
 	v.Dropped = dropped
+	drawn := map[*Comparison]bool{}
 	for _, a := range as {
 		ha := htmlAssertion{Outcome: string(a.Outcome), Matcher: redact(a.Matcher), Subject: redact(a.Subject), Message: redact(printableLines(a.Message))}
 		switch a.Outcome {
@@ -75,9 +84,17 @@ func (r *Report) htmlView() htmlView {
 		default:
 			ha.Class = "v-none"
 		}
-		if c := a.Comparison; c != nil && a.Outcome == Passed {
-			h, _, lines := c.headline()
-			ha.Message = redact(strings.Join(append([]string{h + "."}, lines...), " "))
+		if c := a.Comparison; c != nil {
+			if a.Outcome == Passed {
+				h, _, lines := c.headline()
+				ha.Message = redact(strings.Join(append([]string{h + "."}, lines...), " "))
+			}
+			if !drawn[c] {
+				drawn[c] = true
+				cv := c.htmlView()
+				cv.Sub = true
+				v.Comparisons = append(v.Comparisons, htmlComparison{Matcher: ha.Matcher, View: cv})
+			}
 		}
 		v.Assertions = append(v.Assertions, ha)
 	}
@@ -325,8 +342,11 @@ func histogramSVG(l *Latency) template.HTML {
 		ticks = []float64{lo, hi}
 	}
 	for _, t := range ticks {
-		x := padL + math.Log(t/lo)/math.Log(hi/lo)*bins*barW
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick xtick" text-anchor="middle" data-value="%g">%s</text>`, x, padT+chartH+16, t,
+		x, anchor := padL+math.Log(t/lo)/math.Log(hi/lo)*bins*barW, "middle"
+		if x > chartW-40 {
+			anchor = "end" // the last label stays inside the chart
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick xtick" text-anchor="%s" data-value="%g">%s</text>`, x, padT+chartH+16, anchor, t,
 			svgText(round(time.Duration(t)*time.Microsecond).String()))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" class="tick" text-anchor="end">%d</text>`, padL-4, padT+8, most)
@@ -336,7 +356,7 @@ func histogramSVG(l *Latency) template.HTML {
 	return template.HTML(b.String())
 }
 
-var htmlPage = template.Must(template.New("report").Parse(`<!doctype html>
+var htmlPage = template.Must(template.Must(template.New("report").Parse(comparisonBody)).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{{.Style}}</style></head><body>
@@ -347,6 +367,8 @@ var htmlPage = template.Must(template.New("report").Parse(`<!doctype html>
 {{range .Assertions}}<tr><td class="l {{.Class}}"><strong>{{.Outcome}}</strong></td><td class="l">{{.Matcher}}</td><td class="l">{{.Subject}}</td><td class="l">{{if .Message}}<pre>{{.Message}}</pre>{{end}}</td></tr>
 {{end}}</table>{{if .Dropped}}<p>{{.Dropped}} earlier assertions are not kept (at most 200 a report).</p>{{end}}
 {{else}}<p>No assertion was recorded on this report: the matchers record theirs when they run, so write the page after them.</p>{{end}}
+{{range .Comparisons}}<h3>The comparison of {{.Matcher}}</h3>
+{{template "comparison" .View}}{{end}}
 <h2>Throughput and load</h2>
 <div class="charts">{{.Timeline}}{{.Load}}</div>
 <p><small>Requests in flight: the good responses' latencies summed per second they started in (Little's law), the mean number of requests waiting on the server; failed and interrupted requests are not in it.</small></p>

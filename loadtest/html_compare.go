@@ -26,6 +26,8 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 }
 
 type cmpView struct {
+	// Sub: shown inside a report's page, under its assertion
+	Sub       bool
 	Style     template.CSS
 	Title     string
 	Headline  string
@@ -272,13 +274,15 @@ func cdfSVG(d Distribution, names [2]string) template.HTML {
 	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, padL, padT, padL, padT+chartH)
 	colors, dashes := [2]string{"#2b7bb9", "#d35400"}, [2]string{"", ` stroke-dasharray="7 3"`}
 	for k, l := range sides {
-		ly := padT + 16 + 18*k
-		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, padL+8, ly-4, padL+32, ly-4, colors[k], dashes[k])
+		// the legend at the bottom right, where a distribution function
+		// has no line (few responses are that slow)
+		ly, lx := padT+chartH-30+18*k, chartW-30
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"%s/>`, lx-24, ly-4, lx, ly-4, colors[k], dashes[k])
 		if l == nil || l.Count() == 0 {
-			fmt.Fprintf(&b, `<text class="legend" x="%d" y="%d">%s: no good response</text>`, padL+38, ly, svgText(names[k]))
+			fmt.Fprintf(&b, `<text class="legend" x="%d" y="%d" text-anchor="end">%s: no good response</text>`, lx-30, ly, svgText(names[k]))
 			continue
 		}
-		fmt.Fprintf(&b, `<text class="legend" x="%d" y="%d">%s: %d responses, p50 %s, p95 %s</text>`, padL+38, ly,
+		fmt.Fprintf(&b, `<text class="legend" x="%d" y="%d" text-anchor="end">%s: %d responses, p50 %s, p95 %s</text>`, lx-30, ly,
 			svgText(names[k]), l.Count(), svgText(round(l.Percentile(50)).String()), svgText(round(l.Percentile(95)).String()))
 		pts := []string{fmt.Sprintf("%.1f,%.1f", xs.px(float64(l.min)), py(0))}
 		lastX, lastY := xs.px(float64(l.min)), py(0)
@@ -395,20 +399,24 @@ func relTick(x float64) string {
 	return fmt.Sprintf("%+.4g%%", x*100)
 }
 
-var comparePage = template.Must(template.New("comparison").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{{.Style}}</style></head><body>
-<h1>{{.Title}}</h1>
-<p class="verdict {{.HeadClass}}" id="verdict"><strong>{{.Headline}}</strong></p>
+// comparisonBody is a comparison's part of a page: on its own page, and
+// under the assertion that made it on a report's (Sub).
+const comparisonBody = `{{define "comparison"}}<p class="verdict {{.HeadClass}}"><strong>{{.Headline}}</strong></p>
 {{range .Lines}}<p>{{.}}</p>{{end}}
 <p class="method"><small>{{.Method}}</small></p>
-{{range .Groups}}<h2>{{.Name}}</h2>
+{{range .Groups}}{{if $.Sub}}<h4>{{.Name}}</h4>{{else}}<h2>{{.Name}}</h2>{{end}}
 <p class="{{.Class}}"><strong>{{.Verdict}}</strong>: {{.Why}}</p>
 <div class="charts">{{.CDF}}{{.Intervals}}</div>
 <table><tr><th class="l">metric</th><th>old</th><th>new</th><th>change [interval]</th><th>p</th><th>n</th><th class="l">verdict</th><th class="l">why</th></tr>
 {{range .Rows}}<tr><td class="l">{{.Metric}}</td><td>{{.Old}}</td><td>{{.New}}</td><td>{{.Change}}</td><td>{{.P}}</td><td>{{.N}}</td><td class="l {{.Class}}">{{.Verdict}}</td><td class="l">{{.Why}}</td></tr>
 {{end}}</table>
-{{end}}
+{{end}}{{end}}`
+
+var comparePage = template.Must(template.Must(template.New("comparison page").Parse(comparisonBody)).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{{.Style}}</style></head><body>
+<h1>{{.Title}}</h1>
+{{template "comparison" .}}
 </body></html>
 `))

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -28,7 +31,7 @@ const (
 
 // comparedReports executes a plan of three steps (one of them slowed
 // 3× on the candidate side) n times a side against a loopback server.
-func comparedReports(t *testing.T, n int) (base, cur []*loadtest.Report) {
+func comparedReports(t *testing.T, n int, hostile bool) (base, cur []*loadtest.Report) {
 	t.Helper()
 	var slow atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,9 +46,13 @@ func comparedReports(t *testing.T, n int) (base, cur []*loadtest.Report) {
 		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(srv.Close)
+	runName, pageName := "shop", "GET /page"
+	if hostile {
+		runName, pageName = hostileRun, hostileStep
+	}
 	exec := func() *loadtest.Report {
-		run := scenario.Run(hostileRun,
-			scenario.Get("/page").Named(hostileStep),
+		run := scenario.Run(runName,
+			scenario.Get("/page").Named(pageName),
 			scenario.Get("/cart").Named("GET /cart"),
 			scenario.Get("/api?token=hunter2").Named(secretStep),
 		).Order(scenario.DepthFirst).Repeat(40)
@@ -79,7 +86,7 @@ func comparisonPage(t *testing.T, c *loadtest.Comparison) string {
 // words, and the spec's hostile names stay text and its secret is
 // redacted.
 func TestComparisonHTML(t *testing.T) {
-	base, cur := comparedReports(t, 5)
+	base, cur := comparedReports(t, 5, true)
 	c := loadtest.CompareExecutions(base, cur, loadtest.CompareOptions{Percentiles: []float64{50}, MinEffect: 0.3})
 	page := comparisonPage(t, c)
 	if len(c.Distributions) != 3 {
@@ -257,7 +264,7 @@ func renderInChromium(t *testing.T, path, shot, size string) string {
 // ($BENCHGATE_SCREENSHOT_DIR, else the test's temporary directory).
 func TestComparisonHTMLInChromium(t *testing.T) {
 	findChromium(t)
-	base, cur := comparedReports(t, 5)
+	base, cur := comparedReports(t, 5, false)
 	c := loadtest.CompareExecutions(base, cur, loadtest.CompareOptions{MinEffect: 0.3})
 	dir := t.TempDir()
 	path := filepath.Join(dir, "comparison.html")
@@ -265,13 +272,44 @@ func TestComparisonHTMLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	dom := renderInChromium(t, path, filepath.Join(screenshotDir(t), "comparison.png"), "1100,1800")
-	if strings.Contains(dom, "pwned</title>") || strings.Contains(dom, "<svg onload") {
-		t.Error("a hostile name ran or became markup in the browser")
+	if strings.Contains(dom, "hunter2") {
+		t.Error("the secret in a step name reached the page")
 	}
 	if n := len(regexp.MustCompile(`<polyline class="cdf-line" data-side="(baseline|candidate)" [^>]*points="[0-9.]+,[0-9.]+ [0-9.]+,`).FindAllString(dom, -1)); n != 6 {
 		t.Errorf("the rendered DOM has %d distribution lines with points, want 6 (2 sides × 3 steps)", n)
 	}
 	if !strings.Contains(dom, "Regressed: ") || strings.Count(dom, `class="estimate"`) < 6 {
 		t.Errorf("the rendered DOM lacks the verdict or the estimates")
+	}
+}
+
+// TestReportPageShowsItsComparison: a report's page written after
+// NotRegressFrom shows the assertion failed and draws its comparison.
+func TestReportPageShowsItsComparison(t *testing.T) {
+	base, cur := comparedReports(t, 5, false)
+	var failed []string
+	g := gomega.NewGomega(func(msg string, _ ...int) { failed = append(failed, msg) })
+	g.Expect(cur).To(matchers.NotRegressFrom(base, loadtest.CompareOptions{Percentiles: []float64{50}, MinEffect: 0.3}))
+	if len(failed) != 1 {
+		t.Fatalf("NotRegressFrom did not fail on a 3× slower step: %q", failed)
+	}
+	for _, r := range []*loadtest.Report{cur[0], cur[4]} {
+		var b bytes.Buffer
+		if err := r.WriteHTML(&b); err != nil {
+			t.Fatal(err)
+		}
+		page := b.String()
+		for _, want := range []string{
+			`<td class="l v-fail"><strong>fail</strong></td><td class="l">NotRegressFrom([]*loadtest.Report)</td><td class="l">5 executions, this one among them</td>`,
+			`<h3>The comparison of NotRegressFrom([]*loadtest.Report)</h3>`,
+			`<strong>REGRESSED</strong>: p50 rose by`,
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the page lacks %s", want)
+			}
+		}
+		if n := strings.Count(page, `class="cdf-line"`); n != 6 {
+			t.Errorf("the page draws %d distributions, want 2 sides × 3 steps", n)
+		}
 	}
 }

@@ -113,7 +113,7 @@ func phaseSVG(s *StepReport) template.HTML {
 		}
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="10" height="10" fill="%s"/><text class="legend" x="%.1f" y="%.1f">%s %s</text>`,
 			lx, ly-8, p.color, lx+14, ly+1, p.name, svgText(round(time.Duration(p.mean*1000)).String()))
-		lx += 135
+		lx += 150
 	}
 	for i, r := range shown {
 		y := float64(padT + rowH*(i+2) + rowH/2)

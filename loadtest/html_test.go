@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
@@ -98,60 +98,67 @@ func assertInertReport(t *testing.T, page string) {
 	}
 }
 
-// TestHTMLReportInChromium opens the page in headless Chromium, checks
-// that the charts rendered with data points and nothing from the server
-// ran, and saves a screenshot in the test's temporary directory.
-func TestHTMLReportInChromium(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
+// rampReport executes virtual users ramping from 1 to 4 over three
+// steps for 3 seconds: a page whose charts have something to show.
+func rampReport(t *testing.T) *loadtest.Report {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			time.Sleep(2 * time.Millisecond)
+		case "/cart":
+			time.Sleep(5 * time.Millisecond)
 		}
-	}
-	if bin == "" {
-		t.Skip("Chromium is not installed here (Debian: apt-get install chromium)")
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.html")
-	f, err := os.Create(path)
+		io.WriteString(w, strings.Repeat("benchgate ", 2000))
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("checkout", scenario.Get("/login").Named("GET /login"), scenario.Get("/cart").Named("GET /cart"), scenario.Get("/page").Named("GET /page"))
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.TimeLimit(3*time.Second),
+		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 4, RampUp: 2 * time.Second, Rounds: engine.RoundsForever})).Execute(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := htmlReport(t).WriteHTML(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	chrome := func(args ...string) []byte {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-			"--user-data-dir=" + filepath.Join(dir, "profile")}
-		var out []byte
-		var err error
-		for attempt := 0; attempt < 3; attempt++ { // headless Chromium now and then crashes at start
-			if out, err = exec.CommandContext(ctx, bin, append(base, args...)...).Output(); err == nil {
-				return out
-			}
+	g := gomega.NewGomega(func(string, ...int) {})
+	g.Expect(report).To(matchers.HaveNoFailures())
+	g.Expect(report.Run("checkout").StepNamed("GET /cart")).To(matchers.HavePercentileBelow(95, time.Second))
+	g.Expect(report).To(matchers.HaveLatency(loadtest.FirstByte, matchers.Percentile(99), gomega.BeNumerically("<", time.Minute)))
+	return report
+}
+
+// TestHTMLReportInChromium opens the page in headless Chromium, checks
+// that the charts rendered with data points, the matchers' verdicts
+// show and nothing from the server ran, and saves a screenshot of a
+// ramping execution's page ($BENCHGATE_SCREENSHOT_DIR, else the test's
+// temporary directory).
+func TestHTMLReportInChromium(t *testing.T) {
+	findChromium(t)
+	dir := t.TempDir()
+	write := func(name string, r *loadtest.Report) string {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("chromium %v: %v", args, err)
-		return nil
+		if err := r.WriteHTML(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return path
 	}
-	dom := string(chrome("--dump-dom", "file://"+path))
-	if strings.Contains(dom, "pwned</title>") || strings.Contains(dom, `<img src="x"`) || strings.Contains(dom, "<script>document") {
-		t.Errorf("the server's text ran or became markup in the browser")
+	dom := renderInChromium(t, write("hostile.html", htmlReport(t)), filepath.Join(dir, "hostile.png"), "1100,1600")
+	if strings.Contains(dom, "pwned</title>") || strings.Contains(dom, `<img src="x"`) || strings.Contains(dom, "<script>document") || strings.Contains(dom, "<svg onload") {
+		t.Errorf("the server's text or the step name ran or became markup in the browser")
 	}
 	if !strings.Contains(dom, "&lt;script&gt;document.title='pwned'&lt;/script&gt;") {
 		t.Errorf("the hostile sample is not shown as text")
 	}
-	if n := len(regexp.MustCompile(`<polyline [^>]*points="[0-9.]+,[0-9.]+ [0-9.]+,`).FindAllString(dom, -1)); n < 4 {
+	dom = renderInChromium(t, write("report.html", rampReport(t)), filepath.Join(screenshotDir(t), "report.png"), "1100,2000")
+	if n := len(regexp.MustCompile(`<polyline [^>]*points="[0-9.]+,[0-9.]+ [0-9.]+,`).FindAllString(dom, -1)); n < 8 {
 		t.Errorf("the rendered DOM has %d line series with points", n)
 	}
-	shot := filepath.Join(dir, "report.png")
-	chrome("--window-size=1200,2400", "--screenshot="+shot, "file://"+path)
-	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
-		t.Fatalf("screenshot: %v", err)
+	if n := strings.Count(dom, `<strong>pass</strong>`); n != 3 {
+		t.Errorf("the rendered DOM shows %d passed assertions, want 3", n)
 	}
-	t.Logf("screenshot: %s", shot)
+	if n := strings.Count(dom, `class="phase-p50" data-phase="first byte"`); n != 3 {
+		t.Errorf("the rendered DOM has %d phase breakdowns, want one per step (3)", n)
+	}
 }

@@ -114,7 +114,7 @@ func axisTitles(b *strings.Builder, x, y string, height int) {
 const pageStyle = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:20px}h2{font-size:17px;margin-top:32px}h3{font-size:15px;margin:20px 0 6px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px}
+th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 .chart{width:500px;height:auto;border:1px solid #eee}.axis{stroke:#999}.grid{stroke:#eee}.tick{font-size:11px;fill:#555}
 .axis-title{font-size:12px;fill:#333}.legend{font-size:12px}.bar{fill:#2b7bb9}
 pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:4px;margin:0}
