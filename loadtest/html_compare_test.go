@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"io"
 	"net/http"
@@ -310,6 +311,41 @@ func TestReportPageShowsItsComparison(t *testing.T) {
 		}
 		if n := strings.Count(page, `class="cdf-line"`); n != 6 {
 			t.Errorf("the page draws %d distributions, want 2 sides × 3 steps", n)
+		}
+	}
+}
+
+// TestDuetHTML: a duet's comparison keeps each side's rounds merged per
+// step, and its page names the sides A and B and counts pairs.
+func TestDuetHTML(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	plan := func(url string) *loadtest.Plan {
+		run := scenario.Run("shop", scenario.Get("/")).Repeat(30)
+		return loadtest.New(loadtest.Runs(run), loadtest.BaseURL(url), loadtest.Seed(3))
+	}
+	d, err := loadtest.Duet(context.Background(), plan, srv.URL, srv.URL, loadtest.DuetOptions{MaxPairs: 10, RoundTime: time.Second,
+		Compare: loadtest.CompareOptions{Percentiles: []float64{50}, PassInconclusive: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Comparison
+	if len(c.Distributions) != 1 {
+		t.Fatalf("%d distributions, want 1", len(c.Distributions))
+	}
+	var a, b int64
+	for i := range c.Pairs {
+		a += d.A[i].Run("shop").Step(0).Latency.Count()
+		b += d.B[i].Run("shop").Step(0).Latency.Count()
+	}
+	if got := c.Distributions[0]; got.Old.Count() != a || got.New.Count() != b || a == 0 {
+		t.Errorf("the sides hold %d and %d responses, the pairs' rounds %d and %d", got.Old.Count(), got.New.Count(), a, b)
+	}
+	page := comparisonPage(t, c)
+	for _, want := range []string{"benchgate comparison: duet", `data-side="A (baseline)"`, `data-side="B (candidate)"`,
+		"change, B / A − 1", htmlEscape(fmt.Sprintf("%d pairs", c.Pairs))} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
 		}
 	}
 }
