@@ -13,11 +13,15 @@ import (
 )
 
 // WriteHTML writes the report as one self-contained HTML page: totals,
-// then per step its counts and percentiles, its latency percentiles over
-// time, its latency histogram and its failure samples, and the whole
-// execution's throughput and errors over time. Charts are inline SVG
-// drawn here: the file needs no network and no script to view. Every
-// string that came from a server or a spec is escaped.
+// the assertions the matchers recorded on it so far (Assertions; the
+// comparison of NotRegressFrom drawn as Comparison.WriteHTML draws
+// it), the execution's requests per second and requests in flight over
+// time, then per step its counts and percentiles, its latency
+// percentiles over time, its latency histogram, its phase breakdown
+// (connect, TLS handshake, first byte, body) and its failure samples.
+// Charts are inline SVG drawn here, each with its axis titles: the file
+// needs no network and no script to view. Every string that came from
+// a server or a spec is escaped, and secrets in it redacted.
 func (r *Report) WriteHTML(w io.Writer) error {
 	return htmlPage.Execute(w, r.htmlView())
 }

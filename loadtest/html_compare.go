@@ -227,11 +227,13 @@ func (c *Comparison) deltaWhy(d Delta) string {
 			s = "faster: " + s
 		}
 	case d.Verdict == Inconclusive:
-		s = d.Why
-		if !strings.HasPrefix(s, "no verdict") {
-			s = fmt.Sprintf("no verdict: %s; %s", d.ChangeText(), s)
+		switch {
+		case d.Why == "":
+			return "no verdict: " + d.ChangeText()
+		case strings.HasPrefix(d.Why, "no verdict"):
+			return d.Why
 		}
-		return s
+		return fmt.Sprintf("no verdict: %s; %s", d.ChangeText(), d.Why)
 	default:
 		return d.Why
 	}
@@ -334,6 +336,9 @@ func intervalSVG(ds []Delta, minEffect float64, duet bool) template.HTML {
 		}
 	}
 	lo, hi = math.Max(lo, -1), math.Min(hi, 4) // -100% … +400%; beyond, bars stop at the edge
+	if hi-lo < 0.01 {
+		lo, hi = lo-0.1, hi+0.1 // a comparison made by hand without a minimum effect
+	}
 	pad := (hi - lo) * 0.05
 	sc := linearScale{lo: lo - pad, hi: hi + pad, p0: padL, p1: chartW - 24}
 	var b strings.Builder

@@ -163,3 +163,36 @@ func TestCDFChart(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesOfLittle: pages of empty or hand-made values are written
+// without a panic and without a coordinate that is not a number.
+func TestPagesOfLittle(t *testing.T) {
+	empty := &StepReport{Name: "s"}
+	for _, tc := range []struct {
+		name  string
+		write func(b *strings.Builder) error
+	}{
+		{"empty report", func(b *strings.Builder) error { return (&Report{}).WriteHTML(b) }},
+		{"a step with nothing", func(b *strings.Builder) error {
+			return (&Report{Runs: []*RunReport{{Name: "r", Steps: []*StepReport{empty}}}, Timeline: []Second{{At: 0}}}).WriteHTML(b)
+		}},
+		{"zero comparison", func(b *strings.Builder) error { return (&Comparison{}).WriteHTML(b) }},
+		{"no minimum effect, one side", func(b *strings.Builder) error {
+			l := NewLatency()
+			l.Record(time.Millisecond)
+			return (&Comparison{Deltas: []Delta{{Run: "r", Step: "s", Metric: "p50", Change: math.NaN(), Low: -1, High: math.Inf(1), Verdict: Inconclusive},
+				{Run: "r", Step: "t", Metric: "p50", Verdict: Inconclusive, Low: -1, High: math.Inf(1)}},
+				Distributions: []Distribution{{Run: "r", Step: "s", New: l}, {Run: "r", Step: "t"}}}).WriteHTML(b)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := tc.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			if bad := regexp.MustCompile(`\b(x|y|x1|x2|y1|y2|cx|cy|width|height|points)="[^"]*(NaN|Inf)`).FindString(b.String()); bad != "" {
+				t.Errorf("a coordinate is not a number: %s", bad)
+			}
+		})
+	}
+}
