@@ -2,8 +2,8 @@ package loadtest_test
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
