@@ -208,11 +208,43 @@ type Comparison struct {
 	// First is the comparison that a rerun confirmed or cleared
 	// (ConfirmComparison); nil when there was no rerun.
 	First *Comparison
-	// Distributions holds each compared step's latency on both sides,
-	// in the order of the baseline's runs and steps (the ungated steps
-	// last): what WriteHTML draws. Built from the reports compared,
-	// never written to a baseline or JSON file.
-	Distributions []Distribution `json:"-"`
+	// old and new are the reports compared (a duet's paired rounds), for
+	// Distributions
+	old, new []*Report
+}
+
+// Distributions returns each compared step's latency on both sides, in
+// the order of the baseline's runs and steps (the ungated steps last):
+// what WriteHTML draws. They are merged, when asked for, from the
+// reports compared, which the comparison keeps for this; nothing of
+// them goes to a baseline or JSON file.
+func (c *Comparison) Distributions() []Distribution {
+	if len(c.old) == 0 || len(c.new) == 0 {
+		return nil
+	}
+	var out []Distribution
+	ref := c.old[0]
+	for ri, run := range ref.Runs {
+		if run == nil {
+			continue
+		}
+		for k, s := range run.Steps {
+			if s != nil {
+				out = append(out, distribution(ref, ri, k, c.old, c.new))
+			}
+		}
+	}
+	for ci, crun := range c.new[0].Runs {
+		if crun == nil {
+			continue
+		}
+		for k, s := range crun.Steps {
+			if s != nil && pairStep(ref, c.new[0], ci, k).Missing() != "" {
+				out = append(out, distribution(c.new[0], ci, k, nil, c.new))
+			}
+		}
+	}
+	return out
 }
 
 // Distribution is one step's latency on both sides of a comparison:
@@ -356,7 +388,6 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 					break
 				}
 			}
-			c.Distributions = append(c.Distributions, distribution(ref, ri, k, base, cur))
 			if why != "" {
 				c.Deltas = append(c.Deltas, Delta{Run: brun.Name, Step: bstep.Name, Metric: "step", Verdict: Missing, P: 1, Why: why})
 				continue
@@ -397,16 +428,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		c.Deltas = append(c.Deltas, d)
 	}
 	c.Deltas = append(c.Deltas, ungated(base[0], cur[0])...)
-	for ci, crun := range cur[0].Runs {
-		if crun == nil {
-			continue
-		}
-		for k, s := range crun.Steps {
-			if s != nil && pairStep(base[0], cur[0], ci, k).Missing() != "" {
-				c.Distributions = append(c.Distributions, distribution(cur[0], ci, k, nil, cur))
-			}
-		}
-	}
+	c.old, c.new = base, cur
 	return c
 }
 

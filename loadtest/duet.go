@@ -220,6 +220,7 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 			c.Contended++
 		}
 	}
+	c.old, c.new = as[:c.Pairs], bs[:c.Pairs]
 	var pend []pending
 	ref := as[0]
 	for ri, run := range ref.Runs {
@@ -230,7 +231,6 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 			if step == nil {
 				continue
 			}
-			c.Distributions = append(c.Distributions, distribution(ref, ri, k, as[:c.Pairs], bs[:c.Pairs]))
 			for _, p := range o.Percentiles {
 				f := func(s *StepReport) float64 { return float64(s.Latency.Percentile(p) / time.Microsecond) }
 				pend = append(pend, pending{Delta: Delta{Run: run.Name, Step: step.Name, Metric: "p" + trimFloat(p)},

@@ -19,7 +19,7 @@ import (
 // here: the page needs no network and no script. Every name and reason
 // is escaped, and secrets in them are redacted.
 //
-// The distributions are the comparison's Distributions: the good
+// The distributions are the comparison's Distributions(): the good
 // responses of every execution (a duet's rounds) of each side, merged.
 func (c *Comparison) WriteHTML(w io.Writer) error {
 	return comparePage.Execute(w, c.htmlView())
@@ -75,7 +75,7 @@ func (c *Comparison) htmlView() cmpView {
 	}
 	// the deltas of one step stand together; each step's distribution
 	// comes in the same order
-	next := 0
+	dists, next := c.Distributions(), 0
 	for i := 0; i < len(c.Deltas); {
 		j := i + 1
 		for j < len(c.Deltas) && c.Deltas[j].Run == c.Deltas[i].Run && c.Deltas[j].Step == c.Deltas[i].Step {
@@ -83,9 +83,9 @@ func (c *Comparison) htmlView() cmpView {
 		}
 		ds := c.Deltas[i:j]
 		g := c.group(ds)
-		if ds[0].Step != "(iterations)" && next < len(c.Distributions) &&
-			c.Distributions[next].Run == ds[0].Run && c.Distributions[next].Step == ds[0].Step {
-			g.CDF = cdfSVG(c.Distributions[next], c.sides())
+		if ds[0].Step != "(iterations)" && next < len(dists) &&
+			dists[next].Run == ds[0].Run && dists[next].Step == ds[0].Step {
+			g.CDF = cdfSVG(dists[next], c.sides())
 			next++
 		}
 		v.Groups = append(v.Groups, g)

@@ -90,10 +90,10 @@ func TestComparisonHTML(t *testing.T) {
 	base, cur := comparedReports(t, 5, true)
 	c := loadtest.CompareExecutions(base, cur, loadtest.CompareOptions{Percentiles: []float64{50}, MinEffect: 0.3})
 	page := comparisonPage(t, c)
-	if len(c.Distributions) != 3 {
-		t.Fatalf("%d distributions, want 3 steps", len(c.Distributions))
+	if len(c.Distributions()) != 3 {
+		t.Fatalf("%d distributions, want 3 steps", len(c.Distributions()))
 	}
-	for _, d := range c.Distributions {
+	for _, d := range c.Distributions() {
 		if d.Old == nil || d.New == nil || d.Old.Count() != 5*40 || d.New.Count() != 5*40 {
 			t.Errorf("%s: the sides are not the 5 executions' responses merged: %v / %v", d.Step, d.Old, d.New)
 		}
@@ -330,15 +330,15 @@ func TestDuetHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := d.Comparison
-	if len(c.Distributions) != 1 {
-		t.Fatalf("%d distributions, want 1", len(c.Distributions))
+	if len(c.Distributions()) != 1 {
+		t.Fatalf("%d distributions, want 1", len(c.Distributions()))
 	}
 	var a, b int64
 	for i := range c.Pairs {
 		a += d.A[i].Run("shop").Step(0).Latency.Count()
 		b += d.B[i].Run("shop").Step(0).Latency.Count()
 	}
-	if got := c.Distributions[0]; got.Old.Count() != a || got.New.Count() != b || a == 0 {
+	if got := c.Distributions()[0]; got.Old.Count() != a || got.New.Count() != b || a == 0 {
 		t.Errorf("the sides hold %d and %d responses, the pairs' rounds %d and %d", got.Old.Count(), got.New.Count(), a, b)
 	}
 	page := comparisonPage(t, c)

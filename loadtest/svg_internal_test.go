@@ -180,9 +180,12 @@ func TestPagesOfLittle(t *testing.T) {
 		{"no minimum effect, one side", func(b *strings.Builder) error {
 			l := NewLatency()
 			l.Record(time.Millisecond)
+			side := func(l *Latency) []*Report {
+				return []*Report{{Runs: []*RunReport{{Name: "r", Steps: []*StepReport{{Name: "s", Latency: l}, {Name: "t"}}}}}}
+			}
 			return (&Comparison{Deltas: []Delta{{Run: "r", Step: "s", Metric: "p50", Change: math.NaN(), Low: -1, High: math.Inf(1), Verdict: Inconclusive},
 				{Run: "r", Step: "t", Metric: "p50", Verdict: Inconclusive, Low: -1, High: math.Inf(1)}},
-				Distributions: []Distribution{{Run: "r", Step: "s", New: l}, {Run: "r", Step: "t"}}}).WriteHTML(b)
+				old: side(nil), new: side(l)}).WriteHTML(b)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
