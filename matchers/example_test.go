@@ -95,3 +95,19 @@ func ExampleHavePercentileBelow() {
 	// Output:
 	// Expected p50 latency of run "shop" step 2 "GET /missing" to be at most 1ns
 }
+
+// The matchers keep each assertion on the report, so its page written
+// afterwards (report.WriteHTML) shows the verdicts.
+func Example_assertionsOnTheReport() {
+	report := exampleReport()
+	g := gomega.NewGomega(func(string, ...int) {})
+	g.Expect(report.Run("shop").Step(0)).To(matchers.HavePercentileBelow(95, time.Minute))
+	g.Expect(report).To(matchers.HaveAllStatus(200))
+	kept, _ := report.Assertions()
+	for _, a := range kept {
+		fmt.Printf("%s %s on %s\n", a.Outcome, a.Matcher, a.Subject)
+	}
+	// Output:
+	// pass HavePercentileBelow(95, 1m0s) on run "shop" step 1 "GET /"
+	// fail HaveAllStatus([200]) on report
+}
