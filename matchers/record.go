@@ -30,6 +30,9 @@ func record(name string, m types.GomegaMatcher) types.GomegaMatcher {
 }
 
 func (m *recorded) Match(actual any) (bool, error) {
+	if rm, isRegress := m.inner.(*regressMatcher); isRegress {
+		rm.cmp = nil // not the comparison of an earlier use of this matcher
+	}
 	ok, err := m.inner.Match(actual)
 	m.kept = m.kept[:0]
 	reports, subject := reportsOf(actual)
