@@ -180,6 +180,10 @@ func TestComparisonHTMLVerdicts(t *testing.T) {
 		{"ungated", loadtest.Comparison{Deltas: []loadtest.Delta{delta(loadtest.NoRegression, 0, -0.02, 0.02, ""),
 			{Run: "shop", Step: "GET /new", Metric: "step", Verdict: loadtest.Ungated, P: 1, Why: "not in the baseline, so not gated"}}},
 			[]string{"No regression", "shop / GET /new is ungated: not in the baseline, so not gated."}},
+		{"hostile reason", loadtest.Comparison{Deltas: []loadtest.Delta{{Run: hostileRun, Step: hostileStep, Metric: "step", Verdict: loadtest.Missing, P: 1, Why: "no step named " + hostileStep + "?password=hunter2"}}},
+			[]string{"MISSING", "no step named &#34;&gt;&lt;svg onload="}},
+		{"hostile refusal", loadtest.Comparison{Refused: "the baseline's machine: " + hostileRun + " password=hunter2"},
+			[]string{"No verdict: refused", "the baseline&#39;s machine: &lt;script&gt;"}},
 		{"reported", loadtest.Comparison{Deltas: []loadtest.Delta{{Run: "shop", Step: "(iterations)", Metric: "iter/s", Old: 100, New: 90, Change: -0.1, Low: -0.2, High: 0, P: 0.3, N: [2]int{5, 5}, Verdict: loadtest.Reported, Why: "closed model: follows from the latencies"}}},
 			[]string{"run shop: iterations per second", "reported", "closed model: follows from the latencies"}},
 	} {
@@ -187,9 +191,12 @@ func TestComparisonHTMLVerdicts(t *testing.T) {
 			tc.c.Options = opts
 			page := comparisonPage(t, &tc.c)
 			for _, w := range tc.want {
-				if !strings.Contains(page, htmlEscape(w)) {
+				if !strings.Contains(page, htmlEscape(w)) && !strings.Contains(page, w) {
 					t.Errorf("the page lacks %q", w)
 				}
+			}
+			if strings.Contains(page, "<script") || strings.Contains(page, "<svg onload") || strings.Contains(page, "hunter2") {
+				t.Error("a hostile reason reached the page as markup, or a secret in it")
 			}
 		})
 	}
