@@ -32,6 +32,7 @@ type htmlView struct {
 	Totals   [][2]string
 	Timeline template.HTML
 	Load     template.HTML
+	Arrivals template.HTML
 	Runs     []htmlRun
 	// Assertions are the matchers' verdicts recorded on the report;
 	// Dropped counts the older ones no longer kept.
@@ -126,6 +127,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	v.Timeline = timelineSVG(r.Timeline)
 	v.Load = loadSVG(r.Timeline, r.TotalTime)
+	v.Arrivals = arrivalsSVG(r)
 	for _, run := range r.Runs {
 		hr := htmlRun{Name: run.Name}
 		for _, s := range run.Steps {
@@ -374,7 +376,7 @@ var htmlPage = template.Must(template.Must(template.New("report").Parse(comparis
 {{range .Comparisons}}<h3>The comparison of {{.Matcher}}</h3>
 {{template "comparison" .View}}{{end}}
 <h2>Throughput and load</h2>
-<div class="charts">{{.Timeline}}{{.Load}}</div>
+<div class="charts">{{.Timeline}}{{.Load}}{{.Arrivals}}</div>
 <p><small>Requests in flight: the good responses' latencies summed per second they started in (Little's law), the mean number of requests waiting on the server; failed and interrupted requests are not in it.</small></p>
 {{range .Runs}}<h2>Run {{.Name}}</h2>
 {{range .Steps}}<h3>{{.Label}}</h3>

@@ -128,3 +128,46 @@ func phaseSVG(s *StepReport) template.HTML {
 	b.WriteString(`</svg>`)
 	return chartHTML(&b)
 }
+
+// arrivalsSVG draws an open model's (ArrivalRate) iterations started
+// per second, run by run: its first step's requests by the window they
+// started in (interrupted ones left out; dropped arrivals never
+// started). Nothing for a closed model.
+func arrivalsSVG(r *Report) template.HTML {
+	if r.Arrivals == nil {
+		return ""
+	}
+	size := r.Window
+	if size <= 0 {
+		size = DefaultWindow
+	}
+	colors := []string{"#2b7bb9", "#e08a1e", "#16a085", "#8e44ad", "#c0392b"}
+	var series []struct {
+		name  string
+		color string
+		ys    []float64
+	}
+	n := 0
+	for _, run := range r.Runs {
+		if run == nil || len(run.Steps) == 0 || run.Steps[0] == nil {
+			continue
+		}
+		ws := run.Steps[0].Windows
+		ys := make([]float64, len(ws))
+		for i, w := range ws {
+			ys[i] = float64(w.Good+w.Failed) / size.Seconds()
+		}
+		n = max(n, len(ws))
+		series = append(series, struct {
+			name  string
+			color string
+			ys    []float64
+		}{"run " + run.Name, colors[len(series)%len(colors)], ys})
+	}
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = (time.Duration(i)*size + size/2).Seconds()
+	}
+	return lineChart("arrival rate over time", "/s", "time since the start (s), by when the iteration started", "iterations started per second", xs, (time.Duration(n) * size).Seconds(),
+		func(x float64) string { return fmt.Sprintf("%.2gs", x) }, series)
+}

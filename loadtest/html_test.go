@@ -162,3 +162,33 @@ func TestHTMLReportInChromium(t *testing.T) {
 		t.Errorf("the rendered DOM has %d phase breakdowns, want one per step (3)", n)
 	}
 }
+
+// TestHTMLArrivalRate: an open model's page draws the iterations
+// started per second of each run; a closed model's has no such chart.
+func TestHTMLArrivalRate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	a := engine.Arrivals{Rate: 100, Duration: 600 * time.Millisecond, MaxVUs: 4}
+	r, err := loadtest.New(loadtest.Runs(scenario.Run("browse", scenario.Get("/a"), scenario.Get("/b")), scenario.Run("buy", scenario.Get("/c"))),
+		loadtest.BaseURL(srv.URL), loadtest.ArrivalRate(a)).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := r.WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{`aria-label="arrival rate over time"`, "iterations started per second", `data-series="run browse"`, `data-series="run buy"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	b.Reset()
+	if err := htmlReport(t).WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "arrival rate over time") {
+		t.Error("a closed model's page draws an arrival rate")
+	}
+}
