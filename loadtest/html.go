@@ -257,8 +257,11 @@ func fmtY(y float64, unit string) string {
 	if unit == "µs" {
 		return round(time.Duration(y) * time.Microsecond).String()
 	}
-	if y >= 100 || y == 0 {
+	switch {
+	case y >= 100 || y == 0:
 		return fmt.Sprintf("%.0f", y)
+	case y < 1:
+		return fmt.Sprintf("%.2g", y) // a fraction of a request in flight
 	}
 	return fmt.Sprintf("%.1f", y)
 }
