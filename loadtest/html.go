@@ -347,8 +347,14 @@ func histogramSVG(l *Latency) template.HTML {
 			ticks = append(ticks, t)
 		}
 	}
-	if len(ticks) < 2 {
+	if len(ticks) < 2 { // the ends, and a round value between them clear of their labels
+		inside := ticks
 		ticks = []float64{lo, hi}
+		for _, t := range inside {
+			if f := math.Log(t/lo) / math.Log(hi/lo); f > 0.15 && f < 0.85 {
+				ticks = append(ticks, t)
+			}
+		}
 	}
 	for _, t := range ticks {
 		x, anchor := padL+math.Log(t/lo)/math.Log(hi/lo)*bins*barW, "middle"
