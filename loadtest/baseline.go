@@ -71,6 +71,7 @@ type baselineExecution struct {
 // commit: a few kilobytes per step and minute.
 func (r *Report) Baseline() *Report {
 	b := *r
+	b.assertions = nil
 	b.Runs = make([]*RunReport, len(r.Runs))
 	for i, run := range r.Runs {
 		rc := *run

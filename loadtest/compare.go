@@ -212,6 +212,70 @@ type Comparison struct {
 	// First is the comparison that a rerun confirmed or cleared
 	// (ConfirmComparison); nil when there was no rerun.
 	First *Comparison
+	// old and new are the reports compared (a duet's paired rounds), for
+	// Distributions
+	old, new []*Report
+}
+
+// Distributions returns each compared step's latency on both sides, in
+// the order of the baseline's runs and steps (the ungated steps last):
+// what WriteHTML draws. They are merged, when asked for, from the
+// reports compared, which the comparison keeps for this; nothing of
+// them goes to a baseline or JSON file.
+func (c *Comparison) Distributions() []Distribution {
+	if len(c.old) == 0 || len(c.new) == 0 {
+		return nil
+	}
+	var out []Distribution
+	ref := c.old[0]
+	for ri, run := range ref.Runs {
+		if run == nil {
+			continue
+		}
+		for k, s := range run.Steps {
+			if s != nil {
+				out = append(out, distribution(ref, ri, k, c.old, c.new))
+			}
+		}
+	}
+	for ci, crun := range c.new[0].Runs {
+		if crun == nil {
+			continue
+		}
+		for k, s := range crun.Steps {
+			if s != nil && pairStep(ref, c.new[0], ci, k).Missing() != "" {
+				out = append(out, distribution(c.new[0], ci, k, nil, c.new))
+			}
+		}
+	}
+	return out
+}
+
+// Distribution is one step's latency on both sides of a comparison:
+// the good responses of every execution of a side (a duet's rounds of
+// it), their histograms merged.
+type Distribution struct {
+	Run, Step string
+	// Old is the baseline's (a duet's A), New the candidate's (B); nil
+	// when the side lacks the step (Missing, Ungated).
+	Old, New *Latency
+}
+
+// distribution merges step k of ref's run ri over each side's reports.
+func distribution(ref *Report, ri, k int, old, new []*Report) Distribution {
+	merged := func(rs []*Report) *Latency {
+		var l *Latency
+		for _, r := range rs {
+			if s := pairStep(r, ref, ri, k); s.Missing() == "" && s.Latency != nil {
+				if l == nil {
+					l = NewLatency()
+				}
+				l.Merge(s.Latency)
+			}
+		}
+		return l
+	}
+	return Distribution{Run: ref.Runs[ri].Name, Step: ref.Runs[ri].Steps[k].Name, Old: merged(old), New: merged(new)}
 }
 
 // AlphaSide is the one-sided level of each interval bound: Alpha over
@@ -394,6 +458,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		c.Deltas = append(c.Deltas, d)
 	}
 	c.Deltas = append(c.Deltas, ungated(base[0], cur[0])...)
+	c.old, c.new = base, cur
 	return c
 }
 

@@ -311,6 +311,7 @@ func comparePaired(as, bs []*Report, o CompareOptions, looks int) *Comparison {
 			c.Contended++
 		}
 	}
+	c.old, c.new = as[:c.Pairs], bs[:c.Pairs]
 	var pend []pending
 	ref := as[0]
 	for ri, run := range ref.Runs {

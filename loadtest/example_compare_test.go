@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
@@ -72,4 +73,32 @@ func ExampleConfirmComparison() {
 	// 1 regression(s) at first
 	// POST /checkout p50: no regression (the first executions flagged +50.0% [+49.4%, +50.7%], the rerun did not: not confirmed)
 	// 0 regression(s) confirmed
+}
+
+// ExampleComparison_WriteHTML writes a comparison's page: per step both
+// sides' latency distributions and each change with its interval, the
+// verdict at the top.
+func ExampleComparison_WriteHTML() {
+	execution := func(us float64) *loadtest.Report {
+		s := &loadtest.StepReport{Number: 1, Name: "POST /checkout", Latency: loadtest.NewLatency(), Sent: 100, Good: 100}
+		for j := range 100 {
+			s.Latency.Record(time.Duration(us * (1 + 0.001*float64(j%11)) * float64(time.Microsecond)))
+		}
+		run := &loadtest.RunReport{Name: "shop", Latency: loadtest.NewLatency(), Steps: []*loadtest.StepReport{s}}
+		return &loadtest.Report{Version: loadtest.ReportVersion, TotalTime: time.Second, Runs: []*loadtest.RunReport{run}}
+	}
+	var base, cur []*loadtest.Report
+	for range 6 {
+		base, cur = append(base, execution(2000)), append(cur, execution(3000))
+	}
+	c := loadtest.CompareExecutions(base, cur, loadtest.CompareOptions{Percentiles: []float64{50}})
+	var page strings.Builder
+	if err := c.WriteHTML(&page); err != nil { // to a file: os.Create("comparison.html")
+		fmt.Println(err)
+	}
+	fmt.Println(strings.Count(page.String(), `class="cdf-line"`), "distributions drawn")
+	fmt.Println(strings.Contains(page.String(), "<strong>Regressed: 1 metric(s)</strong>"))
+	// Output:
+	// 2 distributions drawn
+	// true
 }

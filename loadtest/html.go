@@ -13,20 +13,43 @@ import (
 )
 
 // WriteHTML writes the report as one self-contained HTML page: totals,
-// then per step its counts and percentiles, its latency percentiles over
-// time, its latency histogram and its failure samples, and the whole
-// execution's throughput and errors over time. Charts are inline SVG
-// drawn here: the file needs no network and no script to view. Every
-// string that came from a server or a spec is escaped.
+// the assertions the matchers recorded on it so far (Assertions; the
+// comparison of NotRegressFrom drawn as Comparison.WriteHTML draws
+// it), the execution's requests per second and requests in flight over
+// time, then per step its counts and percentiles, its latency
+// percentiles over time, its latency histogram, its phase breakdown
+// (connect, TLS handshake, first byte, body) and its failure samples.
+// Charts are inline SVG drawn here, each with its axis titles: the file
+// needs no network and no script to view. Every string that came from
+// a server or a spec is escaped, and secrets in it redacted.
 func (r *Report) WriteHTML(w io.Writer) error {
 	return htmlPage.Execute(w, r.htmlView())
 }
 
 type htmlView struct {
+	Style    template.CSS
 	Title    string
 	Totals   [][2]string
 	Timeline template.HTML
+	Load     template.HTML
+	Arrivals template.HTML
 	Runs     []htmlRun
+	// Assertions are the matchers' verdicts recorded on the report;
+	// Dropped counts the older ones no longer kept.
+	Assertions []htmlAssertion
+	Dropped    int
+	// Comparisons are those the assertions made (NotRegressFrom)
+	Comparisons []htmlComparison
+}
+
+type htmlAssertion struct {
+	Outcome, Class, Matcher, Subject, Message string
+}
+
+// htmlComparison is a comparison an assertion made, drawn on the page.
+type htmlComparison struct {
+	Matcher string
+	View    cmpView
 }
 
 type htmlRun struct {
@@ -41,6 +64,7 @@ type htmlStep struct {
 	Cells     []string
 	OverTime  template.HTML
 	Histogram template.HTML
+	Phases    template.HTML
 	Failures  []htmlFailure
 }
 
@@ -51,7 +75,34 @@ type htmlFailure struct {
 }
 
 func (r *Report) htmlView() htmlView {
-	v := htmlView{Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
+	v := htmlView{Style: template.CSS(pageStyle), Title: fmt.Sprintf("benchgate report, %s", r.Started.Format(time.RFC1123))}
+	as, dropped := r.Assertions()
+	v.Dropped = dropped
+	drawn := map[*Comparison]bool{}
+	for _, a := range as {
+		ha := htmlAssertion{Outcome: string(a.Outcome), Matcher: redact(a.Matcher), Subject: redact(a.Subject), Message: redact(printableLines(a.Message))}
+		switch a.Outcome {
+		case Passed:
+			ha.Class = "v-pass"
+		case Failed:
+			ha.Class = "v-fail"
+		default:
+			ha.Class = "v-none"
+		}
+		if c := a.Comparison; c != nil {
+			if a.Outcome == Passed {
+				h, _, lines := c.headline()
+				ha.Message = redact(strings.Join(append([]string{h + "."}, lines...), " "))
+			}
+			if !drawn[c] {
+				drawn[c] = true
+				cv := c.htmlView()
+				cv.Sub = true
+				v.Comparisons = append(v.Comparisons, htmlComparison{Matcher: ha.Matcher, View: cv})
+			}
+		}
+		v.Assertions = append(v.Assertions, ha)
+	}
 	v.Totals = [][2]string{
 		{"requests", fmt.Sprintf("%d configured, %d sent, %d good, %d failed, %d interrupted, %d not sent, %d not started",
 			r.RequestsConfigured, r.RequestsSent, r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)},
@@ -75,6 +126,8 @@ func (r *Report) htmlView() htmlView {
 		v.Totals = append(v.Totals, [2]string{"warning", w})
 	}
 	v.Timeline = timelineSVG(r.Timeline)
+	v.Load = loadSVG(r.Timeline, r.TotalTime)
+	v.Arrivals = arrivalsSVG(r)
 	for _, run := range r.Runs {
 		hr := htmlRun{Name: run.Name}
 		for _, s := range run.Steps {
@@ -87,6 +140,7 @@ func (r *Report) htmlView() htmlView {
 			hs.Cells = append(hs.Cells, pct(s.Latency, 100))
 			hs.OverTime = overTimeSVG(s.Windows, r.Window)
 			hs.Histogram = histogramSVG(s.Latency)
+			hs.Phases = phaseSVG(s)
 			reasons := make([]string, 0, len(s.Failures)+len(s.Unsent))
 			counts := map[string]int64{}
 			for k, n := range s.Failures {
@@ -123,13 +177,22 @@ func pct(l *Latency, p float64) string {
 	return round(l.Percentile(p)).String()
 }
 
+// printableLines is Printable line by line: a message keeps its lines.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // svgText escapes text for an SVG text node or attribute.
 func svgText(s string) string { return template.HTMLEscapeString(s) }
 
-const chartW, chartH, padL, padB, padT = 640, 200, 64, 28, 12
+const chartW, chartH, padL, padB, padT = 640, 200, 72, 44, 12
 
 // lineChart draws series (each a list of y values at x) on shared axes.
-func lineChart(title, yUnit string, xs []float64, maxX float64, xLabel func(float64) string, series []struct {
+func lineChart(title, yUnit, xTitle, yTitle string, xs []float64, maxX float64, xLabel func(float64) string, series []struct {
 	name  string
 	color string
 	ys    []float64
@@ -153,9 +216,9 @@ func lineChart(title, yUnit string, xs []float64, maxX float64, xLabel func(floa
 	if maxX == 0 {
 		maxX = 1
 	}
-	px := func(x float64) float64 { return padL + x/maxX*(chartW-padL-8) }
+	px := func(x float64) float64 { return padL + x/maxX*(chartW-padL-24) }
 	py := func(y float64) float64 { return padT + chartH - y/maxY*chartH }
-	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT+chartH, chartW-8, padT+chartH)
+	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT+chartH, chartW-24, padT+chartH)
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT, padL, padT+chartH)
 	for i := 0; i <= 4; i++ {
 		y := maxY * float64(i) / 4
@@ -185,6 +248,7 @@ func lineChart(title, yUnit string, xs []float64, maxX float64, xLabel func(floa
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="legend" fill="%s">%s</text>`, padL+8+k*90, padT+10, s.color, svgText(s.name))
 	}
+	axisTitles(&b, xTitle, yTitle, chartH+padB+padT)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // every piece of text above went through svgText
 }
@@ -193,8 +257,11 @@ func fmtY(y float64, unit string) string {
 	if unit == "µs" {
 		return round(time.Duration(y) * time.Microsecond).String()
 	}
-	if y >= 100 || y == 0 {
+	switch {
+	case y >= 100 || y == 0:
 		return fmt.Sprintf("%.0f", y)
+	case y < 1:
+		return fmt.Sprintf("%.2g", y) // a fraction of a request in flight
 	}
 	return fmt.Sprintf("%.1f", y)
 }
@@ -220,7 +287,7 @@ func overTimeSVG(ws []Window, size time.Duration) template.HTML {
 			series[k].ys = append(series[k].ys, y)
 		}
 	}
-	return lineChart("latency percentiles over time", "µs", xs, (time.Duration(len(ws)) * size).Seconds(),
+	return lineChart("latency percentiles over time", "µs", "time since the start (s), by when the request started", "latency", xs, (time.Duration(len(ws)) * size).Seconds(),
 		func(x float64) string { return fmt.Sprintf("%.2gs", x) }, series)
 }
 
@@ -231,14 +298,15 @@ func timelineSVG(tl []Second) template.HTML {
 		name  string
 		color string
 		ys    []float64
-	}{{"good/s", "#2b7bb9", nil}, {"failed/s", "#c0392b", nil}, {"interrupted/s", "#7f8c8d", nil}}
+	}{{"good/s", "#2b7bb9", nil}, {"failed/s", "#c0392b", nil}, {"interrupted/s", "#7f8c8d", nil}, {"started/s", "#8e44ad", nil}}
 	for i, s := range tl {
 		xs[i] = float64(s.At) + 0.5
 		series[0].ys = append(series[0].ys, float64(s.Good))
 		series[1].ys = append(series[1].ys, float64(s.Failed))
 		series[2].ys = append(series[2].ys, float64(s.Interrupted))
+		series[3].ys = append(series[3].ys, float64(s.Sent))
 	}
-	return lineChart("throughput and errors over time", "/s", xs, float64(len(tl)),
+	return lineChart("throughput and errors over time", "/s", "time since the start (s), by when the request started", "requests per second", xs, float64(len(tl)),
 		func(x float64) string { return fmt.Sprintf("%.2gs", x) }, series)
 }
 
@@ -272,36 +340,59 @@ func histogramSVG(l *Latency) template.HTML {
 			padL+float64(i)*barW+1, padT+chartH-h, barW-2, h, c, svgText(round(time.Duration(edge(i+1))*time.Microsecond).String()), c)
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="axis"/>`, padL, padT+chartH, chartW-8, padT+chartH)
-	for _, i := range []int{0, bins / 2, bins} {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick" text-anchor="middle">%s</text>`, padL+float64(i)*barW, padT+chartH+16,
-			svgText(round(time.Duration(edge(i))*time.Microsecond).String()))
+	// ticks at the 1-2-5 latencies inside the bins' range, else at its ends
+	var ticks []float64
+	for _, t := range newLogScale(lo, hi, 0, 1).ticks() {
+		if t >= lo && t <= hi {
+			ticks = append(ticks, t)
+		}
+	}
+	if len(ticks) < 2 { // the ends, and a round value between them clear of their labels
+		inside := ticks
+		ticks = []float64{lo, hi}
+		for _, t := range inside {
+			if f := math.Log(t/lo) / math.Log(hi/lo); f > 0.15 && f < 0.85 {
+				ticks = append(ticks, t)
+			}
+		}
+	}
+	for _, t := range ticks {
+		x, anchor := padL+math.Log(t/lo)/math.Log(hi/lo)*bins*barW, "middle"
+		if x > chartW-40 {
+			anchor = "end" // the last label stays inside the chart
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="tick xtick" text-anchor="%s" data-value="%g">%s</text>`, x, padT+chartH+16, anchor, t,
+			svgText(round(time.Duration(t)*time.Microsecond).String()))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" class="tick" text-anchor="end">%d</text>`, padL-4, padT+8, most)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" class="tick" text-anchor="end">0</text>`, padL-4, padT+chartH)
+	axisTitles(&b, "latency (logarithmic scale)", "responses per bin", chartH+padB+padT)
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
-var htmlPage = template.Must(template.New("report").Parse(`<!doctype html>
+var htmlPage = template.Must(template.Must(template.New("report").Parse(comparisonBody)).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
-h1{font-size:20px}h2{font-size:17px;margin-top:32px}h3{font-size:15px;margin:20px 0 6px}
-table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f4f4f4}td.l,th.l{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:12px}
-.chart{width:520px;height:auto;border:1px solid #eee}.axis{stroke:#999}.tick{font-size:11px;fill:#555}
-.legend{font-size:12px}.bar{fill:#2b7bb9}pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:4px;margin:0}
-</style></head><body>
+<style>{{.Style}}</style></head><body>
 <h1>{{.Title}}</h1>
 <table>{{range .Totals}}<tr><th class="l">{{index . 0}}</th><td class="l">{{index . 1}}</td></tr>{{end}}</table>
-<h2>Throughput and errors</h2>
-{{.Timeline}}
+<h2>Assertions</h2>
+{{if .Assertions}}<table class="assertions"><tr><th class="l">outcome</th><th class="l">matcher</th><th class="l">on</th><th class="l">message</th></tr>
+{{range .Assertions}}<tr><td class="l {{.Class}}"><strong>{{.Outcome}}</strong></td><td class="l">{{.Matcher}}</td><td class="l">{{.Subject}}</td><td class="l">{{if .Message}}<pre>{{.Message}}</pre>{{end}}</td></tr>
+{{end}}</table>{{if .Dropped}}<p>{{.Dropped}} earlier assertions are not kept (at most 200 a report).</p>{{end}}
+{{else}}<p>No assertion was recorded on this report: the matchers record theirs when they run, so write the page after them.</p>{{end}}
+{{range .Comparisons}}<h3>The comparison of {{.Matcher}}</h3>
+{{template "comparison" .View}}{{end}}
+<h2>Throughput and load</h2>
+<div class="charts">{{.Timeline}}{{.Load}}{{.Arrivals}}</div>
+<p><small>Requests in flight: the good responses' latencies summed per second they started in (Little's law), the mean number of requests waiting on the server; failed and interrupted requests are not in it.</small></p>
 {{range .Runs}}<h2>Run {{.Name}}</h2>
 {{range .Steps}}<h3>{{.Label}}</h3>
 {{if .NeverSent}}<p class="never"><strong>{{.NeverSent}}</strong></p>{{end}}
 <table><tr><th>sent</th><th>good</th><th>failed</th><th>interrupted</th><th>not sent</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th></tr>
 <tr>{{range .Cells}}<td>{{.}}</td>{{end}}</tr></table>
-<div class="charts">{{.OverTime}}{{.Histogram}}</div>
+<div class="charts">{{.OverTime}}{{.Histogram}}{{.Phases}}</div>
 {{if .Failures}}<table class="failures"><tr><th>count</th><th class="l">reason</th><th class="l">first sample</th></tr>
 {{range .Failures}}<tr><td>{{.Count}}</td><td class="l"><pre>{{.Reason}}</pre></td><td class="l"><pre>{{.Sample}}</pre></td></tr>{{end}}</table>{{end}}
 {{end}}{{end}}

@@ -89,6 +89,9 @@ type Report struct {
 	Err error `json:"-"`
 	// notRun is true when the plan was refused: nothing was sent.
 	notRun bool
+	// assertions are the matchers' verdicts on the report
+	// (RecordAssertion), under assertionsMu; not in any file.
+	assertions *assertionLog
 }
 
 // ErrTimeLimit is what StopErr wraps when the plan's time limit stopped

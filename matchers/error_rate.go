@@ -13,7 +13,9 @@ import (
 // meant, as is a negative rate. An arrival rate's dropped iterations
 // count: their requests were due and never sent, so each is a failure
 // (failed+dropped)/(sent+dropped).
-func HaveErrorRateBelow(rate float64) types.GomegaMatcher { return &errorRateMatcher{rate: rate} }
+func HaveErrorRateBelow(rate float64) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveErrorRateBelow(%v)", rate), &errorRateMatcher{rate: rate})
+}
 
 type errorRateMatcher struct {
 	rate float64

@@ -120,3 +120,20 @@ func ExampleHaveFailuresOnly() {
 	// Expected the failures of report to be only of kinds [connect_timeout], but these were not:
 	//     3× run "r" step 2 "GET /busy": status, e.g. status 503, expected 2xx or 3xx (ExpectStatus or AnyStatus accepts others)
 }
+
+// The matchers keep each assertion on the report, so its page written
+// afterwards (report.WriteHTML) shows the verdicts.
+func Example_assertionsOnTheReport() {
+	report := exampleReport()
+	g := gomega.NewGomega(func(string, ...int) {})
+	g.Expect(report.Run("shop").Step(0)).To(matchers.HavePercentileBelow(95, time.Minute))
+	g.Expect(report).To(matchers.HaveAllStatus(200))
+	kept, _ := report.Assertions()
+	for _, a := range kept {
+		fmt.Printf("%s %s on %s\n", a.Outcome, a.Matcher, a.Subject)
+	}
+	// Output:
+	// pass HavePercentileBelow(95, 1m0s) on run "shop" step 1 "GET /"
+	// fail HaveAllStatus([200]) on report
+
+}

@@ -45,7 +45,7 @@ func HaveFailuresOnly(accepted ...any) types.GomegaMatcher {
 			m.err = fmt.Errorf("HaveFailuresOnly: argument %d is a %T (%v): want a failure.Kind, an HTTP status (int) or, deprecated, a reason's text (string)", i, a, a)
 		}
 	}
-	return m
+	return record(fmt.Sprintf("HaveFailuresOnly(%v)", accepted), m)
 }
 
 type failureOnlyMatcher struct {

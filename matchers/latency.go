@@ -20,7 +20,7 @@ import (
 //
 //	Expect(report.Run("checkout")).To(HaveLatency(loadtest.FirstByte, Percentile(99), BeNumerically("<", 20*time.Millisecond)))
 func HaveLatency(phase loadtest.Phase, statistic Statistic, m any) types.GomegaMatcher {
-	return &latencyMatcher{phase: phase, stat: statistic, m: m}
+	return record(fmt.Sprintf("HaveLatency(%s, %s, %s)", phase, statistic.name, expectedText(m)), &latencyMatcher{phase: phase, stat: statistic, m: m})
 }
 
 // Statistic picks one number of a latency histogram.
@@ -155,7 +155,9 @@ func (a atMost) NegatedFailureMessage(actual any) string {
 // rate iterations per second, or a step at least rate good responses
 // per second (each from its first request to its last response). A rate
 // that is not positive (which would always pass) is refused.
-func HaveThroughputAtLeast(rate float64) types.GomegaMatcher { return &throughputMatcher{rate: rate} }
+func HaveThroughputAtLeast(rate float64) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveThroughputAtLeast(%v)", rate), &throughputMatcher{rate: rate})
+}
 
 type throughputMatcher struct {
 	rate float64

@@ -9,7 +9,7 @@ import (
 // HaveNoFailures succeeds when every request sent got a good response,
 // every request could be built (none "not sent"), an arrival rate
 // dropped no iteration, and at least one request was sent. Requests interrupted by the time limit or a cancel are neither.
-func HaveNoFailures() types.GomegaMatcher { return &noFailuresMatcher{} }
+func HaveNoFailures() types.GomegaMatcher { return record("HaveNoFailures()", &noFailuresMatcher{}) }
 
 type noFailuresMatcher struct{ s *subject }
 

@@ -17,7 +17,7 @@ import (
 // is taken over the good responses and those, and fails when it falls
 // among them.
 func HavePercentileBelow(p float64, bound time.Duration) types.GomegaMatcher {
-	return &percentileMatcher{p: p, bound: bound}
+	return record(fmt.Sprintf("HavePercentileBelow(%v, %v)", p, bound), &percentileMatcher{p: p, bound: bound})
 }
 
 type percentileMatcher struct {

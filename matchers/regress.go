@@ -42,7 +42,11 @@ func NotRegressFrom(baseline any, opts ...loadtest.CompareOptions) types.GomegaM
 	if len(opts) > 0 {
 		m.opts = opts[0]
 	}
-	return m
+	name := fmt.Sprintf("NotRegressFrom(%T)", baseline)
+	if path, ok := baseline.(string); ok {
+		name = fmt.Sprintf("NotRegressFrom(%q)", path)
+	}
+	return record(name, m)
 }
 
 type regressMatcher struct {

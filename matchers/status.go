@@ -9,7 +9,9 @@ import (
 
 // HaveAllStatus succeeds when every response sent had one of codes (a
 // request without a response counts as 599).
-func HaveAllStatus(codes ...int) types.GomegaMatcher { return &statusMatcher{codes: codes} }
+func HaveAllStatus(codes ...int) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveAllStatus(%v)", codes), &statusMatcher{codes: codes})
+}
 
 type statusMatcher struct {
 	codes []int

@@ -11,7 +11,9 @@ import (
 // HaveStatus succeeds when every response's status satisfies m: a
 // Gomega matcher of an int (BeNumerically("<", 400), BeElementOf(200,
 // 304)) or an int. A request without a response counts as 599.
-func HaveStatus(m any) types.GomegaMatcher { return &statusAllMatcher{m: m} }
+func HaveStatus(m any) types.GomegaMatcher {
+	return record(fmt.Sprintf("HaveStatus(%s)", expectedText(m)), &statusAllMatcher{m: m})
+}
 
 type statusAllMatcher struct {
 	m     any
@@ -91,7 +93,7 @@ func (e eqInt) NegatedFailureMessage(actual any) string {
 // HaveStatusCounts succeeds when the responses' statuses are exactly
 // counts (599: no response): {200: 40, 303: 10}.
 func HaveStatusCounts(counts map[int]int64) types.GomegaMatcher {
-	return &statusCountsMatcher{want: counts}
+	return record(fmt.Sprintf("HaveStatusCounts(%v)", counts), &statusCountsMatcher{want: counts})
 }
 
 type statusCountsMatcher struct {

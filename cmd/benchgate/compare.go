@@ -25,6 +25,7 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&o.Alpha, "alpha", 0.05, "chance of a false \"regressed\" over the whole comparison")
 	fs.Float64SliceVar(&o.Percentiles, "percentiles", []float64{50, 95}, "latency percentiles to compare")
 	fs.BoolVar(&o.PassInconclusive, "pass-inconclusive", false, "exit 0 (with a warning) when the only flaw is an inconclusive metric")
+	htmlOut := fs.String("html", "", "also write the comparison as a self-contained HTML page to this file: per step both sides' latency distributions, each change with its interval, the verdicts")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: benchgate compare [flags] old.json new.json [new2.json...]\n\n"+
 			"Compares the executions of old.json (a baseline, or one JSON report: benchgate ab -j, demo -j,\n"+
@@ -33,7 +34,8 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 			"exact rank-sum interval; regressed, no regression (the interval below --min-effect) or\n"+
 			"inconclusive. One execution a side can never show \"no regression\": record 5 or more.\n"+
 			"Exit status: 0 no regression, 1 a regression, 2 bad usage or a file that cannot be opened,\n"+
-			"3 no verdict, 4 a file that is not a valid report (the error names the file, run, step and field).\n\nflags:\n%s", fs.FlagUsages())
+			"3 no verdict, 4 a file that is not a valid report (the error names the file, run, step and field).\n"+
+			"--html page.html also writes the comparison as one HTML page that needs no network to view.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -62,6 +64,13 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	c := loadtest.CompareBaseline(old, cur.Executions, here, o)
 	fmt.Fprint(stdout, c)
+	if *htmlOut != "" {
+		if err := writeFileAtomic(*htmlOut, c.WriteHTML); err != nil {
+			fmt.Fprintln(stderr, "benchgate compare:", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "wrote %s\n", *htmlOut)
+	}
 	switch {
 	case c.Refused != "":
 		fmt.Fprintln(stdout, "verdict: none: refused")

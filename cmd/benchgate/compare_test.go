@@ -76,6 +76,18 @@ func TestCompare(t *testing.T) {
 			t.Errorf("compare %s: exit %d\n%s", tc.name, code, out.String())
 		}
 	}
+	// --html writes the page beside the table: both sides drawn, the verdict
+	page := filepath.Join(dir, "cmp.html")
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), append([]string{"compare", "--min-effect", "0.25", "--percentiles", "50", "--html", page, old}, slow...), &out, &errs); code != 1 {
+		t.Errorf("compare --html: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+	if b, err := os.ReadFile(page); err != nil {
+		t.Error(err)
+	} else if html := string(b); strings.Count(html, `class="cdf-line" data-side="baseline"`) != 2 || strings.Count(html, `class="cdf-line" data-side="candidate"`) != 2 ||
+		!strings.Contains(html, "Regressed: ") || !strings.Contains(html, `class="estimate"`) {
+		t.Errorf("compare --html: the page lacks a side, the estimates or the verdict:\n%.3000s", html)
+	}
 	var errOut bytes.Buffer
 	if code := run(context.Background(), []string{"compare", old, filepath.Join(dir, "nope.json")}, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), "nope.json") {
 		t.Errorf("missing file: exit %d: %s", code, errOut.String())

@@ -15,9 +15,9 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.StringP("output", "o", "report.html", "the HTML file to write (- for standard output)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: benchgate report [-o report.html] run.json\n\n"+
-			"Writes one HTML file that needs no network to view: totals, per step its counts,\n"+
-			"percentiles, latency over time and histogram, failure samples, and throughput and\n"+
-			"errors over time. Exit status 4: the file is not a valid report.\n\nflags:\n%s", fs.FlagUsages())
+			"Writes one HTML file that needs no network to view: totals, throughput, errors and\n"+
+			"requests in flight over time, per step its counts, percentiles, latency over time,\n"+
+			"histogram, phase breakdown and failure samples. Exit status 4: the file is not a valid report.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
