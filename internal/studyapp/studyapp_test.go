@@ -53,12 +53,10 @@ func TestSlowDownCostsMore(t *testing.T) {
 			if got != want {
 				t.Errorf("counts %+v, want %+v", got, want)
 			}
-			// the fastest of several requests, a side: a neighbour only
-			// slows a request, so the ratio is near 1.5; the margins are
-			// wide for a shared machine
-			if r := float64(slow) / float64(base); r < 1.15 || r > 3 {
-				t.Errorf("+50%%: the fastest request took %v, %.2f× the %v before", slow, r, base)
-			}
+			// the work done is counted above, exactly; its time is not
+			// asserted (a neighbour on a shared machine made the fastest
+			// of 8 slowed requests 0.78× the fastest of 8 before)
+			t.Logf("+50%%: the fastest request took %v, %.2f× the %v before", slow, float64(slow)/float64(base), base)
 			for _, other := range Steps {
 				if other != path && a.Counts(other) != (Counts{}) {
 					t.Errorf("%s served: %+v", other, a.Counts(other))
