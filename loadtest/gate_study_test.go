@@ -67,7 +67,7 @@ func studyPlan(url string, limit time.Duration) *loadtest.Plan {
 const (
 	studyExecution  = 1500 * time.Millisecond // one stored execution
 	studyBaseline   = 12                      // executions in a stored baseline (by default)
-	studyCandidate  = 3                       // executions of a stored candidate (by default)
+	studyCandidate  = 5                       // executions of a stored candidate (by default)
 	studySlowStep   = studyapp.Mixed          // the step a slowdown slows
 	studyTailStep   = studyapp.CPU            // the step whose tail is slowed
 	studyNeighbourS = 1500 * time.Millisecond // the neighbour in stored mode: the first candidate execution
