@@ -23,6 +23,14 @@ type CompareOptions struct {
 	// comparison (default 0.10: 10%), and the margin of "no regression":
 	// that verdict needs the whole interval below it.
 	MinEffect float64
+	// TailMinEffect is MinEffect for the percentiles above 90 (default
+	// twice MinEffect: 0.20). An execution's or a duet round's p95 or
+	// p99 rests on its few largest responses and varies from one to the
+	// next far more than its median: on a busy two-core machine a
+	// minute's duet of an unchanged build bounds a step's p95 change
+	// within about ±11%, so a 10% margin would leave most unchanged
+	// builds without a verdict, where 20% settles them.
+	TailMinEffect float64
 	// MinAbsolute is the smallest latency change that can fail a
 	// comparison (default 100µs): a step answering in 50µs that takes
 	// 60µs on another run of the same code is the machine, not the
@@ -109,6 +117,9 @@ func (o CompareOptions) withDefaults() CompareOptions {
 	if o.MinEffect <= 0 {
 		o.MinEffect = 0.10
 	}
+	if o.TailMinEffect <= 0 {
+		o.TailMinEffect = 2 * o.MinEffect
+	}
 	if o.Alpha <= 0 || o.Alpha >= 1 {
 		o.Alpha = 0.05
 	}
@@ -126,6 +137,17 @@ func (o CompareOptions) withDefaults() CompareOptions {
 		o.GatedSpecs = max(o.GatedSpecs, 1)
 	}
 	return o
+}
+
+// EffectFor returns the minimum effect of a metric: TailMinEffect for a
+// percentile above 90 ("p95", "p99"), MinEffect otherwise.
+func (o CompareOptions) EffectFor(metric string) float64 {
+	if p, ok := strings.CutPrefix(metric, "p"); ok {
+		if v, err := strconv.ParseFloat(p, 64); err == nil && v > 90 && o.TailMinEffect > 0 {
+			return o.TailMinEffect
+		}
+	}
+	return o.MinEffect
 }
 
 // Verdict is the outcome of one compared metric.
@@ -584,16 +606,17 @@ func (c *Comparison) decide(d *Delta, iv, strict interval, larger bool) {
 	if larger && strings.HasPrefix(d.Metric, "p") {
 		minAbs = float64(o.MinAbsolute / time.Microsecond)
 	}
+	effect := o.EffectFor(d.Metric)
 	switch {
-	case lo > 0 && est >= o.MinEffect && math.Abs(d.Old*d.Change) >= minAbs:
+	case lo > 0 && est >= effect && math.Abs(d.Old*d.Change) >= minAbs:
 		d.Verdict = Regressed
-	case hi < o.MinEffect || (minAbs > 0 && d.Old*hi < minAbs):
+	case hi < effect || (minAbs > 0 && d.Old*hi < minAbs):
 		d.Verdict = NoRegression
 		strictHi := worse(math.Expm1(strict.High))
 		if !larger {
 			strictHi = worse(math.Expm1(strict.Low))
 		}
-		if strictHi < 0 && -est >= o.MinEffect && (minAbs == 0 || math.Abs(d.Old*d.Change) >= minAbs) {
+		if strictHi < 0 && -est >= effect && (minAbs == 0 || math.Abs(d.Old*d.Change) >= minAbs) {
 			d.Verdict = Improved
 		}
 	default:
@@ -839,8 +862,12 @@ func (c *Comparison) String() string {
 // Method says in a line or two how the comparison decided.
 func (c *Comparison) Method() string {
 	o := c.Options
-	rule := fmt.Sprintf("regressed: the interval above 0 and the change at least %.0f%% (and %v for latency); no regression: the interval's upper end below %.0f%% (or its change below %v)",
-		o.MinEffect*100, o.MinAbsolute, o.MinEffect*100, o.MinAbsolute)
+	effect := fmt.Sprintf("%.0f%%", o.MinEffect*100)
+	if o.TailMinEffect > 0 && o.TailMinEffect != o.MinEffect {
+		effect += fmt.Sprintf(" (%.0f%% above p90)", o.TailMinEffect*100)
+	}
+	rule := fmt.Sprintf("regressed: the interval above 0 and the change at least %s (and %v for latency); no regression: the interval's upper end below %s (or its change below %v)",
+		effect, o.MinAbsolute, effect, o.MinAbsolute)
 	if c.Duet {
 		contended := ""
 		if c.Contended > 0 {

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +98,42 @@ func TestSimulatedSuite(t *testing.T) {
 		if shared == 1 && rate < o.Alpha {
 			t.Logf("note: without sharing the suite failed only %.2f%%", 100*rate)
 		}
+	}
+}
+
+// TestTailMinEffect: percentiles above 90 are judged against
+// TailMinEffect (default twice MinEffect), the median and the rest
+// against MinEffect; the same interval settles a p95 and leaves a p50
+// inconclusive.
+func TestTailMinEffect(t *testing.T) {
+	o := CompareOptions{}.withDefaults()
+	for metric, want := range map[string]float64{"p50": 0.10, "p90": 0.10, "p95": 0.20, "p99": 0.20, "p99.9": 0.20, "iter/s": 0.10, "error rate": 0.10, "pX": 0.10} {
+		if got := o.EffectFor(metric); got != want {
+			t.Errorf("EffectFor(%q) = %v, want %v", metric, got, want)
+		}
+	}
+	if got := (CompareOptions{MinEffect: 0.05, TailMinEffect: 0.3}).withDefaults().EffectFor("p99"); got != 0.3 {
+		t.Errorf("a set TailMinEffect: %v", got)
+	}
+	c := &Comparison{Options: o, Tests: 2, Looks: 1}
+	iv := interval{Est: math.Log(1.06), Low: math.Log(0.97), High: math.Log(1.15), P: 0.2}
+	verdicts := map[string]Verdict{}
+	for _, m := range []string{"p50", "p95"} {
+		d := Delta{Metric: m, Old: 2000}
+		c.decide(&d, iv, iv, true)
+		verdicts[m] = d.Verdict
+	}
+	if verdicts["p50"] != Inconclusive || verdicts["p95"] != NoRegression {
+		t.Errorf("+6%% [-3%%, +15%%]: %v", verdicts)
+	}
+	// a tail regressed by 15%: beyond MinEffect, within TailMinEffect
+	up := interval{Est: math.Log(1.15), Low: math.Log(1.08), High: math.Log(1.22), P: 0.001}
+	d := Delta{Metric: "p99", Old: 2000}
+	c.decide(&d, up, up, true)
+	if d.Verdict != Inconclusive {
+		t.Errorf("p99 +15%% [+8%%, +22%%]: %v, want inconclusive (a regression needs 20%%)", d.Verdict)
+	}
+	if !strings.Contains(c.Method(), "at least 10% (20% above p90)") {
+		t.Errorf("the method does not say the tail's effect: %s", c.Method())
 	}
 }

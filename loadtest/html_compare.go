@@ -213,14 +213,14 @@ func (c *Comparison) deltaWhy(d Delta) string {
 		if !larger {
 			dir = "fell"
 		}
-		s = fmt.Sprintf("%s %s by %s: the whole interval lies beyond 0 and the change beyond the %.0f%% minimum effect", d.Metric, dir, d.ChangeText(), o.MinEffect*100)
+		s = fmt.Sprintf("%s %s by %s: the whole interval lies beyond 0 and the change beyond the %.0f%% minimum effect", d.Metric, dir, d.ChangeText(), o.EffectFor(d.Metric)*100)
 	case d.Verdict == NoRegression || d.Verdict == Improved:
 		end := d.High
 		if !larger {
 			end = d.Low
 		}
-		s = fmt.Sprintf("the interval %s ends at %s, inside the %.0f%% minimum effect", d.ChangeText(), relText(end), o.MinEffect*100)
-		if larger && math.Abs(end) >= o.MinEffect {
+		s = fmt.Sprintf("the interval %s ends at %s, inside the %.0f%% minimum effect", d.ChangeText(), relText(end), o.EffectFor(d.Metric)*100)
+		if larger && math.Abs(end) >= o.EffectFor(d.Metric) {
 			s = fmt.Sprintf("at the interval's end (%s) the change is %s, below the %v minimum", relText(end), fmtMicros(d.Old*end), o.MinAbsolute)
 		}
 		if d.Verdict == Improved {

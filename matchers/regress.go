@@ -380,6 +380,9 @@ func checkCompareOptions(o loadtest.CompareOptions) error {
 			return err
 		}
 	}
+	if o.TailMinEffect >= 1 {
+		return fmt.Errorf("NotRegressFrom: CompareOptions.TailMinEffect %v: a fraction (0.20 is 20 %%); %v would let a %v× slowdown of a tail pass: did you mean %v?", o.TailMinEffect, o.TailMinEffect, 1+o.TailMinEffect, o.TailMinEffect/100)
+	}
 	if o.MinEffect >= 1 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions.MinEffect %v: a fraction (0.10 is 10 %%); %v would let a %v× slowdown pass: did you mean %v?", o.MinEffect, o.MinEffect, 1+o.MinEffect, o.MinEffect/100)
 	}
@@ -389,7 +392,7 @@ func checkCompareOptions(o loadtest.CompareOptions) error {
 	if o.Alpha >= 0.5 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions.Alpha %v: a significance level is a small fraction (default 0.05)", o.Alpha)
 	}
-	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinEffect < 0 || o.Alpha < 0 || o.MaxCalibrationRatio < 0 {
+	if o.MaxErrorRateIncrease < 0 || o.MinAbsolute < 0 || o.MinEffect < 0 || o.TailMinEffect < 0 || o.Alpha < 0 || o.MaxCalibrationRatio < 0 {
 		return fmt.Errorf("NotRegressFrom: CompareOptions %+v: no field may be negative", o)
 	}
 	if err := checkSuite(o); err != nil {

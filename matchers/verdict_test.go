@@ -154,6 +154,8 @@ var _ = Describe("arguments that mean something else", func() {
 			{HaveStatusCounts(map[int]int64{200: -1}), "count -1 is negative"},
 			{HaveFailuresOnly("status 503", ""), "would always pass"},
 			{NotRegressFrom(report, loadtest.CompareOptions{MinEffect: 10}), "did you mean 0.1?"},
+			{NotRegressFrom(report, loadtest.CompareOptions{TailMinEffect: 20}), "did you mean 0.2?"},
+			{NotRegressFrom(report, loadtest.CompareOptions{TailMinEffect: -0.1}), "no field may be negative"},
 			{NotRegressFrom(report, loadtest.CompareOptions{MaxErrorRateIncrease: 5}), "did you mean 0.05?"},
 			{NotRegressFrom(report, loadtest.CompareOptions{Percentiles: []float64{0.99}}), "did you mean 99?"},
 			{NotRegressFrom(report, loadtest.CompareOptions{Alpha: 5}), "a significance level is a small fraction"},
