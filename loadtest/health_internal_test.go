@@ -308,3 +308,27 @@ func TestJudgeGoSchedWithoutRunQueue(t *testing.T) {
 		t.Fatalf("threads waiting on the run queue: %+v", g)
 	}
 }
+
+// TestDiffThrottle: the cgroup that throttled the process most over the
+// run counts; one joined during the run, or whose counters went back,
+// gives no figure.
+func TestDiffThrottle(t *testing.T) {
+	a := osSnapshot{hasThrottle: true, cpuLimit: 0.5, throttle: map[string]throttling{
+		"/leaf": {periods: 10, throttled: 1, time: time.Second},
+		"/pod":  {periods: 10, throttled: 5, time: 2 * time.Second},
+		"/gone": {periods: 10, throttled: 5, time: 2 * time.Second},
+	}}
+	b := osSnapshot{hasThrottle: true, cpuLimit: 0.5, throttle: map[string]throttling{
+		"/leaf": {periods: 20, throttled: 2, time: 1500 * time.Millisecond},
+		"/pod":  {periods: 30, throttled: 20, time: 5 * time.Second},
+		"/new":  {periods: 90, throttled: 90, time: 50 * time.Second},
+		"/gone": {periods: 1, throttled: 0, time: 0},
+	}}
+	d := diff(a, b)
+	if !d.hasThrottle || d.throttledTime != 3*time.Second || d.throttledPeriods != 15 || d.periods != 20 || d.cpuLimit != 0.5 {
+		t.Fatalf("diff = %+v", d)
+	}
+	if d := diff(a, osSnapshot{}); d.hasThrottle {
+		t.Fatalf("no end reading: %+v", d)
+	}
+}

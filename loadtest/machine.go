@@ -52,7 +52,21 @@ type Machine struct {
 const CalibrationRepeats = 20
 
 // ThisMachine returns this machine's fingerprint and calibration
-// (about 50 ms of one core; short timings, so that one of them likely runs between a neighbour's time slices).
+// (about 50 ms of one core; short timings, so that one of them likely runs between a neighbour's time slices),
+// and the process's cgroup CPU limit (CPULimit, CPUs).
+//
+// The calibration cannot see a CPU quota, and is not made to: a CFS
+// quota lets a burst run at full speed until the period's quota is
+// spent, so a timing sees it only when it lasts longer than the quota
+// of a period (at a half-core quota and the usual 100 ms period, more
+// than 50 ms of work, and more than two periods to be sure it is not
+// one period's fresh quota): 200 ms of one core or more on every
+// machine, for every record and every comparison. And a single-threaded
+// timing does not see a limit of one core or more at all, although the
+// application's and the generator's threads together do. The limit is
+// read instead, exactly, from the cgroup files, and compared as such
+// (Baseline's refusal on CPUs); the generator's health reads the
+// throttling the limit caused during each execution (Generator.Throttled).
 func ThisMachine() *Machine {
 	m := &Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, GoVersion: runtime.Version()}
