@@ -385,7 +385,7 @@ func (b *Baseline) differsCPUs(here *Machine, maxRatio float64) string {
 	if ratio < 1 {
 		more = fmt.Sprintf("%.2f× less", 1/ratio)
 	}
-	return fmt.Sprintf("this machine gives the process %s CPU, the baseline's machine gave it %s (median of %d): %s, more than the %.2g× allowed (MaxCalibrationRatio), so a comparison would judge the machine, not the code. This machine: %s; the baseline's: %s. Record the baseline with the CPU limit this run has (Docker --cpus, Kubernetes CPU limits, the CI runner's size), or use a duet (loadtest.Duet), which measures both builds side by side",
+	return fmt.Sprintf("this machine gives the process %s, the baseline's machine gave it %s (median of %d): %s CPU, more than the %.2g× allowed (MaxCalibrationRatio), so a comparison would judge the machine, not the code. This machine: %s; the baseline's: %s. Record the baseline with the CPU limit this run has (Docker --cpus, Kubernetes CPU limits, the CI runner's size), or use a duet (loadtest.Duet), which measures both builds side by side",
 		cpuText(here), cpuText(theirs), len(cpus), more, maxRatio, here, theirs)
 }
 

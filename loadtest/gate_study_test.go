@@ -109,7 +109,7 @@ type studyRow struct {
 	studyScenario
 	n        int
 	verdicts map[string]int // regressed, no regression, inconclusive, refused
-	refusals map[string]int // why refused: calibration, late generator, other
+	refusals map[string]int // why refused: cpu limit, calibration, late generator, other
 	slowHit  int            // trials where the slowed step was flagged
 	otherHit int            // trials where another step was flagged
 	change   []float64      // the slowed step's measured change, per trial
@@ -707,7 +707,7 @@ func (row *studyRow) refused() string {
 		return "0"
 	}
 	var why []string
-	for _, k := range []string{"calibration", "late generator", "other"} {
+	for _, k := range []string{"cpu limit", "calibration", "late generator", "other"} {
 		if row.refusals[k] > 0 {
 			why = append(why, fmt.Sprintf("%d %s", row.refusals[k], k))
 		}

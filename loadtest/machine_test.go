@@ -50,8 +50,8 @@ func TestBaselineCPULimit(t *testing.T) {
 		refused  []string
 		regressd bool
 	}{
-		{"baseline under a half-core quota", half, two, []string{"this machine gives the process 2 cores (no CPU limit)", "gave it 0.5 cores (a CPU limit: /sys/fs/cgroup/cpu/ci/cpu.cfs_quota_us 50000", "4.00× as much", "MaxCalibrationRatio", "loadtest.Duet"}, false},
-		{"here under a half-core quota", two, half, []string{"0.5 cores (a CPU limit", "4.00× less", "Docker --cpus"}, false},
+		{"baseline under a half-core quota", half, two, []string{"this machine gives the process 2 cores (no CPU limit)", "gave it 0.5 cores (a CPU limit: /sys/fs/cgroup/cpu/ci/cpu.cfs_quota_us 50000", "4.00× as much CPU", "MaxCalibrationRatio", "loadtest.Duet"}, false},
+		{"here under a half-core quota", two, half, []string{"0.5 cores (a CPU limit", "4.00× less CPU", "Docker --cpus"}, false},
 		{"same limit", half, half, nil, true},
 		{"1.2× apart", &loadtest.Machine{Cores: 2, CPULimit: 1.2, CPUs: 1.2, Calibration: 10 * time.Millisecond}, &loadtest.Machine{Cores: 2, CPULimit: 1.44, CPUs: 1.44, Calibration: 10 * time.Millisecond}, nil, true},
 		{"a baseline without the figure", unknown, half, nil, true},
