@@ -471,8 +471,8 @@ func (g *Generator) judge(late, schedLate uint64, slices int64) {
 		// every thread of the process stopped until the next period:
 		// the latencies measured then carry the stop, whatever the
 		// probe happened to see
-		why = append(why, fmt.Sprintf("its cgroup's CPU limit of %.3g cores throttled it %s of the time (out of quota in %s of the CFS periods it ran in)",
-			g.CPULimit, pct(g.Throttled), pct(g.ThrottledPeriods)))
+		why = append(why, fmt.Sprintf("its cgroup's CPU limit of %.3g cores throttled it: out of quota in %s of the CFS periods it ran in, its run queues held back %s of the wall time (summed over CPUs)",
+			g.CPULimit, pct(g.ThrottledPeriods), pct(g.Throttled)))
 	}
 	if !delayed && !gcHeavy && !throttled {
 		return
