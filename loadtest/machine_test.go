@@ -174,6 +174,9 @@ func TestCPUQuotaChild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		t.Fatalf("joining %s: %v", cg, err)
 	}
+	if mine, err := os.ReadFile("/proc/self/cgroup"); err != nil || !strings.Contains(string(mine), "/"+filepath.Base(cg)+"\n") {
+		t.Fatalf("not in the cgroup %s: %s %v", cg, mine, err)
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := uint64(1)
 		for end := time.Now().Add(2 * time.Millisecond); time.Now().Before(end); {
@@ -223,8 +226,17 @@ func makeQuotaCgroup() (string, func(), error) {
 			errs = append(errs, err)
 			continue
 		}
+		// the kernel makes a cgroup's files with its directory: without
+		// them it is no cgroup (a tmpfs), or the cpu controller is off
 		ok := true
+		if _, err := os.Stat(filepath.Join(dir, try.files[0][0])); err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a cgroup with the cpu controller: %w", dir, err))
+			ok = false
+		}
 		for _, f := range try.files {
+			if !ok {
+				break
+			}
 			if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0o644); err != nil {
 				errs = append(errs, err)
 				ok = false
