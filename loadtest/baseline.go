@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -297,25 +298,31 @@ func MergeBaselines(paths ...string) (*Baseline, error) {
 }
 
 // CompareBaseline compares the executions cur, run on machine here,
-// with the baseline b (CompareExecutions). When both machines ran the
-// calibration workload and their times differ by more than
-// MaxCalibrationRatio either way, the comparison is refused with both
-// figures: it would judge the machine, not the code. A nil here skips
-// the check.
+// with the baseline b (CompareExecutions). The comparison is refused,
+// with both figures and no metric judged, when the two machines differ
+// by more than MaxCalibrationRatio either way in the CPU they give the
+// process (Machine.CPUs: cores, or the cgroup's CPU limit where that is
+// lower) or in the time they took for the calibration workload: it
+// would judge the machine, not the code. A nil here, or a figure the
+// baseline did not record, skips that check.
 func CompareBaseline(b *Baseline, cur []*Report, here *Machine, opts CompareOptions) *Comparison {
 	if b == nil {
 		b = &Baseline{}
 	}
-	c := CompareExecutions(b.Executions, cur, opts)
-	if why := b.differs(here, c.Options.MaxCalibrationRatio); why != "" {
-		c.Refused = why
+	o := opts.withDefaults()
+	if why := b.differs(here, o.MaxCalibrationRatio); why != "" {
+		// no metric judged: each would be the machine's verdict
+		return &Comparison{Options: o, Looks: 1, Refused: why}
 	}
-	return c
+	return CompareExecutions(b.Executions, cur, opts)
 }
 
 // differs says why the machine here cannot be compared with the
-// baseline's ("" when it can, or when either is unknown).
+// baseline's ("" when it can, or when the figures are unknown).
 func (b *Baseline) differs(here *Machine, maxRatio float64) string {
+	if why := b.differsCPUs(here, maxRatio); why != "" {
+		return why
+	}
 	if here == nil || here.Calibration <= 0 {
 		return ""
 	}
@@ -342,6 +349,58 @@ func (b *Baseline) differs(here *Machine, maxRatio float64) string {
 	}
 	return fmt.Sprintf("this machine ran the calibration workload in %v, the baseline's machine in %v (median of %d): %s, more than the %.2g× allowed (MaxCalibrationRatio), so a comparison would judge the machine, not the code. This machine: %s; the baseline's: %s. Record the baseline on this machine, wait for a quieter moment, or use a duet (loadtest.Duet), which measures both builds side by side",
 		roundSig(here.Calibration), roundSig(time.Duration(base)), len(cals), speed, maxRatio, here, theirs)
+}
+
+// differsCPUs says why the CPU the machine here gives the process
+// (Machine.CPUs) is too far from the baseline's machines' (their
+// median) to compare: "" when it is not, or when either is unknown (a
+// baseline recorded before the figure was kept). The fastest-of-many
+// calibration does not see a CPU quota (a CFS quota lets short bursts
+// run at full speed), so the limit is compared as read.
+func (b *Baseline) differsCPUs(here *Machine, maxRatio float64) string {
+	if here == nil || here.CPUs <= 0 {
+		return ""
+	}
+	var cpus []float64
+	for i := range b.Executions {
+		if m := b.machine(i); m != nil && m.CPUs > 0 {
+			cpus = append(cpus, m.CPUs)
+		}
+	}
+	if len(cpus) == 0 {
+		return ""
+	}
+	slices.Sort(cpus)
+	base := medianSorted(cpus)
+	var theirs *Machine
+	for i := range b.Executions {
+		if m := b.machine(i); m != nil && m.CPUs > 0 && (theirs == nil || math.Abs(m.CPUs-base) < math.Abs(theirs.CPUs-base)) {
+			theirs = m
+		}
+	}
+	ratio := here.CPUs / base
+	if ratio <= maxRatio && ratio >= 1/maxRatio {
+		return ""
+	}
+	more := fmt.Sprintf("%.2f× as much", ratio)
+	if ratio < 1 {
+		more = fmt.Sprintf("%.2f× less", 1/ratio)
+	}
+	return fmt.Sprintf("this machine gives the process %s, the baseline's machine gave it %s (median of %d): %s CPU, more than the %.2g× allowed (MaxCalibrationRatio), so a comparison would judge the machine, not the code. This machine: %s; the baseline's: %s. Record the baseline with the CPU limit this run has (Docker --cpus, Kubernetes CPU limits, the CI runner's size), or use a duet (loadtest.Duet), which measures both builds side by side",
+		cpuText(here), cpuText(theirs), len(cpus), more, maxRatio, here, theirs)
+}
+
+// cpuText names a machine's CPU for the process: its cores, or its
+// cgroup's limit and the file it came from.
+func cpuText(m *Machine) string {
+	if m.CPULimit > 0 && (m.Cores <= 0 || m.CPULimit <= float64(m.Cores)) {
+		from := m.CPULimitFrom
+		if from == "" {
+			from = "source not recorded"
+		}
+		return fmt.Sprintf("%.3g cores (a CPU limit: %s)", m.CPUs, from)
+	}
+	return fmt.Sprintf("%.3g cores (no CPU limit)", m.CPUs)
 }
 
 // roundSig rounds d to about three significant digits.

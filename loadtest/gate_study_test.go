@@ -109,7 +109,7 @@ type studyRow struct {
 	studyScenario
 	n        int
 	verdicts map[string]int // regressed, no regression, inconclusive, refused
-	refusals map[string]int // why refused: calibration, late generator, other
+	refusals map[string]int // why refused: cpu limit, calibration, late generator, other
 	slowHit  int            // trials where the slowed step was flagged
 	otherHit int            // trials where another step was flagged
 	change   []float64      // the slowed step's measured change, per trial
@@ -517,7 +517,8 @@ func (s *study) tailFactor(url string) float64 {
 // cgroup quota holds to half of one core (the machine's calibration is
 // measured there, as NotRegressFrom's recording does), then compares
 // candidates of the unchanged build here with it: the comparison should
-// be refused for the calibration (MaxCalibrationRatio), not judged.
+// be refused for the CPU the machines give the process (the quota's
+// 0.5 cores against this machine's cores: Machine.CPUs), not judged.
 func (s *study) slowerMachine(sc studyScenario) *studyRow {
 	period := 100_000
 	if v := os.Getenv(studyPeriodEnv); v != "" {
@@ -591,7 +592,7 @@ func recordStudyBaseline() int {
 		for _, st := range r.Runs[0].Steps {
 			p50s = append(p50s, fmt.Sprintf("%s p50 %v", st.Name, st.Latency.Percentile(50)))
 		}
-		fmt.Printf("  execution %d: calibration %v; %s; late generator: %q\n", i+1, m.Calibration, strings.Join(p50s, ", "), r.Invalid())
+		fmt.Printf("  execution %d: calibration %v, CPUs %v; %s; late generator: %q\n", i+1, m.Calibration, m.CPUs, strings.Join(p50s, ", "), r.Invalid())
 	}
 	if err := b.Write(os.Getenv(studyRecordEnv)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -619,6 +620,9 @@ func (row *studyRow) judge(t *testing.T, sc studyScenario, ok bool, err error, c
 		row.refusals["late generator"]++
 	case strings.Contains(err.Error(), "no verdict on "):
 		v = vInconclusive
+	case strings.Contains(err.Error(), "this machine gives the process"): // Machine.CPUs
+		v = vRefused
+		row.refusals["cpu limit"]++
 	case strings.Contains(err.Error(), "MaxCalibrationRatio"):
 		v = vRefused
 		row.refusals["calibration"]++
@@ -703,7 +707,7 @@ func (row *studyRow) refused() string {
 		return "0"
 	}
 	var why []string
-	for _, k := range []string{"calibration", "late generator", "other"} {
+	for _, k := range []string{"cpu limit", "calibration", "late generator", "other"} {
 		if row.refusals[k] > 0 {
 			why = append(why, fmt.Sprintf("%d %s", row.refusals[k], k))
 		}

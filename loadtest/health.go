@@ -95,13 +95,26 @@ type Generator struct {
 	// hypervisor gave to other guests (/proc/stat cpu steal) over the
 	// run.
 	Steal float64 `json:"steal,omitempty"`
+	// CPULimit is the process's cgroup CPU limit in cores at the end of
+	// the run (Machine.CPULimit; 0: none found). Throttled is the time
+	// the limit held the process's runnable threads back over the wall
+	// time (cpu.stat throttled_usec in cgroup v2, throttled_time in v1,
+	// summed over CPUs, so capped at 1), ThrottledPeriods the share of
+	// the CFS periods in which the process had work that it ran out of
+	// its quota in (nr_throttled over nr_periods): of the process's
+	// cgroup or the parent whose limit throttled it most. Throttled
+	// threads also count as waiting on the run queue (RunQueueShare),
+	// but no other process held the CPU.
+	CPULimit         float64 `json:"cpu_limit,omitempty"`
+	Throttled        float64 `json:"throttled,omitempty"`
+	ThrottledPeriods float64 `json:"throttled_periods,omitempty"`
 	// Readings names the operating system's figures that were read:
-	// "pressure", "schedstat", "steal", "rusage".
+	// "pressure", "schedstat", "steal", "rusage", "throttling".
 	Readings []string `json:"readings,omitempty"`
 	// Saturated is true when the figures above make the latencies
 	// untrustworthy; Why says which and by how much, Cause whose doing
-	// it was (CauseNeighbour, CauseGenerator, or "" when the figures do
-	// not tell) and Advice what to do.
+	// it was (CauseQuota, CauseNeighbour, CauseGenerator, or "" when the
+	// figures do not tell) and Advice what to do.
 	Saturated bool   `json:"saturated,omitempty"`
 	Cause     string `json:"cause,omitempty"`
 	Why       string `json:"why,omitempty"`
@@ -117,6 +130,11 @@ const (
 	// CauseGenerator: the generator used its cores itself (its CPU near
 	// Cores, or GC a large share of it).
 	CauseGenerator = "generator"
+	// CauseQuota: the process's own cgroup CPU limit (Docker --cpus,
+	// Kubernetes CPU limits, a CI runner's size) throttled it
+	// (Throttled at BusyThrottled or more): not a neighbour, and not
+	// cured by a quieter moment.
+	CauseQuota = "quota"
 )
 
 // Thresholds of a saturated generator.
@@ -157,6 +175,11 @@ const (
 	ownRunQueueWait = 500 * time.Microsecond
 	// BusySteal: a hypervisor took this share of the machine's CPU.
 	BusySteal = 0.10
+	// BusyThrottled: the process's cgroup CPU limit held its threads
+	// back this share of the wall time (Throttled). A process within its
+	// limit reads 0; one over it by half (a 0.5-core quota and a
+	// single thread that wants a core) about 0.5.
+	BusyThrottled = 0.10
 	// DelayProbe is the delay probe's sleep.
 	DelayProbe = 2 * time.Millisecond
 )
@@ -364,6 +387,16 @@ func (p *healthProbe) finish(lag *Latency) *Generator {
 		g.Readings = append(g.Readings, "rusage")
 		g.InvoluntarySwitches = d.nivcsw
 	}
+	if d.hasThrottle {
+		g.Readings = append(g.Readings, "throttling")
+		g.CPULimit = d.cpuLimit
+		if wall > 0 {
+			g.Throttled = math.Min(float64(d.throttledTime)/float64(wall), 1)
+		}
+		if d.periods > 0 {
+			g.ThrottledPeriods = float64(d.throttledPeriods) / float64(d.periods)
+		}
+	}
 	var late, schedLate uint64
 	late = uint64(p.late.CountOver(SaturatedDelay))
 	if ds != nil {
@@ -392,8 +425,11 @@ func (g *Generator) judge(late, schedLate uint64, slices int64) {
 		(!g.has("schedstat") || slices < 20 || g.RunQueueWaitPerSlice < ownRunQueueWait)
 	own := g.CPU >= SaturatedCPU || schedOwn
 	gcHeavy := g.GCShare >= SaturatedGCShare && g.CPU >= 0.5
+	// the process's own CPU quota held it back: its threads waited on
+	// the run queue, but for the quota, not for another process
+	throttled := g.has("throttling") && g.Throttled >= BusyThrottled
 	var neighbour []string
-	if g.has("schedstat") && slices >= 20 && g.RunQueueShare >= BusyRunQueueShare {
+	if !throttled && g.has("schedstat") && slices >= 20 && g.RunQueueShare >= BusyRunQueueShare {
 		neighbour = append(neighbour, fmt.Sprintf("its threads spent %s of the time they were ready to run waiting for a CPU (%v per time slice; a few %% when the machine is quiet)",
 			pct(g.RunQueueShare), g.RunQueueWaitPerSlice.Round(time.Microsecond)))
 	}
@@ -410,9 +446,9 @@ func (g *Generator) judge(late, schedLate uint64, slices int64) {
 	// timer lateness (a virtual machine's, typically): the same in the
 	// baseline and the candidate, and far from every request, so it
 	// does not decide alone below UnexplainedDelay.
-	readable := g.has("schedstat") || g.has("pressure") || g.has("steal")
+	readable := g.has("schedstat") || g.has("pressure") || g.has("steal") || g.has("throttling")
 	delayed := g.Delay > SaturatedDelay && late >= 5 &&
-		(!readable || own || len(neighbour) > 0 || g.Delay > UnexplainedDelay)
+		(!readable || own || throttled || len(neighbour) > 0 || g.Delay > UnexplainedDelay)
 	if delayed {
 		why = append(why, fmt.Sprintf("its goroutines woke up to %v late (p99 of a %v sleep; max %v; at most %v is sound)",
 			g.Delay.Round(time.Microsecond), DelayProbe, g.DelayMax.Round(time.Microsecond), SaturatedDelay))
@@ -431,12 +467,22 @@ func (g *Generator) judge(late, schedLate uint64, slices int64) {
 	if gcHeavy {
 		why = append(why, fmt.Sprintf("garbage collection took %s of its CPU", pct(g.GCShare)))
 	}
-	if !delayed && !gcHeavy {
+	if throttled {
+		// every thread of the process stopped until the next period:
+		// the latencies measured then carry the stop, whatever the
+		// probe happened to see
+		why = append(why, fmt.Sprintf("its cgroup's CPU limit of %.3g cores throttled it: out of quota in %s of the CFS periods it ran in, its run queues held back %s of the wall time (summed over CPUs)",
+			g.CPULimit, pct(g.ThrottledPeriods), pct(g.Throttled)))
+	}
+	if !delayed && !gcHeavy && !throttled {
 		return
 	}
 	g.Saturated = true
 	usage := fmt.Sprintf("CPU %s of %d cores, GC %s of that", pct(g.CPU), g.Cores, pct(g.GCShare))
 	switch {
+	case throttled:
+		g.Cause = CauseQuota
+		g.Advice = "the process's CPU quota (cgroup cpu.max or cpu.cfs_quota_us: Docker --cpus, Kubernetes CPU limits, the CI runner's size) throttled it, which a quieter moment does not cure: raise the limit or lower the concurrency (or the arrival rate)"
 	case own || gcHeavy:
 		g.Cause = CauseGenerator
 		g.Advice = "lower the concurrency (or the arrival rate), or give the generator more CPU"
@@ -503,6 +549,8 @@ func (g *Generator) causeText() string {
 		return "other processes took the CPU"
 	case CauseGenerator:
 		return "the generator's own work"
+	case CauseQuota:
+		return "its CPU quota throttled it"
 	}
 	return "cause unclear"
 }
@@ -518,8 +566,11 @@ func (r *Report) Invalid() string {
 	}
 	g := r.Generator
 	state := "saturated" // by its own work, or the figures do not say
-	if g.Cause == CauseNeighbour {
+	switch g.Cause {
+	case CauseNeighbour:
 		state = "late"
+	case CauseQuota:
+		state = "throttled"
 	}
 	msg := fmt.Sprintf("measurement invalid: the load generator was %s (%s): %s", state, g.causeText(), g.Why)
 	if g.Advice != "" {

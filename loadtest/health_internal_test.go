@@ -201,6 +201,20 @@ func TestJudge(t *testing.T) {
 			late: 50, slices: 5000},
 		{name: "very late timers on a quiet machine", g: Generator{Cores: 2, CPU: 0.5, Delay: 30 * time.Millisecond, RunQueueWaitPerSlice: 200 * time.Microsecond, RunQueueShare: 0.25, CPUStall: 0.17, Readings: all},
 			late: 50, slices: 5000, saturated: true, advice: "rerun on a quieter machine", delay: 30 * time.Millisecond},
+		// the study's baseline recorded inside a half-core quota: the
+		// threads wait on the run queue, but for the quota, not for a
+		// neighbour
+		{name: "own CPU quota", g: Generator{Cores: 2, CPU: 0.25, Delay: 45 * time.Millisecond, RunQueueWaitPerSlice: 4 * time.Millisecond, RunQueueShare: 0.7, CPUStall: 0.6,
+			CPULimit: 0.5, Throttled: 0.5, ThrottledPeriods: 0.9, Readings: append(all[:4:4], "throttling")},
+			late: 50, slices: 3000, saturated: true, cause: CauseQuota,
+			why:    []string{"CPU limit of 0.5 cores throttled it: out of quota in 90% of the CFS periods it ran in, its run queues held back 50% of the wall time"},
+			advice: "raise the limit or lower the concurrency", delay: 45 * time.Millisecond},
+		{name: "quota throttling with a punctual probe", g: Generator{Cores: 2, CPU: 0.25, Delay: time.Millisecond, CPULimit: 1, Throttled: 0.2, ThrottledPeriods: 0.3, Readings: []string{"throttling"}},
+			late: 0, slices: 0, saturated: true, cause: CauseQuota, why: []string{"held back 20% of the wall time"}, advice: "Docker --cpus", delay: time.Millisecond},
+		{name: "a limit that did not throttle", g: Generator{Cores: 2, CPU: 0.2, Delay: time.Millisecond, RunQueueShare: 0.02, CPULimit: 0.5, Throttled: 0.05, ThrottledPeriods: 0.1, Readings: append(all[:4:4], "throttling")},
+			slices: 3000},
+		{name: "neighbour under a limit that did not throttle", g: Generator{Cores: 2, CPU: 0.07, Delay: 40 * time.Millisecond, RunQueueWaitPerSlice: 2 * time.Millisecond, RunQueueShare: 0.9, CPULimit: 1.5, Throttled: 0.01, Readings: append(all[:4:4], "throttling")},
+			late: 50, slices: 3000, saturated: true, cause: CauseNeighbour, advice: "duet", delay: 40 * time.Millisecond},
 		{name: "too few late wake-ups", g: Generator{Cores: 2, CPU: 0.1, Delay: 20 * time.Millisecond, RunQueueWaitPerSlice: 3 * time.Millisecond, Readings: all},
 			late: 4, slices: 100},
 	}
@@ -331,5 +345,29 @@ func TestChooseRoundTime(t *testing.T) {
 				t.Fatalf("chooseRoundTime = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestDiffThrottle: the cgroup that throttled the process most over the
+// run counts; one joined during the run, or whose counters went back,
+// gives no figure.
+func TestDiffThrottle(t *testing.T) {
+	a := osSnapshot{hasThrottle: true, cpuLimit: 0.5, throttle: map[string]throttling{
+		"/leaf": {periods: 10, throttled: 1, time: time.Second},
+		"/pod":  {periods: 10, throttled: 5, time: 2 * time.Second},
+		"/gone": {periods: 10, throttled: 5, time: 2 * time.Second},
+	}}
+	b := osSnapshot{hasThrottle: true, cpuLimit: 0.5, throttle: map[string]throttling{
+		"/leaf": {periods: 20, throttled: 2, time: 1500 * time.Millisecond},
+		"/pod":  {periods: 30, throttled: 20, time: 5 * time.Second},
+		"/new":  {periods: 90, throttled: 90, time: 50 * time.Second},
+		"/gone": {periods: 1, throttled: 0, time: 0},
+	}}
+	d := diff(a, b)
+	if !d.hasThrottle || d.throttledTime != 3*time.Second || d.throttledPeriods != 15 || d.periods != 20 || d.cpuLimit != 0.5 {
+		t.Fatalf("diff = %+v", d)
+	}
+	if d := diff(a, osSnapshot{}); d.hasThrottle {
+		t.Fatalf("no end reading: %+v", d)
 	}
 }

@@ -38,6 +38,12 @@ type osSnapshot struct {
 	// getrusage: involuntary context switches of the whole process.
 	hasNivcsw bool
 	nivcsw    int64
+
+	// cpu.stat of the process's cgroup and of its parents with a CPU
+	// limit (machine.go), by directory.
+	hasThrottle bool
+	throttle    map[string]throttling
+	cpuLimit    float64 // the tightest limit, cores (0: none)
 }
 
 // schedstat is one thread's /proc/<pid>/task/<tid>/schedstat.
@@ -157,6 +163,13 @@ type osDelta struct {
 
 	hasNivcsw bool
 	nivcsw    int64
+
+	// the cgroup directory whose CPU limit throttled the process most
+	hasThrottle      bool
+	throttledTime    time.Duration // its run queues' throttled time, summed over CPUs
+	throttledPeriods int64         // CFS periods it ran out of quota in
+	periods          int64         // CFS periods it had runnable tasks in
+	cpuLimit         float64       // cores, at the end
 }
 
 // diff compares a snapshot taken at the start (a) with one at the end
@@ -184,6 +197,19 @@ func diff(a, b osSnapshot) osDelta {
 	}
 	if a.hasNivcsw && b.hasNivcsw && b.nivcsw >= a.nivcsw {
 		d.hasNivcsw, d.nivcsw = true, b.nivcsw-a.nivcsw
+	}
+	if a.hasThrottle && b.hasThrottle {
+		d.cpuLimit = b.cpuLimit
+		for dir, end := range b.throttle {
+			start, ok := a.throttle[dir]
+			if !ok || end.time < start.time || end.throttled < start.throttled || end.periods < start.periods {
+				continue // a cgroup joined during the run, or a reset
+			}
+			d.hasThrottle = true
+			if t := end.time - start.time; t >= d.throttledTime {
+				d.throttledTime, d.throttledPeriods, d.periods = t, end.throttled-start.throttled, end.periods-start.periods
+			}
+		}
 	}
 	return d
 }

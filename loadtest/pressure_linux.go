@@ -21,7 +21,26 @@ func readOS() osSnapshot {
 	}
 	s.threads, s.hasSchedstat = readThreads()
 	s.nivcsw, s.hasNivcsw = involuntarySwitches()
+	s.throttle, s.cpuLimit, s.hasThrottle = readThrottling()
 	return s
+}
+
+// readThrottling reads cpu.stat in the process's cgroup and in its
+// parents that set a CPU limit (a file without the throttling counts,
+// such as a cgroup v2 without the cpu controller, is left out).
+func readThrottling() (map[string]throttling, float64, bool) {
+	lim := readCPULimit()
+	out := map[string]throttling{}
+	for _, d := range lim.dirs {
+		b, err := os.ReadFile(d.path + "/cpu.stat")
+		if err != nil {
+			continue
+		}
+		if t, err := parseCPUStat(string(b), d.v2); err == nil {
+			out[d.path] = t
+		}
+	}
+	return out, lim.cores, len(out) > 0
 }
 
 // readThreads reads the schedstat of each of the process's threads
