@@ -36,14 +36,15 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 					return false, fmt.Errorf("HaveNoRegressions: no verdict: a round: %s", why)
 				}
 			}
-			// a neighbour slowed both sides of a pair alike: the duet
-			// goes on; a generator that saturated itself measured
+			// a neighbour or the process's CPU quota slowed both sides
+			// of a pair alike: the duet goes on; a generator that
+			// saturated itself (or whose cause is unclear) measured
 			// itself, on either side
 			if c := a.Comparison; c != nil {
 				own, why := 0, ""
 				for i := range min(len(a.A), len(a.B)) {
 					for _, r := range []*loadtest.Report{a.A[i], a.B[i]} {
-						if g := r.Generator; g != nil && g.Saturated && g.Cause != loadtest.CauseNeighbour {
+						if g := r.Generator; g != nil && g.Saturated && g.Cause != loadtest.CauseNeighbour && g.Cause != loadtest.CauseQuota {
 							own, why = own+1, r.Invalid()
 							break
 						}

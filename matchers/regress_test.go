@@ -120,6 +120,12 @@ var _ = Describe("HaveNoRegressions", func() {
 		duet.B[1], duet.Comparison.Contended = busy, 2
 		_, err := HaveNoRegressions().Match(duet)
 		Expect(err).To(MatchError(ContainSubstring("no verdict: 2 of 3 pairs had a round whose measurement invalid: the load generator was saturated")))
+		// a neighbour or a CPU quota slows both sides of a pair alike
+		for _, cause := range []string{loadtest.CauseNeighbour, loadtest.CauseQuota} {
+			shared := &loadtest.Report{Generator: &loadtest.Generator{Saturated: true, Cause: cause, Why: "w"}}
+			duet.A[1], duet.B[1], duet.A[0] = shared, shared, shared
+			Expect(duet).To(HaveNoRegressions(), cause)
+		}
 	})
 	It("fails an inconclusive comparison with its change and interval", func() {
 		cmp := loadtest.CompareExecutions(nil, nil, loadtest.CompareOptions{})
