@@ -180,6 +180,27 @@ func compareMeasured(base *loadtest.Baseline, cur []*loadtest.Report, here *load
 	left := len(base.Executions) - len(sound.Executions) + len(cur) - len(soundCur)
 	if left > 0 && len(sound.Executions) > 0 && len(soundCur) > 0 {
 		if c := loadtest.CompareBaseline(sound, soundCur, here, o); c.Settled() {
+			// the machine was busy while the new executions ran: the
+			// sound ones beside the late one ran on it too (in the
+			// gate study, an unchanged build's sound executions after
+			// a neighbour were flagged +11%, 3 times in 10), so a
+			// regression they show is no verdict; no regression stands
+			// (a busy machine only slows)
+			if r := c.Regressions(); len(r) > 0 && len(soundCur) < len(cur) && c.Refused == "" {
+				var hit []string
+				for _, d := range r {
+					hit = append(hit, fmt.Sprintf("%s / %s %s %s", d.Run, d.Step, d.Metric, d.ChangeText()))
+				}
+				var why string
+				for _, x := range cur {
+					if w := x.Invalid(); w != "" {
+						why = w
+						break
+					}
+				}
+				return c, fmt.Errorf("NotRegressFrom: no verdict on %s: %d of %d new executions were measured by a %w on a busy machine, and the others ran beside them (%s); rerun at a quieter moment, or compare with a duet (loadtest.Duet), whose pairs share the machine's state",
+					strings.Join(hit, ", "), len(cur)-len(soundCur), len(cur), ErrLateGenerator, why)
+			}
 			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %d of %d baseline and %d of %d new executions were measured by a late load generator and left out\n",
 				len(base.Executions)-len(sound.Executions), len(base.Executions), len(cur)-len(soundCur), len(cur))
 			return c, nil
