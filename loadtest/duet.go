@@ -183,21 +183,23 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		}
 		return r, nil
 	}
-	start := time.Now()
-	if choose {
-		// the pilot pair, both sides in the order the seed draws; its
-		// rounds also warm both builds up and are not compared
-		bFirst := rng.IntN(2) == 1
-		var ra, rb *Report
+	// pair runs a pair of rounds, which side first drawn from the seed
+	pair := func() (bFirst bool, ra, rb *Report, err error) {
+		bFirst = rng.IntN(2) == 1
 		if bFirst {
 			if rb, err = run(b); err == nil {
 				ra, err = run(a)
 			}
-		} else {
-			if ra, err = run(a); err == nil {
-				rb, err = run(b)
-			}
+		} else if ra, err = run(a); err == nil {
+			rb, err = run(b)
 		}
+		return bFirst, ra, rb, err
+	}
+	start := time.Now()
+	if choose {
+		// the pilot pair, both sides in the order the seed draws; its
+		// rounds also warm both builds up and are not compared
+		_, ra, rb, err := pair()
 		d.Pilot = []*Report{ra, rb}
 		if err != nil {
 			return d, err
@@ -224,17 +226,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		if i > 0 && time.Since(start) >= opts.Budget {
 			break
 		}
-		bFirst := rng.IntN(2) == 1
-		var ra, rb *Report
-		if bFirst {
-			if rb, err = run(b); err == nil {
-				ra, err = run(a)
-			}
-		} else {
-			if ra, err = run(a); err == nil {
-				rb, err = run(b)
-			}
-		}
+		bFirst, ra, rb, err := pair()
 		if err != nil {
 			if len(d.A) > 0 && looks > 0 {
 				finish()
