@@ -199,9 +199,12 @@ type Delta struct {
 	P float64
 	// N is what was compared: executions old and new in a stored
 	// comparison; pairs (both the same) in a duet.
-	N       [2]int
-	Verdict Verdict
-	Why     string // for inconclusive, missing, ungated, or the error rate rule
+	N [2]int
+	// Sessions are the sessions (Report.Session) old and new when a
+	// stored comparison took the session as its unit; zero otherwise.
+	Sessions [2]int
+	Verdict  Verdict
+	Why      string // for inconclusive, missing, ungated, or the error rate rule
 }
 
 // Comparison is a step-by-step comparison of a report with a baseline,
@@ -404,6 +407,25 @@ func Compare(base, cur *Report, opts CompareOptions) *Comparison {
 // their interval as "reported" and counted in no m. (Taking the
 // generator's time out would leave 1/latency: the latencies again.)
 //
+// Sessions. Executions measured by one process (Report.Session: a go
+// test run, a CI job) share its state, and often the application's,
+// so they differ less from each other than from another process's: the
+// gate study measured about 10% between two processes of one build on a
+// quiet machine, more than between executions of one. When a side holds
+// several executions of one session (a candidate's executions of one
+// spec, a baseline recorded a few at a time), the unit is the session:
+// each session's figure is the mean of its executions' log figures, the
+// change is the difference of the two sides' means of them, and its
+// interval a Student t interval over the sessions (pooled variance,
+// K+L-2 degrees of freedom: a rank interval over the few sessions a
+// baseline holds could bound nothing), widened where one side's
+// sessions hold fewer executions than the other's. So a baseline
+// recorded by one process, compared with executions of another, is
+// inconclusive: it cannot tell a change from the difference between
+// processes. Record a baseline in MinBaselineSessions separate runs or
+// more. When every execution of both sides comes from one process (a
+// test measuring both builds), the unit stays the execution.
+//
 // The error rate, pooled over the executions, regresses when it rose by
 // more than MaxErrorRateIncrease. A step of cur that base lacks is
 // listed as ungated.
@@ -457,6 +479,10 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		}
 	}
 	c.Tests = tested(pend)
+	var og, ng [][]int
+	if bySession(base, cur) {
+		og, ng = sessionGroups(base), sessionGroups(cur)
+	}
 	for _, p := range pend {
 		d := p.Delta
 		if p.rule {
@@ -466,8 +492,13 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		old, new := finite(p.old), finite(p.new)
 		d.N = [2]int{len(old), len(new)}
 		d.Old, d.NewMedian = median(old), median(new)
-		lo, hi := logs(old), logs(new)
-		strict, iv := c.bounds(func(a float64) interval { return shiftInterval(lo, hi, a) }, p.larger)
+		f := func(a float64) interval { return shiftInterval(logs(old), logs(new), a) }
+		if og != nil {
+			ov, nv := grouped(p.old, og), grouped(p.new, ng)
+			d.Sessions = [2]int{len(ov), len(nv)}
+			f = func(a float64) interval { return sessionInterval(ov, nv, a) }
+		}
+		strict, iv := c.bounds(f, p.larger)
 		if !p.larger {
 			iv.P = 1 - iv.P // larger rates are better: "worse" is the other tail
 		}
@@ -624,12 +655,37 @@ func (c *Comparison) decide(d *Delta, iv, strict interval, larger bool) {
 	}
 }
 
+// Compared says what the metric's interval rests on: "12 pairs" in a
+// duet, "12 and 5 executions" in a stored comparison, with the sessions
+// ("in 6 and 1 sessions") where they were its unit.
+func (d Delta) Compared(duet bool) string {
+	if duet {
+		return fmt.Sprintf("%d pairs", d.N[0])
+	}
+	s := fmt.Sprintf("%d and %d executions", d.N[0], d.N[1])
+	if d.Sessions != [2]int{} {
+		s += fmt.Sprintf(" in %d and %d sessions", d.Sessions[0], d.Sessions[1])
+	}
+	return s
+}
+
 // bounded reports whether the delta's interval has both ends.
 func (d Delta) bounded() bool { return d.Low > -1 && !math.IsInf(d.High, 1) }
 
 // storedWhy says why a stored comparison's metric is inconclusive and
 // what gives it a verdict.
 func (c *Comparison) storedWhy(d Delta) string {
+	if k, l := d.Sessions[0], d.Sessions[1]; k+l > 0 {
+		if !d.bounded() {
+			return fmt.Sprintf("the baseline's executions come from %d session(s) (processes: Report.Session) and the new ones from %d; a change cannot be told from the difference between processes with fewer than 3 sessions in all: record the baseline in %d or more separate go test runs or CI jobs (%s=1 adds one each time; benchgate baseline merge joins files), or compare with a duet (loadtest.Duet)",
+				k, l, MinBaselineSessions, UpdateBaselinesEnv)
+		}
+		more := ""
+		if k < MinBaselineSessions {
+			more = fmt.Sprintf(": the baseline holds %d session(s), record %d or more", k, MinBaselineSessions)
+		}
+		return fmt.Sprintf("the interval reaches past the %.0f%% minimum effect; it spans the variance between sessions (processes), which more baseline sessions bound more tightly%s", c.Options.EffectFor(d.Metric)*100, more)
+	}
 	n, m := d.N[0], d.N[1]
 	if !d.bounded() {
 		need := minRankSumSize(n, c.AlphaSide())
@@ -836,6 +892,9 @@ func (c *Comparison) String() string {
 			p = strings.TrimPrefix(strings.TrimPrefix(FormatP(d.P), "p = "), "p ")
 		}
 		n := fmt.Sprintf("%d/%d", d.N[0], d.N[1])
+		if d.Sessions != [2]int{} {
+			n = fmt.Sprintf("%d/%d in %d/%d sessions", d.N[0], d.N[1], d.Sessions[0], d.Sessions[1])
+		}
 		if c.Duet {
 			n = fmt.Sprint(d.N[0])
 		}
@@ -883,6 +942,12 @@ func (c *Comparison) Method() string {
 		}
 		return fmt.Sprintf("duet: %d pairs%s%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval, %s; %s\n",
 			c.Pairs, rounds, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, c.levels(), rule)
+	}
+	for _, d := range c.Deltas {
+		if k, l := d.Sessions[0], d.Sessions[1]; k+l > 0 {
+			return fmt.Sprintf("stored baseline by session (%d baseline and %d new sessions: processes, Report.Session): per metric one figure per execution, their log mean per session; the change of the new sessions' mean over the baseline's with a Student t interval over sessions, %s; %s\n",
+				k, l, c.levels(), rule)
+		}
 	}
 	return fmt.Sprintf("stored baseline: per metric one figure per execution; the Hodges–Lehmann change of log(new/old) with its exact rank-sum interval, %s; %s\n",
 		c.levels(), rule)

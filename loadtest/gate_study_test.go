@@ -67,6 +67,7 @@ func studyPlan(url string, limit time.Duration) *loadtest.Plan {
 const (
 	studyExecution  = 1500 * time.Millisecond // one stored execution
 	studyBaseline   = 12                      // executions in a stored baseline (by default)
+	studyPerSession = 2                       // of them against one process of the application
 	studyCandidate  = 5                       // executions of a stored candidate (by default)
 	studySlowStep   = studyapp.Mixed          // the step a slowdown slows
 	studyTailStep   = studyapp.CPU            // the step whose tail is slowed
@@ -273,16 +274,24 @@ func (s *study) baseline() *loadtest.Baseline {
 			s.t.Fatalf("%s=%q: want a number of executions from 1 to 100", studyBaselineEnv, v)
 		}
 	}
-	url, stop := s.server(0, 0)
-	defer stop()
 	b := &loadtest.Baseline{}
+	var url string
+	stop := func() {}
+	defer func() { stop() }()
 	for i := range n {
 		if i > 0 {
 			time.Sleep(2 * time.Second) // a different moment of the machine
 		}
+		if i%studyPerSession == 0 {
+			// a new process of the application, as each go test run or
+			// CI job that records the baseline starts one
+			stop()
+			url, stop = s.server(0, 0)
+		}
 		wait := s.neighbour(i%4 == 1, studyExecution)
 		r := s.execute(url)
 		wait()
+		r.Session = fmt.Sprintf("baseline-%d", i/studyPerSession)
 		if err := b.Add(r, loadtest.ThisMachine()); err != nil {
 			s.t.Fatal(err)
 		}
@@ -312,9 +321,7 @@ func (s *study) candidates() int {
 // NotRegressFrom against the baseline.
 func (s *study) stored(sc studyScenario) *studyRow {
 	base := s.baseline()
-	url, stop := s.server(sc.slow, 0)
-	defer stop()
-	return s.storedTrials(sc, base, url)
+	return s.storedTrials(sc, base, func() (string, func()) { return s.server(sc.slow, 0) })
 }
 
 // server serves a build of studyapp: studySlowStep slowed by slow,
@@ -407,15 +414,23 @@ func serveStudyApp() int {
 	return 0
 }
 
-func (s *study) storedTrials(sc studyScenario, base *loadtest.Baseline, url string) *studyRow {
+// storedTrials runs a stored scenario's trials, each against a new
+// process of the candidate's application (serve starts it), as each CI
+// run of a pull request starts one: its executions are one session.
+func (s *study) storedTrials(sc studyScenario, base *loadtest.Baseline, serve func() (string, func())) *studyRow {
 	row := newRow(sc)
 	for i := 0; i < sc.trials; i++ {
+		url, stop := serve()
 		start := time.Now()
 		wait := s.neighbour(sc.busy, studyNeighbourS)
 		cur := []*loadtest.Report{s.execute(url)}
 		wait()
 		for range s.candidates() - 1 {
 			cur = append(cur, s.execute(url))
+		}
+		stop()
+		for _, r := range cur {
+			r.Session = fmt.Sprintf("candidate-%d", i)
 		}
 		ok, err := matchers.NotRegressFrom(base).Match(cur)
 		row.took = append(row.took, time.Since(start))
@@ -555,9 +570,7 @@ func (s *study) slowerMachine(sc studyScenario) *studyRow {
 		s.t.Fatal(err)
 	}
 	s.t.Logf("  this machine: %s", loadtest.ThisMachine())
-	url, stop := s.server(0, 0)
-	defer stop()
-	return s.storedTrials(sc, base, url)
+	return s.storedTrials(sc, base, func() (string, func()) { return s.server(0, 0) })
 }
 
 // recordStudyBaseline is the child process of slowerMachine: it joins
@@ -652,7 +665,7 @@ func (row *studyRow) judge(t *testing.T, sc studyScenario, ok bool, err error, c
 			row.change = append(row.change, d.Change)
 		}
 		if d.Verdict == loadtest.Inconclusive {
-			t.Logf("    inconclusive %s / %s %s: %s over %d and %d", d.Run, d.Step, d.Metric, d.ChangeText(), d.N[0], d.N[1])
+			t.Logf("    inconclusive %s / %s %s: %s over %s", d.Run, d.Step, d.Metric, d.ChangeText(), d.Compared(false))
 		}
 		if d.Verdict != loadtest.Regressed && d.Verdict != loadtest.Missing {
 			continue

@@ -189,6 +189,8 @@ func (c *Comparison) cells(d Delta) (old, new, p, n string) {
 		n = "–"
 	case c.Duet:
 		n = fmt.Sprintf("%d pairs", d.N[0])
+	case d.Sessions != [2]int{}:
+		n = fmt.Sprintf("%d / %d (%d / %d sessions)", d.N[0], d.N[1], d.Sessions[0], d.Sessions[1])
 	default:
 		n = fmt.Sprintf("%d / %d", d.N[0], d.N[1])
 	}

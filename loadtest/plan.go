@@ -941,6 +941,7 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
+	report.Session = ThisSession()
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report
 	}

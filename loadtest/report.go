@@ -72,6 +72,15 @@ type Report struct {
 	// Seed is the seed of the execution's random draws: loadtest.Seed
 	// replays them.
 	Seed uint64 `json:"seed"`
+	// Session names the process that measured the execution (an opaque
+	// id: ThisSession). Executions of one session share that process's
+	// state, and often the application's (its heap, its caches, where
+	// the OS put it), so they differ less from each other than from the
+	// executions of another process: a stored comparison takes the
+	// session as its unit where a side holds several executions of one
+	// session (CompareExecutions). Set it yourself when the application
+	// under test restarts between executions of one process.
+	Session string `json:"session,omitempty"`
 	// HookErrors lists what virtual users' hooks returned or panicked
 	// with, naming the VU and step.
 	HookErrors []string `json:"hook_errors,omitempty"`

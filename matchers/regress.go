@@ -284,6 +284,11 @@ func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, erro
 			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %s holds %d execution(s); record %d or more at different moments\n", path, n, loadtest.MinBaselineExecutions)
 		}
 	}
+	if b, err := loadtest.ReadBaseline(path); err == nil {
+		if k := b.SessionCount(); k < loadtest.MinBaselineSessions && len(cur) > 1 {
+			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %s holds executions of %d session(s) (go test runs); a candidate's executions of one run are compared by session, so record it in %d or more separate runs\n", path, k, loadtest.MinBaselineSessions)
+		}
+	}
 	return true, nil
 }
 
@@ -372,11 +377,7 @@ func describe(d loadtest.Delta, duet bool) string {
 	if d.Metric == "error rate" && d.Why != "" {
 		return d.Why
 	}
-	over := fmt.Sprintf("%d and %d executions", d.N[0], d.N[1])
-	if duet {
-		over = fmt.Sprintf("%d pairs", d.N[0])
-	}
-	s := fmt.Sprintf("changed by %s (%s over %s)", d.ChangeText(), loadtest.FormatP(d.P), over)
+	s := fmt.Sprintf("changed by %s (%s over %s)", d.ChangeText(), loadtest.FormatP(d.P), d.Compared(duet))
 	if d.Why != "" {
 		s += "; " + d.Why // a rerun's confirmation
 	}
