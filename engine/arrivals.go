@@ -58,15 +58,6 @@ type RateStage struct {
 // DefaultMaxLag is how late an arrival may start by default.
 const DefaultMaxLag = time.Second
 
-// ArrivalRecorder is a Recorder that also takes the open model's
-// iterations: each that started, with its lag behind its arrival (slot
-// is the VU; dropped is false), and the dropped ones, counted in bulk
-// per run (ArrivalsDropped: n more of run's iterations dropped).
-type ArrivalRecorder interface {
-	Arrival(slot, run int, lag time.Duration, dropped bool)
-	ArrivalsDropped(run, n int)
-}
-
 var _ Executor = Arrivals{}
 
 // Normalized returns a with its defaults filled in; a constant rate
@@ -105,8 +96,36 @@ func DefaultVUsFor(rate float64) int {
 	return int(min(n, 10_000))
 }
 
-// Validate says what is wrong with the schedule, naming the field.
-func (a Arrivals) Validate() error {
+// Validate implements Executor: it says what is wrong with the
+// schedule, naming the field, and (p not nil) with the plan: a run that
+// gets no iteration.
+func (a Arrivals) Validate(p *Plan) error {
+	if err := a.check(); err != nil {
+		return err
+	}
+	if p == nil {
+		return nil
+	}
+	for i := range p.Runs {
+		if a.Iterations(i, len(p.Runs)) == 0 {
+			return fmt.Errorf("Arrivals: %d arrivals for %d runs: run %q gets no iteration", a.Count(), len(p.Runs), p.Runs[i].Name)
+		}
+	}
+	return nil
+}
+
+// Work implements Executor: the arrivals dealt to the runs in turn, at
+// most MaxVUs in flight, the schedule's length.
+func (a Arrivals) Work(p *Plan) Work {
+	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: a.Normalized().MaxVUs, Duration: a.Total(), Arrivals: a.Count()}
+	for i := range p.Runs {
+		w.Iterations[i] = a.Iterations(i, len(p.Runs))
+	}
+	return w
+}
+
+// check says what is wrong with the schedule, naming the field.
+func (a Arrivals) check() error {
 	if a.MaxVUs < 0 || a.MaxIterations < 0 || a.MaxLag < 0 || a.StartRate < 0 || a.Rate < 0 || a.Duration < 0 {
 		return fmt.Errorf("Arrivals %+v: no field may be negative", a)
 	}
@@ -223,7 +242,7 @@ type arrivalClock struct {
 	start time.Time
 	count int
 	runs  int
-	ar    ArrivalRecorder
+	ar    Recorder
 
 	mu   sync.Mutex
 	next int
@@ -291,7 +310,7 @@ func (a Arrivals) before(t time.Duration) int {
 // counts Iterations gives (package loadtest sets them) and its
 // concurrency must be MaxVUs.
 func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
-	if err := a.Validate(); err != nil {
+	if err := a.check(); err != nil {
 		return err
 	}
 	a = a.Normalized()
@@ -308,8 +327,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		}
 	}
 	stopWatch := x.watch(x.interruptSlots)
-	ar, _ := rec.(ArrivalRecorder)
-	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: ar}
+	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: rec}
 	waiters := newWaiterSet(x.stopCh)
 	defer waiters.close()
 	clock.start = time.Now()

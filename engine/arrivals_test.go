@@ -62,7 +62,7 @@ func TestArrivalSchedule(t *testing.T) {
 	bad := []Arrivals{{}, {Rate: 10}, {Duration: time.Second}, {Rate: -1, Duration: time.Second},
 		{Stages: []RateStage{{10, 0}}}, {Stages: []RateStage{{math.NaN(), time.Second}}}, {Stages: []RateStage{{0, time.Second}}}}
 	for _, a := range bad {
-		if a.Validate() == nil {
+		if a.Validate(nil) == nil {
 			t.Errorf("%+v: valid, want an error", a)
 		}
 	}

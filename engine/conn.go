@@ -72,9 +72,7 @@ type slot struct {
 
 // idleWarn records a warning about the kept connection's last response.
 func (x *execution) idleWarn(s *slot, warning string) {
-	if w, ok := x.rec.(Warner); ok {
-		w.Warn(s.lastRun, s.lastStep, warning)
-	}
+	x.rec.Warn(s.lastRun, s.lastStep, warning)
 }
 
 // connReader lets the parser read from whatever connection the slot has.

@@ -11,7 +11,10 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-type countRecorder struct{ good, failed atomic.Int64 }
+type countRecorder struct {
+	RecorderBase
+	good, failed atomic.Int64
+}
 
 func (c *countRecorder) Record(_ int, r *Result) {
 	if r.Failed {

@@ -14,6 +14,7 @@ import (
 
 // warnRecorder counts results and keeps warnings and iterations begun.
 type warnRecorder struct {
+	RecorderBase
 	sent  atomic.Int64
 	mu    sync.Mutex
 	warns []string

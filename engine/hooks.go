@@ -80,12 +80,6 @@ type HookError struct {
 	FailedShards []int
 }
 
-// HookRecorder is a Recorder that also takes the hook errors and failed
-// shards at the end of an execution, whatever else stopped it.
-type HookRecorder interface {
-	Hooks(e *HookError)
-}
-
 func (e *HookError) Error() string {
 	return fmt.Sprintf("%d hook error(s): %s", len(e.Errors), strings.Join(e.Errors, "; "))
 }

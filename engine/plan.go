@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/url"
@@ -112,29 +111,6 @@ type Plan struct {
 	// scenario.SecretNames (loadtest.RedactFields): every Result.Reason
 	// is redacted by scenario.RedactText with them when it is made.
 	Secrets []string
-}
-
-// Recorder receives one Result per request. Record is called from many
-// goroutines; slot identifies the caller (0 ≤ slot < concurrency) so a
-// recorder can keep per-slot state without locks. The Result and the byte
-// slices it holds are valid only during the call.
-type Recorder interface {
-	Record(slot int, r *Result)
-}
-
-// Warner is a Recorder that also takes warnings found after a request
-// was recorded: bytes that arrived on its kept-alive connection while the
-// connection sat idle. run and step name the request whose response came
-// last on that connection.
-type Warner interface {
-	Warn(run, step int, warning string)
-}
-
-// Executor runs a plan, recording every request, until the plan is done,
-// ctx is cancelled or the plan's time limit passes. It returns what
-// stopped it early (context.Canceled, ErrTimeLimit) or nil.
-type Executor interface {
-	Execute(ctx context.Context, p *Plan, rec Recorder) error
 }
 
 // noBodyMethod reports whether method is one of NoBodyMethods.

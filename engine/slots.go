@@ -229,6 +229,21 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
 	return u, nil
 }
 
+// Validate implements Executor: Slots take any plan (the plan's own
+// checks refuse a concurrency below 1, and so does Execute).
+func (sl Slots) Validate(p *Plan) error { return nil }
+
+// Work implements Executor: each run's Repeat iterations, at most
+// Concurrency in flight, and no more slots than requests (more would
+// only hold idle connections).
+func (sl Slots) Work(p *Plan) Work {
+	w := repeatWork(p, p.Concurrency)
+	if n := w.Requests(p); n > 0 && w.Concurrency > n {
+		w.Concurrency = n
+	}
+	return w
+}
+
 // Execute implements Executor.
 func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if p.Concurrency < 1 {

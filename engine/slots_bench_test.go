@@ -45,7 +45,7 @@ func fixedServer(tb testing.TB, resp []byte) string {
 	return "http://" + ln.Addr().String()
 }
 
-type nopRecorder struct{}
+type nopRecorder struct{ RecorderBase }
 
 func (nopRecorder) Record(int, *Result) {}
 

@@ -201,11 +201,38 @@ const ForeverIterations = 1 << 22
 // foreverBound is ForeverIterations, lowered by tests.
 var foreverBound = ForeverIterations
 
-// IterationRecorder is a Recorder told, at the end of an execution of
-// VUs with RoundsForever, how many iterations of each run began (they
-// are numbered 0 to n−1): the run's configured count.
-type IterationRecorder interface {
-	IterationsBegun(run, n int)
+// Validate implements Executor: no field may be negative (but Rounds),
+// every run needs a VU, and VUs that walk their runs until stopped need
+// the plan's time limit (package loadtest also takes a context's
+// deadline).
+func (v VUs) Validate(p *Plan) error {
+	if v.Max < 0 || v.Start < 0 || v.Shards < 0 || v.RampUp < 0 || v.Pacing < 0 {
+		return fmt.Errorf("VUs %+v: no field may be negative (but Rounds)", v)
+	}
+	n := v.Normalized()
+	for i := range p.Runs {
+		if n.Iterations(i, len(p.Runs)) == 0 {
+			return fmt.Errorf("VUs: %d VUs for %d runs: run %q gets no virtual user", n.Max, len(p.Runs), p.Runs[i].Name)
+		}
+	}
+	return nil
+}
+
+// Work implements Executor: the VUs dealt to the runs in turn (VU k
+// walks run k mod runs), each for Rounds iterations; Max in flight.
+func (v VUs) Work(p *Plan) Work {
+	n := v.Normalized()
+	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: n.Max}
+	for i := range p.Runs {
+		w.Iterations[i] = n.Iterations(i, len(p.Runs))
+	}
+	if n.Rounds < 0 {
+		w.UntilStopped = make([]bool, len(p.Runs))
+		for i := range w.UntilStopped {
+			w.UntilStopped[i] = true
+		}
+	}
+	return w
 }
 
 // Execute implements Executor. The plan's runs must have the repeat
@@ -297,17 +324,15 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	ws.close()
 	all.Wait()
 	stopWatch()
-	if ir, ok := rec.(IterationRecorder); ok && v.Rounds < 0 {
+	if v.Rounds < 0 {
 		for i := range x.runs {
-			ir.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
+			rec.IterationsBegun(i, int(min(x.runs[i].begun.Load(), int64(x.runs[i].spec.Repeat))))
 		}
-	}
-	if wr, ok := rec.(Warner); ok && v.Rounds < 0 {
 		for i := range x.runs {
 			if n := x.runs[i].spec.Repeat; x.runs[i].begun.Load() > int64(n) && len(x.runs[i].steps) > 0 {
 				// a VU asked for one more: the run did not go on until
 				// stopped, as it was told to
-				wr.Warn(i, 0, fmt.Sprintf("the run reached its bound of %d iterations (engine.ForeverIterations) and its VUs ended before the time limit", n))
+				rec.Warn(i, 0, fmt.Sprintf("the run reached its bound of %d iterations (engine.ForeverIterations) and its VUs ended before the time limit", n))
 			}
 		}
 	}
@@ -323,8 +348,8 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 // stopped the execution early, else the hook errors.
 func (x *execution) endHooks() error {
 	herr := x.hooks.err()
-	if hr, ok := x.rec.(HookRecorder); ok && herr != nil {
-		hr.Hooks(herr.(*HookError))
+	if herr != nil {
+		x.rec.Hooks(herr.(*HookError))
 	}
 	if err := x.stopCause(); err != nil {
 		return err

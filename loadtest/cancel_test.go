@@ -27,19 +27,20 @@ import (
 // cancelTap runs an executor and counts what it records once the
 // context was cancelled.
 type cancelTap struct {
-	inner     engine.Executor
-	cancelled atomic.Bool // set just after cancel returned
-	after     atomic.Int64
-	failed    atomic.Int64 // recorded as failed after the cancel
-	mu        sync.Mutex
-	reason    string // a failure's reason, for the message
+	engine.Executor             // the inner one: its Validate and Work are the tap's
+	cancelled       atomic.Bool // set just after cancel returned
+	after           atomic.Int64
+	failed          atomic.Int64 // recorded as failed after the cancel
+	mu              sync.Mutex
+	reason          string // a failure's reason, for the message
 }
 
 func (c *cancelTap) Execute(ctx context.Context, p *engine.Plan, rec engine.Recorder) error {
-	return c.inner.Execute(ctx, p, tapRecorder{rec, c})
+	return c.Executor.Execute(ctx, p, tapRecorder{rec, c})
 }
 
-// tapRecorder forwards everything to the report's recorder.
+// tapRecorder counts what is recorded and forwards every call to the
+// report's recorder.
 type tapRecorder struct {
 	engine.Recorder
 	c *cancelTap
@@ -56,24 +57,6 @@ func (r tapRecorder) Record(slot int, res *engine.Result) {
 		}
 	}
 	r.Recorder.Record(slot, res)
-}
-
-func (r tapRecorder) Warn(run, step int, warning string) {
-	if w, ok := r.Recorder.(engine.Warner); ok {
-		w.Warn(run, step, warning)
-	}
-}
-
-func (r tapRecorder) Arrival(slot, run int, lag time.Duration, dropped bool) {
-	if a, ok := r.Recorder.(engine.ArrivalRecorder); ok {
-		a.Arrival(slot, run, lag, dropped)
-	}
-}
-
-func (r tapRecorder) Hooks(e *engine.HookError) {
-	if h, ok := r.Recorder.(engine.HookRecorder); ok {
-		h.Hooks(e)
-	}
 }
 
 // cancelTrials is how many trials each case of TestCancelRecordsOnlyInFlight
@@ -125,22 +108,19 @@ func TestCancelRecordsOnlyInFlight(t *testing.T) {
 	}
 	type exec struct {
 		name string
-		// make returns the executor's options for concurrency c
-		make func(c int) []loadtest.Option
-		// inner is the executor the tap wraps, for concurrency c
-		inner func(c int) engine.Executor
+		// make returns the executor for concurrency c (the tap wraps it:
+		// the plan takes its work from it)
+		make func(c int) engine.Executor
 	}
-	vus := func(c int) engine.VUs { return engine.VUs{Start: c, Max: c, Rounds: 1_000_000 / c} }
-	arr := func(c int) engine.Arrivals {
+	vus := func(c int) engine.Executor { return engine.VUs{Start: c, Max: c, Rounds: 1_000_000 / c} }
+	arr := func(c int) engine.Executor {
 		return engine.Arrivals{Rate: 200_000, Duration: 10 * time.Second, MaxVUs: c, MaxLag: time.Hour}
 	}
 	execs := []exec{
-		{"slots/eventloop", func(c int) []loadtest.Option { return nil }, func(int) engine.Executor { return engine.Slots{} }},
-		{"slots/goroutines", func(c int) []loadtest.Option { return nil }, func(int) engine.Executor { return engine.Slots{Goroutines: true} }},
-		{"vus", func(c int) []loadtest.Option { return []loadtest.Option{loadtest.VirtualUsers(vus(c))} },
-			func(c int) engine.Executor { return vus(c) }},
-		{"arrivals", func(c int) []loadtest.Option { return []loadtest.Option{loadtest.ArrivalRate(arr(c))} },
-			func(c int) engine.Executor { return arr(c) }},
+		{"slots/eventloop", func(int) engine.Executor { return engine.Slots{} }},
+		{"slots/goroutines", func(int) engine.Executor { return engine.Slots{Goroutines: true} }},
+		{"vus", vus},
+		{"arrivals", arr},
 	}
 	trials := cancelTrials(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 17))
@@ -154,12 +134,11 @@ func TestCancelRecordsOnlyInFlight(t *testing.T) {
 			for _, c := range []int{1, 16, 64} {
 				maxAfter, failedAfter, interrupted := int64(0), int64(0), int64(0)
 				for trial := 0; trial < trials; trial++ {
-					tap := &cancelTap{inner: ex.inner(c)}
+					tap := &cancelTap{Executor: ex.make(c)}
 					opts := append([]loadtest.Option{
 						loadtest.Runs(scenario.Run("r", scenario.Get(pr.url+"/")).Repeat(1_000_000)),
 						loadtest.Concurrency(c), loadtest.KeepAlive(trial%2 == 0),
 					}, pr.opts...)
-					opts = append(opts, ex.make(c)...)
 					opts = append(opts, loadtest.WithExecutor(tap))
 					ctx, cancel := context.WithCancel(context.Background())
 					at := time.Duration(rng.Int64N(int64(50 * time.Millisecond)))

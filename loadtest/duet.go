@@ -252,17 +252,24 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 // interval: each step's percentiles, and in the open model each run's
 // iterations per second (a closed model's are reported, not gated).
 func planMetrics(p *Plan, o CompareOptions) int {
-	k := 0
+	k, open := 0, p.openModel()
 	for _, run := range p.runs {
 		if run == nil || len(run.Steps()) == 0 {
 			continue
 		}
 		k += len(run.Steps()) * len(o.Percentiles)
-		if p.arrivals != nil {
+		if open {
 			k++
 		}
 	}
 	return max(k, 1)
+}
+
+// openModel reports whether the plan's executor begins iterations on a
+// schedule (its Work plans arrivals).
+func (p *Plan) openModel() bool {
+	_, w, err := p.compile()
+	return err == nil && w.Arrivals > 0
 }
 
 // planLooks plans the pair counts at which a duet of at most maxPairs

@@ -253,3 +253,41 @@ func ExampleFor() {
 	// steps never sent: 0
 	// repeat is the iterations begun: true
 }
+
+// burst is an executor of one's own: it sends every run's iterations on
+// the slots, with as many in flight as there are iterations. The plan
+// learns its shape from Work: the report's configured counts and
+// concurrency are the executor's.
+type burst struct{ engine.Slots }
+
+func (burst) Validate(p *engine.Plan) error {
+	for _, r := range p.Runs {
+		if r.Repeat > 1000 {
+			return fmt.Errorf("burst: run %q repeats %d times: at most 1000 at once", r.Name, r.Repeat)
+		}
+	}
+	return nil
+}
+
+func (burst) Work(p *engine.Plan) engine.Work {
+	w := engine.Work{Concurrency: 1}
+	for _, r := range p.Runs {
+		w.Iterations = append(w.Iterations, r.Repeat)
+		w.Concurrency = max(w.Concurrency, r.Repeat)
+	}
+	return w
+}
+
+func ExampleWithExecutor() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	plan := loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(20)), loadtest.WithExecutor(burst{}))
+	report, err := plan.Execute(context.Background())
+	fmt.Println(report.ResponsesReceived, "good, at most", report.Concurrency, "at once", err)
+
+	err = loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(5000)), loadtest.WithExecutor(burst{})).Validate()
+	fmt.Println(err)
+	// Output:
+	// 20 good, at most 20 at once <nil>
+	// invalid plan: WithExecutor "loadtest_test.burst": burst: run "home" repeats 5000 times: at most 1000 at once
+}

@@ -3,7 +3,9 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"slices"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -50,13 +52,17 @@ func (c *chunked[T]) shrink(n int) {
 // checkForever refuses VUs that walk their runs until stopped
 // (engine.RoundsForever) when nothing would stop them: neither the
 // plan's time limit nor the context's deadline.
-func (p *Plan) checkForever(ctx context.Context) error {
-	if p.vus == nil || p.vus.Rounds >= 0 || p.timeLimit > 0 {
+func (p *Plan) checkForever(ctx context.Context, w engine.Work) error {
+	if !slices.Contains(w.UntilStopped, true) || p.timeLimit > 0 || p.forDur > 0 {
 		return nil
 	}
 	if _, ok := ctx.Deadline(); ok {
 		return nil
 	}
-	return fmt.Errorf("invalid plan: %w", &scenario.ValidationError{Field: "VirtualUsers.Rounds", Value: fmt.Sprint(p.vus.Rounds),
-		Reason: "a negative Rounds walks the runs until stopped: set TimeLimit or give Execute a context with a deadline"})
+	if v, ok := p.executor.(engine.VUs); ok {
+		return fmt.Errorf("invalid plan: %w", &scenario.ValidationError{Field: "VirtualUsers.Rounds", Value: fmt.Sprint(v.Rounds),
+			Reason: "a negative Rounds walks the runs until stopped: set TimeLimit or give Execute a context with a deadline"})
+	}
+	return fmt.Errorf("invalid plan: %w", &scenario.ValidationError{Field: p.executorField(), Value: executorValue(p.executor),
+		Reason: "its runs go on until stopped (Work.UntilStopped): set TimeLimit or give Execute a context with a deadline"})
 }

@@ -25,13 +25,13 @@ import (
 // kindTap runs an executor and keeps the kind of every result recorded
 // but the redirects followed.
 type kindTap struct {
-	inner engine.Executor
-	mu    sync.Mutex
-	kinds []failure.Kind
+	engine.Executor // the inner one: its Validate and Work are the tap's
+	mu              sync.Mutex
+	kinds           []failure.Kind
 }
 
 func (k *kindTap) Execute(ctx context.Context, p *engine.Plan, rec engine.Recorder) error {
-	return k.inner.Execute(ctx, p, kindRecorder{rec, k})
+	return k.Executor.Execute(ctx, p, kindRecorder{rec, k})
 }
 
 // recorded returns the kinds recorded, in order.
@@ -41,7 +41,8 @@ func (k *kindTap) recorded() []failure.Kind {
 	return slices.Clone(k.kinds)
 }
 
-// kindRecorder forwards everything to the report's recorder.
+// kindRecorder keeps the kinds and forwards every call to the
+// report's recorder.
 type kindRecorder struct {
 	engine.Recorder
 	k *kindTap
@@ -54,24 +55,6 @@ func (r kindRecorder) Record(slot int, res *engine.Result) {
 		r.k.mu.Unlock()
 	}
 	r.Recorder.Record(slot, res)
-}
-
-func (r kindRecorder) Warn(run, step int, warning string) {
-	if w, ok := r.Recorder.(engine.Warner); ok {
-		w.Warn(run, step, warning)
-	}
-}
-
-func (r kindRecorder) Arrival(slot, run int, lag time.Duration, dropped bool) {
-	if a, ok := r.Recorder.(engine.ArrivalRecorder); ok {
-		a.Arrival(slot, run, lag, dropped)
-	}
-}
-
-func (r kindRecorder) Hooks(e *engine.HookError) {
-	if h, ok := r.Recorder.(engine.HookRecorder); ok {
-		h.Hooks(e)
-	}
 }
 
 // driverOf is the executor of the (sub)test's driver (forEachDriver).
@@ -165,7 +148,7 @@ func TestFailureKinds(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachDriver(t, func(t *testing.T) {
-				tap := &kindTap{inner: driverOf(t)}
+				tap := &kindTap{Executor: driverOf(t)}
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 				defer cancel()
 				report, err := loadtest.New(loadtest.Runs(scenario.Run("r", tc.steps...).Repeat(n).Order(scenario.DepthFirst)),
@@ -208,7 +191,7 @@ func TestFailureKindGood(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
 	forEachDriver(t, func(t *testing.T) {
-		tap := &kindTap{inner: driverOf(t)}
+		tap := &kindTap{Executor: driverOf(t)}
 		report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.WithExecutor(tap)).
 			Execute(context.Background())
 		if err != nil {
@@ -241,7 +224,7 @@ func TestFailureKindInterrupted(t *testing.T) {
 	}))
 	t.Cleanup(func() { close(release); srv.Close() })
 	forEachDriver(t, func(t *testing.T) {
-		tap := &kindTap{inner: driverOf(t)}
+		tap := &kindTap{Executor: driverOf(t)}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {

@@ -70,7 +70,6 @@ type Plan struct {
 	secrets       []string
 	progress      io.Writer
 	progressEvery time.Duration
-	vus           *engine.VUs
 	seed          uint64
 	requestLog    io.Writer
 	requestLogCSV bool
@@ -82,9 +81,10 @@ type Plan struct {
 	noBodyMethods  []string
 	noBodyStatuses []int
 
-	live          *engine.Live
-	follow        int
-	arrivals      *engine.Arrivals
+	live   *engine.Live
+	follow int
+	// the options that set the executor, in order (one is allowed)
+	executorBy    []string
 	tlsConf       *tls.Config
 	caFiles       []string
 	clientCerts   [][2]string
@@ -257,8 +257,7 @@ func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.maxHeader = n } }
 // concurrency give way to that.
 func VirtualUsers(v engine.VUs) Option {
 	return func(p *Plan) {
-		p.vus = &v
-		p.executor = v
+		p.setExecutor("VirtualUsers", v)
 	}
 }
 
@@ -272,8 +271,7 @@ func VirtualUsers(v engine.VUs) Option {
 // start.
 func ArrivalRate(a engine.Arrivals) Option {
 	return func(p *Plan) {
-		p.arrivals = &a
-		p.executor = a
+		p.setExecutor("ArrivalRate", a)
 	}
 }
 
@@ -393,8 +391,27 @@ func TLSResumption(on bool) Option { return func(p *Plan) { p.noResumption = !on
 // HTTPD::Bench::ApacheBench. engine.DefaultMaxRedirects is the usual n.
 func FollowRedirects(n int) Option { return func(p *Plan) { p.follow = n } }
 
-// WithExecutor replaces the slots executor.
-func WithExecutor(e engine.Executor) Option { return func(p *Plan) { p.executor = e } }
+// WithExecutor runs the plan with e instead of the slots executor. The
+// plan validates e (Executor.Validate) and sizes its runs, concurrency
+// and report from e's Work, as it does for VirtualUsers and ArrivalRate;
+// an executor written as a function alone is engine.ExecuteFunc.
+func WithExecutor(e engine.Executor) Option {
+	return func(p *Plan) { p.setExecutor("WithExecutor", e) }
+}
+
+// setExecutor makes e the plan's executor, set by the option named.
+func (p *Plan) setExecutor(option string, e engine.Executor) {
+	p.executor = e
+	p.executorBy = append(p.executorBy, option)
+}
+
+// executorField names the executor's option in validation errors.
+func (p *Plan) executorField() string {
+	if n := len(p.executorBy); n > 0 {
+		return p.executorBy[n-1]
+	}
+	return "Executor"
+}
 
 // Apply applies options to the plan (changing it) and returns it.
 func (p *Plan) Apply(opts ...Option) *Plan {
@@ -462,11 +479,13 @@ func (p *Plan) TotalRequests() int {
 
 // Validate checks the whole plan; the error names each bad field and value.
 func (p *Plan) Validate() error {
-	_, err := p.compile()
+	_, _, err := p.compile()
 	return err
 }
 
-func (p *Plan) compile() (*engine.Plan, error) {
+// compile builds the engine's plan and asks the executor for its work
+// (validated, and applied to the plan's runs and concurrency).
+func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 	var errs []error
 	bad := func(field, value, reason string) {
 		errs = append(errs, &scenario.ValidationError{Field: field, Value: value, Reason: reason})
@@ -490,9 +509,9 @@ func (p *Plan) compile() (*engine.Plan, error) {
 			bad("For", p.forDur.String(), "must be positive")
 		case p.timeLimit != 0:
 			bad("For", p.forDur.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.timeLimit))
-		case p.vus != nil:
+		case slices.Contains(p.executorBy, "VirtualUsers"):
 			bad("For", p.forDur.String(), "with VirtualUsers: give the virtual users Rounds and the plan a TimeLimit")
-		case p.arrivals != nil:
+		case slices.Contains(p.executorBy, "ArrivalRate"):
 			bad("For", p.forDur.String(), "with ArrivalRate: an arrival rate has its own Duration")
 		}
 		timeLimit = p.forDur
@@ -598,42 +617,24 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 		ep.Runs = append(ep.Runs, spec)
 	}
-	if p.vus != nil {
-		v := p.vus.Normalized()
-		if p.vus.Max < 0 || p.vus.Start < 0 || p.vus.Shards < 0 || p.vus.RampUp < 0 {
-			bad("VirtualUsers", fmt.Sprintf("%+v", *p.vus), "no field may be negative (but Rounds)")
-		}
-		for i := range ep.Runs {
-			ep.Runs[i].Repeat = v.Iterations(i, len(ep.Runs))
-			if ep.Runs[i].Repeat == 0 {
-				bad("VirtualUsers", fmt.Sprint(v.Max), fmt.Sprintf("run %q gets no virtual user: %d VUs for %d runs", ep.Runs[i].Name, v.Max, len(ep.Runs)))
-			}
-		}
-		ep.Concurrency = v.Max
+	if len(p.executorBy) > 1 {
+		bad(p.executorBy[len(p.executorBy)-1], "with "+strings.Join(p.executorBy[:len(p.executorBy)-1], " and "), "a plan has one executor: arrival rate, virtual users or your own")
 	}
-	if a := p.arrivals; a != nil {
-		if err := a.Validate(); err != nil {
-			bad("ArrivalRate", fmt.Sprintf("%+v", *a), err.Error())
+	var work engine.Work
+	// the executor sees the plan as resolved: its runs (those that
+	// resolved, so that its own errors join the others), their Repeat
+	if err := p.executor.Validate(ep); err != nil {
+		bad(p.executorField(), executorValue(p.executor), err.Error())
+	} else if len(errs) == 0 {
+		work = p.executor.Work(ep)
+		if err := engine.CheckWork(work, ep); err != nil {
+			bad(p.executorField(), executorValue(p.executor), "its Work: "+err.Error())
 		} else {
 			for i := range ep.Runs {
-				ep.Runs[i].Repeat = a.Iterations(i, len(ep.Runs))
-				if ep.Runs[i].Repeat == 0 {
-					bad("ArrivalRate", fmt.Sprint(a.Count()), fmt.Sprintf("run %q gets no iteration: %d arrivals for %d runs", ep.Runs[i].Name, a.Count(), len(ep.Runs)))
-				}
+				ep.Runs[i].Repeat = work.Iterations[i]
 			}
-			ep.Concurrency = a.Normalized().MaxVUs
+			ep.Concurrency = work.Concurrency
 		}
-		if p.vus != nil {
-			bad("ArrivalRate", "with VirtualUsers", "a plan has one executor: arrival rate or virtual users")
-		}
-	}
-	// More slots than requests would only hold idle connections.
-	total := 0
-	for _, r := range ep.Runs {
-		total += r.Repeat * len(r.Steps)
-	}
-	if total > 0 && ep.Concurrency > total && p.vus == nil && p.arrivals == nil {
-		ep.Concurrency = total
 	}
 	if p.forDur > 0 {
 		for i := range ep.Runs {
@@ -648,9 +649,19 @@ func (p *Plan) compile() (*engine.Plan, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("invalid plan: %w", err)
+		return nil, engine.Work{}, fmt.Errorf("invalid plan: %w", err)
 	}
-	return ep, nil
+	return ep, work, nil
+}
+
+// executorValue shows an executor in a validation error: its settings
+// for the built-in ones, its type for a user's.
+func executorValue(e engine.Executor) string {
+	switch e.(type) {
+	case engine.VUs, engine.Arrivals, engine.Slots:
+		return fmt.Sprintf("%+v", e)
+	}
+	return fmt.Sprintf("%T", e)
 }
 
 // tlsConfig builds the plan's TLS configuration from TLSConfig, CAFile
@@ -885,9 +896,9 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 }
 
 func (p *Plan) execute(ctx context.Context) (*Report, error) {
-	ep, err := p.compile()
+	ep, work, err := p.compile()
 	if err == nil {
-		err = p.checkForever(ctx)
+		err = p.checkForever(ctx, work)
 	}
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
@@ -905,8 +916,8 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0
 		}
 	}
-	if p.arrivals != nil {
-		rec.arrivals = &ArrivalReport{Planned: int64(p.arrivals.Count()), Lag: NewLatency()}
+	if work.Arrivals > 0 {
+		rec.arrivals = &ArrivalReport{Planned: int64(work.Arrivals), Lag: NewLatency()}
 	}
 	if p.requestLog != nil {
 		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
