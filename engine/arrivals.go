@@ -100,6 +100,10 @@ func DefaultVUsFor(rate float64) int {
 // schedule, naming the field, and (p not nil) with the plan: a run that
 // gets no iteration.
 func (a Arrivals) Validate(p *Plan) error {
+	if p != nil && p.For > 0 && (a.Duration > 0 || len(a.Stages) > 0) {
+		return fmt.Errorf("Arrivals: the schedule has its own length (Duration %v, %d Stages): For %v would be a second one", a.Duration, len(a.Stages), p.For)
+	}
+	a = a.forPlan(p)
 	if err := a.check(); err != nil {
 		return err
 	}
@@ -114,9 +118,19 @@ func (a Arrivals) Validate(p *Plan) error {
 	return nil
 }
 
+// forPlan returns a as plan p runs it: a constant rate without a
+// Duration, under p.For, lasts For.
+func (a Arrivals) forPlan(p *Plan) Arrivals {
+	if p != nil && p.For > 0 && a.Duration == 0 && len(a.Stages) == 0 {
+		a.Duration = p.For
+	}
+	return a
+}
+
 // Work implements Executor: the arrivals dealt to the runs in turn, at
 // most MaxVUs in flight, the schedule's length.
 func (a Arrivals) Work(p *Plan) Work {
+	a = a.forPlan(p)
 	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: a.Normalized().MaxVUs, Duration: a.Total(), Arrivals: a.Count()}
 	for i := range p.Runs {
 		w.Iterations[i] = a.Iterations(i, len(p.Runs))
@@ -310,6 +324,7 @@ func (a Arrivals) before(t time.Duration) int {
 // counts Iterations gives (package loadtest sets them) and its
 // concurrency must be MaxVUs.
 func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
+	a = a.forPlan(p)
 	if err := a.check(); err != nil {
 		return err
 	}

@@ -43,6 +43,13 @@ type Plan struct {
 	// no new request starts; requests in flight get GracePeriod to
 	// finish, and those still running then are interrupted.
 	TimeLimit time.Duration
+	// For runs the plan for this long (it is then also the TimeLimit):
+	// the executors go on until it passes. VUs without Rounds walk
+	// their runs round after round (RoundsForever); Arrivals at a
+	// constant Rate without a Duration take it as their Duration; the
+	// runs of Slots that package loadtest resolved without a repeat
+	// count are repeated up to its bound.
+	For time.Duration
 	// GracePeriod is how long requests in flight may finish after the
 	// time limit (0: DefaultGracePeriod; negative: none).
 	GracePeriod time.Duration

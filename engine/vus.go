@@ -201,11 +201,21 @@ const ForeverIterations = 1 << 22
 // foreverBound is ForeverIterations, lowered by tests.
 var foreverBound = ForeverIterations
 
+// forPlan returns v as plan p runs it: without Rounds, under p.For, its
+// VUs walk their runs until the time passes.
+func (v VUs) forPlan(p *Plan) VUs {
+	if p != nil && p.For > 0 && v.Rounds == 0 {
+		v.Rounds = RoundsForever
+	}
+	return v
+}
+
 // Validate implements Executor: no field may be negative (but Rounds),
 // every run needs a VU, and VUs that walk their runs until stopped need
 // the plan's time limit (package loadtest also takes a context's
 // deadline).
 func (v VUs) Validate(p *Plan) error {
+	v = v.forPlan(p)
 	if v.Max < 0 || v.Start < 0 || v.Shards < 0 || v.RampUp < 0 || v.Pacing < 0 {
 		return fmt.Errorf("VUs %+v: no field may be negative (but Rounds)", v)
 	}
@@ -221,7 +231,7 @@ func (v VUs) Validate(p *Plan) error {
 // Work implements Executor: the VUs dealt to the runs in turn (VU k
 // walks run k mod runs), each for Rounds iterations; Max in flight.
 func (v VUs) Work(p *Plan) Work {
-	n := v.Normalized()
+	n := v.forPlan(p).Normalized()
 	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: n.Max}
 	for i := range p.Runs {
 		w.Iterations[i] = n.Iterations(i, len(p.Runs))
@@ -239,7 +249,7 @@ func (v VUs) Work(p *Plan) Work {
 // counts Iterations gives (package loadtest sets them) and its
 // concurrency must be Max.
 func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
-	v = v.Normalized()
+	v = v.forPlan(p).Normalized()
 	if v.Rounds < 0 && p.TimeLimit <= 0 {
 		if _, ok := ctx.Deadline(); !ok {
 			return fmt.Errorf("VUs.Rounds %d walks the runs until stopped: the plan needs a time limit or the context a deadline", v.Rounds)

@@ -148,8 +148,9 @@ const ForMaxIterations = 1 << 24
 // breadth-first order with a large Repeat and a TimeLimit would spend
 // the whole limit on step 1; a depth-first run is unchanged. The
 // report's Repeat and configured counts are the iterations begun.
-// For works with the slots executor (the default); VirtualUsers and
-// ArrivalRate have their own durations.
+// Under VirtualUsers without Rounds, each VU walks its run round after
+// round until d passes; under ArrivalRate at a constant Rate without a
+// Duration, d is the Duration (engine.Plan.For).
 func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 
 // KeepAlive sets whether steps that do not say keep their connection
@@ -509,10 +510,6 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 			bad("For", p.forDur.String(), "must be positive")
 		case p.timeLimit != 0:
 			bad("For", p.forDur.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.timeLimit))
-		case slices.Contains(p.executorBy, "VirtualUsers"):
-			bad("For", p.forDur.String(), "with VirtualUsers: give the virtual users Rounds and the plan a TimeLimit")
-		case slices.Contains(p.executorBy, "ArrivalRate"):
-			bad("For", p.forDur.String(), "with ArrivalRate: an arrival rate has its own Duration")
 		}
 		timeLimit = p.forDur
 	}
@@ -541,6 +538,7 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 	}
 	ep := &engine.Plan{
 		Concurrency: p.concurrency, Priority: p.priority, KeepAlive: p.keepAlive, TimeLimit: timeLimit, GracePeriod: p.grace,
+		For:    max(p.forDur, 0),
 		HTTP10: p.http10, UserAgent: p.userAgent, InsecureSkipVerify: p.insecure, Resolve: p.resolve, Resolver: p.resolver,
 		MaxHeaderBytes: p.maxHeader, FollowRedirects: p.follow, Secrets: p.secrets,
 	}
@@ -913,7 +911,9 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if p.forDur > 0 {
 		rec.openEnded = make([]bool, len(ep.Runs))
 		for i, r := range p.runs {
-			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0
+			// a run the executor walks until stopped tells its
+			// iterations begun itself (Recorder.IterationsBegun)
+			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0 && (work.UntilStopped == nil || !work.UntilStopped[i])
 		}
 	}
 	if work.Arrivals > 0 {

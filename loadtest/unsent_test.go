@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -99,6 +100,38 @@ func TestForWithRepeat(t *testing.T) {
 		loadtest.BaseURL(srv.URL), loadtest.Concurrency(2), loadtest.For(time.Minute))
 	if r.RequestsSent != 10 || r.Runs[0].Repeat != 5 {
 		t.Errorf("sent %d, repeat %d; want 10 and 5", r.RequestsSent, r.Runs[0].Repeat)
+	}
+}
+
+// For is a duration for every executor: VUs without Rounds walk their
+// runs until it passes (their counts the iterations begun, adding up),
+// an arrival rate without a Duration lasts it; a schedule with its own
+// length is refused beside it.
+func TestForEveryExecutor(t *testing.T) {
+	srv := loginServer(t)
+	run := func() loadtest.Option {
+		return loadtest.Runs(scenario.Run("login", scenario.Get("/home"), scenario.Post("/login", "u=a")))
+	}
+	r := execute(t, run(), loadtest.BaseURL(srv.URL), loadtest.VirtualUsers(engine.VUs{Max: 3}), loadtest.For(200*time.Millisecond))
+	rr := r.Runs[0]
+	if never := r.StepsNeverSent(); len(never) > 0 || r.RequestsSent < 6 {
+		t.Fatalf("VUs under For: sent %d, never sent %q", r.RequestsSent, never)
+	}
+	if begun := rr.Steps[0].Sent + rr.Steps[0].NotSent; int64(rr.Repeat) != begun || rr.Repeat >= engine.ForeverIterations {
+		t.Errorf("VUs under For: Repeat %d, want the %d iterations begun", rr.Repeat, begun)
+	}
+	if r.RequestsConfigured != r.RequestsSent+r.RequestsNotSent+r.RequestsNotStarted {
+		t.Errorf("VUs under For: configured %d sent %d not sent %d not started %d", r.RequestsConfigured, r.RequestsSent, r.RequestsNotSent, r.RequestsNotStarted)
+	}
+
+	r = execute(t, run(), loadtest.BaseURL(srv.URL), loadtest.ArrivalRate(engine.Arrivals{Rate: 50, MaxVUs: 4}), loadtest.For(400*time.Millisecond))
+	if r.Arrivals == nil || r.Arrivals.Planned != 20 {
+		t.Fatalf("ArrivalRate under For: arrivals %+v, want 20 planned (50/s for 400 ms)", r.Arrivals)
+	}
+
+	err := loadtest.New(run(), loadtest.BaseURL(srv.URL), loadtest.ArrivalRate(engine.Arrivals{Rate: 50, Duration: time.Second}), loadtest.For(time.Second)).Validate()
+	if err == nil || !strings.Contains(err.Error(), "For 1s would be a second one") {
+		t.Errorf("an arrival rate with a Duration under For: err %v", err)
 	}
 }
 
