@@ -499,7 +499,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 			f = func(a float64) interval { return sessionInterval(ov, nv, a) }
 		}
 		strict, iv := c.bounds(f, p.larger)
-		if !p.larger {
+		if !p.larger && !iv.untested {
 			iv.P = 1 - iv.P // larger rates are better: "worse" is the other tail
 		}
 		c.decide(&d, iv, strict, p.larger)

@@ -130,6 +130,8 @@ type interval struct {
 	// P is the one-sided p-value of "the shift is above zero" (1 when
 	// none could be computed).
 	P float64
+	// untested says no test could be made (P is 1 for either side)
+	untested bool
 }
 
 // shiftInterval estimates the shift of y over x (two independent

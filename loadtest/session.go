@@ -115,7 +115,7 @@ func grouped(xs []float64, groups [][]int) [][]float64 {
 // baseline holds (one candidate session beside K stored ones has a
 // smallest p of 1/(K+1)).
 func sessionInterval(old, new [][]float64, alpha float64) interval {
-	none := interval{Est: math.NaN(), Low: math.Inf(-1), High: math.Inf(1), P: 1}
+	none := interval{Est: math.NaN(), Low: math.Inf(-1), High: math.Inf(1), P: 1, untested: true}
 	k, l := len(old), len(new)
 	if k == 0 || l == 0 {
 		return none

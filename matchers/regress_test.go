@@ -3,6 +3,7 @@ package matchers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -98,6 +99,32 @@ var _ = Describe("NotRegressFrom", Ordered, func() {
 		ok, err := NotRegressFrom(base[0], loadtest.CompareOptions{PassInconclusive: true, MinEffect: 0.9}).Match(measure(150 * time.Millisecond))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
+	})
+	It("compares by session: a baseline of one process gives no verdict beside another's executions; one of five decides", func() {
+		relabel := func(rs []*loadtest.Report, session func(i int) string) []*loadtest.Report {
+			var out []*loadtest.Report
+			for i, r := range rs {
+				c := *r
+				c.Session = session(i)
+				out = append(out, &c)
+			}
+			return out
+		}
+		cur := executions(3, 300*time.Millisecond)
+		onePro := relabel(base, func(int) string { return "recorded-earlier" })
+		_, err := NotRegressFrom(onePro, tolerant).Match(cur)
+		Expect(err).To(MatchError(ContainSubstring("no verdict on")))
+		Expect(err).To(MatchError(ContainSubstring("the baseline's executions come from 1 session(s)")))
+
+		app.SlowDown("/slow", 1.0)
+		defer app.SlowDown("/slow", 0)
+		slow := executions(3, 300*time.Millisecond)
+		fivePro := relabel(base, func(i int) string { return fmt.Sprintf("run-%d", i) })
+		m := NotRegressFrom(fivePro, tolerant)
+		ok, err := judged(m, slow)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse())
+		Expect(m.FailureMessage(slow)).To(MatchRegexp(`p50 changed by \+\d+\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] \(p [=<] 0\.\d+ over 5 and 3 executions in 5 and 1 sessions\)`))
 	})
 	It("refuses a machine that runs the calibration far slower than the baseline's", func() {
 		b := &loadtest.Baseline{}
