@@ -268,3 +268,23 @@ func TestArrivalRateCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestArrivalRateDefaultVUs: a rate run without MaxVUs is sized from its
+// rate (engine.DefaultVUsFor: rate × 100 ms, at least 100), never one
+// VU, whatever Concurrency says (which bounds the closed model only).
+func TestArrivalRateDefaultVUs(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	for _, tc := range []struct {
+		rate float64
+		want int
+	}{{10, 100}, {5000, 500}} {
+		for _, opts := range [][]loadtest.Option{nil, {loadtest.Concurrency(1)}} {
+			report := execute(t, append(opts, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL),
+				loadtest.ArrivalRate(engine.Arrivals{Rate: tc.rate, Duration: 20 * time.Millisecond}))...)
+			if report.Concurrency != tc.want || engine.DefaultVUsFor(tc.rate) != tc.want {
+				t.Errorf("%v/s (%d options): concurrency %d, DefaultVUsFor %d, want %d", tc.rate, len(opts),
+					report.Concurrency, engine.DefaultVUsFor(tc.rate), tc.want)
+			}
+		}
+	}
+}
