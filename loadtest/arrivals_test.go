@@ -1,12 +1,16 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -223,6 +227,22 @@ func TestArrivalDropsCountEverywhere(t *testing.T) {
 	if !strings.Contains(page.String(), fmt.Sprintf("FAILED: %d arrivals were due and never started", ar.Dropped)) ||
 		!strings.Contains(page.String(), "dropped arrivals: due and never sent") {
 		t.Error("the HTML report does not show the dropped arrivals as failures")
+	}
+	// the CSV (ab --report-csv, demo --csv): a column of the requests the
+	// dropped arrivals never sent, the run's and each step's, beside the
+	// percentiles that leave them out
+	var table bytes.Buffer
+	if err := report.WriteCSV(&table); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&table).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("CSV: %v\n%s", err, table.String())
+	}
+	col := slices.Index(rows[0], "dropped")
+	want := []string{strconv.FormatInt(2*ar.Dropped, 10), strconv.FormatInt(ar.Dropped, 10), strconv.FormatInt(ar.Dropped, 10)}
+	if col < 0 || rows[1][col] != want[0] || rows[2][col] != want[1] || rows[3][col] != want[2] {
+		t.Errorf("CSV: want a dropped column %v (the run's two steps, each step):\n%s", want, table.String())
 	}
 }
 
