@@ -1,12 +1,16 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -224,6 +228,22 @@ func TestArrivalDropsCountEverywhere(t *testing.T) {
 		!strings.Contains(page.String(), "dropped arrivals: due and never sent") {
 		t.Error("the HTML report does not show the dropped arrivals as failures")
 	}
+	// the CSV (ab --report-csv, demo --csv): a column of the requests the
+	// dropped arrivals never sent, the run's and each step's, beside the
+	// percentiles that leave them out
+	var table bytes.Buffer
+	if err := report.WriteCSV(&table); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&table).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("CSV: %v\n%s", err, table.String())
+	}
+	col := slices.Index(rows[0], "dropped")
+	want := []string{strconv.FormatInt(2*ar.Dropped, 10), strconv.FormatInt(ar.Dropped, 10), strconv.FormatInt(ar.Dropped, 10)}
+	if col < 0 || rows[1][col] != want[0] || rows[2][col] != want[1] || rows[3][col] != want[2] {
+		t.Errorf("CSV: want a dropped column %v (the run's two steps, each step):\n%s", want, table.String())
+	}
 }
 
 // TestArrivalRateCancel: cancelled in the middle of a schedule far
@@ -265,6 +285,26 @@ func TestArrivalRateCancel(t *testing.T) {
 		}
 		if a.Rate < 10 && (ar.Started != 1 || ar.Dropped != 0) {
 			t.Errorf("%v/s: arrivals %+v: want the first started, none dropped", a.Rate, ar)
+		}
+	}
+}
+
+// TestArrivalRateDefaultVUs: a rate run without MaxVUs is sized from its
+// rate (engine.DefaultVUsFor: rate × 100 ms, at least 100), never one
+// VU, whatever Concurrency says (which bounds the closed model only).
+func TestArrivalRateDefaultVUs(t *testing.T) {
+	srv := stallServer(t, -1, 0)
+	for _, tc := range []struct {
+		rate float64
+		want int
+	}{{10, 100}, {5000, 500}} {
+		for _, opts := range [][]loadtest.Option{nil, {loadtest.Concurrency(1)}} {
+			report := execute(t, append(opts, loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL(srv.URL),
+				loadtest.ArrivalRate(engine.Arrivals{Rate: tc.rate, Duration: 20 * time.Millisecond}))...)
+			if report.Concurrency != tc.want || engine.DefaultVUsFor(tc.rate) != tc.want {
+				t.Errorf("%v/s (%d options): concurrency %d, DefaultVUsFor %d, want %d", tc.rate, len(opts),
+					report.Concurrency, engine.DefaultVUsFor(tc.rate), tc.want)
+			}
 		}
 	}
 }

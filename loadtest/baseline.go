@@ -235,8 +235,16 @@ func ReadBaseline(path string) (*Baseline, error) {
 
 // DecodeBaseline decodes a baseline's JSON, or a single report's.
 // Every execution goes through ReadJSON, so each is checked as a report
-// file is.
+// file is. Every error wraps ErrInvalidReport.
 func DecodeBaseline(data []byte) (*Baseline, error) {
+	b, err := decodeBaseline(data)
+	if err != nil && !errors.Is(err, ErrInvalidReport) {
+		err = &invalidReportError{err}
+	}
+	return b, err
+}
+
+func decodeBaseline(data []byte) (*Baseline, error) {
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("baseline JSON: %w", err)

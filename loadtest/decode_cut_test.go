@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -104,4 +105,8 @@ func TestDecodeAfterCutBody(t *testing.T) {
 	}
 	forEachDriver(t, func(t *testing.T) { check(t, h1.URL) })
 	t.Run("http2", func(t *testing.T) { check(t, h2.URL, loadtest.HTTP2(0)) })
+	t.Run("vus", func(t *testing.T) { check(t, h1.URL, loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 1, Rounds: 3})) })
+	t.Run("vus-http2", func(t *testing.T) {
+		check(t, h2.URL, loadtest.HTTP2(0), loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 1, Rounds: 3}))
+	})
 }

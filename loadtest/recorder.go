@@ -212,7 +212,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		}
 		countReason(s.Unsent, res.Reason)
 		s.countKind(res)
-		s.sample(res)
+		s.sample(res, rec.redact)
 	case res.Interrupted:
 		s.Sent++
 		s.Interrupted++
@@ -224,7 +224,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		}
 		countReason(s.Failures, res.Reason)
 		s.countKind(res)
-		s.sample(res)
+		s.sample(res, rec.redact)
 		s.Statuses[res.Status]++
 	default:
 		s.Sent++
@@ -309,19 +309,28 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 	}
 }
 
-// sample keeps res as the sample of its reason, if it is the first.
-func (s *StepReport) sample(res *engine.Result) {
+// sample keeps res as the sample of its reason, if it is the first,
+// redacted when kept as reasons are (the JSON report, the matchers and
+// the summary show it as kept), with the plan's RedactFields too.
+func (s *StepReport) sample(res *engine.Result, rd *redactor) {
 	if _, ok := s.Samples[res.Reason]; ok || len(s.Samples) >= 100 {
 		return
 	}
 	if s.Samples == nil {
 		s.Samples = map[string]Sample{}
 	}
+	// redacted before it is cut to its size, so a value the cut would
+	// split is still known by its name; bounded work for a large body
+	// (the redaction of a cut text redacts what it cuts to its end)
 	body := res.Sample
-	if len(body) > SampleBodyBytes {
-		body = body[:SampleBodyBytes]
+	if len(body) > 16*SampleBodyBytes {
+		body = body[:16*SampleBodyBytes]
 	}
-	s.Samples[res.Reason] = Sample{Method: res.Method, URL: res.URL, Status: res.Status, Body: string(body)}
+	text := scenario.RedactText(string(body), rd.extra...)
+	if len(text) > SampleBodyBytes {
+		text = text[:SampleBodyBytes]
+	}
+	s.Samples[res.Reason] = Sample{Method: res.Method, URL: scenario.RedactText(res.URL, rd.extra...), Status: res.Status, Body: text}
 }
 
 // window adds res to its step's time window (the step's lock is held).

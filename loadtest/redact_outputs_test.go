@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onsi/gomega"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -110,6 +112,67 @@ func TestRedactionOfAReportReadFromAFile(t *testing.T) {
 	for name, out := range map[string]string{"summary": r.String(), "HTML": html.String()} {
 		if strings.Contains(out, "SECRET") || !strings.Contains(out, "redacted") {
 			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+}
+
+// TestRedactionOfFailureSamples: a failed response's body kept as the
+// sample of its reason (Sample.Body) is redacted when kept, as reasons
+// are: JSON values under secret names, whatever their type (an array, an
+// object), name=value pairs, and the plan's RedactFields, so neither the
+// JSON report (with or without its records), the summary, the HTML page
+// nor a matcher's message shows them. The HTML page redacted the sample
+// when drawn; the JSON report and the matchers showed it as received.
+func TestRedactionOfFailureSamples(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(500)
+		w.Write([]byte(`{"tokens": ["SECRET1", {"x": "SECRET2"}], "secret": {"k": "SECRET3"}, "password": "SECRET4", "pin": "PINVALUE", "user": "alice", "next": "a=1&api_key=SECRET5"}`))
+	})
+	plain := httptest.NewServer(h)
+	t.Cleanup(plain.Close)
+	h2srv := httptest.NewServer(h2c.NewHandler(h, &http2.Server{}))
+	t.Cleanup(h2srv.Close)
+	for _, mode := range []string{"event loop", "goroutines", "h2c"} {
+		opts := []loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(2)), loadtest.BaseURL(plain.URL),
+			loadtest.RedactFields("pin")}
+		switch mode {
+		case "goroutines":
+			opts = append(opts, loadtest.WithExecutor(engine.Slots{Goroutines: true}))
+		case "h2c":
+			opts = append(opts, loadtest.HTTP2(1), loadtest.BaseURL(h2srv.URL))
+		}
+		report := execute(t, opts...)
+		var smp loadtest.Sample
+		for _, v := range report.Runs[0].Steps[0].Samples {
+			smp = v
+		}
+		if report.ResponsesFailed != 2 || len(report.Runs[0].Steps[0].Samples) != 1 {
+			t.Fatalf("%s: failed %d, samples %v: the test needs the 500s' sample", mode, report.ResponsesFailed, report.Runs[0].Steps[0].Samples)
+		}
+		var html, js, jsr bytes.Buffer
+		if err := report.WriteHTML(&html); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		if err := report.WriteJSONWithRequests(&jsr); err != nil {
+			t.Fatal(err)
+		}
+		var msg string
+		gomega.NewGomega(func(m string, _ ...int) { msg = m }).Expect(report).To(matchers.HaveNoFailures())
+		for name, out := range map[string]string{"sample": smp.Body, "summary": report.String(), "HTML": html.String(), "JSON": js.String(),
+			"JSON with records": jsr.String(), "HaveNoFailures": msg} {
+			if i := strings.Index(out, "SECRET"); i >= 0 {
+				t.Errorf("%s: %s shows a secret: …%s…", mode, name, out[max(0, i-120):min(len(out), i+40)])
+			}
+			if strings.Contains(out, "PINVALUE") {
+				t.Errorf("%s: %s shows the RedactFields value", mode, name)
+			}
+		}
+		if !strings.Contains(smp.Body, `"user": "alice"`) || !strings.Contains(smp.Body, `"tokens": "[redacted]"`) {
+			t.Errorf("%s: sample body %q: want what is not secret kept, the secret array redacted", mode, smp.Body)
 		}
 	}
 }

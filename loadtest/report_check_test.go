@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -184,5 +185,37 @@ func TestCompareDuplicateStepNames(t *testing.T) {
 	}
 	if missing != 1 {
 		t.Errorf("%d steps missing, want the second \"a\":\n%s", missing, c)
+	}
+}
+
+// TestReadBaselineInvalidContent: every error ReadBaseline gives about
+// a file's content wraps ErrInvalidReport and names the file, as the
+// doc of ErrInvalidReport says (and benchgate compare exits 4, not 2, on
+// it): not JSON, JSON that is not an object, another baseline_version,
+// no executions, an execution without its report, executions of other
+// plans. Only ReadJSON's own errors wrapped it; FuzzReadBaseline found "0".
+func TestReadBaselineInvalidContent(t *testing.T) {
+	rep := `{"version":2,"requests_configured":1,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /","configured":1,"sent":1,"good":1,"statuses":{"200":1}}]}]}`
+	other := strings.Replace(rep, `"GET /"`, `"GET /other"`, 1)
+	dir := t.TempDir()
+	for i, data := range []string{
+		"0", "{", "[]", `"x"`, `{"baseline_version": 99, "executions": [{"report": ` + rep + `}]}`,
+		`{"baseline_version": 2, "executions": []}`, `{"baseline_version": 2, "executions": [{}]}`,
+		`{"baseline_version": 2, "executions": [{"report": ` + rep + `}, {"report": ` + other + `}]}`,
+		`{"baseline_version": "2"}`,
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("b%d.json", i))
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadtest.ReadBaseline(path)
+		if err == nil || !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%.60q: error %v: want one naming the file and wrapping ErrInvalidReport", data, err)
+		}
+	}
+	path := filepath.Join(dir, "good.json")
+	os.WriteFile(path, []byte(`{"baseline_version": 2, "executions": [{"report": `+rep+`}]}`), 0o644)
+	if _, err := loadtest.ReadBaseline(path); err != nil {
+		t.Errorf("a good baseline: %v", err)
 	}
 }

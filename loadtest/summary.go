@@ -233,35 +233,39 @@ func latencyLine(l *Latency) string {
 }
 
 // WriteCSV writes one line per step (and per run): counts, latency
-// percentiles in milliseconds, mean, max and throughput, with a header.
+// percentiles in milliseconds, mean, max and throughput, and last the
+// requests of an arrival rate's dropped arrivals (never sent, so left
+// out of the percentiles; failures of the run), with a header.
 // The run and step names are quoted, and one that a spreadsheet would
 // read as a formula (starting with =, +, -, @, a tab or a CR) has a
 // single quote put in front, as OWASP advises; numbers are written bare.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := &csvWriter{w: w}
 	cw.row(csvHeader("run", "step", "configured", "sent", "good", "failed", "interrupted", "not_sent",
-		"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "per_second"))
+		"p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "per_second", "dropped"))
 	ms := func(d time.Duration) csvCell {
 		return csvRaw(strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64))
 	}
 	n := func(v int64) csvCell { return csvRaw(strconv.FormatInt(v, 10)) }
-	row := func(run, step string, configured, sent, good, failed, interrupted, notSent int64, l *Latency, rate float64) {
+	// dropped: the requests of an arrival rate's dropped arrivals, never
+	// sent and left out of the percentiles (failures of the run)
+	row := func(run, step string, configured, sent, good, failed, interrupted, notSent int64, l *Latency, rate float64, dropped int64) {
 		rec := []csvCell{csvText(run), csvText(step), n(configured), n(sent), n(good), n(failed), n(interrupted), n(notSent)}
 		if l == nil || l.Count() == 0 {
 			rec = append(rec, csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""), csvRaw(""))
 		} else {
 			rec = append(rec, ms(l.Percentile(50)), ms(l.Percentile(90)), ms(l.Percentile(95)), ms(l.Percentile(99)), ms(l.Max()), ms(l.Mean()))
 		}
-		cw.row(append(rec, csvRaw(strconv.FormatFloat(rate, 'f', 2, 64))))
+		cw.row(append(rec, csvRaw(strconv.FormatFloat(rate, 'f', 2, 64)), n(dropped)))
 	}
 	for _, run := range r.Runs {
 		var configured int64
 		for _, s := range run.Steps {
 			configured += s.Configured
 		}
-		row(run.Name, "", configured, run.Sent(), run.Good(), run.Failed(), run.Interrupted(), run.NotSent(), run.Latency, run.Throughput())
+		row(run.Name, "", configured, run.Sent(), run.Good(), run.Failed(), run.Interrupted(), run.NotSent(), run.Latency, run.Throughput(), run.Dropped*int64(len(run.Steps)))
 		for _, s := range run.Steps {
-			row(run.Name, s.Name, s.Configured, s.Sent, s.Good, s.Failed, s.Interrupted, s.NotSent, s.Latency, s.Throughput())
+			row(run.Name, s.Name, s.Configured, s.Sent, s.Good, s.Failed, s.Interrupted, s.NotSent, s.Latency, s.Throughput(), run.Dropped)
 		}
 	}
 	return cw.err

@@ -136,3 +136,34 @@ func TestABRateConcurrencyDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestABCountAndTimeLimitEveryMode: -n with -t means whichever comes
+// first in the closed model and with virtual users too, as in rate mode
+// (TestABRateLimits) and in ab.
+func TestABCountAndTimeLimitEveryMode(t *testing.T) {
+	srv, hits := rateServer(t)
+	for _, mode := range [][]string{nil, {"--ramp-up", "50ms"}} {
+		for _, tc := range []struct {
+			args []string
+			// sent: the exact count, or -1 for "fewer than -n"
+			sent int64
+		}{
+			{[]string{"-c", "4", "-n", "20", "-t", "5"}, 20},          // -n first
+			{[]string{"-c", "4", "-n", "100000000", "-t", "0.3"}, -1}, // -t first
+		} {
+			hits.Store(0)
+			ctx, cancel := context.WithTimeoutCause(context.Background(), 60*time.Second, errors.New("still running after 60s"))
+			args := append(append(append([]string{"ab", "-q"}, mode...), tc.args...), srv.URL+"/")
+			var out, errOut bytes.Buffer
+			code := run(ctx, args, &out, &errOut)
+			if ctx.Err() != nil {
+				t.Fatalf("%v: %v", args, context.Cause(ctx))
+			}
+			cancel()
+			got := hits.Load()
+			if code != 0 || tc.sent >= 0 && got != tc.sent || tc.sent < 0 && (got == 0 || got >= 100000000) {
+				t.Errorf("%v: exit %d, %d requests, want %d (-1: fewer than -n)\n%s%s", args, code, got, tc.sent, out.String(), errOut.String())
+			}
+		}
+	}
+}

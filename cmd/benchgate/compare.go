@@ -49,7 +49,7 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "benchgate compare:", err)
 		return readExit(err)
 	}
-	cur, err := loadtest.MergeBaselines(fs.Args()[1:]...)
+	cur, err := readNew(fs.Args()[1:])
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate compare:", err)
 		return readExit(err)
@@ -131,6 +131,34 @@ func readExit(err error) int {
 		return 4
 	}
 	return 2
+}
+
+// readNew reads compare's new files (reports or baselines) into one
+// baseline, naming a bad or missing one as a new file: ReadBaseline's
+// words ("baseline …", "no baseline at …: record one …") are the old
+// file's.
+func readNew(paths []string) (*loadtest.Baseline, error) {
+	out := &loadtest.Baseline{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("new file %s: %w", p, err)
+		}
+		b, err := loadtest.DecodeBaseline(data)
+		if err != nil {
+			return nil, fmt.Errorf("new file %s: %w", p, err)
+		}
+		for i, r := range b.Executions {
+			var m *loadtest.Machine
+			if i < len(b.Machines) {
+				m = b.Machines[i]
+			}
+			if err := out.Add(r, m); err != nil {
+				return nil, fmt.Errorf("new file %s: %w", p, err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // readReport reads a JSON report (or baseline) file.

@@ -117,3 +117,32 @@ func TestCompareAndReportBadFile(t *testing.T) {
 		t.Errorf("missing file: exit %d, want 2", code)
 	}
 }
+
+// TestCompareNamesWhichFile: a bad or missing new file is named as the
+// new file, not as the baseline (compare said "baseline new.json: …" of
+// a bad new file, and of a missing one "no baseline at new.json: record
+// one with BENCHGATE_UPDATE_BASELINES=1 …").
+func TestCompareNamesWhichFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"version":2,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /","configured":1,"sent":1,"good":-1,"failed":2,"statuses":{"200":1}}]}]}`), 0o644)
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"version":2,"requests_configured":1,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"GET /","configured":1,"sent":1,"good":1,"statuses":{"200":1}}]}]}`), 0o644)
+	none := filepath.Join(dir, "none.json")
+	for _, tc := range []struct {
+		args      []string
+		code      int
+		want, not string
+	}{
+		{[]string{"compare", good, bad}, 4, "new file " + bad + ": ", "baseline " + bad},
+		{[]string{"compare", good, none}, 2, "new file " + none + ": ", "no baseline"},
+		{[]string{"compare", bad, good}, 4, "baseline " + bad + ": ", "new file"},
+		{[]string{"compare", none, good}, 2, "no baseline at " + none, "new file"},
+	} {
+		var errOut bytes.Buffer
+		code := run(context.Background(), tc.args, io.Discard, &errOut)
+		if code != tc.code || !strings.Contains(errOut.String(), tc.want) || strings.Contains(errOut.String(), tc.not) {
+			t.Errorf("%v: exit %d, stderr %q: want exit %d, %q and not %q", tc.args[1:], code, errOut.String(), tc.code, tc.want, tc.not)
+		}
+	}
+}
