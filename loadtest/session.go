@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,19 +31,35 @@ var session = sync.OnceValue(func() string {
 func ThisSession() string { return session() }
 
 // SessionCount returns how many sessions (Report.Session) the
-// baseline's executions come from; an execution without one counts as
-// a session of its own.
+// baseline's executions come from; executions without one recorded
+// back to back count as one (sessionGroups).
 func (b *Baseline) SessionCount() int { return len(sessionGroups(b.Executions)) }
 
+// sessionGap is how far apart in time two executions without a session
+// (recorded before sessions were kept) may be and still be taken as one
+// process's: a go test run that recorded several executions of a spec
+// ran them back to back, seconds apart, while separate runs or CI jobs
+// are further apart. Taking two processes for one only costs a degree
+// of freedom; taking one process's executions for several processes
+// would measure the variance between processes by that within one.
+const sessionGap = 30 * time.Second
+
 // sessionGroups returns the indices of rs grouped by Report.Session, in
-// the order each session first appears; an execution without a session
-// (a report recorded before sessions were kept) is a group of its own.
+// the order each session first appears. Executions without a session
+// (reports recorded before sessions were kept) that began within
+// sessionGap of the end of another are one group, as one process
+// records them; one without a start time is a group of its own.
 func sessionGroups(rs []*Report) [][]int {
 	var out [][]int
 	at := map[string]int{}
+	var bare []int
 	for i, r := range rs {
 		if r.Session == "" {
-			out = append(out, []int{i})
+			if r.Started.IsZero() {
+				out = append(out, []int{i})
+			} else {
+				bare = append(bare, i)
+			}
 			continue
 		}
 		if g, ok := at[r.Session]; ok {
@@ -51,6 +68,18 @@ func sessionGroups(rs []*Report) [][]int {
 		}
 		at[r.Session] = len(out)
 		out = append(out, []int{i})
+	}
+	slices.SortStableFunc(bare, func(a, b int) int { return rs[a].Started.Compare(rs[b].Started) })
+	var end time.Time
+	for _, i := range bare {
+		r := rs[i]
+		if len(out) == 0 || end.IsZero() || r.Started.Sub(end) > sessionGap {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], i)
+		if e := r.Started.Add(max(r.TotalTime, 0)); e.After(end) {
+			end = e
+		}
 	}
 	return out
 }
