@@ -99,6 +99,18 @@ func bySession(base, cur []*Report) bool {
 	if one {
 		return false
 	}
+	// reports of before sessions were kept alone, on both sides: nothing
+	// is known of their processes, and the unit stays the execution, as
+	// it was when they were recorded
+	known := false
+	for _, rs := range [][]*Report{base, cur} {
+		for _, r := range rs {
+			known = known || r.Session != ""
+		}
+	}
+	if !known {
+		return false
+	}
 	for _, rs := range [][]*Report{base, cur} {
 		for _, g := range sessionGroups(rs) {
 			if len(g) > 1 {

@@ -45,3 +45,22 @@ func TestSessionlessBackToBack(t *testing.T) {
 		t.Errorf("groups %v: want one an execution without a start time", g)
 	}
 }
+
+// TestSessionlessBothSides: reports without sessions on both sides
+// (files of before sessions were kept) keep the execution as the unit,
+// however close in time they were recorded.
+func TestSessionlessBothSides(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	var base, cur []*Report
+	for i := range 6 {
+		r := fakeReport(time.Millisecond, 50)
+		r.Started = t0.Add(time.Duration(i) * 1100 * time.Millisecond)
+		base = append(base, r)
+		c := fakeReport(time.Millisecond, 50)
+		c.Started = t0.Add(time.Hour + time.Duration(i)*1100*time.Millisecond)
+		cur = append(cur, c)
+	}
+	if bySession(base, cur) {
+		t.Errorf("no session on either side: want the execution as the unit")
+	}
+}
