@@ -676,6 +676,10 @@ func (d Delta) bounded() bool { return d.Low > -1 && !math.IsInf(d.High, 1) }
 // what gives it a verdict.
 func (c *Comparison) storedWhy(d Delta) string {
 	if k, l := d.Sessions[0], d.Sessions[1]; k+l > 0 {
+		if !d.bounded() && k+l >= 3 && !math.IsNaN(d.Change) {
+			return fmt.Sprintf("the %d baseline and %d new sessions' figures are alike to the histogram's precision: no spread between sessions is measured, so none can be bounded; record the baseline in more separate go test runs or CI jobs (%s=1), or compare with a duet (loadtest.Duet)",
+				k, l, UpdateBaselinesEnv)
+		}
 		if !d.bounded() {
 			return fmt.Sprintf("the baseline's executions come from %d session(s) (processes: Report.Session) and the new ones from %d; a change cannot be told from the difference between processes with fewer than 3 sessions in all: record the baseline in %d or more separate go test runs or CI jobs (%s=1 adds one each time; benchgate baseline merge joins files), or compare with a duet (loadtest.Duet)",
 				k, l, MinBaselineSessions, UpdateBaselinesEnv)

@@ -189,6 +189,12 @@ func sessionInterval(old, new [][]float64, alpha float64) interval {
 		ss += (m - mn) * (m - mn)
 	}
 	s2 := ss / float64(df)
+	if s2 == 0 {
+		// sessions alike to the histogram's precision (µs, 1/1024): no
+		// spread measured is no variance known, not none; a zero-width
+		// interval on a degree of freedom or two would decide anything
+		return iv
+	}
 	// the within-session variance, pooled over sessions of two or more
 	var ws float64
 	var wdf int
@@ -209,15 +215,6 @@ func sessionInterval(old, new [][]float64, alpha float64) interval {
 	se2 := s2*(1/float64(k)+1/float64(l)) + w2*(max(0, nh-oh)/float64(l)+max(0, oh-nh)/float64(k))
 	se := math.Sqrt(se2)
 	t := stats.TDist{V: float64(df)}
-	if se == 0 {
-		iv.Low, iv.High = iv.Est, iv.Est
-		if iv.Est > 0 {
-			iv.P = 0
-		} else {
-			iv.P = 1
-		}
-		return iv
-	}
 	q := stats.InvCDF(t)(1 - alpha)
 	iv.Low, iv.High = iv.Est-q*se, iv.Est+q*se
 	iv.P = 1 - t.CDF(iv.Est/se)

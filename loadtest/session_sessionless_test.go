@@ -64,3 +64,17 @@ func TestSessionlessBothSides(t *testing.T) {
 		t.Errorf("no session on either side: want the execution as the unit")
 	}
 }
+
+// TestSessionZeroSpread: two baseline sessions whose means coincide
+// (figures are quantized) measure no spread on one degree of freedom;
+// that is no variance known, and the interval has no ends, where it
+// collapsed to a point and decided either way with p = 0.
+func TestSessionZeroSpread(t *testing.T) {
+	old := [][]float64{{0, 0.02}, {0.02, 0}}
+	for _, shift := range []float64{0.05, 0.15} {
+		d := sessionVerdict(old, [][]float64{{shift - 0.01, shift + 0.01}}, 9)
+		if d.Verdict != Inconclusive || d.bounded() {
+			t.Errorf("shift %.2f beside sessions alike: %s [%+.3f, %+.3f], want inconclusive without bounds", shift, d.Verdict, d.Low, d.High)
+		}
+	}
+}
