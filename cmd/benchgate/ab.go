@@ -252,6 +252,8 @@ func (c *abConfig) validate() error {
 		return fmt.Errorf("--rate %v: want requests per second above 0", c.rate)
 	case c.rate > 0 && c.rampUp > 0:
 		return fmt.Errorf("--rate %v with --ramp-up %v: choose arrivals (open model) or a ramp of users (closed)", c.rate, c.rampUp)
+	case c.goroutines && (c.rate > 0 || c.rampUp > 0):
+		return fmt.Errorf("--goroutines with --rate %v / --ramp-up %v: one goroutine per connection is how the connection slots (-c) run; arrivals and a ramp of users have their own", c.rate, c.rampUp)
 	case c.rate == 0 && c.rateStart >= 0:
 		return fmt.Errorf("--rate-start %v without --rate", c.rateStart)
 	case c.maxLag <= 0:

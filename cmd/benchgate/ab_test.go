@@ -293,7 +293,7 @@ func TestABRateAndFollow(t *testing.T) {
 		t.Errorf("40 arrivals at 100/s should take ~0.4s:\n%s", out.String())
 	}
 	for _, bad := range [][]string{{"--rate", "-5"}, {"--rate", "NaN"}, {"--rate-start", "3"}, {"--rate", "10", "--ramp-up", "1s"},
-		{"--rate", "10", "--max-lag", "0s"}, {"-L", "-1"}} {
+		{"--rate", "10", "--max-lag", "0s"}, {"-L", "-1"}, {"--goroutines", "--rate", "10"}, {"--goroutines", "--ramp-up", "1s"}} {
 		hits.Store(0)
 		errOut.Reset()
 		code := run(context.Background(), append(append([]string{"ab", "-q"}, bad...), srv.URL+"/"), io.Discard, &errOut)
