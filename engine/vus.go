@@ -215,7 +215,7 @@ func (v VUs) forPlan(p *Plan) VUs {
 // the plan's time limit (package loadtest also takes a context's
 // deadline).
 func (v VUs) Validate(p *Plan) error {
-	if p.For > 0 && v.Rounds > 0 {
+	if p != nil && p.For > 0 && v.Rounds > 0 {
 		// For would end the rounds where it passes and the report,
 		// configured with the iterations begun, would read complete
 		return fmt.Errorf("VUs: Rounds %d bounds the runs: For %v would be a second bound (without Rounds, the VUs walk their runs until For passes; with Rounds, bound them by TimeLimit)", v.Rounds, p.For)
@@ -223,6 +223,9 @@ func (v VUs) Validate(p *Plan) error {
 	v = v.forPlan(p)
 	if v.Max < 0 || v.Start < 0 || v.Shards < 0 || v.RampUp < 0 || v.Pacing < 0 {
 		return fmt.Errorf("VUs %+v: no field may be negative (but Rounds)", v)
+	}
+	if p == nil {
+		return nil
 	}
 	n := v.Normalized()
 	for i := range p.Runs {

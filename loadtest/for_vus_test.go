@@ -26,3 +26,14 @@ func TestForRefusesVUsRounds(t *testing.T) {
 		t.Errorf("VUs without Rounds under For: %v", err)
 	}
 }
+
+// TestVUsValidateNil: VUs.Validate(nil) checks the fields alone, as
+// Arrivals.Validate(nil) does, where it dereferenced the plan.
+func TestVUsValidateNil(t *testing.T) {
+	if err := (engine.VUs{Max: -1}).Validate(nil); err == nil {
+		t.Error("VUs{Max: -1}.Validate(nil): no error")
+	}
+	if err := (engine.VUs{Max: 2}).Validate(nil); err != nil {
+		t.Errorf("VUs{Max: 2}.Validate(nil): %v", err)
+	}
+}

@@ -79,7 +79,12 @@ type Report struct {
 	// executions of another process: a stored comparison takes the
 	// session as its unit where a side holds several executions of one
 	// session (CompareExecutions). Set it yourself when the application
-	// under test restarts between executions of one process.
+	// under test restarts between executions of one process, to an id no
+	// other process uses (ThisSession() + "/" + the restart's number): a
+	// name shared by processes (a constant, a bare counter) makes them
+	// one session, and when every execution of both sides bears it the
+	// comparison takes the execution as its unit again, calling the
+	// difference between processes a change.
 	Session string `json:"session,omitempty"`
 	// HookErrors lists what virtual users' hooks returned or panicked
 	// with, naming the VU and step.
