@@ -168,7 +168,7 @@ func compile(p *Plan) ([]runPlan, error) {
 			}
 			sp.reuse = sp.keepAlive
 			if m := ss.KeepAliveMode; m != nil {
-				sp.reuse, sp.keepAlive = *m&scenario.KeepAliveUse != 0, *m&scenario.KeepAliveStore != 0
+				sp.reuse, sp.keepAlive = m.Reuses(), m.Keeps()
 			}
 			sp.follow = p.FollowRedirects
 			if ss.FollowRedirects != nil {

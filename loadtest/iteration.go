@@ -1,6 +1,10 @@
 package loadtest
 
-import "time"
+import (
+	"time"
+
+	"github.com/benchgate/benchgate/scenario"
+)
 
 // Iteration is one repetition of a run, with HTTPD::Bench::ApacheBench's per-iteration
 // regression data. What is available depends on the run's keep level;
@@ -90,7 +94,7 @@ func Summarize(ds []time.Duration) Stats {
 	return s
 }
 
-func (it Iteration) sizes(min int, f func(*Request) int64) ([]int64, bool) {
+func (it Iteration) sizes(min scenario.KeepLevel, f func(*Request) int64) ([]int64, bool) {
 	if it.run == nil || it.run.KeepLevel < min {
 		return nil, false
 	}
@@ -149,7 +153,7 @@ func (it Iteration) Statuses() []int {
 	return out
 }
 
-func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bool) {
+func (it Iteration) texts(min scenario.KeepLevel, pick func(*RunReport) []string) ([]string, bool) {
 	if it.run == nil || it.run.KeepLevel < min {
 		return nil, false
 	}

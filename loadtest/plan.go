@@ -54,7 +54,7 @@ type Plan struct {
 	timeLimit   time.Duration
 	grace       time.Duration
 	bufferBytes int
-	keepLevel   int
+	keepLevel   scenario.KeepLevel
 	baseURL     string
 	proxy       string
 	insecure    bool
@@ -196,8 +196,9 @@ func GracePeriod(d time.Duration) Option { return func(p *Plan) { p.grace = d } 
 // do not set their own.
 func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
 
-// KeepLevel sets the keep level (0-3) of runs that do not set their own.
-func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } }
+// KeepLevel sets the keep level of runs that do not set their own
+// (scenario.KeepTotals to scenario.KeepBodies).
+func KeepLevel(level scenario.KeepLevel) Option { return func(p *Plan) { p.keepLevel = level } }
 
 // BaseURL sets the URL relative step URLs resolve against. Its path is
 // joined with each step's path, as Gatling's baseUrl and axios's baseURL

@@ -12,6 +12,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // ReportVersion is the JSON format version written by this package.
@@ -229,12 +230,12 @@ func (s Second) MeanLatency() time.Duration {
 type RunReport struct {
 	missing   string
 	report    *Report
-	Name      string        `json:"name"`
-	Repeat    int           `json:"repeat"`
-	Order     string        `json:"order"`
-	KeepLevel int           `json:"keep_level"`
-	Steps     []*StepReport `json:"steps"`
-	Latency   *Latency      `json:"latency"`
+	Name      string             `json:"name"`
+	Repeat    int                `json:"repeat"`
+	Order     string             `json:"order"`
+	KeepLevel scenario.KeepLevel `json:"keep_level"`
+	Steps     []*StepReport      `json:"steps"`
+	Latency   *Latency           `json:"latency"`
 	// Dropped counts the run's iterations an arrival rate could not
 	// start in time (ArrivalReport.Dropped).
 	Dropped int64 `json:"dropped,omitempty"`

@@ -94,7 +94,7 @@ func main() {
 		opts = append(opts, loadtest.VirtualUsers(engine.VUs{Max: *c, Rounds: *n / *c}))
 	}
 	if *keep >= 0 {
-		opts = append(opts, loadtest.KeepLevel(*keep))
+		opts = append(opts, loadtest.KeepLevel(scenario.KeepLevel(*keep)))
 	}
 	plan := loadtest.New(opts...)
 
