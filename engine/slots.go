@@ -182,7 +182,7 @@ func compile(p *Plan) ([]runPlan, error) {
 				sp.prevNext, sp.needResp = true, true
 			}
 			sp.keepHeader = rs.KeepLevel >= scenario.KeepHeaders || sp.needResp || sp.follow > 0
-			sp.keepBody = rs.KeepLevel >= scenario.KeepEverything || sp.needResp
+			sp.keepBody = rs.KeepLevel >= scenario.KeepBodies || sp.needResp
 			if !ss.Static {
 				continue
 			}

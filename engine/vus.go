@@ -18,7 +18,7 @@ import (
 //
 // Each VU keeps HTTP::LoadGen's per-thread pool of kept-alive
 // connections, per origin (scheme, host and port): a request whose
-// keep-alive mode lets it use a kept connection (scenario.KeepAliveUse
+// keep-alive mode lets it use a kept connection (scenario.ReuseThenClose
 // or KeepAliveBoth) takes one to its origin when there is one; a request
 // with mode 0 or KeepAliveStore, or one to another origin, opens a
 // connection of its own and leaves the kept ones alone; a connection

@@ -40,7 +40,7 @@ var _ = Describe("the SYNOPSIS of HTTPD::Bench::ApacheBench", func() {
 				}
 				return "cgi-username=" + string(m[1]), true
 			}),
-		).KeepLevel(scenario.KeepEverything)
+		).KeepLevel(scenario.KeepBodies)
 
 		plan := loadtest.New(loadtest.Runs(run1, run2, run3), loadtest.BaseURL(baseURL),
 			loadtest.Concurrency(5), loadtest.WithPriority(loadtest.RunPriority))

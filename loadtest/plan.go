@@ -46,7 +46,7 @@ const (
 
 // Plan is a set of runs and the global settings they execute with.
 type Plan struct {
-	runs        []*scenario.Sequence
+	runs        []*scenario.RunDef
 	concurrency int
 	priority    Priority
 	repeat      int
@@ -122,7 +122,7 @@ func New(opts ...Option) *Plan {
 }
 
 // Runs adds runs to the plan.
-func Runs(runs ...*scenario.Sequence) Option {
+func Runs(runs ...*scenario.RunDef) Option {
 	return func(p *Plan) { p.runs = append(p.runs, runs...) }
 }
 
@@ -424,10 +424,10 @@ func (p *Plan) Apply(opts ...Option) *Plan {
 }
 
 // AddRun appends a run and returns its index.
-func (p *Plan) AddRun(r *scenario.Sequence) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
+func (p *Plan) AddRun(r *scenario.RunDef) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
 
 // Run returns run i, or nil when there is none.
-func (p *Plan) Run(i int) *scenario.Sequence {
+func (p *Plan) Run(i int) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}
@@ -436,7 +436,7 @@ func (p *Plan) Run(i int) *scenario.Sequence {
 
 // ReplaceRun puts r at index i and returns the run it displaced (nil when
 // i is out of range, and nothing changes).
-func (p *Plan) ReplaceRun(i int, r *scenario.Sequence) *scenario.Sequence {
+func (p *Plan) ReplaceRun(i int, r *scenario.RunDef) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}
@@ -446,7 +446,7 @@ func (p *Plan) ReplaceRun(i int, r *scenario.Sequence) *scenario.Sequence {
 }
 
 // DeleteRun removes run i and returns it (nil when out of range).
-func (p *Plan) DeleteRun(i int) *scenario.Sequence {
+func (p *Plan) DeleteRun(i int) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}

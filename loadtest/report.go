@@ -29,12 +29,24 @@ type Report struct {
 	Priority    string        `json:"priority"`
 
 	// The counts add up: configured = sent + not sent + not started, and
-	// sent = good (ResponsesReceived) + failed + interrupted.
+	// sent = good + failed + interrupted.
 	RequestsConfigured int64 `json:"requests_configured"`
 	// RequestsSent counts the requests that went to the wire.
-	RequestsSent      int64 `json:"requests_sent"`
-	ResponsesReceived int64 `json:"responses_received"` // good responses
-	ResponsesFailed   int64 `json:"responses_failed"`
+	RequestsSent int64 `json:"requests_sent"`
+	// GoodResponses counts the responses that passed their step's checks
+	// (status, expectations, extractions). In JSON it keeps the key
+	// responses_received.
+	GoodResponses int64 `json:"responses_received"`
+	// ResponsesReceived is GoodResponses under its former name: set to
+	// the same count wherever GoodResponses is (Execute, ReadJSON). It
+	// never counted failed responses, which its name suggested.
+	//
+	// Deprecated: use GoodResponses; ResponsesReceived is kept for one
+	// release.
+	ResponsesReceived int64 `json:"-"`
+	// ResponsesFailed counts the sent requests that failed, with a
+	// response that failed its checks or without one.
+	ResponsesFailed int64 `json:"responses_failed"`
 	// RequestsInterrupted were in flight when the execution was cancelled
 	// or when the time limit's grace period ended: neither good nor failed.
 	RequestsInterrupted int64 `json:"requests_interrupted"`
@@ -102,6 +114,15 @@ type Report struct {
 	// assertions are the matchers' verdicts on the report
 	// (RecordAssertion), under assertionsMu; not in any file.
 	assertions *assertionLog
+}
+
+// goodResponses is GoodResponses, or ResponsesReceived in a report built
+// by code that still sets only the deprecated name.
+func (r *Report) goodResponses() int64 {
+	if r.GoodResponses == 0 {
+		return r.ResponsesReceived
+	}
+	return r.GoodResponses
 }
 
 // ErrTimeLimit is what StopErr wraps when the plan's time limit stopped
@@ -697,6 +718,7 @@ func readJSON(rd io.Reader) (*Report, error) {
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
+	r.ResponsesReceived = r.GoodResponses // the deprecated name, kept equal
 	if r.Latency == nil {
 		r.Latency = NewLatency()
 	}

@@ -26,7 +26,7 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-func flow(name string, repeat int, order scenario.Order) *scenario.Sequence {
+func flow(name string, repeat int, order scenario.Order) *scenario.RunDef {
 	return scenario.Run(name,
 		scenario.Get("/login").ExpectStatus(200),
 		scenario.Submit(scenario.FormFrom("form#login").
@@ -59,7 +59,7 @@ func main() {
 		*c = *n
 	}
 
-	var runs []*scenario.Sequence
+	var runs []*scenario.RunDef
 	switch {
 	case *exec == "vus" && *order == "one":
 		runs = append(runs, flow("flows", *n, scenario.DepthFirst))
@@ -138,7 +138,7 @@ func main() {
 	}
 	reqs := report.RequestsSent
 	fmt.Printf("flows_ok=%d requests=%d good=%d failed=%d elapsed_s=%.3f\n",
-		flows, reqs, report.ResponsesReceived, report.ResponsesFailed, el.Seconds())
+		flows, reqs, report.GoodResponses, report.ResponsesFailed, el.Seconds())
 	if reqs > 0 {
 		fmt.Printf("mallocs_per_req=%.1f alloc_bytes_per_req=%.0f gc_cycles=%d\n",
 			float64(after.Mallocs-before.Mallocs)/float64(reqs),

@@ -548,7 +548,7 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
+	if err != nil || (report.GoodResponses == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
 		return 1 // interrupted, nothing worked at all (ab gives up too), or nothing was sent
 	}
 	if a := report.Arrivals; a != nil && a.Dropped > 0 {
