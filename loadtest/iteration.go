@@ -6,8 +6,9 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// Iteration is one repetition of a run, with HTTPD::Bench::ApacheBench's per-iteration
-// regression data. What is available depends on the run's keep level;
+// Iteration is one repetition of a run, with what the run kept of each
+// of its requests: times, sizes, headers, bodies and request texts.
+// What is available depends on the run's keep level;
 // accessors say so with a nil slice or a false ok, never a panic.
 type Iteration struct {
 	run *RunReport
@@ -15,7 +16,7 @@ type Iteration struct {
 }
 
 // Iteration returns iteration i (0-based). ok is false when i is out of
-// range or the keep level (0) kept no per-request data.
+// range or the run kept no per-request data (KeepTotals).
 func (r *RunReport) Iteration(i int) (Iteration, bool) {
 	if i < 0 || i >= r.Repeat || r.Requests.Len() != r.Repeat*len(r.Steps) || r.Requests == nil {
 		return Iteration{}, false

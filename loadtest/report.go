@@ -360,7 +360,7 @@ type StepReport struct {
 	TLSResumed   int64    `json:"tls_resumed,omitempty"`
 	// Corrected is Latency measured from each request's intended start
 	// instead of its actual one (virtual users and arrival rates; nil for
-	// ApacheBench's slots, which have no schedule): the previous
+	// the slots executor, which has no schedule): the previous
 	// request's end plus the waits drawn between them, a paced round's
 	// slot, an iteration's arrival. It includes the time a slow server
 	// kept the request from being sent: coordinated omission corrected.
