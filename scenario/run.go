@@ -166,7 +166,7 @@ type RunSpec struct {
 	// that the slots executor has begun and not completed: a new one
 	// begins when one completes its last step, so every step is reached
 	// however large Repeat is (loadtest.For sets it to the concurrency).
-	// 0: every iteration may begin at once, as HTTPD::Bench::ApacheBench.
+	// 0: every iteration may begin at once.
 	Window int
 	// AllowUnsentSteps: the spec expects steps of the run may never be
 	// sent (RunDef.AllowUnsentSteps).

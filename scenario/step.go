@@ -70,9 +70,9 @@ func Get(url string) *Step { return &Step{url: url, method: "GET"} }
 // Head is a step that sends HEAD url (a body is a validation error).
 func Head(url string) *Step { return &Step{url: url, method: "HEAD"} }
 
-// PostIfBody is HTTPD::Bench::ApacheBench's derived method: the step
-// sends POST when its body (a BodyFunc, say) yields one, and GET when it
-// yields none.
+// PostIfBody is a step whose method follows its body: it sends POST
+// when its body (a BodyFunc, say) yields one, and GET when it yields
+// none.
 func PostIfBody(url string) *Step { return &Step{url: url} }
 
 // PostIfBodyElseHead is PostIfBody with HEAD instead of GET when the body
@@ -210,8 +210,7 @@ func (s *Step) ThinkBetween(min, max time.Duration) *Step {
 }
 
 // PreDelay makes a virtual user wait delay − jitter + a random share of
-// 2·jitter (never less than nothing) before sending this step, as
-// HTTP::LoadGen's predelay and prejitter.
+// 2·jitter (never less than nothing) before sending this step.
 func (s *Step) PreDelay(delay, jitter time.Duration) *Step {
 	s.preDelay, s.preJitter = delay, jitter
 	return s
@@ -310,8 +309,8 @@ type StepSpec struct {
 	IOTimeout time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
-	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
-	// waits around the request (VUs).
+	// PreDelay, PreJitter, PostDelay and PostJitter are the waits
+	// around the request (VUs; Step.PreDelay, Step.PostDelay).
 	PreDelay, PreJitter, PostDelay, PostJitter time.Duration
 	Extract                                    []Extraction
 	ExpectStatus                               []int
