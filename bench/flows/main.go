@@ -6,7 +6,7 @@
 //
 // -exec vus (default) runs -c virtual users, each walking the flow
 // -n/-c times; -exec slots -order depth declares one DepthFirst run per
-// user on ApacheBench's slots, as the benchmark's bench-ours does;
+// user on the slots executor, as the benchmark's bench-ours does;
 // -order breadth a single BreadthFirst run of -n iterations.
 package main
 
@@ -42,7 +42,7 @@ func main() {
 	n := flag.Int("n", 20000, "flows in all")
 	c := flag.Int("c", 32, "concurrent users (connection slots)")
 	order := flag.String("order", "", "depth: one DepthFirst run per user; breadth (slots): one BreadthFirst run; one (vus): one run for all")
-	exec := flag.String("exec", "vus", "vus: -c virtual users; slots: ApacheBench's slots")
+	exec := flag.String("exec", "vus", "vus: -c virtual users; slots: connection slots")
 	keep := flag.Int("keep", -1, "keep level 0-3 (default: the plan's default)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of Execute here")
 	memProfile := flag.String("memprofile", "", "write an allocation profile here (every 4 KiB sampled, which\n"+

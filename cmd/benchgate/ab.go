@@ -339,7 +339,7 @@ func (c *abConfig) tlsConfig() (*tls.Config, error) {
 }
 
 // plan turns the flags into a loadtest plan: one run of one step
-// repeated -n times, as HTTPD::Bench::ApacheBench's own ab re-implementation did.
+// repeated -n times.
 func (c *abConfig) plan() (*loadtest.Plan, error) {
 	var step *scenario.Step
 	switch {
