@@ -283,7 +283,7 @@ func ExampleWithExecutor() {
 	defer srv.Close()
 	plan := loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(20)), loadtest.WithExecutor(burst{}))
 	report, err := plan.Execute(context.Background())
-	fmt.Println(report.ResponsesReceived, "good, at most", report.Concurrency, "at once", err)
+	fmt.Println(report.GoodResponses, "good, at most", report.Concurrency, "at once", err)
 
 	err = loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(5000)), loadtest.WithExecutor(burst{})).Validate()
 	fmt.Println(err)
