@@ -476,9 +476,8 @@ func followAll(runs []runPlan) {
 		for k := range runs[i].steps {
 			if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
 				sp.follow, sp.keepHeader = DefaultMaxRedirects, true
-				// HTTP::LoadGen's follow iterator sends each hop with
-				// keep-alive KEEPALIVE (use and store), whatever the
-				// step's mode
+				// each hop goes with keep-alive mode ReuseThenKeep,
+				// whatever the step's mode
 				hops := *sp
 				hops.reuse, hops.keepAlive = true, true
 				sp.hops = &hops

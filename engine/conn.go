@@ -43,7 +43,7 @@ type slot struct {
 	// connection carried last, for a warning about what came after it.
 	lastRun, lastStep int
 	// intended is when the next request is due by its schedule (zero
-	// for ApacheBench's slots, which send as soon as they are free).
+	// for the slots executor, whose slots send as soon as they are free).
 	intended time.Time
 	// ioTimeout is the current step's I/O timeout; deadlineDirty says
 	// it changed the connection's deadlines since setDeadline.
@@ -334,7 +334,7 @@ func (x *execution) checkIdle(s *slot) {
 }
 
 // pickKept gives a virtual user's slot the connection the request is
-// to use, by HTTP::LoadGen's rules: the slot's connection when it is
+// to use: the slot's connection when it is
 // kept alive to the request's origin and the request may reuse one;
 // else the slot's reusable connection is parked in the VU's pool and,
 // when the request may reuse one, a kept connection to its origin is

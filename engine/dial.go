@@ -16,8 +16,9 @@ import (
 	"github.com/benchgate/benchgate/failure"
 )
 
-// resolver resolves each host once per shard (HTTP::LoadGen's worker
-// process, which has a cache of its own) and caches the address;
+// resolver resolves each host once per shard (each shard has a cache
+// of its own, as each process of a multi-process run will) and caches
+// the address;
 // overrides send a host name to a chosen address while requests keep the
 // name.
 type resolver struct {
@@ -168,7 +169,8 @@ func (d *dialer) lookup(ctx context.Context, host, port string, limit time.Durat
 	return d.res.lookup(ctx, 0, host, port)
 }
 
-// dial connects to t, retrying a failed TCP connect as ab does. ctx
+// dial connects to t, trying a failed TCP connect again at once up to
+// Plan.ConnectAttempts times in all. ctx
 // bounds every part: resolving, connecting, a proxy's CONNECT and the TLS
 // handshake.
 func (d *dialer) dial(ctx context.Context, t *target, shard int) (nc net.Conn, info dialed, err error) {

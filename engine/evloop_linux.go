@@ -16,8 +16,8 @@ import (
 	"github.com/benchgate/benchgate/failure"
 )
 
-// The event loop drives slots on non-blocking sockets with epoll, as ab's
-// own loop does: one goroutine per core owns many connections, reads only
+// The event loop drives slots on non-blocking sockets with epoll: one
+// goroutine per core owns many connections, reads only
 // when the kernel says a socket is readable, and so spends fewer system
 // calls and scheduler switches per request than a goroutine per
 // connection. It serves plans whose requests are plain http, built without

@@ -223,7 +223,7 @@ func (x *execution) finish(s *slot, err error) {
 	if keep >= scenario.KeepHeaders && err == nil {
 		res.Header = s.p.header
 	}
-	if keep >= scenario.KeepEverything {
+	if keep >= scenario.KeepBodies {
 		res.RequestText = s.wbuf
 		if err == nil {
 			res.Body = s.p.body

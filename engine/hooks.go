@@ -13,24 +13,21 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// VUHooks are HTTP::LoadGen's per-VU and per-request handlers, for the
-// VUs executor. Each runs on its VU's goroutine, outside every timing. An
+// VUHooks are the per-VU and per-request handlers of the VUs executor. Each runs on its VU's goroutine, outside every timing. An
 // error or a panic in one is recorded with the VU and step it happened in
 // and returned by Execute (as a *HookError); it never stops the load
 // silently: Init's error ends that VU only, RequestStart's makes that
 // request "not sent" with the reason, Exit's and RequestDone's are
 // recorded.
 type VUHooks struct {
-	// Before runs once before anything else (HTTP::LoadGen's
-	// ParentInit); its error sends nothing. After runs once when every
-	// VU is done, before Execute returns (ParentExit).
+	// Before runs once before anything else; its error sends nothing.
+	// After runs once when every VU is done, before Execute returns.
 	Before func() error
 	After  func() error
 	// ShardInit runs once per shard before any VU starts: every shard's
-	// init ends before the first VU of any starts (ProcInit). Its error
-	// marks the shard failed, and the shard's VUs never start. ShardExit
-	// runs when the shard's VUs are done (ProcExit); its error marks the
-	// shard failed.
+	// init ends before the first VU of any starts. Its error marks the
+	// shard failed, and the shard's VUs never start. ShardExit runs when
+	// the shard's VUs are done; its error marks the shard failed.
 	ShardInit func(shard int) error
 	ShardExit func(shard int) error
 	// Init runs when a VU starts, before its first request; what it
@@ -53,8 +50,7 @@ type RequestEvent struct {
 	// Header holds the fields RequestStart adds to the request.
 	Header http.Header
 	// Method and URL, when RequestStart sets them, replace the step's
-	// (HTTP::LoadGen's ReqStart may change the whole request): Method
-	// must be a token; URL is absolute or relative to the step's URL.
+	// (so a hook may change the whole request): Method must be a token; URL is absolute or relative to the step's URL.
 	// SetBody replaces the body. The step's header fields, the
 	// iteration's cookies for the new URL and the fields in Header go
 	// along, except that to another origin than the step's, the step's
@@ -67,8 +63,8 @@ type RequestEvent struct {
 	body        []byte
 	bodySet     bool
 	// EndVU, set by RequestStart or RequestDone, ends the VU once this
-	// request is done, as HTTP::LoadGen's done: no post-delay, no
-	// further request or round; its Exit hook runs. The requests of the
+	// request is done: no post-delay, no further request or round; its
+	// Exit hook runs. The requests of the
 	// VU's rounds that it never sent are "not started".
 	EndVU bool
 }

@@ -6,10 +6,9 @@ import (
 )
 
 // MaxKeptConns bounds the idle connections a virtual user keeps (all
-// origins together). HTTP::LoadGen keeps every connection a request
-// with keep-alive mode 2 or 3 leaves open, without a bound; a VU here
-// keeps at most this many, and keeping one more closes the one kept
-// longest.
+// origins together): every connection a request of keep-alive mode
+// scenario.OpenThenKeep or ReuseThenKeep leaves open is kept, up to this
+// many, and keeping one more closes the one kept longest.
 const MaxKeptConns = 8
 
 // keptConn is an idle kept-alive connection of a virtual user.
@@ -22,10 +21,10 @@ type keptConn struct {
 	lastRun, lastStep int
 }
 
-// keptConns is a virtual user's pool of idle kept-alive connections,
-// HTTP::LoadGen's per-thread connection cache: a request that may use a
-// kept connection (keep-alive mode 1 or 3) takes one to its origin
-// from here; one that may not (mode 0 or 2), or one to another origin,
+// keptConns is a virtual user's pool of idle kept-alive connections: a
+// request that may use a kept connection (keep-alive mode 1 or 3) takes
+// one to its origin from here; one that may not (mode 0 or 2), or one to
+// another origin,
 // opens its own and leaves these alone. The connection in use stays on
 // the slot (s.nc) and is parked here only when a request needs another
 // one, so a VU that keeps to one origin never touches the pool.

@@ -2,8 +2,8 @@ package engine
 
 import "sync/atomic"
 
-// Live is HTTP::LoadGen's scoreboard: counters an execution keeps up to
-// date as it runs, readable at any time from any goroutine (hooks, a
+// Live is a scoreboard: counters an execution keeps up to date as it
+// runs, readable at any time from any goroutine (hooks, a
 // progress line) without a lock. Give one to Plan.Live.
 type Live struct {
 	ActiveVUs   atomic.Int64 // virtual users started and not yet finished

@@ -170,7 +170,7 @@ type bufPool struct {
 	pool sync.Pool
 }
 
-// The read buffers: 16 KiB for ApacheBench's slots, which keep theirs
+// The read buffers: 16 KiB for the slots executor's slots, which keep theirs
 // and read bodies fast; 4 KiB (net/http's) for virtual users, thousands
 // of which may wait for an answer at once.
 var (

@@ -55,8 +55,7 @@ type Plan struct {
 	GracePeriod time.Duration
 	// NoBodyMethods and NoBodyStatuses add to the requests whose
 	// response has no body, beyond HEAD and the statuses 1xx, 204 and
-	// 304 (HTTP::LoadGen's register_no_response_body_method and
-	// register_no_response_body_code): the response ends with its
+	// 304: the response ends with its
 	// headers, whatever Content-Length or Transfer-Encoding it states.
 	// Bytes that come after it anyway are unexpected: the connection is
 	// closed with a warning, never read for the next response. A
@@ -66,7 +65,7 @@ type Plan struct {
 	// body, perhaps late.
 	NoBodyMethods  []string
 	NoBodyStatuses []int
-	// HTTP10 sends HTTP/1.0 requests (as ab does) instead of HTTP/1.1.
+	// HTTP10 sends HTTP/1.0 requests instead of HTTP/1.1.
 	HTTP10    bool
 	UserAgent string
 	// Proxy, when set, receives every request (CONNECT for https); an
@@ -104,7 +103,8 @@ type Plan struct {
 	FollowRedirects int
 	// MaxHeaderBytes bounds a response's status line and headers.
 	MaxHeaderBytes int
-	// ConnectAttempts is how often a refused connect is tried (ab: 10).
+	// ConnectAttempts is how often a failed TCP connect is tried in all
+	// (default 10).
 	ConnectAttempts int
 	// Live, when set, is kept up to date during the execution.
 	Live *Live

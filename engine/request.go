@@ -269,9 +269,8 @@ func buildDynamic(dst []byte, p *Plan, rp *runPlan, sp *stepPlan, st *iterState)
 	return dst, b, nil
 }
 
-// methodFor applies HTTPD::Bench::ApacheBench's precedence: a body makes a POST (or the
-// step's explicit method); without one, HEAD if asked, else GET (or the
-// explicit method).
+// methodFor chooses the request method: the step's explicit method when
+// it has one; else POST with a body, HEAD when asked, GET otherwise.
 func methodFor(spec *scenario.StepSpec, hasBody bool) (method string, head bool) {
 	switch {
 	case spec.Method != "":

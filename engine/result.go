@@ -118,7 +118,7 @@ type Result struct {
 	Body        []byte
 }
 
-// StatusText is HTTP::LoadGen's status line text: the response's reason
+// StatusText is the status line's text: the response's reason
 // phrase when its header was kept (keep level 2 or more, or a step that
 // reads the response), else the standard text for the status; for a
 // request without a response (StatusNoResponse), the reason it got none
@@ -151,9 +151,9 @@ func (r *Result) Proto() string {
 	return "1.0"
 }
 
-// Fields returns the kept response header (Header) as HTTP::LoadGen
-// gives it: lower-case names, each with all its values in order. It is
-// empty when the header was not kept.
+// Fields returns the kept response header (Header) as a map from
+// lower-case field names to all their values in order. It is empty when
+// the header was not kept.
 func (r *Result) Fields() map[string][]string {
 	m := map[string][]string{}
 	for k, v := range headerFields(r.Header) {
@@ -163,7 +163,7 @@ func (r *Result) Fields() map[string][]string {
 	return m
 }
 
-// Times returns HTTP::LoadGen's timestamps: when the request started,
+// Times returns the request's timestamps: when it started,
 // the connection was ready (Start for a reused one), the first response
 // byte came, the headers were complete and the body was complete. The
 // later ones are zero for a request that did not get that far.

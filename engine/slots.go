@@ -13,11 +13,11 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// Slots is the ApacheBench executor: Plan.Concurrency connection slots
-// drain the runs' requests. A slot that finishes a request makes the next
-// request of that iteration (or, depth-first, of that run) ready, then
-// takes the next ready request by the plan's priority. At concurrency 1
-// the server sees exactly HTTPD::Bench::ApacheBench's request order.
+// Slots is the connection-slot executor: Plan.Concurrency connection
+// slots drain the runs' requests. A slot that finishes a request makes
+// the next request of that iteration (or, depth-first, of that run)
+// ready, then takes the next ready request by the plan's priority. At
+// concurrency 1 the server sees the requests in exactly that order.
 type Slots struct {
 	// Goroutines runs every slot on its own goroutine with a net.Conn,
 	// even where the event loop could serve the plan.
@@ -168,7 +168,7 @@ func compile(p *Plan) ([]runPlan, error) {
 			}
 			sp.reuse = sp.keepAlive
 			if m := ss.KeepAliveMode; m != nil {
-				sp.reuse, sp.keepAlive = *m&scenario.KeepAliveUse != 0, *m&scenario.KeepAliveStore != 0
+				sp.reuse, sp.keepAlive = m.Reuses(), m.Keeps()
 			}
 			sp.follow = p.FollowRedirects
 			if ss.FollowRedirects != nil {
@@ -182,7 +182,7 @@ func compile(p *Plan) ([]runPlan, error) {
 				sp.prevNext, sp.needResp = true, true
 			}
 			sp.keepHeader = rs.KeepLevel >= scenario.KeepHeaders || sp.needResp || sp.follow > 0
-			sp.keepBody = rs.KeepLevel >= scenario.KeepEverything || sp.needResp
+			sp.keepBody = rs.KeepLevel >= scenario.KeepBodies || sp.needResp
 			if !ss.Static {
 				continue
 			}

@@ -58,8 +58,8 @@ type target struct {
 	url        *url.URL
 }
 
-// resolveTarget turns an absolute URL into a target. HTTPD::Bench::ApacheBench's proxy
-// form http://proxy:port/http://real:port/path sends through the proxy.
+// resolveTarget turns an absolute URL into a target. The proxy form
+// http://proxy:port/http://real:port/path sends through the proxy.
 func resolveTarget(u *url.URL, proxy *url.URL) (*target, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("unsupported scheme %q in %q", u.Scheme, u.Redacted())

@@ -11,24 +11,24 @@ import (
 	"time"
 )
 
-// VUs is HTTP::LoadGen's executor: virtual users, each walking its run's
+// VUs is the virtual-user executor: virtual users, each walking its run's
 // steps with its own variables, cookie jar and kept-alive connections,
 // for a number of rounds, started on a linear ramp. A VU that finishes
 // is not replaced.
 //
-// Each VU keeps HTTP::LoadGen's per-thread pool of kept-alive
-// connections, per origin (scheme, host and port): a request whose
-// keep-alive mode lets it use a kept connection (scenario.KeepAliveUse
-// or KeepAliveBoth) takes one to its origin when there is one; a request
-// with mode 0 or KeepAliveStore, or one to another origin, opens a
-// connection of its own and leaves the kept ones alone; a connection
-// whose request has mode KeepAliveStore or KeepAliveBoth is kept after
+// Each VU keeps a pool of kept-alive connections, per origin (scheme,
+// host and port): a request whose keep-alive mode lets it reuse one
+// (scenario.ReuseThenClose or ReuseThenKeep) takes one to its origin when
+// there is one; a request of mode OpenThenClose or OpenThenKeep, or one
+// to another origin, opens a connection of its own and leaves the kept
+// ones alone; a connection whose request has mode OpenThenKeep or
+// ReuseThenKeep is kept after
 // the response when the server allows it. At most MaxKeptConns are kept
 // idle per VU.
 //
-// VUs are numbered from 0; VU k belongs to shard k mod Shards (a shard is
-// HTTP::LoadGen's worker process; here a group of goroutines, numbered as
-// a multi-process run will number them) and walks run k mod (number of
+// VUs are numbered from 0; VU k belongs to shard k mod Shards (a group
+// of goroutines with its own DNS cache and hooks, numbered as a
+// multi-process run will number its processes) and walks run k mod (number of
 // runs). VUs 0 … Start−1 start at once; VU Start+j starts at
 // (j+1)·RampUp/(Max−Start), so the last one starts at RampUp.
 type VUs struct {
@@ -43,22 +43,21 @@ type VUs struct {
 	RampUp time.Duration
 	// Rounds is how often each VU walks its run (default 1). A negative
 	// Rounds (RoundsForever) walks it until the plan's time limit, the
-	// context's end or the VU's EndVU, as HTTP::LoadGen's times <= 0:
-	// the plan must then have a time limit or the context a deadline.
+	// context's end or the VU's EndVU: the plan must then have a time
+	// limit or the context a deadline.
 	// Such a run's iterations are numbered in the order they begin,
 	// whichever VU walks them, and a run begins at most
 	// ForeverIterations of them.
 	Rounds int
 	// RandomStart makes each round begin at a step drawn at random (from
-	// the VU's seeded generator) and go round the run's steps once, as
-	// HTTP::LoadGen's random_start iterator: for runs whose steps do not
-	// read what an earlier step extracted or answered.
+	// the VU's seeded generator) and go round the run's steps once: for
+	// runs whose steps do not read what an earlier step extracted or
+	// answered.
 	RandomStart bool
 	// Follow makes every step that sets no FollowRedirects of its own
 	// follow up to DefaultMaxRedirects redirects when the plan follows
-	// none: HTTP::LoadGen's follow iterator. As there, each request of
-	// the chain after the first is sent with keep-alive mode
-	// KeepAliveBoth, whatever the step's. A post-delay and think time
+	// none. Each request of the chain after the first is sent with
+	// keep-alive mode scenario.ReuseThenKeep, whatever the step's. A post-delay and think time
 	// come after the chain's last response.
 	Follow bool
 	// Pacing, when set, starts VU k's round r at its start time plus
@@ -68,8 +67,7 @@ type VUs struct {
 	// in the corrected latencies (coordinated omission).
 	Pacing time.Duration
 	// Iterate, when set, chooses each round's requests instead of the
-	// run's order (RandomStart is then ignored): HTTP::LoadGen's InitURLs
-	// iterator generator. It is called at the start of each round of
+	// run's order (RandomStart is then ignored). It is called at the start of each round of
 	// each VU, with the VU's generator, and returns the round's
 	// iterator. See StepIterator.
 	Iterate func(vu, round int, rng *rand.Rand) StepIterator
@@ -109,8 +107,7 @@ type StepIterator func(prev *Result) (next NextStep, more bool)
 // NextStep is what a StepIterator sends next: a step of the run, with
 // header fields to add. Method, URL and, when SetBody is true, Body
 // replace the step's, as RequestEvent's do, so an iterator may send
-// any request (HTTP::LoadGen's InitURLs returns arbitrary requests);
-// its result counts as the step's.
+// any request; its result counts as the step's.
 type NextStep struct {
 	Step   int
 	Header http.Header
@@ -470,8 +467,8 @@ func (x *execution) runVU(v VUs, k int) {
 	}
 }
 
-// walker walks one iteration of a run on a slot: HTTP::LoadGen's round
-// of one virtual user.
+// walker walks one iteration of a run on a slot: one round of one
+// virtual user.
 type walker struct {
 	x           *execution
 	s           *slot
@@ -598,7 +595,7 @@ func (w *walker) request(run, iter, step int, due time.Time, nx *NextStep) (time
 			if w.trace != nil {
 				w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre})
 			}
-			return due, false // HTTP::LoadGen's done: the VU ends here
+			return due, false // EndVU: the VU ends here
 		}
 	}
 	s.p.release() // a waiting VU holds no read buffer
@@ -615,8 +612,8 @@ func (w *walker) request(run, iter, step int, due time.Time, nx *NextStep) (time
 	return due, x.sleepWith(s, due)
 }
 
-// jittered is HTTP::LoadGen's delay: delay − jitter + rnd(2·jitter),
-// never negative.
+// jittered draws a wait: delay − jitter + a uniform draw from
+// [0, 2·jitter), never negative.
 func jittered(rng *rand.Rand, delay, jitter time.Duration) time.Duration {
 	if delay <= 0 && jitter <= 0 {
 		return 0

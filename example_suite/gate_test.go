@@ -1,4 +1,4 @@
-package example_suite_test
+package shop_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package example_suite_test
+package shop_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 )
 
 var _ = Describe("logging in through the CSRF-protected form", func() {
-	login := func(form *scenario.Form) *scenario.Sequence {
+	login := func(form *scenario.Form) *scenario.RunDef {
 		return scenario.Run("login",
 			scenario.Get("/login").ExpectStatus(200),
 			scenario.Submit(form),

@@ -1,7 +1,8 @@
-package example_suite_test
+package shop_test
 
 import (
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -10,16 +11,24 @@ import (
 	"github.com/benchgate/benchgate/demoapp"
 )
 
-func TestExampleSuite(t *testing.T) {
+func TestShop(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "benchgate example suite")
+	RunSpecs(t, "shop")
 }
 
-// baseURL is the demo application's address for every spec.
+// AppURLEnv names the application under test; without it the suite
+// starts the demo shop on loopback.
+const AppURLEnv = "BENCHGATE_APP_URL"
+
+// baseURL is the address of the application under test, for every spec.
 var baseURL string
 
 var _ = BeforeSuite(func() {
-	srv := httptest.NewServer(demoapp.New())
+	if u := os.Getenv(AppURLEnv); u != "" {
+		baseURL = u
+		return
+	}
+	srv := httptest.NewServer(demoapp.New()) // your application's handler
 	DeferCleanup(srv.Close)
 	baseURL = srv.URL
 })

@@ -1,4 +1,4 @@
-package example_suite_test
+package shop_test
 
 import (
 	"context"
@@ -23,9 +23,9 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// More of HTTP::LoadGen's model: feeders from a CSV file, redirect
-// chains, an iterator that answers a 401, a DNS override, and the open
-// model.
+// More virtual users: feeders from a CSV file, redirect chains, an
+// iterator that answers a 401, a DNS override, and the open model (an
+// arrival rate).
 var _ = Describe("virtual users, continued", func() {
 	It("logs each VU in with its own row of a CSV file and follows the redirect to the account", func(ctx context.Context) {
 		csv := filepath.Join(GinkgoT().TempDir(), "users.csv")
@@ -46,7 +46,7 @@ var _ = Describe("virtual users, continued", func() {
 		Expect(submit).To(HaveStatusCounts(map[int]int64{200: 3}))
 	}, SpecTimeout(30*time.Second))
 
-	It("retries a 401 with credentials, as HTTP::LoadGen's iterator example does", func(ctx context.Context) {
+	It("retries a 401 with credentials", func(ctx context.Context) {
 		api := scenario.Run("api", scenario.Get("/api/orders").ExpectJSON("user", "vu{{iteration}}"))
 		auth := func(vu, round int, _ *rand.Rand) engine.StepIterator {
 			return func(prev *engine.Result) (engine.NextStep, bool) {

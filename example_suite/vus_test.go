@@ -1,4 +1,4 @@
-package example_suite_test
+package shop_test
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// Virtual users, as HTTP::LoadGen runs them: a ramp, think time from a
-// fixed seed, and one login per VU from a feeder.
+// Virtual users (closed model): a ramp, think time drawn from a fixed
+// seed, and one login per VU from a feeder.
 var _ = Describe("virtual users", func() {
 	It("ramps up four shoppers, each logging in as their own user", func(ctx context.Context) {
 		users := scenario.FeedRows([]string{"user"}, [][]string{{"ann"}, {"bob"}, {"cat"}, {"dan"}}).Unique().OnEnd(scenario.Fail)

@@ -26,8 +26,8 @@ func TestBaseURLPathIsJoined(t *testing.T) {
 		run := scenario.Run("api", scenario.Get("/orders"), scenario.Get("items?page=2"),
 			scenario.Get("/orders/{{iteration}}"), scenario.Get(srv.URL+"/abs")).Order(scenario.DepthFirst)
 		r := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL+"/v1"))
-		if r.ResponsesReceived != 4 {
-			t.Fatalf("good %d of 4", r.ResponsesReceived)
+		if r.GoodResponses != 4 {
+			t.Fatalf("good %d of 4", r.GoodResponses)
 		}
 		want := []string{"/v1/orders", "/v1/items?page=2", "/v1/orders/0", "/abs"}
 		if !slices.Equal(seen, want) {

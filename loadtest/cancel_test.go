@@ -183,9 +183,9 @@ func checkCounts(t *testing.T, name string, r *loadtest.Report) {
 		t.Errorf("%s: configured %d != sent %d + not sent %d + not started %d", name, r.RequestsConfigured,
 			r.RequestsSent, r.RequestsNotSent, r.RequestsNotStarted)
 	}
-	if r.RequestsSent != r.ResponsesReceived+r.ResponsesFailed+r.RequestsInterrupted {
+	if r.RequestsSent != r.GoodResponses+r.ResponsesFailed+r.RequestsInterrupted {
 		t.Errorf("%s: sent %d != good %d + failed %d + interrupted %d", name, r.RequestsSent,
-			r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted)
+			r.GoodResponses, r.ResponsesFailed, r.RequestsInterrupted)
 	}
 	for _, run := range r.Runs {
 		for _, st := range run.Steps {
@@ -210,10 +210,10 @@ func TestCancelFromUserCode(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err %v, want context.Canceled", err)
 		}
-		if report.RequestsSent != 4 || report.ResponsesReceived != 4 || report.ResponsesFailed != 0 ||
+		if report.RequestsSent != 4 || report.GoodResponses != 4 || report.ResponsesFailed != 0 ||
 			report.RequestsInterrupted != 0 || report.RequestsNotStarted != 6 || seen.Load() != 4 {
 			t.Errorf("sent %d good %d failed %d interrupted %d not started %d, server saw %d; want 4 sent and good, 6 not started",
-				report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed, report.RequestsInterrupted,
+				report.RequestsSent, report.GoodResponses, report.ResponsesFailed, report.RequestsInterrupted,
 				report.RequestsNotStarted, seen.Load())
 		}
 		checkCounts(t, t.Name(), report)

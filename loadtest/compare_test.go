@@ -21,7 +21,7 @@ import (
 // gateRun loads the demo's /slow?ms=2 and home page for d.
 func gateRun(t *testing.T, url string, d time.Duration) *loadtest.Report {
 	t.Helper()
-	var runs []*scenario.Sequence
+	var runs []*scenario.RunDef
 	for i := 0; i < 2; i++ { // two users, each one request after the other
 		runs = append(runs, scenario.Run(fmt.Sprintf("user %d", i), scenario.Get("/slow?ms=2"), scenario.Get("/")).
 			Order(scenario.DepthFirst).Repeat(1_000_000))
@@ -206,7 +206,7 @@ func synth(steps []string, us []float64, n int, wobble float64) *loadtest.Report
 	run.Repeat = n
 	total := int64(n * len(steps))
 	r := &loadtest.Report{Version: loadtest.ReportVersion, TotalTime: time.Second, Runs: []*loadtest.RunReport{run},
-		RequestsConfigured: total, RequestsSent: total, ResponsesReceived: total, Latency: loadtest.NewLatency()}
+		RequestsConfigured: total, RequestsSent: total, GoodResponses: total, Latency: loadtest.NewLatency()}
 	r.Latency.Merge(run.Latency)
 	return r
 }

@@ -105,8 +105,8 @@ func TestNoKeepAliveOpensAConnectionPerRequest(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
 		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(7)), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(false))
-		if conns.Load() != 7 || report.ResponsesReceived != 7 {
-			t.Errorf("%d connections, %d good; want 7 and 7", conns.Load(), report.ResponsesReceived)
+		if conns.Load() != 7 || report.GoodResponses != 7 {
+			t.Errorf("%d connections, %d good; want 7 and 7", conns.Load(), report.GoodResponses)
 		}
 	})
 }
@@ -117,8 +117,8 @@ func TestKeepAliveIsTheDefault(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello") })
 		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/"), scenario.Get("/b")).Repeat(7)), loadtest.BaseURL(srv.URL))
-		if conns.Load() != 1 || report.ResponsesReceived != 14 {
-			t.Errorf("%d connections, %d good; want 1 and 14", conns.Load(), report.ResponsesReceived)
+		if conns.Load() != 1 || report.GoodResponses != 14 {
+			t.Errorf("%d connections, %d good; want 1 and 14", conns.Load(), report.GoodResponses)
 		}
 	})
 }
@@ -189,8 +189,8 @@ func TestStaleKeepAliveConnectionIsReplaced(t *testing.T) {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		})
 		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(20)), loadtest.BaseURL(base), loadtest.KeepAlive(true))
-		if report.ResponsesReceived != 20 || report.ResponsesFailed != 0 {
-			t.Fatalf("good %d failed %d, want 20 and 0: %v", report.ResponsesReceived, report.ResponsesFailed, report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 20 || report.ResponsesFailed != 0 {
+			t.Fatalf("good %d failed %d, want 20 and 0: %v", report.GoodResponses, report.ResponsesFailed, report.Runs[0].Steps[0].Failures)
 		}
 	})
 }
@@ -379,8 +379,8 @@ func TestTimeLimitReturnsPartialReport(t *testing.T) {
 		if report.StoppedBy == "" || report.Runs[0].Steps[0].Good != 4 {
 			t.Errorf("stopped by %q, fast good %d", report.StoppedBy, report.Runs[0].Steps[0].Good)
 		}
-		if report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed+report.RequestsInterrupted {
-			t.Errorf("sent %d != good %d + failed %d + interrupted %d", report.RequestsSent, report.ResponsesReceived, report.ResponsesFailed, report.RequestsInterrupted)
+		if report.RequestsSent != report.GoodResponses+report.ResponsesFailed+report.RequestsInterrupted {
+			t.Errorf("sent %d != good %d + failed %d + interrupted %d", report.RequestsSent, report.GoodResponses, report.ResponsesFailed, report.RequestsInterrupted)
 		}
 		slow := report.Runs[0].Steps[1]
 		if slow.Interrupted == 0 || slow.Failed != 0 || report.ResponsesFailed != 0 {
@@ -439,8 +439,8 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 			}
 		}
 		report = execute(t, loadtest.Runs(run), loadtest.InsecureSkipVerify(), loadtest.KeepAlive(true))
-		if report.ResponsesReceived != 1 || !report.TLSVerifySkipped || len(report.Warnings) == 0 {
-			t.Fatalf("with InsecureSkipVerify: good %d, skipped %v, warnings %v", report.ResponsesReceived, report.TLSVerifySkipped, report.Warnings)
+		if report.GoodResponses != 1 || !report.TLSVerifySkipped || len(report.Warnings) == 0 {
+			t.Fatalf("with InsecureSkipVerify: good %d, skipped %v, warnings %v", report.GoodResponses, report.TLSVerifySkipped, report.Warnings)
 		}
 	})
 }
@@ -493,13 +493,13 @@ func TestProxy(t *testing.T) {
 		ou, _ := url.Parse(origin.URL)
 		run := scenario.Run("r", scenario.Get(origin.URL+"/p").ExpectBodyContains("origin saw /p host "+ou.Host+" via test-proxy")).KeepLevel(3)
 		report := execute(t, loadtest.Runs(run), loadtest.Proxy(proxy.URL))
-		if report.ResponsesReceived != 1 || proxied.Load() != 1 {
-			t.Fatalf("Proxy option: good %d, proxied %d: %v", report.ResponsesReceived, proxied.Load(), report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 1 || proxied.Load() != 1 {
+			t.Fatalf("Proxy option: good %d, proxied %d: %v", report.GoodResponses, proxied.Load(), report.Runs[0].Steps[0].Failures)
 		}
 		special := scenario.Run("r", scenario.Get(proxy.URL+"/"+origin.URL+"/p").ExpectBodyContains("via test-proxy"))
 		report = execute(t, loadtest.Runs(special))
-		if report.ResponsesReceived != 1 || proxied.Load() != 2 {
-			t.Fatalf("proxy URL form: good %d, proxied %d: %v", report.ResponsesReceived, proxied.Load(), report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 1 || proxied.Load() != 2 {
+			t.Fatalf("proxy URL form: good %d, proxied %d: %v", report.GoodResponses, proxied.Load(), report.Runs[0].Steps[0].Failures)
 		}
 	})
 }
@@ -512,8 +512,8 @@ func TestResolveOverrideKeepsHostName(t *testing.T) {
 		_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 		run := scenario.Run("r", scenario.Get("http://staging.example.test:"+port+"/"))
 		report := execute(t, loadtest.Runs(run), loadtest.Resolve("staging.example.test", "127.0.0.1"))
-		if report.ResponsesReceived != 1 || host.Load() != "staging.example.test:"+port {
-			t.Fatalf("good %d host %v", report.ResponsesReceived, host.Load())
+		if report.GoodResponses != 1 || host.Load() != "staging.example.test:"+port {
+			t.Fatalf("good %d host %v", report.GoodResponses, host.Load())
 		}
 	})
 }
@@ -529,8 +529,8 @@ func TestBodyTruncatedAtBufferWithWarning(t *testing.T) {
 		it, _ := report.Runs[0].Iteration(1)
 		bodies, _ := it.ResponseBodies()
 		lengths, _ := it.BodyLengths()
-		if len(bodies[0]) != 100 || lengths[0] != 10000 || report.ResponsesReceived != 2 {
-			t.Fatalf("kept %d bytes of %d; good %d", len(bodies[0]), lengths[0], report.ResponsesReceived)
+		if len(bodies[0]) != 100 || lengths[0] != 10000 || report.GoodResponses != 2 {
+			t.Fatalf("kept %d bytes of %d; good %d", len(bodies[0]), lengths[0], report.GoodResponses)
 		}
 		if len(report.Warnings) != 1 || !strings.Contains(report.Warnings[0], "2 response bodies longer than the buffer (100 bytes)") {
 			t.Errorf("warnings %q", report.Warnings)
@@ -574,7 +574,7 @@ func TestKeepLevelZeroStillHasPercentiles(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 		defer srv.Close()
-		run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b")).Repeat(20).KeepLevel(scenario.KeepNothing)
+		run := scenario.Run("r", scenario.Get("/a"), scenario.Get("/b")).Repeat(20).KeepLevel(scenario.KeepTotals)
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.Concurrency(3))
 		r := report.Run("r")
 		if _, ok := r.Iteration(0); ok || r.Requests != nil {
@@ -583,8 +583,8 @@ func TestKeepLevelZeroStillHasPercentiles(t *testing.T) {
 		if r.Latency.Count() != 40 || r.Step(1).Latency.Count() != 20 || r.Latency.Percentile(99) <= 0 {
 			t.Errorf("histograms: run %d, step %d, p99 %v", r.Latency.Count(), r.Step(1).Latency.Count(), r.Latency.Percentile(99))
 		}
-		if report.BytesReceived == 0 || report.TotalTime <= 0 || report.ResponsesReceived != 40 {
-			t.Errorf("totals: %d bytes, %v, %d good", report.BytesReceived, report.TotalTime, report.ResponsesReceived)
+		if report.BytesReceived == 0 || report.TotalTime <= 0 || report.GoodResponses != 40 {
+			t.Errorf("totals: %d bytes, %v, %d good", report.BytesReceived, report.TotalTime, report.GoodResponses)
 		}
 	})
 }
@@ -621,8 +621,8 @@ func TestLargeRequestBodies(t *testing.T) {
 		body := strings.Repeat("z", 4<<20)
 		run := scenario.Run("r", scenario.Post("/", body).ExpectBodyContains(fmt.Sprintf("got %d", len(body)))).Repeat(3)
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.KeepAlive(true), loadtest.Concurrency(2))
-		if report.ResponsesReceived != 3 {
-			t.Fatalf("good %d: %v", report.ResponsesReceived, report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 3 {
+			t.Fatalf("good %d: %v", report.GoodResponses, report.Runs[0].Steps[0].Failures)
 		}
 		if rq, _ := report.Runs[0].Requests.At(0); rq.BodyBytesSent != int64(len(body)) {
 			sent := rq.BodyBytesSent

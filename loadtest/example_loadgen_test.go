@@ -52,7 +52,7 @@ func ExampleNoResponseBodyMethods() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	fmt.Println("good:", report.GoodResponses, "failed:", report.ResponsesFailed)
 	// Output:
 	// good: 6 failed: 0
 }

@@ -46,7 +46,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("configured:", report.RequestsConfigured, "good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	fmt.Println("configured:", report.RequestsConfigured, "good:", report.GoodResponses, "failed:", report.ResponsesFailed)
 	fmt.Println("p99 measured:", report.Run("greet").Step(1).Latency.Percentile(99) > 0)
 	// Output:
 	// configured: 20 good: 20 failed: 0
@@ -102,7 +102,7 @@ func ExampleReport_WriteJSON() {
 	report.WriteJSON(f) // counts and histograms; WriteJSONWithRequests adds a record per request
 	f.Seek(0, io.SeekStart)
 	back, err := loadtest.ReadJSON(f)
-	fmt.Println(err, back.ResponsesReceived, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
+	fmt.Println(err, back.GoodResponses, back.Runs[0].Latency.Count(), back.Runs[0].Requests.Len())
 	// Output:
 	// <nil> 5 5 0
 }
@@ -202,7 +202,7 @@ func ExampleHTTP2() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	fmt.Println("good:", report.GoodResponses, "failed:", report.ResponsesFailed)
 	// Output: good: 20 failed: 0
 }
 
@@ -225,7 +225,7 @@ func ExamplePinnedPublicKey() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("good:", report.ResponsesReceived, "failed:", report.ResponsesFailed)
+	fmt.Println("good:", report.GoodResponses, "failed:", report.ResponsesFailed)
 	// Output: good: 5 failed: 0
 }
 
@@ -283,7 +283,7 @@ func ExampleWithExecutor() {
 	defer srv.Close()
 	plan := loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(20)), loadtest.WithExecutor(burst{}))
 	report, err := plan.Execute(context.Background())
-	fmt.Println(report.ResponsesReceived, "good, at most", report.Concurrency, "at once", err)
+	fmt.Println(report.GoodResponses, "good, at most", report.Concurrency, "at once", err)
 
 	err = loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL+"/")).Repeat(5000)), loadtest.WithExecutor(burst{})).Validate()
 	fmt.Println(err)

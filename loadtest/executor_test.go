@@ -55,7 +55,7 @@ func TestUserExecutor(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer srv.Close()
-	run := func(name string) *scenario.Sequence { return scenario.Run(name, scenario.Get(srv.URL+"/")).Repeat(2) }
+	run := func(name string) *scenario.RunDef { return scenario.Run(name, scenario.Get(srv.URL+"/")).Repeat(2) }
 
 	e := &tripled{}
 	report, err := loadtest.New(loadtest.Runs(run("a")), loadtest.WithExecutor(e)).Execute(context.Background())
@@ -65,9 +65,9 @@ func TestUserExecutor(t *testing.T) {
 	if e.validated.Load() == 0 || e.worked.Load() == 0 {
 		t.Errorf("Validate called %d times, Work %d", e.validated.Load(), e.worked.Load())
 	}
-	if report.RequestsConfigured != 6 || report.ResponsesReceived != 6 || hits.Load() != 6 || report.Concurrency != 2 {
+	if report.RequestsConfigured != 6 || report.GoodResponses != 6 || hits.Load() != 6 || report.Concurrency != 2 {
 		t.Errorf("configured %d, good %d, server saw %d, concurrency %d; want 6, 6, 6, 2 (the executor's Work)",
-			report.RequestsConfigured, report.ResponsesReceived, hits.Load(), report.Concurrency)
+			report.RequestsConfigured, report.GoodResponses, hits.Load(), report.Concurrency)
 	}
 
 	hits.Store(0)
@@ -99,7 +99,7 @@ func TestUserExecutor(t *testing.T) {
 		return engine.Slots{}.Execute(ctx, p, rec)
 	})
 	report, err = loadtest.New(loadtest.Runs(run("a")), loadtest.WithExecutor(fn)).Execute(context.Background())
-	if err != nil || calls.Load() != 1 || report.ResponsesReceived != 2 {
-		t.Errorf("ExecuteFunc: err %v, %d calls, %d good; want 2 good", err, calls.Load(), report.ResponsesReceived)
+	if err != nil || calls.Load() != 1 || report.GoodResponses != 2 {
+		t.Errorf("ExecuteFunc: err %v, %d calls, %d good; want 2 good", err, calls.Load(), report.GoodResponses)
 	}
 }

@@ -120,8 +120,8 @@ func TestJSONExtractionIsExact(t *testing.T) {
 		scenario.Get(srv.URL+"/json").Extract("id", scenario.JSON("id")),
 		scenario.Get(echo.URL+"/?id={{id}}"))
 	report := execute(t, loadtest.Runs(run))
-	if report.ResponsesReceived != 2 || got != "1234567890123456789" {
-		t.Fatalf("sent id %q (good %d)", got, report.ResponsesReceived)
+	if report.GoodResponses != 2 || got != "1234567890123456789" {
+		t.Fatalf("sent id %q (good %d)", got, report.GoodResponses)
 	}
 }
 
@@ -152,7 +152,7 @@ func TestBadExpectationsAreValidationErrors(t *testing.T) {
 // prints a readable summary that says when a step has no good response.
 func TestSamplesAtKeepLevelZero(t *testing.T) {
 	srv := expectServer(t)
-	run := scenario.Run("r", scenario.Get("/"), scenario.Get("/missing")).Repeat(3).KeepLevel(scenario.KeepNothing)
+	run := scenario.Run("r", scenario.Get("/"), scenario.Get("/missing")).Repeat(3).KeepLevel(scenario.KeepTotals)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
 	st := report.Run("r").Step(1)
 	if len(st.Samples) != 1 {
@@ -239,8 +239,8 @@ func TestExpectationVarsOnStaticSteps(t *testing.T) {
 		n.Store(0)
 		run := scenario.Run("r", scenario.Get("/").ExpectBodyContains("number {{iteration}}")).Repeat(3)
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), opt)
-		if report.ResponsesReceived != 3 || report.ResponsesFailed != 0 {
-			t.Errorf("good %d failed %d: %v", report.ResponsesReceived, report.ResponsesFailed, report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 3 || report.ResponsesFailed != 0 {
+			t.Errorf("good %d failed %d: %v", report.GoodResponses, report.ResponsesFailed, report.Runs[0].Steps[0].Failures)
 		}
 	}
 }

@@ -66,10 +66,10 @@ func checkForeverCounts(t *testing.T, report *loadtest.Report, minSent int64) {
 	}
 	if report.RequestsConfigured != configured ||
 		report.RequestsConfigured != report.RequestsSent+report.RequestsNotSent+report.RequestsNotStarted ||
-		report.RequestsSent != report.ResponsesReceived+report.ResponsesFailed+report.RequestsInterrupted {
+		report.RequestsSent != report.GoodResponses+report.ResponsesFailed+report.RequestsInterrupted {
 		t.Errorf("configured %d (repeat %d), sent %d, not sent %d, not started %d, good %d, failed %d, interrupted %d",
 			report.RequestsConfigured, rr.Repeat, report.RequestsSent, report.RequestsNotSent, report.RequestsNotStarted,
-			report.ResponsesReceived, report.ResponsesFailed, report.RequestsInterrupted)
+			report.GoodResponses, report.ResponsesFailed, report.RequestsInterrupted)
 	}
 	// the iterations begun are numbered 0 … repeat−1; only the last one
 	// of each VU may have been cut short by the stop, before its first

@@ -54,7 +54,7 @@ func (c *h2Counter) count(srv *httptest.Server) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 }
 
-func loginFlow() *scenario.Sequence {
+func loginFlow() *scenario.RunDef {
 	return scenario.Run("login",
 		scenario.Get("/login"),
 		scenario.Submit(scenario.FormFrom("form#login").Set("user", "ann").Set("password", demoapp.Password)).ExpectStatus(303),
@@ -78,9 +78,9 @@ func TestHTTP2(t *testing.T) {
 	trust := loadtest.TLSConfig(&tls.Config{RootCAs: pool})
 
 	report := execute(t, loadtest.Runs(loginFlow()), loadtest.BaseURL(tlsSrv.URL), trust, loadtest.HTTP2(2), loadtest.Concurrency(8))
-	if report.ResponsesReceived != 24 || report.ResponsesFailed != 0 || c.h2.Load() != 24 || c.other.Load() != 0 || c.conns.Load() != 2 {
+	if report.GoodResponses != 24 || report.ResponsesFailed != 0 || c.h2.Load() != 24 || c.other.Load() != 0 || c.conns.Load() != 2 {
 		t.Fatalf("h2: good %d failed %d (%v %v %v); server: %d over h2, %d other, %d connections",
-			report.ResponsesReceived, report.ResponsesFailed, report.Runs[0].Steps[0].Failures, report.Runs[0].Steps[1].Unsent, report.Runs[0].Steps[2].Failures, c.h2.Load(), c.other.Load(), c.conns.Load())
+			report.GoodResponses, report.ResponsesFailed, report.Runs[0].Steps[0].Failures, report.Runs[0].Steps[1].Unsent, report.Runs[0].Steps[2].Failures, c.h2.Load(), c.other.Load(), c.conns.Load())
 	}
 	if s := report.Runs[0].Steps[0]; s.TLSHandshake == nil || s.TLSHandshake.Count() != 2 {
 		t.Errorf("TLS handshakes %v, want 2 (one per connection)", s.TLSHandshake)
@@ -92,8 +92,8 @@ func TestHTTP2(t *testing.T) {
 	h2cSrv.Start()
 	t.Cleanup(h2cSrv.Close)
 	report = execute(t, loadtest.Runs(loginFlow()), loadtest.BaseURL(h2cSrv.URL), loadtest.HTTP2(0), loadtest.Concurrency(4))
-	if report.ResponsesReceived != 24 || hc.h2.Load() != 24 || hc.conns.Load() != 1 {
-		t.Fatalf("h2c: good %d (%v); server: %d over h2, %d connections", report.ResponsesReceived, report.Runs[0].Steps[1].Failures,
+	if report.GoodResponses != 24 || hc.h2.Load() != 24 || hc.conns.Load() != 1 {
+		t.Fatalf("h2c: good %d (%v); server: %d over h2, %d connections", report.GoodResponses, report.Runs[0].Steps[1].Failures,
 			hc.h2.Load(), hc.conns.Load())
 	}
 
@@ -102,8 +102,8 @@ func TestHTTP2(t *testing.T) {
 	vus := scenario.Run("login", loginFlow().Steps()...)
 	report = execute(t, loadtest.Runs(vus), loadtest.BaseURL(h2cSrv.URL), loadtest.HTTP2(1),
 		loadtest.VirtualUsers(engine.VUs{Start: 3, Max: 3, Rounds: 2}))
-	if report.ResponsesReceived != 18 || report.ResponsesFailed != 0 || hc.h2.Load() != 18 {
-		t.Fatalf("VUs over h2c: good %d failed %d; server: %d over h2", report.ResponsesReceived, report.ResponsesFailed, hc.h2.Load())
+	if report.GoodResponses != 18 || report.ResponsesFailed != 0 || hc.h2.Load() != 18 {
+		t.Fatalf("VUs over h2c: good %d failed %d; server: %d over h2", report.GoodResponses, report.ResponsesFailed, hc.h2.Load())
 	}
 
 	reason := func(r *loadtest.Report) string {

@@ -103,8 +103,8 @@ func TestHTTP2StreamLimit(t *testing.T) {
 	srv, conns := h2cServer(t, h, &http2.Server{MaxConcurrentStreams: 1})
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(40)),
 		loadtest.BaseURL(srv.URL), loadtest.HTTP2(1), loadtest.Concurrency(8))
-	if report.ResponsesReceived != 40 || report.ResponsesFailed != 0 || most.Load() != 1 || conns.Load() != 1 {
-		t.Errorf("good %d failed %d, at most %d in flight, %d connections", report.ResponsesReceived, report.ResponsesFailed, most.Load(), conns.Load())
+	if report.GoodResponses != 40 || report.ResponsesFailed != 0 || most.Load() != 1 || conns.Load() != 1 {
+		t.Errorf("good %d failed %d, at most %d in flight, %d connections", report.GoodResponses, report.ResponsesFailed, most.Load(), conns.Load())
 	}
 }
 
@@ -134,9 +134,9 @@ func TestHTTP2GracefulGoAway(t *testing.T) {
 	})
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(url+"/").ExpectBodyContains("ok")).Repeat(10).Order(scenario.DepthFirst)),
 		loadtest.HTTP2(1))
-	if report.ResponsesReceived != 10 || report.ResponsesFailed != 0 || processed.Load() != 10 || conns.Load() != 5 {
+	if report.GoodResponses != 10 || report.ResponsesFailed != 0 || processed.Load() != 10 || conns.Load() != 5 {
 		t.Errorf("good %d failed %d (%q); server processed %d on %d connections",
-			report.ResponsesReceived, report.ResponsesFailed, stepFailure(report.Runs[0].Steps[0]), processed.Load(), conns.Load())
+			report.GoodResponses, report.ResponsesFailed, stepFailure(report.Runs[0].Steps[0]), processed.Load(), conns.Load())
 	}
 }
 
@@ -175,8 +175,8 @@ func TestHTTP2GoAwayUnderLoad(t *testing.T) {
 	})
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(url+"/").ExpectBodyContains("ok")).Repeat(600)),
 		loadtest.HTTP2(2), loadtest.Concurrency(16))
-	if report.ResponsesReceived != 600 || report.ResponsesFailed != 0 || processed.Load() != 600 {
-		t.Errorf("good %d failed %d (%q); the server processed %d", report.ResponsesReceived, report.ResponsesFailed,
+	if report.GoodResponses != 600 || report.ResponsesFailed != 0 || processed.Load() != 600 {
+		t.Errorf("good %d failed %d (%q); the server processed %d", report.GoodResponses, report.ResponsesFailed,
 			stepFailure(report.Runs[0].Steps[0]), processed.Load())
 	}
 }
@@ -395,8 +395,8 @@ func TestHTTP2StreamsOwnAnswers(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			conns.Store(0)
 			report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1), loadtest.Concurrency(64))
-			if report.ResponsesReceived != 4000 || report.ResponsesFailed != 0 || conns.Load() != 1 {
-				t.Errorf("GOMAXPROCS %d: good %d, failed %d (%q, %q), %d connections", procs, report.ResponsesReceived, report.ResponsesFailed,
+			if report.GoodResponses != 4000 || report.ResponsesFailed != 0 || conns.Load() != 1 {
+				t.Errorf("GOMAXPROCS %d: good %d, failed %d (%q, %q), %d connections", procs, report.GoodResponses, report.ResponsesFailed,
 					stepFailure(report.Runs[0].Steps[0]), stepFailure(report.Runs[0].Steps[1]), conns.Load())
 			}
 		}()

@@ -102,8 +102,8 @@ func TestVUsRequestStartNoInjection(t *testing.T) {
 			}
 		}
 	}
-	if got := report.ResponsesReceived + report.RequestsNotSent + report.ResponsesFailed; got != int64(len(changes)) {
-		t.Errorf("good %d + not sent %d + failed %d, want %d requests accounted for", report.ResponsesReceived, report.RequestsNotSent, report.ResponsesFailed, len(changes))
+	if got := report.GoodResponses + report.RequestsNotSent + report.ResponsesFailed; got != int64(len(changes)) {
+		t.Errorf("good %d + not sent %d + failed %d, want %d requests accounted for", report.GoodResponses, report.RequestsNotSent, report.ResponsesFailed, len(changes))
 	}
 	t.Logf("%d sent, %d not sent", len(heads), report.RequestsNotSent)
 }
@@ -163,8 +163,8 @@ func TestVUsChangedURLOtherOrigin(t *testing.T) {
 	run := scenario.Run("r", step("/0"), step("/1"), step("/2"), step("/3")).Cookies("sid=for-a")
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(a.URL),
 		loadtest.VirtualUsers(engine.VUs{Max: 1, Hooks: hooks, Iterate: it}))
-	if report.ResponsesReceived != 4 {
-		t.Fatalf("good %d", report.ResponsesReceived)
+	if report.GoodResponses != 4 {
+		t.Fatalf("good %d", report.GoodResponses)
 	}
 	want := []string{
 		`b /hook auth="" cookie=""`,
@@ -192,7 +192,7 @@ func TestVUsChangedURLSameOriginKeepsUserInfo(t *testing.T) {
 	withUser := strings.Replace(srv.URL, "http://", "http://alice:s3cret@", 1)
 	hooks := engine.VUHooks{RequestStart: func(e *engine.RequestEvent) error { e.URL = "/rel"; return nil }}
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(withUser+"/step"))), loadtest.VirtualUsers(engine.VUs{Max: 1, Hooks: hooks}))
-	if report.ResponsesReceived != 1 || got.Load() != "/rel alice:s3cret" {
-		t.Errorf("good %d, server saw %v", report.ResponsesReceived, got.Load())
+	if report.GoodResponses != 1 || got.Load() != "/rel alice:s3cret" {
+		t.Errorf("good %d, server saw %v", report.GoodResponses, got.Load())
 	}
 }

@@ -105,7 +105,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	v.Totals = [][2]string{
 		{"requests", fmt.Sprintf("%d configured, %d sent, %d good, %d failed, %d interrupted, %d not sent, %d not started",
-			r.RequestsConfigured, r.RequestsSent, r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)},
+			r.RequestsConfigured, r.RequestsSent, r.goodResponses(), r.ResponsesFailed, r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)},
 		{"time", fmt.Sprintf("%v (%.1f requests/s), concurrency %d, %s", r.TotalTime.Round(time.Millisecond), r.RequestsPerSecond(), r.Concurrency, r.Priority)},
 		{"bytes", fmt.Sprintf("%d received, %d sent", r.BytesReceived, r.BytesSent)},
 	}

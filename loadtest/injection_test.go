@@ -148,7 +148,7 @@ func TestInjection(t *testing.T) {
 	)
 	cases := []struct {
 		name  string
-		run   func(base string) *scenario.Sequence
+		run   func(base string) *scenario.RunDef
 		opts  []loadtest.Option
 		want  outcome
 		field string // in the validation error or the failure reason
@@ -166,75 +166,75 @@ func TestInjection(t *testing.T) {
 		{name: "method with space", run: one(scenario.Request("GET /admin HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET", "/")), field: "Method"},
 		{name: "method with CR", run: one(scenario.Request("GET\r", "/")), field: "Method"},
 		{name: "content type CRLF", run: one(scenario.Post("/", "x").ContentType("text/plain\r\nX-Injected: 1")), field: "ContentType"},
-		{name: "static cookie CRLF", run: func(base string) *scenario.Sequence {
+		{name: "static cookie CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/")).Cookies("a=b\r\nX-Injected: 1")
 		}, field: "Cookies[0]"},
-		{name: "static cookie NUL", run: func(base string) *scenario.Sequence {
+		{name: "static cookie NUL", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/")).Cookies("a=b\x00")
 		}, field: "Cookies[0]"},
 		{name: "user Content-Length", run: one(scenario.Post("/", "x").Header("Content-Length", "0")), field: "Header"},
 		{name: "user Transfer-Encoding", run: one(scenario.Post("/", "x").Header("Transfer-Encoding", "chunked")), field: "Header"},
 		{name: "user content-length on GET", run: one(scenario.Get("/").Header("content-length", "5")), field: "Header"},
 		{name: "URL with CRLF", run: one(scenario.Get("/a\r\nX-Injected: 1")), field: "URL"},
-		{name: "URL port 0", run: func(base string) *scenario.Sequence {
+		{name: "URL port 0", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("http://127.0.0.1:0/"))
 		}, field: "URL"},
-		{name: "URL port 70000", run: func(base string) *scenario.Sequence {
+		{name: "URL port 70000", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("http://127.0.0.1:70000/"))
 		}, field: "URL"},
 		{name: "user agent CRLF", run: one(scenario.Get("/")), opts: []loadtest.Option{loadtest.UserAgent("ua\r\nX-Injected: 1")}, field: "UserAgent"},
 		{name: "base URL CRLF", run: one(scenario.Get("/")), opts: []loadtest.Option{loadtest.BaseURL("http://127.0.0.1:1/\r\nX-Injected: 1")}, field: "Base"},
 
 		{name: "URL with a space in the query", run: one(scenario.Get("/q?a=b c&d=\"<>\"")), want: sent, wire: "GET /q?a=b%20c&d=%22%3C%3E%22 HTTP/1.1"},
-		{name: "path variable with CRLF and slash", run: func(base string) *scenario.Sequence {
+		{name: "path variable with CRLF and slash", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/items/{{id}}")).Vars(scenario.Vars{"id": "1/../x HTTP/1.1\r\nX-Injected: 1"})
 		}, want: sent, wire: "GET /items/1%2F..%2Fx%20HTTP%2F1.1%0D%0AX-Injected:%201 HTTP/1.1"},
-		{name: "query variable with CRLF and &", run: func(base string) *scenario.Sequence {
+		{name: "query variable with CRLF and &", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/s?q={{q}}&x=1")).Vars(scenario.Vars{"q": "a&admin=1 HTTP/1.1\r\nX-Injected: 1"})
 		}, want: sent, wire: "GET /s?q=a%26admin%3D1+HTTP%2F1.1%0D%0AX-Injected%3A+1&x=1 HTTP/1.1"},
-		{name: "raw variable with a space", run: func(base string) *scenario.Sequence {
+		{name: "raw variable with a space", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/s?{{qs|raw}}")).Vars(scenario.Vars{"qs": "a=1&b=two words"})
 		}, want: sent, wire: "GET /s?a=1&b=two%20words HTTP/1.1"},
-		{name: "raw variable with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "raw variable with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("{{u|raw}}")).Vars(scenario.Vars{"u": base + "/a\r\nX-Injected: 1"})
 		}, want: failed, field: "URL"},
-		{name: "header variable with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "header variable with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/").Header("X-A", "{{v}}")).Vars(scenario.Vars{"v": "a\r\nX-Injected: 1"})
 		}, want: failed, field: "header X-A"},
-		{name: "Host header variable with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "Host header variable with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/").Header("Host", "{{h}}")).Vars(scenario.Vars{"h": "evil\r\nX-Injected: 1"})
 		}, want: failed, field: "header Host"},
-		{name: "extracted CRLF into a header", run: func(base string) *scenario.Sequence {
+		{name: "extracted CRLF into a header", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r",
 				scenario.Get("/evil-body").Extract("tok", scenario.Regex(`(?s)token=(.*?);`)),
 				scenario.Get("/").Header("X-Token", "{{tok}}"))
 		}, want: failed, field: "header X-Token"},
-		{name: "extracted NUL into a header", run: func(base string) *scenario.Sequence {
+		{name: "extracted NUL into a header", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r",
 				scenario.Get("/evil-body").Extract("v", scenario.Regex(`nul=(.*?);`)),
 				scenario.Get("/").Header("X-V", "{{v}}"))
 		}, want: failed, field: "header X-V"},
-		{name: "extracted CRLF into a path", run: func(base string) *scenario.Sequence {
+		{name: "extracted CRLF into a path", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r",
 				scenario.Get("/evil-body").Extract("tok", scenario.Regex(`(?s)token=(.*?);`)),
 				scenario.Get("/t/{{tok}}"))
 		}, want: sent, wire: "GET /t/abc%0D%0AX-Injected:%201%0D%0A HTTP/1.1"},
-		{name: "form method with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "form method with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/form-method"), scenario.Submit(scenario.FormFrom("form")))
 		}, want: sent, wire: "GET /next?a=1 HTTP/1.1"},
-		{name: "form method PUT", run: func(base string) *scenario.Sequence {
+		{name: "form method PUT", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/form-put"), scenario.Submit(scenario.FormFrom("form")))
 		}, want: sent, wire: "GET /next?a=1 HTTP/1.1"},
-		{name: "form action with spaces, field with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "form action with spaces, field with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/form-action-space"), scenario.Submit(scenario.FormFrom("form")))
 		}, want: sent, wire: "POST /next%20path?q=a%20b HTTP/1.1"},
-		{name: "form action with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "form action with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/form-action-crlf"), scenario.Submit(scenario.FormFrom("form")))
 		}, want: failed, field: "URL"},
-		{name: "form override with CRLF", run: func(base string) *scenario.Sequence {
+		{name: "form override with CRLF", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/form-put"), scenario.Submit(scenario.FormFrom("form").Set("a", "x\r\nX-Injected: 1")))
 		}, want: sent, wire: "GET /next?a=x%0D%0AX-Injected%3A+1 HTTP/1.1"},
-		{name: "Set-Cookie with control characters", run: func(base string) *scenario.Sequence {
+		{name: "Set-Cookie with control characters", run: func(base string) *scenario.RunDef {
 			return scenario.Run("r", scenario.Get("/cookie-ctl"), scenario.Get("/after"))
 		}, want: sent, wire: "\r\nCookie: good=1\r\n"},
 	}
@@ -290,6 +290,6 @@ func TestInjection(t *testing.T) {
 }
 
 // one is a run of the given steps.
-func one(steps ...*scenario.Step) func(string) *scenario.Sequence {
-	return func(string) *scenario.Sequence { return scenario.Run("r", steps...) }
+func one(steps ...*scenario.Step) func(string) *scenario.RunDef {
+	return func(string) *scenario.RunDef { return scenario.Run("r", steps...) }
 }

@@ -1,9 +1,14 @@
 package loadtest
 
-import "time"
+import (
+	"time"
 
-// Iteration is one repetition of a run, with HTTPD::Bench::ApacheBench's per-iteration
-// regression data. What is available depends on the run's keep level;
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// Iteration is one repetition of a run, with what the run kept of each
+// of its requests: times, sizes, headers, bodies and request texts.
+// What is available depends on the run's keep level;
 // accessors say so with a nil slice or a false ok, never a panic.
 type Iteration struct {
 	run *RunReport
@@ -11,7 +16,7 @@ type Iteration struct {
 }
 
 // Iteration returns iteration i (0-based). ok is false when i is out of
-// range or the keep level (0) kept no per-request data.
+// range or the run kept no per-request data (KeepTotals).
 func (r *RunReport) Iteration(i int) (Iteration, bool) {
 	if i < 0 || i >= r.Repeat || r.Requests.Len() != r.Repeat*len(r.Steps) || r.Requests == nil {
 		return Iteration{}, false
@@ -90,7 +95,7 @@ func Summarize(ds []time.Duration) Stats {
 	return s
 }
 
-func (it Iteration) sizes(min int, f func(*Request) int64) ([]int64, bool) {
+func (it Iteration) sizes(min scenario.KeepLevel, f func(*Request) int64) ([]int64, bool) {
 	if it.run == nil || it.run.KeepLevel < min {
 		return nil, false
 	}
@@ -149,7 +154,7 @@ func (it Iteration) Statuses() []int {
 	return out
 }
 
-func (it Iteration) texts(min int, pick func(*RunReport) []string) ([]string, bool) {
+func (it Iteration) texts(min scenario.KeepLevel, pick func(*RunReport) []string) ([]string, bool) {
 	if it.run == nil || it.run.KeepLevel < min {
 		return nil, false
 	}

@@ -42,6 +42,7 @@ func (r *Report) writeJSON(w io.Writer, keep func(*RunReport) bool) error {
 	rand.Read(nonce[:])
 	prefix := "benchgate-requests-" + hex.EncodeToString(nonce[:]) + "-"
 	cp := *r
+	cp.GoodResponses = r.goodResponses()
 	cp.Runs = make([]*RunReport, len(r.Runs))
 	var logs []*RequestLog
 	for i, run := range r.Runs {

@@ -39,11 +39,11 @@ import (
 // opened 4 + 3·(rounds−1).)
 func TestVUKeptConnsMixedModes(t *testing.T) {
 	run := scenario.Run("mixed",
-		scenario.Get("/a").KeepAliveMode(scenario.KeepAliveBoth),
+		scenario.Get("/a").KeepAliveMode(scenario.ReuseThenKeep),
 		scenario.Get("/b").KeepAliveMode(0),
-		scenario.Get("/c").KeepAliveMode(scenario.KeepAliveStore),
-		scenario.Get("/d").KeepAliveMode(scenario.KeepAliveUse),
-		scenario.Get("/e").KeepAliveMode(scenario.KeepAliveBoth))
+		scenario.Get("/c").KeepAliveMode(scenario.OpenThenKeep),
+		scenario.Get("/d").KeepAliveMode(scenario.ReuseThenClose),
+		scenario.Get("/e").KeepAliveMode(scenario.ReuseThenKeep))
 	for _, https := range []bool{false, true} {
 		var conns atomic.Int64
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -105,8 +105,8 @@ func TestVUKeptConnsRedirectAcrossPorts(t *testing.T) {
 	const rounds = 4
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(a.URL), loadtest.KeepAlive(true),
 		loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: rounds, Follow: true}))
-	if report.ResponsesFailed != 0 || report.ResponsesReceived != 2*rounds {
-		t.Fatalf("good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
+	if report.ResponsesFailed != 0 || report.GoodResponses != 2*rounds {
+		t.Fatalf("good %d, failed %d", report.GoodResponses, report.ResponsesFailed)
 	}
 	if got, gotB := aConns.Load(), bConns.Load(); got != 1 || gotB != 1 {
 		t.Errorf("connections accepted: %d to A, %d to B; HTTP::LoadGen opens 1 and 1", got, gotB)
@@ -139,8 +139,8 @@ func TestVUKeptConnsFollowHopsKeepAlive(t *testing.T) {
 	const rounds = 4
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(a.URL), loadtest.KeepAlive(false),
 		loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: rounds, Follow: true}))
-	if report.ResponsesFailed != 0 || report.ResponsesReceived != 2*rounds {
-		t.Fatalf("good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
+	if report.ResponsesFailed != 0 || report.GoodResponses != 2*rounds {
+		t.Fatalf("good %d, failed %d", report.GoodResponses, report.ResponsesFailed)
 	}
 	if got, gotB := aConns.Load(), bConns.Load(); got != 3+2*(rounds-1) || gotB != 1 {
 		t.Errorf("connections accepted: %d to A, %d to B; HTTP::LoadGen opens %d and 1", got, gotB, 3+2*(rounds-1))
@@ -161,10 +161,10 @@ func TestVUKeptConnsBound(t *testing.T) {
 	n := engine.MaxKeptConns + 2
 	var steps []*scenario.Step
 	for i := 0; i < n; i++ {
-		steps = append(steps, scenario.Get("/store").KeepAliveMode(scenario.KeepAliveStore))
+		steps = append(steps, scenario.Get("/store").KeepAliveMode(scenario.OpenThenKeep))
 	}
 	for i := 0; i < n; i++ {
-		steps = append(steps, scenario.Get("/use").KeepAliveMode(scenario.KeepAliveUse))
+		steps = append(steps, scenario.Get("/use").KeepAliveMode(scenario.ReuseThenClose))
 	}
 	report := execute(t, loadtest.Runs(scenario.Run("bound", steps...)), loadtest.BaseURL(srv.URL),
 		loadtest.VirtualUsers(engine.VUs{Max: 1}))
@@ -219,11 +219,11 @@ func TestVUKeptConnsClosedWhileKept(t *testing.T) {
 		}
 	}()
 	run := scenario.Run("r",
-		scenario.Get("/a").KeepAliveMode(scenario.KeepAliveBoth),
+		scenario.Get("/a").KeepAliveMode(scenario.ReuseThenKeep),
 		scenario.Get("/b").KeepAliveMode(0),
-		scenario.Get("/c").KeepAliveMode(scenario.KeepAliveBoth))
+		scenario.Get("/c").KeepAliveMode(scenario.ReuseThenKeep))
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL("http://"+ln.Addr().String()), loadtest.VirtualUsers(engine.VUs{Max: 1}))
-	if report.ResponsesReceived != 3 || report.ResponsesFailed != 0 || conns.Load() != 3 {
-		t.Errorf("good %d, failed %d, connections %d (want 3, 0, 3)", report.ResponsesReceived, report.ResponsesFailed, conns.Load())
+	if report.GoodResponses != 3 || report.ResponsesFailed != 0 || conns.Load() != 3 {
+		t.Errorf("good %d, failed %d, connections %d (want 3, 0, 3)", report.GoodResponses, report.ResponsesFailed, conns.Load())
 	}
 }

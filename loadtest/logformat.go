@@ -14,8 +14,7 @@ import (
 const FlushEvery = 100 * time.Millisecond
 
 // LogRequestsFormatted writes every request's result to w as it
-// completes, one line each made by format, as HTTP::LoadGen::Logger
-// does with a formatter; TabSeparated is that logger's own line. format
+// completes, one line each made by format (nil: TabSeparated). format
 // runs on the goroutine that sent the request, outside its timings; it
 // returns the whole line, newline included. A format that panics
 // leaves a line that says so instead. Lines are written as LogRequests
@@ -33,8 +32,8 @@ func LogRequestsFormatted(w io.Writer, format func(RequestLine) string) Option {
 // server's reason, say) would start another field or line.
 var tabEscaper = strings.NewReplacer("\\", `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
 
-// TabSeparated is HTTP::LoadGen::Logger's line: the fields joined by a
-// tab and ended by a newline, in LogRequestsCSV's column order (run,
+// TabSeparated is the default line of LogRequestsFormatted: the fields
+// joined by a tab and ended by a newline, in LogRequestsCSV's column order (run,
 // step, iteration, slot, at_us, connect_us, send_us, wait_us,
 // headers_done_us, total_us, status, method, url, bytes_sent,
 // bytes_read, reused, dns_cached, failed, not_sent, interrupted,

@@ -85,13 +85,13 @@ func TestMemoryOfManyRuns(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(srv.Close)
 	retained, peak := heapAfter(func() any {
-		var runs []*scenario.Sequence
+		var runs []*scenario.RunDef
 		for i := 0; i < 2000; i++ {
 			runs = append(runs, scenario.Run("", scenario.Get(srv.URL)))
 		}
 		report, err := loadtest.New(loadtest.Runs(runs...), loadtest.Concurrency(8)).Execute(context.Background())
-		if err != nil || report.ResponsesReceived != 2000 {
-			t.Fatalf("good %d, %v", report.ResponsesReceived, err)
+		if err != nil || report.GoodResponses != 2000 {
+			t.Fatalf("good %d, %v", report.GoodResponses, err)
 		}
 		return report
 	})

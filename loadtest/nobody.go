@@ -8,8 +8,7 @@ import (
 )
 
 // NoResponseBodyMethods registers request methods whose responses have
-// no body, as HEAD's have (HTTP::LoadGen's
-// register_no_response_body_method): such a response ends with its
+// no body, as HEAD's have: such a response ends with its
 // headers, whatever Content-Length or Transfer-Encoding it states, so
 // the engine never waits for a body that will not come. Methods are
 // compared exactly, as sent. Bytes a server sends after such a response
@@ -24,8 +23,7 @@ func NoResponseBodyMethods(methods ...string) Option {
 }
 
 // NoResponseBodyStatuses registers response statuses that have no
-// body, as 1xx, 204 and 304 have (HTTP::LoadGen's
-// register_no_response_body_code), with the same effect as
+// body, as 1xx, 204 and 304 have, with the same effect as
 // NoResponseBodyMethods. Each must be from 100 to 999. As the server
 // does not know of the registration, a response of such a status whose
 // headers frame a body (a Content-Length other than 0, a

@@ -83,7 +83,7 @@ func noBodyServer(t *testing.T) (string, *atomic.Int64) {
 // next request. Unregistered, the same plan waits for a body that never
 // comes and fails on the step's time limit.
 func TestNoResponseBody(t *testing.T) {
-	run := func() *scenario.Sequence {
+	run := func() *scenario.RunDef {
 		return scenario.Run("r",
 			scenario.Request("PURGE", "/cache").TimeLimit(2*time.Second),
 			scenario.Get("/gone").ExpectStatus(299).TimeLimit(2*time.Second),
@@ -93,8 +93,8 @@ func TestNoResponseBody(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		base, conns := noBodyServer(t)
 		report := execute(t, append([]loadtest.Option{loadtest.Runs(run()), loadtest.BaseURL(base), loadtest.KeepAlive(true)}, registered...)...)
-		if report.ResponsesReceived != 9 || report.ResponsesFailed != 0 || len(report.Warnings) != 0 {
-			t.Errorf("good %d, failed %d, warnings %q", report.ResponsesReceived, report.ResponsesFailed, report.Warnings)
+		if report.GoodResponses != 9 || report.ResponsesFailed != 0 || len(report.Warnings) != 0 {
+			t.Errorf("good %d, failed %d, warnings %q", report.GoodResponses, report.ResponsesFailed, report.Warnings)
 		}
 		// PURGE's response announces 50 bytes, /gone's a chunked body:
 		// each closes its connection after it, as the server may send
@@ -108,8 +108,8 @@ func TestNoResponseBody(t *testing.T) {
 		base, conns := noBodyServer(t)
 		report := execute(t, append([]loadtest.Option{loadtest.Runs(run()), loadtest.BaseURL(base), loadtest.KeepAlive(true),
 			loadtest.VirtualUsers(engine.VUs{Max: 1, Rounds: 3})}, registered...)...)
-		if report.ResponsesReceived != 9 || report.ResponsesFailed != 0 || conns.Load() != 7 {
-			t.Errorf("good %d, failed %d, connections %d", report.ResponsesReceived, report.ResponsesFailed, conns.Load())
+		if report.GoodResponses != 9 || report.ResponsesFailed != 0 || conns.Load() != 7 {
+			t.Errorf("good %d, failed %d, connections %d", report.GoodResponses, report.ResponsesFailed, conns.Load())
 		}
 	})
 	t.Run("unregistered", func(t *testing.T) {
@@ -127,8 +127,8 @@ func TestNoResponseBody(t *testing.T) {
 		base, conns := noBodyServer(t)
 		report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/extra").ExpectStatus(299), scenario.Get("/ok")).Repeat(2)),
 			loadtest.BaseURL(base), loadtest.KeepAlive(true), loadtest.NoResponseBodyStatuses(299))
-		if report.ResponsesReceived+report.ResponsesFailed != 4 || report.Run("r").Steps[1].Statuses[200] != 2 {
-			t.Errorf("good %d, failed %d, /ok statuses %v", report.ResponsesReceived, report.ResponsesFailed, report.Run("r").Steps[1].Statuses)
+		if report.GoodResponses+report.ResponsesFailed != 4 || report.Run("r").Steps[1].Statuses[200] != 2 {
+			t.Errorf("good %d, failed %d, /ok statuses %v", report.GoodResponses, report.ResponsesFailed, report.Run("r").Steps[1].Statuses)
 		}
 		if conns.Load() < 2 {
 			t.Errorf("%d connections: the connection with unexpected bytes must not be reused", conns.Load())
@@ -164,12 +164,12 @@ func TestNoResponseBodyHTTP2(t *testing.T) {
 	run := scenario.Run("r", scenario.Request("PURGE", "/cache"), scenario.Get("/gone").ExpectStatus(299)).Repeat(2)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1),
 		loadtest.NoResponseBodyMethods("PURGE"), loadtest.NoResponseBodyStatuses(299))
-	if report.ResponsesReceived != 4 || report.ResponsesFailed != 0 {
-		t.Errorf("registered: good %d, failed %d: %v", report.ResponsesReceived, report.ResponsesFailed, report.Run("r").Steps[1].Failures)
+	if report.GoodResponses != 4 || report.ResponsesFailed != 0 {
+		t.Errorf("registered: good %d, failed %d: %v", report.GoodResponses, report.ResponsesFailed, report.Run("r").Steps[1].Failures)
 	}
 	report = execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.HTTP2(1))
 	if report.ResponsesFailed != 4 {
-		t.Errorf("unregistered: good %d, failed %d", report.ResponsesReceived, report.ResponsesFailed)
+		t.Errorf("unregistered: good %d, failed %d", report.GoodResponses, report.ResponsesFailed)
 	}
 }
 
@@ -274,8 +274,8 @@ func TestNoResponseBodyLateBody(t *testing.T) {
 			base, conns := lateBodyServer(t)
 			report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get("/empty").ExpectStatus(299), scenario.Get("/next").ExpectStatus(503)).Repeat(3)),
 				loadtest.BaseURL(base), loadtest.KeepAlive(true), loadtest.NoResponseBodyStatuses(299))
-			if report.ResponsesReceived != 6 || conns.Load() != 1 {
-				t.Errorf("good %d, %d connections: a 299 with Content-Length 0 leaves its connection usable", report.ResponsesReceived, conns.Load())
+			if report.GoodResponses != 6 || conns.Load() != 1 {
+				t.Errorf("good %d, %d connections: a 299 with Content-Length 0 leaves its connection usable", report.GoodResponses, conns.Load())
 			}
 		})
 	})

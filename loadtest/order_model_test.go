@@ -85,7 +85,7 @@ func TestOrderMatchesApacheBenchRules(t *testing.T) {
 		// goroutine driver); even ones are static (the event loop).
 		withIter := n%2 == 1
 		runs := make([]modelRun, 1+rng.Intn(4))
-		var seqs []*scenario.Sequence
+		var seqs []*scenario.RunDef
 		for r := range runs {
 			runs[r] = modelRun{steps: 1 + rng.Intn(4), repeat: 1 + rng.Intn(4), depthFirst: rng.Intn(2) == 0}
 			var steps []*scenario.Step

@@ -44,7 +44,7 @@ func (rs *recordingServer) take() []string {
 	return p
 }
 
-func exampleRuns(order scenario.Order) (*scenario.Sequence, *scenario.Sequence) {
+func exampleRuns(order scenario.Order) (*scenario.RunDef, *scenario.RunDef) {
 	r1 := scenario.Run("run1", scenario.Get("/"), scenario.Get("/server-status")).Repeat(3).Order(order)
 	r2 := scenario.Run("run2", scenario.Get("/perl-status"), scenario.Get("/proxy-status")).Repeat(3).Order(order)
 	return r1, r2
@@ -71,19 +71,19 @@ func TestApacheBenchExampleOrders(t *testing.T) {
 	df1, df2 := exampleRuns(scenario.DepthFirst)
 	tests := []struct {
 		name string
-		runs []*scenario.Sequence
+		runs []*scenario.RunDef
 		prio loadtest.Priority
 		want []string
 	}{
-		{"one run breadth-first", []*scenario.Sequence{bf1}, loadtest.EqualOpportunity,
+		{"one run breadth-first", []*scenario.RunDef{bf1}, loadtest.EqualOpportunity,
 			rep(3, "/", "/server-status")},
-		{"two runs equal opportunity", []*scenario.Sequence{bf1, bf2}, loadtest.EqualOpportunity,
+		{"two runs equal opportunity", []*scenario.RunDef{bf1, bf2}, loadtest.EqualOpportunity,
 			rep(3, "/", "/perl-status", "/server-status", "/proxy-status")},
-		{"two runs run priority", []*scenario.Sequence{bf1, bf2}, loadtest.RunPriority,
+		{"two runs run priority", []*scenario.RunDef{bf1, bf2}, loadtest.RunPriority,
 			rep(3, "/", "/server-status", "/perl-status", "/proxy-status")},
-		{"depth-first run priority", []*scenario.Sequence{df1, df2}, loadtest.RunPriority,
+		{"depth-first run priority", []*scenario.RunDef{df1, df2}, loadtest.RunPriority,
 			append(df(3, "/", "/server-status"), df(3, "/perl-status", "/proxy-status")...)},
-		{"depth-first equal opportunity alternates", []*scenario.Sequence{df1, df2}, loadtest.EqualOpportunity,
+		{"depth-first equal opportunity alternates", []*scenario.RunDef{df1, df2}, loadtest.EqualOpportunity,
 			df(3, "/", "/perl-status", "/server-status", "/proxy-status")},
 	}
 	for _, tt := range tests {
@@ -100,8 +100,8 @@ func TestApacheBenchExampleOrders(t *testing.T) {
 					if !slices.Equal(got, tt.want) {
 						t.Errorf("keepalive=%v: server saw\n%v\nwant\n%v", ka, got, tt.want)
 					}
-					if report.ResponsesReceived != int64(len(tt.want)) || report.ResponsesFailed != 0 {
-						t.Errorf("good %d failed %d, want %d and 0", report.ResponsesReceived, report.ResponsesFailed, len(tt.want))
+					if report.GoodResponses != int64(len(tt.want)) || report.ResponsesFailed != 0 {
+						t.Errorf("good %d failed %d, want %d and 0", report.GoodResponses, report.ResponsesFailed, len(tt.want))
 					}
 				}
 			})

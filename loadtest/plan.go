@@ -28,13 +28,15 @@ import (
 // Priority says which run a free connection slot serves next.
 type Priority = engine.Priority
 
-// The priorities of HTTPD::Bench::ApacheBench.
+// The priorities: EqualOpportunity serves ready requests first come,
+// first served; RunPriority serves the lowest-numbered run that has a
+// ready request.
 const (
 	EqualOpportunity = engine.EqualOpportunity
 	RunPriority      = engine.RunPriority
 )
 
-// Defaults of a new Plan, as in HTTPD::Bench::ApacheBench.
+// Defaults of a new Plan.
 const (
 	DefaultBufferBytes = 256 << 10
 	// DefaultWindow is the length of the time windows each step's
@@ -46,7 +48,7 @@ const (
 
 // Plan is a set of runs and the global settings they execute with.
 type Plan struct {
-	runs        []*scenario.Sequence
+	runs        []*scenario.RunDef
 	concurrency int
 	priority    Priority
 	repeat      int
@@ -54,7 +56,7 @@ type Plan struct {
 	timeLimit   time.Duration
 	grace       time.Duration
 	bufferBytes int
-	keepLevel   int
+	keepLevel   scenario.KeepLevel
 	baseURL     string
 	proxy       string
 	insecure    bool
@@ -108,8 +110,8 @@ type Option func(*Plan)
 
 // New returns a plan with the given options applied over the defaults:
 // concurrency 1, EqualOpportunity, repeat 1, keep-alive (as browsers,
-// k6, hey and oha; KeepAlive(false) opens a connection per request, as
-// ApacheBench without -k), no time limit, 256 KiB buffers, keep level 1.
+// k6, hey and oha; KeepAlive(false) opens a connection per request), no
+// time limit, 256 KiB buffers, keep level scenario.KeepTimes.
 func New(opts ...Option) *Plan {
 	p := &Plan{
 		concurrency: 1, repeat: 1, keepAlive: true, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel,
@@ -122,7 +124,7 @@ func New(opts ...Option) *Plan {
 }
 
 // Runs adds runs to the plan.
-func Runs(runs ...*scenario.Sequence) Option {
+func Runs(runs ...*scenario.RunDef) Option {
 	return func(p *Plan) { p.runs = append(p.runs, runs...) }
 }
 
@@ -155,8 +157,8 @@ func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 
 // KeepAlive sets whether steps that do not say keep their connection
 // alive for the next request (default on, as browsers, k6, hey and oha);
-// KeepAlive(false) opens a new connection for every request, as
-// ApacheBench does without -k.
+// KeepAlive(false) opens a new connection for every request and closes
+// it after the response.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.keepAlive = on } }
 
 // TimeLimit bounds the whole execution; 0 means no limit. It is a
@@ -166,8 +168,8 @@ func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.timeLimit = d 
 
 // DefaultStatus sets which statuses are good for steps that say nothing
 // (neither ExpectStatus nor AnyStatus). Without this option they are the
-// 2xx and 3xx ones; DefaultStatus() with no codes accepts every status,
-// as ApacheBench does (it counts non-2xx responses apart instead).
+// 2xx and 3xx ones; DefaultStatus() with no codes accepts every status
+// (the report still counts each status: StepReport.Statuses).
 func DefaultStatus(codes ...int) Option {
 	return func(p *Plan) {
 		p.defaultStatus = append([]int(nil), codes...)
@@ -196,8 +198,9 @@ func GracePeriod(d time.Duration) Option { return func(p *Plan) { p.grace = d } 
 // do not set their own.
 func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
 
-// KeepLevel sets the keep level (0-3) of runs that do not set their own.
-func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } }
+// KeepLevel sets the keep level of runs that do not set their own
+// (scenario.KeepTotals to scenario.KeepBodies).
+func KeepLevel(level scenario.KeepLevel) Option { return func(p *Plan) { p.keepLevel = level } }
 
 // BaseURL sets the URL relative step URLs resolve against. Its path is
 // joined with each step's path, as Gatling's baseUrl and axios's baseURL
@@ -207,7 +210,8 @@ func KeepLevel(level int) Option { return func(p *Plan) { p.keepLevel = level } 
 func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for
-// https). HTTPD::Bench::ApacheBench's URL form http://proxy:port/http://real/path works too.
+// https). A step URL of the form http://proxy:port/http://real/path is
+// sent through that proxy too.
 // An https:// proxy is spoken to over TLS, its certificate verified
 // against the system's roots (or ProxyCAFile) for its host name.
 func Proxy(u string) Option { return func(p *Plan) { p.proxy = u } }
@@ -242,7 +246,7 @@ func Resolve(host, addr string) Option {
 // resolver (a loopback DNS server, a service registry...).
 func WithResolver(r *net.Resolver) Option { return func(p *Plan) { p.resolver = r } }
 
-// HTTP10 sends HTTP/1.0 requests, as ab and HTTPD::Bench::ApacheBench do.
+// HTTP10 sends HTTP/1.0 requests instead of HTTP/1.1.
 func HTTP10() Option { return func(p *Plan) { p.http10 = true } }
 
 // UserAgent sets the User-Agent header ("" sends none).
@@ -251,8 +255,8 @@ func UserAgent(ua string) Option { return func(p *Plan) { p.userAgent = ua } }
 // MaxHeaderBytes bounds a response's status line and headers (default 64 KiB).
 func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.maxHeader = n } }
 
-// VirtualUsers runs the plan with HTTP::LoadGen's virtual users (see
-// engine.VUs) instead of ApacheBench's slots: each run gets the VUs
+// VirtualUsers runs the plan with virtual users (engine.VUs) instead of
+// connection slots: each run gets the VUs
 // numbered k ≡ its index (mod the number of runs), and each of its VUs
 // walks it v.Rounds times; runs' own repeat counts and the plan's
 // concurrency give way to that.
@@ -343,8 +347,8 @@ func HTTP2(conns int) Option { return func(p *Plan) { p.http2, p.h2Conns = true,
 // steps that read it: extractors, expectations, forms and kept bodies
 // see it decoded. StepReport.BodyBytes stays what came on the wire,
 // DecodedBytes is what it decoded to. A body that does not decode fails
-// its step with the reason. Without this option nothing is asked for,
-// as ApacheBench does.
+// its step with the reason. Without this option nothing is asked for
+// and bodies are read as they come.
 func AcceptEncoding(codings ...string) Option {
 	return func(p *Plan) {
 		if len(codings) == 0 {
@@ -388,8 +392,8 @@ func TLSResumption(on bool) Option { return func(p *Plan) { p.noResumption = !on
 
 // FollowRedirects makes every step follow up to n redirects (301, 302,
 // 303, 307, 308 with a Location) unless the step sets its own
-// (Step.FollowRedirects); 0, the default, follows none, as
-// HTTPD::Bench::ApacheBench. engine.DefaultMaxRedirects is the usual n.
+// (Step.FollowRedirects); 0, the default, follows none: a redirect is
+// the step's response. engine.DefaultMaxRedirects is the usual n.
 func FollowRedirects(n int) Option { return func(p *Plan) { p.follow = n } }
 
 // WithExecutor runs the plan with e instead of the slots executor. The
@@ -423,10 +427,10 @@ func (p *Plan) Apply(opts ...Option) *Plan {
 }
 
 // AddRun appends a run and returns its index.
-func (p *Plan) AddRun(r *scenario.Sequence) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
+func (p *Plan) AddRun(r *scenario.RunDef) int { p.runs = append(p.runs, r); return len(p.runs) - 1 }
 
 // Run returns run i, or nil when there is none.
-func (p *Plan) Run(i int) *scenario.Sequence {
+func (p *Plan) Run(i int) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}
@@ -435,7 +439,7 @@ func (p *Plan) Run(i int) *scenario.Sequence {
 
 // ReplaceRun puts r at index i and returns the run it displaced (nil when
 // i is out of range, and nothing changes).
-func (p *Plan) ReplaceRun(i int, r *scenario.Sequence) *scenario.Sequence {
+func (p *Plan) ReplaceRun(i int, r *scenario.RunDef) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}
@@ -445,7 +449,7 @@ func (p *Plan) ReplaceRun(i int, r *scenario.Sequence) *scenario.Sequence {
 }
 
 // DeleteRun removes run i and returns it (nil when out of range).
-func (p *Plan) DeleteRun(i int) *scenario.Sequence {
+func (p *Plan) DeleteRun(i int) *scenario.RunDef {
 	if i < 0 || i >= len(p.runs) {
 		return nil
 	}

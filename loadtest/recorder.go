@@ -119,7 +119,7 @@ func newRecorder(p *engine.Plan, secrets []string) *recorder {
 		if rs.KeepLevel >= scenario.KeepHeaders {
 			run.headers = newTextLog(n)
 		}
-		if rs.KeepLevel >= scenario.KeepEverything {
+		if rs.KeepLevel >= scenario.KeepBodies {
 			run.bodies, run.reqTexts = newTextLog(n), newTextLog(n)
 		}
 		for k, ss := range rs.Steps {
@@ -473,11 +473,12 @@ func (rec *recorder) report() *Report {
 	r := &Report{
 		Version: ReportVersion, Started: rec.start, Concurrency: rec.plan.Concurrency,
 		Priority: rec.plan.Priority.String(), RequestsSent: rec.sent.Load(),
-		ResponsesReceived: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
+		GoodResponses: rec.good.Load(), ResponsesFailed: rec.failed.Load(),
 		RequestsNotSent: rec.notSent.Load(), RequestsInterrupted: rec.interrupted.Load(),
 		BytesReceived: rec.bytesIn.Load(), BytesSent: rec.bytesOut.Load(),
 		TLSVerifySkipped: rec.plan.InsecureSkipVerify, Latency: NewLatency(), Timeline: rec.timeline(), Window: rec.windowSize,
 	}
+	r.ResponsesReceived = r.GoodResponses // the deprecated name, kept equal
 	if f, l := rec.firstStart.Load(), rec.lastEnd.Load(); f != 0 && l > f {
 		r.TotalTime = time.Duration(l - f)
 	}

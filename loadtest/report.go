@@ -12,6 +12,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // ReportVersion is the JSON format version written by this package.
@@ -28,12 +29,24 @@ type Report struct {
 	Priority    string        `json:"priority"`
 
 	// The counts add up: configured = sent + not sent + not started, and
-	// sent = good (ResponsesReceived) + failed + interrupted.
+	// sent = good + failed + interrupted.
 	RequestsConfigured int64 `json:"requests_configured"`
 	// RequestsSent counts the requests that went to the wire.
-	RequestsSent      int64 `json:"requests_sent"`
-	ResponsesReceived int64 `json:"responses_received"` // good responses
-	ResponsesFailed   int64 `json:"responses_failed"`
+	RequestsSent int64 `json:"requests_sent"`
+	// GoodResponses counts the responses that passed their step's checks
+	// (status, expectations, extractions). In JSON it keeps the key
+	// responses_received.
+	GoodResponses int64 `json:"responses_received"`
+	// ResponsesReceived is GoodResponses under its former name: set to
+	// the same count wherever GoodResponses is (Execute, ReadJSON). It
+	// never counted failed responses, which its name suggested.
+	//
+	// Deprecated: use GoodResponses; ResponsesReceived is kept for one
+	// release.
+	ResponsesReceived int64 `json:"-"`
+	// ResponsesFailed counts the sent requests that failed, with a
+	// response that failed its checks or without one.
+	ResponsesFailed int64 `json:"responses_failed"`
 	// RequestsInterrupted were in flight when the execution was cancelled
 	// or when the time limit's grace period ended: neither good nor failed.
 	RequestsInterrupted int64 `json:"requests_interrupted"`
@@ -106,6 +119,15 @@ type Report struct {
 	// assertions are the matchers' verdicts on the report
 	// (RecordAssertion), under assertionsMu; not in any file.
 	assertions *assertionLog
+}
+
+// goodResponses is GoodResponses, or ResponsesReceived in a report built
+// by code that still sets only the deprecated name.
+func (r *Report) goodResponses() int64 {
+	if r.GoodResponses == 0 {
+		return r.ResponsesReceived
+	}
+	return r.GoodResponses
 }
 
 // ErrTimeLimit is what StopErr wraps when the plan's time limit stopped
@@ -234,12 +256,12 @@ func (s Second) MeanLatency() time.Duration {
 type RunReport struct {
 	missing   string
 	report    *Report
-	Name      string        `json:"name"`
-	Repeat    int           `json:"repeat"`
-	Order     string        `json:"order"`
-	KeepLevel int           `json:"keep_level"`
-	Steps     []*StepReport `json:"steps"`
-	Latency   *Latency      `json:"latency"`
+	Name      string             `json:"name"`
+	Repeat    int                `json:"repeat"`
+	Order     string             `json:"order"`
+	KeepLevel scenario.KeepLevel `json:"keep_level"`
+	Steps     []*StepReport      `json:"steps"`
+	Latency   *Latency           `json:"latency"`
 	// Dropped counts the run's iterations an arrival rate could not
 	// start in time (ArrivalReport.Dropped).
 	Dropped int64 `json:"dropped,omitempty"`
@@ -343,7 +365,7 @@ type StepReport struct {
 	TLSResumed   int64    `json:"tls_resumed,omitempty"`
 	// Corrected is Latency measured from each request's intended start
 	// instead of its actual one (virtual users and arrival rates; nil for
-	// ApacheBench's slots, which have no schedule): the previous
+	// the slots executor, which has no schedule): the previous
 	// request's end plus the waits drawn between them, a paced round's
 	// slot, an iteration's arrival. It includes the time a slow server
 	// kept the request from being sent: coordinated omission corrected.
@@ -701,6 +723,7 @@ func readJSON(rd io.Reader) (*Report, error) {
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
+	r.ResponsesReceived = r.GoodResponses // the deprecated name, kept equal
 	if r.Latency == nil {
 		r.Latency = NewLatency()
 	}

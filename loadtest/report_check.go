@@ -70,7 +70,7 @@ func (r *Report) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int64
-	}{{"requests_configured", r.RequestsConfigured}, {"requests_sent", r.RequestsSent}, {"responses_received", r.ResponsesReceived},
+	}{{"requests_configured", r.RequestsConfigured}, {"requests_sent", r.RequestsSent}, {"responses_received", r.goodResponses()},
 		{"responses_failed", r.ResponsesFailed}, {"requests_interrupted", r.RequestsInterrupted}, {"requests_not_sent", r.RequestsNotSent},
 		{"bytes_received", r.BytesReceived}, {"bytes_sent", r.BytesSent}, {"concurrency", int64(r.Concurrency)},
 		{"total_time", int64(r.TotalTime)}, {"window", int64(r.Window)}} {
@@ -79,9 +79,9 @@ func (r *Report) validate() error {
 		}
 	}
 	var sum sums
-	if r.RequestsSent != sum.add(r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted) {
+	if r.RequestsSent != sum.add(r.goodResponses(), r.ResponsesFailed, r.RequestsInterrupted) {
 		return fmt.Errorf("field requests_sent = %d, but responses_received + responses_failed + requests_interrupted = %d + %d + %d",
-			r.RequestsSent, r.ResponsesReceived, r.ResponsesFailed, r.RequestsInterrupted)
+			r.RequestsSent, r.goodResponses(), r.ResponsesFailed, r.RequestsInterrupted)
 	}
 	var sent, good, failed, interrupted, notSent, runsGood sums
 	for i, run := range r.Runs {
@@ -119,7 +119,7 @@ func (r *Report) validate() error {
 		field string
 		total int64
 		steps *sums
-	}{{"requests_sent", r.RequestsSent, &sent}, {"responses_received", r.ResponsesReceived, &good}, {"responses_failed", r.ResponsesFailed, &failed},
+	}{{"requests_sent", r.RequestsSent, &sent}, {"responses_received", r.goodResponses(), &good}, {"responses_failed", r.ResponsesFailed, &failed},
 		{"requests_interrupted", r.RequestsInterrupted, &interrupted}, {"requests_not_sent", r.RequestsNotSent, &notSent}} {
 		if err := c.steps.err(); err != nil {
 			return err

@@ -238,7 +238,7 @@ func fakeReport(d time.Duration, n int) *Report {
 	run.Latency.Merge(s.Latency)
 	run.Steps = []*StepReport{s}
 	r := &Report{Version: ReportVersion, TotalTime: time.Second, Runs: []*RunReport{run},
-		RequestsConfigured: int64(n), RequestsSent: int64(n), ResponsesReceived: int64(n), Latency: NewLatency()}
+		RequestsConfigured: int64(n), RequestsSent: int64(n), GoodResponses: int64(n), Latency: NewLatency()}
 	r.Latency.Merge(run.Latency)
 	return r
 }

@@ -22,7 +22,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		len(r.Runs), r.RequestsSent, r.RequestsConfigured, r.TotalTime.Round(time.Millisecond),
 		r.RequestsPerSecond(), r.Concurrency, r.Priority)
 	fmt.Fprintf(&b, "good %d, failed %d, received %d bytes, sent %d bytes\n",
-		r.ResponsesReceived, r.ResponsesFailed, r.BytesReceived, r.BytesSent)
+		r.goodResponses(), r.ResponsesFailed, r.BytesReceived, r.BytesSent)
 	if r.RequestsInterrupted > 0 || r.RequestsNotSent > 0 || r.RequestsNotStarted > 0 {
 		fmt.Fprintf(&b, "interrupted %d (in flight when the execution stopped), not sent %d (could not be built), not started %d\n",
 			r.RequestsInterrupted, r.RequestsNotSent, r.RequestsNotStarted)

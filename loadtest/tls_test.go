@@ -389,8 +389,8 @@ func TestTLSPinsAndKeyLog(t *testing.T) {
 	}
 	var keys bytes.Buffer
 	report := execute(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(3)), loadtest.CAFile(caFile), loadtest.TLSKeyLog(&keys), loadtest.KeepAlive(false))
-	if n := strings.Count(keys.String(), "CLIENT_TRAFFIC_SECRET_0 "); report.ResponsesReceived != 3 || n != 3 {
-		t.Errorf("key log: %d good, %d connections' secrets", report.ResponsesReceived, n)
+	if n := strings.Count(keys.String(), "CLIENT_TRAFFIC_SECRET_0 "); report.GoodResponses != 3 || n != 3 {
+		t.Errorf("key log: %d good, %d connections' secrets", report.GoodResponses, n)
 	}
 	for _, bad := range []string{"sha256//short", "sha1//" + right[8:], filepath.Join(ca.dir, "missing.pem"), serverKeyFile} {
 		_, err := newPlan(t, loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/"))), loadtest.PinnedPublicKey(bad)).Execute(context.Background())

@@ -33,7 +33,7 @@ func TestURLCredentials(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		got = nil
 		run := scenario.Run("creds", scenario.Get(withCreds+"/a").ExpectStatus(200), scenario.Get(withCreds+"/b?x={{iteration}}").ExpectStatus(200)).
-			KeepLevel(scenario.KeepEverything).Repeat(2)
+			KeepLevel(scenario.KeepBodies).Repeat(2)
 		report := execute(t, loadtest.Runs(run))
 		if report.ResponsesFailed != 0 {
 			t.Fatalf("failures: %v %v (server saw %q)", report.Runs[0].Steps[0].Failures, report.Runs[0].Steps[1].Failures, got)
@@ -68,8 +68,8 @@ func TestIPv6(t *testing.T) {
 	url := "http://" + ln.Addr().String() + "/six"
 	forEachDriver(t, func(t *testing.T) {
 		report := execute(t, loadtest.Runs(scenario.Run("v6", scenario.Get(url).ExpectStatus(200)).Repeat(5)), loadtest.KeepAlive(true))
-		if report.ResponsesReceived != 5 {
-			t.Fatalf("good %d of 5: %v", report.ResponsesReceived, report.Runs[0].Steps[0].Failures)
+		if report.GoodResponses != 5 {
+			t.Fatalf("good %d of 5: %v", report.GoodResponses, report.Runs[0].Steps[0].Failures)
 		}
 	})
 }
@@ -126,7 +126,7 @@ func TestSecretsStaySecret(t *testing.T) {
 		scenario.Post("/api", `{"user":"alice","client_secret":"json-s3cret"}`).ContentType("application/json"),
 		scenario.Get("/fail?token=query-s3cret&page=2"),
 		scenario.PostForm("/pin", scenario.Field("pin", "pin-s3cret")),
-	).KeepLevel(scenario.KeepEverything)
+	).KeepLevel(scenario.KeepBodies)
 	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.RedactFields("pin"))
 	var js, sum bytes.Buffer
 	report.WriteJSON(&js)

@@ -20,11 +20,11 @@ func TestInvalidPlansSendNothing(t *testing.T) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer srv.Close()
-	ok := func() *scenario.Sequence { return scenario.Run("ok", scenario.Get(srv.URL+"/")) }
+	ok := func() *scenario.RunDef { return scenario.Run("ok", scenario.Get(srv.URL+"/")) }
 	one := func(steps ...*scenario.Step) []loadtest.Option {
 		return []loadtest.Option{loadtest.Runs(ok(), scenario.Run("bad", steps...))}
 	}
-	run := func(r *scenario.Sequence) []loadtest.Option { return []loadtest.Option{loadtest.Runs(ok(), r)} }
+	run := func(r *scenario.RunDef) []loadtest.Option { return []loadtest.Option{loadtest.Runs(ok(), r)} }
 	tests := []struct {
 		name  string
 		opts  []loadtest.Option
@@ -152,8 +152,8 @@ func TestConcurrencyBeyondOpenFiles(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(3)), loadtest.Concurrency(10_000_000)).Execute(context.Background())
-	if err != nil || report.Concurrency != 3 || report.ResponsesReceived != 3 {
-		t.Fatalf("concurrency %d, good %d, %v", report.Concurrency, report.ResponsesReceived, err)
+	if err != nil || report.Concurrency != 3 || report.GoodResponses != 3 {
+		t.Fatalf("concurrency %d, good %d, %v", report.Concurrency, report.GoodResponses, err)
 	}
 }
 
@@ -166,7 +166,7 @@ func TestUndefinedVariables(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		run  *scenario.Sequence
+		run  *scenario.RunDef
 		want string // "" when valid
 	}{
 		{"misspelt in the URL", scenario.Run("r", login(), scenario.Get("/x/{{csfr}}")),

@@ -116,8 +116,8 @@ func TestVUsRequestStartChangesRequest(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("server saw\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if report.ResponsesReceived != 2 || report.RequestsNotSent != 1 {
-		t.Errorf("good %d, not sent %d", report.ResponsesReceived, report.RequestsNotSent)
+	if report.GoodResponses != 2 || report.RequestsNotSent != 1 {
+		t.Errorf("good %d, not sent %d", report.GoodResponses, report.RequestsNotSent)
 	}
 	if !strings.Contains(log.String(), `"method":"POST","url":"`+a.URL+`/orders?id=7"`) {
 		t.Errorf("the log does not show the request sent:\n%s", log.String())

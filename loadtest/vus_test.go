@@ -127,12 +127,12 @@ func TestKeepAliveModes(t *testing.T) {
 	forEachDriver(t, func(t *testing.T) {
 		srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 		run := scenario.Run("r",
-			scenario.Get("/a").KeepAliveMode(scenario.KeepAliveStore), // a new connection, kept
-			scenario.Get("/b").KeepAliveMode(scenario.KeepAliveUse),   // uses it, then closes it
-			scenario.Get("/c").KeepAliveMode(scenario.KeepAliveUse),   // nothing kept: a new one, closed
-			scenario.Get("/d").KeepAliveMode(scenario.KeepAliveStore), // a new one, kept
-			scenario.Get("/e").KeepAliveMode(scenario.KeepAliveStore), // does not use it: a new one
-			scenario.Get("/f").KeepAliveMode(scenario.KeepAliveBoth),  // uses it
+			scenario.Get("/a").KeepAliveMode(scenario.OpenThenKeep),   // a new connection, kept
+			scenario.Get("/b").KeepAliveMode(scenario.ReuseThenClose), // uses it, then closes it
+			scenario.Get("/c").KeepAliveMode(scenario.ReuseThenClose), // nothing kept: a new one, closed
+			scenario.Get("/d").KeepAliveMode(scenario.OpenThenKeep),   // a new one, kept
+			scenario.Get("/e").KeepAliveMode(scenario.OpenThenKeep),   // does not use it: a new one
+			scenario.Get("/f").KeepAliveMode(scenario.ReuseThenKeep),  // uses it
 		)
 		report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL))
 		var reused []bool
@@ -174,8 +174,8 @@ func TestLiveCounters(t *testing.T) {
 		loadtest.VirtualUsers(engine.VUs{Start: 1, Max: 5, RampUp: 400 * time.Millisecond, Rounds: 80}))
 	<-done
 	c := live.Snapshot()
-	if c.ActiveVUs != 0 || c.Started != report.RequestsSent || c.Succeeded != report.ResponsesReceived || c.Failed != 0 || c.BodyBytes != 2*report.RequestsSent {
-		t.Errorf("live %+v, report sent %d good %d", c, report.RequestsSent, report.ResponsesReceived)
+	if c.ActiveVUs != 0 || c.Started != report.RequestsSent || c.Succeeded != report.GoodResponses || c.Failed != 0 || c.BodyBytes != 2*report.RequestsSent {
+		t.Errorf("live %+v, report sent %d good %d", c, report.RequestsSent, report.GoodResponses)
 	}
 	// at 200 ms the ramp has started VUs 0, 1 and 2 (VU 2 at 200 ms)
 	if peak != 5 || midRamp < 2 || midRamp > 3 {
@@ -234,8 +234,8 @@ func TestVUHooks(t *testing.T) {
 	if d, _ := exits.Load(1); d != "user-1" {
 		t.Errorf("Exit saw %v", d)
 	}
-	if report.RequestsNotSent != 1 || report.ResponsesReceived != 3 {
-		t.Errorf("not sent %d, good %d", report.RequestsNotSent, report.ResponsesReceived)
+	if report.RequestsNotSent != 1 || report.GoodResponses != 3 {
+		t.Errorf("not sent %d, good %d", report.RequestsNotSent, report.GoodResponses)
 	}
 }
 

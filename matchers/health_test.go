@@ -21,7 +21,7 @@ func TestLatencyBoundsOnABusyGenerator(t *testing.T) {
 		for range 100 {
 			l.Record(20 * time.Millisecond)
 		}
-		return &loadtest.Report{Latency: l, RequestsSent: 100, ResponsesReceived: 100, TotalTime: time.Second, Generator: g}
+		return &loadtest.Report{Latency: l, RequestsSent: 100, GoodResponses: 100, TotalTime: time.Second, Generator: g}
 	}
 	busy := &loadtest.Generator{Saturated: true, Cause: loadtest.CauseNeighbour, Delay: 5 * time.Millisecond,
 		Why: "its goroutines woke up to 5ms late", Advice: "rerun on a quieter machine, or compare with a duet"}

@@ -258,8 +258,8 @@ func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, erro
 	// a saturated run was refused above, and a failing one is refused
 	// here: neither becomes a baseline
 	for _, r := range cur {
-		if bad := r.ResponsesFailed + r.RequestsNotSent; bad > 0 || r.ResponsesReceived == 0 {
-			return false, fmt.Errorf("NotRegressFrom: not recording a baseline at %s from a run with %d failed or unsent requests and %d good responses", path, bad, r.ResponsesReceived)
+		if bad := r.ResponsesFailed + r.RequestsNotSent; bad > 0 || goodResponses(r) == 0 {
+			return false, fmt.Errorf("NotRegressFrom: not recording a baseline at %s from a run with %d failed or unsent requests and %d good responses", path, bad, goodResponses(r))
 		}
 	}
 	here := loadtest.ThisMachine()

@@ -27,7 +27,7 @@ var _ = Describe("NotRegressFrom", Ordered, func() {
 		base []*loadtest.Report
 	)
 	measure := func(d time.Duration) *loadtest.Report {
-		var runs []*scenario.Sequence
+		var runs []*scenario.RunDef
 		for _, u := range []string{"ann", "bob"} {
 			runs = append(runs, scenario.Run(u, scenario.Get("/slow?ms=2")).Order(scenario.DepthFirst).Repeat(1_000_000))
 		}

@@ -62,6 +62,15 @@ type reasonEntry struct {
 	sample *loadtest.Sample
 }
 
+// goodResponses is r.GoodResponses, or the deprecated ResponsesReceived
+// in a report built by code that still sets only that name.
+func goodResponses(r *loadtest.Report) int64 {
+	if r.GoodResponses == 0 {
+		return r.ResponsesReceived
+	}
+	return r.GoodResponses
+}
+
 func subjectOf(actual any) (*subject, error) {
 	switch a := actual.(type) {
 	case *loadtest.Report:
@@ -72,10 +81,10 @@ func subjectOf(actual any) (*subject, error) {
 		if why := a.NoVerdict(); why != "" {
 			return nil, fmt.Errorf("%s", why)
 		}
-		s := &subject{name: "report", sent: a.RequestsSent, good: a.ResponsesReceived, failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
+		s := &subject{name: "report", sent: a.RequestsSent, good: goodResponses(a), failed: a.ResponsesFailed, notSent: a.RequestsNotSent,
 			statuses: map[int]int64{}, latency: a.Latency, perWhat: "requests"}
 		if a.TotalTime > 0 {
-			s.throughput = float64(a.ResponsesReceived) / a.TotalTime.Seconds()
+			s.throughput = float64(goodResponses(a)) / a.TotalTime.Seconds()
 		}
 		s.invalid, s.health = a.Invalid(), a.Generator
 		if a.Arrivals != nil {

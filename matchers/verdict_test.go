@@ -54,7 +54,7 @@ var _ = Describe("a step that never ran", func() {
 	})
 	// the natural way to say "run for a while": a huge Repeat and a time
 	// limit, breadth-first: only step 1 is ever sent
-	longRun := func(ctx context.Context, run *scenario.Sequence) *loadtest.Report {
+	longRun := func(ctx context.Context, run *scenario.RunDef) *loadtest.Report {
 		r, err := loadtest.New(loadtest.Runs(run.Repeat(1_000_000)), loadtest.BaseURL(srv.URL), loadtest.Concurrency(2),
 			loadtest.KeepLevel(0), loadtest.TimeLimit(150*time.Millisecond)).Execute(ctx)
 		Expect(err).NotTo(HaveOccurred())

@@ -7,9 +7,9 @@ import (
 )
 
 // Body builds a request body just before the request is sent. ok false
-// means "no body": the request is then a GET (or a HEAD when the step asks
-// for HEAD), as in the precedence of HTTPD::Bench::ApacheBench. prev is the previous
-// response of the same iteration, nil for the first step.
+// means "no body": a step without a method of its own then sends GET
+// (HEAD when it asks for HEAD), and POST when there is a body. prev is
+// the previous response of the same iteration, nil for the first step.
 type Body interface {
 	Build(prev *Response, vars Vars) (body []byte, ok bool, err error)
 }

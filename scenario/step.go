@@ -32,7 +32,7 @@ type Step struct {
 	bodySet       bool
 	contentType   string
 	keepAlive     *bool
-	keepAliveMode *int
+	keepAliveMode *KeepAliveMode
 	timeLimit     time.Duration
 	connectLimit  time.Duration
 	ioLimit       time.Duration
@@ -70,9 +70,9 @@ func Get(url string) *Step { return &Step{url: url, method: "GET"} }
 // Head is a step that sends HEAD url (a body is a validation error).
 func Head(url string) *Step { return &Step{url: url, method: "HEAD"} }
 
-// PostIfBody is HTTPD::Bench::ApacheBench's derived method: the step
-// sends POST when its body (a BodyFunc, say) yields one, and GET when it
-// yields none.
+// PostIfBody is a step whose method follows its body: it sends POST
+// when its body (a BodyFunc, say) yields one, and GET when it yields
+// none.
 func PostIfBody(url string) *Step { return &Step{url: url} }
 
 // PostIfBodyElseHead is PostIfBody with HEAD instead of GET when the body
@@ -151,17 +151,51 @@ func (s *Step) ContentType(ct string) *Step { s.contentType = ct; return s }
 // the plan's setting.
 func (s *Step) KeepAlive(on bool) *Step { s.keepAlive = &on; return s }
 
-// Keep-alive modes, as HTTP::LoadGen's: whether a request may use a
-// connection an earlier one kept alive, and whether it keeps its own.
+// KeepAliveMode says two things about a step's request: whether it may
+// take a connection an earlier request left open (its slot's connection,
+// or one its virtual user keeps to the same origin), and whether its own
+// connection is left open for later requests after the response.
+type KeepAliveMode int
+
+// The keep-alive modes, named by what the request does with a
+// connection: how it gets one, then what it does with it.
 const (
-	KeepAliveUse   = 1 // use a kept-alive connection; close it after
-	KeepAliveStore = 2 // open a fresh connection and keep it alive after
-	KeepAliveBoth  = 3 // both: KeepAlive(true)
+	// OpenThenClose opens a new connection and closes it after the
+	// response: KeepAlive(false).
+	OpenThenClose KeepAliveMode = 0
+	// ReuseThenClose takes a connection left open when there is one (a
+	// new one otherwise) and closes it after the response.
+	ReuseThenClose KeepAliveMode = 1
+	// OpenThenKeep opens a new connection and leaves it open after the
+	// response.
+	OpenThenKeep KeepAliveMode = 2
+	// ReuseThenKeep takes a connection left open when there is one and
+	// leaves it open after the response: KeepAlive(true).
+	ReuseThenKeep KeepAliveMode = 3
 )
 
-// KeepAliveMode sets the step's keep-alive mode: KeepAliveUse,
-// KeepAliveStore, KeepAliveBoth, or 0 for none.
-func (s *Step) KeepAliveMode(mode int) *Step { s.keepAliveMode = &mode; return s }
+// Reuses reports whether a request of mode m may take a connection an
+// earlier request left open.
+func (m KeepAliveMode) Reuses() bool { return m&ReuseThenClose != 0 }
+
+// Keeps reports whether a request of mode m leaves its connection open
+// after the response.
+func (m KeepAliveMode) Keeps() bool { return m&OpenThenKeep != 0 }
+
+// Deprecated keep-alive mode names, kept for one release.
+const (
+	// Deprecated: use ReuseThenClose.
+	KeepAliveUse = 1
+	// Deprecated: use OpenThenKeep.
+	KeepAliveStore = 2
+	// Deprecated: use ReuseThenKeep.
+	KeepAliveBoth = 3
+)
+
+// KeepAliveMode sets the step's keep-alive mode, overriding KeepAlive and
+// the plan's setting: OpenThenClose, ReuseThenClose, OpenThenKeep or
+// ReuseThenKeep.
+func (s *Step) KeepAliveMode(mode KeepAliveMode) *Step { s.keepAliveMode = &mode; return s }
 
 // Think makes a virtual user pause for d after this step's response,
 // before its next step (the VU executor; the slots executor sends as fast
@@ -176,8 +210,7 @@ func (s *Step) ThinkBetween(min, max time.Duration) *Step {
 }
 
 // PreDelay makes a virtual user wait delay − jitter + a random share of
-// 2·jitter (never less than nothing) before sending this step, as
-// HTTP::LoadGen's predelay and prejitter.
+// 2·jitter (never less than nothing) before sending this step.
 func (s *Step) PreDelay(delay, jitter time.Duration) *Step {
 	s.preDelay, s.preJitter = delay, jitter
 	return s
@@ -264,9 +297,8 @@ type StepSpec struct {
 	Static      bool // body, URL and headers need no variables or previous response
 	ContentType string
 	KeepAlive   *bool
-	// KeepAliveMode, when set, overrides KeepAlive: KeepAliveUse,
-	// KeepAliveStore, KeepAliveBoth or 0.
-	KeepAliveMode *int
+	// KeepAliveMode, when set, overrides KeepAlive.
+	KeepAliveMode *KeepAliveMode
 	TimeLimit     time.Duration
 	// FollowRedirects, when set, is how many redirects the step follows
 	// (0: none), overriding the plan's.
@@ -277,8 +309,8 @@ type StepSpec struct {
 	IOTimeout time.Duration
 	// ThinkMin and ThinkMax bound the pause after the step (VUs).
 	ThinkMin, ThinkMax time.Duration
-	// PreDelay, PreJitter, PostDelay and PostJitter are HTTP::LoadGen's
-	// waits around the request (VUs).
+	// PreDelay, PreJitter, PostDelay and PostJitter are the waits
+	// around the request (VUs; Step.PreDelay, Step.PostDelay).
 	PreDelay, PreJitter, PostDelay, PostJitter time.Duration
 	Extract                                    []Extraction
 	ExpectStatus                               []int
@@ -370,8 +402,8 @@ func (s *Step) spec() (StepSpec, []fieldError) {
 	if s.ioLimit < 0 {
 		errs = append(errs, fieldError{"IOTimeout", s.ioLimit.String(), "must not be negative"})
 	}
-	if m := s.keepAliveMode; m != nil && (*m < 0 || *m > KeepAliveBoth) {
-		errs = append(errs, fieldError{"KeepAliveMode", fmt.Sprint(*m), "must be 0, KeepAliveUse, KeepAliveStore or KeepAliveBoth"})
+	if m := s.keepAliveMode; m != nil && (*m < OpenThenClose || *m > ReuseThenKeep) {
+		errs = append(errs, fieldError{"KeepAliveMode", fmt.Sprint(int(*m)), "must be OpenThenClose, ReuseThenClose, OpenThenKeep or ReuseThenKeep (0 to 3)"})
 	}
 	if s.preDelay < 0 || s.preJitter < 0 || s.postDelay < 0 || s.postJitter < 0 {
 		errs = append(errs, fieldError{"Delay", fmt.Sprintf("pre %v±%v post %v±%v", s.preDelay, s.preJitter, s.postDelay, s.postJitter), "must not be negative"})

@@ -50,7 +50,7 @@ func (s *Step) templates(sp *StepSpec) []usedTemplate {
 // run's Vars, the built-in iteration, or an extractor of an earlier
 // step. bad is called with the 1-based step (0 for the run), the field,
 // its value and the reason.
-func (s *Sequence) checkVars(steps []*Step, specs []*StepSpec, bad func(step int, field, value, reason string)) {
+func (s *RunDef) checkVars(steps []*Step, specs []*StepSpec, bad func(step int, field, value, reason string)) {
 	defined := map[string]bool{IterationVar: true}
 	for k := range s.vars {
 		defined[k] = true

@@ -6,7 +6,7 @@
 //
 // -exec vus (default) runs -c virtual users, each walking the flow
 // -n/-c times; -exec slots -order depth declares one DepthFirst run per
-// user on ApacheBench's slots, as the benchmark's bench-ours does;
+// user on the slots executor, as the benchmark's bench-ours does;
 // -order breadth a single BreadthFirst run of -n iterations.
 package main
 
@@ -26,7 +26,7 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-func flow(name string, repeat int, order scenario.Order) *scenario.Sequence {
+func flow(name string, repeat int, order scenario.Order) *scenario.RunDef {
 	return scenario.Run(name,
 		scenario.Get("/login").ExpectStatus(200),
 		scenario.Submit(scenario.FormFrom("form#login").
@@ -42,7 +42,7 @@ func main() {
 	n := flag.Int("n", 20000, "flows in all")
 	c := flag.Int("c", 32, "concurrent users (connection slots)")
 	order := flag.String("order", "", "depth: one DepthFirst run per user; breadth (slots): one BreadthFirst run; one (vus): one run for all")
-	exec := flag.String("exec", "vus", "vus: -c virtual users; slots: ApacheBench's slots")
+	exec := flag.String("exec", "vus", "vus: -c virtual users; slots: connection slots")
 	keep := flag.Int("keep", -1, "keep level 0-3 (default: the plan's default)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of Execute here")
 	memProfile := flag.String("memprofile", "", "write an allocation profile here (every 4 KiB sampled, which\n"+
@@ -59,7 +59,7 @@ func main() {
 		*c = *n
 	}
 
-	var runs []*scenario.Sequence
+	var runs []*scenario.RunDef
 	switch {
 	case *exec == "vus" && *order == "one":
 		runs = append(runs, flow("flows", *n, scenario.DepthFirst))
@@ -94,7 +94,7 @@ func main() {
 		opts = append(opts, loadtest.VirtualUsers(engine.VUs{Max: *c, Rounds: *n / *c}))
 	}
 	if *keep >= 0 {
-		opts = append(opts, loadtest.KeepLevel(*keep))
+		opts = append(opts, loadtest.KeepLevel(scenario.KeepLevel(*keep)))
 	}
 	plan := loadtest.New(opts...)
 
@@ -138,7 +138,7 @@ func main() {
 	}
 	reqs := report.RequestsSent
 	fmt.Printf("flows_ok=%d requests=%d good=%d failed=%d elapsed_s=%.3f\n",
-		flows, reqs, report.ResponsesReceived, report.ResponsesFailed, el.Seconds())
+		flows, reqs, report.GoodResponses, report.ResponsesFailed, el.Seconds())
 	if reqs > 0 {
 		fmt.Printf("mallocs_per_req=%.1f alloc_bytes_per_req=%.0f gc_cycles=%d\n",
 			float64(after.Mallocs-before.Mallocs)/float64(reqs),

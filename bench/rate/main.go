@@ -79,7 +79,7 @@ func ours(url string, rate float64, d time.Duration) {
 	if os.Getenv("RATE_THREADS") != "" {
 		threads()
 	}
-	fmt.Println(r.ResponsesReceived, a.Lag.Percentile(50).Microseconds(), a.Lag.Percentile(99).Microseconds(), a.Dropped)
+	fmt.Println(r.GoodResponses, a.Lag.Percentile(50).Microseconds(), a.Lag.Percentile(99).Microseconds(), a.Dropped)
 }
 
 // attack prints good responses; vegeta measures no start lag.

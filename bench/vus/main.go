@@ -135,7 +135,7 @@ func memory(url string, n int) {
 	fmt.Printf("  at 900ms: heap in use %.1f MB, stacks %.1f MB, goroutines' share %.1f KiB per VU\n", mb(int64(ms.HeapInuse)), mb(int64(ms.StackInuse)),
 		float64(ms.StackInuse)/float64(n)/1024)
 	per := float64(peak.Load()-base) / float64(n) / 1024
-	fmt.Printf("memory: %d VUs × 4 rounds, keep-alive, 400ms think: %d good, %d failed\n", n, report.ResponsesReceived, report.ResponsesFailed+report.RequestsNotSent)
+	fmt.Printf("memory: %d VUs × 4 rounds, keep-alive, 400ms think: %d good, %d failed\n", n, report.GoodResponses, report.ResponsesFailed+report.RequestsNotSent)
 	fmt.Printf("  idle RSS %.1f MB, peak %.1f MB at %v: %.1f KiB per VU (target ≤ 16)\n\n", mb(base), mb(peak.Load()),
 		time.Duration(peakAt.Load()).Round(time.Millisecond), per)
 }

@@ -341,7 +341,7 @@ func (c *abConfig) tlsConfig() (*tls.Config, error) {
 }
 
 // plan turns the flags into a loadtest plan: one run of one step
-// repeated -n times, as HTTPD::Bench::ApacheBench's own ab re-implementation did.
+// repeated -n times.
 func (c *abConfig) plan() (*loadtest.Plan, error) {
 	var step *scenario.Step
 	switch {
@@ -550,7 +550,7 @@ func runAB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if err != nil || (report.ResponsesReceived == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
+	if err != nil || (report.GoodResponses == 0 && report.ResponsesFailed > 0) || len(report.StepsNeverSent()) > 0 {
 		return 1 // interrupted, nothing worked at all (ab gives up too), or nothing was sent
 	}
 	if a := report.Arrivals; a != nil && a.Dropped > 0 {

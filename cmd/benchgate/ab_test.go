@@ -149,7 +149,7 @@ func TestABRun(t *testing.T) {
 	f, _ := os.Open(js)
 	defer f.Close()
 	rep, err := loadtest.ReadJSON(f)
-	if err != nil || rep.ResponsesReceived != 20 {
+	if err != nil || rep.GoodResponses != 20 {
 		t.Errorf("json report: %v, %v", rep, err)
 	}
 }

@@ -23,7 +23,7 @@ func TestCompare(t *testing.T) {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	save := func(name string, d time.Duration) string {
-		var runs []*scenario.Sequence
+		var runs []*scenario.RunDef
 		for i := 0; i < 2; i++ {
 			runs = append(runs, scenario.Run(fmt.Sprintf("user %d", i), scenario.Get("/slow?ms=2")).Order(scenario.DepthFirst).Repeat(1_000_000))
 		}

@@ -18,8 +18,8 @@ import (
 
 // DemoPlan is the scenario the demo runs against the demo application at
 // base: browsing, a CSRF-protected login driven by the page's own form,
-// a cart, and HTTPD::Bench::ApacheBench's SYNOPSIS run that posts data it read from
-// the previous page.
+// a cart, and a run that posts back a name it read from the previous
+// page.
 func DemoPlan(base string, repeat, concurrency int, extra ...loadtest.Option) *loadtest.Plan {
 	userName := regexp.MustCompile(`(?i)<div id="userName">([^<>]+)</div>`)
 	browse := scenario.Run("browse",

@@ -8,6 +8,15 @@
 //	benchgate report run.json      write a self-contained HTML report of a JSON report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
+//
+// # For users of ab and HTTPD::Bench::ApacheBench
+//
+// benchgate ab takes ab 2.3's flags (getopt style: -n100 -c10 -kq) and
+// prints ab's summary, percentage table (-e) and gnuplot file (-g). It
+// builds one run of one step repeated -n times, as
+// HTTPD::Bench::ApacheBench's own ab re-implementation does, and counts
+// a non-2xx response apart instead of failing it (loadtest.DefaultStatus
+// with no codes), as ab does. Unlike ab, -s bounds each whole response.
 package main
 
 import (

@@ -113,8 +113,8 @@ func TestDemoSignalPrintsPartialResults(t *testing.T) {
 	}
 	defer f.Close()
 	r, err := loadtest.ReadJSON(f)
-	if err != nil || r.ResponsesReceived == 0 || r.RequestsSent >= r.RequestsConfigured {
-		t.Fatalf("JSON report: good %d sent %d of %d, %v", r.ResponsesReceived, r.RequestsSent, r.RequestsConfigured, err)
+	if err != nil || r.GoodResponses == 0 || r.RequestsSent >= r.RequestsConfigured {
+		t.Fatalf("JSON report: good %d sent %d of %d, %v", r.GoodResponses, r.RequestsSent, r.RequestsConfigured, err)
 	}
 	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(js), ".demo.json.*")); len(matches) != 0 {
 		t.Errorf("temporary files left: %v", matches)

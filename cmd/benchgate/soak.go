@@ -62,7 +62,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for time.Since(start) < *duration && ctx.Err() == nil {
 		left := *duration - time.Since(start)
-		plan := DemoPlan(base, 500, *concurrency, loadtest.KeepLevel(scenario.KeepNothing), loadtest.TimeLimit(min(left, *every)))
+		plan := DemoPlan(base, 500, *concurrency, loadtest.KeepLevel(scenario.KeepTotals), loadtest.TimeLimit(min(left, *every)))
 		report, err := plan.Execute(ctx)
 		if report != nil {
 			total += report.RequestsSent

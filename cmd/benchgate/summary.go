@@ -96,7 +96,7 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	}
 	fmt.Fprintf(w, "\nConcurrency Level:      %d\n", r.Concurrency)
 	fmt.Fprintf(w, "Time taken for tests:   %.3f seconds\n", secs)
-	fmt.Fprintf(w, "Complete requests:      %d\n", r.ResponsesReceived)
+	fmt.Fprintf(w, "Complete requests:      %d\n", r.GoodResponses)
 	dropped := droppedRequests(r)
 	fmt.Fprintf(w, "Failed requests:        %d\n", r.ResponsesFailed+dropped)
 	if dropped > 0 {
@@ -140,9 +140,9 @@ func writeABSummary(w io.Writer, c *abConfig, r *loadtest.Report) {
 	fmt.Fprintf(w, "Total transferred:      %d bytes\n", r.BytesReceived)
 	fmt.Fprintf(w, "HTML transferred:       %d bytes\n", htmlBytes)
 	if secs > 0 {
-		fmt.Fprintf(w, "Requests per second:    %.2f [#/sec] (mean)\n", float64(r.ResponsesReceived)/secs)
-		if r.ResponsesReceived > 0 {
-			perReq := secs * 1000 * float64(r.Concurrency) / float64(r.ResponsesReceived)
+		fmt.Fprintf(w, "Requests per second:    %.2f [#/sec] (mean)\n", float64(r.GoodResponses)/secs)
+		if r.GoodResponses > 0 {
+			perReq := secs * 1000 * float64(r.Concurrency) / float64(r.GoodResponses)
 			if r.Arrivals == nil {
 				// derived from -c, which only bounds what is in flight at a rate
 				fmt.Fprintf(w, "Time per request:       %.3f [ms] (mean)\n", perReq)

@@ -33,8 +33,8 @@ func TestABWaitWarningMatchesTheTables(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(srv.Close)
 	r, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL+"/")).Repeat(80))).Execute(context.Background())
-	if err != nil || r.ResponsesReceived != 80 {
-		t.Fatalf("err %v, %d good", err, r.ResponsesReceived)
+	if err != nil || r.GoodResponses != 80 {
+		t.Fatalf("err %v, %d good", err, r.GoodResponses)
 	}
 	r.Runs[0].Steps[0].Corrected, r.Runs[0].Steps[0].Latency, r.Latency = cor, act, act
 	r.Runs[0].Dropped = 20

@@ -29,18 +29,32 @@ func (o Order) String() string {
 	return "breadth-first"
 }
 
-// Keep levels: how much a run remembers of each request, as HTTPD::Bench::ApacheBench's
-// memory levels. Latency histograms and totals are kept at every level.
+// KeepLevel says how much a run keeps of each request beyond the counts
+// and latency histograms, which every level keeps. Each level keeps what
+// the one below it does, and more.
+type KeepLevel int
+
+// The keep levels, named by what they add.
 const (
-	KeepNothing    = 0 // totals and histograms only
-	KeepTimes      = 1 // plus per-request times and per-iteration byte sums
-	KeepHeaders    = 2 // plus per-request sizes and response headers
-	KeepEverything = 3 // plus request text and response bodies
+	KeepTotals  KeepLevel = 0 // counts, byte totals and latency histograms only
+	KeepTimes   KeepLevel = 1 // plus each request's times and each iteration's byte sums
+	KeepHeaders KeepLevel = 2 // plus each request's sizes and response header
+	KeepBodies  KeepLevel = 3 // plus each request's text and response body
 )
 
-// Sequence is a run: an ordered list of steps repeated Repeat times. Make
-// one with Run.
-type Sequence struct {
+// Deprecated keep level names, kept for one release.
+const (
+	// Deprecated: use KeepTotals (totals and histograms are kept).
+	KeepNothing = 0
+	// Deprecated: use KeepBodies.
+	KeepEverything = 3
+)
+
+// RunDef is a run as declared: an ordered list of steps repeated Repeat
+// times, each repetition an iteration. Make one with Run; Resolve turns
+// it into the RunSpec an execution runs, and the report gives back a
+// loadtest.RunReport of the same name.
+type RunDef struct {
 	name        string
 	steps       []*Step
 	repeat      int
@@ -48,7 +62,7 @@ type Sequence struct {
 	autoCookies bool
 	cookies     []string
 	cookiesSet  bool
-	keepLevel   int
+	keepLevel   KeepLevel
 	keepSet     bool
 	bufferBytes int
 	bufferSet   bool
@@ -58,68 +72,73 @@ type Sequence struct {
 	allowUnsent bool
 }
 
+// Sequence is the former name of RunDef.
+//
+// Deprecated: use RunDef; Sequence is kept for one release.
+type Sequence = RunDef
+
 // Run declares a run named name of the given steps.
-func Run(name string, steps ...*Step) *Sequence {
-	return &Sequence{name: name, steps: steps, autoCookies: true}
+func Run(name string, steps ...*Step) *RunDef {
+	return &RunDef{name: name, steps: steps, autoCookies: true}
 }
 
 // Repeat sets how many iterations the run has (default: the plan's).
-func (s *Sequence) Repeat(n int) *Sequence { s.repeat = n; return s }
+func (s *RunDef) Repeat(n int) *RunDef { s.repeat = n; return s }
 
 // Order sets BreadthFirst (default) or DepthFirst.
-func (s *Sequence) Order(o Order) *Sequence { s.order = o; return s }
+func (s *RunDef) Order(o Order) *RunDef { s.order = o; return s }
 
 // AutoCookies turns the per-iteration cookie jar on (default) or off.
 // With it on, cookies set by a response are sent on the later requests of
 // the same iteration; each iteration starts with an empty jar.
-func (s *Sequence) AutoCookies(on bool) *Sequence { s.autoCookies = on; return s }
+func (s *RunDef) AutoCookies(on bool) *RunDef { s.autoCookies = on; return s }
 
 // Cookies sets a static Cookie header per iteration: cookies[i] goes with
 // every request of iteration i. Its length must equal the repeat count.
-func (s *Sequence) Cookies(cookies ...string) *Sequence {
+func (s *RunDef) Cookies(cookies ...string) *RunDef {
 	s.cookies, s.cookiesSet = cookies, true
 	return s
 }
 
-// KeepLevel sets how much is remembered per request (0-3, default the
-// plan's): see KeepNothing, KeepTimes, KeepHeaders, KeepEverything.
-func (s *Sequence) KeepLevel(level int) *Sequence { s.keepLevel, s.keepSet = level, true; return s }
+// KeepLevel sets how much the run keeps of each request (default the
+// plan's): KeepTotals, KeepTimes, KeepHeaders or KeepBodies.
+func (s *RunDef) KeepLevel(level KeepLevel) *RunDef { s.keepLevel, s.keepSet = level, true; return s }
 
 // BufferBytes bounds the response body kept per request (default the
 // plan's); longer bodies are drained, cut and reported with a warning.
-func (s *Sequence) BufferBytes(n int) *Sequence { s.bufferBytes, s.bufferSet = n, true; return s }
+func (s *RunDef) BufferBytes(n int) *RunDef { s.bufferBytes, s.bufferSet = n, true; return s }
 
 // Feed gives each iteration variables from a feeder's rows (FeedRows,
 // FeedCSV).
-func (s *Sequence) Feed(f *Feeder) *Sequence { s.feeder = f; return s }
+func (s *RunDef) Feed(f *Feeder) *RunDef { s.feeder = f; return s }
 
 // Vars sets variables every iteration starts with.
-func (s *Sequence) Vars(v Vars) *Sequence { s.vars = v; return s }
+func (s *RunDef) Vars(v Vars) *RunDef { s.vars = v; return s }
 
 // Base sets the URL relative step URLs are resolved against, overriding
 // the plan's: its path is joined with each step's path, as Gatling and
 // axios do (JoinURL).
-func (s *Sequence) Base(u string) *Sequence { s.base = u; return s }
+func (s *RunDef) Base(u string) *RunDef { s.base = u; return s }
 
 // AllowUnsentSteps says the spec expects that some steps of the run may
 // never be sent (a time limit or a cancel ending it first): without it,
 // every matcher over the report or the run fails, naming the step and
 // why, when a step of the run was configured but never sent.
-func (s *Sequence) AllowUnsentSteps() *Sequence { s.allowUnsent = true; return s }
+func (s *RunDef) AllowUnsentSteps() *RunDef { s.allowUnsent = true; return s }
 
 // Name returns the run's name.
-func (s *Sequence) Name() string { return s.name }
+func (s *RunDef) Name() string { return s.name }
 
 // Steps returns the run's steps.
-func (s *Sequence) Steps() []*Step { return s.steps }
+func (s *RunDef) Steps() []*Step { return s.steps }
 
 // RepeatCount returns the declared repeat count, 0 when unset.
-func (s *Sequence) RepeatCount() int { return s.repeat }
+func (s *RunDef) RepeatCount() int { return s.repeat }
 
 // Defaults are the plan-wide settings a run falls back to.
 type Defaults struct {
 	Repeat      int
-	KeepLevel   int
+	KeepLevel   KeepLevel
 	BufferBytes int
 	BaseURL     string
 }
@@ -134,7 +153,7 @@ type RunSpec struct {
 	Order       Order
 	AutoCookies bool
 	Cookies     []string
-	KeepLevel   int
+	KeepLevel   KeepLevel
 	BufferBytes int
 	Vars        Vars
 	Base        *url.URL
@@ -147,10 +166,10 @@ type RunSpec struct {
 	// that the slots executor has begun and not completed: a new one
 	// begins when one completes its last step, so every step is reached
 	// however large Repeat is (loadtest.For sets it to the concurrency).
-	// 0: every iteration may begin at once, as HTTPD::Bench::ApacheBench.
+	// 0: every iteration may begin at once.
 	Window int
 	// AllowUnsentSteps: the spec expects steps of the run may never be
-	// sent (Sequence.AllowUnsentSteps).
+	// sent (RunDef.AllowUnsentSteps).
 	AllowUnsentSteps bool
 }
 
@@ -178,7 +197,7 @@ func (e *ValidationError) Error() string {
 
 // Resolve validates the run against the plan defaults and returns its
 // spec. The error joins one *ValidationError per problem.
-func (s *Sequence) Resolve(index int, d Defaults) (RunSpec, error) {
+func (s *RunDef) Resolve(index int, d Defaults) (RunSpec, error) {
 	name := s.name
 	if name == "" {
 		name = fmt.Sprintf("run %d", index)

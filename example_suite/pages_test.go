@@ -1,4 +1,4 @@
-package example_suite_test
+package shop_test
 
 import (
 	"context"
@@ -13,22 +13,24 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
-// HTTPD::Bench::ApacheBench's SYNOPSIS, in benchgate: three runs, one of
-// them depth-first with a static cookie per repetition, one deriving its
-// POST data from a div of the previous page (its derived method: POST
-// when the func returns a body, GET when it returns none).
-var _ = Describe("the SYNOPSIS of HTTPD::Bench::ApacheBench", func() {
+// Three runs side by side, each keeping what it asks for of every
+// request: one browsing, one coming back depth-first with a static
+// cookie per iteration, one posting back a name read from the previous
+// page (PostIfBody: POST when the func returns a body, GET when it
+// returns none). For users of HTTPD::Bench::ApacheBench: this is its
+// SYNOPSIS.
+var _ = Describe("the shop's pages, request by request", func() {
 	userName := regexp.MustCompile(`(?i)<div id="userName">([^<>]+)</div>`)
 
-	It("sends three runs and keeps their regression data", func(ctx context.Context) {
-		run1 := scenario.Run("run1", scenario.Get("/"), scenario.Get("/api/items"))
+	It("sends three runs and keeps each request's times, headers and bodies as asked", func(ctx context.Context) {
+		browse := scenario.Run("browse", scenario.Get("/"), scenario.Get("/api/items"))
 		cookies := make([]string, 10)
 		for i := range cookies {
 			cookies[i] = "Login_Cookie=b3dcc9bac34b7e60;"
 		}
-		run2 := scenario.Run("run2", scenario.Get("/login"), scenario.Get("/redirect")).
+		returning := scenario.Run("returning user", scenario.Get("/login"), scenario.Get("/redirect")).
 			Cookies(cookies...).Order(scenario.DepthFirst).Repeat(10).KeepLevel(scenario.KeepHeaders)
-		run3 := scenario.Run("run3",
+		postBack := scenario.Run("post back",
 			scenario.PostIfBody("/").BodyFunc(func(*scenario.Response, scenario.Vars) (string, bool) {
 				time.Sleep(200 * time.Millisecond) // user time: never part of a timing
 				return "", false
@@ -40,9 +42,9 @@ var _ = Describe("the SYNOPSIS of HTTPD::Bench::ApacheBench", func() {
 				}
 				return "cgi-username=" + string(m[1]), true
 			}),
-		).KeepLevel(scenario.KeepEverything)
+		).KeepLevel(scenario.KeepBodies)
 
-		plan := loadtest.New(loadtest.Runs(run1, run2, run3), loadtest.BaseURL(baseURL),
+		plan := loadtest.New(loadtest.Runs(browse, returning, postBack), loadtest.BaseURL(baseURL),
 			loadtest.Concurrency(5), loadtest.WithPriority(loadtest.RunPriority))
 		Expect(plan.TotalRequests()).To(Equal(2 + 20 + 2))
 
@@ -51,21 +53,21 @@ var _ = Describe("the SYNOPSIS of HTTPD::Bench::ApacheBench", func() {
 		Expect(report).To(HaveNoFailures())
 		Expect(report.RequestsSent).To(Equal(int64(plan.TotalRequests())))
 
-		By("keeping times at keep level 1 and sizes only from level 2")
-		it, ok := report.Run("run1").Iteration(0)
+		By("keeping each request's times by default, and its sizes only from KeepHeaders")
+		it, ok := report.Run("browse").Iteration(0)
 		Expect(ok).To(BeTrue())
 		Expect(it.ResponseTimes()).To(HaveLen(2))
 		_, ok = it.BytesRead()
 		Expect(ok).To(BeFalse())
 
-		By("sending the static cookie and keeping headers at level 2")
-		it, _ = report.Run("run2").Iteration(6)
+		By("sending the static cookie and keeping response headers at KeepHeaders")
+		it, _ = report.Run("returning user").Iteration(6)
 		headers, ok := it.ResponseHeaders()
 		Expect(ok).To(BeTrue())
 		Expect(headers[1]).To(ContainSubstring("302 Found"))
 
 		By("posting what the previous page said, and excluding user time")
-		it, _ = report.Run("run3").Iteration(0)
+		it, _ = report.Run("post back").Iteration(0)
 		bodies, ok := it.ResponseBodies()
 		Expect(ok).To(BeTrue())
 		Expect(bodies[1]).To(Equal("cgi-username=guest"))
