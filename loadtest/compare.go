@@ -69,7 +69,11 @@ type CompareOptions struct {
 	// once and compares the executions it returns with the same
 	// baseline, and fails only when a metric regressed in both
 	// (ConfirmComparison). The functions of this package that only
-	// compare ignore it.
+	// compare ignore it. A rerun in the same process shares that
+	// process's state: it clears a regression a passing disturbance
+	// made (a neighbour, a pause), not one a slow process made, which
+	// a comparison by session counts as the candidate's own (only
+	// another process, or a duet, tells those apart).
 	Confirm func(context.Context) ([]*Report, error)
 }
 

@@ -636,6 +636,12 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 				ep.Runs[i].Repeat = work.Iterations[i]
 			}
 			ep.Concurrency = work.Concurrency
+			if p.forDur > 0 && work.Duration > 0 {
+				// For made the executor's own schedule (an arrival
+				// rate's Duration): it ends there, and the requests it
+				// began then finish, as without For
+				ep.TimeLimit = 0
+			}
 		}
 	}
 	if p.forDur > 0 {

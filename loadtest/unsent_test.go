@@ -128,6 +128,11 @@ func TestForEveryExecutor(t *testing.T) {
 	if r.Arrivals == nil || r.Arrivals.Planned != 20 {
 		t.Fatalf("ArrivalRate under For: arrivals %+v, want 20 planned (50/s for 400 ms)", r.Arrivals)
 	}
+	// the schedule ends at For and the iterations it began finish: as
+	// with a Duration, nothing is cut
+	if r.RequestsSent != 40 || r.RequestsNotStarted != 0 || r.StoppedBy != "" {
+		t.Errorf("ArrivalRate under For: sent %d, not started %d, stopped by %q; want 40, 0, nothing", r.RequestsSent, r.RequestsNotStarted, r.StoppedBy)
+	}
 
 	err := loadtest.New(run(), loadtest.BaseURL(srv.URL), loadtest.ArrivalRate(engine.Arrivals{Rate: 50, Duration: time.Second}), loadtest.For(time.Second)).Validate()
 	if err == nil || !strings.Contains(err.Error(), "For 1s would be a second one") {

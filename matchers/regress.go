@@ -285,8 +285,8 @@ func (m *regressMatcher) record(path string, cur []*loadtest.Report) (bool, erro
 		}
 	}
 	if b, err := loadtest.ReadBaseline(path); err == nil {
-		if k := b.SessionCount(); k < loadtest.MinBaselineSessions && len(cur) > 1 {
-			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %s holds executions of %d session(s) (go test runs); a candidate's executions of one run are compared by session, so record it in %d or more separate runs\n", path, k, loadtest.MinBaselineSessions)
+		if k := b.SessionCount(); k < loadtest.MinBaselineSessions && (len(cur) > 1 || k < len(b.Executions)) {
+			fmt.Fprintf(ginkgo.GinkgoWriter, "NotRegressFrom: %s holds executions of %d session(s) (go test runs); executions of one run are compared by session, so record it in %d or more separate runs\n", path, k, loadtest.MinBaselineSessions)
 		}
 	}
 	return true, nil
