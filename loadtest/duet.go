@@ -150,7 +150,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if first == nil {
 		return nil, fmt.Errorf("duet: the plan func returned nil for %s", a)
 	}
-	d := &DuetReport{Seed: first.seed}
+	d := &DuetReport{Seed: first.cfg.Seed}
 	var err error
 	var looks int
 	metrics := planMetrics(first, o)
@@ -171,11 +171,11 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 				return nil, fmt.Errorf("duet: the plan func returned nil for %s", target)
 			}
 		}
-		if p.timeLimit == 0 {
-			p.timeLimit = opts.RoundTime
+		if p.cfg.TimeLimit == 0 {
+			p.cfg.TimeLimit = opts.RoundTime
 		}
-		if p.grace == 0 {
-			p.grace = -1 // a round ends at its time: in-flight requests are left out, for both alike
+		if p.cfg.GracePeriod == 0 {
+			p.cfg.GracePeriod = -1 // a round ends at its time: in-flight requests are left out, for both alike
 		}
 		r, err := p.Execute(ctx)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 // connection after it, as NoResponseBodyStatuses' do: the body, sent
 // perhaps late, is never read as the next response.
 func NoResponseBodyMethods(methods ...string) Option {
-	return func(p *Plan) { p.noBodyMethods = append(p.noBodyMethods, methods...) }
+	return func(p *Plan) { p.cfg.NoBodyMethods = append(p.cfg.NoBodyMethods, methods...) }
 }
 
 // NoResponseBodyStatuses registers response statuses that have no
@@ -30,18 +30,18 @@ func NoResponseBodyMethods(methods ...string) Option {
 // Transfer-Encoding, or neither) closes its connection after it: the
 // body it sends, perhaps late, is never read as the next response.
 func NoResponseBodyStatuses(statuses ...int) Option {
-	return func(p *Plan) { p.noBodyStatuses = append(p.noBodyStatuses, statuses...) }
+	return func(p *Plan) { p.cfg.NoBodyStatuses = append(p.cfg.NoBodyStatuses, statuses...) }
 }
 
 // noBodyErrors checks the registered methods and statuses.
 func (p *Plan) noBodyErrors() []error {
 	var errs []error
-	for _, m := range p.noBodyMethods {
+	for _, m := range p.cfg.NoBodyMethods {
 		if !isToken(m) {
 			errs = append(errs, &scenario.ValidationError{Field: "NoResponseBodyMethods", Value: fmt.Sprintf("%q", m), Reason: "not an HTTP method token"})
 		}
 	}
-	for _, st := range p.noBodyStatuses {
+	for _, st := range p.cfg.NoBodyStatuses {
 		if st < 100 || st > 999 {
 			errs = append(errs, &scenario.ValidationError{Field: "NoResponseBodyStatuses", Value: fmt.Sprint(st), Reason: "a status is from 100 to 999"})
 		}

@@ -1,0 +1,105 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/benchgate/benchgate/engine"
+)
+
+// Execute validates the plan, sends its requests and returns the Report.
+// An invalid plan sends nothing and returns an empty Report (DidNotRun)
+// with the error. When ctx is cancelled the partial Report comes back
+// with ctx's error; reaching the plan's time limit is not an error: the
+// Report says it stopped there. The Report carries the error Execute
+// returns (Report.Err), so that a matcher given it says what went wrong
+// even when the spec did not check the error.
+func (p *Plan) Execute(ctx context.Context) (*Report, error) {
+	report, err := p.execute(ctx)
+	report.Err = err
+	return report, err
+}
+
+func (p *Plan) execute(ctx context.Context) (*Report, error) {
+	ep, work, err := p.compile()
+	if err == nil {
+		err = p.checkForever(ctx, work)
+	}
+	if err != nil {
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
+	}
+	if ep.Seed == 0 {
+		ep.Seed = rand.Uint64()
+	}
+	ep.RecordURLs = p.requestLog != nil
+	rec := newRecorder(ep, p.cfg.Secrets)
+	if p.forDur > 0 {
+		rec.openEnded = make([]bool, len(ep.Runs))
+		for i, r := range p.runs {
+			// a run the executor walks until stopped tells its
+			// iterations begun itself (Recorder.IterationsBegun)
+			rec.openEnded[i] = !p.repeatSet && r.RepeatCount() == 0 && (work.UntilStopped == nil || !work.UntilStopped[i])
+		}
+	}
+	if work.Arrivals > 0 {
+		rec.arrivals = &ArrivalReport{Planned: int64(work.Arrivals), Lag: NewLatency()}
+	}
+	if p.requestLog != nil {
+		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
+		defer rec.lines.close()
+	}
+	health := startHealth()
+	stopProgress := func() {}
+	if p.progress != nil {
+		var configured int64
+		for i, r := range ep.Runs {
+			if i < len(rec.openEnded) && rec.openEnded[i] {
+				configured = 0 // bounded by time alone: no count to show
+				break
+			}
+			configured += int64(r.Repeat * len(r.Steps))
+		}
+		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured, ep.TimeLimit)
+	}
+	err = p.executor.Execute(ctx, ep, rec)
+	stopProgress()
+	var logErr error
+	if rec.lines != nil {
+		logErr = rec.lines.close()
+	}
+	report := rec.report()
+	if logErr != nil {
+		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
+	}
+	var lag *Latency
+	if report.Arrivals != nil {
+		lag = report.Arrivals.Lag
+	}
+	report.Generator = health.finish(lag)
+	report.Seed = ep.Seed
+	report.Session = ThisSession()
+	if errors.As(err, new(*engine.HookError)) {
+		return report, err // the recorder put them in the report
+	}
+	if errors.Is(err, engine.ErrTimeLimit) {
+		report.StoppedBy = "time limit " + ep.TimeLimit.String()
+		if p.forDur > 0 {
+			// For's end is the plan's end: only the requests of
+			// iterations it cut (or of runs with their own Repeat) are
+			// worth a word
+			report.StoppedBy = ""
+			if report.RequestsNotStarted > 0 {
+				report.StoppedBy = fmt.Sprintf("time limit %v (For): %d not started", ep.TimeLimit, report.RequestsNotStarted)
+			}
+		}
+		if report.StoppedBy != "" {
+			report.StopCode, report.stopErr = StopTimeLimit, engine.ErrTimeLimit
+		}
+		err = nil
+	} else if err != nil {
+		report.StoppedBy, report.StopCode, report.stopErr = err.Error(), stopCode(err), err
+	}
+	return report, err
+}
