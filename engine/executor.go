@@ -123,11 +123,20 @@ type Recorder interface {
 // requests alone.
 type RecorderBase struct{}
 
-func (RecorderBase) Warn(run, step int, warning string)                     {}
-func (RecorderBase) Hooks(e *HookError)                                     {}
+// Warn discards the warning.
+func (RecorderBase) Warn(run, step int, warning string) {}
+
+// Hooks discards the hook errors.
+func (RecorderBase) Hooks(e *HookError) {}
+
+// Arrival discards the arrival.
 func (RecorderBase) Arrival(slot, run int, lag time.Duration, dropped bool) {}
-func (RecorderBase) ArrivalsDropped(run, n int)                             {}
-func (RecorderBase) IterationsBegun(run, n int)                             {}
+
+// ArrivalsDropped discards the count.
+func (RecorderBase) ArrivalsDropped(run, n int) {}
+
+// IterationsBegun discards the count.
+func (RecorderBase) IterationsBegun(run, n int) {}
 
 // Warner takes warnings found after a request was recorded.
 //

@@ -218,19 +218,28 @@ func (v VUs) Validate(p *Plan) error {
 		return fmt.Errorf("VUs: Rounds %d bounds the runs: For %v would be a second bound (without Rounds, the VUs walk their runs until For passes; with Rounds, bound them by TimeLimit)", v.Rounds, p.For)
 	}
 	v = v.forPlan(p)
-	if v.Max < 0 || v.Start < 0 || v.Shards < 0 || v.RampUp < 0 || v.Pacing < 0 {
-		return fmt.Errorf("VUs %+v: no field may be negative (but Rounds)", v)
+	// every error at once, each naming its field and value
+	var errs []error
+	for _, f := range []struct {
+		name string
+		neg  bool
+		val  any
+	}{{"Max", v.Max < 0, v.Max}, {"Start", v.Start < 0, v.Start}, {"Shards", v.Shards < 0, v.Shards},
+		{"RampUp", v.RampUp < 0, v.RampUp}, {"Pacing", v.Pacing < 0, v.Pacing}} {
+		if f.neg {
+			errs = append(errs, fmt.Errorf("VUs.%s %v: must not be negative", f.name, f.val))
+		}
 	}
-	if p == nil {
-		return nil
+	if len(errs) > 0 || p == nil {
+		return errors.Join(errs...)
 	}
 	n := v.Normalized()
 	for i := range p.Runs {
 		if n.Iterations(i, len(p.Runs)) == 0 {
-			return fmt.Errorf("VUs: %d VUs for %d runs: run %q gets no virtual user", n.Max, len(p.Runs), p.Runs[i].Name)
+			errs = append(errs, fmt.Errorf("VUs: %d VUs for %d runs: run %q gets no virtual user", n.Max, len(p.Runs), p.Runs[i].Name))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Work implements Executor: the VUs dealt to the runs in turn (VU k

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // TestVUsRamp checks HTTP::LoadGen's ramp and shard numbering.
@@ -58,5 +61,23 @@ func TestResultRecord(t *testing.T) {
 	}
 	if (&Result{Status: 404}).StatusText() != "Not Found" {
 		t.Error("without a kept header, the standard text")
+	}
+}
+
+// TestVUsValidateEveryError: Validate names each bad field with its
+// value, and every run that gets no virtual user, all at once.
+func TestVUsValidateEveryError(t *testing.T) {
+	err := VUs{Max: -1, RampUp: -time.Second}.Validate(nil)
+	for _, want := range []string{"VUs.Max -1: must not be negative", "VUs.RampUp -1s: must not be negative"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v: want %q", err, want)
+		}
+	}
+	p := &Plan{Runs: []scenario.RunSpec{{Name: "a"}, {Name: "b"}, {Name: "c"}}}
+	err = VUs{Max: 1}.Validate(p)
+	for _, want := range []string{`run "b" gets no virtual user`, `run "c" gets no virtual user`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v: want %q", err, want)
+		}
 	}
 }
