@@ -65,6 +65,11 @@ type Counts struct {
 	Tail   int64         // of which the tail knob slowed
 	Work   int64         // units of work done
 	Slept  time.Duration // time asked of time.Sleep (it may have slept longer)
+	// Stretched is the wait the knobs added: a slowed request sleeps as
+	// an unslowed one, then waits on for (f−1)× the time that sleep
+	// really took (a spin: time.Sleep rounds up to the timer's
+	// granularity, a millisecond on Linux, which made a 1.2× sleep 2×)
+	Stretched time.Duration
 }
 
 // App is the study application; it is an http.Handler. Its knobs are
@@ -79,10 +84,10 @@ type step struct {
 	mu   sync.Mutex
 	slow float64 // every request: (1+slow)× the cost
 	// the tail: every every-th request (1+tail)× more; 0 is off
-	every                       int64
-	tail                        float64
-	n                           atomic.Int64 // requests begun: chooses the tail requests
-	served, tailed, work, slept atomic.Int64
+	every                                  int64
+	tail                                   float64
+	n                                      atomic.Int64 // requests begun: chooses the tail requests
+	served, tailed, work, slept, stretched atomic.Int64
 }
 
 // New returns the application with DefaultCosts.
@@ -128,7 +133,8 @@ func known(path string) bool {
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 // SlowDown makes every request of step cost (1+factor) times its cost
-// (more work for the work, a longer sleep for the sleep); 0 restores
+// (more work for the work; for the sleep, the same sleep, then a wait
+// of factor× the time it really took); 0 restores
 // it. An unknown step or a negative factor is an error.
 func (a *App) SlowDown(path string, factor float64) error {
 	s, err := a.step(path)
@@ -170,7 +176,7 @@ func (a *App) Counts(path string) Counts {
 	if !ok {
 		return Counts{}
 	}
-	return Counts{Served: s.served.Load(), Tail: s.tailed.Load(), Work: s.work.Load(), Slept: time.Duration(s.slept.Load())}
+	return Counts{Served: s.served.Load(), Tail: s.tailed.Load(), Work: s.work.Load(), Slept: time.Duration(s.slept.Load()), Stretched: time.Duration(s.stretched.Load())}
 }
 
 func (a *App) step(path string) (*step, error) {
@@ -193,13 +199,24 @@ func (s *step) spend() (sum uint64, tail bool) {
 	}
 	s.mu.Unlock()
 	units := int64(math.Round(float64(s.cost.Work) * f))
-	sleep := time.Duration(math.Round(float64(s.cost.Sleep) * f))
 	sum = Work(int(units))
-	if sleep > 0 {
+	if sleep := s.cost.Sleep; sleep > 0 {
+		// the knob scales the wait the request really had: time.Sleep
+		// rounds up to the timer's granularity, so asking it for f× the
+		// sleep would slow the step by more than f (1.2× a millisecond
+		// sleeps two on Linux)
+		start := time.Now()
 		time.Sleep(sleep)
+		if f != 1 {
+			took := time.Since(start)
+			extra := time.Duration(float64(took) * (f - 1))
+			for deadline := start.Add(took + extra); time.Now().Before(deadline); {
+			}
+			s.stretched.Add(int64(extra))
+		}
+		s.slept.Add(int64(sleep))
 	}
 	s.work.Add(units)
-	s.slept.Add(int64(sleep))
 	if tail {
 		s.tailed.Add(1)
 	}

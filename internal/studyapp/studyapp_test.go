@@ -49,7 +49,13 @@ func TestSlowDownCostsMore(t *testing.T) {
 				}
 			}
 			got := a.Counts(path)
-			want := Counts{Served: 2 * n, Work: n*int64(c.Work) + n*int64(math.Round(1.5*float64(c.Work))), Slept: n*c.Sleep + n*c.Sleep*3/2}
+			// the wait added is half of what the sleeps really took, at
+			// least half of what they asked
+			if got.Stretched < n*c.Sleep/2 || (c.Sleep == 0) != (got.Stretched == 0) {
+				t.Errorf("the knob added %v of wait to %d sleeps of %v, want half of what they took", got.Stretched, n, c.Sleep)
+			}
+			got.Stretched = 0
+			want := Counts{Served: 2 * n, Work: n*int64(c.Work) + n*int64(math.Round(1.5*float64(c.Work))), Slept: 2 * n * c.Sleep}
 			if got != want {
 				t.Errorf("counts %+v, want %+v", got, want)
 			}
@@ -67,7 +73,7 @@ func TestSlowDownCostsMore(t *testing.T) {
 			}
 			before := a.Counts(path)
 			get(t, a, path)
-			if after := a.Counts(path); after.Work-before.Work != int64(c.Work) || after.Slept-before.Slept != c.Sleep {
+			if after := a.Counts(path); after.Work-before.Work != int64(c.Work) || after.Slept-before.Slept != c.Sleep || after.Stretched != before.Stretched {
 				t.Errorf("SlowDown 0 did not restore the cost: %+v then %+v, want %+v more", before, after, c)
 			}
 		})
@@ -96,8 +102,12 @@ func TestSlowTailSlowsEveryNth(t *testing.T) {
 	}
 	normal, tail := math.Round(1.2*float64(c.Work)), math.Round(1.2*2*float64(c.Work))
 	got := a.Counts(Mixed)
-	want := Counts{Served: n, Tail: 4, Work: int64(196*normal + 4*tail),
-		Slept: 196*time.Duration(math.Round(1.2*float64(c.Sleep))) + 4*time.Duration(math.Round(2.4*float64(c.Sleep)))}
+	// 196 sleeps stretched by 0.2× and 4 by 1.4× what they took
+	if floor := (196*2 + 4*14) * c.Sleep / 10; got.Stretched < floor {
+		t.Errorf("the knobs added %v of wait, want at least %v", got.Stretched, floor)
+	}
+	got.Stretched = 0
+	want := Counts{Served: n, Tail: 4, Work: int64(196*normal + 4*tail), Slept: n * c.Sleep}
 	if got != want {
 		t.Errorf("counts %+v, want %+v", got, want)
 	}
