@@ -118,6 +118,9 @@ type Plan struct {
 	// scenario.SecretNames (loadtest.RedactFields): every Result.Reason
 	// is redacted by scenario.RedactText with them when it is made.
 	Secrets []string
+	// Segment is the part of the work this execution does when the plan
+	// runs as several shards (the zero Segment: all of it).
+	Segment Segment
 }
 
 // noBodyMethod reports whether method is one of NoBodyMethods.

@@ -47,6 +47,12 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		}
 		timeLimit = p.forDur
 	}
+	if err := p.cfg.Segment.Check(); err != nil || (p.shardSet && p.cfg.Segment.Count < 1) {
+		if err == nil {
+			err = fmt.Errorf("the count must be 1 or more")
+		}
+		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), err.Error())
+	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}

@@ -160,6 +160,14 @@ func ArrivalRate(a engine.Arrivals) Option {
 // Read it from any goroutine, at any time (l.Snapshot()).
 func LiveCounters(l *engine.Live) Option { return func(p *Plan) { p.cfg.Live = l } }
 
+// Shard makes the execution shard index (from 0) of count: it sends
+// its segment of the plan's work (engine.Segment), and its Report says
+// which shard it was, so that Merge can add the count shards' reports up
+// into the report of the whole plan.
+func Shard(index, count int) Option {
+	return func(p *Plan) { p.cfg.Segment, p.shardSet = engine.Segment{Index: index, Count: count}, true }
+}
+
 // Seed seeds the execution's random draws (think times; each VU's
 // generator derives from it). Without it a random seed is used; the
 // Report gives the seed either way, so a run can be replayed.

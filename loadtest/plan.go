@@ -69,7 +69,9 @@ type Plan struct {
 	proxyInsecure bool
 	keyLog        io.Writer
 	forDur        time.Duration
-	repeatSet     bool
+	// shardSet is true when Shard was given (its count must then be 1 or more)
+	shardSet  bool
+	repeatSet bool
 }
 
 // Option sets a Plan setting.
