@@ -396,3 +396,46 @@ func TestBadArguments(t *testing.T) {
 		t.Fatal("a closed board reads")
 	}
 }
+
+// A shard killed mid-run leaves what it had counted in its slot, still
+// marked running, with a heartbeat that no longer moves: what tells a
+// reader the process died.
+func TestKilledShardLeavesItsCounts(t *testing.T) {
+	const n = 2000
+	dir := t.TempDir()
+	path := filepath.Join(dir, "board")
+	b, err := scoreboard.Create(path, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Remove()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "BENCHGATE_BOARD_HELPER=1", "BOARD_K=1", "BOARD_N="+strconv.Itoa(n),
+		"BOARD_PATH="+path, "BOARD_RUN="+b.RunID(), "BOARD_RELEASE="+filepath.Join(dir, "never"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
+		if c := b.Read()[1]; c.Succeeded+c.Failed == n/2 && c.ActiveVUs == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the helper never reached half its updates: %+v", b.Read()[1])
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	before := b.Read()[1]
+	time.Sleep(3 * scoreboard.HeartbeatEvery)
+	after := b.Read()[1]
+	want := expected(1, 0, n/2)
+	want.ActiveVUs = 2
+	if after.LiveCounts != want || after.State != scoreboard.Running || after.PID != cmd.Process.Pid {
+		t.Fatalf("slot of the killed shard %+v %v pid %d, want %+v running pid %d", after.LiveCounts, after.State, after.PID, want, cmd.Process.Pid)
+	}
+	if !after.Heartbeat.Equal(before.Heartbeat) || after.Heartbeat.IsZero() {
+		t.Fatalf("heartbeat moved after the kill: %v then %v", before.Heartbeat, after.Heartbeat)
+	}
+}
