@@ -7,8 +7,8 @@
 // per shard and in total by every process while the run goes.
 //
 // The parent creates the board and hands its path and run id to the
-// shards (in the environment, say); each shard opens it, takes its slot
-// and gives the slot to its plan:
+// shards (in the environment: Board.Env, FromEnv); each shard opens it,
+// takes its slot and gives the slot to its plan:
 //
 //	// parent
 //	board, err := scoreboard.Create(path, 4)
