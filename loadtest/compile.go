@@ -53,6 +53,14 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		}
 		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), err.Error())
 	}
+	if p.boardSet {
+		switch sb := p.board; {
+		case sb == nil:
+			bad("Scoreboard", "nil", "needs a slot (scoreboard.Board.Slot)")
+		case p.shardSet && (sb.Shard() != p.cfg.Segment.Index || sb.Board().Shards() != p.cfg.Segment.Count):
+			bad("Scoreboard", fmt.Sprintf("slot %d of %d", sb.Shard(), sb.Board().Shards()), fmt.Sprintf("the plan is shard %v: its slot is slot %d of a board of %d", p.cfg.Segment, p.cfg.Segment.Index, p.cfg.Segment.Count))
+		}
+	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}

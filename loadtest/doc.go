@@ -58,4 +58,5 @@
 //	register_no_response_body_method/code  NoResponseBodyMethods, NoResponseBodyStatuses
 //	HTTP::LoadGen::Logger with a formatter LogRequestsFormatted (TabSeparated: its line)
 //	scoreboard                             LiveCounters (engine.Live)
+//	IPC::ScoreBoard across processes       Scoreboard(slot) (package scoreboard)
 package loadtest

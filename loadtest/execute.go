@@ -30,6 +30,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
+	if p.board != nil {
+		stop, err := p.board.Publish()
+		if err != nil {
+			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
+		}
+		defer stop()
+	}
 	if ep.Seed == 0 {
 		ep.Seed = rand.Uint64()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
+	"github.com/benchgate/benchgate/scoreboard"
 )
 
 // Priority says which run a free connection slot serves next.
@@ -72,6 +73,9 @@ type Plan struct {
 	// shardSet is true when Shard was given (its count must then be 1 or more)
 	shardSet  bool
 	repeatSet bool
+	// board is Scoreboard's slot (boardSet: the option was given)
+	board    *scoreboard.Slot
+	boardSet bool
 }
 
 // Option sets a Plan setting.
