@@ -595,3 +595,25 @@ func (m *merger) session() {
 	}
 	m.out.Session = "merge-" + hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// writeShards lists a merged report's shards: where each ran, when it
+// began after the first and its skew from T0.
+func writeShards(b *strings.Builder, shards []ShardManifest) {
+	if len(shards) == 0 {
+		return
+	}
+	first := shards[0].Start
+	for _, m := range shards {
+		if m.Start.Before(first) {
+			first = m.Start
+		}
+	}
+	fmt.Fprintf(b, "merged from %d shards of plan %s:\n", len(shards), short(shards[0].PlanHash))
+	for _, m := range shards {
+		fmt.Fprintf(b, "  shard %s: %s pid %d, started +%v", m.String(), Printable(m.Host), m.PID, m.Start.Sub(first).Round(time.Microsecond))
+		if !m.T0.IsZero() {
+			fmt.Fprintf(b, ", skew %v from T0", m.Skew.Round(time.Microsecond))
+		}
+		b.WriteString("\n")
+	}
+}

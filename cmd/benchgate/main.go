@@ -6,6 +6,7 @@
 //	benchgate compare old new...   compare a baseline's executions with new ones step by step; exit 1 on a regression
 //	benchgate baseline merge       join baselines recorded apart into one file
 //	benchgate report run.json      write a self-contained HTML report of a JSON report
+//	benchgate merge -o m.json s*.json  add the reports of a plan's shards up into the whole plan's report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
 //
@@ -39,6 +40,7 @@ commands:
   compare  compare a baseline (or report) with new executions step by step (benchgate compare -h); exit 1 on a regression
   baseline merge -o out.json a.json b.json...  join baselines (or reports) recorded apart into one baseline
   report   write a self-contained HTML page of a JSON report (benchgate report -o report.html run.json)
+  merge    add the reports of a plan's N shards up into one report (benchgate merge -o merged.json shard-*.json)
 `
 
 func main() {
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBaseline(ctx, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
