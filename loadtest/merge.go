@@ -277,6 +277,15 @@ func (m *merger) warnings() {
 			shifted = append(shifted, fmt.Sprintf("%s by %v", m.shards[k].Shard, -off))
 		}
 	}
+	var moved []string
+	for k, d := range m.offsets {
+		if off := d - shiftOf(d, time.Second)*time.Second; off != 0 {
+			moved = append(moved, fmt.Sprintf("%s by %v", m.shards[k].Shard, -off))
+		}
+	}
+	if len(moved) > 0 && len(shifted) == 0 {
+		out.Warnings = append(out.Warnings, "the shards did not start a whole number of seconds apart: their timeline seconds were moved to the nearest second of the earliest shard's clock: "+strings.Join(moved, ", "))
+	}
 	if len(shifted) > 0 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the shards did not start a whole number of windows (%v) apart: their windows (and timeline seconds, to the nearest second) were moved to the nearest window of the earliest shard's clock: %s",
 			w, strings.Join(shifted, ", ")))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,6 +216,15 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning of shard 2/2 moved by 70ms: %q", m.Warnings)
+	}
+	// whole windows apart, not whole seconds: the timeline's move is said
+	c := record(p, base.Add(400*time.Millisecond), synthResults(rng, 1, 1, its, base.Add(400*time.Millisecond), time.Second))
+	c.Shard = newManifest(engine.Segment{Index: 1, Count: 2}, "plan", c, time.Time{})
+	if m, err = Merge(a, c); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "timeline seconds were moved") || !strings.Contains(m.Warnings[0], "2/2 by -400ms") {
+		t.Errorf("warnings %q", m.Warnings)
 	}
 	if err := m.validate(); err != nil {
 		t.Error(err)

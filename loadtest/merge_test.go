@@ -241,7 +241,7 @@ func TestMergeExecutedShards(t *testing.T) {
 	}
 
 	var page bytes.Buffer
-	if err := m.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "browse") {
+	if err := m.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "browse") || !strings.Contains(page.String(), "merged from 2 shards of plan") {
 		t.Errorf("HTML of the merged report: %v (%d bytes)", err, page.Len())
 	}
 	var sum bytes.Buffer
@@ -311,6 +311,13 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(m.Warnings, "\n"), "0123456789ab (shards 3/3)") {
 		t.Errorf("warnings: %q", m.Warnings)
+	}
+	// a manifest out of range is not read
+	var buf bytes.Buffer
+	shards[0].WriteJSON(&buf)
+	bad := strings.Replace(buf.String(), `"index": 0,`, `"index": 3,`, 1)
+	if _, err := loadtest.ReadJSON(strings.NewReader(bad)); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "field shard: index 3 of 3") {
+		t.Errorf("a manifest of shard index 3 of 3 read: %v", err)
 	}
 	// a merged report is not a shard
 	if _, err := loadtest.Merge(m); err == nil || !strings.Contains(err.Error(), "no shard manifest") {
