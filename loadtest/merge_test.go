@@ -141,6 +141,13 @@ func TestMergeExecutedShards(t *testing.T) {
 	if a.Shard.PlanHash != b.Shard.PlanHash {
 		t.Fatalf("plan hashes differ: %s and %s", a.Shard.PlanHash, b.Shard.PlanHash)
 	}
+	// one plan value executed as one shard, then as another: the same hash
+	p := shardPlan(srv.URL, loadtest.Shard(0, 2))
+	r0, err0 := p.Execute(context.Background())
+	r1, err1 := p.Apply(loadtest.Shard(1, 2)).Execute(context.Background())
+	if err0 != nil || err1 != nil || r0.Shard.PlanHash != a.Shard.PlanHash || r1.Shard.PlanHash != a.Shard.PlanHash || r1.Shard.Index != 1 {
+		t.Errorf("one plan executed twice: hashes %s, %s, want %s (%v, %v)", r0.Shard.PlanHash, r1.Shard.PlanHash, a.Shard.PlanHash, err0, err1)
+	}
 	whole, err := shardPlan(srv.URL).Execute(context.Background())
 	if err != nil {
 		t.Fatal(err)
