@@ -68,10 +68,14 @@ func (m *ShardManifest) String() string {
 // and the length of the time windows. Reports of different layouts
 // cannot be added up.
 type HistogramLayout struct {
-	LowestMicros      int64         `json:"lowest_us"`
-	HighestMicros     int64         `json:"highest_us"`
-	SignificantDigits int           `json:"significant_digits"`
-	Window            time.Duration `json:"window"`
+	// LowestMicros and HighestMicros are the smallest and largest value
+	// a histogram tells apart, in microseconds; SignificantDigits its
+	// precision (3: within 0.1%).
+	LowestMicros      int64 `json:"lowest_us"`
+	HighestMicros     int64 `json:"highest_us"`
+	SignificantDigits int   `json:"significant_digits"`
+	// Window is the length of each step's time windows (Report.Window).
+	Window time.Duration `json:"window"`
 }
 
 // histogramLayout is this package's layout with windows of w.
