@@ -290,6 +290,21 @@ func (m *merger) warnings() {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("the shards did not start a whole number of windows (%v) apart: their windows (and timeline seconds, to the nearest second) were moved to the nearest window of the earliest shard's clock: %s",
 			w, strings.Join(shifted, ", ")))
 	}
+	// shards that did not run at the same time may be of two executions
+	// (a shard re-run later): the merge is theirs to judge, not to hide
+	early, late := 0, 0
+	for k, d := range m.offsets {
+		if d > m.offsets[late] {
+			late = k
+		}
+		if d < m.offsets[early] {
+			early = k
+		}
+	}
+	if _, end, ok := span(m.shards[early]); ok && m.offsets[late] > end {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("shard %s began %v after shard %s began, when shard %s had ended (%v after its start): the shards did not run at the same time",
+			m.shards[late].Shard, m.offsets[late]-m.offsets[early], m.shards[early].Shard, m.shards[early].Shard, end))
+	}
 	var logs []string
 	for _, run := range m.shards[0].Runs {
 		for _, r := range m.shards {

@@ -150,7 +150,7 @@ func TestMergeBitIdentical(t *testing.T) {
 			if trial < 4 {
 				return 0
 			}
-			return time.Duration(k*(1+trial%3)) * time.Second
+			return time.Duration(k%3) * time.Second // the shards overlap in time
 		}
 		var results []*engine.Result
 		shardResults := make([][]*engine.Result, n)
@@ -216,6 +216,15 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning of shard 2/2 moved by 70ms: %q", m.Warnings)
+	}
+	// a shard that began after the other ended is named
+	late := record(p, base.Add(time.Hour), synthResults(rng, 1, 1, its, base.Add(time.Hour), time.Second))
+	late.Shard = newManifest(engine.Segment{Index: 1, Count: 2}, "plan", late, time.Time{})
+	if m, err = Merge(a, late); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "shard 2/2 began 1h0m0s after shard 1/2 began, when shard 1/2 had ended") {
+		t.Errorf("warnings %q", m.Warnings)
 	}
 	// whole windows apart, not whole seconds: the timeline's move is said
 	c := record(p, base.Add(400*time.Millisecond), synthResults(rng, 1, 1, its, base.Add(400*time.Millisecond), time.Second))
