@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/benchgate/benchgate/engine"
 )
@@ -57,6 +58,10 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
 		defer rec.lines.close()
 	}
+	var hash string
+	if p.shardSet {
+		hash = planHash(ep, p.executor) // before the execution, which may set repeat counts
+	}
 	health := startHealth()
 	stopProgress := func() {}
 	if p.progress != nil {
@@ -87,6 +92,9 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
 	report.Session = ThisSession()
+	if p.shardSet {
+		report.Shard = newManifest(ep.Segment, hash, report, time.Time{})
+	}
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report
 	}

@@ -105,6 +105,13 @@ type Report struct {
 	// FailedShards lists the shards whose ShardInit or ShardExit hook
 	// failed (engine.VUHooks).
 	FailedShards []int `json:"failed_shards,omitempty"`
+	// Shard says which shard of a plan run as several (Shard) this
+	// report is, and what Merge checks; nil for an execution of the
+	// whole plan and for a merged report.
+	Shard *ShardManifest `json:"shard,omitempty"`
+	// Shards lists the manifests of the shards a merged report was added
+	// up from (Merge), by index: their hosts, starts and skews.
+	Shards []ShardManifest `json:"shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
 	// Err is the error Execute returned with the report: an invalid

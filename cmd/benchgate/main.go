@@ -8,6 +8,7 @@
 //	benchgate report run.json      write a self-contained HTML report of a JSON report
 //	benchgate board FILE           print a scoreboard's live counters per shard and in total
 //	benchgate k8s job [flags]      render a Kubernetes Indexed Job of N shards and its merge-and-gate Job
+//	benchgate merge -o m.json s*.json  add the reports of a plan's shards up into the whole plan's report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
 //
@@ -43,6 +44,7 @@ commands:
   report   write a self-contained HTML page of a JSON report (benchgate report -o report.html run.json)
   board    print a scoreboard's live counters per shard and in total (benchgate board FILE)
   k8s job  render a Kubernetes Indexed Job of N shards and the Job that merges and gates (benchgate k8s job -h)
+  merge    add the reports of a plan's N shards up into one report (benchgate merge -o merged.json shard-*.json)
 `
 
 func main() {
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBoard(ctx, args[1:], stdout, stderr)
 	case "k8s":
 		return runK8s(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
