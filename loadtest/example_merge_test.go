@@ -52,8 +52,8 @@ func ExampleMerge() {
 	_, err = loadtest.Merge(shards[0])
 	fmt.Println(err)
 	// Output:
+	// shard 0/2, plan hash the first shard's: true
 	// shard 1/2, plan hash the first shard's: true
-	// shard 2/2, plan hash the first shard's: true
 	// merged: 2 shards; good responses the shards' sum: true; one latency each: true
-	// merge: not a valid benchgate report: 1 of 2 shards missing: 2/2
+	// merge: not a valid benchgate report: 1 of 2 shards missing: 1/2
 }

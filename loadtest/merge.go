@@ -118,7 +118,7 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 	var missing []string
 	for k, i := range byIndex {
 		if i < 0 {
-			missing = append(missing, fmt.Sprintf("%d/%d", k+1, first.Count))
+			missing = append(missing, fmt.Sprintf("%d/%d", k, first.Count))
 		}
 	}
 	if len(missing) > 0 {

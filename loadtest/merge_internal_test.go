@@ -210,12 +210,12 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	}
 	var found bool
 	for _, w := range m.Warnings {
-		if bytes.Contains([]byte(w), []byte("2/2 by 70ms")) {
+		if bytes.Contains([]byte(w), []byte("1/2 by 70ms")) {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no warning of shard 2/2 moved by 70ms: %q", m.Warnings)
+		t.Errorf("no warning of shard 1/2 moved by 70ms: %q", m.Warnings)
 	}
 	// a shard that began after the other ended is named
 	late := record(p, base.Add(time.Hour), synthResults(rng, 1, 1, its, base.Add(time.Hour), time.Second))
@@ -223,7 +223,7 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	if m, err = Merge(a, late); err != nil {
 		t.Fatal(err)
 	}
-	if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "shard 2/2 began 1h0m0s after shard 1/2 began, when shard 1/2 had ended") {
+	if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "shard 1/2 began 1h0m0s after shard 0/2 began, when shard 0/2 had ended") {
 		t.Errorf("warnings %q", m.Warnings)
 	}
 	// whole windows apart, not whole seconds: the timeline's move is said
@@ -232,7 +232,7 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	if m, err = Merge(a, c); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "timeline seconds were moved") || !strings.Contains(m.Warnings[0], "2/2 by -400ms") {
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "timeline seconds were moved") || !strings.Contains(m.Warnings[0], "1/2 by -400ms") {
 		t.Errorf("warnings %q", m.Warnings)
 	}
 	if err := m.validate(); err != nil {

@@ -279,8 +279,8 @@ func TestMergeRefuses(t *testing.T) {
 		edit  func(rs []*loadtest.Report) []*loadtest.Report
 		wants []string
 	}{
-		{"missing", func(rs []*loadtest.Report) []*loadtest.Report { return rs[:1] }, []string{"2 of 3 shards missing: 2/3, 3/3"}},
-		{"duplicated", func(rs []*loadtest.Report) []*loadtest.Report { rs[2] = clone(rs[1]); return rs }, []string{"shard 2/3 twice: s1.json and s2.json"}},
+		{"missing", func(rs []*loadtest.Report) []*loadtest.Report { return rs[:1] }, []string{"2 of 3 shards missing: 1/3, 2/3"}},
+		{"duplicated", func(rs []*loadtest.Report) []*loadtest.Report { rs[2] = clone(rs[1]); return rs }, []string{"shard 1/3 twice: s1.json and s2.json"}},
 		{"no manifest", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard = nil; return rs }, []string{"s1.json has no shard manifest"}},
 		{"count", func(rs []*loadtest.Report) []*loadtest.Report { rs[2].Shard.Count = 4; return rs }, []string{"s0.json is one of 3 shards, s2.json one of 4"}},
 		{"plan", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard.PlanHash = "feedbeef"; return rs }, []string{"s0.json and s1.json ran different plans", "feedbeef"}},
@@ -316,7 +316,7 @@ func TestMergeRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(m.Warnings, "\n"), "0123456789ab (shards 3/3)") {
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), "0123456789ab (shards 2/3)") {
 		t.Errorf("warnings: %q", m.Warnings)
 	}
 	// a manifest out of range is not read
@@ -344,13 +344,13 @@ func TestMergeStopsAndWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.StoppedBy != "shard 2/2: time limit 1s" || !errors.Is(m.StopErr(), loadtest.ErrTimeLimit) {
+	if m.StoppedBy != "shard 1/2: time limit 1s" || !errors.Is(m.StopErr(), loadtest.ErrTimeLimit) {
 		t.Errorf("stopped by %q (%v)", m.StoppedBy, m.StopErr())
 	}
-	if !strings.Contains(strings.Join(m.Warnings, "\n"), "shard 1/2: something odd") {
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), "shard 0/2: something odd") {
 		t.Errorf("warnings %q", m.Warnings)
 	}
-	if len(m.HookErrors) != 1 || m.HookErrors[0] != "shard 2/2: VU 3: init: refused" {
+	if len(m.HookErrors) != 1 || m.HookErrors[0] != "shard 1/2: VU 3: init: refused" {
 		t.Errorf("hook errors %q", m.HookErrors)
 	}
 	// the worst generator is kept, named
@@ -360,7 +360,7 @@ func TestMergeStopsAndWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := m.Generator; g == nil || !g.Saturated || g.Why != "shard 2/2: delay probe late" || !strings.Contains(m.Invalid(), "shard 2/2") {
+	if g := m.Generator; g == nil || !g.Saturated || g.Why != "shard 1/2: delay probe late" || !strings.Contains(m.Invalid(), "shard 1/2") {
 		t.Errorf("generator %+v, invalid %q", g, m.Invalid())
 	}
 }

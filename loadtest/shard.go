@@ -54,13 +54,14 @@ type ShardManifest struct {
 	Skew time.Duration `json:"skew,omitempty"`
 }
 
-// String names the shard as "k/N" with k counted from 1, as messages
-// say it ("shard 2/4").
+// String names the shard as "k/N" with k counted from 0, as Shard,
+// BENCHGATE_SHARD and a Kubernetes completion index number it ("shard
+// 0/4" is the first of four), like engine.Segment.
 func (m *ShardManifest) String() string {
 	if m == nil {
 		return "whole"
 	}
-	return fmt.Sprintf("%d/%d", m.Index+1, m.Count)
+	return fmt.Sprintf("%d/%d", m.Index, m.Count)
 }
 
 // HistogramLayout is what defines the latency histograms (the

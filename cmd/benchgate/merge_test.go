@@ -53,8 +53,8 @@ func TestMerge(t *testing.T) {
 		wantOutput bool
 	}{
 		{"merged", append([]string{"-o", out, "--summary"}, shards...), 0, fmt.Sprintf("3 shards, %d requests sent", sent), "", true},
-		{"a shard missing", append([]string{"-o", out}, shards[0], shards[2]), 4, "", "1 of 3 shards missing: 2/3", false},
-		{"a shard twice", append([]string{"-o", out}, shards[0], shards[1], shards[2], shards[1]), 4, "", "shard 2/3 twice: " + shards[1] + " and " + shards[1], false},
+		{"a shard missing", append([]string{"-o", out}, shards[0], shards[2]), 4, "", "1 of 3 shards missing: 1/3", false},
+		{"a shard twice", append([]string{"-o", out}, shards[0], shards[1], shards[2], shards[1]), 4, "", "shard 1/3 twice: " + shards[1] + " and " + shards[1], false},
 		{"not a report", append([]string{"-o", out, garbage}, shards...), 4, "", garbage, false},
 		{"no such file", append([]string{"-o", out, filepath.Join(dir, "nope.json")}, shards...), 2, "", "nope.json", false},
 		{"not a shard", []string{"-o", filepath.Join(dir, "again.json"), out}, 4, "", out + " has no shard manifest", false},
