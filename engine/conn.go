@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -34,7 +35,7 @@ type slot struct {
 	key         string
 	reusable    bool
 	deadline    time.Time
-	p           *parser
+	p           *h1.Parser
 	conn        connReader
 	cur         current
 	wbuf        []byte
@@ -207,7 +208,7 @@ func (s *slot) closeConn() {
 	}
 	s.reusable = false
 	s.deadline = time.Time{}
-	s.p.discardInput()
+	s.p.DiscardInput()
 	s.mu.Unlock()
 }
 
@@ -258,7 +259,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			}
 			s.nc, s.key, s.raw = nc, t.key, rawOf(nc)
 			s.mu.Unlock()
-			s.p.discardInput()
+			s.p.DiscardInput()
 			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
 		}
 		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
@@ -285,24 +286,24 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		}
 		written := time.Since(res.Start)
 		res.Send = written - res.Connect
-		s.p.ref = res.Start
-		s.p.regHead = head && s.cur.b.method != "HEAD"
-		err = s.p.read(head)
+		s.p.Ref = res.Start
+		s.p.RegisteredHead = head && s.cur.b.method != "HEAD"
+		err = s.p.ReadResponse(head)
 		if err != nil {
 			s.closeConn()
-			if x.replaceStale(res, attempt > 0, s.p.gotByte, err) {
+			if x.replaceStale(res, attempt > 0, s.p.GotByte, err) {
 				continue
 			}
-			if s.p.gotByte {
-				res.Wait = s.p.firstByte - written
+			if s.p.GotByte {
+				res.Wait = s.p.FirstByte - written
 			}
 			return fmt.Errorf("read response: %w", err)
 		}
-		res.Wait = s.p.firstByte - written
-		res.HeadersDone = s.p.headersDone
+		res.Wait = s.p.FirstByte - written
+		res.HeadersDone = s.p.HeadersDone
 		res.Total = time.Since(res.Start)
-		s.reusable = sp.keepAlive && s.p.keepAlive
-		if warn := s.p.leftover(); warn != "" {
+		s.reusable = sp.keepAlive && s.p.KeepAlive
+		if warn := s.p.Leftover(); warn != "" {
 			res.Warning, s.reusable = warn, false
 		}
 		if !s.reusable {

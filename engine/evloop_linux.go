@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
 )
 
 // The event loop drives slots on non-blocking sockets with epoll: one
@@ -340,7 +341,7 @@ func (l *evLoop) closeFd(s *evSlot) {
 		s.fd = -1
 	}
 	s.reusable = false
-	s.p.discardInput() // nothing read on a closed connection may leak into the next
+	s.p.DiscardInput() // nothing read on a closed connection may leak into the next
 }
 
 // begin starts the current request: on the kept-alive connection when it
@@ -473,9 +474,9 @@ func (l *evLoop) write(s *evSlot) {
 	}
 	s.written = time.Since(s.res.Start)
 	s.res.Send = s.written - s.res.Connect
-	s.p.ref = s.res.Start
-	s.p.regHead = s.cur.b.head && s.cur.b.method != "HEAD"
-	s.p.begin(s.cur.b.head)
+	s.p.Ref = s.res.Start
+	s.p.RegisteredHead = s.cur.b.head && s.cur.b.method != "HEAD"
+	s.p.Begin(s.cur.b.head)
 	s.state = evReading
 }
 
@@ -512,9 +513,9 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 }
 
 func (l *evLoop) read(s *evSlot) {
-	space := s.p.space()
+	space := s.p.Space()
 	if space == nil {
-		l.ioError(s, ErrHeaderTooLarge)
+		l.ioError(s, h1.ErrHeaderTooLarge)
 		return
 	}
 	n, err := rawRead(s.fd, space)
@@ -522,16 +523,16 @@ func (l *evLoop) read(s *evSlot) {
 	case err == syscall.EAGAIN || err == syscall.EINTR:
 		return
 	case err != nil:
-		l.ioError(s, fmt.Errorf("read response: %w", s.p.readError(os.NewSyscallError("read", err))))
+		l.ioError(s, fmt.Errorf("read response: %w", s.p.ReadError(os.NewSyscallError("read", err))))
 		return
 	}
 	eof := n == 0
 	full := n == len(space)
-	s.p.filled(n)
-	done, perr := s.p.step(eof)
+	s.p.Filled(n)
+	done, perr := s.p.Step(eof)
 	switch {
 	case done:
-		if w := s.p.leftover(); w != "" {
+		if w := s.p.Leftover(); w != "" {
 			s.res.Warning = w
 			l.closeFd(s)
 		} else if full && !eof {
@@ -543,7 +544,7 @@ func (l *evLoop) read(s *evSlot) {
 			}
 		}
 		l.complete(s)
-	case perr != errNeedMore:
+	case perr != h1.ErrNeedMore:
 		l.ioError(s, fmt.Errorf("read response: %w", perr))
 	}
 }
@@ -552,7 +553,7 @@ func (l *evLoop) read(s *evSlot) {
 // once, as the goroutine driver does.
 func (l *evLoop) ioError(s *evSlot, err error) {
 	l.closeFd(s)
-	if l.x.replaceStale(&s.res, s.retried, s.p.gotByte, err) {
+	if l.x.replaceStale(&s.res, s.retried, s.p.GotByte, err) {
 		s.retried = true
 		l.begin(s)
 		return
@@ -562,10 +563,10 @@ func (l *evLoop) ioError(s *evSlot, err error) {
 
 func (l *evLoop) complete(s *evSlot) {
 	res := &s.res
-	res.Wait = s.p.firstByte - s.written
-	res.HeadersDone = s.p.headersDone
+	res.Wait = s.p.FirstByte - s.written
+	res.HeadersDone = s.p.HeadersDone
 	res.Total = time.Since(res.Start)
-	s.reusable = s.fd >= 0 && s.cur.sp.keepAlive && s.p.keepAlive
+	s.reusable = s.fd >= 0 && s.cur.sp.keepAlive && s.p.KeepAlive
 	if !s.reusable {
 		l.closeFd(s)
 	}
@@ -608,7 +609,7 @@ func (l *evLoop) expire(timedOut bool) {
 		case evWriting:
 			l.fail(s, fmt.Errorf("write request: %w", os.ErrDeadlineExceeded))
 		default:
-			l.fail(s, fmt.Errorf("read response: %w", s.p.readError(os.ErrDeadlineExceeded)))
+			l.fail(s, fmt.Errorf("read response: %w", s.p.ReadError(os.ErrDeadlineExceeded)))
 		}
 	}
 }

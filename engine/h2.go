@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 
 	"github.com/benchgate/benchgate/failure"
@@ -476,7 +477,7 @@ func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
 	lines := bytes.Split(s.wbuf[:head], []byte("\r\n"))
 	reqLine := bytes.SplitN(lines[0], []byte(" "), 3)
 	if len(reqLine) != 3 {
-		return nil, nil, fmt.Errorf("http2: the request line as built is malformed: %q", clip(lines[0]))
+		return nil, nil, fmt.Errorf("http2: the request line as built is malformed: %q", h1.Clip(lines[0]))
 	}
 	method, path := string(reqLine[0]), string(reqLine[1])
 	if method == "CONNECT" {
@@ -503,7 +504,7 @@ func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
 	for _, line := range lines[1:] {
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
-			return nil, nil, fmt.Errorf("http2: a header line as built is malformed: %q", clip(line))
+			return nil, nil, fmt.Errorf("http2: a header line as built is malformed: %q", h1.Clip(line))
 		}
 		name := string(bytes.ToLower(line[:colon]))
 		value := string(bytes.TrimSpace(line[colon+1:]))
@@ -552,7 +553,7 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 		if attempt >= h2Attempts || fruitless >= h2Fruitless {
 			return fmt.Errorf("%w (the last of %d attempts)", err, attempt)
 		}
-		s.p.begin(head)
+		s.p.Begin(head)
 	}
 }
 
@@ -645,9 +646,9 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 		st.data = st.spare[:0]
 		st.mu.Unlock()
 		if len(data) > 0 {
-			p.bodyBytes += int64(len(data))
+			p.BodyBytes += int64(len(data))
 			if !head {
-				p.keep(data)
+				p.Keep(data)
 			}
 			st.spare = data[:0]
 			if !ended {
@@ -700,12 +701,12 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	}
 	res.Send = max(wrote-res.Connect, 0)
 	res.Wait = max(first-wrote, 0)
-	p.status, p.http11, p.http2 = st.status, false, true
-	p.headersDone, res.HeadersDone = headers, headers
+	p.Status, p.HTTP11, p.HTTP2 = st.status, false, true
+	p.HeadersDone, res.HeadersDone = headers, headers
 	if err := s.h2header(st.status, st.fields); err != nil {
 		return err
 	}
-	p.wireBytes = p.headerBytes + p.bodyBytes
+	p.WireBytes = p.HeaderBytes + p.BodyBytes
 	res.Total = max(end, headers)
 	s.lastRun, s.lastStep = res.Run, res.Step
 	return nil
@@ -725,18 +726,18 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 		}
 		n += len(f.Name) + len(f.Value) + 4
 		switch {
-		case p.cookies && f.Name == "set-cookie":
-			p.cookieBuf = append(p.cookieBuf, f.Value...)
-			p.cookieBuf = append(p.cookieBuf, '\n')
+		case p.CollectCookies && f.Name == "set-cookie":
+			p.SetCookies = append(p.SetCookies, f.Value...)
+			p.SetCookies = append(p.SetCookies, '\n')
 		case f.Name == "content-encoding":
-			if len(p.coding) > 0 {
-				p.coding = append(p.coding, ',')
+			if len(p.Coding) > 0 {
+				p.Coding = append(p.Coding, ',')
 			}
-			p.coding = append(p.coding, f.Value...)
+			p.Coding = append(p.Coding, f.Value...)
 		}
 	}
-	p.headerBytes = int64(n)
-	if !p.keepHeader {
+	p.HeaderBytes = int64(n)
+	if !p.KeepHeader {
 		return nil
 	}
 	hb := &s.h2head
@@ -762,7 +763,7 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 		hb.WriteString("\r\n")
 	}
 	hb.WriteString("\r\n")
-	p.header = append(p.header[:0], hb.Bytes()...)
+	p.Header = append(p.Header[:0], hb.Bytes()...)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
 )
 
 // The reading side of an HTTP/2 connection: one goroutine per
@@ -171,7 +172,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		code, err := strconv.Atoi(f.PseudoValue("status"))
 		switch {
 		case err != nil || code < 100 || code > 999:
-			bad = fmt.Errorf("bad :status %q", clip([]byte(f.PseudoValue("status"))))
+			bad = fmt.Errorf("bad :status %q", h1.Clip([]byte(f.PseudoValue("status"))))
 		case code == 101:
 			bad = errors.New(":status 101 is not allowed in HTTP/2")
 		case code < 200:
@@ -185,7 +186,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 				if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 					st.cl = n
 				} else {
-					bad = fmt.Errorf("bad content-length %q", clip([]byte(v)))
+					bad = fmt.Errorf("bad content-length %q", h1.Clip([]byte(v)))
 				}
 			}
 		}
@@ -391,7 +392,7 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	if c.goaway == nil || f.LastStreamID < c.goawayLast {
 		c.goaway, c.goawayLast, c.goawayCode = f, f.LastStreamID, f.ErrCode
 		if d := f.DebugData(); len(d) > 0 {
-			c.goawayText = fmt.Sprintf(" (%q)", clip(d))
+			c.goawayText = fmt.Sprintf(" (%q)", h1.Clip(d))
 		}
 	}
 	var unprocessed []uint32
