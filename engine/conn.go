@@ -244,10 +244,10 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		} else {
 			s.closeConn()
 			dctx, cancel, connectOnly := x.connectCtx(sp.spec, res.Start, res.Start)
-			nc, info, err := x.dial.dial(dctx, t, s.shard)
+			nc, info, err := x.dial.Dial(dctx, t.dialTarget(), s.shard, "http/1.1")
 			cancel()
 			err = connectErr(sp.spec, connectOnly, err)
-			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
+			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.DNSCached, info.TLS, info.TLSResumed
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/dial"
 	"github.com/benchgate/benchgate/internal/h1"
 )
 
@@ -373,10 +374,10 @@ func (l *evLoop) begin(s *evSlot) {
 func (l *evLoop) dial(s *evSlot) {
 	t := s.cur.b.t
 	x := l.x
-	addr, cached, err := x.dial.lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
+	addr, cached, err := x.dial.Lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
 	s.res.DNSCached = cached
 	if err != nil {
-		l.fail(s, markAs(failure.DNS, fmt.Errorf("resolve %s: %w", t.host, err)))
+		l.fail(s, dial.MarkAs(failure.DNS, fmt.Errorf("resolve %s: %w", t.host, err)))
 		return
 	}
 	ap, err := netip.ParseAddrPort(addr)
@@ -419,7 +420,7 @@ func (l *evLoop) dial(s *evSlot) {
 			return
 		}
 		syscall.Close(fd)
-		if s.dials >= x.dial.attempts || x.cutting() {
+		if s.dials >= x.dial.Attempts() || x.cutting() {
 			l.fail(s, l.connectFailed(s, err))
 			return
 		}
@@ -429,7 +430,7 @@ func (l *evLoop) dial(s *evSlot) {
 // connectFailed words a connect error as net.Dial does, so both drivers
 // record the same reason.
 func (l *evLoop) connectFailed(s *evSlot, errno error) error {
-	return connectError(s.dials, &net.OpError{Op: "dial", Net: "tcp",
+	return dial.ConnectError(s.dials, &net.OpError{Op: "dial", Net: "tcp",
 		Addr: net.TCPAddrFromAddrPort(s.addr), Err: os.NewSyscallError("connect", errno)})
 }
 
@@ -489,7 +490,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		}
 		if err != nil {
 			l.closeFd(s)
-			if s.dials >= l.x.dial.attempts || l.x.cutting() {
+			if s.dials >= l.x.dial.Attempts() || l.x.cutting() {
 				l.fail(s, l.connectFailed(s, err))
 				return
 			}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/benchgate/benchgate/internal/dial"
 	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 
@@ -101,7 +101,7 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 // usable (bounded as connectCtx says);
 // opened reports that this call opened it (its time is the request's
 // Connect).
-func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, began, start time.Time) (c *h2conn, info dialed, opened bool, err error) {
+func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, began, start time.Time) (c *h2conn, info dial.Info, opened bool, err error) {
 	pool := x.h2
 	pool.mu.Lock()
 	list, ok := pool.conns[t.key]
@@ -125,7 +125,7 @@ func (x *execution) h2conn(s *slot, t *target, spec *scenario.StepSpec, began, s
 	}
 	ctx, cancel, connectOnly := x.connectCtx(spec, began, start)
 	defer cancel()
-	nc, info, err := x.dial.dialProto(ctx, t, s.shard, "h2")
+	nc, info, err := x.dial.Dial(ctx, t.dialTarget(), s.shard, "h2")
 	if err == nil {
 		c, err = pool.start(ctx, nc) // the server's SETTINGS are part of connecting
 	}
@@ -579,7 +579,7 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 		deadline = began.Add(lim)
 	}
 	c, info, opened, err := x.h2conn(s, t, sp.spec, began, res.Start)
-	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
+	res.DNSCached, res.TLSHandshake, res.TLSResumed = info.DNSCached, info.TLS, info.TLSResumed
 	if err != nil {
 		return err
 	}
@@ -971,16 +971,4 @@ func (c *h2conn) cancel(st *h2stream, id uint32) {
 		c.wmu.Unlock()
 		c.maybeClose()
 	}
-}
-
-// errNoH2 says a TLS server did not agree to HTTP/2.
-var errNoH2 = failure.New(failure.TLS, "the server did not negotiate h2 by ALPN")
-
-// h2TLS reports whether nc negotiated h2 (nil for a connection without
-// TLS: h2c with prior knowledge).
-func h2TLS(nc net.Conn) error {
-	if tc, ok := nc.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol != "h2" {
-		return fmt.Errorf("%w (got %q)", errNoH2, tc.ConnectionState().NegotiatedProtocol)
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/benchgate/benchgate/internal/dial"
 	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -30,7 +31,7 @@ func appendHead(dst []byte, p *Plan, method string, t *target, keepAlive bool,
 		Extra: extra,
 	}
 	if t.proxy != nil && !t.tls {
-		h.ProxyAuthorization = proxyAuth(t)
+		h.ProxyAuthorization = dial.ProxyAuth(t.proxy)
 	}
 	return h1.AppendRequestHead(dst, &h)
 }
