@@ -16,6 +16,7 @@ import (
 
 	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/internal/h1"
+	"github.com/benchgate/benchgate/internal/h2"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -59,7 +60,7 @@ type slot struct {
 	h2key    string
 	h2bytes  []byte
 	h2head   bytes.Buffer
-	h2s      *h2stream
+	h2s      *h2.Stream
 	h2timer  *time.Timer
 	h2io     *time.Timer // the step's I/O timeout on a stream
 	// timer times a VU's waits
