@@ -17,7 +17,6 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/benchgate/benchgate/internal/dial"
-	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/internal/h2"
 	"github.com/benchgate/benchgate/scenario"
 
@@ -149,10 +148,6 @@ func (pool *h2pool) closed(c *h2.Conn) {
 	pool.mu.Unlock()
 }
 
-// connectionFields are HTTP/1's connection-specific header fields, which
-// HTTP/2 forbids (RFC 9113 §8.2.2).
-var connectionFields = []string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
-
 // h2request turns the HTTP/1.1 request built in s.wbuf into HTTP/2
 // header fields and a body. A static step's fields are kept: the same
 // bytes give the same fields.
@@ -165,56 +160,13 @@ func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
 	if s.h2fields != nil && s.h2key == t.key && bytes.Equal(s.wbuf[:head], s.h2bytes) {
 		return s.h2fields, body, nil
 	}
-	lines := bytes.Split(s.wbuf[:head], []byte("\r\n"))
-	reqLine := bytes.SplitN(lines[0], []byte(" "), 3)
-	if len(reqLine) != 3 {
-		return nil, nil, fmt.Errorf("http2: the request line as built is malformed: %q", h1.Clip(lines[0]))
-	}
-	method, path := string(reqLine[0]), string(reqLine[1])
-	if method == "CONNECT" {
-		return nil, nil, errors.New("http2: CONNECT requests are not supported")
-	}
-	if i := bytes.Index(reqLine[1], []byte("://")); i >= 0 && path[0] != '/' {
-		// absolute form (a proxy's): the path is what follows the authority
-		rest := path[i+3:]
-		if j := bytes.IndexByte([]byte(rest), '/'); j >= 0 {
-			path = rest[j:]
-		} else {
-			path = "/"
-		}
-	}
 	scheme := "http"
 	if t.tls {
 		scheme = "https"
 	}
-	fields := append(s.h2fields[:0],
-		hpack.HeaderField{Name: ":method", Value: method},
-		hpack.HeaderField{Name: ":authority", Value: t.url.Host},
-		hpack.HeaderField{Name: ":scheme", Value: scheme},
-		hpack.HeaderField{Name: ":path", Value: path})
-	for _, line := range lines[1:] {
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return nil, nil, fmt.Errorf("http2: a header line as built is malformed: %q", h1.Clip(line))
-		}
-		name := string(bytes.ToLower(line[:colon]))
-		value := string(bytes.TrimSpace(line[colon+1:]))
-		switch {
-		case name == "host":
-			fields[1].Value = value
-			continue
-		case name == "te" && value != "trailers":
-			continue
-		}
-		skip := false
-		for _, cf := range connectionFields {
-			if name == cf {
-				skip = true
-			}
-		}
-		if !skip {
-			fields = append(fields, hpack.HeaderField{Name: name, Value: value})
-		}
+	fields, err := h2.AppendRequestFields(s.h2fields[:0], s.wbuf[:head], t.url.Host, scheme)
+	if err != nil {
+		return nil, nil, err
 	}
 	s.h2fields, s.h2key, s.h2bytes = fields, t.key, append(s.h2bytes[:0], s.wbuf[:head]...)
 	return fields, body, nil
