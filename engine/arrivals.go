@@ -462,7 +462,7 @@ func (x *execution) arrivalVU(a Arrivals, k int, clock *arrivalClock, waiters *w
 		rng := rand.New(rand.NewPCG(x.plan.Seed, 1<<32|uint64(it.k)))
 		wk := walker{x: x, s: s, rng: rng, vu: k}
 		wk.walk(run, it.k/runs, it.at)
-		s.p.release()
+		s.p.Release()
 		if live != nil {
 			live.ActiveVUs.Add(-1)
 		}

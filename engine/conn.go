@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
+	"github.com/benchgate/benchgate/internal/h2"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -34,7 +36,7 @@ type slot struct {
 	key         string
 	reusable    bool
 	deadline    time.Time
-	p           *parser
+	p           *h1.Parser
 	conn        connReader
 	cur         current
 	wbuf        []byte
@@ -58,7 +60,7 @@ type slot struct {
 	h2key    string
 	h2bytes  []byte
 	h2head   bytes.Buffer
-	h2s      *h2stream
+	h2s      *h2.Stream
 	h2timer  *time.Timer
 	h2io     *time.Timer // the step's I/O timeout on a stream
 	// timer times a VU's waits
@@ -207,7 +209,7 @@ func (s *slot) closeConn() {
 	}
 	s.reusable = false
 	s.deadline = time.Time{}
-	s.p.discardInput()
+	s.p.DiscardInput()
 	s.mu.Unlock()
 }
 
@@ -243,10 +245,10 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		} else {
 			s.closeConn()
 			dctx, cancel, connectOnly := x.connectCtx(sp.spec, res.Start, res.Start)
-			nc, info, err := x.dial.dial(dctx, t, s.shard)
+			nc, info, err := x.dial.Dial(dctx, t.dialTarget(), s.shard, "http/1.1")
 			cancel()
 			err = connectErr(sp.spec, connectOnly, err)
-			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.dnsCached, info.tls, info.tlsResumed
+			res.DNSCached, res.TLSHandshake, res.TLSResumed = info.DNSCached, info.TLS, info.TLSResumed
 			if err != nil {
 				return err
 			}
@@ -258,7 +260,7 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 			}
 			s.nc, s.key, s.raw = nc, t.key, rawOf(nc)
 			s.mu.Unlock()
-			s.p.discardInput()
+			s.p.DiscardInput()
 			res.Connect = time.Since(res.Start) // monotonic clock only: cheaper than time.Now
 		}
 		if err := s.setDeadline(res.Start, sp.spec.TimeLimit); err != nil {
@@ -285,24 +287,24 @@ func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *
 		}
 		written := time.Since(res.Start)
 		res.Send = written - res.Connect
-		s.p.ref = res.Start
-		s.p.regHead = head && s.cur.b.method != "HEAD"
-		err = s.p.read(head)
+		s.p.Ref = res.Start
+		s.p.RegisteredHead = head && s.cur.b.method != "HEAD"
+		err = s.p.ReadResponse(head)
 		if err != nil {
 			s.closeConn()
-			if x.replaceStale(res, attempt > 0, s.p.gotByte, err) {
+			if x.replaceStale(res, attempt > 0, s.p.GotByte, err) {
 				continue
 			}
-			if s.p.gotByte {
-				res.Wait = s.p.firstByte - written
+			if s.p.GotByte {
+				res.Wait = s.p.FirstByte - written
 			}
 			return fmt.Errorf("read response: %w", err)
 		}
-		res.Wait = s.p.firstByte - written
-		res.HeadersDone = s.p.headersDone
+		res.Wait = s.p.FirstByte - written
+		res.HeadersDone = s.p.HeadersDone
 		res.Total = time.Since(res.Start)
-		s.reusable = sp.keepAlive && s.p.keepAlive
-		if warn := s.p.leftover(); warn != "" {
+		s.reusable = sp.keepAlive && s.p.KeepAlive
+		if warn := s.p.Leftover(); warn != "" {
 			res.Warning, s.reusable = warn, false
 		}
 		if !s.reusable {

@@ -36,15 +36,15 @@ type decoders struct {
 // says the decoded body was longer than limit (a decompression bomb
 // stops there); err says why it could not be decoded.
 func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
-	codings := strings.Split(string(s.p.coding), ",")
-	body := s.p.body
+	codings := strings.Split(string(s.p.Coding), ",")
+	body := s.p.Body
 	for i := len(codings) - 1; i >= 0; i-- {
 		c := strings.ToLower(strings.TrimSpace(codings[i]))
 		if c == "" || c == "identity" {
 			continue
 		}
 		out, n, over, err := s.dec.decode(c, body, limit)
-		if err != nil && s.p.truncated {
+		if err != nil && s.p.Truncated {
 			// the encoded body was cut at the buffer: it is decoded as far
 			// as it goes, and what follows the cut cannot be judged
 			over, err = true, nil
@@ -54,7 +54,7 @@ func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
 		}
 		// the parser's buffer and ours trade places: neither is written
 		// while the other is read
-		s.p.body, s.dec.out = out, body[:0]
+		s.p.Body, s.dec.out = out, body[:0]
 		body, decoded, cut = out, n, cut || over
 	}
 	return decoded, cut, nil

@@ -12,9 +12,10 @@
 // coordinated omission.
 //
 // Each slot owns its connection, a buffered reader and its scratch
-// buffers, writes HTTP/1.x requests and parses responses itself (HTTP/2
-// goes through golang.org/x/net/http2's client connections), and streams
-// one Result per request to a Recorder. Most users reach the engine
+// buffers, writes HTTP/1.x requests and parses responses itself
+// (internal/h1; connections opened by internal/dial; HTTP/2 streams on
+// internal/h2's connections), and streams one Result per request to a
+// Recorder. Most users reach the engine
 // through package loadtest.
 //
 // # For users of HTTPD::Bench::ApacheBench and HTTP::LoadGen

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/dial"
+	"github.com/benchgate/benchgate/internal/h1"
 )
 
 // The event loop drives slots on non-blocking sockets with epoll: one
@@ -340,7 +342,7 @@ func (l *evLoop) closeFd(s *evSlot) {
 		s.fd = -1
 	}
 	s.reusable = false
-	s.p.discardInput() // nothing read on a closed connection may leak into the next
+	s.p.DiscardInput() // nothing read on a closed connection may leak into the next
 }
 
 // begin starts the current request: on the kept-alive connection when it
@@ -372,10 +374,10 @@ func (l *evLoop) begin(s *evSlot) {
 func (l *evLoop) dial(s *evSlot) {
 	t := s.cur.b.t
 	x := l.x
-	addr, cached, err := x.dial.lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
+	addr, cached, err := x.dial.Lookup(x.ioCtx, t.host, t.port, s.cur.sp.spec.TimeLimit)
 	s.res.DNSCached = cached
 	if err != nil {
-		l.fail(s, markAs(failure.DNS, fmt.Errorf("resolve %s: %w", t.host, err)))
+		l.fail(s, dial.MarkAs(failure.DNS, fmt.Errorf("resolve %s: %w", t.host, err)))
 		return
 	}
 	ap, err := netip.ParseAddrPort(addr)
@@ -418,7 +420,7 @@ func (l *evLoop) dial(s *evSlot) {
 			return
 		}
 		syscall.Close(fd)
-		if s.dials >= x.dial.attempts || x.cutting() {
+		if s.dials >= x.dial.Attempts() || x.cutting() {
 			l.fail(s, l.connectFailed(s, err))
 			return
 		}
@@ -428,7 +430,7 @@ func (l *evLoop) dial(s *evSlot) {
 // connectFailed words a connect error as net.Dial does, so both drivers
 // record the same reason.
 func (l *evLoop) connectFailed(s *evSlot, errno error) error {
-	return connectError(s.dials, &net.OpError{Op: "dial", Net: "tcp",
+	return dial.ConnectError(s.dials, &net.OpError{Op: "dial", Net: "tcp",
 		Addr: net.TCPAddrFromAddrPort(s.addr), Err: os.NewSyscallError("connect", errno)})
 }
 
@@ -473,9 +475,9 @@ func (l *evLoop) write(s *evSlot) {
 	}
 	s.written = time.Since(s.res.Start)
 	s.res.Send = s.written - s.res.Connect
-	s.p.ref = s.res.Start
-	s.p.regHead = s.cur.b.head && s.cur.b.method != "HEAD"
-	s.p.begin(s.cur.b.head)
+	s.p.Ref = s.res.Start
+	s.p.RegisteredHead = s.cur.b.head && s.cur.b.method != "HEAD"
+	s.p.Begin(s.cur.b.head)
 	s.state = evReading
 }
 
@@ -488,7 +490,7 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 		}
 		if err != nil {
 			l.closeFd(s)
-			if s.dials >= l.x.dial.attempts || l.x.cutting() {
+			if s.dials >= l.x.dial.Attempts() || l.x.cutting() {
 				l.fail(s, l.connectFailed(s, err))
 				return
 			}
@@ -512,9 +514,9 @@ func (l *evLoop) handle(s *evSlot, events uint32) {
 }
 
 func (l *evLoop) read(s *evSlot) {
-	space := s.p.space()
+	space := s.p.Space()
 	if space == nil {
-		l.ioError(s, ErrHeaderTooLarge)
+		l.ioError(s, h1.ErrHeaderTooLarge)
 		return
 	}
 	n, err := rawRead(s.fd, space)
@@ -522,16 +524,16 @@ func (l *evLoop) read(s *evSlot) {
 	case err == syscall.EAGAIN || err == syscall.EINTR:
 		return
 	case err != nil:
-		l.ioError(s, fmt.Errorf("read response: %w", s.p.readError(os.NewSyscallError("read", err))))
+		l.ioError(s, fmt.Errorf("read response: %w", s.p.ReadError(os.NewSyscallError("read", err))))
 		return
 	}
 	eof := n == 0
 	full := n == len(space)
-	s.p.filled(n)
-	done, perr := s.p.step(eof)
+	s.p.Filled(n)
+	done, perr := s.p.Step(eof)
 	switch {
 	case done:
-		if w := s.p.leftover(); w != "" {
+		if w := s.p.Leftover(); w != "" {
 			s.res.Warning = w
 			l.closeFd(s)
 		} else if full && !eof {
@@ -543,7 +545,7 @@ func (l *evLoop) read(s *evSlot) {
 			}
 		}
 		l.complete(s)
-	case perr != errNeedMore:
+	case perr != h1.ErrNeedMore:
 		l.ioError(s, fmt.Errorf("read response: %w", perr))
 	}
 }
@@ -552,7 +554,7 @@ func (l *evLoop) read(s *evSlot) {
 // once, as the goroutine driver does.
 func (l *evLoop) ioError(s *evSlot, err error) {
 	l.closeFd(s)
-	if l.x.replaceStale(&s.res, s.retried, s.p.gotByte, err) {
+	if l.x.replaceStale(&s.res, s.retried, s.p.GotByte, err) {
 		s.retried = true
 		l.begin(s)
 		return
@@ -562,10 +564,10 @@ func (l *evLoop) ioError(s *evSlot, err error) {
 
 func (l *evLoop) complete(s *evSlot) {
 	res := &s.res
-	res.Wait = s.p.firstByte - s.written
-	res.HeadersDone = s.p.headersDone
+	res.Wait = s.p.FirstByte - s.written
+	res.HeadersDone = s.p.HeadersDone
 	res.Total = time.Since(res.Start)
-	s.reusable = s.fd >= 0 && s.cur.sp.keepAlive && s.p.keepAlive
+	s.reusable = s.fd >= 0 && s.cur.sp.keepAlive && s.p.KeepAlive
 	if !s.reusable {
 		l.closeFd(s)
 	}
@@ -608,7 +610,7 @@ func (l *evLoop) expire(timedOut bool) {
 		case evWriting:
 			l.fail(s, fmt.Errorf("write request: %w", os.ErrDeadlineExceeded))
 		default:
-			l.fail(s, fmt.Errorf("read response: %w", s.p.readError(os.ErrDeadlineExceeded)))
+			l.fail(s, fmt.Errorf("read response: %w", s.p.ReadError(os.ErrDeadlineExceeded)))
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	iter := int(w.iter)
 	c := &s.cur
 	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, !sp.static)}
-	s.p.begin(false) // no figures of the previous request may leak into this one
+	s.p.Begin(false) // no figures of the previous request may leak into this one
 	res := &s.res
 	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step), Intended: s.intended}
 
@@ -99,8 +99,8 @@ func (x *execution) prepare(s *slot, w work) bool {
 	s.wbuf = append(s.wbuf, c.b.body...)
 	res.BodyBytesSent = int64(len(c.b.body))
 
-	s.p.keepHeader, s.p.keepBody, s.p.cookies = sp.keepHeader, sp.keepBody, rp.spec.AutoCookies
-	s.p.bodyLimit = rp.spec.BufferBytes
+	s.p.KeepHeader, s.p.KeepBody, s.p.CollectCookies = sp.keepHeader, sp.keepBody, rp.spec.AutoCookies
+	s.p.BodyLimit = rp.spec.BufferBytes
 	return true
 }
 
@@ -135,19 +135,19 @@ func (x *execution) finish(s *slot, err error) {
 			}
 		}
 		res.Status, res.Failed, res.Reason = StatusNoResponse, !res.NotSent && !res.Interrupted, reason(err)
-		res.BytesRead = s.p.wireBytes
+		res.BytesRead = s.p.WireBytes
 		if res.Total == 0 {
 			res.Total = time.Since(res.Start)
 		}
 	} else {
-		res.Status = s.p.status
-		res.HTTP11, res.HTTP2 = s.p.http11, s.p.http2
-		res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
-		res.Truncated = s.p.truncated
-		if rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
-			x.state(rp, iter, true).setCookies(s.p.cookieBuf, t.url)
+		res.Status = s.p.Status
+		res.HTTP11, res.HTTP2 = s.p.HTTP11, s.p.HTTP2
+		res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.WireBytes, s.p.HeaderBytes, s.p.BodyBytes
+		res.Truncated = s.p.Truncated
+		if rp.spec.AutoCookies && len(s.p.SetCookies) > 0 {
+			x.state(rp, iter, true).setCookies(s.p.SetCookies, t.url)
 		}
-		if len(s.p.coding) > 0 && sp.keepBody && s.p.bodyBytes > 0 {
+		if len(s.p.Coding) > 0 && sp.keepBody && s.p.BodyBytes > 0 {
 			n, cut, derr := s.decodeBody(rp.spec.BufferBytes)
 			res.DecodedBytes = n
 			if cut && !res.Truncated {
@@ -155,7 +155,7 @@ func (x *execution) finish(s *slot, err error) {
 				if res.Warning != "" {
 					res.Warning += "; "
 				}
-				res.Warning += fmt.Sprintf("decoded body (Content-Encoding %s) cut at the buffer size, %d bytes", s.p.coding, rp.spec.BufferBytes)
+				res.Warning += fmt.Sprintf("decoded body (Content-Encoding %s) cut at the buffer size, %d bytes", s.p.Coding, rp.spec.BufferBytes)
 			}
 			if derr != nil && c.note == "" {
 				c.note, c.noteKind = derr.Error(), failure.Decode
@@ -216,17 +216,17 @@ func (x *execution) finish(s *slot, err error) {
 			res.URL = scenario.RedactURL(sp.spec.URL.String())
 		}
 		if err == nil && (res.Failed || res.NotSent) {
-			res.Sample = s.p.body
+			res.Sample = s.p.Body
 		}
 	}
 	keep := rp.spec.KeepLevel
 	if keep >= scenario.KeepHeaders && err == nil {
-		res.Header = s.p.header
+		res.Header = s.p.Header
 	}
 	if keep >= scenario.KeepBodies {
 		res.RequestText = s.wbuf
 		if err == nil {
-			res.Body = s.p.body
+			res.Body = s.p.Body
 		}
 	}
 	if res.Reason != "" {

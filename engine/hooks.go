@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -147,7 +148,7 @@ func addHeaders(s *slot, h http.Header, body int) error {
 	sort.Strings(names)
 	var add []byte
 	for _, name := range names {
-		if !isToken([]byte(name)) {
+		if !h1.IsToken([]byte(name)) {
 			return fmt.Errorf("header name %q is not a token", name)
 		}
 		if strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") {
@@ -184,7 +185,7 @@ func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet
 	c := &s.cur
 	b := built{method: c.b.method, t: c.b.t, body: c.b.body, contentType: c.b.contentType}
 	if method != "" {
-		if !isToken([]byte(method)) {
+		if !h1.IsToken([]byte(method)) {
 			return fmt.Errorf("method %q is not a token", method)
 		}
 		b.method = method
@@ -221,7 +222,7 @@ func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet
 	if !sameOrigin {
 		kept := hs[:0]
 		for _, h := range hs {
-			if !strings.EqualFold(h.name, "Authorization") && !strings.EqualFold(h.name, "Cookie") && !strings.EqualFold(h.name, "Host") {
+			if !strings.EqualFold(h.Name, "Authorization") && !strings.EqualFold(h.Name, "Cookie") && !strings.EqualFold(h.Name, "Host") {
 				kept = append(kept, h)
 			}
 		}
@@ -244,6 +245,6 @@ func (x *execution) rebuild(s *slot, method, rawURL string, body []byte, bodySet
 	s.wbuf = append(s.wbuf, b.body...)
 	c.b = b
 	s.res.Method, s.res.BodyBytesSent = b.method, int64(len(b.body))
-	s.p.begin(b.head)
+	s.p.Begin(b.head)
 	return addHeaders(s, extra, len(b.body))
 }

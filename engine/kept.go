@@ -73,7 +73,7 @@ func (s *slot) unpark(key string) bool {
 		s.mu.Unlock()
 		s.lastRun, s.lastStep = c.lastRun, c.lastStep
 		s.deadlineDirty = true // it carries the deadline it was parked with
-		s.p.discardInput()
+		s.p.DiscardInput()
 		return true
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -39,8 +40,8 @@ func (x *execution) exchange(s *slot) error {
 	}
 	first := c.b.t
 	chainStart := s.res.Start
-	for hop := 1; err == nil && followed(s.p.status); hop++ {
-		loc, lerr := location(s.p.header)
+	for hop := 1; err == nil && followed(s.p.Status); hop++ {
+		loc, lerr := location(s.p.Header)
 		if lerr != nil {
 			c.note, c.noteKind = lerr.Error(), failure.Redirect
 			return nil
@@ -54,11 +55,11 @@ func (x *execution) exchange(s *slot) error {
 			t, uerr = newTarget(u, x.plan.Proxy)
 		}
 		if uerr != nil {
-			c.note, c.noteKind = fmt.Sprintf("redirect to %q: %v", clip([]byte(loc)), uerr), failure.Redirect
+			c.note, c.noteKind = fmt.Sprintf("redirect to %q: %v", h1.Clip([]byte(loc)), uerr), failure.Redirect
 			return nil
 		}
 		if hop > c.sp.follow {
-			c.note, c.noteKind = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, clip([]byte(loc))), failure.Redirect
+			c.note, c.noteKind = fmt.Sprintf("redirect limit %d reached (next Location %q)", c.sp.follow, h1.Clip([]byte(loc))), failure.Redirect
 			return nil
 		}
 		if x.ending() {
@@ -84,7 +85,7 @@ func location(header []byte) (string, error) {
 	var loc []byte
 	n := 0
 	for k, v := range headerFields(header) {
-		if asciiEqualFold(k, "location") {
+		if h1.EqualFold(k, "location") {
 			loc = v
 			n++
 		}
@@ -103,17 +104,17 @@ func (x *execution) recordFollowed(s *slot) {
 	c := &s.cur
 	res := &s.res
 	res.Followed = true
-	res.Status, res.HTTP11, res.HTTP2 = s.p.status, s.p.http11, s.p.http2
-	res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.wireBytes, s.p.headerBytes, s.p.bodyBytes
-	res.Truncated = s.p.truncated
-	if c.rp.spec.AutoCookies && len(s.p.cookieBuf) > 0 {
-		x.state(c.rp, res.Iteration, true).setCookies(s.p.cookieBuf, c.b.t.url)
+	res.Status, res.HTTP11, res.HTTP2 = s.p.Status, s.p.HTTP11, s.p.HTTP2
+	res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.WireBytes, s.p.HeaderBytes, s.p.BodyBytes
+	res.Truncated = s.p.Truncated
+	if c.rp.spec.AutoCookies && len(s.p.SetCookies) > 0 {
+		x.state(c.rp, res.Iteration, true).setCookies(s.p.SetCookies, c.b.t.url)
 	}
 	if x.plan.RecordURLs {
 		res.URL = scenario.RedactURL(c.b.t.url.String())
 	}
 	if c.rp.spec.KeepLevel >= scenario.KeepHeaders {
-		res.Header = s.p.header
+		res.Header = s.p.Header
 	}
 	if l := x.plan.Live; l != nil {
 		l.Succeeded.Add(1)
@@ -130,7 +131,7 @@ func (x *execution) recordFollowed(s *slot) {
 // request; cookies come from the iteration's jar for the new URL.
 func (x *execution) buildHop(s *slot, first, t *target) error {
 	c := &s.cur
-	status := s.p.status
+	status := s.p.Status
 	b := built{method: c.b.method, head: c.b.head, t: t, body: c.b.body}
 	if status != 307 && status != 308 && b.method != "HEAD" {
 		b.method, b.body = "GET", nil
@@ -150,8 +151,8 @@ func (x *execution) buildHop(s *slot, first, t *target) error {
 	extra := hs[:0]
 	for _, h := range hs {
 		switch {
-		case !sameOrigin && (strings.EqualFold(h.name, "Authorization") || strings.EqualFold(h.name, "Cookie") || strings.EqualFold(h.name, "Host")):
-		case b.body == nil && strings.EqualFold(h.name, "Content-Type"):
+		case !sameOrigin && (strings.EqualFold(h.Name, "Authorization") || strings.EqualFold(h.Name, "Cookie") || strings.EqualFold(h.Name, "Host")):
+		case b.body == nil && strings.EqualFold(h.Name, "Content-Type"):
 		default:
 			extra = append(extra, h)
 		}
@@ -179,7 +180,7 @@ func (x *execution) buildHop(s *slot, first, t *target) error {
 	c.b = b
 	s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Method: b.method, BodyBytesSent: int64(len(b.body)),
 		Intended: s.res.Intended}
-	s.p.begin(b.head)
+	s.p.Begin(b.head)
 	return nil
 }
 
@@ -198,7 +199,7 @@ func stepHeaders(spec *scenario.StepSpec, vars scenario.Vars) ([]headerKV, error
 			}
 			return nil, fmt.Errorf("header %s: expanded value %q: %w", h.Name, v, err)
 		}
-		extra = append(extra, headerKV{h.Name, v})
+		extra = append(extra, headerKV{Name: h.Name, Value: v})
 	}
 	return extra, nil
 }

@@ -7,94 +7,33 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/benchgate/benchgate/internal/dial"
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
 
-type headerKV struct{ name, value string }
+// headerKV is a step's own header field.
+type headerKV = h1.Field
 
 // appendHead appends the request line and every header but Cookie, without
 // the blank line that ends the head.
 func appendHead(dst []byte, p *Plan, method string, t *target, keepAlive bool,
 	extra []headerKV, contentType string, body bool, bodyLen int) []byte {
-	dst = append(dst, method...)
-	dst = append(dst, ' ')
-	dst = append(dst, t.requestURI...)
-	if p.HTTP10 {
-		dst = append(dst, " HTTP/1.0\r\n"...)
-	} else {
-		dst = append(dst, " HTTP/1.1\r\n"...)
-	}
-	has := func(name string) bool {
-		for _, h := range extra {
-			if strings.EqualFold(h.name, name) {
-				return true
-			}
-		}
-		return false
-	}
-	if !has("Host") {
-		dst = append(dst, "Host: "...)
-		dst = append(dst, t.hostHeader...)
-		dst = append(dst, "\r\n"...)
-	}
-	if !has("User-Agent") && p.UserAgent != "" {
-		dst = append(dst, "User-Agent: "...)
-		dst = append(dst, p.UserAgent...)
-		dst = append(dst, "\r\n"...)
-	}
-	if !has("Accept") {
-		dst = append(dst, "Accept: */*\r\n"...)
-	}
-	if len(p.AcceptEncoding) > 0 && !has("Accept-Encoding") {
-		dst = append(dst, "Accept-Encoding: "...)
-		for i, e := range p.AcceptEncoding {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = append(dst, e...)
-		}
-		dst = append(dst, "\r\n"...)
-	}
-	if t.auth != "" && !has("Authorization") {
-		dst = append(dst, "Authorization: "...)
-		dst = append(dst, t.auth...)
-		dst = append(dst, "\r\n"...)
-	}
-	switch {
-	case p.HTTP10 && keepAlive:
-		dst = append(dst, "Connection: Keep-Alive\r\n"...)
-	case !p.HTTP10 && !keepAlive:
-		dst = append(dst, "Connection: close\r\n"...)
+	h := h1.RequestHead{
+		Method: method, RequestURI: t.requestURI, HTTP10: p.HTTP10, KeepAlive: keepAlive,
+		Host: t.hostHeader, UserAgent: p.UserAgent, AcceptEncoding: p.AcceptEncoding,
+		Authorization: t.auth,
+		Body:          body, BodyLen: bodyLen, ContentType: contentType,
+		Extra: extra,
 	}
 	if t.proxy != nil && !t.tls {
-		if auth := proxyAuth(t); auth != "" {
-			dst = append(dst, "Proxy-Authorization: "...)
-			dst = append(dst, auth...)
-			dst = append(dst, "\r\n"...)
-		}
+		h.ProxyAuthorization = dial.ProxyAuth(t.proxy)
 	}
-	if body {
-		if !has("Content-Type") && contentType != "" {
-			dst = append(dst, "Content-Type: "...)
-			dst = append(dst, contentType...)
-			dst = append(dst, "\r\n"...)
-		}
-		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(bodyLen), 10)
-		dst = append(dst, "\r\n"...)
-	}
-	for _, h := range extra {
-		dst = append(dst, h.name...)
-		dst = append(dst, ": "...)
-		dst = append(dst, h.value...)
-		dst = append(dst, "\r\n"...)
-	}
-	return dst
+	return h1.AppendRequestHead(dst, &h)
 }
 
 // iterState is what one iteration carries from step to step.
@@ -285,8 +224,8 @@ func methodFor(spec *scenario.StepSpec, hasBody bool) (method string, head bool)
 
 // responseFor turns what the parser kept into a scenario.Response that
 // user code may hold on to.
-func responseFor(ps *parser, status int, t *target, failure error) *scenario.Response {
-	r := &scenario.Response{Status: status, Header: http.Header{}, Err: failure, Truncated: ps.truncated}
+func responseFor(ps *h1.Parser, status int, t *target, failure error) *scenario.Response {
+	r := &scenario.Response{Status: status, Header: http.Header{}, Err: failure, Truncated: ps.Truncated}
 	if t != nil {
 		r.URL = t.url
 	}
@@ -295,13 +234,13 @@ func responseFor(ps *parser, status int, t *target, failure error) *scenario.Res
 	}
 	r.Proto = "HTTP/1.0"
 	switch {
-	case ps.http2:
+	case ps.HTTP2:
 		r.Proto = "HTTP/2.0"
-	case ps.http11:
+	case ps.HTTP11:
 		r.Proto = "HTTP/1.1"
 	}
-	r.Body = append([]byte(nil), ps.body...)
-	for k, v := range headerFields(ps.header) {
+	r.Body = append([]byte(nil), ps.Body...)
+	for k, v := range headerFields(ps.Header) {
 		r.Header.Add(string(k), string(v))
 	}
 	return r
@@ -317,7 +256,7 @@ func headerFields(head []byte) iter.Seq2[[]byte, []byte] {
 			if i < 0 {
 				i = len(lines) - 1
 			}
-			line := trimEOL(lines[:i+1])
+			line := h1.TrimEOL(lines[:i+1])
 			lines = lines[i+1:]
 			if first {
 				continue

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -203,7 +204,7 @@ func compile(p *Plan) ([]runPlan, error) {
 			sp.head = sp.head || p.noBodyMethod(sp.method)
 			extra := make([]headerKV, len(ss.Headers))
 			for j, h := range ss.Headers {
-				extra[j] = headerKV{h.Name, h.Value.String()}
+				extra[j] = headerKV{Name: h.Name, Value: h.Value.String()}
 			}
 			ct := ss.ContentType
 			if ct == "" {
@@ -314,8 +315,8 @@ const manyVUs = 512
 // a 4 KiB read buffer taken while a response is read, a request buffer
 // grown to what it sends.
 func (s *slot) vuBuffers() {
-	s.p.pool, s.wbuf = vuBufs, nil
-	s.p.waitReadable = s.waitReadable
+	s.p.Pool, s.wbuf = vuBufs, nil
+	s.p.WaitReadable = s.waitReadable
 }
 
 // newSlots makes the plan's connection slots, one per unit of
@@ -330,9 +331,9 @@ func newSlots(p *Plan) []*slot {
 	for i := range slots {
 		s := &slot{id: i}
 		s.conn = connReader{s}
-		s.p = newParser(s.conn, 0)
-		s.p.maxHeader = maxHeader
-		s.p.noBody = noBody
+		s.p = h1.NewParser(s.conn, 0, slotBufs)
+		s.p.MaxHeader = maxHeader
+		s.p.NoBody = noBody
 		s.wbuf = make([]byte, 0, 1024)
 		slots[i] = s
 	}

@@ -600,14 +600,14 @@ func (w *walker) request(run, iter, step int, due time.Time, nx *NextStep) (time
 		e := &RequestEvent{VU: w.vu, Round: w.round, Step: step, Data: w.data}
 		x.doHooked(s, wk, w.hooks, e, nx)
 		if e.EndVU {
-			s.p.release()
+			s.p.Release()
 			if w.trace != nil {
 				w.trace(VUEvent{VU: w.vu, Round: w.round, Step: step, Pre: pre})
 			}
 			return due, false // EndVU: the VU ends here
 		}
 	}
-	s.p.release() // a waiting VU holds no read buffer
+	s.p.Release() // a waiting VU holds no read buffer
 	post := jittered(rng, spec.PostDelay, spec.PostJitter)
 	if spec.ThinkMax > spec.ThinkMin {
 		post += spec.ThinkMin + time.Duration(rng.Int64N(int64(spec.ThinkMax-spec.ThinkMin)+1))

@@ -1,4 +1,4 @@
-package engine
+package h2
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/h1"
 )
 
 // The reading side of an HTTP/2 connection: one goroutine per
@@ -19,7 +20,7 @@ import (
 
 // readPreface reads the server's connection preface, a SETTINGS frame,
 // and acknowledges it; by ctx's deadline (10 s without one).
-func (c *h2conn) readPreface(ctx context.Context) error {
+func (c *Conn) readPreface(ctx context.Context) error {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		dl = time.Now().Add(10 * time.Second)
@@ -41,9 +42,8 @@ func (c *h2conn) readPreface(ctx context.Context) error {
 	return c.onSettings(sf)
 }
 
-// readLoop reads c's frames until the connection ends.
-func (c *h2conn) readLoop() {
-	defer c.pool.readers.Done()
+// ReadLoop reads c's frames until the connection ends.
+func (c *Conn) ReadLoop() {
 	for {
 		f, err := c.rfr.ReadFrame()
 		if err != nil {
@@ -52,11 +52,11 @@ func (c *h2conn) readLoop() {
 				c.resetStream(se.StreamID, se.Code, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response is malformed (%v sent): %v", se.Code, streamCause(se, c.rfr))))
 				continue
 			}
-			c.fail(c.readError(err))
+			c.Fail(c.readError(err))
 			return
 		}
 		if err := c.handle(f); err != nil {
-			c.fail(err)
+			c.Fail(err)
 			return
 		}
 	}
@@ -74,11 +74,11 @@ func streamCause(se http2.StreamError, fr *http2.Framer) error {
 }
 
 // readError says why reading c ended.
-func (c *h2conn) readError(err error) error {
+func (c *Conn) readError(err error) error {
 	var ce http2.ConnectionError
 	if errors.As(err, &ce) {
 		code := http2.ErrCode(ce)
-		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, code, nil) })
+		c.Control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, code, nil) })
 		if d := c.rfr.ErrorDetail(); d != nil {
 			return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server broke the protocol (%v sent): %v", code, d))
 		}
@@ -99,7 +99,7 @@ func (c *h2conn) readError(err error) error {
 }
 
 // handle acts on one frame; an error breaks the connection.
-func (c *h2conn) handle(f http2.Frame) error {
+func (c *Conn) handle(f http2.Frame) error {
 	switch f := f.(type) {
 	case *http2.MetaHeadersFrame:
 		return c.onHeaders(f)
@@ -115,7 +115,7 @@ func (c *h2conn) handle(f http2.Frame) error {
 	case *http2.PingFrame:
 		if !f.IsAck() {
 			data := f.Data
-			c.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) })
+			c.Control(func(fr *http2.Framer) error { return fr.WritePing(true, data) })
 		}
 	case *http2.RSTStreamFrame:
 		// REFUSED_STREAM too is a failure, not sent again: a server that
@@ -131,7 +131,7 @@ func (c *h2conn) handle(f http2.Frame) error {
 
 // stream returns the open stream id, or nil; a stream we never opened
 // is a connection error.
-func (c *h2conn) stream(id uint32) (*h2stream, error) {
+func (c *Conn) stream(id uint32) (*Stream, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.streams[id]
@@ -141,7 +141,7 @@ func (c *h2conn) stream(id uint32) (*h2stream, error) {
 	return st, nil
 }
 
-func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
+func (c *Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	now := time.Now()
 	id := f.StreamID
 	st, err := c.stream(id)
@@ -149,7 +149,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return err // a stream we reset: its headers are decoded and dropped
 	}
 	if f.Truncated {
-		c.resetStream(id, http2.ErrCodeProtocol, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.pool.maxHeader)))
+		c.resetStream(id, http2.ErrCodeProtocol, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.maxHeader)))
 		return nil
 	}
 	st.mu.Lock()
@@ -171,7 +171,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		code, err := strconv.Atoi(f.PseudoValue("status"))
 		switch {
 		case err != nil || code < 100 || code > 999:
-			bad = fmt.Errorf("bad :status %q", clip([]byte(f.PseudoValue("status"))))
+			bad = fmt.Errorf("bad :status %q", h1.Clip([]byte(f.PseudoValue("status"))))
 		case code == 101:
 			bad = errors.New(":status 101 is not allowed in HTTP/2")
 		case code < 200:
@@ -185,7 +185,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 				if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 					st.cl = n
 				} else {
-					bad = fmt.Errorf("bad content-length %q", clip([]byte(v)))
+					bad = fmt.Errorf("bad content-length %q", h1.Clip([]byte(v)))
 				}
 			}
 		}
@@ -211,17 +211,17 @@ func fieldValue(fields []hpack.HeaderField, name string) string {
 	return ""
 }
 
-func (c *h2conn) onData(f *http2.DataFrame) error {
+func (c *Conn) onData(f *http2.DataFrame) error {
 	n := int64(f.Length) // flow control counts the padding too
 	c.recvAvail -= n
 	if c.recvAvail < 0 {
-		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeFlowControl, nil) })
+		c.Control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeFlowControl, nil) })
 		return failure.New(failure.Parse, "http2: the server sent more than the connection's window (FLOW_CONTROL_ERROR)")
 	}
-	if c.recvAvail < h2ConnWindow/2 {
-		inc := uint32(h2ConnWindow - c.recvAvail)
-		c.recvAvail = h2ConnWindow
-		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, inc) })
+	if c.recvAvail < connWindow/2 {
+		inc := uint32(connWindow - c.recvAvail)
+		c.recvAvail = connWindow
+		c.Control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(0, inc) })
 	}
 	id := f.StreamID
 	st, err := c.stream(id)
@@ -251,10 +251,10 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 		st.recvd += int64(len(data))
 		st.data = append(st.data, data...)
 	}
-	wake := len(st.data) >= h2Wake
+	wake := len(st.data) >= wakeBytes
 	st.mu.Unlock()
 	if bad == nil && pad > 0 && !f.StreamEnded() {
-		c.control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(pad)) })
+		c.Control(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(id, uint32(pad)) })
 	}
 	if bad != nil {
 		c.resetStream(id, code, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response is malformed (%v sent): %v", code, bad)))
@@ -269,7 +269,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 }
 
 // endStream closes stream id: complete when ok, else failed with err.
-func (c *h2conn) endStream(id uint32, err error, ok bool) {
+func (c *Conn) endStream(id uint32, err error, ok bool) {
 	c.mu.Lock()
 	st := c.streams[id]
 	if st != nil {
@@ -282,7 +282,7 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 	if ok {
 		st.mu.Lock()
 		if st.c == c && st.id == id && st.cl >= 0 && st.recvd != st.cl && st.status != 304 && st.status != 204 && !st.head &&
-			!(st.status < len(c.pool.noBody) && c.pool.noBody[st.status]) {
+			!(st.status < len(c.noBody) && c.noBody[st.status]) {
 			err = failure.Wrap(failure.Parse, fmt.Errorf("http2: the body ended after %d bytes, its content-length said %d", st.recvd, st.cl))
 		}
 		st.endAt = time.Now()
@@ -293,7 +293,7 @@ func (c *h2conn) endStream(id uint32, err error, ok bool) {
 }
 
 // drop forgets stream id; called with c.mu held.
-func (c *h2conn) drop(id uint32) {
+func (c *Conn) drop(id uint32) {
 	delete(c.streams, id)
 	if c.waiters > 0 {
 		close(c.avail)
@@ -303,22 +303,22 @@ func (c *h2conn) drop(id uint32) {
 
 // maybeClose closes a retired or going-away connection whose last
 // stream ended.
-func (c *h2conn) maybeClose() {
+func (c *Conn) maybeClose() {
 	c.mu.Lock()
 	idle := len(c.streams) == 0 && (c.retired || c.goaway != nil) && c.err == nil
 	c.mu.Unlock()
 	if idle {
-		c.fail(failure.New(failure.ConnectionClosed, "http2: the connection was closed after its last stream"))
+		c.Fail(failure.New(failure.ConnectionClosed, "http2: the connection was closed after its last stream"))
 	}
 }
 
 // resetStream sends RST_STREAM code for id and fails it with err.
-func (c *h2conn) resetStream(id uint32, code http2.ErrCode, err error) {
-	c.control(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
+func (c *Conn) resetStream(id uint32, code http2.ErrCode, err error) {
+	c.Control(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
 	c.endStream(id, err, false)
 }
 
-func (c *h2conn) onSettings(f *http2.SettingsFrame) error {
+func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	var bad error
 	c.mu.Lock()
 	f.ForeachSetting(func(s http2.Setting) error {
@@ -349,10 +349,10 @@ func (c *h2conn) onSettings(f *http2.SettingsFrame) error {
 	})
 	c.mu.Unlock()
 	if bad != nil {
-		c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil) })
+		c.Control(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeProtocol, nil) })
 		return failure.Wrap(failure.Parse, fmt.Errorf("http2: the server's SETTINGS are invalid (PROTOCOL_ERROR sent): %v", bad))
 	}
-	c.control(func(fr *http2.Framer) error {
+	c.Control(func(fr *http2.Framer) error {
 		if v, ok := f.Value(http2.SettingHeaderTableSize); ok {
 			c.henc.SetMaxDynamicTableSizeLimit(v)
 		}
@@ -361,7 +361,7 @@ func (c *h2conn) onSettings(f *http2.SettingsFrame) error {
 	return nil
 }
 
-func (c *h2conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	inc := int64(f.Increment)
@@ -386,12 +386,12 @@ func (c *h2conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	return nil
 }
 
-func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
+func (c *Conn) onGoAway(f *http2.GoAwayFrame) {
 	c.mu.Lock()
 	if c.goaway == nil || f.LastStreamID < c.goawayLast {
 		c.goaway, c.goawayLast, c.goawayCode = f, f.LastStreamID, f.ErrCode
 		if d := f.DebugData(); len(d) > 0 {
-			c.goawayText = fmt.Sprintf(" (%q)", clip(d))
+			c.goawayText = fmt.Sprintf(" (%q)", h1.Clip(d))
 		}
 	}
 	var unprocessed []uint32
@@ -405,7 +405,7 @@ func (c *h2conn) onGoAway(f *http2.GoAwayFrame) {
 	for _, id := range unprocessed {
 		err := failure.Wrap(failure.StreamReset, fmt.Errorf("http2: the server sent GOAWAY %v%s before processing the stream", code, text))
 		if code == http2.ErrCodeNo {
-			err = errUnprocessed{err, f.LastStreamID > 0} // a graceful end of the connection
+			err = Unprocessed{err, f.LastStreamID > 0} // a graceful end of the connection
 		}
 		c.endStream(id, err, false)
 	}

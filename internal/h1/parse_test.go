@@ -1,4 +1,4 @@
-package engine
+package h1
 
 import (
 	"errors"
@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-func parseOne(raw string, head bool, keepBody bool, limit int) (*parser, error) {
-	p := newParser(strings.NewReader(raw), 4096)
-	p.keepHeader, p.keepBody, p.bodyLimit, p.cookies = true, keepBody, limit, true
-	err := p.read(head)
+func parseOne(raw string, head bool, keepBody bool, limit int) (*Parser, error) {
+	p := NewParser(strings.NewReader(raw), 4096, testBufs)
+	p.KeepHeader, p.KeepBody, p.BodyLimit, p.CollectCookies = true, keepBody, limit, true
+	err := p.ReadResponse(head)
 	return p, err
 }
 
@@ -68,12 +68,12 @@ func TestParser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.status != tt.status || string(p.body) != tt.body || p.keepAlive != tt.keepAlive ||
-				p.bodyBytes != tt.bodyBytes || p.truncated != tt.truncated {
-				t.Errorf("got status %d body %q keepAlive %v bodyBytes %d truncated %v", p.status, p.body, p.keepAlive, p.bodyBytes, p.truncated)
+			if p.Status != tt.status || string(p.Body) != tt.body || p.KeepAlive != tt.keepAlive ||
+				p.BodyBytes != tt.bodyBytes || p.Truncated != tt.truncated {
+				t.Errorf("got status %d body %q keepAlive %v bodyBytes %d truncated %v", p.Status, p.Body, p.KeepAlive, p.BodyBytes, p.Truncated)
 			}
-			if tt.err == nil && p.wireBytes != int64(len(tt.raw)) && !strings.HasPrefix(tt.name, "head") && tt.status != 304 {
-				t.Errorf("wireBytes = %d, want %d", p.wireBytes, len(tt.raw))
+			if tt.err == nil && p.WireBytes != int64(len(tt.raw)) && !strings.HasPrefix(tt.name, "head") && tt.status != 304 {
+				t.Errorf("wireBytes = %d, want %d", p.WireBytes, len(tt.raw))
 			}
 		})
 	}
@@ -81,25 +81,25 @@ func TestParser(t *testing.T) {
 
 func TestParserHeaderLimit(t *testing.T) {
 	raw := "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 2000) + "\r\n\r\n"
-	p := newParser(strings.NewReader(raw), 4096)
-	p.maxHeader = 1024
-	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
+	p := NewParser(strings.NewReader(raw), 4096, testBufs)
+	p.MaxHeader = 1024
+	if err := p.ReadResponse(false); !errors.Is(err, ErrHeaderTooLarge) {
 		t.Fatalf("err = %v, want ErrHeaderTooLarge", err)
 	}
 	// A line longer than the read buffer but within the limit is fine.
 	raw = "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 8000) + "\r\nContent-Length: 0\r\n\r\n"
-	p = newParser(strings.NewReader(raw), 4096)
-	if err := p.read(false); err != nil || p.status != 200 {
+	p = NewParser(strings.NewReader(raw), 4096, testBufs)
+	if err := p.ReadResponse(false); err != nil || p.Status != 200 {
 		t.Fatalf("8000-byte line, 64 KiB limit: err = %v", err)
 	}
 	raw = "HTTP/1.1 200 OK\r\nX-Big: " + strings.Repeat("a", 70000) + "\r\n\r\n"
-	p = newParser(strings.NewReader(raw), 4096)
-	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
+	p = NewParser(strings.NewReader(raw), 4096, testBufs)
+	if err := p.ReadResponse(false); !errors.Is(err, ErrHeaderTooLarge) {
 		t.Fatalf("70000-byte line: err = %v, want ErrHeaderTooLarge", err)
 	}
 	many := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-A: b\r\n", 20000) + "\r\n"
-	p = newParser(strings.NewReader(many), 4096)
-	if err := p.read(false); !errors.Is(err, ErrHeaderTooLarge) {
+	p = NewParser(strings.NewReader(many), 4096, testBufs)
+	if err := p.ReadResponse(false); !errors.Is(err, ErrHeaderTooLarge) {
 		t.Fatalf("20000 header lines: err = %v, want ErrHeaderTooLarge", err)
 	}
 }
@@ -109,18 +109,18 @@ func TestParserCollectsCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(p.cookieBuf); got != "a=1; Path=/\nb=2\n" {
+	if got := string(p.SetCookies); got != "a=1; Path=/\nb=2\n" {
 		t.Errorf("cookies = %q", got)
 	}
 }
 
 func TestParserKeepsConnectionUsable(t *testing.T) {
 	raw := "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nd\r\n0\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-	p := newParser(strings.NewReader(raw), 4096)
-	p.keepBody, p.bodyLimit = false, 0
+	p := NewParser(strings.NewReader(raw), 4096, testBufs)
+	p.KeepBody, p.BodyLimit = false, 0
 	for i, want := range []int{200, 200, 404} {
-		if err := p.read(false); err != nil || p.status != want {
-			t.Fatalf("response %d: status %d err %v, want %d", i, p.status, err, want)
+		if err := p.ReadResponse(false); err != nil || p.Status != want {
+			t.Fatalf("response %d: status %d err %v, want %d", i, p.Status, err, want)
 		}
 	}
 }
@@ -131,21 +131,21 @@ func FuzzParser(f *testing.F) {
 	f.Add("HTTP/1.0 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\nbody", false)
 	f.Add("HTTP/1.1 204 No Content\r\nSet-Cookie: a=b\r\n\r\n", true)
 	f.Fuzz(func(t *testing.T, raw string, head bool) {
-		p := newParser(strings.NewReader(raw), 256)
-		p.maxHeader = 512
-		p.keepHeader, p.keepBody, p.bodyLimit, p.cookies = true, true, 64, true
+		p := NewParser(strings.NewReader(raw), 256, testBufs)
+		p.MaxHeader = 512
+		p.KeepHeader, p.KeepBody, p.BodyLimit, p.CollectCookies = true, true, 64, true
 		for i := 0; i < 4; i++ {
-			if err := p.read(head); err != nil {
+			if err := p.ReadResponse(head); err != nil {
 				return
 			}
-			if len(p.body) > 64 {
-				t.Fatalf("kept %d body bytes, limit 64", len(p.body))
+			if len(p.Body) > 64 {
+				t.Fatalf("kept %d body bytes, limit 64", len(p.Body))
 			}
-			if p.wireBytes > int64(len(raw)) {
-				t.Fatalf("counted %d wire bytes of %d", p.wireBytes, len(raw))
+			if p.WireBytes > int64(len(raw)) {
+				t.Fatalf("counted %d wire bytes of %d", p.WireBytes, len(raw))
 			}
-			if p.status < 100 || p.status > 999 {
-				t.Fatalf("status %d", p.status)
+			if p.Status < 100 || p.Status > 999 {
+				t.Fatalf("status %d", p.Status)
 			}
 		}
 	})
@@ -154,11 +154,11 @@ func FuzzParser(f *testing.F) {
 func BenchmarkParser(b *testing.B) {
 	resp := "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Mon, 23 Nov 2026 12:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 600\r\nConnection: keep-alive\r\n\r\n" + strings.Repeat("x", 600)
 	r := &repeatReader{data: []byte(resp)}
-	p := newParser(r, 16<<10)
+	p := NewParser(r, 16<<10, testBufs)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(resp)))
 	for b.Loop() {
-		if err := p.read(false); err != nil {
+		if err := p.ReadResponse(false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -179,3 +179,6 @@ func (r *repeatReader) Read(b []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// testBufs is the pool of the tests' parsers made with size 0.
+var testBufs = NewBufPool(16 << 10)

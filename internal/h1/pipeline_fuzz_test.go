@@ -1,4 +1,4 @@
-package engine
+package h1
 
 import (
 	"io"
@@ -44,18 +44,18 @@ func FuzzPipelined(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 1\r\n\r\nx"), uint64(6), false)
 	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), uint64(7), false)
 	f.Fuzz(func(t *testing.T, first []byte, seed uint64, head bool) {
-		parse := func(split bool) (*parser, *splitReader, error) {
+		parse := func(split bool) (*Parser, *splitReader, error) {
 			rd := &splitReader{data: append(append([]byte(nil), first...), pipelinedSecond...), rng: rand.New(rand.NewPCG(seed, 7))}
 			if !split {
 				rd.rng = rand.New(rand.NewPCG(0, 0))
 			}
-			p := newParser(rd, 64)
-			p.maxHeader = 1024
-			p.keepHeader, p.keepBody, p.bodyLimit = true, true, 1<<20
+			p := NewParser(rd, 64, testBufs)
+			p.MaxHeader = 1024
+			p.KeepHeader, p.KeepBody, p.BodyLimit = true, true, 1<<20
 			// Model of the socket: first arrives now; the second
 			// response only after the next request is written.
 			rd.data = rd.data[:len(first)]
-			err := p.read(head)
+			err := p.ReadResponse(head)
 			return p, rd, err
 		}
 		whole, _, errW := parse(false)
@@ -66,22 +66,22 @@ func FuzzPipelined(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if p.status != whole.status || string(p.body) != string(whole.body) || p.keepAlive != whole.keepAlive {
-			t.Fatalf("split changes the response: %d %q %v vs %d %q %v", p.status, p.body, p.keepAlive, whole.status, whole.body, whole.keepAlive)
+		if p.Status != whole.Status || string(p.Body) != string(whole.Body) || p.KeepAlive != whole.KeepAlive {
+			t.Fatalf("split changes the response: %d %q %v vs %d %q %v", p.Status, p.Body, p.KeepAlive, whole.Status, whole.Body, whole.KeepAlive)
 		}
-		if got := p.wireBytes + int64(p.w-p.r) + int64(len(rd.data)-rd.pos); got != int64(len(first)) {
-			t.Fatalf("consumed %d + buffered %d + unread %d != %d sent", p.wireBytes, p.w-p.r, len(rd.data)-rd.pos, len(first))
+		if got := p.WireBytes + int64(p.w-p.r) + int64(len(rd.data)-rd.pos); got != int64(len(first)) {
+			t.Fatalf("consumed %d + buffered %d + unread %d != %d sent", p.WireBytes, p.w-p.r, len(rd.data)-rd.pos, len(first))
 		}
-		reused := p.keepAlive && p.leftover() == "" && rd.pos == len(rd.data)
+		reused := p.KeepAlive && p.Leftover() == "" && rd.pos == len(rd.data)
 		if !reused {
 			return
 		}
 		rd.data = append(rd.data, pipelinedSecond...)
-		if err := p.read(false); err != nil {
+		if err := p.ReadResponse(false); err != nil {
 			t.Fatalf("reused connection: next response: %v", err)
 		}
-		if p.status != 200 || string(p.body) != "SECOND" || p.leftover() != "" {
-			t.Fatalf("reused connection answered the next request with %d %q", p.status, p.body)
+		if p.Status != 200 || string(p.Body) != "SECOND" || p.Leftover() != "" {
+			t.Fatalf("reused connection answered the next request with %d %q", p.Status, p.Body)
 		}
 	})
 }
