@@ -59,6 +59,9 @@ type runPlan struct {
 	spec   *scenario.RunSpec
 	steps  []stepPlan
 	states stateTable // per iteration, created on first need
+	// iters maps the iterations the execution sends (its segment's) to
+	// their numbers in the whole plan
+	iters iterMap
 	// begun counts the iterations VUs with RoundsForever began (set
 	// by compileVUs)
 	begun *atomic.Int64
@@ -236,8 +239,20 @@ func (sl Slots) Validate(p *Plan) error { return nil }
 // Work implements Executor: each run's Repeat iterations, at most
 // Concurrency in flight, and no more slots than requests (more would
 // only hold idle connections).
+//
+// In a segment k of N (Plan.Segment), iteration i of each run is the
+// segment's when i mod N = k, and so is slot j: the segment has the
+// slots j mod N = k, and at least one (when Concurrency < N, a segment
+// whose share is no slot gets one: the slots decide only how many
+// requests are in flight at once, never which are sent).
 func (sl Slots) Work(p *Plan) Work {
 	w := repeatWork(p, p.Concurrency)
+	if seg := p.Segment; !seg.Whole() {
+		for i, n := range w.Iterations {
+			w.Iterations[i] = seg.share(n)
+		}
+		w.Concurrency = max(seg.share(w.Concurrency), 1)
+	}
 	if n := w.Requests(p); n > 0 && w.Concurrency > n {
 		w.Concurrency = n
 	}
@@ -249,9 +264,15 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if p.Concurrency < 1 {
 		return fmt.Errorf("concurrency %d: must be at least 1", p.Concurrency)
 	}
+	if err := p.Segment.Check(); err != nil {
+		return fmt.Errorf("Segment: %w", err)
+	}
 	runs, err := compile(p)
 	if err != nil {
 		return err
+	}
+	for i := range runs {
+		runs[i].iters = stripeMap(p.Segment, 1, func(j int) int { return j })
 	}
 	shapes := make([]runShape, len(runs))
 	for i, r := range runs {
@@ -427,12 +448,13 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	slot := rp.states.at(iter)
 	st := *slot
 	if st == nil {
-		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
+		g := rp.iters.global(iter) // the whole plan's number
+		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(g)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v
 		}
 		if f := rp.spec.Feeder; f != nil {
-			row, ok := f.Row(iter, x.plan.Seed)
+			row, ok := f.Row(g, x.plan.Seed)
 			for k, v := range row {
 				st.vars[k] = v
 			}

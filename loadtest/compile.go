@@ -52,6 +52,11 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 			err = fmt.Errorf("the count must be 1 or more")
 		}
 		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), err.Error())
+	} else if !p.cfg.Segment.Whole() && p.cfg.Seed == 0 {
+		// each shard would draw a seed of its own: their draws (think
+		// times, random feeder rows, VUs' generators) would not be
+		// the whole plan's
+		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), "needs Seed(n): every shard must draw from the same seed")
 	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
