@@ -146,9 +146,12 @@ func (a Arrivals) Work(p *Plan) Work {
 	a = a.forPlan(p)
 	seg := p.Segment
 	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: a.segVUs(seg), Duration: a.Total(), Arrivals: seg.share(a.Count())}
+	maps := make([]iterMap, len(p.Runs))
 	for i := range p.Runs {
 		w.Iterations[i] = a.segIterations(seg)(i, len(p.Runs))
+		maps[i] = runMapArrivals(seg, i, len(p.Runs))
 	}
+	w.Global = globalFunc(maps)
 	return w
 }
 

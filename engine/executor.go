@@ -66,6 +66,11 @@ type Work struct {
 	// Arrivals), 0 in a closed model. The recorder is then told of each
 	// arrival (Recorder.Arrival).
 	Arrivals int
+	// Global, when set, maps the place of an iteration among the ones
+	// of run the execution sends (Result.Index) to its number in the
+	// whole plan (Result.Iteration): set by an executor that sends a
+	// segment of the plan (Plan.Segment), nil when the two are one.
+	Global func(run, index int) int
 }
 
 // Requests is the number of requests the work sends when every
@@ -182,6 +187,17 @@ type ArrivalRecorder interface {
 // release.
 type IterationRecorder interface {
 	IterationsBegun(run, n int)
+}
+
+// globalFunc returns Work.Global for runs mapped by maps (nil when
+// every map is the identity).
+func globalFunc(maps []iterMap) func(run, index int) int {
+	for _, m := range maps {
+		if !m.whole() {
+			return func(run, index int) int { return maps[run].global(index) }
+		}
+	}
+	return nil
 }
 
 // ExecuteFunc makes an Executor of an execute function alone (an

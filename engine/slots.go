@@ -252,6 +252,11 @@ func (sl Slots) Work(p *Plan) Work {
 			w.Iterations[i] = seg.share(n)
 		}
 		w.Concurrency = max(seg.share(w.Concurrency), 1)
+		maps := make([]iterMap, len(p.Runs))
+		for i := range maps {
+			maps[i] = stripeMap(seg, 1, func(j int) int { return j })
+		}
+		w.Global = globalFunc(maps)
 	}
 	if n := w.Requests(p); n > 0 && w.Concurrency > n {
 		w.Concurrency = n

@@ -293,9 +293,12 @@ func (v VUs) Work(p *Plan) Work {
 	n := v.forPlan(p).Normalized()
 	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: max(p.Segment.share(n.Max), 1)}
 	its := n.segIterations(p.Segment)
+	maps := make([]iterMap, len(p.Runs))
 	for i := range p.Runs {
 		w.Iterations[i] = its(i, len(p.Runs))
+		maps[i] = n.runMap(p.Segment, i, len(p.Runs))
 	}
+	w.Global = globalFunc(maps)
 	if n.Rounds < 0 {
 		w.UntilStopped = make([]bool, len(p.Runs))
 		for i := range w.UntilStopped {

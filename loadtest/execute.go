@@ -70,6 +70,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		logErr = rec.lines.close()
 	}
 	report := rec.report()
+	if g := work.Global; g != nil {
+		for i, rr := range report.Runs {
+			if i < len(ep.Runs) {
+				rr.global = func(index int) int { return g(i, index) }
+			}
+		}
+	}
 	if logErr != nil {
 		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
 	}
