@@ -405,12 +405,16 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			s.vuBuffers()
 		}
 	}
+	start, ok := x.begin()
+	if !ok {
+		return context.Cause(ctx)
+	}
 	stopWatch := x.watch(x.interruptSlots)
 	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: rec, seg: seg, maps: maps}
 	clock.next = clock.owned(0)
 	waiters := newWaiterSet(x.stopCh)
 	defer waiters.close()
-	clock.start = time.Now()
+	clock.start = start
 	if l := p.Live; l != nil {
 		l.Began.Store(clock.start.UnixNano())
 	}

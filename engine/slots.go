@@ -289,6 +289,9 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, shapes), rec)
 	defer x.end()
+	if _, ok := x.begin(); !ok {
+		return context.Cause(ctx) // cancelled before the start: nothing is sent
+	}
 	if !sl.Goroutines {
 		if ran, err := x.runLoops(); ran || err != nil {
 			if err != nil {
@@ -320,6 +323,26 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 		x.h2 = newH2Pool(x.ioCtx, p)
 	}
 	return x
+}
+
+// begin waits for the plan's Start, when it has one, and returns the
+// time the execution's schedule counts from: Start, or now. false when
+// ctx ended first.
+func (x *execution) begin() (time.Time, bool) {
+	start := x.plan.Start
+	if start.IsZero() {
+		return time.Now(), x.ctx.Err() == nil
+	}
+	if d := time.Until(start); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-x.ctx.Done():
+			return start, false
+		}
+	}
+	return start, x.ctx.Err() == nil
 }
 
 // end releases what the execution holds: its context, its HTTP/2
@@ -398,7 +421,8 @@ func (x *execution) watch(interrupt func()) (stop func()) {
 		defer close(done)
 		var limit, grace <-chan time.Time
 		if x.plan.TimeLimit > 0 {
-			t := time.NewTimer(x.plan.TimeLimit)
+			// the time limit counts from the plan's Start
+			t := time.NewTimer(x.plan.TimeLimit + max(time.Until(x.plan.Start), 0))
 			defer t.Stop()
 			limit = t.C
 		}

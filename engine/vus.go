@@ -397,9 +397,11 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	// VUs start in number order on the ramp, each on a goroutine made
 	// when it starts; the dispatcher waits precisely (see waitArrival)
+	// after the hooks' readiness, the start (T0, when the plan has
+	// one); a cancel meanwhile ends the dispatch below, VU by VU
+	start, _ := x.begin()
 	ws := newWaiterSet(x.stopCh)
 	w := ws.get(x.stopCh)
-	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
 	}

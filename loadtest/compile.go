@@ -58,6 +58,10 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		// the whole plan's
 		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), "needs Seed(n): every shard must draw from the same seed")
 	}
+	if p.envErr != nil {
+		bad("ShardEnv", "the environment", p.envErr.Error())
+	}
+	p.checkStart(bad)
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}
@@ -197,6 +201,16 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		return nil, engine.Work{}, fmt.Errorf("invalid plan: %w", err)
 	}
 	return ep, work, nil
+}
+
+// builtIn reports whether e is one of engine's executors (which honour
+// engine.Plan.Start).
+func builtIn(e engine.Executor) bool {
+	switch e.(type) {
+	case engine.VUs, engine.Arrivals, engine.Slots:
+		return true
+	}
+	return false
 }
 
 // executorValue shows an executor in a validation error: its settings

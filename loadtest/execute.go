@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/benchgate/benchgate/engine"
 )
@@ -34,7 +35,14 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		ep.Seed = rand.Uint64()
 	}
 	ep.RecordURLs = p.requestLog != nil
+	if err := p.ready(time.Now()); err != nil {
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
+	}
+	ep.Start = p.startAt // zero without StartAt
 	rec := newRecorder(ep, p.cfg.Secrets)
+	if p.startSet {
+		rec.start = p.startAt // the report's times count from T0, as the schedules do
+	}
 	if p.forDur > 0 {
 		rec.openEnded = make([]bool, len(ep.Runs))
 		for i, r := range p.runs {
@@ -63,6 +71,18 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		}
 		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured, ep.TimeLimit)
 	}
+	if p.startSet && !builtIn(p.executor) {
+		// an executor of the user's may not know Plan.Start: nothing
+		// is sent before T0 all the same
+		if d := time.Until(p.startAt); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
 	var logErr error
@@ -86,6 +106,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
+	if p.startSet {
+		report.T0 = p.startAt
+		if f := rec.firstStart.Load(); f != 0 {
+			report.StartSkew = time.Unix(0, f).Sub(p.startAt)
+		}
+		report.Clock = hostClock()
+	}
 	report.Session = ThisSession()
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report

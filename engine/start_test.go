@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/scenario"
+)
+
+type startRecorder struct {
+	RecorderBase
+	mu      sync.Mutex
+	results []Result
+	lags    []time.Duration
+}
+
+func (r *startRecorder) Record(_ int, res *Result) {
+	r.mu.Lock()
+	r.results = append(r.results, *res)
+	r.mu.Unlock()
+}
+
+func (r *startRecorder) Arrival(_, _ int, lag time.Duration, dropped bool) {
+	r.mu.Lock()
+	if !dropped {
+		r.lags = append(r.lags, lag)
+	}
+	r.mu.Unlock()
+}
+
+func startSpec(t *testing.T, repeat int) scenario.RunSpec {
+	t.Helper()
+	spec, err := scenario.Run("r", scenario.Get("/a")).Resolve(0, scenario.Defaults{Repeat: repeat, KeepLevel: 1, BufferBytes: 1024,
+		BaseURL: fixedServer(t, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// TestStartSchedulesCountFromIt: an arrival rate whose Start (T0) is
+// behind it begins late: its arrivals are due at T0 plus their place on
+// the schedule, so the lateness shows as each arrival's lag and in the
+// requests' intended starts (Start + ArrivalAt(k)), not hidden by a
+// schedule that counts from when the execution happened to begin.
+func TestStartSchedulesCountFromIt(t *testing.T) {
+	a := Arrivals{Rate: 100, Duration: 100 * time.Millisecond, MaxVUs: 2, MaxLag: time.Minute}
+	start := time.Now().Add(-300 * time.Millisecond) // began 300 ms late
+	rec := &startRecorder{}
+	p := &Plan{Runs: []scenario.RunSpec{startSpec(t, a.Count())}, Concurrency: 2, KeepAlive: true, Start: start}
+	if err := a.Execute(context.Background(), p, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.results) != a.Count() || len(rec.lags) != a.Count() {
+		t.Fatalf("%d results, %d arrivals, want %d", len(rec.results), len(rec.lags), a.Count())
+	}
+	for _, l := range rec.lags {
+		if l < 200*time.Millisecond { // the last arrival is due at T0 + 90 ms
+			t.Errorf("an arrival's lag %v: the 300 ms late start does not show", l)
+		}
+	}
+	for _, r := range rec.results {
+		if want := start.Add(a.ArrivalAt(r.Iteration)); !r.Intended.Equal(want) {
+			t.Errorf("iteration %d intended at %v, want T0 + %v = %v", r.Iteration, r.Intended, a.ArrivalAt(r.Iteration), want)
+		}
+	}
+}
+
+// TestStartNothingBeforeIt: no executor sends before the plan's Start,
+// and the time limit counts from it (a limit shorter than the wait for
+// T0 does not end the execution before it began).
+func TestStartNothingBeforeIt(t *testing.T) {
+	for _, ex := range []Executor{Slots{}, Slots{Goroutines: true}, VUs{Max: 2}, Arrivals{Rate: 100, Duration: 20 * time.Millisecond, MaxVUs: 2}} {
+		p := &Plan{Runs: []scenario.RunSpec{startSpec(t, 2)}, Concurrency: 2, KeepAlive: true, TimeLimit: 2 * time.Second}
+		w := ex.Work(p)
+		p.Runs[0].Repeat, p.Concurrency = w.Iterations[0], w.Concurrency
+		p.Start = time.Now().Add(400 * time.Millisecond)
+		p.TimeLimit = 350 * time.Millisecond
+		p.GracePeriod = time.Second
+		rec := &startRecorder{}
+		if err := ex.Execute(context.Background(), p, rec); err != nil {
+			t.Fatalf("%T: %v", ex, err)
+		}
+		if len(rec.results) == 0 {
+			t.Fatalf("%T: no request: the time limit did not count from Start", ex)
+		}
+		for _, r := range rec.results {
+			if r.Start.Before(p.Start) {
+				t.Errorf("%T: a request started at %v, before Start %v", ex, r.Start, p.Start)
+			}
+		}
+	}
+}
