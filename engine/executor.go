@@ -69,7 +69,10 @@ type Work struct {
 	// Global, when set, maps the place of an iteration among the ones
 	// of run the execution sends (Result.Index) to its number in the
 	// whole plan (Result.Iteration): set by an executor that sends a
-	// segment of the plan (Plan.Segment), nil when the two are one.
+	// segment of the plan (Plan.Segment), and required then (CheckWork
+	// refuses a segment's Work without it, so that an executor unaware
+	// of segments never sends the whole plan in every shard); nil when
+	// the two are one.
 	Global func(run, index int) int
 }
 
@@ -104,6 +107,11 @@ func CheckWork(w Work, p *Plan) error {
 	}
 	if w.Duration < 0 || w.Arrivals < 0 {
 		return fmt.Errorf("Work.Duration %v, Work.Arrivals %d: must not be negative", w.Duration, w.Arrivals)
+	}
+	if !p.Segment.Whole() && w.Global == nil {
+		// an executor written before segments would send the whole
+		// plan in every shard
+		return fmt.Errorf("Work.Global is nil for segment %v: an executor that sends a segment of the plan says which of its iterations (Work.Global); one that cannot refuses the segment in Validate (RefuseSegment)", p.Segment)
 	}
 	return nil
 }

@@ -122,3 +122,95 @@ func TestShardRefusals(t *testing.T) {
 		t.Errorf("%d requests sent by plans refused", sent)
 	}
 }
+
+// TestShardFor: a shard of a plan run For a duration goes on until the
+// time passes, and the iterations it begins are the whole plan's
+// numbers it owns (i mod 3 = 1 for shard 1 of 3), each once, its
+// records without holes: slots whose runs repeat up to For's bound,
+// VUs walking their runs until stopped, an arrival rate lasting For.
+func TestShardFor(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ts.Close()
+	for _, c := range []struct {
+		name string
+		opt  loadtest.Option
+	}{
+		{"slots", loadtest.Concurrency(2)},
+		{"VUs", loadtest.VirtualUsers(engine.VUs{Max: 6})},
+		{"arrivals", loadtest.ArrivalRate(engine.Arrivals{Rate: 300, MaxVUs: 6})},
+	} {
+		var log bytes.Buffer
+		p := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(ts.URL+"/a?it={{iteration}}")).KeepLevel(1)),
+			loadtest.For(100*time.Millisecond), loadtest.Shard(1, 3), loadtest.Seed(5), loadtest.LogRequests(&log), c.opt)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		report, err := p.Execute(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var logged []int
+		sc := bufio.NewScanner(&log)
+		for sc.Scan() {
+			var l loadtest.RequestLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatal(err)
+			}
+			if l.Iteration%3 != 1 {
+				t.Fatalf("%s: iteration %d sent by shard 1 of 3", c.name, l.Iteration)
+			}
+			logged = append(logged, l.Iteration)
+		}
+		slices.Sort(logged)
+		if len(logged) < 2 || len(slices.Compact(slices.Clone(logged))) != len(logged) {
+			t.Fatalf("%s: iterations %v: want at least 2, each once", c.name, logged)
+		}
+		run := report.Run("r")
+		// an iteration begun as the time passed may have sent nothing
+		// (not started): counted, without a request in the log
+		if run.Repeat < len(logged) || run.Repeat > len(logged)+6 {
+			t.Fatalf("%s: the report counts %d iterations, the log %d", c.name, run.Repeat, len(logged))
+		}
+		var indexes []int
+		for i := range run.Repeat {
+			it, ok := run.Iteration(i)
+			if !ok {
+				t.Fatalf("%s: the shard's iteration %d: no records", c.name, i)
+			}
+			if it.Index()%3 != 1 {
+				t.Fatalf("%s: the shard's iteration %d shows number %d", c.name, i, it.Index())
+			}
+			if it.Requests()[0].Sent {
+				indexes = append(indexes, it.Index())
+			}
+		}
+		slices.Sort(indexes)
+		if !slices.Equal(indexes, logged) {
+			t.Errorf("%s: the report's iterations %v, the log's %v", c.name, indexes, logged)
+		}
+	}
+}
+
+// unawareExecutor is an executor written before segments: its Validate
+// accepts every plan and its Work is the whole plan's.
+type unawareExecutor struct{}
+
+func (unawareExecutor) Validate(p *engine.Plan) error { return nil }
+func (unawareExecutor) Work(p *engine.Plan) engine.Work {
+	return engine.ExecuteFunc(nil).Work(p)
+}
+func (unawareExecutor) Execute(ctx context.Context, p *engine.Plan, rec engine.Recorder) error {
+	panic("a plan refused must not execute")
+}
+
+// TestShardUnawareExecutor: an executor of the user's that knows
+// nothing of segments (its Validate accepts the shard, its Work is the
+// whole plan's, without Work.Global) is refused for a shard, before it
+// executes, instead of sending the whole plan in every shard; the whole
+// plan runs as before.
+func TestShardUnawareExecutor(t *testing.T) {
+	run := scenario.Run("r", scenario.Get("http://127.0.0.1:1/"))
+	_, err := loadtest.New(loadtest.Runs(run), loadtest.Shard(0, 2), loadtest.Seed(1), loadtest.WithExecutor(unawareExecutor{})).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "Work.Global is nil for segment 0/2") {
+		t.Errorf("error %v, want the missing Work.Global named", err)
+	}
+}
