@@ -34,7 +34,7 @@ func ExampleShard() {
 		run := scenario.Run("login", scenario.Get(srv.URL+"/login?user={{user}}&it={{iteration}}")).
 			Feed(scenario.FeedRows([]string{"user"}, rows).Unique().OnEnd(scenario.Fail))
 		plan := loadtest.New(loadtest.Runs(run), loadtest.VirtualUsers(engine.VUs{Max: 7}),
-			loadtest.Shard(k, 3), loadtest.Seed(42), 
+			loadtest.Shard(k, 3), loadtest.Seed(42),
 			// the same T0 for every shard when they run at once; here
 			// each begins 100 ms after it is set up
 			loadtest.StartAt(time.Now().Add(100*time.Millisecond), 10*time.Millisecond))
