@@ -24,6 +24,9 @@ import (
 //
 // Iteration k (from 0) goes to run k mod (number of runs) and arrives
 // when the schedule's cumulative count reaches k: the first at once.
+// A plan run as segments (Plan.Segment) gives segment s of N the
+// arrivals k mod N = s, at their times in the whole schedule (see
+// Work), counted from Plan.Start when it is set.
 type Arrivals struct {
 	// Rate and Duration are a constant rate: Rate iterations per second
 	// for Duration. Stages, when set, replace them.

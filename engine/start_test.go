@@ -93,3 +93,29 @@ func TestStartNothingBeforeIt(t *testing.T) {
 		}
 	}
 }
+
+// TestStartCancelledWhileWaiting: a cancel while the execution waits
+// for its Start ends it at once, with nothing sent and the cancel as
+// its error.
+func TestStartCancelledWhileWaiting(t *testing.T) {
+	for _, ex := range []Executor{Slots{}, Slots{Goroutines: true}, VUs{Max: 2}, Arrivals{Rate: 100, Duration: 20 * time.Millisecond, MaxVUs: 2}} {
+		p := &Plan{Runs: []scenario.RunSpec{startSpec(t, 2)}, Concurrency: 2, KeepAlive: true}
+		w := ex.Work(p)
+		p.Runs[0].Repeat, p.Concurrency = w.Iterations[0], w.Concurrency
+		p.Start = time.Now().Add(time.Minute)
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		done := make(chan error, 1)
+		rec := &startRecorder{}
+		go func() { done <- ex.Execute(ctx, p, rec) }()
+		select {
+		case err := <-done:
+			if err != context.Canceled || len(rec.results) != 0 {
+				t.Errorf("%T: error %v, %d requests; want context.Canceled and none", ex, err, len(rec.results))
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%T: still waiting for Start after the cancel", ex)
+		}
+		cancel()
+	}
+}

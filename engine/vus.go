@@ -31,6 +31,10 @@ import (
 // multi-process run will number its processes) and walks run k mod (number of
 // runs). VUs 0 … Start−1 start at once; VU Start+j starts at
 // (j+1)·RampUp/(Max−Start), so the last one starts at RampUp.
+//
+// Shards are goroutine groups in one execution; a plan run as several
+// executions (Plan.Segment: processes, pods, hosts) gives segment s of
+// N the VUs k mod N = s, each as it is in the whole plan (see Work).
 type VUs struct {
 	// Shards is the number of shards (default 1).
 	Shards int
