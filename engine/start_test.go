@@ -2,6 +2,10 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -117,5 +121,71 @@ func TestStartCancelledWhileWaiting(t *testing.T) {
 			t.Fatalf("%T: still waiting for Start after the cancel", ex)
 		}
 		cancel()
+	}
+}
+
+type dropRecorder struct {
+	RecorderBase
+	mu               sync.Mutex
+	started, dropped map[int]int
+}
+
+func (r *dropRecorder) Record(_ int, res *Result) {}
+
+func (r *dropRecorder) Arrival(_, run int, _ time.Duration, dropped bool) {
+	r.mu.Lock()
+	if dropped {
+		r.dropped[run]++
+	} else {
+		r.started[run]++
+	}
+	r.mu.Unlock()
+}
+
+func (r *dropRecorder) ArrivalsDropped(run, n int) {
+	r.mu.Lock()
+	r.dropped[run] += n
+	r.mu.Unlock()
+}
+
+// TestSegmentArrivalsDropped: a segment of an arrival rate whose one VU
+// cannot keep up drops arrivals, and accounts for each of its own
+// exactly: per run, the arrivals started plus dropped are the run's
+// iterations in the segment, and every run's add up to the segment's
+// planned arrivals (none of another segment's counted).
+func TestSegmentArrivalsDropped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(10 * time.Millisecond) }))
+	defer srv.Close()
+	var runs []scenario.RunSpec
+	for i := range 3 {
+		spec, err := scenario.Run(fmt.Sprint("r", i), scenario.Get("/")).Resolve(i, scenario.Defaults{Repeat: 1, KeepLevel: 1, BufferBytes: 1024, BaseURL: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, spec)
+	}
+	a := Arrivals{Rate: 2000, Duration: 50 * time.Millisecond, MaxVUs: 2, MaxLag: 5 * time.Millisecond}
+	for k := range 2 {
+		p := &Plan{Runs: slices.Clone(runs), KeepAlive: true, Segment: Segment{Index: k, Count: 2}}
+		w := a.Work(p)
+		for i := range p.Runs {
+			p.Runs[i].Repeat = w.Iterations[i]
+		}
+		p.Concurrency = w.Concurrency
+		rec := &dropRecorder{started: map[int]int{}, dropped: map[int]int{}}
+		if err := a.Execute(context.Background(), p, rec); err != nil {
+			t.Fatal(err)
+		}
+		total, dropped := 0, 0
+		for i := range p.Runs {
+			if got := rec.started[i] + rec.dropped[i]; got != w.Iterations[i] {
+				t.Errorf("segment %d/2 run %d: %d started + %d dropped, want its %d iterations", k, i, rec.started[i], rec.dropped[i], w.Iterations[i])
+			}
+			total += rec.started[i] + rec.dropped[i]
+			dropped += rec.dropped[i]
+		}
+		if total != w.Arrivals || dropped == 0 {
+			t.Errorf("segment %d/2: %d arrivals accounted for (%d dropped), want its %d planned, some dropped", k, total, dropped, w.Arrivals)
+		}
 	}
 }
