@@ -21,6 +21,26 @@ func (p *Plan) Validate() error {
 // compile builds the engine's plan and asks the executor for its work
 // (validated, and applied to the plan's runs and concurrency).
 func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
+	return p.compileSegment(p.cfg.Segment)
+}
+
+// wholePlan returns ep, compiled for segment seg, as the whole plan
+// would run: the runs' repeat counts and the concurrency of every
+// segment, not this one's (what the plan's hash describes, the same
+// in every shard).
+func (p *Plan) wholePlan(ep *engine.Plan) *engine.Plan {
+	if ep.Segment.Whole() {
+		return ep
+	}
+	whole, _, err := p.compileSegment(engine.Segment{})
+	if err != nil {
+		return ep // cannot be: the segment compiled
+	}
+	return whole
+}
+
+// compileSegment is compile for segment seg of the plan.
+func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, error) {
 	var errs []error
 	bad := func(field, value, reason string) {
 		errs = append(errs, &scenario.ValidationError{Field: field, Value: value, Reason: reason})
@@ -62,6 +82,14 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		bad("ShardEnv", "the environment", p.envErr.Error())
 	}
 	p.checkStart(bad)
+	if p.boardSet {
+		switch sb := p.board; {
+		case sb == nil:
+			bad("Scoreboard", "nil", "needs a slot (scoreboard.Board.Slot)")
+		case p.shardSet && (sb.Shard() != p.cfg.Segment.Index || sb.Board().Shards() != p.cfg.Segment.Count):
+			bad("Scoreboard", fmt.Sprintf("slot %d of %d", sb.Shard(), sb.Board().Shards()), fmt.Sprintf("the plan is shard %v: its slot is slot %d of a board of %d", p.cfg.Segment, p.cfg.Segment.Index, p.cfg.Segment.Count))
+		}
+	}
 	if p.bufferBytes < 0 {
 		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
 	}
@@ -89,6 +117,7 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 	// here is set on the copy
 	cfg := p.cfg
 	ep := &cfg
+	ep.Segment = seg
 	ep.TimeLimit, ep.For = timeLimit, max(p.forDur, 0)
 	for _, e := range p.cfg.AcceptEncoding {
 		if !slices.Contains(engine.Encodings, e) {

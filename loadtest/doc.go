@@ -27,6 +27,42 @@
 // invalid. Cancelling ctx or reaching the time limit stops sending and
 // returns the partial Report measured so far.
 //
+// # Shards and merging
+//
+// A plan too large for one process or machine runs as N shards, each
+// with the same plan and Shard(k, N) (and the same Seed): each Report
+// then carries a manifest (Report.Shard: shard k/N, the plan's hash,
+// the executable's hash, the histogram layout, the seed, the host, the
+// process and its start), and Merge adds the N reports up into the
+// report of the whole plan, which every matcher, a comparison, the JSON
+// file, the HTML page and the summary take like any other.
+// `benchgate merge -o merged.json shard-*.json` does the same with
+// files.
+//
+// What is exact: every count (requests, responses, statuses, failure
+// kinds, bytes) is the sum of the shards', and every latency histogram
+// (per run, step, phase and time window) holds exactly the values one
+// recorder would have held of all the shards' responses: the histograms
+// have fixed buckets, so merging them is adding counters, and the
+// percentiles of the merged report are those of all the responses, not
+// an average of the shards' percentiles.
+//
+// What is not: times across machines are only as good as their clocks.
+// The windows and the timeline are put on the earliest shard's clock by
+// each shard's start; shards that started a non-whole number of windows
+// apart have their windows moved to the nearest one (a warning says
+// which shard and by how much), and TotalTime (from the earliest first
+// request to the latest last response) carries the clocks' offsets.
+// The per-request records stay in the shards' reports. An arrival
+// rate's Rate is the sum of the shards' rates.
+//
+// Merge refuses, naming the reports and the values (errors wrap
+// ErrInvalidReport): a report without a manifest, shards of another
+// count, plan, seed or histogram layout, a shard missing or given
+// twice, a report that carries an error, and shards run by different
+// executables unless MergeOptions.AllowBinaryMismatch says they may be
+// (CI jobs that each build the test binary).
+//
 // # For users of HTTPD::Bench::ApacheBench and HTTP::LoadGen
 //
 // The slots executor keeps HTTPD::Bench::ApacheBench's scheduling and
@@ -58,4 +94,5 @@
 //	register_no_response_body_method/code  NoResponseBodyMethods, NoResponseBodyStatuses
 //	HTTP::LoadGen::Logger with a formatter LogRequestsFormatted (TabSeparated: its line)
 //	scoreboard                             LiveCounters (engine.Live)
+//	IPC::ScoreBoard across processes       Scoreboard(slot) (package scoreboard)
 package loadtest

@@ -31,13 +31,17 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
+	if p.board != nil {
+		stop, err := p.board.Publish()
+		if err != nil {
+			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
+		}
+		defer stop()
+	}
 	if ep.Seed == 0 {
 		ep.Seed = rand.Uint64()
 	}
 	ep.RecordURLs = p.requestLog != nil
-	if err := p.ready(time.Now()); err != nil {
-		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
-	}
 	ep.Start = p.startAt // zero without StartAt
 	rec := newRecorder(ep, p.cfg.Secrets)
 	if p.startSet {
@@ -57,6 +61,15 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if p.requestLog != nil {
 		rec.lines = newLineLog(p.requestLog, p.requestLogCSV, p.requestLogFormat)
 		defer rec.lines.close()
+	}
+	var hash string
+	if p.shardSet || p.startSet {
+		// before the execution, which may set repeat counts; of the whole
+		// plan, whichever shard this is
+		hash = planHash(p.wholePlan(ep), p.executor)
+	}
+	if err := p.ready(time.Now()); err != nil {
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
 	health := startHealth()
 	stopProgress := func() {}
@@ -106,14 +119,19 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
-	if p.startSet {
-		report.T0 = p.startAt
-		if f := rec.firstStart.Load(); f != 0 {
-			report.StartSkew = time.Unix(0, f).Sub(p.startAt)
-		}
-		report.Clock = hostClock()
-	}
 	report.Session = ThisSession()
+	if p.shardSet || p.startSet {
+		// a plan given T0 records it, its skew and the clock in the
+		// manifest, shard or not (then shard 1/1)
+		report.Shard = newManifest(ep.Segment, hash, report, p.startAt)
+		if p.startSet {
+			report.Shard.Skew = 0
+			if f := rec.firstStart.Load(); f != 0 {
+				report.Shard.Skew = time.Unix(0, f).Sub(p.startAt)
+			}
+			report.Shard.Clock = hostClock()
+		}
+	}
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report
 	}

@@ -2,3 +2,13 @@ package loadtest
 
 // SignedRankGreaterForTest exposes the signed-rank tail to the tests.
 var SignedRankGreaterForTest = signedRankGreater
+
+// PlanHashForTest is the plan hash a shard of p would record, or the
+// plan's error.
+func PlanHashForTest(p *Plan) (string, error) {
+	ep, _, err := p.compile()
+	if err != nil {
+		return "", err
+	}
+	return planHash(ep, p.executor), nil
+}

@@ -112,6 +112,14 @@ func (r *Report) htmlView() htmlView {
 	if r.StoppedBy != "" {
 		v.Totals = append(v.Totals, [2]string{"stopped", r.StoppedBy})
 	}
+	if m := r.Shard; m != nil {
+		v.Totals = append(v.Totals, [2]string{"shard", fmt.Sprintf("%s of plan %s", m, short(m.PlanHash))})
+	}
+	if len(r.Shards) > 0 {
+		var b strings.Builder
+		writeShards(&b, r.Shards)
+		v.Totals = append(v.Totals, [2]string{"shards", strings.ReplaceAll(strings.TrimSpace(b.String()), "\n  ", "; ")})
+	}
 	if a := r.Arrivals; a != nil {
 		v.Totals = append(v.Totals, [2]string{"arrivals", fmt.Sprintf("%d planned, %d started (%.1f/s), %d dropped; start lag p50 %v, p99 %v, max %v",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))})

@@ -42,6 +42,11 @@ func (r *Report) writeJSON(w io.Writer, keep func(*RunReport) bool) error {
 	rand.Read(nonce[:])
 	prefix := "benchgate-requests-" + hex.EncodeToString(nonce[:]) + "-"
 	cp := *r
+	if cp.Version == 0 {
+		// a Report made by hand, not by Execute: written in this
+		// package's format, which ReadJSON reads back
+		cp.Version = ReportVersion
+	}
 	cp.GoodResponses = r.goodResponses()
 	cp.Runs = make([]*RunReport, len(r.Runs))
 	var logs []*RequestLog

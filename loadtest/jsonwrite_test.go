@@ -74,3 +74,17 @@ func TestJSONArtifactSmall(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteJSONOfAHandMadeReport(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (&loadtest.Report{}).WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := loadtest.ReadJSON(&buf)
+	if err != nil {
+		t.Fatalf("a hand-made report written by WriteJSON does not read back: %v", err)
+	}
+	if r.Version != loadtest.ReportVersion {
+		t.Errorf("version %d, want %d", r.Version, loadtest.ReportVersion)
+	}
+}

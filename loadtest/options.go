@@ -7,6 +7,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
+	"github.com/benchgate/benchgate/scoreboard"
 )
 
 // Runs adds runs to the plan.
@@ -159,6 +160,21 @@ func ArrivalRate(a engine.Arrivals) Option {
 // virtual users, requests started, succeeded and failed, bytes read.
 // Read it from any goroutine, at any time (l.Snapshot()).
 func LiveCounters(l *engine.Live) Option { return func(p *Plan) { p.cfg.Live = l } }
+
+// Scoreboard publishes the execution's live counters into a slot of a
+// scoreboard shared between processes (package scoreboard): the slot's
+// counters are the plan's LiveCounters (this replaces LiveCounters), the
+// slot is marked running with a heartbeat while the execution runs and
+// done when it ends. With Shard(k, n) too, the slot must be slot k of a
+// board of n slots (Execute refuses another).
+func Scoreboard(slot *scoreboard.Slot) Option {
+	return func(p *Plan) {
+		p.board, p.boardSet = slot, true
+		if slot != nil {
+			p.cfg.Live = slot.Live()
+		}
+	}
+}
 
 // Shard makes the execution shard index (from 0) of count: it sends
 // its segment of the plan's work (engine.Segment), and its Report says

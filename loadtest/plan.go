@@ -7,6 +7,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
+	"github.com/benchgate/benchgate/scoreboard"
 )
 
 // Priority says which run a free connection slot serves next.
@@ -78,6 +79,9 @@ type Plan struct {
 	startSet   bool
 	// envErr is what ShardEnv found wrong in the environment
 	envErr error
+	// board is Scoreboard's slot (boardSet: the option was given)
+	board    *scoreboard.Slot
+	boardSet bool
 }
 
 // Option sets a Plan setting.

@@ -22,16 +22,6 @@ const ReportVersion = 2
 type Report struct {
 	Version int       `json:"version"`
 	Started time.Time `json:"started"`
-	// T0 is the start the plan was given (StartAt: the same for every
-	// shard of a plan), zero without one; StartSkew is how late its
-	// first request started after T0 (its own place on the schedule
-	// included: 0 for slots and VUs started at once, the arrival's
-	// time for an arrival rate's shard); Clock describes the host's
-	// clock then (synchronised or not, its estimated error), which
-	// bounds how far the shards' T0s agree.
-	T0        time.Time     `json:"t0,omitzero"`
-	StartSkew time.Duration `json:"start_skew,omitempty"`
-	Clock     string        `json:"clock,omitempty"`
 	// TotalTime runs from the start of the first request to the end of
 	// the last response.
 	TotalTime   time.Duration `json:"total_time"`
@@ -115,6 +105,13 @@ type Report struct {
 	// FailedShards lists the shards whose ShardInit or ShardExit hook
 	// failed (engine.VUHooks).
 	FailedShards []int `json:"failed_shards,omitempty"`
+	// Shard says which shard of a plan run as several (Shard) this
+	// report is, and what Merge checks; nil for an execution of the
+	// whole plan and for a merged report.
+	Shard *ShardManifest `json:"shard,omitempty"`
+	// Shards lists the manifests of the shards a merged report was added
+	// up from (Merge), by index: their hosts, starts and skews.
+	Shards []ShardManifest `json:"shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
 	// Err is the error Execute returned with the report: an invalid

@@ -134,6 +134,14 @@ func (r *Report) validate() error {
 	if a := r.Arrivals; a != nil && (a.Planned < 0 || a.Started < 0 || a.Dropped < 0 || a.Rate < 0 || math.IsNaN(a.Rate)) {
 		return fmt.Errorf("field arrivals: planned %d, started %d, dropped %d, rate %v: out of range", a.Planned, a.Started, a.Dropped, a.Rate)
 	}
+	if m := r.Shard; m != nil && (m.Count < 1 || m.Index < 0 || m.Index >= m.Count) {
+		return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
+	}
+	for i, m := range r.Shards {
+		if m.Count < 1 || m.Index != i || m.Count != len(r.Shards) {
+			return fmt.Errorf("field shards[%d]: shard index %d of %d in a list of %d", i, m.Index, m.Count, len(r.Shards))
+		}
+	}
 	for i, s := range r.Timeline {
 		if s.Sent < 0 || s.Good < 0 || s.Failed < 0 || s.Interrupted < 0 || s.NotSent < 0 || s.BytesRead < 0 || s.LatencySum < 0 || s.LatencyMax < 0 {
 			return fmt.Errorf("field timeline[%d]: a negative count", i)

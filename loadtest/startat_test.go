@@ -14,7 +14,8 @@ import (
 )
 
 // TestStartAt: the execution waits for T0 and sends nothing before it;
-// the Report records T0, the start skew and the host's clock.
+// the Report's manifest records T0, the start skew and the host's
+// clock, and its times count from T0.
 func TestStartAt(t *testing.T) {
 	var mu sync.Mutex
 	var first time.Time
@@ -34,8 +35,12 @@ func TestStartAt(t *testing.T) {
 	if first.Before(t0) {
 		t.Errorf("the server received a request at %v, before T0 %v", first, t0)
 	}
-	if !report.T0.Equal(t0) || report.StartSkew < 0 || report.Clock == "" || report.RequestsSent != 3 {
-		t.Errorf("report: T0 %v (want %v), start skew %v, clock %q, sent %d", report.T0, t0, report.StartSkew, report.Clock, report.RequestsSent)
+	m := report.Shard
+	if m == nil || !m.T0.Equal(t0) || m.Skew < 0 || m.Clock == "" || report.RequestsSent != 3 || !report.Started.Equal(t0) {
+		t.Fatalf("report: manifest %+v (want T0 %v), started %v, sent %d", m, t0, report.Started, report.RequestsSent)
+	}
+	if want := report.Timeline; len(want) == 0 {
+		t.Errorf("no timeline")
 	}
 }
 

@@ -41,6 +41,10 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "seed %d (loadtest.Seed replays its random draws)\n", r.Seed)
+	if m := r.Shard; m != nil {
+		fmt.Fprintf(&b, "shard %s of plan %s (benchgate merge adds the shards up)\n", m, short(m.PlanHash))
+	}
+	writeShards(&b, r.Shards)
 	b.WriteString("\n")
 	width := len("run / step")
 	for _, run := range r.Runs {

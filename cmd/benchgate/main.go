@@ -6,6 +6,9 @@
 //	benchgate compare old new...   compare a baseline's executions with new ones step by step; exit 1 on a regression
 //	benchgate baseline merge       join baselines recorded apart into one file
 //	benchgate report run.json      write a self-contained HTML report of a JSON report
+//	benchgate board FILE           print a scoreboard's live counters per shard and in total
+//	benchgate k8s job [flags]      render a Kubernetes Indexed Job of N shards and its merge-and-gate Job
+//	benchgate merge -o m.json s*.json  add the reports of a plan's shards up into the whole plan's report
 //
 // ab and demo print a summary; their -j writes the full report as JSON.
 //
@@ -39,6 +42,9 @@ commands:
   compare  compare a baseline (or report) with new executions step by step (benchgate compare -h); exit 1 on a regression
   baseline merge -o out.json a.json b.json...  join baselines (or reports) recorded apart into one baseline
   report   write a self-contained HTML page of a JSON report (benchgate report -o report.html run.json)
+  board    print a scoreboard's live counters per shard and in total (benchgate board FILE)
+  k8s job  render a Kubernetes Indexed Job of N shards and the Job that merges and gates (benchgate k8s job -h)
+  merge    add the reports of a plan's N shards up into one report (benchgate merge -o merged.json shard-*.json)
 `
 
 func main() {
@@ -65,6 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBaseline(ctx, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
+	case "board":
+		return runBoard(ctx, args[1:], stdout, stderr)
+	case "k8s":
+		return runK8s(ctx, args[1:], stdout, stderr)
+	case "merge":
+		return runMerge(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/benchgate/benchgate/loadtest"
+)
+
+// runMerge adds the JSON reports of a plan's shards up into the report
+// of the whole plan (loadtest.MergeWith). It exits 4 when a file is not
+// a valid report or the files are not the shards of one execution of
+// one plan (the error names the files and values), 2 on bad usage or a
+// file that cannot be opened or written.
+func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("merge", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.StringP("output", "o", "", "the merged JSON report to write (required; - for standard output)")
+	summary := fs.Bool("summary", false, "also print the merged report's summary")
+	var opts loadtest.MergeOptions
+	fs.BoolVar(&opts.AllowBinaryMismatch, "allow-binary-mismatch", false, "merge shards run by different executables (CI jobs that each built the binary); the plan must still agree")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: benchgate merge -o merged.json shard-0.json shard-1.json...\n\n"+
+			"Adds the JSON reports of the N shards of one plan (each run with loadtest.Shard(k, N)) up into\n"+
+			"the report of the whole plan: counts add, latency histograms merge exactly per run, step, phase\n"+
+			"and time window. Every shard must be there once, and their manifests must agree (shard count,\n"+
+			"plan hash, seed, histogram layout, binary hash). The merged report works with benchgate compare\n"+
+			"and benchgate report like any other.\n"+
+			"Exit status: 0 merged, 2 bad usage or a file that cannot be opened or written, 4 a file that is\n"+
+			"not a valid report or files that are not the shards of one execution (the error names them).\n\nflags:\n%s", fs.FlagUsages())
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *out == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	var reports []*loadtest.Report
+	for _, path := range fs.Args() {
+		r, err := readReport(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "benchgate merge:", err)
+			return readExit(err)
+		}
+		reports = append(reports, r)
+	}
+	opts.Names = fs.Args()
+	m, err := loadtest.MergeWith(opts, reports...)
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return readExit(err)
+	}
+	if *out == "-" {
+		err = m.WriteJSON(stdout)
+	} else {
+		err = writeFileAtomic(*out, m.WriteJSON)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return 2
+	}
+	if *out != "-" {
+		fmt.Fprintf(stdout, "%s: %d shards, %d requests sent, %d good\n", *out, len(m.Shards), m.RequestsSent, m.GoodResponses)
+	}
+	for _, w := range m.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if *summary {
+		w := stdout
+		if *out == "-" {
+			w = stderr
+		}
+		if err := m.WriteSummary(w); err != nil {
+			fmt.Fprintln(stderr, "benchgate merge:", err)
+			return 2
+		}
+	}
+	return 0
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+func TestMerge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	var shards []string
+	var sent int64
+	for k := range 3 {
+		r, err := loadtest.New(loadtest.BaseURL(srv.URL), loadtest.Seed(3), loadtest.Shard(k, 3),
+			loadtest.Runs(scenario.Run("home", scenario.Get("/"), scenario.Get("/about")).Repeat(15))).Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent += r.RequestsSent
+		path := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteJSON(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		shards = append(shards, path)
+	}
+	garbage := filepath.Join(dir, "garbage.json")
+	os.WriteFile(garbage, []byte(`{"version": 2, "runs": [`), 0o644)
+	out := filepath.Join(dir, "merged.json")
+
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		code       int
+		stdout     string
+		stderr     string
+		wantOutput bool
+	}{
+		{"merged", append([]string{"-o", out, "--summary"}, shards...), 0, fmt.Sprintf("3 shards, %d requests sent", sent), "", true},
+		{"a shard missing", append([]string{"-o", out}, shards[0], shards[2]), 4, "", "1 of 3 shards missing: 2/3", false},
+		{"a shard twice", append([]string{"-o", out}, shards[0], shards[1], shards[2], shards[1]), 4, "", "shard 2/3 twice: " + shards[1] + " and " + shards[1], false},
+		{"not a report", append([]string{"-o", out, garbage}, shards...), 4, "", garbage, false},
+		{"no such file", append([]string{"-o", out, filepath.Join(dir, "nope.json")}, shards...), 2, "", "nope.json", false},
+		{"not a shard", []string{"-o", filepath.Join(dir, "again.json"), out}, 4, "", out + " has no shard manifest", false},
+		{"no output", shards, 2, "", "usage: benchgate merge", false},
+	} {
+		os.Remove(out)
+		if tc.name == "not a shard" {
+			// a merged report given back to merge
+			if code := run(context.Background(), append([]string{"merge", "-o", out}, shards...), io.Discard, io.Discard); code != 0 {
+				t.Fatalf("merge: exit %d", code)
+			}
+		}
+		var o, e bytes.Buffer
+		code := run(context.Background(), append([]string{"merge"}, tc.args...), &o, &e)
+		if code != tc.code || !strings.Contains(o.String(), tc.stdout) || !strings.Contains(e.String(), tc.stderr) {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", tc.name, code, tc.code, o.String(), e.String())
+		}
+		if _, err := os.Stat(out); (err == nil) != (tc.wantOutput || tc.name == "not a shard") {
+			t.Errorf("%s: output written: %v", tc.name, err == nil)
+		}
+		if tc.name == "merged" {
+			if !strings.Contains(o.String(), "merged from 3 shards of plan") {
+				t.Errorf("summary without its shards:\n%s", o.String())
+			}
+			m, err := readReport(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.RequestsSent != sent || len(m.Shards) != 3 || m.Shard != nil {
+				t.Errorf("merged file: %d sent (want %d), %d shards", m.RequestsSent, sent, len(m.Shards))
+			}
+			// and benchgate report takes it
+			if code := run(context.Background(), []string{"report", "-o", filepath.Join(dir, "m.html"), out}, io.Discard, io.Discard); code != 0 {
+				t.Errorf("report of the merged file: exit %d", code)
+			}
+		}
+	}
+}

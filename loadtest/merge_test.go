@@ -1,0 +1,367 @@
+package loadtest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// TestPlanHash: the plan hash is the same in every shard of a plan and
+// whatever the seed, and changes with each setting that shapes the
+// traffic.
+func TestPlanHash(t *testing.T) {
+	run := func(mod func(*scenario.Step) *scenario.Step, runOpts ...func(*scenario.RunDef) *scenario.RunDef) loadtest.Option {
+		s1 := scenario.Get("/a?x=1").Header("X-Test", "one").ExpectBodyContains("ok")
+		if mod != nil {
+			s1 = mod(s1)
+		}
+		r := scenario.Run("shop", s1, scenario.Post("/b", "k=v")).Repeat(10)
+		for _, o := range runOpts {
+			r = o(r)
+		}
+		return loadtest.Runs(r)
+	}
+	base := []loadtest.Option{run(nil), loadtest.BaseURL("http://127.0.0.1:9"), loadtest.Concurrency(2)}
+	hash := func(opts ...loadtest.Option) string {
+		t.Helper()
+		h, err := loadtest.PlanHashForTest(loadtest.New(append(append([]loadtest.Option{}, base...), opts...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	want := hash()
+	for name, opts := range map[string][]loadtest.Option{
+		"shard 1 of 2": {loadtest.Shard(0, 2)},
+		"shard 2 of 2": {loadtest.Shard(1, 2)},
+		"a seed":       {loadtest.Seed(42), loadtest.Shard(1, 2)},
+	} {
+		if got := hash(opts...); got != want {
+			t.Errorf("%s: plan hash %s, the plan's %s", name, got, want)
+		}
+	}
+	seen := map[string]string{"base": want}
+	for name, opts := range map[string][]loadtest.Option{
+		"concurrency": {loadtest.Concurrency(3)},
+		"keep-alive":  {loadtest.KeepAlive(false)},
+		"HTTP/1.0":    {loadtest.HTTP10()},
+		"time limit":  {loadtest.TimeLimit(time.Minute)},
+		"for":         {loadtest.For(time.Minute)},
+		"base URL":    {loadtest.BaseURL("http://127.0.0.1:10")},
+		"user agent":  {loadtest.UserAgent("other")},
+		"priority":    {loadtest.WithPriority(loadtest.RunPriority)},
+		"VUs":         {loadtest.VirtualUsers(engine.VUs{Max: 2, Rounds: 3})},
+		"VUs rounds":  {loadtest.VirtualUsers(engine.VUs{Max: 2, Rounds: 4})},
+		"arrivals":    {loadtest.ArrivalRate(engine.Arrivals{Rate: 10, Duration: time.Second, MaxVUs: 2})},
+		"URL": {run(func(s *scenario.Step) *scenario.Step {
+			return scenario.Get("/a?x=2").Header("X-Test", "one").ExpectBodyContains("ok")
+		})},
+		"header": {run(func(s *scenario.Step) *scenario.Step {
+			return scenario.Get("/a?x=1").Header("X-Test", "two").ExpectBodyContains("ok")
+		})},
+		"expectation": {run(func(s *scenario.Step) *scenario.Step {
+			return scenario.Get("/a?x=1").Header("X-Test", "one").ExpectBodyContains("ok!")
+		})},
+		"status": {run(func(s *scenario.Step) *scenario.Step { return s.ExpectStatus(201) })},
+		"repeat": {run(nil, func(r *scenario.RunDef) *scenario.RunDef { return r.Repeat(11) })},
+		"run name": {run(nil, func(r *scenario.RunDef) *scenario.RunDef {
+			return scenario.Run("shop2", scenario.Get("/a?x=1").Header("X-Test", "one").ExpectBodyContains("ok"), scenario.Post("/b", "k=v")).Repeat(10)
+		})},
+		"body": {loadtest.Runs(scenario.Run("shop", scenario.Get("/a?x=1").Header("X-Test", "one").ExpectBodyContains("ok"), scenario.Post("/b", "k=w")).Repeat(10))},
+	} {
+		got := hash(opts...)
+		for other, h := range seen {
+			if h == got {
+				t.Errorf("%s: the same plan hash as %s", name, other)
+			}
+		}
+		seen[name] = got
+	}
+}
+
+// shardPlan is a plan of two runs against url.
+func shardPlan(url string, opts ...loadtest.Option) *loadtest.Plan {
+	return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(url), loadtest.Concurrency(2), loadtest.Seed(11),
+		loadtest.Runs(
+			scenario.Run("browse", scenario.Get("/"), scenario.Get("/item")).Repeat(20),
+			scenario.Run("buy", scenario.Post("/cart", "id=1")).Repeat(10),
+		)}, opts...)...)
+}
+
+func shardServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// runShards executes the plan as each of n shards (each sends the whole
+// plan while the executors ignore the segment).
+func runShards(t *testing.T, url string, n int) []*loadtest.Report {
+	t.Helper()
+	var out []*loadtest.Report
+	for k := range n {
+		r, err := shardPlan(url, loadtest.Shard(k, n)).Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestMergeExecutedShards: two shards executed for real merge into a
+// report whose counts are the sums and whose histograms hold the sums
+// of the shards' values; it is a Report like any other: the matchers,
+// a comparison, the JSON round trip, the report check and the HTML page
+// work on it.
+func TestMergeExecutedShards(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 2)
+	a, b := shards[0], shards[1]
+	for k, r := range shards {
+		m := r.Shard
+		if m == nil || m.Index != k || m.Count != 2 || m.PlanHash == "" || m.BinaryHash == "" || m.PID == 0 || m.Seed != 11 ||
+			m.Histogram.Window != loadtest.DefaultWindow || !m.Start.Equal(r.Started) {
+			t.Fatalf("shard %d: manifest %+v", k, m)
+		}
+	}
+	if a.Shard.PlanHash != b.Shard.PlanHash {
+		t.Fatalf("plan hashes differ: %s and %s", a.Shard.PlanHash, b.Shard.PlanHash)
+	}
+	// one plan value executed as one shard, then as another: the same hash
+	p := shardPlan(srv.URL, loadtest.Shard(0, 2))
+	r0, err0 := p.Execute(context.Background())
+	r1, err1 := p.Apply(loadtest.Shard(1, 2)).Execute(context.Background())
+	if err0 != nil || err1 != nil || r0.Shard.PlanHash != a.Shard.PlanHash || r1.Shard.PlanHash != a.Shard.PlanHash || r1.Shard.Index != 1 {
+		t.Errorf("one plan executed twice: hashes %s, %s, want %s (%v, %v)", r0.Shard.PlanHash, r1.Shard.PlanHash, a.Shard.PlanHash, err0, err1)
+	}
+	whole, err := shardPlan(srv.URL).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Shard != nil {
+		t.Errorf("a plan run whole has a shard manifest: %+v", whole.Shard)
+	}
+	m, err := loadtest.Merge(b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Shard != nil || len(m.Shards) != 2 || m.Shards[0].Index != 0 || m.Shards[1].Index != 1 {
+		t.Errorf("merged: shard %+v, shards %+v", m.Shard, m.Shards)
+	}
+	for _, c := range []struct {
+		name        string
+		got, a, b   int64
+		wantNonZero bool
+	}{
+		{"configured", m.RequestsConfigured, a.RequestsConfigured, b.RequestsConfigured, true},
+		{"sent", m.RequestsSent, a.RequestsSent, b.RequestsSent, true},
+		{"good", m.GoodResponses, a.GoodResponses, b.GoodResponses, true},
+		{"failed", m.ResponsesFailed, a.ResponsesFailed, b.ResponsesFailed, false},
+		{"bytes received", m.BytesReceived, a.BytesReceived, b.BytesReceived, true},
+		{"latency count", m.Latency.Count(), a.Latency.Count(), b.Latency.Count(), true},
+		{"run browse latency", m.Run("browse").Latency.Count(), a.Run("browse").Latency.Count(), b.Run("browse").Latency.Count(), true},
+		{"step buy 1 good", m.Run("buy").Step(0).Good, a.Run("buy").Step(0).Good, b.Run("buy").Step(0).Good, true},
+		{"step buy 1 first byte", m.Run("buy").Step(0).FirstByte.Count(), a.Run("buy").Step(0).FirstByte.Count(), b.Run("buy").Step(0).FirstByte.Count(), true},
+	} {
+		if c.got != c.a+c.b || c.wantNonZero && c.got == 0 {
+			t.Errorf("%s: merged %d, shards %d + %d", c.name, c.got, c.a, c.b)
+		}
+	}
+	// each shard sends its segment: together, what the whole plan sends
+	if m.GoodResponses != whole.GoodResponses || m.RequestsConfigured != whole.RequestsConfigured {
+		t.Errorf("the two shards together: %d good of %d configured, the whole plan %d of %d", m.GoodResponses, m.RequestsConfigured, whole.GoodResponses, whole.RequestsConfigured)
+	}
+	var windows int64
+	for _, w := range m.Run("browse").Step(1).Windows {
+		windows += w.Good
+	}
+	if windows != m.Run("browse").Step(1).Good {
+		t.Errorf("windows hold %d good, the step %d", windows, m.Run("browse").Step(1).Good)
+	}
+	if !strings.HasPrefix(m.Session, "merge-") || m.Session == a.Session {
+		t.Errorf("merged session %q (shards' %q)", m.Session, a.Session)
+	}
+
+	// the matchers take it
+	for name, matcher := range map[string]interface {
+		Match(any) (bool, error)
+	}{
+		"HaveNoFailures":      matchers.HaveNoFailures(),
+		"HavePercentileBelow": matchers.HavePercentileBelow(99, time.Minute),
+		"HaveErrorRateBelow":  matchers.HaveErrorRateBelow(0.01),
+	} {
+		if ok, err := matcher.Match(m); !ok || err != nil {
+			t.Errorf("%s on the merged report: %v, %v", name, ok, err)
+		}
+	}
+	if ok, err := matchers.HavePercentileBelow(99, time.Nanosecond).Match(m); ok || err != nil {
+		t.Errorf("HavePercentileBelow(99, 1ns) on the merged report: %v, %v", ok, err)
+	}
+	// a comparison with it
+	if c := loadtest.CompareExecutions([]*loadtest.Report{m, m}, []*loadtest.Report{m, m}, loadtest.CompareOptions{}); c == nil || len(c.Regressions()) > 0 {
+		t.Errorf("a merged report compared with itself: %v", c)
+	}
+
+	// the JSON round trip (ReadJSON's report check included) keeps it
+	var buf bytes.Buffer
+	if err := m.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := loadtest.ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatalf("the merged report read back: %v", err)
+	}
+	var again bytes.Buffer
+	if err := back.WriteJSON(&again); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Error("the merged report written, read and written again differs")
+	}
+	if len(back.Shards) != 2 || back.Shards[1].PlanHash != a.Shard.PlanHash {
+		t.Errorf("shards read back: %+v", back.Shards)
+	}
+	// a shard read back from JSON merges like the one in memory
+	var sa, sb bytes.Buffer
+	a.WriteJSON(&sa)
+	b.WriteJSON(&sb)
+	ra, err1 := loadtest.ReadJSON(&sa)
+	rb, err2 := loadtest.ReadJSON(&sb)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if m2, err := loadtest.Merge(ra, rb); err != nil || m2.Latency.Count() != m.Latency.Count() {
+		t.Errorf("shards read from JSON: %v", err)
+	}
+
+	var page bytes.Buffer
+	if err := m.WriteHTML(&page); err != nil || !strings.Contains(page.String(), "browse") || !strings.Contains(page.String(), "merged from 2 shards of plan") {
+		t.Errorf("HTML of the merged report: %v (%d bytes)", err, page.Len())
+	}
+	var sum bytes.Buffer
+	if err := m.WriteSummary(&sum); err != nil || !strings.Contains(sum.String(), "buy") {
+		t.Errorf("summary of the merged report: %v\n%s", err, sum.String())
+	}
+}
+
+// TestMergeRefuses: reports that are not the shards of one execution of
+// one plan are refused, naming them and the values, as invalid.
+func TestMergeRefuses(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 3)
+	clone := func(r *loadtest.Report) *loadtest.Report {
+		var buf bytes.Buffer
+		if err := r.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadtest.ReadJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	names := []string{"s0.json", "s1.json", "s2.json"}
+	for _, tc := range []struct {
+		name  string
+		edit  func(rs []*loadtest.Report) []*loadtest.Report
+		wants []string
+	}{
+		{"missing", func(rs []*loadtest.Report) []*loadtest.Report { return rs[:1] }, []string{"2 of 3 shards missing: 2/3, 3/3"}},
+		{"duplicated", func(rs []*loadtest.Report) []*loadtest.Report { rs[2] = clone(rs[1]); return rs }, []string{"shard 2/3 twice: s1.json and s2.json"}},
+		{"no manifest", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard = nil; return rs }, []string{"s1.json has no shard manifest"}},
+		{"count", func(rs []*loadtest.Report) []*loadtest.Report { rs[2].Shard.Count = 4; return rs }, []string{"s0.json is one of 3 shards, s2.json one of 4"}},
+		{"plan", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard.PlanHash = "feedbeef"; return rs }, []string{"s0.json and s1.json ran different plans", "feedbeef"}},
+		{"seed", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard.Seed, rs[1].Seed = 12, 12; return rs }, []string{"different seeds: 11 and 12"}},
+		{"histogram", func(rs []*loadtest.Report) []*loadtest.Report {
+			rs[1].Shard.Histogram.Window, rs[1].Window = time.Second, time.Second
+			return rs
+		}, []string{"s0.json and s1.json keep different histograms"}},
+		{"binary", func(rs []*loadtest.Report) []*loadtest.Report { rs[2].Shard.BinaryHash = "0123456789abcdef"; return rs }, []string{"different executables", "0123456789ab", "AllowBinaryMismatch"}},
+		{"error", func(rs []*loadtest.Report) []*loadtest.Report { rs[0].Err = errors.New("boom"); return rs }, []string{"s0.json carries an error: boom"}},
+		{"T0", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Shard.T0 = time.Unix(100, 0); return rs }, []string{"different start times T0"}},
+		{"runs", func(rs []*loadtest.Report) []*loadtest.Report { rs[1].Runs[1].Name = "sell"; return rs }, []string{`run 2 is "buy" of 1 steps and "sell" of 1`}},
+	} {
+		rs := tc.edit([]*loadtest.Report{clone(shards[0]), clone(shards[1]), clone(shards[2])})
+		m, err := loadtest.MergeWith(loadtest.MergeOptions{Names: names}, rs...)
+		if err == nil || m != nil {
+			t.Errorf("%s: merged", tc.name)
+			continue
+		}
+		if !errors.Is(err, loadtest.ErrInvalidReport) {
+			t.Errorf("%s: %v does not wrap ErrInvalidReport", tc.name, err)
+		}
+		for _, w := range tc.wants {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v\nwant %q", tc.name, err, w)
+			}
+		}
+	}
+	// other executables, allowed: merged, with a warning naming them
+	rs := []*loadtest.Report{clone(shards[0]), clone(shards[1]), clone(shards[2])}
+	rs[2].Shard.BinaryHash = "0123456789abcdef"
+	m, err := loadtest.MergeWith(loadtest.MergeOptions{AllowBinaryMismatch: true}, rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), "0123456789ab (shards 3/3)") {
+		t.Errorf("warnings: %q", m.Warnings)
+	}
+	// a manifest out of range is not read
+	var buf bytes.Buffer
+	shards[0].WriteJSON(&buf)
+	bad := strings.Replace(buf.String(), `"index": 0,`, `"index": 3,`, 1)
+	if _, err := loadtest.ReadJSON(strings.NewReader(bad)); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "field shard: index 3 of 3") {
+		t.Errorf("a manifest of shard index 3 of 3 read: %v", err)
+	}
+	// a merged report is not a shard
+	if _, err := loadtest.Merge(m); err == nil || !strings.Contains(err.Error(), "no shard manifest") {
+		t.Errorf("merging a merged report: %v", err)
+	}
+}
+
+// TestMergeStopsAndWarnings: a shard that stopped early is named in the
+// merged report, with why; warnings and hook errors keep their shard.
+func TestMergeStopsAndWarnings(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 2)
+	shards[1].StoppedBy, shards[1].StopCode = "time limit 1s", loadtest.StopTimeLimit
+	shards[0].Warnings = append(shards[0].Warnings, "something odd")
+	shards[1].HookErrors = append(shards[1].HookErrors, "VU 3: init: refused")
+	m, err := loadtest.Merge(shards...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.StoppedBy != "shard 2/2: time limit 1s" || !errors.Is(m.StopErr(), loadtest.ErrTimeLimit) {
+		t.Errorf("stopped by %q (%v)", m.StoppedBy, m.StopErr())
+	}
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), "shard 1/2: something odd") {
+		t.Errorf("warnings %q", m.Warnings)
+	}
+	if len(m.HookErrors) != 1 || m.HookErrors[0] != "shard 2/2: VU 3: init: refused" {
+		t.Errorf("hook errors %q", m.HookErrors)
+	}
+	// the worst generator is kept, named
+	shards[0].Generator = &loadtest.Generator{Delay: time.Millisecond}
+	shards[1].Generator = &loadtest.Generator{Delay: 30 * time.Millisecond, Saturated: true, Why: "delay probe late", Cause: loadtest.CauseNeighbour}
+	m, err = loadtest.Merge(shards...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := m.Generator; g == nil || !g.Saturated || g.Why != "shard 2/2: delay probe late" || !strings.Contains(m.Invalid(), "shard 2/2") {
+		t.Errorf("generator %+v, invalid %q", g, m.Invalid())
+	}
+}
