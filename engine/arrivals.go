@@ -24,6 +24,9 @@ import (
 //
 // Iteration k (from 0) goes to run k mod (number of runs) and arrives
 // when the schedule's cumulative count reaches k: the first at once.
+// A plan run as segments (Plan.Segment) gives segment s of N the
+// arrivals k mod N = s, at their times in the whole schedule (see
+// Work), counted from Plan.Start when it is set.
 type Arrivals struct {
 	// Rate and Duration are a constant rate: Rate iterations per second
 	// for Duration. Stages, when set, replace them.
@@ -115,6 +118,9 @@ func (a Arrivals) Validate(p *Plan) error {
 			return fmt.Errorf("Arrivals: %d arrivals for %d runs: run %q gets no iteration", a.Count(), len(p.Runs), p.Runs[i].Name)
 		}
 	}
+	if seg := p.Segment; seg.Check() == nil && seg.share(a.Count()) == 0 {
+		return fmt.Errorf("Arrivals: %d arrivals for %d segments: segment %v gets none (arrival k is segment k mod %d's)", a.Count(), seg.Count, seg, seg.Count)
+	}
 	return nil
 }
 
@@ -129,13 +135,46 @@ func (a Arrivals) forPlan(p *Plan) Arrivals {
 
 // Work implements Executor: the arrivals dealt to the runs in turn, at
 // most MaxVUs in flight, the schedule's length.
+//
+// In segment s of N (Plan.Segment) the arrivals are those k with
+// k mod N = s, at the times they have in the whole plan (so the N
+// schedules add up to the whole one exactly), each walking the
+// iteration it walks there (run k mod runs, iteration k div runs) with
+// its generator (from the plan's Seed and k). The segment's VUs are
+// its share of MaxVUs, VU j of the whole pool the segment's when
+// j mod N = s, and at least one: when MaxVUs < N the segments hold more
+// VUs together than the whole plan. Lag and drops are each segment's
+// own (an arrival waits only for the segment's VUs).
 func (a Arrivals) Work(p *Plan) Work {
 	a = a.forPlan(p)
-	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: a.Normalized().MaxVUs, Duration: a.Total(), Arrivals: a.Count()}
+	seg := p.Segment
+	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: a.segVUs(seg), Duration: a.Total(), Arrivals: seg.share(a.Count())}
+	maps := make([]iterMap, len(p.Runs))
 	for i := range p.Runs {
-		w.Iterations[i] = a.Iterations(i, len(p.Runs))
+		w.Iterations[i] = a.segIterations(seg)(i, len(p.Runs))
+		maps[i] = runMapArrivals(seg, i, len(p.Runs))
 	}
+	w.Global = globalFunc(maps)
 	return w
+}
+
+// segVUs returns segment seg's share of MaxVUs, at least 1.
+func (a Arrivals) segVUs(seg Segment) int {
+	return max(seg.share(a.Normalized().MaxVUs), 1)
+}
+
+// runMap returns how segment seg's iterations of run i of runs map to
+// the whole plan's: iteration j of the run is arrival i + j·runs.
+func runMapArrivals(seg Segment, i, runs int) iterMap {
+	return stripeMap(seg, 1, func(j int) int { return i + j*runs })
+}
+
+// segIterations returns how many iterations run i of runs gets in
+// segment seg.
+func (a Arrivals) segIterations(seg Segment) func(i, runs int) int {
+	return func(i, runs int) int {
+		return runMapArrivals(seg, i, runs).blocks(a.Iterations(i, runs))
+	}
 }
 
 // check says what is wrong with the schedule, naming the field.
@@ -254,9 +293,13 @@ type arrival struct {
 type arrivalClock struct {
 	a     Arrivals
 	start time.Time
-	count int
+	count int // the whole plan's arrivals
 	runs  int
 	ar    Recorder
+	// seg is the segment whose arrivals the clock hands out (those k
+	// with k mod Count = Index); maps are its runs' iteration maps
+	seg  Segment
+	maps []iterMap
 
 	mu   sync.Mutex
 	next int
@@ -273,29 +316,43 @@ func (c *arrivalClock) claim() (arrival, bool) {
 	if late := time.Since(c.start) - c.a.MaxLag; late > 0 && c.a.ArrivalAt(c.next) < late {
 		end := min(c.a.before(late), c.count)
 		c.drop(c.next, end)
-		c.next = end
+		c.next = c.owned(end)
 		if c.next >= c.count {
 			return arrival{}, false
 		}
 	}
 	k := c.next
-	c.next++
+	c.next = c.owned(k + 1)
 	return arrival{k, c.start.Add(c.a.ArrivalAt(k))}, true
 }
 
-// drop records arrivals [from, to) as dropped, one call per run.
+// owned returns the first of the segment's arrivals at k or after.
+func (c *arrivalClock) owned(k int) int {
+	if c.seg.Whole() {
+		return k
+	}
+	return k + ((c.seg.Index-k%c.seg.Count)%c.seg.Count+c.seg.Count)%c.seg.Count
+}
+
+// drop records the segment's arrivals in [from, to) as dropped, one
+// call per run.
 func (c *arrivalClock) drop(from, to int) {
 	if c.ar == nil || to <= from {
 		return
 	}
 	for r := range c.runs {
-		// arrival k goes to run k mod runs: count those in [from, to)
-		first := from + (r-from%c.runs+c.runs)%c.runs
-		if first < to {
-			c.ar.ArrivalsDropped(r, (to-1-first)/c.runs+1)
+		// arrival k goes to run k mod runs as its iteration k div runs:
+		// the run's iterations j from ⌈(from−r)/runs⌉ to ⌈(to−r)/runs⌉
+		// (excluded), of which the segment's
+		jf, jt := ceilDiv(max(from-r, 0), c.runs), ceilDiv(max(to-r, 0), c.runs)
+		if n := c.maps[r].blocks(jt) - c.maps[r].blocks(jf); n > 0 {
+			c.ar.ArrivalsDropped(r, n)
 		}
 	}
 }
+
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // before returns how many of the schedule's arrivals come before t:
 // the first k whose arrival is at t or later, or Count. The count is
@@ -329,28 +386,43 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return err
 	}
 	a = a.Normalized()
-	runs, err := compileVUs(ctx, p, "Arrivals", a.MaxVUs, a.Iterations, a.Follow)
+	seg := p.Segment
+	if err := seg.Check(); err != nil {
+		return fmt.Errorf("Segment: %w", err)
+	}
+	vus := a.segVUs(seg)
+	runs, err := compileVUs(ctx, p, "Arrivals", vus, a.segIterations(seg), a.Follow)
 	if err != nil {
 		return err
+	}
+	maps := make([]iterMap, len(runs))
+	for i := range runs {
+		maps[i] = runMapArrivals(seg, i, len(runs))
+		runs[i].iters = maps[i]
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.end()
 	for _, s := range x.slots {
 		s.kept.on = true
-		if a.MaxVUs > manyVUs {
+		if vus > manyVUs {
 			s.vuBuffers()
 		}
 	}
+	start, ok := x.begin()
+	if !ok {
+		return context.Cause(ctx)
+	}
 	stopWatch := x.watch(x.interruptSlots)
-	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: rec}
+	clock := &arrivalClock{a: a, count: a.Count(), runs: len(runs), ar: rec, seg: seg, maps: maps}
+	clock.next = clock.owned(0)
 	waiters := newWaiterSet(x.stopCh)
 	defer waiters.close()
-	clock.start = time.Now()
+	clock.start = start
 	if l := p.Live; l != nil {
 		l.Began.Store(clock.start.UnixNano())
 	}
 	var wg sync.WaitGroup
-	for k := 0; k < a.MaxVUs; k++ {
+	for k := 0; k < vus; k++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -371,7 +443,7 @@ func (c *arrivalClock) finish() {
 	defer c.mu.Unlock()
 	end := min(c.a.before(time.Since(c.start)), c.count)
 	c.drop(c.next, end)
-	c.next = max(c.next, end)
+	c.next = max(c.next, c.owned(end))
 }
 
 // waiterSet makes the VUs' waiters and wakes them all when the
@@ -461,7 +533,9 @@ func (x *execution) arrivalVU(a Arrivals, k int, clock *arrivalClock, waiters *w
 		}
 		rng := rand.New(rand.NewPCG(x.plan.Seed, 1<<32|uint64(it.k)))
 		wk := walker{x: x, s: s, rng: rng, vu: k}
-		wk.walk(run, it.k/runs, it.at)
+		// the iteration's place among the segment's of its run: the
+		// run's iterations of the segment before it
+		wk.walk(run, x.runs[run].iters.blocks(it.k/runs), it.at)
 		s.p.Release()
 		if live != nil {
 			live.ActiveVUs.Add(-1)

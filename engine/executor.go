@@ -16,6 +16,11 @@ type Executor interface {
 	// Validate checks the executor's settings against the plan (its
 	// runs resolved, its Repeat counts as the plan gave them) before a
 	// request is sent. Its error names each bad field and value.
+	//
+	// Validate sees p.Segment: when the plan runs as one of several
+	// segments (shards) and the executor cannot send that segment
+	// alone, Validate must refuse it (RefuseSegment), so that no shard
+	// sends the whole plan's work.
 	Validate(p *Plan) error
 	// Work returns the shape of the work the executor does with p:
 	// the iterations of each run, the most requests in flight, and how
@@ -23,10 +28,19 @@ type Executor interface {
 	// loadtest sets each run's Repeat to Work's Iterations and the
 	// plan's Concurrency to Work's before Execute, and sizes the report
 	// (configured requests, planned arrivals) from it.
+	//
+	// For a segment it returns the segment's share: the iterations of
+	// each run the segment sends, its VUs or slots.
 	Work(p *Plan) Work
 	// Execute runs the work, recording every request, until it is
 	// done, ctx is cancelled or the plan's time limit passes. It returns
 	// what stopped it early (context.Canceled, ErrTimeLimit) or nil.
+	//
+	// For a segment it sends the segment's iterations alone, each
+	// Result carrying the iteration's number in the whole plan
+	// (Result.Iteration) and its place among the segment's iterations
+	// of its run (Result.Index, from 0 to Work.Iterations−1); the
+	// segments of a plan together send what the whole plan sends.
 	Execute(ctx context.Context, p *Plan, rec Recorder) error
 }
 
@@ -52,6 +66,14 @@ type Work struct {
 	// Arrivals), 0 in a closed model. The recorder is then told of each
 	// arrival (Recorder.Arrival).
 	Arrivals int
+	// Global, when set, maps the place of an iteration among the ones
+	// of run the execution sends (Result.Index) to its number in the
+	// whole plan (Result.Iteration): set by an executor that sends a
+	// segment of the plan (Plan.Segment), and required then (CheckWork
+	// refuses a segment's Work without it, so that an executor unaware
+	// of segments never sends the whole plan in every shard); nil when
+	// the two are one.
+	Global func(run, index int) int
 }
 
 // Requests is the number of requests the work sends when every
@@ -85,6 +107,11 @@ func CheckWork(w Work, p *Plan) error {
 	}
 	if w.Duration < 0 || w.Arrivals < 0 {
 		return fmt.Errorf("Work.Duration %v, Work.Arrivals %d: must not be negative", w.Duration, w.Arrivals)
+	}
+	if !p.Segment.Whole() && w.Global == nil {
+		// an executor written before segments would send the whole
+		// plan in every shard
+		return fmt.Errorf("Work.Global is nil for segment %v: an executor that sends a segment of the plan says which of its iterations (Work.Global); one that cannot refuses the segment in Validate (RefuseSegment)", p.Segment)
 	}
 	return nil
 }
@@ -170,14 +197,36 @@ type IterationRecorder interface {
 	IterationsBegun(run, n int)
 }
 
+// globalFunc returns Work.Global for runs mapped by maps (nil when
+// every map is the identity).
+func globalFunc(maps []iterMap) func(run, index int) int {
+	for _, m := range maps {
+		if !m.whole() {
+			return func(run, index int) int { return maps[run].global(index) }
+		}
+	}
+	return nil
+}
+
 // ExecuteFunc makes an Executor of an execute function alone (an
-// executor written before Validate and Work): it accepts every plan,
-// and its work is each run's Repeat iterations at the plan's
-// Concurrency.
+// executor written before Validate and Work): it accepts every plan
+// that runs whole, and its work is each run's Repeat iterations at the
+// plan's Concurrency. It cannot split its work: a plan run as one of
+// several segments (Plan.Segment) is refused.
 type ExecuteFunc func(ctx context.Context, p *Plan, rec Recorder) error
 
-// Validate implements Executor: it accepts every plan.
-func (f ExecuteFunc) Validate(p *Plan) error { return nil }
+// Validate implements Executor: it accepts every plan that runs whole.
+func (f ExecuteFunc) Validate(p *Plan) error { return RefuseSegment(p) }
+
+// RefuseSegment is what Validate of an executor that cannot split its
+// work returns: nil when p runs whole, else an error naming the
+// segment.
+func RefuseSegment(p *Plan) error {
+	if p != nil && !p.Segment.Whole() {
+		return fmt.Errorf("Segment %v: this executor cannot split its work into segments (run the plan whole)", p.Segment)
+	}
+	return nil
+}
 
 // Work implements Executor: each run's Repeat, the plan's Concurrency.
 func (f ExecuteFunc) Work(p *Plan) Work { return repeatWork(p, p.Concurrency) }

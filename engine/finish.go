@@ -41,7 +41,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	*c = current{w: w, rp: rp, sp: sp, st: x.state(rp, iter, !sp.static)}
 	s.p.Begin(false) // no figures of the previous request may leak into this one
 	res := &s.res
-	*res = Result{Run: int(w.run), Iteration: iter, Step: int(w.step), Intended: s.intended}
+	*res = Result{Run: int(w.run), Iteration: rp.iters.global(iter), Index: iter, Step: int(w.step), Intended: s.intended}
 
 	if c.st != nil && c.st.feedOut {
 		if rp.spec.Feeder.End() == scenario.Stop {
@@ -72,7 +72,7 @@ func (x *execution) prepare(s *slot, w work) bool {
 	}
 	static := ""
 	if rp.spec.Cookies != nil {
-		static = rp.spec.Cookies[iter]
+		static = rp.spec.Cookies[res.Iteration]
 		if strings.Contains(static, "{{") {
 			var vars scenario.Vars
 			if c.st != nil {

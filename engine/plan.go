@@ -121,6 +121,12 @@ type Plan struct {
 	// Segment is the part of the work this execution does when the plan
 	// runs as several shards (the zero Segment: all of it).
 	Segment Segment
+	// Start, when set, is when the execution begins (T0, handed to
+	// every shard of a plan): Execute sends nothing before it, and
+	// the schedules count from it (an arrival rate's arrivals, VUs'
+	// start times on their ramp), so an execution that begins late
+	// shows it as lag and in the corrected latencies. Zero: at once.
+	Start time.Time
 }
 
 // noBodyMethod reports whether method is one of NoBodyMethods.

@@ -68,7 +68,7 @@ func (x *execution) exchange(s *slot) error {
 		x.recordFollowed(s)
 		if err := x.buildHop(s, first, t); err != nil {
 			c.b.t = t
-			s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Hop: hop, ChainStart: chainStart,
+			s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Index: s.res.Index, Step: s.res.Step, Hop: hop, ChainStart: chainStart,
 				NotSent: true, Start: time.Now(), Intended: s.res.Intended}
 			return err
 		}
@@ -108,7 +108,7 @@ func (x *execution) recordFollowed(s *slot) {
 	res.BytesRead, res.HeaderBytes, res.BodyBytes = s.p.WireBytes, s.p.HeaderBytes, s.p.BodyBytes
 	res.Truncated = s.p.Truncated
 	if c.rp.spec.AutoCookies && len(s.p.SetCookies) > 0 {
-		x.state(c.rp, res.Iteration, true).setCookies(s.p.SetCookies, c.b.t.url)
+		x.state(c.rp, res.Index, true).setCookies(s.p.SetCookies, c.b.t.url)
 	}
 	if x.plan.RecordURLs {
 		res.URL = scenario.RedactURL(c.b.t.url.String())
@@ -172,13 +172,13 @@ func (x *execution) buildHop(s *slot, first, t *target) error {
 	}
 	st := c.st
 	if st == nil {
-		st = x.state(c.rp, s.res.Iteration, false)
+		st = x.state(c.rp, s.res.Index, false)
 	}
 	s.wbuf = appendCookieLine(s.wbuf, static, st, t.url)
 	s.wbuf = append(s.wbuf, "\r\n"...)
 	s.wbuf = append(s.wbuf, b.body...)
 	c.b = b
-	s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Step: s.res.Step, Method: b.method, BodyBytesSent: int64(len(b.body)),
+	s.res = Result{Run: s.res.Run, Iteration: s.res.Iteration, Index: s.res.Index, Step: s.res.Step, Method: b.method, BodyBytesSent: int64(len(b.body)),
 		Intended: s.res.Intended}
 	s.p.Begin(b.head)
 	return nil

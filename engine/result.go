@@ -18,7 +18,17 @@ var ErrTimeLimit = errors.New("time limit reached")
 
 // Result is the measurement of one request.
 type Result struct {
+	// Run and Step are indexes into the plan's runs and the run's
+	// steps. Iteration is the iteration's number in the whole plan,
+	// whatever segment of it this execution runs (Plan.Segment): the
+	// number {{iteration}}, feeder rows and the request log show.
 	Run, Iteration, Step int
+	// Index is the iteration's place among the iterations of its run
+	// that this execution sends, from 0 to the run's Work.Iterations−1:
+	// Iteration itself when the plan runs whole. A recorder indexes
+	// per-iteration records by it, so that a segment's records have no
+	// holes for the other segments' iterations.
+	Index int
 
 	// Start is when the engine began the request, after building it (the
 	// time spent in user code is never part of a timing).

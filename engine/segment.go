@@ -35,3 +35,95 @@ func (s Segment) Check() error {
 	}
 	return nil
 }
+
+// share returns how many of the items 0 … n−1 s owns: those i with
+// i mod Count = Index.
+func (s Segment) share(n int) int {
+	if s.Whole() {
+		return n
+	}
+	if n <= s.Index {
+		return 0
+	}
+	return (n - s.Index + s.Count - 1) / s.Count
+}
+
+// local returns the place of item i (owned by s) among the items s
+// owns, counting from 0.
+func (s Segment) local(i int) int {
+	if s.Whole() {
+		return i
+	}
+	return i / s.Count
+}
+
+// global returns the number of the l-th item s owns.
+func (s Segment) global(l int) int {
+	if s.Whole() {
+		return l
+	}
+	return l*s.Count + s.Index
+}
+
+// iterMap maps the iterations of one run that a segment executes,
+// numbered 0, 1, … in the segment (their index: what the engine's
+// per-iteration state and a recorder's per-iteration records are
+// indexed by), to their numbers in the whole plan, which every
+// user-visible place shows ({{iteration}}, feeder rows, hooks, the
+// request log).
+//
+// The segment's iterations of the run are blocks of block iterations
+// (a virtual user's rounds; 1 for a single iteration); block j (in the
+// whole plan's numbering) belongs to the segment when j mod period is
+// one of offs. The zero iterMap is the identity (the whole plan).
+type iterMap struct {
+	block, period int
+	offs          []int
+}
+
+// whole reports whether m is the identity.
+func (m iterMap) whole() bool { return m.period == 0 }
+
+// stripeMap returns the map of a run whose block j (of block
+// iterations) is the segment's when item(j) mod seg.Count is
+// seg.Index; item must be such that item(j+seg.Count) ≡ item(j) (mod
+// seg.Count), as a multiple of j plus a constant is.
+func stripeMap(seg Segment, block int, item func(j int) int) iterMap {
+	if seg.Whole() {
+		return iterMap{}
+	}
+	m := iterMap{block: max(block, 1), period: seg.Count}
+	for j := 0; j < seg.Count; j++ {
+		if seg.Owns(item(j)) {
+			m.offs = append(m.offs, j)
+		}
+	}
+	return m
+}
+
+// blocks returns how many of blocks 0 … n−1 are the segment's.
+func (m iterMap) blocks(n int) int {
+	if m.whole() {
+		return n
+	}
+	c := n / m.period * len(m.offs)
+	for _, o := range m.offs {
+		if o < n%m.period {
+			c++
+		}
+	}
+	return c
+}
+
+// global returns the whole plan's number of the segment's iteration l.
+func (m iterMap) global(l int) int {
+	if m.whole() {
+		return l
+	}
+	if len(m.offs) == 0 {
+		return -1 // the segment has no iteration of the run
+	}
+	b, r := l/m.block, l%m.block
+	j := b/len(m.offs)*m.period + m.offs[b%len(m.offs)]
+	return j*m.block + r
+}

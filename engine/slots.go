@@ -60,6 +60,9 @@ type runPlan struct {
 	spec   *scenario.RunSpec
 	steps  []stepPlan
 	states stateTable // per iteration, created on first need
+	// iters maps the iterations the execution sends (its segment's) to
+	// their numbers in the whole plan
+	iters iterMap
 	// begun counts the iterations VUs with RoundsForever began (set
 	// by compileVUs)
 	begun *atomic.Int64
@@ -237,8 +240,25 @@ func (sl Slots) Validate(p *Plan) error { return nil }
 // Work implements Executor: each run's Repeat iterations, at most
 // Concurrency in flight, and no more slots than requests (more would
 // only hold idle connections).
+//
+// In a segment k of N (Plan.Segment), iteration i of each run is the
+// segment's when i mod N = k, and so is slot j: the segment has the
+// slots j mod N = k, and at least one (when Concurrency < N, a segment
+// whose share is no slot gets one: the slots decide only how many
+// requests are in flight at once, never which are sent).
 func (sl Slots) Work(p *Plan) Work {
 	w := repeatWork(p, p.Concurrency)
+	if seg := p.Segment; !seg.Whole() {
+		for i, n := range w.Iterations {
+			w.Iterations[i] = seg.share(n)
+		}
+		w.Concurrency = max(seg.share(w.Concurrency), 1)
+		maps := make([]iterMap, len(p.Runs))
+		for i := range maps {
+			maps[i] = stripeMap(seg, 1, func(j int) int { return j })
+		}
+		w.Global = globalFunc(maps)
+	}
 	if n := w.Requests(p); n > 0 && w.Concurrency > n {
 		w.Concurrency = n
 	}
@@ -250,9 +270,15 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if p.Concurrency < 1 {
 		return fmt.Errorf("concurrency %d: must be at least 1", p.Concurrency)
 	}
+	if err := p.Segment.Check(); err != nil {
+		return fmt.Errorf("Segment: %w", err)
+	}
 	runs, err := compile(p)
 	if err != nil {
 		return err
+	}
+	for i := range runs {
+		runs[i].iters = stripeMap(p.Segment, 1, func(j int) int { return j })
 	}
 	shapes := make([]runShape, len(runs))
 	for i, r := range runs {
@@ -264,6 +290,9 @@ func (sl Slots) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, shapes), rec)
 	defer x.end()
+	if _, ok := x.begin(); !ok {
+		return context.Cause(ctx) // cancelled before the start: nothing is sent
+	}
 	if !sl.Goroutines {
 		if ran, err := x.runLoops(); ran || err != nil {
 			if err != nil {
@@ -295,6 +324,26 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 		x.h2 = newH2Pool(x.ioCtx, p)
 	}
 	return x
+}
+
+// begin waits for the plan's Start, when it has one, and returns the
+// time the execution's schedule counts from: Start, or now. false when
+// ctx ended first.
+func (x *execution) begin() (time.Time, bool) {
+	start := x.plan.Start
+	if start.IsZero() {
+		return time.Now(), x.ctx.Err() == nil
+	}
+	if d := time.Until(start); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-x.ctx.Done():
+			return start, false
+		}
+	}
+	return start, x.ctx.Err() == nil
 }
 
 // end releases what the execution holds: its context, its HTTP/2
@@ -373,7 +422,8 @@ func (x *execution) watch(interrupt func()) (stop func()) {
 		defer close(done)
 		var limit, grace <-chan time.Time
 		if x.plan.TimeLimit > 0 {
-			t := time.NewTimer(x.plan.TimeLimit)
+			// the time limit counts from the plan's Start
+			t := time.NewTimer(x.plan.TimeLimit + max(time.Until(x.plan.Start), 0))
 			defer t.Stop()
 			limit = t.C
 		}
@@ -428,12 +478,13 @@ func (x *execution) state(rp *runPlan, iter int, create bool) *iterState {
 	slot := rp.states.at(iter)
 	st := *slot
 	if st == nil {
-		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(iter)}}
+		g := rp.iters.global(iter) // the whole plan's number
+		st = &iterState{vars: scenario.Vars{scenario.IterationVar: strconv.Itoa(g)}}
 		for k, v := range rp.spec.Vars {
 			st.vars[k] = v
 		}
 		if f := rp.spec.Feeder; f != nil {
-			row, ok := f.Row(iter, x.plan.Seed)
+			row, ok := f.Row(g, x.plan.Seed)
 			for k, v := range row {
 				st.vars[k] = v
 			}

@@ -31,6 +31,10 @@ import (
 // multi-process run will number its processes) and walks run k mod (number of
 // runs). VUs 0 … Start−1 start at once; VU Start+j starts at
 // (j+1)·RampUp/(Max−Start), so the last one starts at RampUp.
+//
+// Shards are goroutine groups in one execution; a plan run as several
+// executions (Plan.Segment: processes, pods, hosts) gives segment s of
+// N the VUs k mod N = s, each as it is in the whole plan (see Work).
 type VUs struct {
 	// Shards is the number of shards (default 1).
 	Shards int
@@ -184,6 +188,39 @@ func (v VUs) Iterations(i, runs int) int {
 	return vus * v.Rounds
 }
 
+// runMap returns how segment seg's iterations of run i of runs map to
+// the whole plan's: VU k (walking run k mod runs, its iterations
+// (k div runs)·Rounds + round) is the segment's when seg owns k; until
+// stopped, the run's iterations, numbered as they begin, are striped
+// (the segment's n-th is the whole plan's n·Count + Index).
+func (v VUs) runMap(seg Segment, i, runs int) iterMap {
+	v = v.Normalized()
+	if v.Rounds < 0 {
+		return stripeMap(seg, 1, func(j int) int { return j })
+	}
+	return stripeMap(seg, v.Rounds, func(j int) int { return i + j*runs })
+}
+
+// segIterations returns how many iterations run i of runs gets in
+// segment seg.
+func (v VUs) segIterations(seg Segment) func(i, runs int) int {
+	return func(i, runs int) int {
+		n := v.Normalized()
+		if seg.Whole() {
+			return n.Iterations(i, runs)
+		}
+		vus := n.Max / runs
+		if i < n.Max%runs {
+			vus++
+		}
+		own := stripeMap(seg, 1, func(j int) int { return i + j*runs }).blocks(vus)
+		if n.Rounds < 0 {
+			return min(own, 1) * foreverBound
+		}
+		return own * n.Rounds
+	}
+}
+
 // RoundsForever is VUs.Rounds for VUs that walk their run until the
 // execution stops.
 const RoundsForever = -1
@@ -239,17 +276,33 @@ func (v VUs) Validate(p *Plan) error {
 			errs = append(errs, fmt.Errorf("VUs: %d VUs for %d runs: run %q gets no virtual user", n.Max, len(p.Runs), p.Runs[i].Name))
 		}
 	}
+	if seg := p.Segment; seg.Check() == nil && seg.share(n.Max) == 0 {
+		// a shard with no VU would send nothing: surely not what was meant
+		errs = append(errs, fmt.Errorf("VUs: Max %d for %d segments: segment %v gets no virtual user (VU k is segment k mod %d's)", n.Max, seg.Count, seg, seg.Count))
+	}
 	return errors.Join(errs...)
 }
 
 // Work implements Executor: the VUs dealt to the runs in turn (VU k
 // walks run k mod runs), each for Rounds iterations; Max in flight.
+//
+// In segment s of N (Plan.Segment) the VUs are those k with k mod N = s
+// (HTTP::LoadGen's rule for its worker processes), each with its number
+// in the whole plan: its hooks' vu argument, its generator (from the
+// plan's Seed and k), its start on the ramp and the iterations it walks
+// are the ones it has in the whole plan. Until stopped (RoundsForever),
+// the segment's iterations of a run are numbered s, s+N, s+2N, … as
+// they begin.
 func (v VUs) Work(p *Plan) Work {
 	n := v.forPlan(p).Normalized()
-	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: n.Max}
+	w := Work{Iterations: make([]int, len(p.Runs)), Concurrency: max(p.Segment.share(n.Max), 1)}
+	its := n.segIterations(p.Segment)
+	maps := make([]iterMap, len(p.Runs))
 	for i := range p.Runs {
-		w.Iterations[i] = n.Iterations(i, len(p.Runs))
+		w.Iterations[i] = its(i, len(p.Runs))
+		maps[i] = n.runMap(p.Segment, i, len(p.Runs))
 	}
+	w.Global = globalFunc(maps)
 	if n.Rounds < 0 {
 		w.UntilStopped = make([]bool, len(p.Runs))
 		for i := range w.UntilStopped {
@@ -269,14 +322,29 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 			return fmt.Errorf("VUs.Rounds %d walks the runs until stopped: the plan needs a time limit or the context a deadline", v.Rounds)
 		}
 	}
-	runs, err := compileVUs(ctx, p, "VUs", v.Max, v.Iterations, v.Follow)
+	seg := p.Segment
+	if err := seg.Check(); err != nil {
+		return fmt.Errorf("Segment: %w", err)
+	}
+	mine := seg.share(v.Max) // the segment's VUs: k = seg.global(0 … mine−1)
+	if mine == 0 {
+		return fmt.Errorf("VUs: Max %d for %d segments: segment %v gets no virtual user", v.Max, seg.Count, seg)
+	}
+	runs, err := compileVUs(ctx, p, "VUs", mine, v.segIterations(seg), v.Follow)
 	if err != nil {
 		return err
 	}
+	for i := range runs {
+		runs[i].iters = v.runMap(seg, i, len(runs))
+	}
 	x := newExecution(ctx, p, runs, newScheduler(p.Priority, nil), rec)
 	defer x.end()
-	for k, s := range x.slots {
-		s.shard = v.ShardOf(k)
+	// the segment's shards: those of its VUs (in the whole plan, VU k
+	// is in shard k mod Shards)
+	sizes := make([]int, v.Shards)
+	for l, s := range x.slots {
+		s.shard = v.ShardOf(seg.global(l))
+		sizes[s.shard]++
 		s.kept.on = true
 		if v.Max > manyVUs {
 			s.vuBuffers()
@@ -291,9 +359,17 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	stopWatch := x.watch(x.interruptSlots)
 	failed := make([]bool, v.Shards)
+	for i, n := range sizes {
+		// a shard without a VU of this segment does not run here (in
+		// the whole plan, every shard runs its hooks)
+		failed[i] = !seg.Whole() && n == 0
+	}
 	if h.ShardInit != nil {
 		var wg sync.WaitGroup
 		for i := range failed {
+			if failed[i] {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -311,7 +387,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		if failed[i] {
 			continue
 		}
-		shards[i].Add(v.ShardSize(i))
+		shards[i].Add(sizes[i])
 		all.Add(1)
 		go func() {
 			defer all.Done()
@@ -325,13 +401,16 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	}
 	// VUs start in number order on the ramp, each on a goroutine made
 	// when it starts; the dispatcher waits precisely (see waitArrival)
+	// after the hooks' readiness, the start (T0, when the plan has
+	// one); a cancel meanwhile ends the dispatch below, VU by VU
+	start, _ := x.begin()
 	ws := newWaiterSet(x.stopCh)
 	w := ws.get(x.stopCh)
-	start := time.Now()
 	if l := p.Live; l != nil {
 		l.Began.Store(start.UnixNano())
 	}
-	for k := 0; k < v.Max; k++ {
+	for l := range mine {
+		k := seg.global(l)
 		i := v.ShardOf(k)
 		if failed[i] {
 			continue
@@ -414,7 +493,7 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 
 // runVU walks VU k's run for its rounds.
 func (x *execution) runVU(v VUs, k int) {
-	s := x.slots[k]
+	s := x.slots[x.plan.Segment.local(k)]
 	defer s.closeKept()
 	if l := x.plan.Live; l != nil {
 		l.ActiveVUs.Add(1)
@@ -438,7 +517,9 @@ func (x *execution) runVU(v VUs, k int) {
 	}
 	runs := len(x.runs)
 	run := k % runs
-	base := (k / runs) * v.Rounds
+	// the VU's first iteration, as the segment numbers them (its
+	// blocks of Rounds before this VU's)
+	base := x.runs[run].iters.blocks(k/runs) * v.Rounds
 	vuStart := time.Now() // after Init: its time is no request's
 	due := vuStart
 	for round := 0; v.Rounds < 0 || round < v.Rounds; round++ {

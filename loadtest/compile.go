@@ -21,6 +21,26 @@ func (p *Plan) Validate() error {
 // compile builds the engine's plan and asks the executor for its work
 // (validated, and applied to the plan's runs and concurrency).
 func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
+	return p.compileSegment(p.cfg.Segment)
+}
+
+// wholePlan returns ep, compiled for segment seg, as the whole plan
+// would run: the runs' repeat counts and the concurrency of every
+// segment, not this one's (what the plan's hash describes, the same
+// in every shard).
+func (p *Plan) wholePlan(ep *engine.Plan) *engine.Plan {
+	if ep.Segment.Whole() {
+		return ep
+	}
+	whole, _, err := p.compileSegment(engine.Segment{})
+	if err != nil {
+		return ep // cannot be: the segment compiled
+	}
+	return whole
+}
+
+// compileSegment is compile for segment seg of the plan.
+func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, error) {
 	var errs []error
 	bad := func(field, value, reason string) {
 		errs = append(errs, &scenario.ValidationError{Field: field, Value: value, Reason: reason})
@@ -52,7 +72,16 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 			err = fmt.Errorf("the count must be 1 or more")
 		}
 		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), err.Error())
+	} else if !p.cfg.Segment.Whole() && p.cfg.Seed == 0 {
+		// each shard would draw a seed of its own: their draws (think
+		// times, random feeder rows, VUs' generators) would not be
+		// the whole plan's
+		bad("Shard", fmt.Sprintf("(%d, %d)", p.cfg.Segment.Index, p.cfg.Segment.Count), "needs Seed(n): every shard must draw from the same seed")
 	}
+	if p.envErr != nil {
+		bad("ShardEnv", "the environment", p.envErr.Error())
+	}
+	p.checkStart(bad)
 	if p.boardSet {
 		switch sb := p.board; {
 		case sb == nil:
@@ -88,6 +117,7 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 	// here is set on the copy
 	cfg := p.cfg
 	ep := &cfg
+	ep.Segment = seg
 	ep.TimeLimit, ep.For = timeLimit, max(p.forDur, 0)
 	for _, e := range p.cfg.AcceptEncoding {
 		if !slices.Contains(engine.Encodings, e) {
@@ -200,6 +230,16 @@ func (p *Plan) compile() (*engine.Plan, engine.Work, error) {
 		return nil, engine.Work{}, fmt.Errorf("invalid plan: %w", err)
 	}
 	return ep, work, nil
+}
+
+// builtIn reports whether e is one of engine's executors (which honour
+// engine.Plan.Start).
+func builtIn(e engine.Executor) bool {
+	switch e.(type) {
+	case engine.VUs, engine.Arrivals, engine.Slots:
+		return true
+	}
+	return false
 }
 
 // executorValue shows an executor in a validation error: its settings

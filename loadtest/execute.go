@@ -42,7 +42,11 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		ep.Seed = rand.Uint64()
 	}
 	ep.RecordURLs = p.requestLog != nil
+	ep.Start = p.startAt // zero without StartAt
 	rec := newRecorder(ep, p.cfg.Secrets)
+	if p.startSet {
+		rec.start = p.startAt // the report's times count from T0, as the schedules do
+	}
 	if p.forDur > 0 {
 		rec.openEnded = make([]bool, len(ep.Runs))
 		for i, r := range p.runs {
@@ -59,8 +63,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		defer rec.lines.close()
 	}
 	var hash string
-	if p.shardSet {
-		hash = planHash(ep, p.executor) // before the execution, which may set repeat counts
+	if p.shardSet || p.startSet {
+		// before the execution, which may set repeat counts; of the whole
+		// plan, whichever shard this is
+		hash = planHash(p.wholePlan(ep), p.executor)
+	}
+	if err := p.ready(time.Now()); err != nil {
+		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 	}
 	health := startHealth()
 	stopProgress := func() {}
@@ -75,6 +84,18 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		}
 		stopProgress = showProgress(p.progress, p.progressEvery, rec, configured, ep.TimeLimit)
 	}
+	if p.startSet && !builtIn(p.executor) {
+		// an executor of the user's may not know Plan.Start: nothing
+		// is sent before T0 all the same
+		if d := time.Until(p.startAt); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
 	var logErr error
@@ -82,6 +103,13 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		logErr = rec.lines.close()
 	}
 	report := rec.report()
+	if g := work.Global; g != nil {
+		for i, rr := range report.Runs {
+			if i < len(ep.Runs) {
+				rr.global = func(index int) int { return g(i, index) }
+			}
+		}
+	}
 	if logErr != nil {
 		report.Warnings = append(report.Warnings, fmt.Sprintf("request log: %v: the lines from then on are missing", logErr))
 	}
@@ -92,8 +120,17 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	report.Generator = health.finish(lag)
 	report.Seed = ep.Seed
 	report.Session = ThisSession()
-	if p.shardSet {
-		report.Shard = newManifest(ep.Segment, hash, report, time.Time{})
+	if p.shardSet || p.startSet {
+		// a plan given T0 records it, its skew and the clock in the
+		// manifest, shard or not (then shard 1/1)
+		report.Shard = newManifest(ep.Segment, hash, report, p.startAt)
+		if p.startSet {
+			report.Shard.Skew = 0
+			if f := rec.firstStart.Load(); f != 0 {
+				report.Shard.Skew = time.Unix(0, f).Sub(p.startAt)
+			}
+			report.Shard.Clock = hostClock()
+		}
 	}
 	if errors.As(err, new(*engine.HookError)) {
 		return report, err // the recorder put them in the report

@@ -10,5 +10,5 @@ func PlanHashForTest(p *Plan) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return planHash(ep, p.executor), nil
+	return planHash(p.wholePlan(ep), p.executor), nil
 }

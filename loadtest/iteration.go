@@ -24,8 +24,16 @@ func (r *RunReport) Iteration(i int) (Iteration, bool) {
 	return Iteration{run: r, i: i}, true
 }
 
-// Index returns the iteration's number (0-based).
-func (it Iteration) Index() int { return it.i }
+// Index returns the iteration's number (0-based) in the whole plan. In
+// the report of a shard (Shard), RunReport.Iteration(i) is the shard's
+// i-th iteration of the run, and Index its number in the whole plan
+// (the number {{iteration}} and the request log show).
+func (it Iteration) Index() int {
+	if it.run != nil && it.run.global != nil {
+		return it.run.global(it.i)
+	}
+	return it.i
+}
 
 func (it Iteration) records() []Request {
 	if it.run == nil {

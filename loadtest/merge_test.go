@@ -43,13 +43,20 @@ func TestPlanHash(t *testing.T) {
 	}
 	want := hash()
 	for name, opts := range map[string][]loadtest.Option{
-		"shard 1 of 2": {loadtest.Shard(0, 2)},
-		"shard 2 of 2": {loadtest.Shard(1, 2)},
+		// a sharded plan needs a seed, which the hash leaves out; each
+		// shard's share (its repeat counts, its concurrency) too
+		"shard 1 of 2": {loadtest.Seed(7), loadtest.Shard(0, 2)},
+		"shard 2 of 2": {loadtest.Seed(7), loadtest.Shard(1, 2)},
 		"a seed":       {loadtest.Seed(42), loadtest.Shard(1, 2)},
+		"T0":           {loadtest.StartAt(time.Now().Add(time.Hour), time.Second)},
 	} {
 		if got := hash(opts...); got != want {
 			t.Errorf("%s: plan hash %s, the plan's %s", name, got, want)
 		}
+	}
+	vus := loadtest.VirtualUsers(engine.VUs{Max: 3, Rounds: 3})
+	if a, b := hash(vus), hash(vus, loadtest.Seed(7), loadtest.Shard(1, 2)); a != b {
+		t.Errorf("VUs: shard 2 of 2 (1 of the 3 VUs) has plan hash %s, the whole plan %s", b, a)
 	}
 	seen := map[string]string{"base": want}
 	for name, opts := range map[string][]loadtest.Option{
@@ -181,8 +188,9 @@ func TestMergeExecutedShards(t *testing.T) {
 			t.Errorf("%s: merged %d, shards %d + %d", c.name, c.got, c.a, c.b)
 		}
 	}
-	if m.GoodResponses != 2*whole.GoodResponses {
-		t.Errorf("two shards of the whole plan: %d good, the plan alone %d", m.GoodResponses, whole.GoodResponses)
+	// each shard sends its segment: together, what the whole plan sends
+	if m.GoodResponses != whole.GoodResponses || m.RequestsConfigured != whole.RequestsConfigured {
+		t.Errorf("the two shards together: %d good of %d configured, the whole plan %d of %d", m.GoodResponses, m.RequestsConfigured, whole.GoodResponses, whole.RequestsConfigured)
 	}
 	var windows int64
 	for _, w := range m.Run("browse").Step(1).Windows {

@@ -179,7 +179,16 @@ func Scoreboard(slot *scoreboard.Slot) Option {
 // Shard makes the execution shard index (from 0) of count: it sends
 // its segment of the plan's work (engine.Segment), and its Report says
 // which shard it was, so that Merge can add the count shards' reports up
-// into the report of the whole plan.
+// into the report of the whole plan. A sharded plan needs Seed, so
+// that every shard draws what the whole plan draws.
+//
+// Every built-in executor splits its work deterministically (see
+// engine.Slots.Work, engine.VUs.Work, engine.Arrivals.Work): the count
+// shards together send exactly the requests the whole plan sends, with
+// the same iteration numbers ({{iteration}}, feeder rows: Unique stays
+// unique across shards), the same draws and, for an arrival rate, the
+// same intended times. An executor of your own that cannot split its
+// work refuses a shard in its Validate (engine.RefuseSegment).
 func Shard(index, count int) Option {
 	return func(p *Plan) { p.cfg.Segment, p.shardSet = engine.Segment{Index: index, Count: count}, true }
 }

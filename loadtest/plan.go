@@ -73,6 +73,12 @@ type Plan struct {
 	// shardSet is true when Shard was given (its count must then be 1 or more)
 	shardSet  bool
 	repeatSet bool
+	// startAt and startReady are StartAt's T0 and readiness margin
+	startAt    time.Time
+	startReady time.Duration
+	startSet   bool
+	// envErr is what ShardEnv found wrong in the environment
+	envErr error
 	// board is Scoreboard's slot (boardSet: the option was given)
 	board    *scoreboard.Slot
 	boardSet bool

@@ -287,7 +287,13 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		return // the iteration's record of the step holds its own result
 	}
 
-	i := res.Iteration*len(rr.Steps) + res.Step
+	// a segment's records are indexed by the iteration's place among
+	// the segment's (the whole plan's number is shown, not stored)
+	it := res.Iteration
+	if !rec.plan.Segment.Whole() {
+		it = res.Index
+	}
+	i := it*len(rr.Steps) + res.Step
 	if rr.Requests != nil {
 		// the record holds the last request of a redirect chain, with its
 		// own timings

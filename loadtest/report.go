@@ -287,6 +287,9 @@ type RunReport struct {
 	Headers      []string `json:"headers,omitempty"`
 	Bodies       []string `json:"bodies,omitempty"`
 	RequestTexts []string `json:"request_texts,omitempty"`
+	// global maps a shard's iteration index (its records' place) to
+	// the whole plan's iteration number (engine.Work.Global); nil: one
+	global func(index int) int
 }
 
 // StepReport is one step's counts and latency over all iterations.

@@ -48,10 +48,16 @@ type ShardManifest struct {
 	// Start is the wall-clock instant the shard's execution began
 	// (Report.Started).
 	Start time.Time `json:"start"`
-	// T0 is the start time handed to every shard, zero when none was;
-	// Skew is Start − T0 (zero without T0).
-	T0   time.Time     `json:"t0,omitzero"`
-	Skew time.Duration `json:"skew,omitempty"`
+	// T0 is the start time handed to every shard (StartAt), zero when
+	// none was; Skew is how late the shard's first request started
+	// after T0 (its own place on the schedule included: 0 for slots and
+	// VUs started at once, its first arrival's time for an arrival
+	// rate's shard), zero without T0. Clock describes the host's clock
+	// then (synchronised or not, its estimated error: what bounds how
+	// far the shards' T0s agree).
+	T0    time.Time     `json:"t0,omitzero"`
+	Skew  time.Duration `json:"skew,omitempty"`
+	Clock string        `json:"clock,omitempty"`
 }
 
 // String names the shard as "k/N" with k counted from 0, as Shard,
@@ -121,6 +127,7 @@ func newManifest(seg engine.Segment, hash string, r *Report, t0 time.Time) *Shar
 func planHash(ep *engine.Plan, ex engine.Executor) string {
 	c := *ep
 	c.Segment, c.Seed, c.Live, c.Resolver, c.Secrets, c.RecordURLs = engine.Segment{}, 0, nil, nil, nil, false
+	c.Start = time.Time{} // T0 is the manifest's own field
 	w := &canonWriter{seen: map[uintptr]bool{}}
 	w.value(reflect.ValueOf(&c).Elem(), 0)
 	w.b.WriteString("\nexecutor ")
