@@ -427,6 +427,10 @@ func TestMergeAllowMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("read back", back)
+	var sum strings.Builder
+	if err := back.WriteSummary(&sum); err != nil || !strings.Contains(sum.String(), "FAILED: merge: shards missing from the merge: 1 of 3 shards missing: 1/3") {
+		t.Errorf("summary (%v):\n%s", err, sum.String())
+	}
 	// a shard twice is still refused
 	if _, err := loadtest.MergeWith(loadtest.MergeOptions{AllowMissing: true}, a, a); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("a shard twice: %v", err)

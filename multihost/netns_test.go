@@ -519,7 +519,7 @@ func TestMultiHost(t *testing.T) {
 		if string(addr) != genIP(k) || c.Sources[genIP(k)] != r.RequestsSent || r.RequestsSent == 0 {
 			t.Errorf("shard %d ran from %q (want %s) and sent %d; the target counted %d from %s", k, addr, genIP(k), r.RequestsSent, c.Sources[genIP(k)], genIP(k))
 		}
-		t.Logf("shard %s from %s (%s, pid %d): %d requests, skew %v from T0", m, genIP(k), h.gens[k], m.PID, r.RequestsSent, m.Skew)
+		t.Logf("shard %s from %s (%s, pid %d): %d requests, skew %v from T0", m, addr, h.gens[k], m.PID, r.RequestsSent, m.Skew)
 	}
 	t.Logf("closed plan: %d hosts, %d requests merged, the target counted %d by source %v", generators, merged.RequestsSent, c.total(), c.Sources)
 
