@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -427,6 +428,19 @@ func TestMergeAllowMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("read back", back)
+	// a file whose missing shards do not make up the count with the
+	// merged ones is refused
+	var file bytes.Buffer
+	m.WriteJSON(&file)
+	for _, edit := range []string{"[0]", "[5]", "[1, 1]", "[]"} {
+		bad := regexp.MustCompile(`"missing_shards": \[[^\]]*\]`).ReplaceAllString(file.String(), `"missing_shards": `+edit)
+		if bad == file.String() {
+			t.Fatalf("no missing_shards in the file:\n%s", file.String())
+		}
+		if _, err := loadtest.ReadJSON(strings.NewReader(bad)); !errors.Is(err, loadtest.ErrInvalidReport) {
+			t.Errorf("missing_shards %s read: %v", edit, err)
+		}
+	}
 	var sum strings.Builder
 	if err := back.WriteSummary(&sum); err != nil || !strings.Contains(sum.String(), "FAILED: merge: shards missing from the merge: 1 of 3 shards missing: 1/3") {
 		t.Errorf("summary (%v):\n%s", err, sum.String())
