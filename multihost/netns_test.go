@@ -51,6 +51,8 @@ const (
 	// helperLife bounds a helper process's life if the test dies
 	// without killing it.
 	helperLife = 90 * time.Second
+	// budget bounds the whole test: every wait ends by then.
+	budget = 55 * time.Second
 )
 
 func genIP(k int) string { return fmt.Sprintf("%s%d", subnet, 11+k) }
@@ -188,6 +190,7 @@ type hosts struct {
 	target   string
 	gens     []string
 	dir      string
+	deadline time.Time // the test's budget's end
 	socket   string
 	mu       sync.Mutex
 	procs    []*proc
@@ -230,7 +233,7 @@ func newHosts(t *testing.T) *hosts {
 	}
 	id := make([]byte, 4)
 	rand.Read(id)
-	h := &hosts{t: t, prefix: "benchgate-" + hex.EncodeToString(id), dir: t.TempDir()}
+	h := &hosts{t: t, prefix: "benchgate-" + hex.EncodeToString(id), dir: t.TempDir(), deadline: time.Now().Add(budget)}
 	h.bridge, h.target = h.prefix+"-bridge", h.prefix+"-target"
 	for k := range generators {
 		h.gens = append(h.gens, fmt.Sprintf("%s-gen%d", h.prefix, k))
@@ -381,13 +384,16 @@ func (h *hosts) remove() {
 // startTarget starts the target's server and waits until it answers.
 func (h *hosts) startTarget() {
 	p := h.start(h.target, "TestHelperTarget", envRole+"=target", envListen+"="+targetIP+":"+targetPort, envSocket+"="+h.socket)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := h.deadline
+	if d := time.Now().Add(20 * time.Second); d.Before(deadline) {
+		deadline = d
+	}
 	for {
 		if _, err := h.counts(); err == nil {
 			return
 		}
 		if !p.running() || time.Now().After(deadline) {
-			h.t.Fatalf("the target did not answer in 20 s: %v\n%s", p.err, p.out)
+			h.t.Fatalf("the target did not answer by %v: %v\n%s", deadline.Format(time.TimeOnly), p.err, p.out)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -433,14 +439,14 @@ func (h *hosts) runShards(name string, lead time.Duration) ([]*shard, time.Time)
 }
 
 // wait waits (bounded) for the shard to end.
-func (s *shard) wait(t *testing.T, k int) error {
+func (s *shard) wait(t *testing.T, k int, deadline time.Time) error {
 	t.Helper()
 	select {
 	case <-s.done:
 		return s.err
-	case <-time.After(45 * time.Second):
+	case <-time.After(time.Until(deadline)):
 		s.kill()
-		t.Fatalf("shard %d did not end in 45 s: %s", k, s.out)
+		t.Fatalf("shard %d did not end within the test's %v: %s", k, budget, s.out)
 		return nil
 	}
 }
@@ -480,7 +486,7 @@ func TestMultiHost(t *testing.T) {
 	shards, t0 := h.runShards("closed", 3*time.Second)
 	var reports []*loadtest.Report
 	for k, s := range shards {
-		if err := s.wait(t, k); err != nil {
+		if err := s.wait(t, k, h.deadline); err != nil {
 			t.Fatalf("shard %d in %s: %v\n%s", k, h.gens[k], err, s.out)
 		}
 		reports = append(reports, readReport(t, s.file))
@@ -527,7 +533,7 @@ func TestMultiHost(t *testing.T) {
 	before := c
 	shards, _ = h.runShards("long", 3*time.Second)
 	const victim = 1
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := h.deadline
 	for {
 		now, err := h.counts()
 		if err != nil {
@@ -537,13 +543,13 @@ func TestMultiHost(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("shard %d sent fewer than 20 requests in 30 s: %s", victim, shards[victim].out)
+			t.Fatalf("shard %d sent fewer than 20 requests within the test's %v: %s", victim, budget, shards[victim].out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	shards[victim].kill()
 	var ee *exec.ExitError
-	if err := shards[victim].wait(t, victim); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+	if err := shards[victim].wait(t, victim, h.deadline); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("shard %d ended with %v, not killed", victim, err)
 	}
 	reports, names := nil, []string(nil)
@@ -551,7 +557,7 @@ func TestMultiHost(t *testing.T) {
 		if k == victim {
 			continue
 		}
-		if err := s.wait(t, k); err != nil {
+		if err := s.wait(t, k, h.deadline); err != nil {
 			t.Fatalf("shard %d in %s: %v\n%s", k, h.gens[k], err, s.out)
 		}
 		reports = append(reports, readReport(t, s.file))
