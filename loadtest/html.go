@@ -120,6 +120,9 @@ func (r *Report) htmlView() htmlView {
 		writeShards(&b, r.Shards)
 		v.Totals = append(v.Totals, [2]string{"shards", strings.ReplaceAll(strings.TrimSpace(b.String()), "\n  ", "; ")})
 	}
+	if len(r.MissingShards) > 0 {
+		v.Totals = append(v.Totals, [2]string{"missing shards", missingShardsError(r.MissingShards, len(r.Shards)+len(r.MissingShards)).Error()})
+	}
 	if a := r.Arrivals; a != nil {
 		v.Totals = append(v.Totals, [2]string{"arrivals", fmt.Sprintf("%d planned, %d started (%.1f/s), %d dropped; start lag p50 %v, p99 %v, max %v",
 			a.Planned, a.Started, a.Rate, a.Dropped, round(a.Lag.Percentile(50)), round(a.Lag.Percentile(99)), round(a.Lag.Max()))})

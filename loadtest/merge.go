@@ -3,6 +3,7 @@ package loadtest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +22,29 @@ type MergeOptions struct {
 	// matrix jobs that each build the test binary): the plan hash must
 	// still agree, and the merged report warns of the difference.
 	AllowBinaryMismatch bool
+	// AllowMissing merges the shards that are there when some are not
+	// (a shard whose process or host died and wrote no report): the
+	// merged report adds up the others' data, lists the missing shards
+	// in MissingShards, says so in a warning and carries an error (Err,
+	// wrapping ErrMissingShards, restored by ReadJSON from
+	// MissingShards) so that every matcher fails on it: the others'
+	// figures can be read, but no verdict on the whole plan can pass.
+	// Without it a missing shard is refused, naming it.
+	AllowMissing bool
+}
+
+// ErrMissingShards is wrapped by the error of a report merged without
+// some of its shards (MergeOptions.AllowMissing; Report.MissingShards).
+var ErrMissingShards = errors.New("shards missing from the merge")
+
+// missingShardsError is a merged report's Err when shards are missing.
+func missingShardsError(missing []int, count int) error {
+	names := make([]string, len(missing))
+	for i, k := range missing {
+		names[i] = fmt.Sprintf("%d/%d", k, count)
+	}
+	return fmt.Errorf("merge: %w: %d of %d shards missing: %s (the report holds the others' data only)",
+		ErrMissingShards, len(missing), count, strings.Join(names, ", "))
 }
 
 // Merge adds the reports of the N shards of one plan (each run with
@@ -116,20 +140,30 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 		byIndex[r.Shard.Index] = i
 	}
 	var missing []string
+	var missingIdx []int
 	for k, i := range byIndex {
 		if i < 0 {
 			missing = append(missing, fmt.Sprintf("%d/%d", k, first.Count))
+			missingIdx = append(missingIdx, k)
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 && !opts.AllowMissing {
 		return nil, bad("%d of %d shards missing: %s", len(missing), first.Count, strings.Join(missing, ", "))
 	}
-	ordered := make([]*Report, len(byIndex))
-	for k, i := range byIndex {
-		ordered[k] = reports[i]
+	ordered := make([]*Report, 0, len(byIndex))
+	for _, i := range byIndex {
+		if i >= 0 {
+			ordered = append(ordered, reports[i])
+		}
 	}
 	m := merger{shards: ordered, opts: opts}
-	return m.merge(), nil
+	out := m.merge()
+	if len(missingIdx) > 0 {
+		out.MissingShards = missingIdx
+		out.Err = missingShardsError(missingIdx, first.Count)
+		out.Warnings = append(out.Warnings, out.Err.Error())
+	}
+	return out, nil
 }
 
 func short(h string) string {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +373,80 @@ func TestMergeStopsAndWarnings(t *testing.T) {
 	}
 	if g := m.Generator; g == nil || !g.Saturated || g.Why != "shard 1/2: delay probe late" || !strings.Contains(m.Invalid(), "shard 1/2") {
 		t.Errorf("generator %+v, invalid %q", g, m.Invalid())
+	}
+}
+
+// TestMergeAllowMissing: with MergeOptions.AllowMissing the shards that
+// are there are added up (their counts and histograms, nothing of the
+// missing one's), the missing shard is named in MissingShards, a warning
+// and the report's error, and no matcher passes on the partial report,
+// neither as merged nor read back from its file. Without the option the
+// same shards are refused (TestMergeRefuses).
+func TestMergeAllowMissing(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 3)
+	a, c := shards[0], shards[2]
+	m, err := loadtest.MergeWith(loadtest.MergeOptions{AllowMissing: true}, c, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := a.RequestsSent + c.RequestsSent; m.RequestsSent != want || m.Latency.Count() != a.Latency.Count()+c.Latency.Count() {
+		t.Errorf("merged %d requests, %d latencies; the two shards sent %d", m.RequestsSent, m.Latency.Count(), want)
+	}
+	for i, run := range m.Runs {
+		for k, s := range run.Steps {
+			if want := a.Runs[i].Steps[k].Sent + c.Runs[i].Steps[k].Sent; s.Sent != want {
+				t.Errorf("run %q step %d: %d sent, the two shards %d", run.Name, k+1, s.Sent, want)
+			}
+		}
+	}
+	if len(m.Shards) != 2 || m.Shards[0].Index != 0 || m.Shards[1].Index != 2 {
+		t.Errorf("shards: %v", m.Shards)
+	}
+	check := func(where string, r *loadtest.Report) {
+		t.Helper()
+		if !slices.Equal(r.MissingShards, []int{1}) {
+			t.Errorf("%s: missing shards %v, want [1]", where, r.MissingShards)
+		}
+		if !errors.Is(r.Err, loadtest.ErrMissingShards) || !strings.Contains(fmt.Sprint(r.Err), "1 of 3 shards missing: 1/3") {
+			t.Errorf("%s: error %v", where, r.Err)
+		}
+		if ok, _ := matchers.HaveNoFailures().Match(r); ok {
+			t.Errorf("%s: HaveNoFailures passed on a merge missing a shard", where)
+		}
+	}
+	check("merged", m)
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), "shards missing: 1/3") {
+		t.Errorf("warnings: %q", m.Warnings)
+	}
+	var buf bytes.Buffer
+	if err := m.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := loadtest.ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("read back", back)
+	// a file whose missing shards do not make up the count with the
+	// merged ones is refused
+	var file bytes.Buffer
+	m.WriteJSON(&file)
+	for _, edit := range []string{"[0]", "[5]", "[1, 1]", "[]"} {
+		bad := regexp.MustCompile(`"missing_shards": \[[^\]]*\]`).ReplaceAllString(file.String(), `"missing_shards": `+edit)
+		if bad == file.String() {
+			t.Fatalf("no missing_shards in the file:\n%s", file.String())
+		}
+		if _, err := loadtest.ReadJSON(strings.NewReader(bad)); !errors.Is(err, loadtest.ErrInvalidReport) {
+			t.Errorf("missing_shards %s read: %v", edit, err)
+		}
+	}
+	var sum strings.Builder
+	if err := back.WriteSummary(&sum); err != nil || !strings.Contains(sum.String(), "FAILED: merge: shards missing from the merge: 1 of 3 shards missing: 1/3") {
+		t.Errorf("summary (%v):\n%s", err, sum.String())
+	}
+	// a shard twice is still refused
+	if _, err := loadtest.MergeWith(loadtest.MergeOptions{AllowMissing: true}, a, a); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("a shard twice: %v", err)
 	}
 }

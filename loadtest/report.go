@@ -112,6 +112,11 @@ type Report struct {
 	// Shards lists the manifests of the shards a merged report was added
 	// up from (Merge), by index: their hosts, starts and skews.
 	Shards []ShardManifest `json:"shards,omitempty"`
+	// MissingShards lists the shards (by index) a merged report was
+	// added up without (MergeOptions.AllowMissing); such a report
+	// carries an error (Err wraps ErrMissingShards, also when read back
+	// by ReadJSON), so no matcher passes on it.
+	MissingShards []int `json:"missing_shards,omitempty"`
 	// Arrivals is the open model's account (ArrivalRate), nil otherwise.
 	Arrivals *ArrivalReport `json:"arrivals,omitempty"`
 	// Err is the error Execute returned with the report: an invalid
@@ -734,6 +739,14 @@ func readJSON(rd io.Reader) (*Report, error) {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
 	r.ResponsesReceived = r.GoodResponses // the deprecated name, kept equal
+	// a partial merge stays refused by every matcher
+	if len(r.MissingShards) > 0 {
+		count := 0
+		for _, m := range r.Shards {
+			count = max(count, m.Count)
+		}
+		r.Err = missingShardsError(r.MissingShards, count)
+	}
 	if r.Latency == nil {
 		r.Latency = NewLatency()
 	}

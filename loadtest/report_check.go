@@ -137,10 +137,24 @@ func (r *Report) validate() error {
 	if m := r.Shard; m != nil && (m.Count < 1 || m.Index < 0 || m.Index >= m.Count) {
 		return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
 	}
+	// the shards merged and those missing (AllowMissing) are the count,
+	// each once, the merged in order
+	if len(r.MissingShards) > 0 && len(r.Shards) == 0 {
+		return fmt.Errorf("field missing_shards: %v without shards", r.MissingShards)
+	}
+	count := len(r.Shards) + len(r.MissingShards)
+	seen := make([]bool, count)
 	for i, m := range r.Shards {
-		if m.Count < 1 || m.Index != i || m.Count != len(r.Shards) {
-			return fmt.Errorf("field shards[%d]: shard index %d of %d in a list of %d", i, m.Index, m.Count, len(r.Shards))
+		if m.Count != count || m.Index < 0 || m.Index >= count || seen[m.Index] || (i > 0 && m.Index < r.Shards[i-1].Index) {
+			return fmt.Errorf("field shards[%d]: shard index %d of %d in a list of %d (and %d missing)", i, m.Index, m.Count, len(r.Shards), len(r.MissingShards))
 		}
+		seen[m.Index] = true
+	}
+	for i, k := range r.MissingShards {
+		if k < 0 || k >= count || seen[k] {
+			return fmt.Errorf("field missing_shards[%d]: shard %d of %d, merged or missing twice or out of range", i, k, count)
+		}
+		seen[k] = true
 	}
 	for i, s := range r.Timeline {
 		if s.Sent < 0 || s.Good < 0 || s.Failed < 0 || s.Interrupted < 0 || s.NotSent < 0 || s.BytesRead < 0 || s.LatencySum < 0 || s.LatencyMax < 0 {

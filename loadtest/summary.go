@@ -45,6 +45,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "shard %s of plan %s (benchgate merge adds the shards up)\n", m, short(m.PlanHash))
 	}
 	writeShards(&b, r.Shards)
+	if len(r.MissingShards) > 0 {
+		fmt.Fprintf(&b, "FAILED: %v\n", missingShardsError(r.MissingShards, len(r.Shards)+len(r.MissingShards)))
+	}
 	b.WriteString("\n")
 	width := len("run / step")
 	for _, run := range r.Runs {

@@ -14,7 +14,8 @@ import (
 // of the whole plan (loadtest.MergeWith). It exits 4 when a file is not
 // a valid report or the files are not the shards of one execution of
 // one plan (the error names the files and values), 2 on bad usage or a
-// file that cannot be opened or written.
+// file that cannot be opened or written; with --allow-missing, 1 when
+// shards were missing (the others' merge is written all the same).
 func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("merge", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -22,6 +23,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	summary := fs.Bool("summary", false, "also print the merged report's summary")
 	var opts loadtest.MergeOptions
 	fs.BoolVar(&opts.AllowBinaryMismatch, "allow-binary-mismatch", false, "merge shards run by different executables (CI jobs that each built the binary); the plan must still agree")
+	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "merge the shards that are there when some are missing (a shard that died): the report keeps their data, names the missing ones and no gate passes on it; exit 1")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: benchgate merge -o merged.json shard-0.json shard-1.json...\n\n"+
 			"Adds the JSON reports of the N shards of one plan (each run with loadtest.Shard(k, N)) up into\n"+
@@ -29,7 +31,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"and time window. Every shard must be there once, and their manifests must agree (shard count,\n"+
 			"plan hash, seed, histogram layout, binary hash). The merged report works with benchgate compare\n"+
 			"and benchgate report like any other.\n"+
-			"Exit status: 0 merged, 2 bad usage or a file that cannot be opened or written, 4 a file that is\n"+
+			"Exit status: 0 merged, 1 merged with --allow-missing but shards were missing, 2 bad usage or a file that cannot be opened or written, 4 a file that is\n"+
 			"not a valid report or files that are not the shards of one execution (the error names them).\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -65,6 +67,9 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *out != "-" {
 		fmt.Fprintf(stdout, "%s: %d shards, %d requests sent, %d good\n", *out, len(m.Shards), m.RequestsSent, m.GoodResponses)
+		if len(m.MissingShards) > 0 {
+			fmt.Fprintf(stdout, "%s: %d shards missing: %v\n", *out, len(m.MissingShards), m.MissingShards)
+		}
 	}
 	for _, w := range m.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
@@ -78,6 +83,10 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "benchgate merge:", err)
 			return 2
 		}
+	}
+	if m.Err != nil { // shards missing: the data is kept, no verdict passes
+		fmt.Fprintln(stderr, "benchgate merge:", m.Err)
+		return 1
 	}
 	return 0
 }

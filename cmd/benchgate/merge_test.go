@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -54,6 +55,7 @@ func TestMerge(t *testing.T) {
 	}{
 		{"merged", append([]string{"-o", out, "--summary"}, shards...), 0, fmt.Sprintf("3 shards, %d requests sent", sent), "", true},
 		{"a shard missing", append([]string{"-o", out}, shards[0], shards[2]), 4, "", "1 of 3 shards missing: 1/3", false},
+		{"a shard missing, allowed", append([]string{"-o", out, "--allow-missing"}, shards[0], shards[2]), 1, "1 shards missing: [1]", "1 of 3 shards missing: 1/3", true},
 		{"a shard twice", append([]string{"-o", out}, shards[0], shards[1], shards[2], shards[1]), 4, "", "shard 1/3 twice: " + shards[1] + " and " + shards[1], false},
 		{"not a report", append([]string{"-o", out, garbage}, shards...), 4, "", garbage, false},
 		{"no such file", append([]string{"-o", out, filepath.Join(dir, "nope.json")}, shards...), 2, "", "nope.json", false},
@@ -89,6 +91,15 @@ func TestMerge(t *testing.T) {
 			// and benchgate report takes it
 			if code := run(context.Background(), []string{"report", "-o", filepath.Join(dir, "m.html"), out}, io.Discard, io.Discard); code != 0 {
 				t.Errorf("report of the merged file: exit %d", code)
+			}
+		}
+		if tc.name == "a shard missing, allowed" {
+			m, err := readReport(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Shards) != 2 || len(m.MissingShards) != 1 || m.MissingShards[0] != 1 || !errors.Is(m.Err, loadtest.ErrMissingShards) {
+				t.Errorf("partial merge's file: shards %d, missing %v, error %v", len(m.Shards), m.MissingShards, m.Err)
 			}
 		}
 	}
