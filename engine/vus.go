@@ -45,7 +45,10 @@ type VUs struct {
 	Max int
 	// RampUp is when the last VU starts.
 	RampUp time.Duration
-	// Rounds is how often each VU walks its run (default 1). A negative
+	// Rounds is how often each VU walks its run (default 1): a run's
+	// iterations are its VUs times Rounds. It is not the runs' Repeat
+	// (loadtest.Repeat, scenario.RunDef.Repeat: the iterations of a run
+	// under Slots, spread over its slots), which gives way to it. A negative
 	// Rounds (RoundsForever) walks it until the plan's time limit, the
 	// context's end or the VU's EndVU: the plan must then have a time
 	// limit or the context a deadline.

@@ -21,7 +21,13 @@ func Concurrency(n int) Option { return func(p *Plan) { p.cfg.Concurrency = n } 
 // WithPriority sets EqualOpportunity (default) or RunPriority.
 func WithPriority(pr Priority) Option { return func(p *Plan) { p.cfg.Priority = pr } }
 
-// Repeat sets the repeat count of runs that do not set their own.
+// Repeat sets the repeat count of runs that do not set their own: how
+// many iterations each such run has under the slots executor (the
+// default; engine.Slots), the iterations shared by the plan's
+// Concurrency slots. It is not engine.VUs.Rounds: under VirtualUsers a
+// run's iterations are its VUs times Rounds (each VU walks its run
+// Rounds times) and Repeat gives way; under ArrivalRate they follow
+// the schedule.
 func Repeat(n int) Option { return func(p *Plan) { p.repeat, p.repeatSet = n, true } }
 
 // ForMaxIterations bounds the iterations of a run under For that sets no
@@ -48,7 +54,8 @@ func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 // it after the response.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.cfg.KeepAlive = on } }
 
-// TimeLimit bounds the whole execution; 0 means no limit. It is a
+// TimeLimit bounds the whole execution; 0 means no limit (a step's
+// TimeLimit, scenario.Step.TimeLimit, bounds each of its requests). It is a
 // duration, not a failure: when it passes no new request starts, and the
 // ones in flight get the GracePeriod to finish.
 func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.cfg.TimeLimit = d } }

@@ -82,7 +82,10 @@ func Run(name string, steps ...*Step) *RunDef {
 	return &RunDef{name: name, steps: steps, autoCookies: true}
 }
 
-// Repeat sets how many iterations the run has (default: the plan's).
+// Repeat sets how many iterations the run has (default: the plan's,
+// loadtest.Repeat) under the slots executor. Under virtual users
+// (engine.VUs) each VU walks its run Rounds times instead, and the
+// run's iterations are its VUs times Rounds: Repeat gives way.
 func (s *RunDef) Repeat(n int) *RunDef { s.repeat = n; return s }
 
 // Order sets BreadthFirst (default) or DepthFirst.
