@@ -166,10 +166,7 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 	case p.proxyInsecure:
 		bad("ProxyInsecureSkipVerify", p.proxy, "there is no https:// proxy to use it for")
 	}
-	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
-	if p.forDur > 0 && !p.repeatSet {
-		d.Repeat = ForMaxIterations
-	}
+	d := p.runDefaults()
 	for i, r := range p.runs {
 		if r == nil {
 			bad(fmt.Sprintf("Runs[%d]", i), "nil", "run is nil")
