@@ -48,10 +48,12 @@ func newDefaults() *Plan {
 			UserAgent:      DefaultUserAgent,
 			MaxHeaderBytes: engine.DefaultMaxHeaderBytes,
 		},
-		repeat:      1,
-		bufferBytes: DefaultBufferBytes,
-		keepLevel:   DefaultKeepLevel,
-		executor:    engine.Slots{},
+		runDefault: scenario.Defaults{
+			Repeat:      1,
+			BufferBytes: DefaultBufferBytes,
+			KeepLevel:   DefaultKeepLevel,
+		},
+		executor: engine.Slots{},
 	}
 }
 
@@ -60,8 +62,8 @@ func newDefaults() *Plan {
 // ForMaxIterations), keep level, buffer size and base URL. compile and
 // TotalRequests both read it.
 func (p *Plan) runDefaults() scenario.Defaults {
-	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
-	if p.forDur > 0 && !p.repeatSet {
+	d := p.runDefault
+	if p.cfg.For > 0 && !p.repeatSet {
 		d.Repeat = ForMaxIterations
 	}
 	return d

@@ -26,14 +26,14 @@ type Plan struct {
 	// cfg holds every setting the engine runs with as the options
 	// wrote it (its defaults set by New); compile validates a copy and
 	// adds what needs building (runs, TLS, proxy, the executor's work)
-	cfg         engine.Plan
-	runs        []*scenario.RunDef
-	repeat      int
-	bufferBytes int
-	keepLevel   scenario.KeepLevel
-	baseURL     string
-	proxy       string
-	executor    engine.Executor
+	cfg  engine.Plan
+	runs []*scenario.RunDef
+	// runDefault holds what a run that sets nothing of its own takes
+	// from the plan (Repeat, KeepLevel, BufferBytes, BaseURL as the
+	// options wrote them; runDefaults adds For's rule)
+	runDefault scenario.Defaults
+	proxy      string
+	executor   engine.Executor
 	// the status policy of steps that set none
 	defaultStatus []int
 	anyStatus     bool
@@ -59,7 +59,6 @@ type Plan struct {
 	proxyCAFiles  []string
 	proxyInsecure bool
 	keyLog        io.Writer
-	forDur        time.Duration
 	// shardSet is true when Shard was given (its count must then be 1 or more)
 	shardSet  bool
 	repeatSet bool
