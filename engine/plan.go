@@ -46,7 +46,29 @@ const (
 )
 
 // Plan is what an executor runs: resolved runs plus global settings.
-// Package loadtest builds and validates it.
+// Package loadtest builds and validates it: each of its options writes
+// the field of the same name, except these, named for what the option
+// does:
+//
+//	loadtest option                          Plan field
+//	WithPriority                             Priority
+//	HTTP2(conns)                             HTTP2, H2Conns
+//	NoResponseBodyMethods, …Statuses         NoBodyMethods, NoBodyStatuses
+//	TLSResumption(on)                        NoTLSResumption (= !on)
+//	RedactFields                             Secrets
+//	LiveCounters, Scoreboard                 Live
+//	Shard(index, count)                      Segment
+//	StartAt(t0, ready)                       Start
+//	WithResolver                             Resolver
+//	For                                      For, and TimeLimit
+//	TLSConfig, CAFile, ClientCert, …         TLS (built)
+//	ProxyCAFile, ProxyInsecureSkipVerify     ProxyTLS (built)
+//	LogRequests, LogRequestsCSV, …           RecordURLs
+//
+// ConnectAttempts has no option (loadtest leaves it 0, the default).
+// A zero setting that has a default (GracePeriod, MaxHeaderBytes,
+// ConnectAttempts, H2Conns) means that default: see the Default
+// constants.
 type Plan struct {
 	Runs        []scenario.RunSpec
 	Concurrency int
