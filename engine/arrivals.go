@@ -47,7 +47,15 @@ type Arrivals struct {
 	// MaxLag is how late an iteration may start behind its arrival
 	// (default 1s); later ones are dropped.
 	MaxLag time.Duration
-	// Follow follows redirects in steps that set nothing (as VUs.Follow).
+	// FollowRedirects follows up to this many redirects in steps that
+	// set nothing when the plan follows none, as VUs.FollowRedirects
+	// does (0: none).
+	FollowRedirects int
+	// Follow is FollowRedirects: DefaultMaxRedirects (when
+	// FollowRedirects is 0).
+	//
+	// Deprecated: set FollowRedirects (DefaultMaxRedirects for what
+	// Follow did). Follow still works.
 	Follow bool
 }
 
@@ -75,6 +83,9 @@ func (a Arrivals) Normalized() Arrivals {
 	}
 	if a.MaxVUs < 1 {
 		a.MaxVUs = DefaultVUsFor(a.PeakRate())
+	}
+	if a.Follow && a.FollowRedirects == 0 {
+		a.FollowRedirects = DefaultMaxRedirects
 	}
 	return a
 }
@@ -179,7 +190,7 @@ func (a Arrivals) segIterations(seg Segment) func(i, runs int) int {
 
 // check says what is wrong with the schedule, naming the field.
 func (a Arrivals) check() error {
-	if a.MaxVUs < 0 || a.MaxIterations < 0 || a.MaxLag < 0 || a.StartRate < 0 || a.Rate < 0 || a.Duration < 0 {
+	if a.MaxVUs < 0 || a.MaxIterations < 0 || a.MaxLag < 0 || a.StartRate < 0 || a.Rate < 0 || a.Duration < 0 || a.FollowRedirects < 0 {
 		return fmt.Errorf("Arrivals %+v: no field may be negative", a)
 	}
 	if len(a.Stages) == 0 && (a.Rate <= 0 || a.Duration <= 0) {
@@ -391,7 +402,7 @@ func (a Arrivals) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 		return fmt.Errorf("Segment: %w", err)
 	}
 	vus := a.segVUs(seg)
-	runs, err := compileVUs(ctx, p, "Arrivals", vus, a.segIterations(seg), a.Follow)
+	runs, err := compileVUs(ctx, p, "Arrivals", vus, a.segIterations(seg), a.FollowRedirects)
 	if err != nil {
 		return err
 	}
@@ -543,13 +554,13 @@ func (x *execution) arrivalVU(a Arrivals, k int, clock *arrivalClock, waiters *w
 	}
 }
 
-// followAll makes every step that sets no FollowRedirects follow
-// DefaultMaxRedirects when the plan follows none.
-func followAll(runs []runPlan) {
+// followAll makes every step that sets no FollowRedirects follow n
+// redirects when the plan follows none.
+func followAll(runs []runPlan, n int) {
 	for i := range runs {
 		for k := range runs[i].steps {
 			if sp := &runs[i].steps[k]; sp.spec.FollowRedirects == nil && sp.follow == 0 {
-				sp.follow, sp.keepHeader = DefaultMaxRedirects, true
+				sp.follow, sp.keepHeader = n, true
 				// each hop goes with keep-alive mode ReuseThenKeep,
 				// whatever the step's mode
 				hops := *sp

@@ -32,7 +32,7 @@
 //	thread                                 virtual user (VU)
 //	times (<= 0: until stopped)            VUs.Rounds (RoundsForever)
 //	random_start iterator                  VUs.RandomStart
-//	follow iterator                        VUs.Follow
+//	follow iterator                        VUs.FollowRedirects (DefaultMaxRedirects)
 //	InitURLs (iterator generator)          VUs.Iterate, StepIterator
 //	ParentInit, ParentExit                 VUHooks.Before, After
 //	ProcInit, ProcExit                     VUHooks.ShardInit, ShardExit

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/benchgate/benchgate/internal/dial"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -28,12 +29,46 @@ func (p Priority) String() string {
 	return "equal-opportunity"
 }
 
-// DefaultGracePeriod is how long requests in flight at the time limit
-// may still finish.
-const DefaultGracePeriod = 3 * time.Second
+// Defaults of the settings whose zero value means "the default".
+const (
+	// DefaultGracePeriod is how long requests in flight at the time
+	// limit may still finish (Plan.GracePeriod 0).
+	DefaultGracePeriod = 3 * time.Second
+	// DefaultMaxHeaderBytes bounds a response's status line and headers
+	// (Plan.MaxHeaderBytes 0).
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultConnectAttempts is how often a failed TCP connect is tried
+	// in all (Plan.ConnectAttempts 0).
+	DefaultConnectAttempts = dial.DefaultAttempts
+	// DefaultH2Conns is the number of HTTP/2 connections per origin
+	// (Plan.H2Conns 0).
+	DefaultH2Conns = 1
+)
 
 // Plan is what an executor runs: resolved runs plus global settings.
-// Package loadtest builds and validates it.
+// Package loadtest builds and validates it: each of its options writes
+// the field of the same name, except these, named for what the option
+// does:
+//
+//	loadtest option                          Plan field
+//	WithPriority                             Priority
+//	HTTP2(conns)                             HTTP2, H2Conns
+//	NoResponseBodyMethods, …Statuses         NoBodyMethods, NoBodyStatuses
+//	TLSResumption(on)                        NoTLSResumption (= !on)
+//	RedactFields                             Secrets
+//	LiveCounters, Scoreboard                 Live
+//	Shard(index, count)                      Segment
+//	StartAt(t0, ready)                       Start
+//	WithResolver                             Resolver
+//	For                                      For, and TimeLimit
+//	TLSConfig, CAFile, ClientCert, …         TLS (built)
+//	ProxyCAFile, ProxyInsecureSkipVerify     ProxyTLS (built)
+//	LogRequests, LogRequestsCSV, …           RecordURLs
+//
+// ConnectAttempts has no option (loadtest leaves it 0, the default).
+// A zero setting that has a default (GracePeriod, MaxHeaderBytes,
+// ConnectAttempts, H2Conns) means that default: see the Default
+// constants.
 type Plan struct {
 	Runs        []scenario.RunSpec
 	Concurrency int
@@ -81,8 +116,8 @@ type Plan struct {
 	TLS *tls.Config
 	// HTTP2 sends every request as an HTTP/2 stream: h2 by ALPN over
 	// TLS (the server must agree), h2c with prior knowledge over http.
-	// H2Conns is the number of connections per origin (default 1) the
-	// slots' streams are spread over.
+	// H2Conns is the number of connections per origin (0:
+	// DefaultH2Conns) the slots' streams are spread over.
 	HTTP2   bool
 	H2Conns int
 	// AcceptEncoding, when set, is sent as Accept-Encoding (unless a step
@@ -101,10 +136,11 @@ type Plan struct {
 	// with a Location) a step follows before it fails; 0 follows none.
 	// A step's own setting overrides it.
 	FollowRedirects int
-	// MaxHeaderBytes bounds a response's status line and headers.
+	// MaxHeaderBytes bounds a response's status line and headers (0:
+	// DefaultMaxHeaderBytes).
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a failed TCP connect is tried in all
-	// (default 10).
+	// (0: DefaultConnectAttempts, 10).
 	ConnectAttempts int
 	// Live, when set, is kept up to date during the execution.
 	Live *Live

@@ -45,7 +45,10 @@ type VUs struct {
 	Max int
 	// RampUp is when the last VU starts.
 	RampUp time.Duration
-	// Rounds is how often each VU walks its run (default 1). A negative
+	// Rounds is how often each VU walks its run (default 1): a run's
+	// iterations are its VUs times Rounds. It is not the runs' Repeat
+	// (loadtest.Repeat, scenario.RunDef.Repeat: the iterations of a run
+	// under Slots, spread over its slots), which gives way to it. A negative
 	// Rounds (RoundsForever) walks it until the plan's time limit, the
 	// context's end or the VU's EndVU: the plan must then have a time
 	// limit or the context a deadline.
@@ -58,11 +61,21 @@ type VUs struct {
 	// runs whose steps do not read what an earlier step extracted or
 	// answered.
 	RandomStart bool
-	// Follow makes every step that sets no FollowRedirects of its own
-	// follow up to DefaultMaxRedirects redirects when the plan follows
-	// none. Each request of the chain after the first is sent with
-	// keep-alive mode scenario.ReuseThenKeep, whatever the step's. A post-delay and think time
-	// come after the chain's last response.
+	// FollowRedirects makes every step that sets no FollowRedirects of
+	// its own follow up to this many redirects when the plan follows
+	// none (Plan.FollowRedirects 0); 0 follows none, DefaultMaxRedirects
+	// is the usual limit. The name is the plan's and the step's: the
+	// step's own setting comes first, then the plan's, then this one.
+	// Unlike the plan's, each request of the chain after the first is
+	// sent with keep-alive mode scenario.ReuseThenKeep, whatever the
+	// step's (HTTP::LoadGen's follow iterator). A post-delay and think
+	// time come after the chain's last response.
+	FollowRedirects int
+	// Follow is FollowRedirects: DefaultMaxRedirects (when
+	// FollowRedirects is 0).
+	//
+	// Deprecated: set FollowRedirects (DefaultMaxRedirects for what
+	// Follow did). Follow still works.
 	Follow bool
 	// Pacing, when set, starts VU k's round r at its start time plus
 	// r·Pacing: a round that ends early waits for its slot, one that
@@ -147,6 +160,9 @@ func (v VUs) Normalized() VUs {
 	}
 	if v.Rounds == 0 {
 		v.Rounds = 1
+	}
+	if v.Follow && v.FollowRedirects == 0 {
+		v.FollowRedirects = DefaultMaxRedirects
 	}
 	return v
 }
@@ -262,7 +278,8 @@ func (v VUs) Validate(p *Plan) error {
 		neg  bool
 		val  any
 	}{{"Max", v.Max < 0, v.Max}, {"Start", v.Start < 0, v.Start}, {"Shards", v.Shards < 0, v.Shards},
-		{"RampUp", v.RampUp < 0, v.RampUp}, {"Pacing", v.Pacing < 0, v.Pacing}} {
+		{"RampUp", v.RampUp < 0, v.RampUp}, {"Pacing", v.Pacing < 0, v.Pacing},
+		{"FollowRedirects", v.FollowRedirects < 0, v.FollowRedirects}} {
 		if f.neg {
 			errs = append(errs, fmt.Errorf("VUs.%s %v: must not be negative", f.name, f.val))
 		}
@@ -330,7 +347,7 @@ func (v VUs) Execute(ctx context.Context, p *Plan, rec Recorder) error {
 	if mine == 0 {
 		return fmt.Errorf("VUs: Max %d for %d segments: segment %v gets no virtual user", v.Max, seg.Count, seg)
 	}
-	runs, err := compileVUs(ctx, p, "VUs", mine, v.segIterations(seg), v.Follow)
+	runs, err := compileVUs(ctx, p, "VUs", mine, v.segIterations(seg), v.FollowRedirects)
 	if err != nil {
 		return err
 	}
@@ -462,8 +479,8 @@ func (x *execution) endHooks() error {
 
 // compileVUs checks that p fits an executor of vus virtual users with
 // one connection each, whose run i of n repeats iterations(i, n)
-// times, and compiles it.
-func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations func(i, n int) int, follow bool) ([]runPlan, error) {
+// times, and compiles it; follow is the executor's FollowRedirects.
+func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations func(i, n int) int, follow int) ([]runPlan, error) {
 	if len(p.Runs) == 0 {
 		return nil, fmt.Errorf("%s: the plan has no runs", name)
 	}
@@ -479,8 +496,8 @@ func compileVUs(ctx context.Context, p *Plan, name string, vus int, iterations f
 	if err != nil {
 		return nil, err
 	}
-	if follow {
-		followAll(runs)
+	if follow > 0 {
+		followAll(runs, follow)
 	}
 	for i := range runs {
 		runs[i].begun = new(atomic.Int64)

@@ -51,21 +51,21 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 	if p.cfg.Priority != EqualOpportunity && p.cfg.Priority != RunPriority {
 		bad("Priority", fmt.Sprint(int(p.cfg.Priority)), "must be EqualOpportunity or RunPriority")
 	}
-	if p.repeat < 1 {
-		bad("Repeat", fmt.Sprint(p.repeat), "must be at least 1")
+	if p.runDefault.Repeat < 1 {
+		bad("Repeat", fmt.Sprint(p.runDefault.Repeat), "must be at least 1")
 	}
 	if p.cfg.TimeLimit < 0 {
 		bad("TimeLimit", p.cfg.TimeLimit.String(), "must not be negative")
 	}
 	timeLimit := p.cfg.TimeLimit
-	if p.forDur != 0 {
+	if p.cfg.For != 0 {
 		switch {
-		case p.forDur < 0:
-			bad("For", p.forDur.String(), "must be positive")
+		case p.cfg.For < 0:
+			bad("For", p.cfg.For.String(), "must be positive")
 		case p.cfg.TimeLimit != 0:
-			bad("For", p.forDur.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.cfg.TimeLimit))
+			bad("For", p.cfg.For.String(), fmt.Sprintf("with TimeLimit %v: For is the plan's time limit; set one of them", p.cfg.TimeLimit))
 		}
-		timeLimit = p.forDur
+		timeLimit = p.cfg.For
 	}
 	if err := p.cfg.Segment.Check(); err != nil || (p.shardSet && p.cfg.Segment.Count < 1) {
 		if err == nil {
@@ -90,11 +90,11 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 			bad("Scoreboard", fmt.Sprintf("slot %d of %d", sb.Shard(), sb.Board().Shards()), fmt.Sprintf("the plan is shard %v: its slot is slot %d of a board of %d", p.cfg.Segment, p.cfg.Segment.Index, p.cfg.Segment.Count))
 		}
 	}
-	if p.bufferBytes < 0 {
-		bad("BufferBytes", fmt.Sprint(p.bufferBytes), "must not be negative")
+	if p.runDefault.BufferBytes < 0 {
+		bad("BufferBytes", fmt.Sprint(p.runDefault.BufferBytes), "must not be negative")
 	}
-	if p.keepLevel < 0 || p.keepLevel > 3 {
-		bad("KeepLevel", fmt.Sprint(p.keepLevel), "must be 0, 1, 2 or 3")
+	if p.runDefault.KeepLevel < 0 || p.runDefault.KeepLevel > 3 {
+		bad("KeepLevel", fmt.Sprint(p.runDefault.KeepLevel), "must be 0, 1, 2 or 3")
 	}
 	for _, c := range p.defaultStatus {
 		if c < 100 || c > 599 {
@@ -118,7 +118,7 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 	cfg := p.cfg
 	ep := &cfg
 	ep.Segment = seg
-	ep.TimeLimit, ep.For = timeLimit, max(p.forDur, 0)
+	ep.TimeLimit, ep.For = timeLimit, max(ep.For, 0)
 	for _, e := range p.cfg.AcceptEncoding {
 		if !slices.Contains(engine.Encodings, e) {
 			bad("AcceptEncoding", e, "not one benchgate decodes: "+strings.Join(engine.Encodings, ", "))
@@ -166,10 +166,7 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 	case p.proxyInsecure:
 		bad("ProxyInsecureSkipVerify", p.proxy, "there is no https:// proxy to use it for")
 	}
-	d := scenario.Defaults{Repeat: p.repeat, KeepLevel: p.keepLevel, BufferBytes: p.bufferBytes, BaseURL: p.baseURL}
-	if p.forDur > 0 && !p.repeatSet {
-		d.Repeat = ForMaxIterations
-	}
+	d := p.runDefaults()
 	for i, r := range p.runs {
 		if r == nil {
 			bad(fmt.Sprintf("Runs[%d]", i), "nil", "run is nil")
@@ -206,7 +203,7 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 				ep.Runs[i].Repeat = work.Iterations[i]
 			}
 			ep.Concurrency = work.Concurrency
-			if p.forDur > 0 && work.Duration > 0 {
+			if p.cfg.For > 0 && work.Duration > 0 {
 				// For made the executor's own schedule (an arrival
 				// rate's Duration): it ends there, and the requests it
 				// began then finish, as without For
@@ -214,7 +211,7 @@ func (p *Plan) compileSegment(seg engine.Segment) (*engine.Plan, engine.Work, er
 			}
 		}
 	}
-	if p.forDur > 0 {
+	if p.cfg.For > 0 {
 		for i := range ep.Runs {
 			if ep.Runs[i].Order == scenario.BreadthFirst {
 				ep.Runs[i].Window = max(ep.Concurrency, 1)

@@ -47,7 +47,7 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	if p.startSet {
 		rec.start = p.startAt // the report's times count from T0, as the schedules do
 	}
-	if p.forDur > 0 {
+	if p.cfg.For > 0 {
 		rec.openEnded = make([]bool, len(ep.Runs))
 		for i, r := range p.runs {
 			// a run the executor walks until stopped tells its
@@ -137,7 +137,7 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 	}
 	if errors.Is(err, engine.ErrTimeLimit) {
 		report.StoppedBy = "time limit " + ep.TimeLimit.String()
-		if p.forDur > 0 {
+		if p.cfg.For > 0 {
 			// For's end is the plan's end: only the requests of
 			// iterations it cut (or of runs with their own Repeat) are
 			// worth a word

@@ -53,7 +53,7 @@ func (c *chunked[T]) shrink(n int) {
 // (engine.RoundsForever) when nothing would stop them: neither the
 // plan's time limit nor the context's deadline.
 func (p *Plan) checkForever(ctx context.Context, w engine.Work) error {
-	if !slices.Contains(w.UntilStopped, true) || p.cfg.TimeLimit > 0 || p.forDur > 0 {
+	if !slices.Contains(w.UntilStopped, true) || p.cfg.TimeLimit > 0 || p.cfg.For > 0 {
 		return nil
 	}
 	if _, ok := ctx.Deadline(); ok {

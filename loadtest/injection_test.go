@@ -183,7 +183,7 @@ func TestInjection(t *testing.T) {
 			return scenario.Run("r", scenario.Get("http://127.0.0.1:70000/"))
 		}, field: "URL"},
 		{name: "user agent CRLF", run: one(scenario.Get("/")), opts: []loadtest.Option{loadtest.UserAgent("ua\r\nX-Injected: 1")}, field: "UserAgent"},
-		{name: "base URL CRLF", run: one(scenario.Get("/")), opts: []loadtest.Option{loadtest.BaseURL("http://127.0.0.1:1/\r\nX-Injected: 1")}, field: "Base"},
+		{name: "base URL CRLF", run: one(scenario.Get("/")), opts: []loadtest.Option{loadtest.BaseURL("http://127.0.0.1:1/\r\nX-Injected: 1")}, field: "BaseURL"},
 
 		{name: "URL with a space in the query", run: one(scenario.Get("/q?a=b c&d=\"<>\"")), want: sent, wire: "GET /q?a=b%20c&d=%22%3C%3E%22 HTTP/1.1"},
 		{name: "path variable with CRLF and slash", run: func(base string) *scenario.RunDef {

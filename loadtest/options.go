@@ -21,8 +21,14 @@ func Concurrency(n int) Option { return func(p *Plan) { p.cfg.Concurrency = n } 
 // WithPriority sets EqualOpportunity (default) or RunPriority.
 func WithPriority(pr Priority) Option { return func(p *Plan) { p.cfg.Priority = pr } }
 
-// Repeat sets the repeat count of runs that do not set their own.
-func Repeat(n int) Option { return func(p *Plan) { p.repeat, p.repeatSet = n, true } }
+// Repeat sets the repeat count of runs that do not set their own: how
+// many iterations each such run has under the slots executor (the
+// default; engine.Slots), the iterations shared by the plan's
+// Concurrency slots. It is not engine.VUs.Rounds: under VirtualUsers a
+// run's iterations are its VUs times Rounds (each VU walks its run
+// Rounds times) and Repeat gives way; under ArrivalRate they follow
+// the schedule.
+func Repeat(n int) Option { return func(p *Plan) { p.runDefault.Repeat, p.repeatSet = n, true } }
 
 // ForMaxIterations bounds the iterations of a run under For that sets no
 // Repeat of its own (nor the plan).
@@ -40,7 +46,7 @@ const ForMaxIterations = 1 << 24
 // Under VirtualUsers without Rounds, each VU walks its run round after
 // round until d passes; under ArrivalRate at a constant Rate without a
 // Duration, d is the Duration (engine.Plan.For).
-func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
+func For(d time.Duration) Option { return func(p *Plan) { p.cfg.For = d } }
 
 // KeepAlive sets whether steps that do not say keep their connection
 // alive for the next request (default on, as browsers, k6, hey and oha);
@@ -48,7 +54,8 @@ func For(d time.Duration) Option { return func(p *Plan) { p.forDur = d } }
 // it after the response.
 func KeepAlive(on bool) Option { return func(p *Plan) { p.cfg.KeepAlive = on } }
 
-// TimeLimit bounds the whole execution; 0 means no limit. It is a
+// TimeLimit bounds the whole execution; 0 means no limit (a step's
+// TimeLimit, scenario.Step.TimeLimit, bounds each of its requests). It is a
 // duration, not a failure: when it passes no new request starts, and the
 // ones in flight get the GracePeriod to finish.
 func TimeLimit(d time.Duration) Option { return func(p *Plan) { p.cfg.TimeLimit = d } }
@@ -83,14 +90,14 @@ func GracePeriod(d time.Duration) Option { return func(p *Plan) { p.cfg.GracePer
 
 // BufferBytes sets how much of each response body is kept for runs that
 // do not set their own.
-func BufferBytes(n int) Option { return func(p *Plan) { p.bufferBytes = n } }
+func BufferBytes(n int) Option { return func(p *Plan) { p.runDefault.BufferBytes = n } }
 
 // KeepLevel sets the keep level of runs that do not set their own
 // (scenario.KeepTotals to scenario.KeepBodies). It takes a
 // scenario.KeepLevel, or an int as it did before the levels were typed
 // (a level read from a flag, say).
 func KeepLevel[L ~int](level L) Option {
-	return func(p *Plan) { p.keepLevel = scenario.KeepLevel(level) }
+	return func(p *Plan) { p.runDefault.KeepLevel = scenario.KeepLevel(level) }
 }
 
 // BaseURL sets the URL relative step URLs resolve against. Its path is
@@ -98,7 +105,7 @@ func KeepLevel[L ~int](level L) Option {
 // do: BaseURL("http://host/v1") with Get("/orders") sends /v1/orders
 // (scenario.JoinURL has the rules); a step URL that is absolute stays
 // as it is. A base URL with a query or fragment is refused.
-func BaseURL(u string) Option { return func(p *Plan) { p.baseURL = u } }
+func BaseURL(u string) Option { return func(p *Plan) { p.runDefault.BaseURL = u } }
 
 // Proxy sends every request through the HTTP proxy at u (CONNECT for
 // https). A step URL of the form http://proxy:port/http://real/path is

@@ -21,29 +21,19 @@ const (
 	RunPriority      = engine.RunPriority
 )
 
-// Defaults of a new Plan.
-const (
-	DefaultBufferBytes = 256 << 10
-	// DefaultWindow is the length of the time windows each step's
-	// responses are counted in (the report's charts over time).
-	DefaultWindow    = 200 * time.Millisecond
-	DefaultKeepLevel = scenario.KeepTimes
-	DefaultUserAgent = "benchgate/0.1"
-)
-
 // Plan is a set of runs and the global settings they execute with.
 type Plan struct {
 	// cfg holds every setting the engine runs with as the options
 	// wrote it (its defaults set by New); compile validates a copy and
 	// adds what needs building (runs, TLS, proxy, the executor's work)
-	cfg         engine.Plan
-	runs        []*scenario.RunDef
-	repeat      int
-	bufferBytes int
-	keepLevel   scenario.KeepLevel
-	baseURL     string
-	proxy       string
-	executor    engine.Executor
+	cfg  engine.Plan
+	runs []*scenario.RunDef
+	// runDefault holds what a run that sets nothing of its own takes
+	// from the plan (Repeat, KeepLevel, BufferBytes, BaseURL as the
+	// options wrote them; runDefaults adds For's rule)
+	runDefault scenario.Defaults
+	proxy      string
+	executor   engine.Executor
 	// the status policy of steps that set none
 	defaultStatus []int
 	anyStatus     bool
@@ -69,7 +59,6 @@ type Plan struct {
 	proxyCAFiles  []string
 	proxyInsecure bool
 	keyLog        io.Writer
-	forDur        time.Duration
 	// shardSet is true when Shard was given (its count must then be 1 or more)
 	shardSet  bool
 	repeatSet bool
@@ -87,15 +76,13 @@ type Plan struct {
 // Option sets a Plan setting.
 type Option func(*Plan)
 
-// New returns a plan with the given options applied over the defaults:
-// concurrency 1, EqualOpportunity, repeat 1, keep-alive (as browsers,
-// k6, hey and oha; KeepAlive(false) opens a connection per request), no
-// time limit, 256 KiB buffers, keep level scenario.KeepTimes.
+// New returns a plan with the given options applied over the defaults
+// (see defaults.go's table): concurrency 1, EqualOpportunity, repeat 1,
+// keep-alive (as browsers, k6, hey and oha; KeepAlive(false) opens a
+// connection per request), no time limit, 256 KiB buffers, keep level
+// scenario.KeepTimes.
 func New(opts ...Option) *Plan {
-	p := &Plan{
-		cfg:    engine.Plan{Concurrency: 1, KeepAlive: true, UserAgent: DefaultUserAgent, MaxHeaderBytes: 64 << 10},
-		repeat: 1, bufferBytes: DefaultBufferBytes, keepLevel: DefaultKeepLevel, executor: engine.Slots{},
-	}
+	p := newDefaults()
 	for _, o := range opts {
 		o(p)
 	}
@@ -159,10 +146,19 @@ func (p *Plan) DeleteRun(i int) *scenario.RunDef {
 // NumRuns returns the number of runs.
 func (p *Plan) NumRuns() int { return len(p.runs) }
 
-// TotalRequests returns the number of requests configured: steps times
-// repeat, over all runs (under For, a run without a Repeat counts
-// ForMaxIterations: the report counts the iterations it began).
+// TotalRequests returns the number of requests configured: each run's
+// steps times its iterations, over all runs, as Execute configures them
+// (Report.Configured when every iteration runs): a run's Repeat under
+// the slots executor, its VUs times Rounds under VirtualUsers, the
+// schedule's arrivals under ArrivalRate, the segment's share under
+// Shard. Under For, a run without a Repeat counts ForMaxIterations (the
+// report counts the iterations it began). A plan that does not validate
+// counts each run's steps times its repeat (its own or the plan's).
 func (p *Plan) TotalRequests() int {
+	if ep, work, err := p.compile(); err == nil {
+		return work.Requests(ep)
+	}
+	d := p.runDefaults()
 	total := 0
 	for _, r := range p.runs {
 		if r == nil {
@@ -170,10 +166,7 @@ func (p *Plan) TotalRequests() int {
 		}
 		rep := r.RepeatCount()
 		if rep == 0 {
-			rep = p.repeat
-			if p.forDur > 0 && !p.repeatSet {
-				rep = ForMaxIterations
-			}
+			rep = d.Repeat
 		}
 		total += len(r.Steps()) * rep
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/failure"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -272,5 +273,69 @@ func TestRedirectHopWarning(t *testing.T) {
 	s := report.Runs[0].Steps[0]
 	if s.Good != 1 || s.Followed != 1 || len(s.Warnings) != 1 {
 		t.Errorf("good %d followed %d warnings %v (%v)", s.Good, s.Followed, s.Warnings, s.Failures)
+	}
+}
+
+// TestExecutorFollowRedirects: VUs.FollowRedirects and
+// Arrivals.FollowRedirects take the plan's and the step's name and a
+// count: a chain of two redirects fails a step that may follow one and
+// passes one that may follow two; the deprecated Follow is
+// FollowRedirects DefaultMaxRedirects; a negative count is refused
+// before any request.
+func TestExecutorFollowRedirects(t *testing.T) {
+	var here seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		here.add(r)
+		switch r.URL.Path {
+		case "/a":
+			http.Redirect(w, r, "/b", 302)
+		case "/b":
+			http.Redirect(w, r, "/c", 302)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	arrivals := func(n int, follow bool) loadtest.Option {
+		return loadtest.ArrivalRate(engine.Arrivals{Rate: 100, Duration: 20 * time.Millisecond, MaxVUs: 2, FollowRedirects: n, Follow: follow})
+	}
+	vus := func(n int, follow bool) loadtest.Option {
+		return loadtest.VirtualUsers(engine.VUs{Max: 2, FollowRedirects: n, Follow: follow})
+	}
+	for _, tc := range []struct {
+		name         string
+		exec         func(n int, follow bool) loadtest.Option
+		n            int
+		follow, good bool
+	}{
+		{"VUs 1", vus, 1, false, false},
+		{"VUs 2", vus, 2, false, true},
+		{"VUs Follow", vus, 0, true, true},
+		{"Arrivals 1", arrivals, 1, false, false},
+		{"Arrivals 2", arrivals, 2, false, true},
+		{"Arrivals Follow", arrivals, 0, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := scenario.Run("r", scenario.Get("/a"))
+			report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), tc.exec(tc.n, tc.follow))
+			s := report.Runs[0].Steps[0]
+			if s.Sent == 0 {
+				t.Fatal("nothing sent")
+			}
+			if tc.good && (s.Good != s.Sent || s.Statuses[200] != s.Sent) {
+				t.Errorf("good %d of %d, statuses %v: want every chain followed to /c", s.Good, s.Sent, s.Statuses)
+			}
+			if !tc.good && (s.Failed != s.Sent || s.Kinds[failure.Redirect] != s.Sent) {
+				t.Errorf("failed %d of %d, kinds %v: want every step failed at the redirect limit", s.Failed, s.Sent, s.Kinds)
+			}
+		})
+	}
+	for _, o := range []loadtest.Option{vus(-1, false), arrivals(-1, false)} {
+		before := len(here.list())
+		err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get("/a"))), loadtest.BaseURL(srv.URL), o).Validate()
+		if err == nil || !strings.Contains(err.Error(), "FollowRedirects") || !strings.Contains(err.Error(), "-1") {
+			t.Errorf("FollowRedirects -1: error %v, want one naming the field and value", err)
+		}
+		if len(here.list()) != before {
+			t.Error("a request was sent")
+		}
 	}
 }

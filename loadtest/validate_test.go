@@ -46,7 +46,7 @@ func TestInvalidPlansSendNothing(t *testing.T) {
 		{"tiny header limit", []loadtest.Option{loadtest.Runs(ok()), loadtest.MaxHeaderBytes(10)}, "MaxHeaderBytes", "10"},
 		{"user agent line break", []loadtest.Option{loadtest.Runs(ok()), loadtest.UserAgent("a\r\nX: y")}, "UserAgent", "a\r\nX: y"},
 		{"proxy scheme", []loadtest.Option{loadtest.Runs(ok()), loadtest.Proxy("socks5://p:1")}, "Proxy", "socks5://p:1"},
-		{"bad base URL", []loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL("ftp://x")}, "Base", "ftp://x"},
+		{"bad base URL", []loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/"))), loadtest.BaseURL("ftp://x")}, "BaseURL", "ftp://x"},
 		{"nil run", []loadtest.Option{loadtest.Runs(ok(), nil)}, "Runs[1]", "nil"},
 		{"empty run", run(scenario.Run("bad")), "Steps", "[]"},
 		{"run repeat negative", run(scenario.Run("bad", scenario.Get(srv.URL)).Repeat(-2)), "Repeat", "-2"},

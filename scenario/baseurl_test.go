@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -85,4 +86,24 @@ func FuzzJoinURL(f *testing.F) {
 			t.Fatalf("JoinURL(%q, %q) = %q: query %q, want the step's %q", rawBase, rawRef, got, got.RawQuery, ref.RawQuery)
 		}
 	})
+}
+
+// TestRunBaseURL: a run's base URL has the plan's name (BaseURL) in its
+// setter and in the error that refuses it; the deprecated Base still
+// sets it.
+func TestRunBaseURL(t *testing.T) {
+	for name, set := range map[string]func(*scenario.RunDef, string) *scenario.RunDef{
+		"BaseURL": (*scenario.RunDef).BaseURL,
+		"Base":    (*scenario.RunDef).Base,
+	} {
+		spec, err := set(scenario.Run("r", scenario.Get("/a")), "http://h/v1").Resolve(0, scenario.Defaults{Repeat: 1, BaseURL: "http://other/"})
+		if err != nil || spec.Base == nil || spec.Base.String() != "http://h/v1" {
+			t.Errorf("%s: base %v, error %v; want http://h/v1 over the plan's", name, spec.Base, err)
+		}
+		_, err = set(scenario.Run("r", scenario.Get("/a")), "http://h/v1?k=1").Resolve(0, scenario.Defaults{Repeat: 1})
+		var ve *scenario.ValidationError
+		if !errors.As(err, &ve) || ve.Field != "BaseURL" || ve.Value != "http://h/v1?k=1" {
+			t.Errorf("%s: error %v, want one naming the field BaseURL and the value", name, err)
+		}
+	}
 }

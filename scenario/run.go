@@ -82,7 +82,10 @@ func Run(name string, steps ...*Step) *RunDef {
 	return &RunDef{name: name, steps: steps, autoCookies: true}
 }
 
-// Repeat sets how many iterations the run has (default: the plan's).
+// Repeat sets how many iterations the run has (default: the plan's,
+// loadtest.Repeat) under the slots executor. Under virtual users
+// (engine.VUs) each VU walks its run Rounds times instead, and the
+// run's iterations are its VUs times Rounds: Repeat gives way.
 func (s *RunDef) Repeat(n int) *RunDef { s.repeat = n; return s }
 
 // Order sets BreadthFirst (default) or DepthFirst.
@@ -115,10 +118,15 @@ func (s *RunDef) Feed(f *Feeder) *RunDef { s.feeder = f; return s }
 // Vars sets variables every iteration starts with.
 func (s *RunDef) Vars(v Vars) *RunDef { s.vars = v; return s }
 
-// Base sets the URL relative step URLs are resolved against, overriding
-// the plan's: its path is joined with each step's path, as Gatling and
-// axios do (JoinURL).
-func (s *RunDef) Base(u string) *RunDef { s.base = u; return s }
+// BaseURL sets the URL relative step URLs are resolved against,
+// overriding the plan's (loadtest.BaseURL, the same name): its path is
+// joined with each step's path, as Gatling and axios do (JoinURL).
+func (s *RunDef) BaseURL(u string) *RunDef { s.base = u; return s }
+
+// Base is BaseURL.
+//
+// Deprecated: use BaseURL, the plan's name for the setting.
+func (s *RunDef) Base(u string) *RunDef { return s.BaseURL(u) }
 
 // AllowUnsentSteps says the spec expects that some steps of the run may
 // never be sent (a time limit or a cancel ending it first): without it,
@@ -250,7 +258,7 @@ func (s *RunDef) Resolve(index int, d Defaults) (RunSpec, error) {
 			err = errors.New("a base URL has no query or fragment: each step's URL has its own (the base's path is joined with each step's path)")
 		}
 		if err != nil {
-			bad(0, "Base", RedactURL(base), err.Error())
+			bad(0, "BaseURL", RedactURL(base), err.Error())
 		}
 		spec.Base = u
 	}

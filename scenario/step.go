@@ -244,7 +244,10 @@ func (s *Step) ConnectTimeout(d time.Duration) *Step { s.connectLimit = d; retur
 // in all while bytes keep coming (TimeLimit bounds that).
 func (s *Step) IOTimeout(d time.Duration) *Step { s.ioLimit = d; return s }
 
-// TimeLimit bounds the whole request, from connect to the last byte.
+// TimeLimit bounds the whole request, from connect to the last byte:
+// each request of the step, a failure when it passes (the plan's
+// loadtest.TimeLimit bounds the whole execution instead, and is not a
+// failure).
 func (s *Step) TimeLimit(d time.Duration) *Step { s.timeLimit = d; return s }
 
 // Extract saves what x finds in this step's response as variable name.
