@@ -18,7 +18,13 @@ import (
 // returns (Report.Err), so that a matcher given it says what went wrong
 // even when the spec did not check the error.
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
-	report, err := p.execute(ctx)
+	var report *Report
+	var err error
+	if p.procsSet {
+		report, err = p.executeProcesses(ctx)
+	} else {
+		report, err = p.execute(ctx)
+	}
 	report.Err = err
 	return report, err
 }

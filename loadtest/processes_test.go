@@ -1,0 +1,169 @@
+package loadtest_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// procServer counts requests per path and per sending process (the
+// X-Pid header a hook adds).
+type procServer struct {
+	mu     sync.Mutex
+	paths  map[string]int
+	pids   map[string]int
+	closed func()
+}
+
+// processTarget returns the URL of the test's target: in the parent a
+// server it starts (and hands to the shard processes in the
+// environment, variable env), in a shard process the parent's.
+func processTarget(t *testing.T, env string) (string, *procServer) {
+	if u := os.Getenv(env); u != "" && os.Getenv(loadtest.EnvProcessPlan) != "" {
+		return u, nil
+	}
+	s := &procServer{paths: map[string]int{}, pids: map[string]int{}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.paths[r.URL.Path]++
+		s.pids[r.Header.Get("X-Pid")]++
+		s.mu.Unlock()
+	}))
+	t.Cleanup(ts.Close)
+	t.Setenv(env, ts.URL)
+	return ts.URL, s
+}
+
+func pidHook(e *engine.RequestEvent) error {
+	e.Header.Set("X-Pid", strconv.Itoa(os.Getpid()))
+	return nil
+}
+
+// TestProcesses: a plan run as 4 shard processes (copies of this test
+// binary running this test) sends exactly what one process sends, per
+// step, from 4 processes other than this one, and the merged report
+// counts it all.
+func TestProcesses(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_URL")
+	vus := engine.VUs{Max: 8, Rounds: 5, Hooks: engine.VUHooks{RequestStart: pidHook}}
+	run := scenario.Run("r", scenario.Get(url+"/a"), scenario.Get(url+"/b"))
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.VirtualUsers(vus), loadtest.Seed(5),
+		loadtest.Processes(4), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
+	// a shard process never gets here: it ended in Execute
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/a"] != 40 || srv.paths["/b"] != 40 {
+		t.Errorf("the server received %v, want 40 requests per step (8 VUs × 5 rounds)", srv.paths)
+	}
+	if len(srv.pids) != 4 || srv.pids[strconv.Itoa(os.Getpid())] != 0 {
+		t.Errorf("requests by pid %v: want 4 processes, none of them this one (%d)", srv.pids, os.Getpid())
+	}
+	a, b := report.Runs[0].Steps[0], report.Runs[0].Steps[1]
+	if report.RequestsSent != 80 || a.Good != 40 || b.Good != 40 || a.Configured != 40 || b.Configured != 40 || len(report.Warnings) != 0 {
+		t.Errorf("merged report: %d sent, steps good %d and %d of %d and %d, warnings %q", report.RequestsSent, a.Good, b.Good, a.Configured, b.Configured, report.Warnings)
+	}
+	pids := map[int]bool{}
+	for _, m := range report.Shards {
+		pids[m.PID] = true
+		if srv.pids[strconv.Itoa(m.PID)] != 20 {
+			t.Errorf("shard %v (pid %d) sent %d requests, want 20 (its 2 VUs × 5 rounds × 2 steps)", &m, m.PID, srv.pids[strconv.Itoa(m.PID)])
+		}
+	}
+	if len(pids) != 4 || len(report.Shards) != 4 {
+		t.Errorf("manifests %+v: want 4 shards of 4 distinct processes", report.Shards)
+	}
+}
+
+// TestProcessesShardKilled: a shard process killed mid-run (SIGKILL,
+// by itself after its third request) is named with how it ended in
+// Execute's error and the merged report's warnings; what the others
+// measured is kept, exactly.
+func TestProcessesShardKilled(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_KILL_URL")
+	var sent int
+	hooks := engine.VUHooks{RequestStart: pidHook, RequestDone: func(e *engine.RequestEvent, r *engine.Result) error {
+		if os.Getenv(loadtest.EnvShard) == "1" {
+			if sent++; sent == 3 {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+		return nil
+	}}
+	vus := engine.VUs{Max: 3, Rounds: 10, Hooks: hooks}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/"))), loadtest.VirtualUsers(vus), loadtest.Seed(5),
+		loadtest.Processes(3), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "shard 1/3") || !strings.Contains(err.Error(), "killed by signal") || report.Err == nil {
+		t.Fatalf("error %v, report.Err %v: want shard 1/3 named, killed by a signal", err, report.Err)
+	}
+	if !strings.Contains(strings.Join(report.Warnings, "\n"), "shard 1/3") {
+		t.Errorf("warnings %q: want shard 1/3 named", report.Warnings)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	var others int64
+	for _, m := range report.Shards {
+		if m.Index != 1 {
+			others += int64(srv.pids[strconv.Itoa(m.PID)])
+		}
+	}
+	if others != 20 || report.RequestsSent != others {
+		t.Errorf("the merged report counts %d requests, the server %d from shards 0 and 2 (want 20: 2 VUs × 10 rounds)", report.RequestsSent, others)
+	}
+	if killed := srv.paths["/"] - int(others); killed < 3 {
+		t.Errorf("the killed shard sent %d requests, want 3 or more", killed)
+	}
+}
+
+// TestProcessesPlanMismatch: a shard process whose plan is not the
+// parent's (here its User-Agent names its shard) refuses to send
+// anything, and the parent says why.
+func TestProcessesPlanMismatch(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_MISMATCH_URL")
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/"))), loadtest.UserAgent("ua"+os.Getenv(loadtest.EnvShard)),
+		loadtest.Processes(2), loadtest.ProcessTest(t)).Execute(context.Background())
+	if srv == nil {
+		t.Fatal(err) // a shard process: it refused to run
+	}
+	if err == nil || !strings.Contains(err.Error(), "is not the parent's") || !report.DidNotRun() {
+		t.Fatalf("error %v: want the plans' difference named", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.paths) != 0 {
+		t.Errorf("the server received %v", srv.paths)
+	}
+}
+
+// TestProcessesInvalid: bad settings are errors naming Processes, before
+// any process starts.
+func TestProcessesInvalid(t *testing.T) {
+	run := scenario.Run("r", scenario.Get("http://127.0.0.1:1/"))
+	for _, c := range []struct {
+		opts []loadtest.Option
+		want string
+	}{
+		{[]loadtest.Option{loadtest.Processes(0), loadtest.ProcessTest(t)}, "at least 1"},
+		{[]loadtest.Option{loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.Shard(0, 2), loadtest.Seed(1)}, "not both"},
+		{[]loadtest.Option{loadtest.Processes(2)}, "ProcessTest"},
+		{[]loadtest.Option{loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.LogRequests(new(strings.Builder))}, "LogRequests"},
+	} {
+		_, err := loadtest.New(append(c.opts, loadtest.Runs(run))...).Execute(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "Processes") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want Processes named and %q", err, c.want)
+		}
+	}
+}
