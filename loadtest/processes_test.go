@@ -2,9 +2,11 @@ package loadtest_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,6 +166,80 @@ func TestProcessesInvalid(t *testing.T) {
 		_, err := loadtest.New(append(c.opts, loadtest.Runs(run))...).Execute(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "Processes") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want Processes named and %q", err, c.want)
+		}
+	}
+}
+
+// TestProcessesShardHooks: with VUs.Shards = n, ShardInit(k) and
+// ShardExit(k) run once each, in shard process k (HTTP::LoadGen's
+// per-process init and exit hooks).
+func TestProcessesShardHooks(t *testing.T) {
+	url, _ := processTarget(t, "BENCHGATE_TEST_PROCESSES_HOOKS_URL")
+	dir := os.Getenv("BENCHGATE_TEST_PROCESSES_HOOKS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+		t.Setenv("BENCHGATE_TEST_PROCESSES_HOOKS_DIR", dir)
+	}
+	mark := func(what string) func(int) error {
+		return func(k int) error {
+			f, err := os.OpenFile(filepath.Join(dir, what+"-"+strconv.Itoa(k)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+			return err
+		}
+	}
+	vus := engine.VUs{Max: 6, Shards: 3, Hooks: engine.VUHooks{ShardInit: mark("init"), ShardExit: mark("exit")}}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/"))), loadtest.VirtualUsers(vus), loadtest.Seed(1),
+		loadtest.Processes(3), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range report.Shards {
+		for _, what := range []string{"init", "exit"} {
+			b, err := os.ReadFile(filepath.Join(dir, what+"-"+strconv.Itoa(m.Index)))
+			if got, want := string(b), strconv.Itoa(m.PID)+"\n"; err != nil || got != want {
+				t.Errorf("Shard%s(%d) ran in %q (%v), want once in shard process %d", strings.ToUpper(what[:1])+what[1:], m.Index, got, err, m.PID)
+			}
+		}
+	}
+}
+
+// TestProcessesCancel: cancelling the parent's ctx cancels the shard
+// processes, which write what they measured: Execute returns ctx's
+// error with their partial reports merged, every process ended.
+func TestProcessesCancel(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_CANCEL_URL")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if srv != nil {
+		go func() {
+			for i := 0; i < 1000; i++ { // up to 10 s
+				srv.mu.Lock()
+				n := srv.paths["/"]
+				srv.mu.Unlock()
+				if n >= 50 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+		}()
+	}
+	vus := engine.VUs{Max: 4, Rounds: engine.RoundsForever, Pacing: 5 * time.Millisecond}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/"))), loadtest.VirtualUsers(vus), loadtest.Seed(1),
+		loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(ctx)
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if report.DidNotRun() || report.RequestsSent < 10 || len(report.Shards) != 2 {
+		t.Errorf("report: %d sent, %d shards: want the shard processes' partial reports merged", report.RequestsSent, len(report.Shards))
+	}
+	for _, m := range report.Shards {
+		if p, _ := os.FindProcess(m.PID); p != nil && p.Signal(syscall.Signal(0)) == nil {
+			t.Errorf("shard process %d is still there", m.PID)
 		}
 	}
 }
