@@ -19,6 +19,7 @@ import (
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/scenario"
+	"github.com/benchgate/benchgate/scoreboard"
 )
 
 // Processes runs the plan as n shards, each in a process of its own
@@ -63,9 +64,12 @@ import (
 //
 // A shard that dies (killed, crashed, or its test failed before its
 // Execute) is named in the merged Report's Warnings and in the error
-// Execute returns (Report.Err: no gate passes), with its exit status
-// and the tail of its output; the other shards' results are kept, and
-// the dead shard counts as having sent nothing. Cancelling ctx closes
+// Execute returns (Report.Err: no gate passes), with its exit status,
+// what it had done by its live counters and the tail of its output; the
+// other shards' results are kept, and the dead shard counts as having
+// sent nothing. The copies publish their live counters on a scoreboard
+// (package scoreboard, in a temporary directory; Unix), and the
+// parent's LiveCounters follow their total while they run. Cancelling ctx closes
 // the copies' standard input, which cancels their executions (they
 // write their partial reports); a copy still running the plan's grace
 // period later is killed. Execute waits for every copy (no process is
@@ -75,9 +79,8 @@ import (
 //
 // Not with Shard or ShardEnv in the parent (a plan runs as processes on
 // one machine or as one shard of a larger run, not both), nor
-// LogRequests or Scoreboard (they write to the parent's writer and
-// board, which the copies do not share); LiveCounters are not updated in
-// the parent.
+// StartAt (the parent picks T0), LogRequests or Scoreboard (they write
+// to the parent's writer and board, which the copies do not share).
 func Processes(n int) Option {
 	return func(p *Plan) { p.procs, p.procsSet = n, true }
 }
@@ -186,7 +189,46 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 		grace = engine.DefaultGracePeriod
 	}
 	run := &procRun{n: p.procs, exe: exe, args: args, dir: dir, hash: hash, seed: q.cfg.Seed, grace: max(grace, time.Second)}
+	// a scoreboard the copies publish their live counters to (where
+	// the system has shared mappings): the parent's LiveCounters follow
+	// their total, and a copy that dies is reported with what it had done
+	if b, err := scoreboard.Create(filepath.Join(dir, "board"), p.procs); err == nil {
+		defer b.Close()
+		run.board = b
+		if l := p.cfg.Live; l != nil {
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := time.NewTicker(50 * time.Millisecond)
+				defer t.Stop()
+				for {
+					mirrorLive(l, b)
+					select {
+					case <-stop:
+						mirrorLive(l, b)
+						return
+					case <-t.C:
+					}
+				}
+			}()
+			defer wg.Wait()
+			defer close(stop)
+		}
+	}
 	return run.execute(ctx, &q, ep)
+}
+
+// mirrorLive sets l to the total of b's slots.
+func mirrorLive(l *engine.Live, b *scoreboard.Board) {
+	c := b.Total()
+	l.ActiveVUs.Store(c.ActiveVUs)
+	l.Started.Store(c.Started)
+	l.Succeeded.Store(c.Succeeded)
+	l.Failed.Store(c.Failed)
+	l.HeaderBytes.Store(c.HeaderBytes)
+	l.BodyBytes.Store(c.BodyBytes)
 }
 
 // childArgs is args (this test binary's) made to run test alone.
@@ -224,6 +266,7 @@ type procRun struct {
 	hash  string
 	seed  uint64
 	grace time.Duration
+	board *scoreboard.Board // nil where there is none
 }
 
 // child is one copy, as the parent sees it.
@@ -339,13 +382,16 @@ func (r *procRun) start(k int) (*child, error) {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case EnvShard, EnvShards, EnvT0, EnvOut, EnvJobIndex, EnvProcessPlan, EnvProcessSeed:
+		case EnvShard, EnvShards, EnvT0, EnvOut, EnvJobIndex, EnvProcessPlan, EnvProcessSeed, scoreboard.EnvPath, scoreboard.EnvRun:
 			continue
 		}
 		env = append(env, kv)
 	}
 	cmd.Env = append(env, EnvShard+"="+strconv.Itoa(k), EnvShards+"="+strconv.Itoa(r.n), EnvOut+"="+c.report,
 		EnvProcessPlan+"="+r.hash, EnvProcessSeed+"="+strconv.FormatUint(r.seed, 10))
+	if r.board != nil {
+		cmd.Env = append(cmd.Env, r.board.Env()...)
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = pr, c.out, c.out
 	if err := cmd.Start(); err != nil {
 		pr.Close()
@@ -404,9 +450,11 @@ func (r *procRun) collect(q *Plan, ep *engine.Plan, kids []*child, t0 time.Time)
 			err = fmt.Errorf("its report is of shard %v of plan %s, not shard %d/%d of plan %s", rep.Shard, short(manifestHash(rep)), k, r.n, short(r.hash))
 		case err == nil && rep.Shard.PID != pid:
 			err = fmt.Errorf("its report was written by pid %d", rep.Shard.PID)
+		case err == nil && !rep.Shard.T0.Equal(t0):
+			err = fmt.Errorf("its report's T0 is %s, not %s", fmtT0(rep.Shard.T0), fmtT0(t0))
 		}
 		if err != nil {
-			failures = append(failures, fmt.Sprintf("%s: %s, no report (%v): its requests are not in the merged figures%s", names[k], exitStatus(c.err), err, c.out.tail()))
+			failures = append(failures, fmt.Sprintf("%s: %s, no report (%v): its requests are not in the merged figures%s%s", names[k], exitStatus(c.err), err, r.liveOf(k), c.out.tail()))
 			reports[k] = r.emptyShard(q, k, t0, pid)
 			continue
 		}
@@ -424,6 +472,15 @@ func (r *procRun) collect(q *Plan, ep *engine.Plan, kids []*child, t0 time.Time)
 		return merged, fmt.Errorf("Processes: %d of %d shard processes failed: %s", len(failures), r.n, strings.Join(failures, "; "))
 	}
 	return merged, nil
+}
+
+// liveOf says what shard k's live counters held, "" without a board.
+func (r *procRun) liveOf(k int) string {
+	if r.board == nil {
+		return ""
+	}
+	c := r.board.Read()[k]
+	return fmt.Sprintf("; by its live counters it had started %d requests, %d good, %d failed", c.Started, c.Succeeded, c.Failed)
 }
 
 func stringErrs(ss []string) []error {
@@ -552,6 +609,15 @@ func (p *Plan) executeCopy(ctx context.Context, want string) (*Report, error) {
 			c.Index, c.Count, short(h), short(want)))
 	}
 	Shard(c.Index, c.Count)(&q)
+	if b, err := scoreboard.FromEnv(); err != nil {
+		return fail(err)
+	} else if b != nil {
+		slot, err := b.Slot(c.Index)
+		if err != nil {
+			return fail(err)
+		}
+		Scoreboard(slot)(&q)
+	}
 	// ready: the parent hands T0 on standard input, then closes it to cancel
 	if err := os.WriteFile(c.Out+".ready", nil, 0o644); err != nil {
 		return fail(err)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,8 @@ func TestProcesses(t *testing.T) {
 	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_URL")
 	vus := engine.VUs{Max: 8, Rounds: 5, Hooks: engine.VUHooks{RequestStart: pidHook}}
 	run := scenario.Run("r", scenario.Get(url+"/a"), scenario.Get(url+"/b"))
-	report, err := loadtest.New(loadtest.Runs(run), loadtest.VirtualUsers(vus), loadtest.Seed(5),
+	live := new(engine.Live)
+	report, err := loadtest.New(loadtest.Runs(run), loadtest.VirtualUsers(vus), loadtest.Seed(5), loadtest.LiveCounters(live),
 		loadtest.Processes(4), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
 	// a shard process never gets here: it ended in Execute
 	if err != nil {
@@ -77,6 +79,9 @@ func TestProcesses(t *testing.T) {
 	a, b := report.Runs[0].Steps[0], report.Runs[0].Steps[1]
 	if report.RequestsSent != 80 || a.Good != 40 || b.Good != 40 || a.Configured != 40 || b.Configured != 40 || len(report.Warnings) != 0 {
 		t.Errorf("merged report: %d sent, steps good %d and %d of %d and %d, warnings %q", report.RequestsSent, a.Good, b.Good, a.Configured, b.Configured, report.Warnings)
+	}
+	if c := live.Snapshot(); runtime.GOOS == "linux" && (c.Started != 80 || c.Succeeded != 80) {
+		t.Errorf("the parent's live counters %+v: want the shard processes' total, 80 started and succeeded", c)
 	}
 	pids := map[int]bool{}
 	for _, m := range report.Shards {
@@ -110,6 +115,9 @@ func TestProcessesShardKilled(t *testing.T) {
 		loadtest.Processes(3), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "shard 1/3") || !strings.Contains(err.Error(), "killed by signal") || report.Err == nil {
 		t.Fatalf("error %v, report.Err %v: want shard 1/3 named, killed by a signal", err, report.Err)
+	}
+	if runtime.GOOS == "linux" && !strings.Contains(err.Error(), "it had started") {
+		t.Errorf("error %v: want what the killed shard had done, by its live counters", err)
 	}
 	if !strings.Contains(strings.Join(report.Warnings, "\n"), "shard 1/3") {
 		t.Errorf("warnings %q: want shard 1/3 named", report.Warnings)
