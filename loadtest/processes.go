@@ -157,6 +157,9 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 	if err := p.checkProcesses(); err != nil {
 		return notRun(err)
 	}
+	if err := ctx.Err(); err != nil {
+		return notRun(context.Cause(ctx)) // nothing started
+	}
 	q := *p
 	q.procsSet, q.procs = false, 0
 	if q.cfg.Seed == 0 {
@@ -322,7 +325,17 @@ func (r *procRun) execute(ctx context.Context, q *Plan, ep *engine.Plan) (*Repor
 		waitAll()
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, readyErr
 	}
-	t0 := time.Now().Add(processLead)
+	// T0 far enough ahead for the slowest copy to compile the plan
+	// again (as it did before it said it was ready) and wait for it
+	lead := processLead
+	for _, c := range kids {
+		if b, err := os.ReadFile(c.ready); err == nil {
+			if d, err := time.ParseDuration(strings.TrimSpace(string(b))); err == nil {
+				lead = max(lead, 2*d+100*time.Millisecond)
+			}
+		}
+	}
+	t0 := time.Now().Add(lead)
 	line := t0.UTC().Format(time.RFC3339Nano) + "\n"
 	for _, c := range kids {
 		c.stdin.Write([]byte(line)) // a copy that died shows in its status
@@ -393,6 +406,7 @@ func (r *procRun) start(k int) (*child, error) {
 		cmd.Env = append(cmd.Env, r.board.Env()...)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = pr, c.out, c.out
+	cmd.WaitDelay = 2 * time.Second // a process of its own that keeps its output open does not hold Wait
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -600,10 +614,12 @@ func (p *Plan) executeCopy(ctx context.Context, want string) (*Report, error) {
 	q.cfg.Seed = seed
 	whole := q
 	whole.shardSet, whole.cfg.Segment = false, engine.Segment{}
+	compileStart := time.Now()
 	ep, _, err := whole.compile()
 	if err != nil {
 		return fail(err)
 	}
+	compiled := time.Since(compileStart)
 	if h := planHash(ep, q.executor); h != want {
 		return fail(fmt.Errorf("shard %d/%d: this process's plan (hash %s) is not the parent's (%s): another plan, or one built otherwise here (a URL of a server this process started itself? hand the parent's URL to the shard processes in the environment): nothing sent",
 			c.Index, c.Count, short(h), short(want)))
@@ -619,7 +635,7 @@ func (p *Plan) executeCopy(ctx context.Context, want string) (*Report, error) {
 		Scoreboard(slot)(&q)
 	}
 	// ready: the parent hands T0 on standard input, then closes it to cancel
-	if err := os.WriteFile(c.Out+".ready", nil, 0o644); err != nil {
+	if err := os.WriteFile(c.Out+".ready", []byte(compiled.String()), 0o644); err != nil {
 		return fail(err)
 	}
 	in := bufio.NewReader(os.Stdin)
