@@ -165,7 +165,10 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 	if q.cfg.Seed == 0 {
 		q.cfg.Seed = rand.Uint64() | 1
 	}
-	ep, _, err := q.compile()
+	ep, work, err := q.compile()
+	if err == nil {
+		err = q.checkForever(ctx, work)
+	}
 	if err != nil {
 		return notRun(err)
 	}
