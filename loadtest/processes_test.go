@@ -253,3 +253,28 @@ func TestProcessesCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessesShardError: a shard process whose execution returns an
+// error (a hook's) writes its report all the same: the merged report
+// keeps what it sent, and the error names the shard.
+func TestProcessesShardError(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_ERROR_URL")
+	hooks := engine.VUHooks{RequestStart: pidHook, Exit: func(vu int, data any) error {
+		if os.Getenv(loadtest.EnvShard) == "2" {
+			return errors.New("exit hook failed on purpose")
+		}
+		return nil
+	}}
+	vus := engine.VUs{Max: 3, Rounds: 4, Hooks: hooks}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/"))), loadtest.VirtualUsers(vus), loadtest.Seed(5),
+		loadtest.Processes(3), loadtest.ProcessTest(t), loadtest.TimeLimit(time.Minute)).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "shard 2/3") || !strings.Contains(err.Error(), "its report is kept") ||
+		!strings.Contains(err.Error(), "failed on purpose") {
+		t.Fatalf("error %v: want shard 2/3 named, its report kept, the hook's error shown", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/"] != 12 || report.RequestsSent != 12 || len(srv.pids) != 3 {
+		t.Errorf("server %v from %d processes, merged report %d sent: want 12 (3 VUs × 4 rounds), all counted", srv.paths, len(srv.pids), report.RequestsSent)
+	}
+}
