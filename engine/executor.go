@@ -145,6 +145,16 @@ type Recorder interface {
 	IterationsBegun(run, n int)
 }
 
+// BeganRecorder is a Recorder that wants to know the moment the
+// execution actually began its schedule, after any wait for
+// Plan.Start: with a Start, the schedule counts from Start, and how
+// late the execution began after it (its start skew) is the moment
+// given minus Start. The built-in executors call ScheduleBegan once,
+// before the first request, when the recorder implements it.
+type BeganRecorder interface {
+	ScheduleBegan(at time.Time)
+}
+
 // RecorderBase implements every Recorder method but Record by
 // discarding what it is given: embed it in a recorder that needs
 // requests alone.

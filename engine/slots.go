@@ -332,7 +332,9 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 func (x *execution) begin() (time.Time, bool) {
 	start := x.plan.Start
 	if start.IsZero() {
-		return time.Now(), x.ctx.Err() == nil
+		now := time.Now()
+		x.began(now)
+		return now, x.ctx.Err() == nil
 	}
 	if d := time.Until(start); d > 0 {
 		t := time.NewTimer(d)
@@ -343,7 +345,16 @@ func (x *execution) begin() (time.Time, bool) {
 			return start, false
 		}
 	}
+	x.began(time.Now())
 	return start, x.ctx.Err() == nil
+}
+
+// began tells the recorder, when it wants to know (BeganRecorder), the
+// moment the execution's schedule began.
+func (x *execution) began(at time.Time) {
+	if b, ok := x.rec.(BeganRecorder); ok {
+		b.ScheduleBegan(at)
+	}
 }
 
 // end releases what the execution holds: its context, its HTTP/2

@@ -14,6 +14,11 @@ import (
 
 // Validate checks the whole plan; the error names each bad field and value.
 func (p *Plan) Validate() error {
+	if p.procsSet {
+		if err := p.checkProcesses(); err != nil {
+			return err
+		}
+	}
 	_, _, err := p.compile()
 	return err
 }

@@ -18,7 +18,13 @@ import (
 // returns (Report.Err), so that a matcher given it says what went wrong
 // even when the spec did not check the error.
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
-	report, err := p.execute(ctx)
+	var report *Report
+	var err error
+	if p.procsSet {
+		report, err = p.executeProcesses(ctx)
+	} else {
+		report, err = p.execute(ctx)
+	}
 	report.Err = err
 	return report, err
 }
@@ -95,6 +101,7 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 			}
 			t.Stop()
 		}
+		rec.ScheduleBegan(time.Now()) // its schedule begins now, after the wait
 	}
 	err = p.executor.Execute(ctx, ep, rec)
 	stopProgress()
@@ -125,9 +132,12 @@ func (p *Plan) execute(ctx context.Context) (*Report, error) {
 		// manifest, shard or not (then shard 1/1)
 		report.Shard = newManifest(ep.Segment, hash, report, p.startAt)
 		if p.startSet {
+			// how late the schedule began after T0 (not when the
+			// first request was due on it: an arrival rate's shard
+			// k's first arrival is due k/rate after T0)
 			report.Shard.Skew = 0
-			if f := rec.firstStart.Load(); f != 0 {
-				report.Shard.Skew = time.Unix(0, f).Sub(p.startAt)
+			if b := rec.began.Load(); b != 0 {
+				report.Shard.Skew = time.Unix(0, b).Sub(p.startAt)
 			}
 			report.Shard.Clock = hostClock()
 		}

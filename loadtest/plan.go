@@ -71,6 +71,13 @@ type Plan struct {
 	// board is Scoreboard's slot (boardSet: the option was given)
 	board    *scoreboard.Slot
 	boardSet bool
+	// Processes: the number of shard processes (procsSet: given), the
+	// test they run (ProcessTest) or their arguments (ProcessArgs)
+	procs       int
+	procsSet    bool
+	procTest    string
+	procArgs    []string
+	procArgsSet bool
 }
 
 // Option sets a Plan setting.

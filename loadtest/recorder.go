@@ -32,13 +32,21 @@ type recorder struct {
 	// alone (For): their configured count is what they began.
 	openEnded           []bool
 	firstStart, lastEnd atomic.Int64 // unix nanos
-	arrMu               sync.Mutex
-	arrivals            *ArrivalReport // ArrivalRate
-	hookErr             *engine.HookError
+	// began is when the executor began its schedule (unix nanos, 0:
+	// not told), engine.BeganRecorder
+	began    atomic.Int64
+	arrMu    sync.Mutex
+	arrivals *ArrivalReport // ArrivalRate
+	hookErr  *engine.HookError
 
 	// begun holds the iterations begun of runs walked until stopped
 	begun map[int]int
 }
+
+// ScheduleBegan implements engine.BeganRecorder: the moment the
+// executor began its schedule (after waiting for T0), the first it is
+// told.
+func (rec *recorder) ScheduleBegan(at time.Time) { rec.began.CompareAndSwap(0, at.UnixNano()) }
 
 // IterationsBegun implements engine.IterationRecorder: a run of VUs
 // that walked it until stopped is configured with the iterations they

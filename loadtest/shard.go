@@ -49,10 +49,10 @@ type ShardManifest struct {
 	// (Report.Started).
 	Start time.Time `json:"start"`
 	// T0 is the start time handed to every shard (StartAt), zero when
-	// none was; Skew is how late the shard's first request started
-	// after T0 (its own place on the schedule included: 0 for slots and
-	// VUs started at once, its first arrival's time for an arrival
-	// rate's shard), zero without T0. Clock describes the host's clock
+	// none was; Skew is how late the shard's executor began its
+	// schedule after T0 (its lateness: not when its first request was
+	// due, which for an arrival rate's shard k is arrival k's place on
+	// the schedule), zero without T0 or when it never began. Clock describes the host's clock
 	// then (synchronised or not, its estimated error: what bounds how
 	// far the shards' T0s agree).
 	T0    time.Time     `json:"t0,omitzero"`

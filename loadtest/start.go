@@ -21,7 +21,7 @@ const DefaultReady = 100 * time.Millisecond
 // VUs' ramp count from t0 (so a shard that begins late shows it as lag
 // and in the corrected latencies), and so does the plan's time limit.
 // The Report's times count from T0 (Report.Started is T0), and its
-// manifest records T0, the start skew (the first request's start − T0)
+// manifest records T0, the start skew (how late the schedule began after T0)
 // and the host's clock (Report.Shard: T0, Skew, Clock; a plan given T0
 // without Shard is shard 1 of 1).
 func StartAt(t0 time.Time, ready time.Duration) Option {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -62,5 +63,28 @@ func TestStartAtNotReady(t *testing.T) {
 	_, err = loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(ts.URL+"/"))), loadtest.StartAt(time.Time{}, 0)).Execute(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "StartAt") {
 		t.Errorf("zero T0: error %v, want StartAt named", err)
+	}
+}
+
+// TestStartSkewIsLateness: the manifest's Skew is how late the shard's
+// schedule began after T0, not when its first request was due: shard
+// 3 of 4 of an arrival rate of 2/s has its first arrival (arrival 3)
+// due 1.5 s after T0, and a shard that began on time has a skew far
+// below that (it was the first arrival's time, 1.5 s, before).
+func TestStartSkewIsLateness(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ts.Close()
+	t0 := time.Now().Add(100 * time.Millisecond)
+	a := engine.Arrivals{Rate: 2, Duration: 2 * time.Second, MaxVUs: 2}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(ts.URL+"/"))), loadtest.ArrivalRate(a),
+		loadtest.Shard(3, 4), loadtest.Seed(1), loadtest.StartAt(t0, 0)).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.RequestsSent != 1 {
+		t.Fatalf("shard 3/4 of 4 arrivals sent %d requests, want 1", report.RequestsSent)
+	}
+	if m := report.Shard; m == nil || m.Skew < 0 || m.Skew >= time.Second {
+		t.Errorf("manifest %+v: want a skew from 0 to well below the first arrival's place on the schedule (1.5 s)", m)
 	}
 }
