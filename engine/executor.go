@@ -143,15 +143,11 @@ type Recorder interface {
 	// iterations of a run that went on until stopped began (numbered 0
 	// to n−1): the run's configured count.
 	IterationsBegun(run, n int)
-}
-
-// BeganRecorder is a Recorder that wants to know the moment the
-// execution actually began its schedule, after any wait for
-// Plan.Start: with a Start, the schedule counts from Start, and how
-// late the execution began after it (its start skew) is the moment
-// given minus Start. The built-in executors call ScheduleBegan once,
-// before the first request, when the recorder implements it.
-type BeganRecorder interface {
+	// ScheduleBegan takes the moment the execution began its schedule,
+	// after any wait for Plan.Start (with a Start, the schedule counts
+	// from it, and the moment given minus Start is how late the
+	// execution began: its start skew). The built-in executors call it
+	// once, before the first request.
 	ScheduleBegan(at time.Time)
 }
 
@@ -174,6 +170,9 @@ func (RecorderBase) ArrivalsDropped(run, n int) {}
 
 // IterationsBegun discards the count.
 func (RecorderBase) IterationsBegun(run, n int) {}
+
+// ScheduleBegan discards the moment.
+func (RecorderBase) ScheduleBegan(at time.Time) {}
 
 // Warner takes warnings found after a request was recorded.
 //

@@ -349,13 +349,8 @@ func (x *execution) begin() (time.Time, bool) {
 	return start, x.ctx.Err() == nil
 }
 
-// began tells the recorder, when it wants to know (BeganRecorder), the
-// moment the execution's schedule began.
-func (x *execution) began(at time.Time) {
-	if b, ok := x.rec.(BeganRecorder); ok {
-		b.ScheduleBegan(at)
-	}
-}
+// began tells the recorder the moment the execution's schedule began.
+func (x *execution) began(at time.Time) { x.rec.ScheduleBegan(at) }
 
 // end releases what the execution holds: its context, its HTTP/2
 // connections.

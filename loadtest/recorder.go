@@ -33,7 +33,7 @@ type recorder struct {
 	openEnded           []bool
 	firstStart, lastEnd atomic.Int64 // unix nanos
 	// began is when the executor began its schedule (unix nanos, 0:
-	// not told), engine.BeganRecorder
+	// not told: Recorder.ScheduleBegan)
 	began    atomic.Int64
 	arrMu    sync.Mutex
 	arrivals *ArrivalReport // ArrivalRate
@@ -43,7 +43,7 @@ type recorder struct {
 	begun map[int]int
 }
 
-// ScheduleBegan implements engine.BeganRecorder: the moment the
+// ScheduleBegan implements engine.Recorder: the moment the
 // executor began its schedule (after waiting for T0), the first it is
 // told.
 func (rec *recorder) ScheduleBegan(at time.Time) { rec.began.CompareAndSwap(0, at.UnixNano()) }
