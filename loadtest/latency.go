@@ -333,6 +333,17 @@ type latencyJSON struct {
 // work and memory are bounded by the text's length (decodeLatency).
 func (l *Latency) UnmarshalJSON(b []byte) error {
 	var j latencyJSON
+	if parseLatencyJSON(b, &j) {
+		if err := decodeLatency(l, j.Hdr); err != nil {
+			*l = Latency{}
+			return fmt.Errorf("latency histogram: %w", err)
+		}
+		if j.Sum > 0 && l.count > 0 && j.Min >= 1 && j.Max >= j.Min && j.Max <= maxLatencyMicros {
+			l.min, l.max, l.sum, l.sumSq = j.Min, j.Max, j.Sum, j.SumSquares
+		}
+		return nil
+	}
+	j = latencyJSON{} // what the parser read before it gave up
 	if err := json.Unmarshal(b, &j.Hdr); err != nil {
 		if err := json.Unmarshal(b, &j); err != nil {
 			return fmt.Errorf("latency histogram: %w", err)
