@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Latency is a mergeable latency histogram with HdrHistogram's layout:
@@ -303,13 +301,7 @@ func trimFloat(f float64) string {
 // MarshalJSON encodes the histogram in HdrHistogram's V2 compressed
 // form (base64), with the exact sum and sum of squares beside it.
 func (l *Latency) MarshalJSON() ([]byte, error) {
-	h := hdr.New(1, maxLatencyMicros, 3)
-	l.each(func(idx int, n int64) bool {
-		lo, _ := latencyRange(idx)
-		h.RecordValues(lo, n)
-		return true
-	})
-	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	enc, err := l.appendHdr(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,13 @@ const (
 )
 
 // latencyBudget bounds what decoding one histogram text of n bytes may
-// keep: pages of counters up to 64 bytes per text byte and 4 KB more
-// (a page is 256 bytes; the first 48 counters need none). benchgate's
-// own histograms stay far below: every counter costs its encoding at
-// least a byte, compressed data of real latencies little less.
-func latencyBudget(n int) int { return 64*n + 4096 }
+// keep: pages of counters up to 256 bytes per text byte and 8 KB more
+// (a page is 256 bytes; the first 48 counters need none). A histogram
+// benchgate wrote stays below: a counter alone in its page costs its
+// encoding a run of empty counters and its count, a byte or more once
+// compressed, so 1.4 text bytes or more (TestWideHistogramReadsBack:
+// 193 values over eight decades cost 49 KB of pages for 480 bytes).
+func latencyBudget(n int) int { return 256*n + 8192 }
 
 var zlibReaders sync.Pool // io.ReadCloser that are zlib.Resetter
 
