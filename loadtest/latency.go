@@ -326,14 +326,7 @@ type latencyJSON struct {
 func (l *Latency) UnmarshalJSON(b []byte) error {
 	var j latencyJSON
 	if parseLatencyJSON(b, &j) {
-		if err := decodeLatency(l, j.Hdr); err != nil {
-			*l = Latency{}
-			return fmt.Errorf("latency histogram: %w", err)
-		}
-		if j.Sum > 0 && l.count > 0 && j.Min >= 1 && j.Max >= j.Min && j.Max <= maxLatencyMicros {
-			l.min, l.max, l.sum, l.sumSq = j.Min, j.Max, j.Sum, j.SumSquares
-		}
-		return nil
+		return l.setJSON(j)
 	}
 	j = latencyJSON{} // what the parser read before it gave up
 	if err := json.Unmarshal(b, &j.Hdr); err != nil {
@@ -341,6 +334,11 @@ func (l *Latency) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("latency histogram: %w", err)
 		}
 	}
+	return l.setJSON(j)
+}
+
+// setJSON sets l from what its JSON holds.
+func (l *Latency) setJSON(j latencyJSON) error {
 	if err := decodeLatency(l, j.Hdr); err != nil {
 		*l = Latency{}
 		return fmt.Errorf("latency histogram: %w", err)
