@@ -2,9 +2,12 @@ package loadtest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -163,4 +166,98 @@ func FuzzReadJSONCutWindows(f *testing.F) {
 		}
 		_ = r
 	})
+}
+
+// histDump is a histogram's whole state, to compare with one read by
+// an earlier ReadJSON (testdata/readjson/histograms.json).
+type histDump struct {
+	Where  string     `json:"where"`
+	Paged  bool       `json:"paged"`
+	Counts [][2]int64 `json:"counts"`
+	Count  int64      `json:"count"`
+	Min    int64      `json:"min"`
+	Max    int64      `json:"max"`
+	Sum    uint64     `json:"sum_bits"`
+	SumSq  uint64     `json:"sum_squares_bits"`
+}
+
+// dumpHists lists every histogram of r: the report's, each run's, each
+// step's phases and windows.
+func dumpHists(r *Report) []histDump {
+	var out []histDump
+	put := func(where string, l *Latency) {
+		if l == nil {
+			out = append(out, histDump{Where: where + " nil"})
+			return
+		}
+		d := histDump{Where: where, Paged: l.pages != nil, Count: l.count, Min: l.min, Max: l.max, Sum: math.Float64bits(l.sum), SumSq: math.Float64bits(l.sumSq)}
+		l.each(func(idx int, n int64) bool { d.Counts = append(d.Counts, [2]int64{int64(idx), n}); return true })
+		out = append(out, d)
+	}
+	put("report", r.Latency)
+	for _, run := range r.Runs {
+		put(run.Name, run.Latency)
+		for _, s := range run.Steps {
+			w := run.Name + " " + s.Name
+			put(w+" latency", s.Latency)
+			put(w+" connect", s.Connect)
+			put(w+" first_byte", s.FirstByte)
+			put(w+" tls", s.TLSHandshake)
+			put(w+" corrected", s.Corrected)
+			for i, win := range s.Windows {
+				put(w+" window "+string(rune('0'+i%10)), win.Latency)
+			}
+		}
+	}
+	return out
+}
+
+// TestReadJSONOfEarlierFile: a file written by WriteJSON before the
+// histograms and windows had their own readers and writer
+// (testdata/readjson/report.json: 2 runs of 3 steps, 10 s, failures,
+// TLS and corrected latencies) reads into the histograms that ReadJSON
+// read then (histograms.json: every counter, count, minimum, maximum,
+// sums, whether paged, of every histogram and window), the same report
+// as encoding/json reads, and is written again byte for byte.
+func TestReadJSONOfEarlierFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/readjson/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := os.ReadFile("testdata/readjson/histograms.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []histDump
+	if err := json.Unmarshal(dump, &want); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := dumpHists(r)
+	if len(got) != len(want) {
+		t.Fatalf("%d histograms read, %d then", len(got), len(want))
+	}
+	windows := 0
+	for i := range want {
+		if strings.Contains(want[i].Where, "window") {
+			windows++
+		}
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("histogram %d (%s) read as\n%+v\nthen as\n%+v", i, want[i].Where, got[i], want[i])
+		}
+	}
+	if windows < 100 {
+		t.Fatalf("only %d windows in the file", windows)
+	}
+	sameRead(t, data)
+	var again bytes.Buffer
+	if err := r.WriteJSON(&again); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Bytes(), data) {
+		t.Error("written again, the file differs")
+	}
 }
