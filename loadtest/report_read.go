@@ -3,6 +3,9 @@ package loadtest
 import (
 	"io"
 	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // Reading a report's time windows without encoding/json: they are most
@@ -31,6 +34,51 @@ type windowCutter struct {
 	last int // data[last:] is not yet copied to out
 	cuts []windowsCut
 	lats []Latency // the windows' histograms, made in blocks
+	// pending are the histograms read and not yet decoded
+	pending []pendingLatency
+}
+
+// pendingLatency is a window's histogram and its JSON, to decode.
+type pendingLatency struct {
+	l *Latency
+	j latencyJSON
+}
+
+// decodePending decodes the histograms, on up to GOMAXPROCS goroutines
+// (each has its own; all have returned when it does): false when one
+// does not decode (encoding/json then gives the error).
+func decodePending(pending []pendingLatency) bool {
+	const chunk = 512
+	workers := min(runtime.GOMAXPROCS(0), 8, (len(pending)+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range pending {
+			if pending[i].l.setJSON(pending[i].j) != nil {
+				return false
+			}
+		}
+		return true
+	}
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for !failed.Load() {
+				from := int(next.Add(chunk)) - chunk
+				if from >= len(pending) {
+					return
+				}
+				for i := from; i < min(from+chunk, len(pending)); i++ {
+					if pending[i].l.setJSON(pending[i].j) != nil {
+						failed.Store(true)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return !failed.Load()
 }
 
 // maxCutDepth is the nesting the cutter follows; deeper texts are left
@@ -65,7 +113,7 @@ func cutWindows(data []byte) (reduced []byte, cuts []windowsCut, ok bool) {
 				}, 2, true)
 			}, 1)
 		}, 1)
-	}, 0, true) || !c.p.end() {
+	}, 0, true) || !c.p.end() || !decodePending(c.pending) {
 		return nil, nil, false
 	}
 	if len(c.cuts) == 0 {
@@ -214,9 +262,7 @@ func (c *windowCutter) windows(run, step int) bool {
 				}
 				l := &c.lats[0]
 				c.lats = c.lats[1:]
-				if err := l.setJSON(j); err != nil {
-					return false // encoding/json gives the error
-				}
+				c.pending = append(c.pending, pendingLatency{l, j}) // decoded after the walk
 				w.Latency = l
 			default:
 				return false
