@@ -2,10 +2,14 @@ package loadtest
 
 import (
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -138,6 +142,58 @@ func TestWideHistogramReadsBack(t *testing.T) {
 		}
 		if back.count != l.count {
 			t.Fatalf("histogram %d: %d values read back, %d written", k, back.count, l.count)
+		}
+	}
+}
+
+// hostileHdr is a histogram text of benchgate's geometry whose header
+// declares payload bytes of counts and whose counts are counts.
+func hostileHdr(payload int32, counts []byte) string {
+	raw := make([]byte, hdrHeaderBytes, hdrHeaderBytes+len(counts))
+	binary.BigEndian.PutUint32(raw[0:], uint32(hdr.V2EncodingCookieBase|0x10))
+	binary.BigEndian.PutUint32(raw[4:], uint32(payload))
+	binary.BigEndian.PutUint32(raw[12:], latencySigFigs)
+	binary.BigEndian.PutUint64(raw[16:], latencyLowest)
+	binary.BigEndian.PutUint64(raw[24:], uint64(maxLatencyMicros))
+	binary.BigEndian.PutUint64(raw[32:], math.Float64bits(1))
+	raw = append(raw, counts...)
+	var comp bytes.Buffer
+	comp.Write(make([]byte, 8))
+	z := zlib.NewWriter(&comp)
+	z.Write(raw)
+	z.Close()
+	out := comp.Bytes()
+	binary.BigEndian.PutUint32(out[0:], uint32(hdr.V2CompressedEncodingCookieBase|0x10))
+	binary.BigEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return base64.StdEncoding.EncodeToString(out)
+}
+
+// TestHostileHistogramsRefused: a window's histogram that claims 2^40
+// counts in a counter its window does not hold, a run of 2^40 empty
+// counters, counts of 2 GB, or counters in every page is refused with
+// an error that wraps ErrInvalidReport, and reading it allocates little.
+func TestHostileHistogramsRefused(t *testing.T) {
+	every := []byte{}
+	for range latencyCountsLen / 32 {
+		every = appendZigZag(appendZigZag(every, 1), -31)
+	}
+	for name, text := range map[string]string{
+		"2^40 counts":          hostileHdr(int32(len(appendZigZag(nil, 1<<40))), appendZigZag(nil, 1<<40)),
+		"2^40 empty counters":  hostileHdr(int32(len(appendZigZag(appendZigZag(nil, -(1<<40)), 1))), appendZigZag(appendZigZag(nil, -(1<<40)), 1)),
+		"2 GB of counts":       hostileHdr(math.MaxInt32, appendZigZag(nil, 1)),
+		"counts past the text": hostileHdr(latencyCountsLen*9, appendZigZag(nil, 1)),
+		"every page":           hostileHdr(int32(len(every)), every),
+	} {
+		data := []byte(`{"version":2,"requests_sent":1,"responses_received":1,"runs":[{"name":"r","repeat":1,"steps":[{"name":"a","configured":1,"sent":1,"good":1,"statuses":{"200":1},"windows":[{"good":1,"latency":"` + text + `"}]}]}]}`)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadJSON(bytes.NewReader(data))
+		runtime.ReadMemStats(&after)
+		if err == nil || !errors.Is(err, ErrInvalidReport) {
+			t.Errorf("%s: error %v", name, err)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20+2048*uint64(len(data)) {
+			t.Errorf("%s: %d bytes allocated for %d bytes of input", name, got, len(data))
 		}
 	}
 }
