@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sort"
 	"strings"
 	"time"
 )
@@ -73,7 +72,17 @@ func latencyRange(i int) (lo, hi int64) {
 
 func (l *Latency) add(idx int, n int64) {
 	if l.pages == nil {
-		i := sort.Search(len(l.few), func(i int) bool { return int(l.few[i].idx) >= idx })
+		// the first counter of index idx or above (sort.Search, without
+		// its closure: Merge adds every counter of every window here)
+		i, j := 0, len(l.few)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if int(l.few[h].idx) < idx {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
 		if i < len(l.few) && int(l.few[i].idx) == idx {
 			l.few[i].n += n
 			return
