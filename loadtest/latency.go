@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"sort"
 	"strings"
 	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Latency is a mergeable latency histogram with HdrHistogram's layout:
@@ -75,7 +72,17 @@ func latencyRange(i int) (lo, hi int64) {
 
 func (l *Latency) add(idx int, n int64) {
 	if l.pages == nil {
-		i := sort.Search(len(l.few), func(i int) bool { return int(l.few[i].idx) >= idx })
+		// the first counter of index idx or above (sort.Search, without
+		// its closure: Merge adds every counter of every window here)
+		i, j := 0, len(l.few)
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if int(l.few[h].idx) < idx {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
 		if i < len(l.few) && int(l.few[i].idx) == idx {
 			l.few[i].n += n
 			return
@@ -303,13 +310,7 @@ func trimFloat(f float64) string {
 // MarshalJSON encodes the histogram in HdrHistogram's V2 compressed
 // form (base64), with the exact sum and sum of squares beside it.
 func (l *Latency) MarshalJSON() ([]byte, error) {
-	h := hdr.New(1, maxLatencyMicros, 3)
-	l.each(func(idx int, n int64) bool {
-		lo, _ := latencyRange(idx)
-		h.RecordValues(lo, n)
-		return true
-	})
-	enc, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	enc, err := l.appendHdr(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -333,11 +334,20 @@ type latencyJSON struct {
 // work and memory are bounded by the text's length (decodeLatency).
 func (l *Latency) UnmarshalJSON(b []byte) error {
 	var j latencyJSON
+	if parseLatencyJSON(b, &j) {
+		return l.setJSON(j)
+	}
+	j = latencyJSON{} // what the parser read before it gave up
 	if err := json.Unmarshal(b, &j.Hdr); err != nil {
 		if err := json.Unmarshal(b, &j); err != nil {
 			return fmt.Errorf("latency histogram: %w", err)
 		}
 	}
+	return l.setJSON(j)
+}
+
+// setJSON sets l from what its JSON holds.
+func (l *Latency) setJSON(j latencyJSON) error {
 	if err := decodeLatency(l, j.Hdr); err != nil {
 		*l = Latency{}
 		return fmt.Errorf("latency histogram: %w", err)

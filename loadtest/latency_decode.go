@@ -1,7 +1,6 @@
 package loadtest
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
@@ -27,23 +26,48 @@ const (
 )
 
 // latencyBudget bounds what decoding one histogram text of n bytes may
-// keep: pages of counters up to 64 bytes per text byte and 4 KB more
-// (a page is 256 bytes; the first 48 counters need none). benchgate's
-// own histograms stay far below: every counter costs its encoding at
-// least a byte, compressed data of real latencies little less.
-func latencyBudget(n int) int { return 64*n + 4096 }
+// keep: pages of counters up to 256 bytes per text byte and 8 KB more
+// (a page is 256 bytes; the first 48 counters need none). A histogram
+// benchgate wrote stays below: a counter alone in its page costs its
+// encoding a run of empty counters and its count, a byte or more once
+// compressed, so 1.4 text bytes or more (TestWideHistogramReadsBack:
+// 193 values over eight decades cost 49 KB of pages for 480 bytes).
+func latencyBudget(n int) int { return 256*n + 8192 }
 
 var zlibReaders sync.Pool // io.ReadCloser that are zlib.Resetter
+
+// latencyDecoder holds what decoding one histogram text needs, reused
+// (decoders): the decoded base64, a reader over its compressed part, and
+// the inflated header and counts.
+type latencyDecoder struct {
+	raw []byte
+	src bytes.Reader
+	lim io.LimitedReader
+	out []byte
+}
+
+var decoders = sync.Pool{New: func() any { return new(latencyDecoder) }}
 
 // decodeLatency decodes a histogram text MarshalJSON wrote into l. It
 // refuses any geometry other than benchgate's before reading the counts,
 // never allocates a counts array, reads the counts as a stream, and
 // bounds its work by the text's size.
 func decodeLatency(l *Latency, text string) error {
-	raw, err := base64.StdEncoding.DecodeString(text)
+	d := decoders.Get().(*latencyDecoder)
+	defer decoders.Put(d)
+	return d.decode(l, text)
+}
+
+func (d *latencyDecoder) decode(l *Latency, text string) error {
+	n := base64.StdEncoding.DecodedLen(len(text))
+	if cap(d.raw) < n {
+		d.raw = make([]byte, n)
+	}
+	n, err := base64.StdEncoding.Decode(d.raw[:n], unsafe.Slice(unsafe.StringData(text), len(text)))
 	if err != nil {
 		return err
 	}
+	raw := d.raw[:n]
 	if len(raw) < 8 {
 		return fmt.Errorf("%d bytes, too short for a histogram", len(raw))
 	}
@@ -54,23 +78,26 @@ func decodeLatency(l *Latency, text string) error {
 	if clen < 0 || int(clen) > len(raw)-8 {
 		return fmt.Errorf("compressed length %d, %d bytes follow", clen, len(raw)-8)
 	}
-	src := bytes.NewReader(raw[8 : 8+clen])
+	d.src.Reset(raw[8 : 8+clen])
 	var z io.ReadCloser
 	if pooled, ok := zlibReaders.Get().(io.ReadCloser); ok {
-		if err = pooled.(zlib.Resetter).Reset(src, nil); err == nil {
+		if err = pooled.(zlib.Resetter).Reset(&d.src, nil); err == nil {
 			z = pooled
 		}
 	} else {
-		z, err = zlib.NewReader(src)
+		z, err = zlib.NewReader(&d.src)
 	}
 	if err != nil {
 		return err
 	}
 	defer zlibReaders.Put(z)
 	// deflate inflates at most about 1032:1
-	br := bufio.NewReaderSize(io.LimitReader(z, int64(clen)*1100+hdrHeaderBytes+64), 512)
-	var head [hdrHeaderBytes]byte
-	if _, err := io.ReadFull(br, head[:]); err != nil {
+	d.lim = io.LimitedReader{R: z, N: int64(clen)*1100 + hdrHeaderBytes + 64}
+	if cap(d.out) < hdrHeaderBytes {
+		d.out = make([]byte, 0, 512)
+	}
+	head := d.out[:hdrHeaderBytes]
+	if _, err := io.ReadFull(&d.lim, head); err != nil {
 		return fmt.Errorf("header: %w", err)
 	}
 	payload := int32(binary.BigEndian.Uint32(head[4:]))
@@ -85,15 +112,61 @@ func decodeLatency(l *Latency, text string) error {
 	case payload < 0 || payload > latencyCountsLen*9:
 		return fmt.Errorf("counts of %d bytes (at most %d)", payload, latencyCountsLen*9)
 	}
-	*l = Latency{}
-	budget := latencyBudget(len(text))
-	idx, read, pages := 0, 0, 0
-	for read < int(payload) {
-		v, err := binary.ReadUvarint(br)
-		if err != nil {
-			return fmt.Errorf("counts at byte %d: %w", read, err)
+	// the counts, read in pieces as the stream yields them: a text that
+	// declares more than it holds costs what it holds
+	counts := d.out[:0]
+	for len(counts) < int(payload) {
+		if len(counts) == cap(counts) {
+			counts = append(counts, 0)[:len(counts)]
 		}
-		read += uvarintLen(v)
+		k, err := d.lim.Read(counts[len(counts):min(cap(counts), int(payload))])
+		counts = counts[:len(counts)+k]
+		if err != nil {
+			if len(counts) < int(payload) {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				d.out = counts[:0]
+				return fmt.Errorf("counts at byte %d: %w", len(counts), err)
+			}
+			break
+		}
+	}
+	d.out = counts[:0]
+	return l.setCounts(counts[:payload], len(text))
+}
+
+// setCounts sets l from the counts of a V2 encoding (zig-zag LEB128,
+// runs of empty counters as negative numbers), refusing counters that
+// would need more memory than textLen bytes of text can describe.
+func (l *Latency) setCounts(counts []byte, textLen int) error {
+	*l = Latency{}
+	// the counters there are: the list is made once, of its length
+	nonzero := 0
+	for b := counts; len(b) > 0; {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			break
+		}
+		if v != 0 && v&1 == 0 {
+			nonzero++
+		}
+		b = b[k:]
+	}
+	if nonzero <= fewMax {
+		l.few = make([]latencyCount, 0, nonzero)
+	}
+	budget := latencyBudget(textLen)
+	idx, read, pages := 0, 0, 0
+	for read < len(counts) {
+		v, k := binary.Uvarint(counts[read:])
+		if k <= 0 {
+			if k == 0 {
+				return fmt.Errorf("counts at byte %d: %w", read, io.ErrUnexpectedEOF)
+			}
+			return fmt.Errorf("counts at byte %d: varint overflows a 64-bit integer", read)
+		}
+		read += k
 		count := int64(v>>1) ^ -int64(v&1) // zig-zag
 		if count < 0 {
 			if count == math.MinInt64 || -count > int64(latencyCountsLen-idx) {
@@ -117,7 +190,11 @@ func decodeLatency(l *Latency, text string) error {
 				pg := ix >> pageBits
 				fresh = pg >= len(l.pages) || l.pages[pg] == nil
 			}
-			l.add(ix, count)
+			if !paged && len(l.few) > 0 && int(l.few[len(l.few)-1].idx) < ix && len(l.few) < fewMax {
+				l.few = append(l.few, latencyCount{int32(ix), count}) // in order: add's search finds the end
+			} else {
+				l.add(ix, count)
+			}
 			switch {
 			case !paged && l.pages != nil: // moved from the list to pages
 				for _, p := range l.pages {
@@ -129,7 +206,7 @@ func decodeLatency(l *Latency, text string) error {
 				pages++
 			}
 			if pages*int(unsafe.Sizeof(latencyPage{})) > budget {
-				return fmt.Errorf("its counters need more memory than %d bytes of text can describe", len(text))
+				return fmt.Errorf("its counters need more memory than %d bytes of text can describe", textLen)
 			}
 			l.count += count
 			f := float64(v)
@@ -142,17 +219,5 @@ func decodeLatency(l *Latency, text string) error {
 		}
 		idx++
 	}
-	if read != int(payload) {
-		return fmt.Errorf("counts of %d bytes where the header says %d", read, payload)
-	}
 	return nil
-}
-
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
 }

@@ -709,9 +709,22 @@ func (e *invalidReportError) Error() string   { return e.err.Error() }
 func (e *invalidReportError) Unwrap() []error { return []error{ErrInvalidReport, e.err} }
 
 func readJSON(rd io.Reader) (*Report, error) {
-	data, err := io.ReadAll(rd)
+	data, err := readAll(rd)
 	if err != nil {
 		return nil, err
+	}
+	return decodeReport(data, true)
+}
+
+// decodeReport decodes a report's JSON; with cut, the steps' windows are
+// read apart (cutWindows) and encoding/json reads the rest.
+func decodeReport(data []byte, cut bool) (*Report, error) {
+	var cuts []windowsCut
+	whole := data
+	if cut {
+		if reduced, c, ok := cutWindows(data); ok {
+			data, cuts = reduced, c
+		}
 	}
 	var v struct {
 		Version *int `json:"version"`
@@ -732,6 +745,12 @@ func readJSON(rd io.Reader) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("report JSON: %w", err)
+	}
+	for _, c := range cuts { // the windows read apart, back in their steps
+		if c.run >= len(r.Runs) || r.Runs[c.run] == nil || c.step >= len(r.Runs[c.run].Steps) || r.Runs[c.run].Steps[c.step] == nil {
+			return decodeReport(whole, false) // cannot be: cutWindows followed the same runs and steps
+		}
+		r.Runs[c.run].Steps[c.step].Windows = c.windows
 	}
 	// before the defaults below: a histogram the file leaves out is not
 	// checked, one it holds must agree with the counts
