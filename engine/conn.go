@@ -213,17 +213,6 @@ func (s *slot) closeConn() {
 	s.mu.Unlock()
 }
 
-// do sends one request on the slot's goroutine and records it.
-func (x *execution) do(s *slot, w work) {
-	if !x.prepare(s, w) {
-		return
-	}
-	if x.ending() {
-		return // stopped while the request was built: it never starts
-	}
-	x.finish(s, x.exchange(s))
-}
-
 // roundTrip writes s.wbuf and reads the response, on a kept-alive
 // connection when one to the same scheme, host and port is open. A kept
 // connection the server closed meanwhile is replaced once.
