@@ -14,6 +14,71 @@ import (
 	"github.com/benchgate/benchgate/scenario"
 )
 
+// One request's path, from prepare to finish, in call order:
+//
+//	do                 the goroutine driver's request (runSlot, conn.go);
+//	                   a virtual user's is doHooked (vus.go), the same
+//	                   path with its iterator and hooks between prepare
+//	                   and exchange
+//	prepare            builds the request into s.wbuf (request.go for
+//	                   dynamic steps), sets the parser up
+//	exchange           the request and, for a step that follows
+//	                   redirects, each Location in turn:
+//	  wire.roundTrip   the protocol's part, behind the wire interface:
+//	                   (*h1conn).roundTrip (conn.go: a kept-alive
+//	                   connection or a new one from internal/dial, the
+//	                   write, internal/h1's parser, one retry on a stale
+//	                   kept connection, replaceStale) or
+//	                   (*h2stream).roundTrip (h2.go: a stream on the
+//	                   origin's pooled internal/h2 connection)
+//	  followed, location, recordFollowed, buildHop, stepHeaders, hop
+//	                   a redirect followed: the response recorded as a
+//	                   hop, the next request built, wire.roundTrip again
+//	finish             classifies a failure, decodes the body
+//	                   (decode.go), checks (checkExpect, checkStatus),
+//	                   extracts, records (reason)
+//
+// The event loop (evloop_linux.go) drives the same path as states of a
+// non-blocking socket: fill calls prepare; begin, dial, connected,
+// startWrite, write, read, ioError (replaceStale) and complete are
+// (*h1conn).roundTrip's steps; done calls finish. It serves no step
+// that follows redirects, so it needs no exchange.
+
+// wire is how one request crosses the network: a slot's HTTP/1
+// connection (h1conn, conn.go) or its HTTP/2 stream (h2stream, h2.go).
+// The request path calls it and nothing protocol-specific.
+//
+// roundTrip sends the request prepare (or buildHop) left in s.wbuf to t
+// and delivers the response into the slot's parser, s.p: status, header
+// block (kept or only counted), body, cookies and content codings, the
+// bytes read, which finish and recordFollowed read whatever the
+// protocol. It fills res's times (Start, Connect, Send, Wait,
+// HeadersDone, Total), Reused, BytesSent and the dial's facts; a
+// retry it makes (a stale kept-alive connection, a stream the server
+// did not process) is its own. The error it returns is the request's
+// failure, classified by finish.
+//
+// Each slot's wire is made once, when its execution is (newWire): a
+// request costs no allocation for it.
+type wire interface {
+	roundTrip(t *target, sp *stepPlan, head bool, res *Result) error
+}
+
+// Both protocols are wires.
+var (
+	_ wire = (*h1conn)(nil)
+	_ wire = (*h2stream)(nil)
+)
+
+// newWire returns slot s's wire: an HTTP/2 stream when the plan speaks
+// HTTP/2, else an HTTP/1 connection.
+func (x *execution) newWire(s *slot) wire {
+	if x.h2 != nil {
+		return &h2stream{x: x, s: s}
+	}
+	return &h1conn{x: x, s: s}
+}
+
 // current is the request a slot is working on.
 type current struct {
 	w  work
@@ -130,7 +195,7 @@ var errChainStopped = errors.New("stopped before the redirect was followed")
 // for finish.
 func (x *execution) exchange(s *slot) error {
 	c := &s.cur
-	err := x.roundTrip(s, c.b.t, c.sp, c.b.head, &s.res)
+	err := s.wire.roundTrip(c.b.t, c.sp, c.b.head, &s.res)
 	if c.sp.follow == 0 {
 		return err
 	}
@@ -169,7 +234,7 @@ func (x *execution) exchange(s *slot) error {
 			return err
 		}
 		s.res.Hop, s.res.ChainStart = hop, chainStart
-		err = x.roundTrip(s, c.b.t, c.sp.hop(), c.b.head, &s.res)
+		err = s.wire.roundTrip(c.b.t, c.sp.hop(), c.b.head, &s.res)
 	}
 	return err
 }
