@@ -351,6 +351,14 @@ func (x *execution) pickKept(s *slot, t *target, sp *stepPlan, attempt int) {
 	}
 }
 
+// replaceStale reports whether a failed request on a kept-alive
+// connection should be sent once more on a new one: the server closed the
+// idle connection before it read the request (nothing came back, and the
+// error is what such a close produces). Both drivers ask it.
+func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
+	return res.Reused && !retried && !gotByte && staleConn(err) && !x.cutting()
+}
+
 // staleConn reports an error that a server closing an idle kept-alive
 // connection produces.
 func staleConn(err error) bool {
