@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/decode"
 	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
 )
@@ -49,7 +50,7 @@ type slot struct {
 	ioTimeout     time.Duration
 	deadlineDirty bool
 	// dec decodes compressed bodies
-	dec decoders
+	dec decode.Decoders
 	// wire sends the slot's requests: its HTTP/1 connection (h1conn),
 	// or its HTTP/2 stream (h2stream, which holds the HTTP/2 state)
 	wire wire

@@ -426,7 +426,7 @@ func (x *execution) finish(s *slot, err error) {
 			x.state(rp, iter, true).setCookies(s.p.SetCookies, t.url)
 		}
 		if len(s.p.Coding) > 0 && sp.keepBody && s.p.BodyBytes > 0 {
-			n, cut, derr := s.decodeBody(rp.spec.BufferBytes)
+			n, cut, derr := s.dec.Body(s.p, rp.spec.BufferBytes)
 			res.DecodedBytes = n
 			if cut && !res.Truncated {
 				res.Truncated = true
