@@ -35,7 +35,7 @@ import (
 //	                   a redirect followed: the response recorded as a
 //	                   hop, the next request built, wire.roundTrip again
 //	finish             classifies a failure, decodes the body
-//	                   (decode.go), checks (checkExpect, checkStatus),
+//	                   (internal/decode), checks (checkExpect, checkStatus),
 //	                   extracts, records (reason)
 //
 // The event loop (evloop_linux.go) drives the same path as states of a
