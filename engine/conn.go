@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"golang.org/x/net/http2/hpack"
 	"io"
 	"net"
 	"os"
@@ -15,8 +13,8 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/failure"
+	"github.com/benchgate/benchgate/internal/decode"
 	"github.com/benchgate/benchgate/internal/h1"
-	"github.com/benchgate/benchgate/internal/h2"
 	"github.com/benchgate/benchgate/scenario"
 )
 
@@ -52,17 +50,10 @@ type slot struct {
 	ioTimeout     time.Duration
 	deadlineDirty bool
 	// dec decodes compressed bodies
-	dec decoders
-	// h2fields are the HTTP/2 header fields made from the request head
-	// h2bytes to h2key; h2head the last response's header block as
-	// HTTP/1 reads; h2s the slot's stream, h2timer its time limit
-	h2fields []hpack.HeaderField
-	h2key    string
-	h2bytes  []byte
-	h2head   bytes.Buffer
-	h2s      *h2.Stream
-	h2timer  *time.Timer
-	h2io     *time.Timer // the step's I/O timeout on a stream
+	dec decode.Decoders
+	// wire sends the slot's requests: its HTTP/1 connection (h1conn),
+	// or its HTTP/2 stream (h2stream, which holds the HTTP/2 state)
+	wire wire
 	// timer times a VU's waits
 	timer *time.Timer
 	// hold keeps finish from recording the result, for a VU's iterator
@@ -213,24 +204,20 @@ func (s *slot) closeConn() {
 	s.mu.Unlock()
 }
 
-// do sends one request on the slot's goroutine and records it.
-func (x *execution) do(s *slot, w work) {
-	if !x.prepare(s, w) {
-		return
-	}
-	if x.ending() {
-		return // stopped while the request was built: it never starts
-	}
-	x.finish(s, x.exchange(s))
+// h1conn is a slot's HTTP/1 connection as the request path's wire: the
+// connection itself (nc, raw, key, reusable, deadline) and the parser
+// reading it stay on the slot, which the goroutine driver, a virtual
+// user's kept connections and the event loop share.
+type h1conn struct {
+	x *execution
+	s *slot
 }
 
 // roundTrip writes s.wbuf and reads the response, on a kept-alive
 // connection when one to the same scheme, host and port is open. A kept
 // connection the server closed meanwhile is replaced once.
-func (x *execution) roundTrip(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
-	if x.h2 != nil {
-		return x.roundTripH2(s, t, sp, head, res)
-	}
+func (c *h1conn) roundTrip(t *target, sp *stepPlan, head bool, res *Result) error {
+	x, s := c.x, c.s
 	for attempt := 0; ; attempt++ {
 		res.Start = time.Now()
 		res.Connect, res.Reused = 0, false
@@ -363,6 +350,14 @@ func (x *execution) pickKept(s *slot, t *target, sp *stepPlan, attempt int) {
 			return
 		}
 	}
+}
+
+// replaceStale reports whether a failed request on a kept-alive
+// connection should be sent once more on a new one: the server closed the
+// idle connection before it read the request (nothing came back, and the
+// error is what such a close produces). Both drivers ask it.
+func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
+	return res.Reused && !retried && !gotByte && staleConn(err) && !x.cutting()
 }
 
 // staleConn reports an error that a server closing an idle kept-alive

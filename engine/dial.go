@@ -62,11 +62,3 @@ func tlsBase(p *Plan) *tls.Config {
 func (t *target) dialTarget() dial.Target {
 	return dial.Target{Host: t.host, Port: t.port, TLS: t.tls, Proxy: t.proxy}
 }
-
-// replaceStale reports whether a failed request on a kept-alive
-// connection should be sent once more on a new one: the server closed the
-// idle connection before it read the request (nothing came back, and the
-// error is what such a close produces). Both drivers ask it.
-func (x *execution) replaceStale(res *Result, retried, gotByte bool, err error) bool {
-	return res.Reused && !retried && !gotByte && staleConn(err) && !x.cutting()
-}

@@ -14,7 +14,8 @@
 // Each slot owns its connection, a buffered reader and its scratch
 // buffers, writes HTTP/1.x requests and parses responses itself
 // (internal/h1; connections opened by internal/dial; HTTP/2 streams on
-// internal/h2's connections), and streams one Result per request to a
+// internal/h2's connections; bodies decoded by internal/decode), and
+// streams one Result per request to a
 // Recorder. Most users reach the engine
 // through package loadtest.
 //

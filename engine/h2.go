@@ -24,7 +24,7 @@ import (
 )
 
 // The HTTP/2 client's connections (internal/h2) are pooled here per
-// origin; roundTripH2 sends a slot's request as a stream and reads its
+// origin; a slot's h2stream sends its request as a stream and reads its
 // response into the slot's parser.
 
 // h2pool holds an execution's HTTP/2 connections: Plan.H2Conns per
@@ -148,36 +148,56 @@ func (pool *h2pool) closed(c *h2.Conn) {
 	pool.mu.Unlock()
 }
 
-// h2request turns the HTTP/1.1 request built in s.wbuf into HTTP/2
+// h2stream is a slot's HTTP/2 stream as the request path's wire, with
+// the slot's HTTP/2 state.
+type h2stream struct {
+	x *execution
+	s *slot
+	// fields are the HTTP/2 header fields made from the request head
+	// headBytes to key; respHead the last response's header block as
+	// HTTP/1 reads; st the slot's stream, timer its time limit, io the
+	// step's I/O timeout on a stream
+	fields    []hpack.HeaderField
+	key       string
+	headBytes []byte
+	respHead  bytes.Buffer
+	st        *h2.Stream
+	timer     *time.Timer
+	io        *time.Timer
+}
+
+// request turns the HTTP/1.1 request built in s.wbuf into HTTP/2
 // header fields and a body. A static step's fields are kept: the same
 // bytes give the same fields.
-func (s *slot) h2request(t *target) ([]hpack.HeaderField, []byte, error) {
+func (h *h2stream) request(t *target) ([]hpack.HeaderField, []byte, error) {
+	s := h.s
 	head := bytes.Index(s.wbuf, []byte("\r\n\r\n"))
 	if head < 0 {
 		return nil, nil, errors.New("http2: the request as built has no end of header")
 	}
 	body := s.wbuf[head+4:]
-	if s.h2fields != nil && s.h2key == t.key && bytes.Equal(s.wbuf[:head], s.h2bytes) {
-		return s.h2fields, body, nil
+	if h.fields != nil && h.key == t.key && bytes.Equal(s.wbuf[:head], h.headBytes) {
+		return h.fields, body, nil
 	}
 	scheme := "http"
 	if t.tls {
 		scheme = "https"
 	}
-	fields, err := h2.AppendRequestFields(s.h2fields[:0], s.wbuf[:head], t.url.Host, scheme)
+	fields, err := h2.AppendRequestFields(h.fields[:0], s.wbuf[:head], t.url.Host, scheme)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.h2fields, s.h2key, s.h2bytes = fields, t.key, append(s.h2bytes[:0], s.wbuf[:head]...)
+	h.fields, h.key, h.headBytes = fields, t.key, append(h.headBytes[:0], s.wbuf[:head]...)
 	return fields, body, nil
 }
 
-// roundTripH2 sends the request in s.wbuf as an HTTP/2 stream and reads
-// its response into the slot's parser, as roundTrip does for HTTP/1.1.
+// roundTrip sends the request in s.wbuf as an HTTP/2 stream and reads
+// its response into the slot's parser, as h1conn's does for HTTP/1.1.
 // A stream that never started (its connection gone, or past the last
 // stream of a graceful GOAWAY) is sent again on a new connection, up to
 // h2Attempts in all.
-func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res *Result) error {
+func (h *h2stream) roundTrip(t *target, sp *stepPlan, head bool, res *Result) error {
+	x, s := h.x, h.s
 	if t.proxy != nil && !t.tls {
 		res.Start = time.Now()
 		return errors.New("http2: h2c through an HTTP proxy is not supported (https goes through its CONNECT tunnel)")
@@ -185,7 +205,7 @@ func (x *execution) roundTripH2(s *slot, t *target, sp *stepPlan, head bool, res
 	fruitless := 0
 	began := time.Now() // the step's time limit bounds all the attempts
 	for attempt := 1; ; attempt++ {
-		err := x.streamH2(s, t, sp, head, res, began, attempt == 1)
+		err := h.stream(t, sp, head, res, began, attempt == 1)
 		u, again := err.(h2.Unprocessed)
 		if !again || x.cutting() {
 			return err
@@ -209,11 +229,12 @@ const (
 	h2Fruitless = 2
 )
 
-// streamH2 is one attempt of roundTripH2.
-func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *Result, began time.Time, firstTry bool) error {
+// stream is one attempt of roundTrip.
+func (h *h2stream) stream(t *target, sp *stepPlan, head bool, res *Result, began time.Time, firstTry bool) error {
+	x, s := h.x, h.s
 	res.Start = time.Now()
 	res.Connect, res.Reused = 0, false
-	fields, body, err := s.h2request(t)
+	fields, body, err := h.request(t)
 	if err != nil {
 		return err
 	}
@@ -234,20 +255,20 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	if l := x.plan.Live; l != nil && firstTry {
 		l.Started.Add(1)
 	}
-	st := s.h2s
+	st := h.st
 	if st == nil {
 		st = h2.NewStream()
-		s.h2s = st
+		h.st = st
 	}
 	var timer <-chan time.Time
 	if !deadline.IsZero() {
-		if s.h2timer == nil {
-			s.h2timer = time.NewTimer(time.Until(deadline))
+		if h.timer == nil {
+			h.timer = time.NewTimer(time.Until(deadline))
 		} else {
-			s.h2timer.Reset(time.Until(deadline))
+			h.timer.Reset(time.Until(deadline))
 		}
-		defer s.h2timer.Stop()
-		timer = s.h2timer.C
+		defer h.timer.Stop()
+		timer = h.timer.C
 	}
 	res.BytesSent = int64(len(s.wbuf))
 	// before open: a write of open's that fails ends the stream (and
@@ -265,13 +286,13 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	ioLimit, moved := sp.spec.IOTimeout, time.Now()
 	var ioTimer <-chan time.Time
 	if ioLimit > 0 {
-		if s.h2io == nil {
-			s.h2io = time.NewTimer(ioLimit)
+		if h.io == nil {
+			h.io = time.NewTimer(ioLimit)
 		} else {
-			s.h2io.Reset(ioLimit)
+			h.io.Reset(ioLimit)
 		}
-		defer s.h2io.Stop()
-		ioTimer = s.h2io.C
+		defer h.io.Stop()
+		ioTimer = h.io.C
 	}
 	for {
 		if len(rest) > 0 && !unwanted {
@@ -314,7 +335,7 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 				last = moved
 			}
 			if left := time.Until(last.Add(ioLimit)); left > 0 {
-				s.h2io.Reset(left)
+				h.io.Reset(left)
 				continue
 			}
 			c.Cancel(st, id)
@@ -341,7 +362,7 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	res.Wait = max(first-wrote, 0)
 	p.Status, p.HTTP11, p.HTTP2 = status, false, true
 	p.HeadersDone, res.HeadersDone = headers, headers
-	if err := s.h2header(status, fields); err != nil {
+	if err := h.header(status, fields); err != nil {
 		return err
 	}
 	p.WireBytes = p.HeaderBytes + p.BodyBytes
@@ -350,11 +371,11 @@ func (x *execution) streamH2(s *slot, t *target, sp *stepPlan, head bool, res *R
 	return nil
 }
 
-// h2header writes the response's header block as HTTP/1 would read it,
+// header writes the response's header block as HTTP/1 would read it,
 // when the step keeps or reads it (otherwise it only counts its bytes),
 // and takes its cookies and content codings.
-func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
-	p := s.p
+func (h *h2stream) header(status int, fields []hpack.HeaderField) error {
+	p := h.s.p
 	text := http.StatusText(status)
 	// "HTTP/2.0 200 OK\r\n", each "Name: value\r\n", "\r\n"
 	n := len("HTTP/2.0 000 \r\n") + len(text) + 2
@@ -378,7 +399,7 @@ func (s *slot) h2header(status int, fields []hpack.HeaderField) error {
 	if !p.KeepHeader {
 		return nil
 	}
-	hb := &s.h2head
+	hb := &h.respHead
 	hb.Reset()
 	hb.WriteString("HTTP/2.0 ")
 	var num [8]byte

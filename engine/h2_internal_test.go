@@ -18,7 +18,7 @@ func TestH2HeaderBytes(t *testing.T) {
 		for i, keep := range []bool{true, false} {
 			s := &slot{p: h1.NewParser(nil, 4096, slotBufs)}
 			s.p.KeepHeader = keep
-			if err := s.h2header(status, fields); err != nil {
+			if err := (&h2stream{s: s}).header(status, fields); err != nil {
 				t.Fatal(err)
 			}
 			sizes[i] = s.p.HeaderBytes
@@ -34,7 +34,7 @@ func TestH2HeaderBytes(t *testing.T) {
 		}
 	}
 	s := &slot{p: h1.NewParser(nil, 4096, slotBufs)}
-	if err := s.h2header(200, []hpack.HeaderField{{Name: "x", Value: "a\nb"}}); err == nil {
+	if err := (&h2stream{s: s}).header(200, []hpack.HeaderField{{Name: "x", Value: "a\nb"}}); err == nil {
 		t.Error("a value with LF was taken")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/benchgate/benchgate/internal/decode"
 	"github.com/benchgate/benchgate/internal/dial"
 	"github.com/benchgate/benchgate/internal/h1"
 	"github.com/benchgate/benchgate/scenario"
@@ -18,6 +19,10 @@ import (
 
 // headerKV is a step's own header field.
 type headerKV = h1.Field
+
+// Encodings are the content codings benchgate decodes, in the order
+// Accept-Encoding names them (internal/decode's list: the same slice).
+var Encodings = decode.Encodings
 
 // appendHead appends the request line and every header but Cookie, without
 // the blank line that ends the head.

@@ -323,6 +323,9 @@ func newExecution(ctx context.Context, p *Plan, runs []runPlan, sched *scheduler
 	if p.HTTP2 {
 		x.h2 = newH2Pool(x.ioCtx, p)
 	}
+	for _, s := range x.slots {
+		s.wire = x.newWire(s)
+	}
 	return x
 }
 

@@ -1,4 +1,9 @@
-package engine
+// Package decode undoes a response body's content codings (gzip,
+// deflate, br, zstd) in place of the parser's kept body, bounded: a
+// decoded body longer than the limit is cut there (a decompression bomb
+// stops at it), and a body the parser cut is decoded as far as it goes.
+// The engine decodes a body only when a step keeps or reads it.
+package decode
 
 import (
 	"bytes"
@@ -11,6 +16,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/benchgate/benchgate/internal/h1"
 )
 
 // Encodings are the content codings benchgate decodes, in the order
@@ -20,9 +27,9 @@ var Encodings = []string{"gzip", "deflate", "br", "zstd"}
 // maxZstdWindow bounds the memory a zstd frame may ask of the decoder.
 const maxZstdWindow = 8 << 20
 
-// decoders are a slot's content decoders, made on first need and reset
-// for every body.
-type decoders struct {
+// Decoders are a slot's content decoders, made on first need and reset
+// for every body. The zero value is ready; one body at a time.
+type Decoders struct {
 	gz  *gzip.Reader
 	br  *brotli.Reader
 	zst *zstd.Decoder
@@ -30,21 +37,23 @@ type decoders struct {
 	src bytes.Reader
 }
 
-// decodeBody decodes the kept body by the response's Content-Encoding
-// list (last applied, first undone) into at most limit bytes. It swaps
-// the decoded body into the parser, so everything after sees it. cut
-// says the decoded body was longer than limit (a decompression bomb
-// stops there); err says why it could not be decoded.
-func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
-	codings := strings.Split(string(s.p.Coding), ",")
-	body := s.p.Body
+// Body decodes p's kept body by the response's Content-Encoding list
+// (p.Coding; last applied, first undone) into at most limit bytes. It
+// swaps the decoded body into the parser (p.Body), so everything after
+// sees it. cut says the decoded body was longer than limit (a
+// decompression bomb stops there), or that the encoded body was cut at
+// the parser's buffer (p.Truncated) and decoded as far as it goes; err
+// says why it could not be decoded.
+func (d *Decoders) Body(p *h1.Parser, limit int) (decoded int64, cut bool, err error) {
+	codings := strings.Split(string(p.Coding), ",")
+	body := p.Body
 	for i := len(codings) - 1; i >= 0; i-- {
 		c := strings.ToLower(strings.TrimSpace(codings[i]))
 		if c == "" || c == "identity" {
 			continue
 		}
-		out, n, over, err := s.dec.decode(c, body, limit)
-		if err != nil && s.p.Truncated {
+		out, n, over, err := d.decode(c, body, limit)
+		if err != nil && p.Truncated {
 			// the encoded body was cut at the buffer: it is decoded as far
 			// as it goes, and what follows the cut cannot be judged
 			over, err = true, nil
@@ -54,14 +63,14 @@ func (s *slot) decodeBody(limit int) (decoded int64, cut bool, err error) {
 		}
 		// the parser's buffer and ours trade places: neither is written
 		// while the other is read
-		s.p.Body, s.dec.out = out, body[:0]
+		p.Body, d.out = out, body[:0]
 		body, decoded, cut = out, n, cut || over
 	}
 	return decoded, cut, nil
 }
 
 // decode undoes one coding of body into d.out, at most limit bytes.
-func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n int64, cut bool, err error) {
+func (d *Decoders) decode(coding string, body []byte, limit int) (out []byte, n int64, cut bool, err error) {
 	d.src.Reset(body)
 	var r io.Reader
 	switch coding {
@@ -140,7 +149,7 @@ func (d *decoders) decode(coding string, body []byte, limit int) (out []byte, n 
 }
 
 // forget drops the decoder of coding, for the next body to get a new one.
-func (d *decoders) forget(coding string) {
+func (d *Decoders) forget(coding string) {
 	switch coding {
 	case "gzip", "x-gzip":
 		d.gz = nil
