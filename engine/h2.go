@@ -57,7 +57,7 @@ func newH2Pool(ctx context.Context, p *Plan) *h2pool {
 		n = 1
 	}
 	pool := &h2pool{n: n, conns: map[string][]*h2slot{}, open: map[*h2.Conn]struct{}{},
-		maxHeader: uint32(max(p.MaxHeaderBytes, 64<<10)), noBody: p.noBodyStatuses()}
+		maxHeader: uint32(maxHeaderBytes(p)), noBody: p.noBodyStatuses()}
 	// requests in flight are cut: a write the peer does not take must
 	// not outlive the run
 	pool.stop = context.AfterFunc(ctx, pool.closeConns)

@@ -137,7 +137,9 @@ type Plan struct {
 	// A step's own setting overrides it.
 	FollowRedirects int
 	// MaxHeaderBytes bounds a response's status line and headers (0:
-	// DefaultMaxHeaderBytes).
+	// DefaultMaxHeaderBytes); over HTTP/2, its header list as
+	// SETTINGS_MAX_HEADER_LIST_SIZE counts it (each field's name and
+	// value and 32 bytes).
 	MaxHeaderBytes int
 	// ConnectAttempts is how often a failed TCP connect is tried in all
 	// (0: DefaultConnectAttempts, 10).

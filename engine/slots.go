@@ -377,13 +377,20 @@ func (s *slot) vuBuffers() {
 	s.p.WaitReadable = s.waitReadable
 }
 
+// maxHeaderBytes is the bound of a response's status line and headers
+// (over HTTP/2, of its header list as SETTINGS_MAX_HEADER_LIST_SIZE
+// counts it: each field's name and value and 32 bytes).
+func maxHeaderBytes(p *Plan) int {
+	if p.MaxHeaderBytes <= 0 {
+		return DefaultMaxHeaderBytes
+	}
+	return p.MaxHeaderBytes
+}
+
 // newSlots makes the plan's connection slots, one per unit of
 // concurrency.
 func newSlots(p *Plan) []*slot {
-	maxHeader := p.MaxHeaderBytes
-	if maxHeader <= 0 {
-		maxHeader = 64 << 10
-	}
+	maxHeader := maxHeaderBytes(p)
 	noBody := p.noBodyStatuses()
 	slots := make([]*slot, p.Concurrency)
 	for i := range slots {

@@ -135,7 +135,10 @@ func HTTP10() Option { return func(p *Plan) { p.cfg.HTTP10 = true } }
 // UserAgent sets the User-Agent header ("" sends none).
 func UserAgent(ua string) Option { return func(p *Plan) { p.cfg.UserAgent = ua } }
 
-// MaxHeaderBytes bounds a response's status line and headers (default 64 KiB).
+// MaxHeaderBytes bounds a response's status line and headers (default
+// 64 KiB); over HTTP/2, its header list as SETTINGS_MAX_HEADER_LIST_SIZE
+// counts it (each field's name and value and 32 bytes). A response past
+// it fails, whatever the protocol.
 func MaxHeaderBytes(n int) Option { return func(p *Plan) { p.cfg.MaxHeaderBytes = n } }
 
 // VirtualUsers runs the plan with virtual users (engine.VUs) instead of

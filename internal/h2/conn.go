@@ -121,7 +121,11 @@ func Start(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 		avail: make(chan struct{})}
 	c.rfr = http2.NewFramer(nil, bufio.NewReaderSize(nc, 64<<10))
 	c.rfr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
-	c.rfr.MaxHeaderListSize = cfg.MaxHeader
+	// the framer reads up to 64 KiB (a single field past its bound is a
+	// COMPRESSION_ERROR it cannot explain); onHeaders holds the list to
+	// cfg.MaxHeader and says so
+	frameBound := max(cfg.MaxHeader, 64<<10)
+	c.rfr.MaxHeaderListSize = frameBound
 	c.rfr.SetMaxReadFrameSize(16384)
 	c.rfr.SetReuseFrames() // a DATA frame's bytes are copied before the next read
 	c.wfr = http2.NewFramer(appendWriter{c}, nil)
@@ -133,7 +137,7 @@ func Start(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 	c.wfr.WriteSettings(
 		http2.Setting{ID: http2.SettingEnablePush, Val: 0},
 		http2.Setting{ID: http2.SettingInitialWindowSize, Val: streamWindow},
-		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: cfg.MaxHeader})
+		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: frameBound})
 	c.wfr.WriteWindowUpdate(0, connWindow-65535)
 	_, err := c.flushLocked(time.Now().Add(10 * time.Second))
 	c.wmu.Unlock()

@@ -141,6 +141,16 @@ func (c *Conn) stream(id uint32) (*Stream, error) {
 	return st, nil
 }
 
+// headerListSize is a header list's size as SETTINGS_MAX_HEADER_LIST_SIZE
+// counts it (RFC 9113 §6.5.2): each field's name and value and 32.
+func headerListSize(fields []hpack.HeaderField) uint64 {
+	var n uint64
+	for _, f := range fields {
+		n += uint64(len(f.Name)) + uint64(len(f.Value)) + 32
+	}
+	return n
+}
+
 func (c *Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	now := time.Now()
 	id := f.StreamID
@@ -148,7 +158,7 @@ func (c *Conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	if st == nil {
 		return err // a stream we reset: its headers are decoded and dropped
 	}
-	if f.Truncated {
+	if f.Truncated || headerListSize(f.Fields) > uint64(c.maxHeader) {
 		c.resetStream(id, http2.ErrCodeProtocol, failure.Wrap(failure.Parse, fmt.Errorf("http2: the response's header list exceeds %d bytes (PROTOCOL_ERROR sent)", c.maxHeader)))
 		return nil
 	}
