@@ -20,12 +20,12 @@ func ensureOpenFiles(conns int) error {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return nil // nothing to go by: let the connects say it
 	}
-	if lim.Cur >= need {
+	if uint64(lim.Cur) >= need {
 		return nil
 	}
-	if lim.Max >= need {
+	if uint64(lim.Max) >= need {
 		raised := lim
-		raised.Cur = need
+		setLimit(&raised.Cur, need)
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err == nil {
 			return nil
 		}
@@ -33,3 +33,7 @@ func ensureOpenFiles(conns int) error {
 	return fmt.Errorf("needs about %d open files (one per connection, plus %d), but the open-file limit is %d (hard limit %d); lower the concurrency or raise the limit (ulimit -n)",
 		need, fdSlack, lim.Cur, lim.Max)
 }
+
+// setLimit sets a limit whose type is uint64 on Linux and macOS, int64
+// on the BSDs.
+func setLimit[T int64 | uint64](p *T, v uint64) { *p = T(v) }
