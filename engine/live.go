@@ -12,6 +12,7 @@ type Live struct {
 	Failed      atomic.Int64 // failed, interrupted or not sent
 	HeaderBytes atomic.Int64 // response status lines and headers read
 	BodyBytes   atomic.Int64 // response bodies read
+	BytesSent   atomic.Int64 // request lines, headers and bodies written
 	// Began is when the virtual users' ramp or the arrivals' schedule
 	// began (Unix nanoseconds; 0 before): what their timing is measured
 	// from.
@@ -20,10 +21,10 @@ type Live struct {
 
 // LiveCounts is a snapshot of Live.
 type LiveCounts struct {
-	ActiveVUs, Started, Succeeded, Failed, HeaderBytes, BodyBytes int64
+	ActiveVUs, Started, Succeeded, Failed, HeaderBytes, BodyBytes, BytesSent int64
 }
 
 // Snapshot reads every counter.
 func (l *Live) Snapshot() LiveCounts {
-	return LiveCounts{l.ActiveVUs.Load(), l.Started.Load(), l.Succeeded.Load(), l.Failed.Load(), l.HeaderBytes.Load(), l.BodyBytes.Load()}
+	return LiveCounts{l.ActiveVUs.Load(), l.Started.Load(), l.Succeeded.Load(), l.Failed.Load(), l.HeaderBytes.Load(), l.BodyBytes.Load(), l.BytesSent.Load()}
 }

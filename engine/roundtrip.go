@@ -290,6 +290,7 @@ func (x *execution) recordFollowed(s *slot) {
 		l.Succeeded.Add(1)
 		l.HeaderBytes.Add(res.HeaderBytes)
 		l.BodyBytes.Add(res.BodyBytes)
+		l.BytesSent.Add(res.BytesSent)
 	}
 	x.rec.Record(s.id, res)
 }
@@ -520,6 +521,7 @@ func (x *execution) finish(s *slot, err error) {
 		}
 		l.HeaderBytes.Add(res.HeaderBytes)
 		l.BodyBytes.Add(res.BodyBytes)
+		l.BytesSent.Add(res.BytesSent)
 	}
 	if s.hold {
 		s.held = true // the VU's iterator sees it first

@@ -235,6 +235,7 @@ func mirrorLive(l *engine.Live, b *scoreboard.Board) {
 	l.Failed.Store(c.Failed)
 	l.HeaderBytes.Store(c.HeaderBytes)
 	l.BodyBytes.Store(c.BodyBytes)
+	l.BytesSent.Store(c.BytesSent)
 }
 
 // childArgs is args (this test binary's) made to run test alone.

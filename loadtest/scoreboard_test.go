@@ -42,8 +42,8 @@ func TestScoreboardSlotHoldsTheExecutionsCounts(t *testing.T) {
 	got := b.Read()
 	c := got[1]
 	if c.Started != report.RequestsSent || c.Succeeded != report.GoodResponses || c.Failed != report.ResponsesFailed ||
-		c.HeaderBytes+c.BodyBytes != report.BytesReceived || c.Started != 30 || c.Failed != 10 {
-		t.Fatalf("slot %+v; report sent %d good %d failed %d bytes %d", c.LiveCounts, report.RequestsSent, report.GoodResponses, report.ResponsesFailed, report.BytesReceived)
+		c.HeaderBytes+c.BodyBytes != report.BytesReceived || c.BytesSent != report.BytesSent || c.BytesSent == 0 || c.Started != 30 || c.Failed != 10 {
+		t.Fatalf("slot %+v; report sent %d good %d failed %d bytes %d sent %d", c.LiveCounts, report.RequestsSent, report.GoodResponses, report.ResponsesFailed, report.BytesReceived, report.BytesSent)
 	}
 	if c.State != scoreboard.Done || c.Heartbeat.IsZero() || c.PID == 0 {
 		t.Fatalf("slot after the execution: %v, heartbeat %v, pid %d", c.State, c.Heartbeat, c.PID)

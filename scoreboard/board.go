@@ -53,7 +53,7 @@ type slotMem struct {
 	_         [SlotSize - liveSize - 3*8]byte
 }
 
-const liveSize = 7 * 8
+const liveSize = 8 * 8
 
 // Compile-time checks: engine.Live is the 7 words the slot expects, and
 // a slot is exactly SlotSize bytes. A field added to engine.Live breaks
@@ -75,7 +75,7 @@ var layout = func() uint64 {
 		f := lt.Field(i)
 		fmt.Fprintf(&b, "%s@%d;", f.Name, f.Offset)
 	}
-	b.WriteString("heartbeat@56;pid@64;state@72")
+	b.WriteString("heartbeat@64;pid@72;state@80")
 	h := fnv.New64a()
 	h.Write([]byte(b.String()))
 	return h.Sum64()
@@ -273,6 +273,7 @@ func (b *Board) Read() []Counts {
 		c.Failed = m.live.Failed.Load()
 		c.HeaderBytes = m.live.HeaderBytes.Load()
 		c.BodyBytes = m.live.BodyBytes.Load()
+		c.BytesSent = m.live.BytesSent.Load()
 		c.Started = m.live.Started.Load()
 		c.ActiveVUs = m.live.ActiveVUs.Load()
 		c.Began = unixTime(m.live.Began.Load())
@@ -297,6 +298,7 @@ func Sum(cs []Counts) engine.LiveCounts {
 		t.Failed += c.Failed
 		t.HeaderBytes += c.HeaderBytes
 		t.BodyBytes += c.BodyBytes
+		t.BytesSent += c.BytesSent
 	}
 	return t
 }

@@ -40,16 +40,16 @@ func runBoard(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	cs := b.Read()
 	fmt.Fprintf(stdout, "board %s run %s, %d shards, created %s\n", b.Path(), b.RunID(), b.Shards(), b.Created().UTC().Format(time.RFC3339))
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "shard\tactive VUs\tstarted\tsucceeded\tfailed\tbytes read\tstate\tpid\theartbeat\t")
+	fmt.Fprintln(w, "shard\tactive VUs\tstarted\tsucceeded\tfailed\tbytes read\tbytes sent\tstate\tpid\theartbeat\t")
 	for _, c := range cs {
 		beat := "-"
 		if !c.Heartbeat.IsZero() {
 			beat = now.Sub(c.Heartbeat).Round(time.Millisecond).String() + " ago"
 		}
-		fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\t%v\t%d\t%s\t\n", c.Shard, c.ActiveVUs, c.Started, c.Succeeded, c.Failed, c.HeaderBytes+c.BodyBytes, c.State, c.PID, beat)
+		fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t%d\t%s\t\n", c.Shard, c.ActiveVUs, c.Started, c.Succeeded, c.Failed, c.HeaderBytes+c.BodyBytes, c.BytesSent, c.State, c.PID, beat)
 	}
 	t := scoreboard.Sum(cs)
-	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t%d\t\t\t\t\n", t.ActiveVUs, t.Started, t.Succeeded, t.Failed, t.HeaderBytes+t.BodyBytes)
+	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t%d\t%d\t\t\t\t\n", t.ActiveVUs, t.Started, t.Succeeded, t.Failed, t.HeaderBytes+t.BodyBytes, t.BytesSent)
 	w.Flush()
 	return 0
 }
