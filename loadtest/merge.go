@@ -31,6 +31,14 @@ type MergeOptions struct {
 	// figures can be read, but no verdict on the whole plan can pass.
 	// Without it a missing shard is refused, naming it.
 	AllowMissing bool
+	// AllowFailed merges shards that did not run to their end (a
+	// cancel, a deadline, an error, a VU hook that failed): without it
+	// such a shard is refused, naming it and why, since its report
+	// holds less than its part of the plan, and neither a report read
+	// from a file nor the merge would otherwise say so. With it the
+	// caller must see to the verdict (Processes sets the merged
+	// report's Err).
+	AllowFailed bool
 }
 
 // ErrMissingShards is wrapped by the error of a report merged without
@@ -92,6 +100,8 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 			return nil, bad("%s carries an error: %v", name(i), r.Err)
 		case r.Shard == nil:
 			return nil, bad("%s has no shard manifest (not run with loadtest.Shard, or a merged report)", name(i))
+		case !opts.AllowFailed && shardFailed(r) != "":
+			return nil, bad("%s did not run to its end (%s): it holds less than its part of the plan", name(i), shardFailed(r))
 		case r.Shard.Count < 1 || r.Shard.Index < 0 || r.Shard.Index >= r.Shard.Count:
 			return nil, bad("%s: shard index %d of %d", name(i), r.Shard.Index, r.Shard.Count)
 		case r.Window <= 0 || r.Window != r.Shard.Histogram.Window:
@@ -674,4 +684,20 @@ func writeShards(b *strings.Builder, shards []ShardManifest) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// shardFailed says why a shard's report holds less than its part of the
+// plan ("" when it ran to its end or to its time limit): it was
+// cancelled, passed a deadline or stopped on an error, or virtual users'
+// hooks failed. A report read from JSON carries these, not its Err.
+func shardFailed(r *Report) string {
+	switch {
+	case r.StopCode == StopCanceled || r.StopCode == StopDeadline || r.StopCode == StopError:
+		return "stopped: " + Printable(r.StoppedBy)
+	case len(r.FailedShards) > 0:
+		return fmt.Sprintf("the ShardInit or ShardExit hooks of its VU groups %v failed", r.FailedShards)
+	case len(r.HookErrors) > 0:
+		return "a hook failed: " + Printable(r.HookErrors[0])
+	}
+	return ""
 }

@@ -351,7 +351,12 @@ func TestMergeStopsAndWarnings(t *testing.T) {
 	shards[1].StoppedBy, shards[1].StopCode = "time limit 1s", loadtest.StopTimeLimit
 	shards[0].Warnings = append(shards[0].Warnings, "something odd")
 	shards[1].HookErrors = append(shards[1].HookErrors, "VU 3: init: refused")
-	m, err := loadtest.Merge(shards...)
+	// a shard whose hooks failed holds less than its part: refused
+	// unless the caller takes the verdict in hand
+	if _, err := loadtest.Merge(shards...); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "report 2 did not run to its end (a hook failed: VU 3: init: refused)") {
+		t.Errorf("a shard whose hook failed merged: %v", err)
+	}
+	m, err := loadtest.MergeWith(loadtest.MergeOptions{AllowFailed: true}, shards...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +372,7 @@ func TestMergeStopsAndWarnings(t *testing.T) {
 	// the worst generator is kept, named
 	shards[0].Generator = &loadtest.Generator{Delay: time.Millisecond}
 	shards[1].Generator = &loadtest.Generator{Delay: 30 * time.Millisecond, Saturated: true, Why: "delay probe late", Cause: loadtest.CauseNeighbour}
-	m, err = loadtest.Merge(shards...)
+	m, err = loadtest.MergeWith(loadtest.MergeOptions{AllowFailed: true}, shards...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,5 +453,60 @@ func TestMergeAllowMissing(t *testing.T) {
 	// a shard twice is still refused
 	if _, err := loadtest.MergeWith(loadtest.MergeOptions{AllowMissing: true}, a, a); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("a shard twice: %v", err)
+	}
+}
+
+// TestMergeRefusesFailedShardsFromFiles: a shard that was cancelled, or
+// whose hooks failed, is refused by the merge also when read from its
+// file, where its Err is not kept (a merge of half the plan passed the
+// matchers).
+func TestMergeRefusesFailedShardsFromFiles(t *testing.T) {
+	srv := shardServer(t)
+	for _, c := range []struct {
+		name string
+		edit func(r *loadtest.Report)
+		want string
+	}{
+		{"cancelled", func(r *loadtest.Report) { r.StoppedBy, r.StopCode = "context canceled", loadtest.StopCanceled }, "stopped: context canceled"},
+		{"deadline", func(r *loadtest.Report) { r.StoppedBy, r.StopCode = "context deadline exceeded", loadtest.StopDeadline }, "stopped: context deadline exceeded"},
+		{"group hooks", func(r *loadtest.Report) { r.FailedShards = []int{0} }, "the ShardInit or ShardExit hooks"},
+		{"hook", func(r *loadtest.Report) { r.HookErrors = []string{"VU 1: exit: boom"} }, "a hook failed: VU 1: exit: boom"},
+	} {
+		shards := runShards(t, srv.URL, 2)
+		c.edit(shards[1])
+		var buf bytes.Buffer
+		if err := shards[1].WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		read, err := loadtest.ReadJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = loadtest.MergeWith(loadtest.MergeOptions{Names: []string{"s0.json", "s1.json"}}, shards[0], read)
+		if !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "s1.json did not run to its end ("+c.want) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+// TestShardReportGivesNoVerdict: one shard's report holds its part of
+// the plan alone, so a verdict on it (which passed on 1/N of the work)
+// is refused until the shards are merged or its Shard is taken off.
+func TestShardReportGivesNoVerdict(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 2)
+	if why := shards[1].NoVerdict(); !strings.Contains(why, "this report is shard 1/2 of a plan") {
+		t.Errorf("a shard's report gives a verdict: %q", why)
+	}
+	m, err := loadtest.Merge(shards...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := m.NoVerdict(); why != "" {
+		t.Errorf("the merged report gives no verdict: %q", why)
+	}
+	shards[1].Shard = nil
+	if why := shards[1].NoVerdict(); why != "" {
+		t.Errorf("a shard judged alone on purpose gives no verdict: %q", why)
 	}
 }

@@ -481,7 +481,7 @@ func (r *procRun) collect(q *Plan, ep *engine.Plan, kids []*child, t0 time.Time)
 		}
 		reports[k] = rep
 	}
-	merged, err := MergeWith(MergeOptions{Names: names}, reports...)
+	merged, err := MergeWith(MergeOptions{Names: names, AllowFailed: true}, reports...)
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, errors.Join(append([]error{err}, stringErrs(failures)...)...)
 	}

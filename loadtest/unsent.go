@@ -125,6 +125,11 @@ func (r *Report) NoVerdict() string {
 		return "the plan did not run to its end: " + Printable(r.Err.Error()) +
 			" (the report is partial; check the error Execute returned, and set the report's Err to nil to judge the partial report anyway)"
 	}
+	if r.Shard != nil && r.Shard.Count > 1 {
+		// one shard's report holds its part of the work alone: a
+		// verdict on it passes on 1/N of the plan
+		return fmt.Sprintf("this report is shard %s of a plan: it holds that shard's part of the work alone; merge the %d shards' reports (loadtest.Merge, benchgate merge) and judge the merged report (to judge this shard alone, set its Shard to nil)", r.Shard, r.Shard.Count)
+	}
 	if never := r.StepsNeverSent(); len(never) > 0 {
 		return strings.Join(never, "\n  ")
 	}

@@ -589,7 +589,12 @@ func TestMultiHost(t *testing.T) {
 	var kept int64
 	for _, r := range reports {
 		k := r.Shard.Index
+		// each shard judged alone (a shard's own report refuses a
+		// verdict on the plan until its Shard is taken off)
+		manifest := r.Shard
+		r.Shard = nil
 		g.Expect(r).To(matchers.HaveNoFailures(), "shard %d", k)
+		r.Shard = manifest
 		if sent(k) != r.RequestsSent {
 			t.Errorf("shard %d reports %d requests, the target counted %d from %s", k, r.RequestsSent, sent(k), genIP(k))
 		}

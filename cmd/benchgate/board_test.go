@@ -31,11 +31,12 @@ func TestBoardCommand(t *testing.T) {
 	s1.Live().Started.Add(5)
 	s1.Live().Succeeded.Add(4)
 	s1.Live().BodyBytes.Add(100)
+	s1.Live().BytesSent.Add(40)
 	var out bytes.Buffer
 	if code := run(context.Background(), []string{"board", "--run", b.RunID(), path}, &out, io.Discard); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, re := range []string{`(?m)^\s*0\s+0\s+7\s+6\s+1\s+0\s+idle`, `(?m)^\s*1\s+0\s+5\s+4\s+0\s+100\s+idle`, `(?m)^\s*total\s+0\s+12\s+10\s+1\s+100\s*$`, b.RunID()} {
+	for _, re := range []string{`(?m)^\s*0\s+0\s+7\s+6\s+1\s+0\s+0\s+idle`, `(?m)^\s*1\s+0\s+5\s+4\s+0\s+100\s+40\s+idle`, `(?m)^\s*total\s+0\s+12\s+10\s+1\s+100\s+40\s*$`, b.RunID()} {
 		if !regexp.MustCompile(re).MatchString(out.String()) {
 			t.Fatalf("output does not match %s:\n%s", re, out.String())
 		}
