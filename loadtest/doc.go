@@ -59,7 +59,9 @@
 // Merge refuses, naming the reports and the values (errors wrap
 // ErrInvalidReport): a report without a manifest, shards of another
 // count, plan, seed or histogram layout, a shard missing or given
-// twice, a report that carries an error, and shards run by different
+// twice, a report that carries an error or did not run to its end (a
+// cancel, a deadline, an error, a failed hook: MergeOptions.AllowFailed),
+// and shards run by different
 // executables unless MergeOptions.AllowBinaryMismatch says they may be
 // (CI jobs that each build the test binary).
 //
