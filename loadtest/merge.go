@@ -422,15 +422,7 @@ func (m *merger) timeline() {
 			for len(tl) <= at {
 				tl = append(tl, Second{At: len(tl)})
 			}
-			o := &tl[at]
-			o.Sent += s.Sent
-			o.Good += s.Good
-			o.Failed += s.Failed
-			o.Interrupted += s.Interrupted
-			o.NotSent += s.NotSent
-			o.BytesRead += s.BytesRead
-			o.LatencySum += s.LatencySum
-			o.LatencyMax = max(o.LatencyMax, s.LatencyMax)
+			tl[at].add(s)
 		}
 	}
 	m.out.Timeline = tl

@@ -469,15 +469,7 @@ func (rec *recorder) timeline() []Second {
 			out = append(out, Second{At: len(out)})
 		}
 		for i, s := range tl {
-			o := &out[i]
-			o.Sent += s.Sent
-			o.Good += s.Good
-			o.Failed += s.Failed
-			o.Interrupted += s.Interrupted
-			o.NotSent += s.NotSent
-			o.BytesRead += s.BytesRead
-			o.LatencySum += s.LatencySum
-			o.LatencyMax = max(o.LatencyMax, s.LatencyMax)
+			out[i].add(s)
 		}
 	}
 	return out

@@ -254,6 +254,18 @@ type Second struct {
 	LatencyMax  time.Duration `json:"latency_max"`
 }
 
+// add adds o's counts to s (its At stays).
+func (s *Second) add(o Second) {
+	s.Sent += o.Sent
+	s.Good += o.Good
+	s.Failed += o.Failed
+	s.Interrupted += o.Interrupted
+	s.NotSent += o.NotSent
+	s.BytesRead += o.BytesRead
+	s.LatencySum += o.LatencySum
+	s.LatencyMax = max(s.LatencyMax, o.LatencyMax)
+}
+
 // MeanLatency is the mean latency of the second's good responses.
 func (s Second) MeanLatency() time.Duration {
 	if s.Good == 0 {
