@@ -19,6 +19,7 @@ const (
 	Done                 // the execution that published has finished
 )
 
+// String returns "idle", "running" or "done".
 func (s State) String() string {
 	switch s {
 	case Idle:
