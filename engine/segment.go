@@ -28,10 +28,18 @@ func (s Segment) String() string {
 	return fmt.Sprintf("%d/%d", s.Index, s.Count)
 }
 
+// MaxSegments is the largest number of segments a plan may run as: it
+// bounds what a shard count read from a file or the environment can
+// make a merge allocate (a Kubernetes Indexed Job allows 100,000).
+const MaxSegments = 1_000_000
+
 // Check says what is wrong with s (nil when nothing).
 func (s Segment) Check() error {
 	if s.Count < 0 || s.Index < 0 || (s.Count > 0 && s.Index >= s.Count) || (s.Count == 0 && s.Index != 0) {
 		return fmt.Errorf("index %d of count %d: the count must be 1 or more, the index from 0 to count−1", s.Index, s.Count)
+	}
+	if s.Count > MaxSegments {
+		return fmt.Errorf("index %d of count %d: the count must be at most %d (engine.MaxSegments)", s.Index, s.Count, MaxSegments)
 	}
 	return nil
 }

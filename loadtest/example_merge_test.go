@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
@@ -27,18 +29,29 @@ func ExampleMerge() {
 			loadtest.Shard(shard, 2), // this process's part
 		)
 	}
-	var shards []*loadtest.Report
-	var good int64
+	// the shards of one execution start together, at one T0 (each
+	// would be given it in BENCHGATE_T0); here they run side by side
+	t0 := time.Now().Add(200 * time.Millisecond)
+	shards := make([]*loadtest.Report, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
 	for k := range 2 {
-		r, err := plan(k).Execute(context.Background())
-		if err != nil {
-			fmt.Println(err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shards[k], errs[k] = plan(k).Apply(loadtest.StartAt(t0, 0)).Execute(context.Background())
+		}()
+	}
+	wg.Wait()
+	var good int64
+	for k, r := range shards {
+		if errs[k] != nil {
+			fmt.Println(errs[k])
 			return
 		}
 		// each shard would write its report: r.WriteJSON(file)
-		fmt.Printf("shard %s, plan hash the first shard's: %v\n", r.Shard, r.Shard.PlanHash == append(shards, r)[0].Shard.PlanHash)
+		fmt.Printf("shard %s, plan hash the first shard's: %v\n", r.Shard, r.Shard.PlanHash == shards[0].Shard.PlanHash)
 		good += r.GoodResponses
-		shards = append(shards, r)
 	}
 	whole, err := loadtest.Merge(shards...)
 	if err != nil {

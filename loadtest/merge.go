@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/failure"
 )
 
@@ -39,6 +40,14 @@ type MergeOptions struct {
 	// caller must see to the verdict (Processes sets the merged
 	// report's Err).
 	AllowFailed bool
+	// AllowApart merges shards that were given no common start time
+	// (StartAt, BENCHGATE_T0) and did not run at the same time: one
+	// began after another had ended. Without it such shards are
+	// refused, since nothing then says they are of one execution of
+	// the plan (a shard run again later, a report of yesterday's run)
+	// and their rates would not add up. With it the merged report
+	// warns of it.
+	AllowApart bool
 }
 
 // ErrMissingShards is wrapped by the error of a report merged without
@@ -47,12 +56,48 @@ var ErrMissingShards = errors.New("shards missing from the merge")
 
 // missingShardsError is a merged report's Err when shards are missing.
 func missingShardsError(missing []int, count int) error {
-	names := make([]string, len(missing))
-	for i, k := range missing {
-		names[i] = fmt.Sprintf("%d/%d", k, count)
-	}
 	return fmt.Errorf("merge: %w: %d of %d shards missing: %s (the report holds the others' data only)",
-		ErrMissingShards, len(missing), count, strings.Join(names, ", "))
+		ErrMissingShards, len(missing), count, shardList(missing, count))
+}
+
+// shardList names shards ("0/4, 2/4"), the first 20 and how many more.
+func shardList(shards []int, count int) string {
+	const most = 20
+	names := make([]string, 0, min(len(shards), most+1))
+	for i, k := range shards {
+		if i == most {
+			names = append(names, fmt.Sprintf("and %d more", len(shards)-most))
+			break
+		}
+		names = append(names, fmt.Sprintf("%d/%d", k, count))
+	}
+	return strings.Join(names, ", ")
+}
+
+// together says which shards did not run at the same time ("" when
+// every shard began before every other had ended; shards that sent
+// nothing are left out).
+func together(shards []*Report) string {
+	late, early := -1, -1
+	var lateStart, earlyEnd time.Time
+	for k, r := range shards {
+		_, end, ok := span(r)
+		if !ok {
+			continue
+		}
+		if late < 0 || r.Started.After(lateStart) {
+			late, lateStart = k, r.Started
+		}
+		if e := r.Started.Add(end); early < 0 || e.Before(earlyEnd) {
+			early, earlyEnd = k, e
+		}
+	}
+	if late < 0 || !lateStart.After(earlyEnd) {
+		return ""
+	}
+	return fmt.Sprintf("shard %s began at %s, %v after shard %s had ended (%s): the shards did not run at the same time",
+		shards[late].Shard, lateStart.UTC().Format(time.RFC3339Nano), lateStart.Sub(earlyEnd).Round(time.Microsecond),
+		shards[early].Shard, earlyEnd.UTC().Format(time.RFC3339Nano))
 }
 
 // Merge adds the reports of the N shards of one plan (each run with
@@ -65,8 +110,12 @@ func Merge(reports ...*Report) (*Report, error) { return MergeWith(MergeOptions{
 // manifest (Report.Shard) that agrees with the others' on the shard
 // count, the plan hash, the seed, the histogram layout and (unless
 // opts allow otherwise) the binary hash; a report that carries an error
-// (Report.Err) is refused. Each refusal names the reports and the
-// values, and wraps ErrInvalidReport.
+// (Report.Err) is refused. The shards must be of one execution of the
+// plan: two reports of one execution (ShardManifest.Execution: a report
+// copied under another index) are refused, and so are shards that were
+// given no common T0 and did not run at the same time (one began after
+// another had ended) unless opts allow it (AllowApart). Each refusal
+// names the reports and the values, and wraps ErrInvalidReport.
 //
 // Counts add, and so do the latency histograms of every run, step, phase
 // and time window: the merged histograms are exactly those one recorder
@@ -102,8 +151,8 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 			return nil, bad("%s has no shard manifest (not run with loadtest.Shard, or a merged report)", name(i))
 		case !opts.AllowFailed && shardFailed(r) != "":
 			return nil, bad("%s did not run to its end (%s): it holds less than its part of the plan", name(i), shardFailed(r))
-		case r.Shard.Count < 1 || r.Shard.Index < 0 || r.Shard.Index >= r.Shard.Count:
-			return nil, bad("%s: shard index %d of %d", name(i), r.Shard.Index, r.Shard.Count)
+		case r.Shard.Count < 1 || (engine.Segment{Index: r.Shard.Index, Count: r.Shard.Count}).Check() != nil:
+			return nil, bad("%s: shard index %d of %d (at most %d shards)", name(i), r.Shard.Index, r.Shard.Count, engine.MaxSegments)
 		case r.Window <= 0 || r.Window != r.Shard.Histogram.Window:
 			return nil, bad("%s: window %v, its manifest says %v", name(i), r.Window, r.Shard.Histogram.Window)
 		case r.Seed != r.Shard.Seed:
@@ -139,31 +188,42 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 			return nil, bad("%s and %s: %v", name(0), name(i), err)
 		}
 	}
-	byIndex := make([]int, first.Count)
+	byIndex := make([]int, first.Count) // at most engine.MaxSegments
 	for i := range byIndex {
 		byIndex[i] = -1
 	}
+	executions := make(map[string]int, len(reports))
 	for i, r := range reports {
 		if j := byIndex[r.Shard.Index]; j >= 0 {
 			return nil, bad("shard %s twice: %s and %s", r.Shard, name(j), name(i))
 		}
 		byIndex[r.Shard.Index] = i
+		if id := r.Shard.Execution; id != "" {
+			if j, ok := executions[id]; ok {
+				return nil, bad("%s (shard %s) and %s (shard %s) are one execution (id %s): one report counted as two shards (a copy whose shard index was changed?)",
+					name(j), reports[j].Shard, name(i), r.Shard, short(id))
+			}
+			executions[id] = i
+		}
 	}
-	var missing []string
 	var missingIdx []int
 	for k, i := range byIndex {
 		if i < 0 {
-			missing = append(missing, fmt.Sprintf("%d/%d", k, first.Count))
 			missingIdx = append(missingIdx, k)
 		}
 	}
-	if len(missing) > 0 && !opts.AllowMissing {
-		return nil, bad("%d of %d shards missing: %s", len(missing), first.Count, strings.Join(missing, ", "))
+	if len(missingIdx) > 0 && !opts.AllowMissing {
+		return nil, bad("%d of %d shards missing: %s", len(missingIdx), first.Count, shardList(missingIdx, first.Count))
 	}
 	ordered := make([]*Report, 0, len(byIndex))
 	for _, i := range byIndex {
 		if i >= 0 {
 			ordered = append(ordered, reports[i])
+		}
+	}
+	if first.T0.IsZero() && !opts.AllowApart {
+		if err := together(ordered); err != "" {
+			return nil, bad("%s: nothing says they are of one execution of the plan (give every shard one T0: StartAt, BENCHGATE_T0), or merge them with MergeOptions.AllowApart (benchgate merge --allow-apart) if they ran apart on purpose", err)
 		}
 	}
 	m := merger{shards: ordered, opts: opts}

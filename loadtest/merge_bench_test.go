@@ -64,9 +64,16 @@ func writeBenchShards(tb testing.TB, dir string) []string {
 		tb.Fatal("no shard index found in the report's JSON")
 	}
 	idx += at
+	// and its execution's id: each file is an execution of its own
+	ex := bytes.Index(data, []byte(`"execution": "`))
+	if ex < 0 || ex < idx {
+		tb.Fatal("no execution id found after the shard index in the report's JSON")
+	}
+	ex += len(`"execution": "`)
 	var paths []string
 	for k := range 100 {
-		d := slices.Concat(data[:idx], fmt.Appendf(nil, `"index": %d,`, k), data[idx+len(`"index": 0,`):])
+		d := slices.Concat(data[:idx], fmt.Appendf(nil, `"index": %d,`, k), data[idx+len(`"index": 0,`):ex],
+			fmt.Appendf(nil, "%032x", k), data[ex+32:])
 		path := filepath.Join(dir, fmt.Sprintf("shard-%03d.json", k))
 		if err := os.WriteFile(path, d, 0o644); err != nil {
 			tb.Fatal(err)
@@ -145,7 +152,7 @@ func BenchmarkMerge100ShardsInMemory(b *testing.B) {
 	for k := range reports {
 		r := *one
 		m := *one.Shard
-		m.Index = k
+		m.Index, m.Execution = k, fmt.Sprint(k)
 		r.Shard = &m
 		reports[k] = &r
 	}

@@ -220,7 +220,12 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	// a shard that began after the other ended is named
 	late := record(p, base.Add(time.Hour), synthResults(rng, 1, 1, its, base.Add(time.Hour), time.Second))
 	late.Shard = newManifest(engine.Segment{Index: 1, Count: 2}, "plan", late, time.Time{})
-	if m, err = Merge(a, late); err != nil {
+	// without a common T0 that is refused, naming them
+	if _, err = Merge(a, late); err == nil || !strings.Contains(err.Error(), "shard 1/2 began at 2026-01-02T04:04:05Z, 59m59.071194s after shard 0/2 had ended") ||
+		!strings.Contains(err.Error(), "AllowApart") {
+		t.Errorf("shards run an hour apart merged: %v", err)
+	}
+	if m, err = MergeWith(MergeOptions{AllowApart: true}, a, late); err != nil {
 		t.Fatal(err)
 	}
 	if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "shard 1/2 began 1h0m0s after shard 0/2 began, when shard 0/2 had ended") {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,17 +118,26 @@ func shardServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// runShards executes the plan as each of n shards (each sends the whole
-// plan while the executors ignore the segment).
+// runShards executes the plan as each of n shards, side by side from
+// one T0, as the shards of one execution run.
 func runShards(t *testing.T, url string, n int) []*loadtest.Report {
 	t.Helper()
-	var out []*loadtest.Report
+	out := make([]*loadtest.Report, n)
+	errs := make([]error, n)
+	t0 := time.Now().Add(300 * time.Millisecond)
+	var wg sync.WaitGroup
 	for k := range n {
-		r, err := shardPlan(url, loadtest.Shard(k, n)).Execute(context.Background())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[k], errs[k] = shardPlan(url, loadtest.Shard(k, n), loadtest.StartAt(t0, 0)).Execute(context.Background())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, r)
 	}
 	return out
 }
@@ -508,5 +518,94 @@ func TestShardReportGivesNoVerdict(t *testing.T) {
 	shards[1].Shard = nil
 	if why := shards[1].NoVerdict(); why != "" {
 		t.Errorf("a shard judged alone on purpose gives no verdict: %q", why)
+	}
+}
+
+// TestMergeKnowsOneExecution: a merge takes the shards of one execution
+// of the plan: a report copied under another shard's index is refused
+// (each execution has its own id), and so are shards given no common T0
+// that did not run at the same time (unless allowed); a shard count no
+// merge could hold is refused before anything is allocated for it.
+func TestMergeKnowsOneExecution(t *testing.T) {
+	srv := shardServer(t)
+	shards := runShards(t, srv.URL, 3)
+	for k, r := range shards {
+		if len(r.Shard.Execution) != 32 {
+			t.Fatalf("shard %d: execution id %q", k, r.Shard.Execution)
+		}
+		for _, o := range shards[:k] {
+			if o.Shard.Execution == r.Shard.Execution {
+				t.Fatalf("two executions share the id %s", r.Shard.Execution)
+			}
+		}
+	}
+	// shard 0's file copied as shard 2's, its index edited
+	var buf bytes.Buffer
+	if err := shards[0].WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := loadtest.ReadJSON(bytes.NewReader(bytes.Replace(buf.Bytes(), []byte(`"index": 0,`), []byte(`"index": 2,`), 1)))
+	if err != nil || forged.Shard.Index != 2 {
+		t.Fatalf("the edited copy: %v", err)
+	}
+	for _, opts := range []loadtest.MergeOptions{{}, {AllowMissing: true, AllowFailed: true, AllowApart: true, AllowBinaryMismatch: true}} {
+		opts.Names = []string{"s0.json", "s1.json", "s2.json"}
+		_, err = loadtest.MergeWith(opts, shards[0], shards[1], forged)
+		if !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "s0.json (shard 0/3) and s2.json (shard 2/3) are one execution") {
+			t.Errorf("%+v: a copy under another index merged: %v", opts, err)
+		}
+	}
+	if _, err := loadtest.Merge(shards...); err != nil {
+		t.Fatalf("the shards themselves: %v", err)
+	}
+
+	// shards without T0, one run after the others had ended
+	plan := func(k int) *loadtest.Report {
+		r, err := shardPlan(srv.URL, loadtest.Shard(k, 2)).Execute(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := plan(0)
+	time.Sleep(20 * time.Millisecond) // ended before b began, for sure
+	b := plan(1)
+	_, err = loadtest.MergeWith(loadtest.MergeOptions{Names: []string{"a.json", "b.json"}}, a, b)
+	if !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "the shards did not run at the same time") ||
+		!strings.Contains(err.Error(), "shard 1/2 began at") || !strings.Contains(err.Error(), "AllowApart") {
+		t.Errorf("shards run apart without T0 merged: %v", err)
+	}
+	m, err := loadtest.MergeWith(loadtest.MergeOptions{AllowApart: true}, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "the shards did not run at the same time") {
+		t.Errorf("merged apart on purpose, no warning: %q", m.Warnings)
+	}
+
+	// a count no merge can hold: refused by the reader and the merge
+	big := *shards[1]
+	bm := *big.Shard
+	bm.Count = 1_000_000_000_000
+	big.Shard = &bm
+	if _, err := loadtest.Merge(&big); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "at most 1000000 shards") {
+		t.Errorf("a count of 10^12: %v", err)
+	}
+	buf.Reset()
+	if err := shards[1].WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	huge := bytes.Replace(buf.Bytes(), []byte(`"count": 3,`), []byte(`"count": 1000000000000,`), 1)
+	if _, err := loadtest.ReadJSON(bytes.NewReader(huge)); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "field shard") {
+		t.Errorf("ReadJSON of a count of 10^12: %v", err)
+	}
+	// many missing: the first are named, and how many more
+	many := *shards[1]
+	mm := *many.Shard
+	mm.Count = 50
+	many.Shard = &mm
+	_, err = loadtest.Merge(&many)
+	if err == nil || !strings.Contains(err.Error(), "49 of 50 shards missing: 0/50, 2/50,") || !strings.Contains(err.Error(), "20/50, and 29 more") {
+		t.Errorf("49 missing: %v", err)
 	}
 }

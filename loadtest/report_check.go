@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/failure"
 )
 
@@ -134,8 +135,10 @@ func (r *Report) validate() error {
 	if a := r.Arrivals; a != nil && (a.Planned < 0 || a.Started < 0 || a.Dropped < 0 || a.Rate < 0 || math.IsNaN(a.Rate)) {
 		return fmt.Errorf("field arrivals: planned %d, started %d, dropped %d, rate %v: out of range", a.Planned, a.Started, a.Dropped, a.Rate)
 	}
-	if m := r.Shard; m != nil && (m.Count < 1 || m.Index < 0 || m.Index >= m.Count) {
-		return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
+	if m := r.Shard; m != nil {
+		if err := (engine.Segment{Index: m.Index, Count: m.Count}).Check(); err != nil || m.Count < 1 {
+			return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
+		}
 	}
 	// the shards merged and those missing (AllowMissing) are the count,
 	// each once, the merged in order

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -42,6 +43,11 @@ type ShardManifest struct {
 	Histogram HistogramLayout `json:"histogram"`
 	// Seed is the execution's seed (Report.Seed).
 	Seed uint64 `json:"seed"`
+	// Execution is a random id drawn for this shard's execution (128
+	// bits, hex): two reports bearing one are one execution, which a
+	// merge refuses to count as two shards (a report copied and its
+	// index edited).
+	Execution string `json:"execution,omitempty"`
 	// Host and PID name the machine and process that ran the shard.
 	Host string `json:"host,omitempty"`
 	PID  int    `json:"pid,omitempty"`
@@ -114,11 +120,18 @@ func newManifest(seg engine.Segment, hash string, r *Report, t0 time.Time) *Shar
 	host, _ := os.Hostname()
 	m := &ShardManifest{Index: seg.Index, Count: max(seg.Count, 1), PlanHash: hash,
 		BinaryHash: binaryHash(), Histogram: histogramLayout(r.Window), Seed: r.Seed, Host: host, PID: os.Getpid(),
-		Start: r.Started}
+		Start: r.Started, Execution: executionID()}
 	if !t0.IsZero() {
 		m.T0, m.Skew = t0, r.Started.Sub(t0)
 	}
 	return m
+}
+
+// executionID draws a shard execution's id.
+func executionID() string {
+	var b [16]byte
+	cryptorand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // planHash is the SHA-256 (hex) of a canonical description of what

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchgate/benchgate/engine"
 )
 
 // DefaultReady is the readiness margin ShardEnv and
@@ -23,7 +25,7 @@ const DefaultReady = 100 * time.Millisecond
 // The Report's times count from T0 (Report.Started is T0), and its
 // manifest records T0, the start skew (how late the schedule began after T0)
 // and the host's clock (Report.Shard: T0, Skew, Clock; a plan given T0
-// without Shard is shard 1 of 1).
+// without Shard is shard 0 of 1, "0/1").
 func StartAt(t0 time.Time, ready time.Duration) Option {
 	return func(p *Plan) { p.startAt, p.startReady, p.startSet = t0, ready, true }
 }
@@ -85,8 +87,10 @@ const (
 // --ginkgo.parallel.process and --ginkgo.parallel.total flags (Ginkgo's
 // parallel processes, numbered from 1: `ginkgo -p` passes them as
 // flags, not in the environment). BENCHGATE_T0 and BENCHGATE_OUT are
-// read in every case. ok is false when nothing names a shard (the plan
-// runs whole). A bad value is an error naming the variable and value.
+// read in every case; BENCHGATE_T0 alone is the whole plan (shard 0 of
+// 1) started at T0. ok is false when nothing names a shard or T0 (the
+// plan runs whole, when it is executed). A bad value is an error naming
+// the variable and value.
 func ShardFromEnv() (c ShardContract, ok bool, err error) {
 	return shardFrom(os.LookupEnv, os.Args)
 }
@@ -125,7 +129,14 @@ func shardFrom(env func(string) (string, bool), args []string) (c ShardContract,
 			if hasShards {
 				return c, false, fmt.Errorf("%s=%q without %s or %s: which shard is this?", EnvShards, shards, EnvShard, EnvJobIndex)
 			}
-			return c, false, nil
+			if _, hasT0 := env(EnvT0); !hasT0 {
+				return c, false, nil
+			}
+			// T0 alone: the whole plan, started at T0
+			c.From, c.Count = EnvT0, 1
+		}
+		if c.From == EnvT0 {
+			break
 		}
 		c.From = "--ginkgo.parallel.process, --ginkgo.parallel.total"
 		p, err := num("--ginkgo.parallel.process", proc, 1)
@@ -145,6 +156,9 @@ func shardFrom(env func(string) (string, bool), args []string) (c ShardContract,
 	}
 	if c.Index >= c.Count {
 		return c, false, fmt.Errorf("%s: shard %d of %d: the shard must be below the count", c.From, c.Index, c.Count)
+	}
+	if c.Count > engine.MaxSegments {
+		return c, false, fmt.Errorf("%s: %d shards: at most %d (engine.MaxSegments)", c.From, c.Count, engine.MaxSegments)
 	}
 	if v, has := env(EnvT0); has {
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))

@@ -34,6 +34,9 @@ func TestShardFromEnv(t *testing.T) {
 		{name: "job without count", env: map[string]string{"JOB_COMPLETION_INDEX": "1"}, err: `JOB_COMPLETION_INDEX="1" without BENCHGATE_SHARDS`},
 		{name: "count alone", env: map[string]string{"BENCHGATE_SHARDS": "3"}, err: `BENCHGATE_SHARDS="3" without BENCHGATE_SHARD`},
 		{name: "bad T0", env: map[string]string{"BENCHGATE_SHARD": "0", "BENCHGATE_SHARDS": "2", "BENCHGATE_T0": "tomorrow"}, err: `BENCHGATE_T0="tomorrow"`},
+		{name: "T0 alone: the whole plan at T0", env: map[string]string{"BENCHGATE_T0": "2026-01-02T03:04:05.5Z"}, ok: true, index: 0, cnt: 1},
+		{name: "bad T0 alone", env: map[string]string{"BENCHGATE_T0": "soon"}, err: `BENCHGATE_T0="soon"`},
+		{name: "too many shards", env: map[string]string{"BENCHGATE_SHARD": "0", "BENCHGATE_SHARDS": "1000001"}, err: "1000001 shards: at most 1000000"},
 		{name: "ginkgo process 0", args: []string{"x.test", "--ginkgo.parallel.process=0", "--ginkgo.parallel.total=2"}, err: `--ginkgo.parallel.process="0"`},
 	} {
 		env := func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/benchgate/benchgate/loadtest"
 	"github.com/benchgate/benchgate/scenario"
@@ -21,16 +23,47 @@ func TestMerge(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	var shards []string
-	var sent int64
+	// the shards of one execution run side by side from one T0; two
+	// more ("apart") one after the other, given none
+	shards := make([]string, 3)
+	reports := make([]*loadtest.Report, 3)
+	errs := make([]error, 3)
+	t0 := time.Now().Add(300 * time.Millisecond)
+	var wg sync.WaitGroup
+	plan := func(k, n int, opts ...loadtest.Option) *loadtest.Plan {
+		return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(srv.URL), loadtest.Seed(3), loadtest.Shard(k, n),
+			loadtest.Runs(scenario.Run("home", scenario.Get("/"), scenario.Get("/about")).Repeat(15))}, opts...)...)
+	}
 	for k := range 3 {
-		r, err := loadtest.New(loadtest.BaseURL(srv.URL), loadtest.Seed(3), loadtest.Shard(k, 3),
-			loadtest.Runs(scenario.Run("home", scenario.Get("/"), scenario.Get("/about")).Repeat(15))).Execute(context.Background())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[k], errs[k] = plan(k, 3, loadtest.StartAt(t0, 0)).Execute(context.Background())
+		}()
+	}
+	wg.Wait()
+	var apart []string
+	for k := range 2 {
+		r, err := plan(k, 2).Execute(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		sent += r.RequestsSent
+		time.Sleep(20 * time.Millisecond) // the next begins after this one ended
+		reports, errs = append(reports, r), append(errs, nil)
+	}
+	var sent int64
+	for k, r := range reports {
+		if errs[k] != nil {
+			t.Fatal(errs[k])
+		}
 		path := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+		if k >= 3 {
+			path = filepath.Join(dir, fmt.Sprintf("apart-%d.json", k-3))
+			apart = append(apart, path)
+		} else {
+			sent += r.RequestsSent
+			shards[k] = path
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			t.Fatal(err)
@@ -39,7 +72,6 @@ func TestMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		shards = append(shards, path)
 	}
 	garbage := filepath.Join(dir, "garbage.json")
 	os.WriteFile(garbage, []byte(`{"version": 2, "runs": [`), 0o644)
@@ -56,6 +88,8 @@ func TestMerge(t *testing.T) {
 		{"merged", append([]string{"-o", out, "--summary"}, shards...), 0, fmt.Sprintf("3 shards, %d requests sent", sent), "", true},
 		{"a shard missing", append([]string{"-o", out}, shards[0], shards[2]), 4, "", "1 of 3 shards missing: 1/3", false},
 		{"a shard missing, allowed", append([]string{"-o", out, "--allow-missing"}, shards[0], shards[2]), 1, "1 shards missing: [1]", "1 of 3 shards missing: 1/3", true},
+		{"shards run apart without T0", append([]string{"-o", out}, apart...), 4, "", "the shards did not run at the same time", false},
+		{"shards run apart, allowed", append([]string{"-o", out, "--allow-apart"}, apart...), 0, "2 shards", "when shard 0/2 had ended", true},
 		{"a shard twice", append([]string{"-o", out}, shards[0], shards[1], shards[2], shards[1]), 4, "", "shard 1/3 twice: " + shards[1] + " and " + shards[1], false},
 		{"not a report", append([]string{"-o", out, garbage}, shards...), 4, "", garbage, false},
 		{"no such file", append([]string{"-o", out, filepath.Join(dir, "nope.json")}, shards...), 2, "", "nope.json", false},
