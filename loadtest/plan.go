@@ -72,10 +72,13 @@ type Plan struct {
 	board    *scoreboard.Slot
 	boardSet bool
 	// Processes: the number of shard processes (procsSet: given), the
-	// test they run (ProcessTest) or their arguments (ProcessArgs)
+	// test they run (ProcessTest), the Ginkgo spec (ProcessSpec) or
+	// their arguments (ProcessArgs)
 	procs       int
 	procsSet    bool
 	procTest    string
+	procSpec    string
+	procSpecSet bool
 	procArgs    []string
 	procArgsSet bool
 }

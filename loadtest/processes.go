@@ -79,8 +79,11 @@ import (
 //
 // Not with Shard or ShardEnv in the parent (a plan runs as processes on
 // one machine or as one shard of a larger run, not both), nor
-// StartAt (the parent picks T0), LogRequests or Scoreboard (they write
-// to the parent's writer and board, which the copies do not share).
+// LogRequests or Scoreboard (they write to the parent's writer and
+// board, which the copies do not share). With StartAt(T0, ready) the
+// copies start at that T0 instead of one the parent picks; when they are
+// not ready early enough (by T0 − ready, less the time they need to
+// start) nothing is sent and Execute says so, as StartAt does.
 func Processes(n int) Option {
 	return func(p *Plan) { p.procs, p.procsSet = n, true }
 }
@@ -92,6 +95,24 @@ func Processes(n int) Option {
 // (-test.bench, -test.fuzz, -test.list) left out.
 func ProcessTest(t interface{ Name() string }) Option {
 	return func(p *Plan) { p.procTest = t.Name() }
+}
+
+// ProcessSpec makes Processes' copies of a Ginkgo suite's test binary
+// run one spec alone: give it the spec's full text
+// (CurrentSpecReport().FullText()). The arguments are this process's,
+// with the Ginkgo flags that select specs (focus, skip, label filter)
+// replaced by --ginkgo.focus matching the text to its end (a spec whose
+// full text ends in another's whole full text, after a space, would run
+// too: its own Processes plan is then refused by its hash), and those of
+// Ginkgo's parallel processes and report files left out, as ProcessTest
+// leaves out the testing package's output flags. Under `ginkgo -p` each
+// copy then runs as a serial suite: it does not join Ginkgo's parallel
+// run (its specs are not Ginkgo's to hand out). The copies run the
+// suite's set-up nodes (BeforeSuite and the like) before the spec, so
+// the target they reach must be the parent's: hand its URL over in the
+// environment (GinkgoT().Setenv before Execute), as with ProcessTest.
+func ProcessSpec(fullText string) Option {
+	return func(p *Plan) { p.procSpec, p.procSpecSet = fullText, true }
 }
 
 // ProcessArgs sets the arguments Processes' copies are started with
@@ -136,8 +157,10 @@ func (p *Plan) checkProcesses() error {
 		return bad(v, "with LogRequests: the shard processes cannot write to this process's writer")
 	case p.boardSet:
 		return bad(v, "with Scoreboard: the shard processes do not share this process's board")
-	case inTestBinary() && p.procTest == "" && !p.procArgsSet:
-		return bad(v, "in a test binary: say which test the shard processes run (ProcessTest(t)) or their arguments (ProcessArgs)")
+	case p.procSpecSet && strings.TrimSpace(p.procSpec) == "":
+		return bad(v, "with ProcessSpec(\"\"): give the spec's full text (CurrentSpecReport().FullText())")
+	case inTestBinary() && p.procTest == "" && !p.procArgsSet && !p.procSpecSet:
+		return bad(v, "in a test binary: say which test or spec the shard processes run (ProcessTest(t), ProcessSpec) or their arguments (ProcessArgs)")
 	}
 	return nil
 }
@@ -172,17 +195,17 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return notRun(err)
 	}
-	if q.startSet {
-		return notRun(&scenario.ValidationError{Field: "Processes", Value: strconv.Itoa(p.procs),
-			Reason: "with StartAt: Processes picks T0 itself, once every process is ready"})
-	}
 	hash := planHash(ep, q.executor)
 	exe, err := os.Executable()
 	if err != nil {
 		return notRun(fmt.Errorf("Processes: this executable: %v", err))
 	}
 	args := p.procArgs
-	if !p.procArgsSet {
+	switch {
+	case p.procArgsSet:
+	case p.procSpecSet:
+		args = specArgs(os.Args[1:], p.procSpec)
+	default:
 		args = childArgs(os.Args[1:], p.procTest)
 	}
 	dir, err := os.MkdirTemp("", "benchgate-processes-")
@@ -195,6 +218,10 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 		grace = engine.DefaultGracePeriod
 	}
 	run := &procRun{n: p.procs, exe: exe, args: args, dir: dir, hash: hash, seed: q.cfg.Seed, grace: max(grace, time.Second)}
+	if q.startSet {
+		run.t0, run.ready = q.startAt, q.startReady
+		q.startSet = false // the copies get T0 from the parent
+	}
 	// a scoreboard the copies publish their live counters to (where
 	// the system has shared mappings): the parent's LiveCounters follow
 	// their total, and a copy that dies is reported with what it had done
@@ -238,22 +265,28 @@ func mirrorLive(l *engine.Live, b *scoreboard.Board) {
 	l.BytesSent.Store(c.BytesSent)
 }
 
-// childArgs is args (this test binary's) made to run test alone.
+// childArgs is args (this test binary's) made to run test alone (all
+// of them when test is ""): without the flags that select other tests
+// or name output files, nor Ginkgo's parallel and report-file flags (a
+// copy runs as a serial suite, writing no report of its own).
 func childArgs(args []string, test string) []string {
-	drop := map[string]bool{"run": true, "bench": true, "fuzz": true, "list": true, "coverprofile": true, "cpuprofile": true,
-		"memprofile": true, "blockprofile": true, "mutexprofile": true, "trace": true, "testlogfile": true, "outputdir": true}
-	var out []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && strings.HasPrefix(name, "test.") && drop[strings.TrimPrefix(name, "test.")] {
-			if !hasValue {
-				i++ // its value is the next argument
+	out := withoutFlags(args, func(name string) bool {
+		if rest, ok := strings.CutPrefix(name, "test."); ok {
+			switch rest {
+			case "run", "bench", "fuzz", "list", "coverprofile", "cpuprofile", "memprofile", "blockprofile", "mutexprofile",
+				"trace", "testlogfile", "outputdir":
+				return true
 			}
-			continue
 		}
-		out = append(out, a)
-	}
+		if rest, ok := strings.CutPrefix(name, "ginkgo."); ok {
+			switch rest {
+			case "json-report", "junit-report", "teamcity-report", "output-dir":
+				return true
+			}
+			return strings.HasPrefix(rest, "parallel.")
+		}
+		return false
+	})
 	if test == "" {
 		return out
 	}
@@ -262,6 +295,39 @@ func childArgs(args []string, test string) []string {
 		parts[i] = "^" + regexp.QuoteMeta(s) + "$"
 	}
 	return append(out, "-test.run="+strings.Join(parts, "/"))
+}
+
+// specArgs is args (a Ginkgo suite's test binary's) made to run the
+// spec of the full text given alone, as a serial suite.
+func specArgs(args []string, fullText string) []string {
+	out := withoutFlags(childArgs(args, ""), func(name string) bool {
+		switch name {
+		case "ginkgo.focus", "ginkgo.skip", "ginkgo.focus-file", "ginkgo.skip-file", "ginkgo.label-filter":
+			return true
+		}
+		return false
+	})
+	// Ginkgo matches the focus against the suite's description, a
+	// space and the spec's full text
+	return append(out, "--ginkgo.focus=(^| )"+regexp.QuoteMeta(fullText)+"$")
+}
+
+// withoutFlags is args less the flags drop says (by name, without
+// dashes), with their values (=value, or the next argument).
+func withoutFlags(args []string, drop func(name string) bool) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && drop(name) {
+			if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+				i++ // its value is the next argument
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // procRun is the parent's side of one Processes execution.
@@ -274,6 +340,10 @@ type procRun struct {
 	seed  uint64
 	grace time.Duration
 	board *scoreboard.Board // nil where there is none
+	// t0 and ready are StartAt's (zero t0: the parent picks T0 once
+	// every copy is ready)
+	t0    time.Time
+	ready time.Duration
 }
 
 // child is one copy, as the parent sees it.
@@ -340,6 +410,19 @@ func (r *procRun) execute(ctx context.Context, q *Plan, ep *engine.Plan) (*Repor
 		}
 	}
 	t0 := time.Now().Add(lead)
+	if !r.t0.IsZero() {
+		// StartAt's T0: the copies must get it early enough to compile
+		// the plan again and be ready by T0 − ready
+		if now := time.Now(); t0.After(r.t0.Add(-r.ready)) {
+			stopAll()
+			waitAll()
+			deadline := r.t0.Add(-r.ready)
+			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true},
+				fmt.Errorf("StartAt: not ready in time: T0 %s; the %d shard processes were ready at %s and need %v to start, the deadline was %s (T0 − %v): nothing was sent",
+					r.t0.Format(time.RFC3339Nano), r.n, now.Format(time.RFC3339Nano), lead.Round(time.Millisecond), deadline.Format(time.RFC3339Nano), r.ready)
+		}
+		t0 = r.t0
+	}
 	line := t0.UTC().Format(time.RFC3339Nano) + "\n"
 	for _, c := range kids {
 		c.stdin.Write([]byte(line)) // a copy that died shows in its status

@@ -278,3 +278,52 @@ func TestProcessesShardError(t *testing.T) {
 		t.Errorf("server %v from %d processes, merged report %d sent: want 12 (3 VUs × 4 rounds), all counted", srv.paths, len(srv.pids), report.RequestsSent)
 	}
 }
+
+// TestProcessesStartAt: with StartAt the shard processes start at the
+// T0 given, not one the parent picks, and count from it.
+func TestProcessesStartAt(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_STARTAT_URL")
+	// T0 far enough ahead for the copies to start on a loaded machine;
+	// they find it in the environment, as they find the URL
+	const env = "BENCHGATE_TEST_PROCESSES_STARTAT_T0"
+	t0 := time.Now().Add(10 * time.Second).Round(time.Millisecond)
+	if v := os.Getenv(env); v != "" && os.Getenv(loadtest.EnvProcessPlan) != "" {
+		t0, _ = time.Parse(time.RFC3339Nano, v)
+	} else {
+		t.Setenv(env, t0.Format(time.RFC3339Nano))
+	}
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/at")).Repeat(10)), loadtest.Seed(5),
+		loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.StartAt(t0, 100*time.Millisecond)).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(t0) || !report.Started.Equal(t0) {
+		t.Errorf("started %v, T0 %v, now %v", report.Started, t0, time.Now())
+	}
+	for _, m := range report.Shards {
+		if !m.T0.Equal(t0) || m.Skew < 0 {
+			t.Errorf("shard %s: T0 %v, skew %v; want T0 %v", m.String(), m.T0, m.Skew, t0)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/at"] != 10 || report.GoodResponses != 10 || len(report.Shards) != 2 {
+		t.Errorf("the server received %v, the report %d good from %d shards; want 10 from 2", srv.paths, report.GoodResponses, len(report.Shards))
+	}
+}
+
+// TestProcessesStartAtTooLate: a T0 the copies cannot be ready for
+// sends nothing, and says so as StartAt does.
+func TestProcessesStartAtTooLate(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_LATE_URL")
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/late")).Repeat(10)), loadtest.Seed(5),
+		loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.StartAt(time.Now().Add(50*time.Millisecond), 0)).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "StartAt: not ready in time") || !strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("a T0 too near: %v", err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/late"] != 0 || report.RequestsSent != 0 {
+		t.Errorf("sent %d, the server received %v", report.RequestsSent, srv.paths)
+	}
+}
