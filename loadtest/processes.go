@@ -294,7 +294,9 @@ func childArgs(args []string, test string) []string {
 	for i, s := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(s) + "$"
 	}
-	return append(out, "-test.run="+strings.Join(parts, "/"))
+	// first: the flag package stops at the first argument that is not
+	// a flag, and a test binary may be given some (flag.Args)
+	return append([]string{"-test.run=" + strings.Join(parts, "/")}, out...)
 }
 
 // specArgs is args (a Ginkgo suite's test binary's) made to run the
@@ -309,7 +311,7 @@ func specArgs(args []string, fullText string) []string {
 	})
 	// Ginkgo matches the focus against the suite's description, a
 	// space and the spec's full text
-	return append(out, "--ginkgo.focus=(^| )"+regexp.QuoteMeta(fullText)+"$")
+	return append([]string{"--ginkgo.focus=(^| )" + regexp.QuoteMeta(fullText) + "$"}, out...)
 }
 
 // withoutFlags is args less the flags drop says (by name, without
@@ -526,7 +528,13 @@ func (r *procRun) waitReady(ctx context.Context, kids []*child) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("Processes: not every shard process was ready within %v (ProcessReadyTimeout)", ProcessReadyTimeout)
+			var late []string
+			for _, c := range kids {
+				if _, err := os.Stat(c.ready); err != nil {
+					late = append(late, fmt.Sprintf("shard %d/%d (pid %d)%s", c.k, r.n, c.cmd.Process.Pid, c.out.tail()))
+				}
+			}
+			return fmt.Errorf("Processes: not every shard process was ready within %v (ProcessReadyTimeout): %s", ProcessReadyTimeout, strings.Join(late, "; "))
 		}
 		select {
 		case <-ctx.Done():

@@ -17,13 +17,15 @@ func TestProcessArgs(t *testing.T) {
 		want []string
 	}{
 		{name: "a test", args: []string{"-test.v", "-test.run", "TestA|TestB", "-test.coverprofile=c.out", "-test.timeout=10m"}, test: "TestA/sub 1",
-			want: []string{"-test.v", "-test.timeout=10m", "-test.run=^TestA$/^sub 1$"}},
+			want: []string{"-test.run=^TestA$/^sub 1$", "-test.v", "-test.timeout=10m"}},
+		{name: "arguments after the flags", args: []string{"-test.count=1", "-test.run", "X", "./other", "-test.v"}, test: "TestA",
+			want: []string{"-test.run=^TestA$", "-test.count=1", "./other", "-test.v"}},
 		{name: "a test under ginkgo -p", args: []string{"--ginkgo.parallel.process=1", "--ginkgo.parallel.total", "2", "--ginkgo.focus=x", "-test.v"}, test: "TestSuite",
-			want: []string{"--ginkgo.focus=x", "-test.v", "-test.run=^TestSuite$"}},
+			want: []string{"-test.run=^TestSuite$", "--ginkgo.focus=x", "-test.v"}},
 		{name: "a spec under ginkgo -p", spec: "checkout (under load) [fast]",
 			args: []string{"-test.timeout=0", "--ginkgo.parallel.process=2", "--ginkgo.parallel.total=4", "--ginkgo.parallel.host=http://127.0.0.1:4000",
 				"--ginkgo.focus=checkout", "--ginkgo.label-filter", "load", "--ginkgo.junit-report=r.xml", "--ginkgo.randomize-all", "--ginkgo.seed=7"},
-			want: []string{"-test.timeout=0", "--ginkgo.randomize-all", "--ginkgo.seed=7", `--ginkgo.focus=(^| )checkout \(under load\) \[fast\]$`}},
+			want: []string{`--ginkgo.focus=(^| )checkout \(under load\) \[fast\]$`, "-test.timeout=0", "--ginkgo.randomize-all", "--ginkgo.seed=7"}},
 	} {
 		var got []string
 		if c.spec != "" {
