@@ -90,7 +90,7 @@ func randomSegPlan(t *testing.T, i int, base string) segPlan {
 	switch kind {
 	case 0:
 		iters = 1 + r.IntN(12)
-		sp.conc = 1 + r.IntN(4)
+		sp.conc = sp.n + r.IntN(4) // a slot for each segment at least
 		sp.exec = Slots{Goroutines: r.IntN(2) == 0}
 		sp.desc = fmt.Sprintf("Slots repeat %d concurrency %d", iters, sp.conc)
 	case 1:
@@ -316,4 +316,20 @@ func diffLines(a, b []string) string {
 		out = append(out[:10], fmt.Sprintf("… %d more", len(out)-10))
 	}
 	return fmt.Sprintf("whole %d, segments %d\n", len(a), len(b)) + strings.Join(out, "\n")
+}
+
+// TestSlotsRefuseMoreSegmentsThanSlots: every segment of a Slots plan
+// needs a slot, so more segments than Concurrency would send more
+// requests at once than the plan: refused, naming both.
+func TestSlotsRefuseMoreSegmentsThanSlots(t *testing.T) {
+	for _, c := range []struct {
+		conc, count int
+		ok          bool
+	}{{1, 1, true}, {2, 2, true}, {4, 3, true}, {1, 2, false}, {3, 4, false}} {
+		p := &Plan{Concurrency: c.conc, Segment: Segment{Index: 0, Count: c.count}}
+		err := Slots{}.Validate(p)
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), fmt.Sprintf("%d shards of a plan of Concurrency %d", c.count, c.conc)) {
+			t.Errorf("concurrency %d, %d segments: %v", c.conc, c.count, err)
+		}
+	}
 }

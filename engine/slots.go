@@ -234,8 +234,18 @@ func parseStepURL(raw string, rs *scenario.RunSpec) (*url.URL, error) {
 }
 
 // Validate implements Executor: Slots take any plan (the plan's own
-// checks refuse a concurrency below 1, and so does Execute).
-func (sl Slots) Validate(p *Plan) error { return nil }
+// checks refuse a concurrency below 1, and so does Execute), except a
+// segment of more shards than the plan has slots: every shard needs one,
+// so together they would hold more requests in flight than the plan's
+// Concurrency, a heavier load than the one planned (as VUs refuse a
+// segment without a virtual user).
+func (sl Slots) Validate(p *Plan) error {
+	if seg := p.Segment; !seg.Whole() && p.Concurrency >= 1 && seg.Count > p.Concurrency {
+		return fmt.Errorf("Segment %v: %d shards of a plan of Concurrency %d: each shard needs a slot of its own, so together they would send %d requests at once where the plan sends %d; run at most %d shards, or raise Concurrency",
+			seg, seg.Count, p.Concurrency, seg.Count, p.Concurrency, p.Concurrency)
+	}
+	return nil
+}
 
 // Work implements Executor: each run's Repeat iterations, at most
 // Concurrency in flight, and no more slots than requests (more would
@@ -243,16 +253,15 @@ func (sl Slots) Validate(p *Plan) error { return nil }
 //
 // In a segment k of N (Plan.Segment), iteration i of each run is the
 // segment's when i mod N = k, and so is slot j: the segment has the
-// slots j mod N = k, and at least one (when Concurrency < N, a segment
-// whose share is no slot gets one: the slots decide only how many
-// requests are in flight at once, never which are sent).
+// slots j mod N = k (Validate refuses Concurrency < N, where some
+// segment would have none).
 func (sl Slots) Work(p *Plan) Work {
 	w := repeatWork(p, p.Concurrency)
 	if seg := p.Segment; !seg.Whole() {
 		for i, n := range w.Iterations {
 			w.Iterations[i] = seg.share(n)
 		}
-		w.Concurrency = max(seg.share(w.Concurrency), 1)
+		w.Concurrency = seg.share(w.Concurrency)
 		maps := make([]iterMap, len(p.Runs))
 		for i := range maps {
 			maps[i] = stripeMap(seg, 1, func(j int) int { return j })

@@ -26,6 +26,7 @@ func ExampleMerge() {
 			loadtest.Runs(scenario.Run("home", scenario.Get("/")).Repeat(10)),
 			loadtest.BaseURL(srv.URL),
 			loadtest.Seed(7),         // the same in every shard
+			loadtest.Concurrency(2),  // a connection for each shard
 			loadtest.Shard(shard, 2), // this process's part
 		)
 	}

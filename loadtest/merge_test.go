@@ -103,7 +103,7 @@ func TestPlanHash(t *testing.T) {
 
 // shardPlan is a plan of two runs against url.
 func shardPlan(url string, opts ...loadtest.Option) *loadtest.Plan {
-	return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(url), loadtest.Concurrency(2), loadtest.Seed(11),
+	return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(url), loadtest.Concurrency(3), loadtest.Seed(11),
 		loadtest.Runs(
 			scenario.Run("browse", scenario.Get("/"), scenario.Get("/item")).Repeat(20),
 			scenario.Run("buy", scenario.Post("/cart", "id=1")).Repeat(10),

@@ -292,7 +292,7 @@ func TestProcessesStartAt(t *testing.T) {
 	} else {
 		t.Setenv(env, t0.Format(time.RFC3339Nano))
 	}
-	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/at")).Repeat(10)), loadtest.Seed(5),
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/at")).Repeat(10)), loadtest.Seed(5), loadtest.Concurrency(2),
 		loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.StartAt(t0, 100*time.Millisecond)).Execute(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +316,7 @@ func TestProcessesStartAt(t *testing.T) {
 // sends nothing, and says so as StartAt does.
 func TestProcessesStartAtTooLate(t *testing.T) {
 	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_LATE_URL")
-	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/late")).Repeat(10)), loadtest.Seed(5),
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/late")).Repeat(10)), loadtest.Seed(5), loadtest.Concurrency(2),
 		loadtest.Processes(2), loadtest.ProcessTest(t), loadtest.StartAt(time.Now().Add(50*time.Millisecond), 0)).Execute(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "StartAt: not ready in time") || !strings.Contains(err.Error(), "nothing was sent") {
 		t.Fatalf("a T0 too near: %v", err)

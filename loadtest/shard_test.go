@@ -36,7 +36,7 @@ func TestShardReportShowsGlobalIterations(t *testing.T) {
 		name string
 		opt  loadtest.Option
 	}{
-		{"slots", loadtest.Concurrency(2)},
+		{"slots", loadtest.Concurrency(3)},
 		{"VUs", loadtest.VirtualUsers(engine.VUs{Max: 10})},
 		{"arrivals", loadtest.ArrivalRate(engine.Arrivals{Rate: 1000, Duration: 10 * time.Millisecond, MaxVUs: 4})},
 	} {
@@ -135,7 +135,7 @@ func TestShardFor(t *testing.T) {
 		name string
 		opt  loadtest.Option
 	}{
-		{"slots", loadtest.Concurrency(2)},
+		{"slots", loadtest.Concurrency(3)},
 		{"VUs", loadtest.VirtualUsers(engine.VUs{Max: 6})},
 		{"arrivals", loadtest.ArrivalRate(engine.Arrivals{Rate: 300, MaxVUs: 6})},
 	} {

@@ -32,7 +32,7 @@ func TestTotalRequestsIsConfigured(t *testing.T) {
 		{"slots", []loadtest.Option{loadtest.Repeat(3)}, 2*3 + 1*2},
 		{"VUs", []loadtest.Option{loadtest.VirtualUsers(engine.VUs{Max: 4, Rounds: 2})}, 2*2*2 + 1*2*2},
 		{"arrivals", []loadtest.Option{loadtest.ArrivalRate(engine.Arrivals{Rate: 200, Duration: 25 * time.Millisecond, MaxVUs: 4})}, 2*3 + 1*2},
-		{"shard", []loadtest.Option{loadtest.Repeat(3), loadtest.Seed(1), loadtest.Shard(1, 2)}, 2*1 + 1*1},
+		{"shard", []loadtest.Option{loadtest.Repeat(3), loadtest.Seed(1), loadtest.Concurrency(2), loadtest.Shard(1, 2)}, 2*1 + 1*1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := loadtest.New(append([]loadtest.Option{runs(), loadtest.BaseURL(srv.URL)}, tc.opts...)...)

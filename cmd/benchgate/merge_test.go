@@ -31,7 +31,7 @@ func TestMerge(t *testing.T) {
 	t0 := time.Now().Add(300 * time.Millisecond)
 	var wg sync.WaitGroup
 	plan := func(k, n int, opts ...loadtest.Option) *loadtest.Plan {
-		return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(srv.URL), loadtest.Seed(3), loadtest.Shard(k, n),
+		return loadtest.New(append([]loadtest.Option{loadtest.BaseURL(srv.URL), loadtest.Seed(3), loadtest.Concurrency(n), loadtest.Shard(k, n),
 			loadtest.Runs(scenario.Run("home", scenario.Get("/"), scenario.Get("/about")).Repeat(15))}, opts...)...)
 	}
 	for k := range 3 {
