@@ -184,7 +184,10 @@ func (it Iteration) ResponseHeaders() ([]string, bool) {
 }
 
 // ResponseBodies returns each step's response body, cut at the buffer
-// size (keep level 3).
+// size (keep level 3), with its secrets redacted as failure samples
+// are (scenario.RedactText with the plan's RedactFields: the values of
+// secret name=value pairs, of secret fields of the JSON it holds, and
+// URLs' passwords), since the reports that keep it are shared.
 func (it Iteration) ResponseBodies() ([]string, bool) {
 	return it.texts(3, func(r *RunReport) []string { return r.Bodies })
 }

@@ -318,7 +318,7 @@ func (rec *recorder) Record(slot int, res *engine.Result) {
 		run.headers.put(i, rec.redact.head(string(res.Header)))
 	}
 	if run.bodies != nil {
-		run.bodies.put(i, string(res.Body))
+		run.bodies.put(i, scenario.RedactText(string(res.Body), rec.redact.extra...))
 		run.reqTexts.put(i, rec.redact.head(string(res.RequestText)))
 	}
 }

@@ -176,3 +176,44 @@ func TestRedactionOfFailureSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactionOfKeptBodies: response bodies kept at keep level 3 (in
+// the Report, the JSON report and the HTML page) hide secret values as
+// failure samples do: JSON fields, name=value pairs, URLs' passwords,
+// and the plan's RedactFields.
+func TestRedactionOfKeptBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/json":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"user":"ann","access_token":"SECRET1","nested":{"password":"SECRET2"},"pin":"SECRET3"}`))
+		default:
+			w.Write([]byte("<a href=\"/next?session=SECRET4&page=2\">next</a> http://u:SECRET5@example.com/"))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	run := scenario.Run("r", scenario.Get("/json"), scenario.Get("/page")).Repeat(2).KeepLevel(scenario.KeepBodies)
+	report := execute(t, loadtest.Runs(run), loadtest.BaseURL(srv.URL), loadtest.RedactFields("pin"))
+	it, ok := report.Run("r").Iteration(0)
+	if !ok {
+		t.Fatal("no iteration 0")
+	}
+	bodies, ok := it.ResponseBodies()
+	if !ok || len(bodies) != 2 || !strings.Contains(bodies[0], `"user":"ann"`) || !strings.Contains(bodies[1], "page=2") {
+		t.Fatalf("kept bodies %q (%v): want them kept, what is not secret as it was", bodies, ok)
+	}
+	var js, html bytes.Buffer
+	if err := report.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"bodies": strings.Join(bodies, "\n"), "JSON": js.String(), "HTML": html.String()} {
+		for _, secret := range []string{"SECRET1", "SECRET2", "SECRET3", "SECRET4", "SECRET5"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows %s", name, secret)
+			}
+		}
+	}
+}
