@@ -50,6 +50,16 @@ type DuetReport struct {
 	// compared).
 	RoundTime time.Duration
 	Pilot     []*Report
+	// Compare are the comparison's options, defaults filled in, and
+	// PlannedLooks the number of looks each interval's level is divided
+	// by (len(Looks), or more when fewer looks fit MaxPairs than were
+	// planned): what MergeDuets judges the merged rounds by.
+	Compare      CompareOptions
+	PlannedLooks int
+	// T0 is the start of a duet run as shards (StartAt, BENCHGATE_T0):
+	// round r of every shard began at T0 + r·(RoundTime + DuetRoundGap).
+	// It is zero for a duet run in one process.
+	T0 time.Time
 }
 
 // Round times of a duet that chooses them (DuetOptions.RoundTime 0).
@@ -130,7 +140,21 @@ func chooseRoundTime(pilot []*Report, percentiles []float64, longest time.Durati
 // between looks, the duet looks once more at what it has, in place of
 // the looks left. Inconclusive metrics after the last look are reported
 // as such, never as "no regression".
+//
+// When the plan func returns a shard (Shard(k, N) or ShardEnv with N
+// above 1), the duet is shard k of a duet run as N shards (on N hosts,
+// a Kubernetes Indexed Job, a CI matrix, Ginkgo's parallel processes):
+// its rounds follow a schedule every shard knows without talking to the
+// others (see DuetRoundGap), it runs every planned pair and judges
+// nothing; MergeDuets adds the N shards' duets up and judges them as
+// one. Such a duet needs a T0 (StartAt, or BENCHGATE_T0 with ShardEnv),
+// a RoundTime, a pair count (MaxPairs, or a Budget) and the plan's
+// Seed, and refuses before sending anything without them.
+//
+// Processes in the plan is refused: a duet's rounds are run one after
+// another by this process; run the duet as shards instead.
 func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opts DuetOptions) (*DuetReport, error) {
+	given := opts // a shard's duet takes the options as given: no defaults
 	if opts.Budget <= 0 {
 		opts.Budget = time.Minute
 	}
@@ -150,7 +174,13 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if first == nil {
 		return nil, fmt.Errorf("duet: the plan func returned nil for %s", a)
 	}
-	d := &DuetReport{Seed: first.cfg.Seed}
+	if err := duetProcesses(first); err != nil {
+		return nil, err
+	}
+	if first.shardSet && first.cfg.Segment.Count > 1 {
+		return duetShard(ctx, plan, first, a, b, given, o)
+	}
+	d := &DuetReport{Seed: first.cfg.Seed, Compare: o}
 	var err error
 	var looks int
 	metrics := planMetrics(first, o)
@@ -169,6 +199,9 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		} else {
 			if p = plan(target); p == nil {
 				return nil, fmt.Errorf("duet: the plan func returned nil for %s", target)
+			}
+			if err := duetProcesses(p); err != nil {
+				return nil, err
 			}
 		}
 		if p.cfg.TimeLimit == 0 {
@@ -214,7 +247,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 			}
 		}
 	}
-	d.RoundTime = opts.RoundTime
+	d.RoundTime, d.PlannedLooks = opts.RoundTime, looks
 	finish := func() {
 		d.Comparison = comparePaired(d.A, d.B, o, looks)
 		d.Comparison.Seed, d.Comparison.Elapsed = d.Seed, time.Since(start)

@@ -1,0 +1,301 @@
+package loadtest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/benchgate/benchgate/loadtest"
+	"github.com/benchgate/benchgate/matchers"
+	"github.com/benchgate/benchgate/scenario"
+)
+
+// duetServers starts A, answering after 1 ms, and B, answering after
+// 5 ms, each counting the requests it received.
+func duetServers(t *testing.T) (a, b string, na, nb *atomic.Int64) {
+	na, nb = new(atomic.Int64), new(atomic.Int64)
+	serve := func(n *atomic.Int64, d time.Duration) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n.Add(1)
+			time.Sleep(d)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	return serve(na, time.Millisecond), serve(nb, 5*time.Millisecond), na, nb
+}
+
+// shardedDuetPlan is shard k of n of a plan of 20 iterations of one step,
+// seeded, starting at t0.
+func shardedDuetPlan(k, n int, t0 time.Time) func(string) *loadtest.Plan {
+	return func(url string) *loadtest.Plan {
+		run := scenario.Run("r", scenario.Get("/").Named("home")).Repeat(20)
+		return loadtest.New(loadtest.Runs(run), loadtest.BaseURL(url), loadtest.KeepAlive(true), loadtest.Seed(11),
+			loadtest.Shard(k, n), loadtest.StartAt(t0, 100*time.Millisecond))
+	}
+}
+
+// shardDuetOptions: rounds of 250 ms (20 requests of 5 ms take 100 ms),
+// 8 pairs, looks planned at 6 and 8 pairs.
+var shardDuetOptions = loadtest.DuetOptions{RoundTime: 250 * time.Millisecond, MaxPairs: 8,
+	Compare: loadtest.CompareOptions{Percentiles: []float64{50}, Alpha: 0.2, GatedSpecs: 1}}
+
+// runShardedDuet runs the n shards of a duet of A against B
+// concurrently and returns their duets, in shard order.
+func runShardedDuet(t *testing.T, n int, a, b string, opts loadtest.DuetOptions) []*loadtest.DuetReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a hang guard
+	defer cancel()
+	t0 := time.Now().Add(500 * time.Millisecond)
+	duets, errs := make([]*loadtest.DuetReport, n), make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			duets[k], errs[k] = loadtest.Duet(ctx, shardedDuetPlan(k, n, t0), a, b, opts)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return duets
+}
+
+// TestShardedDuet: a duet run as 2 and as 3 shards at once, against a
+// candidate 4 ms slower than the baseline's 1 ms: each shard runs every
+// planned pair on the schedule and judges nothing (HaveNoRegressions
+// refuses it, saying how to merge); the merged duet regressed at the
+// first planned look, its rounds hold the shards' counts added up,
+// which are what the servers received, and its comparison is the one
+// comparePaired makes of the merged pairs at that look. The merged
+// duet's refusals and the files follow (TestShardedDuetMergeRefusals,
+// TestDuetJSON use these shards).
+func TestShardedDuet(t *testing.T) {
+	for _, n := range []int{2, 3} {
+		t.Run(fmt.Sprint(n, " shards"), func(t *testing.T) {
+			t.Parallel()
+			a, b, na, nb := duetServers(t)
+			duets := runShardedDuet(t, n, a, b, shardDuetOptions)
+			var sentA, sentB int64
+			for k, d := range duets {
+				if len(d.A) != 8 || len(d.B) != 8 || len(d.BFirst) != 8 || d.Comparison != nil || d.Seed != 11 ||
+					d.RoundTime != shardDuetOptions.RoundTime || !reflect.DeepEqual(d.Looks, []int{6, 8}) || d.PlannedLooks != 2 {
+					t.Fatalf("shard %d: %d, %d rounds, orders %v, comparison %v, seed %d, round %v, looks %v of %d",
+						k, len(d.A), len(d.B), d.BFirst, d.Comparison, d.Seed, d.RoundTime, d.Looks, d.PlannedLooks)
+				}
+				for i := range d.A {
+					for _, r := range []*loadtest.Report{d.A[i], d.B[i]} {
+						if r.Shard == nil || r.Shard.Index != k || r.Shard.Count != n || r.StoppedBy != "" {
+							t.Fatalf("shard %d pair %d: manifest %v, stopped by %q", k, i, r.Shard, r.StoppedBy)
+						}
+						// round r at T0 + r·(RoundTime + DuetRoundGap)
+						round := 2 * i
+						if d.BFirst[i] != (r == d.B[i]) {
+							round++
+						}
+						if want := d.T0.Add(time.Duration(round) * (d.RoundTime + loadtest.DuetRoundGap)); !r.Shard.T0.Equal(want) {
+							t.Errorf("shard %d pair %d: round %d's T0 %v, want %v", k, i, round, r.Shard.T0, want)
+						}
+					}
+					sentA += d.A[i].RequestsSent
+					sentB += d.B[i].RequestsSent
+				}
+				ok, err := matchers.HaveNoRegressions().Match(d)
+				if ok || err == nil || !strings.Contains(err.Error(), fmt.Sprintf("shard %d/%d of a duet", k, n)) || !strings.Contains(err.Error(), "MergeDuets") {
+					t.Errorf("shard %d judged alone: %v, %v", k, ok, err)
+				}
+			}
+			m, err := loadtest.MergeDuets(loadtest.MergeOptions{}, duets...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := m.Comparison
+			if c == nil || len(c.Regressions()) == 0 || c.Pairs != 6 || len(m.A) != 8 {
+				t.Fatalf("merged: %d pairs, judged at %v:\n%v", len(m.A), c.Pairs, c)
+			}
+			if got := loadtest.ComparePairedForTest(m, 6); !reflect.DeepEqual(got.Deltas, c.Deltas) || got.Tests != c.Tests || got.Looks != c.Looks {
+				t.Errorf("the merged comparison is not comparePaired's at the look:\n%v\nwant\n%v", c, got)
+			}
+			if c.Seed != 11 || c.RoundTime != shardDuetOptions.RoundTime || c.Elapsed != 11*(250*time.Millisecond+loadtest.DuetRoundGap)+250*time.Millisecond {
+				t.Errorf("merged comparison: seed %d, round %v, elapsed %v", c.Seed, c.RoundTime, c.Elapsed)
+			}
+			var mergedA, mergedB int64
+			for i := range m.A {
+				var wantA, wantB int64
+				for _, d := range duets {
+					wantA += d.A[i].RequestsSent
+					wantB += d.B[i].RequestsSent
+				}
+				if m.A[i].RequestsSent != wantA || m.B[i].RequestsSent != wantB || m.A[i].Shard != nil || len(m.A[i].Shards) != n {
+					t.Errorf("pair %d merged: %d and %d sent, the shards' sums %d and %d; %d shards", i, m.A[i].RequestsSent, m.B[i].RequestsSent, wantA, wantB, len(m.A[i].Shards))
+				}
+				mergedA += m.A[i].RequestsSent
+				mergedB += m.B[i].RequestsSent
+			}
+			if mergedA != sentA || mergedB != sentB || mergedA != na.Load() || mergedB != nb.Load() || mergedA != 8*20 {
+				t.Errorf("sent: merged %d and %d, shards %d and %d, servers received %d and %d, planned %d each",
+					mergedA, mergedB, sentA, sentB, na.Load(), nb.Load(), 8*20)
+			}
+			if ok, err := matchers.HaveNoRegressions().Match(m); ok || err != nil {
+				t.Errorf("the merged duet judged: %v, %v", ok, err)
+			}
+			if n == 2 {
+				shardDuetMergeRefusals(t, duets)
+				shardDuetJSON(t, duets, m)
+			}
+		})
+	}
+}
+
+// shardDuetMergeRefusals: shards' duets that disagree, a missing shard
+// and a duplicated one are refused, naming what differs.
+func shardDuetMergeRefusals(t *testing.T, duets []*loadtest.DuetReport) {
+	edit := func(f func(d *loadtest.DuetReport)) *loadtest.DuetReport {
+		c := *duets[1]
+		f(&c)
+		return &c
+	}
+	for _, c := range []struct {
+		name  string
+		duets []*loadtest.DuetReport
+		want  []string
+	}{
+		{"seed", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.Seed = 12 })}, []string{"different seeds: 11 and 12"}},
+		{"round time", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.RoundTime = time.Second })}, []string{"rounds of 250ms and 1s"}},
+		{"pairs", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.A, d.B, d.BFirst, d.Looks = d.A[:7], d.B[:7], d.BFirst[:7], []int{6, 7} })},
+			[]string{"ran 8 and 7 pairs"}},
+		{"orders", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) {
+			d.BFirst = append([]bool{!d.BFirst[0]}, d.BFirst[1:]...)
+		})}, []string{"different orders"}},
+		{"compare", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.Compare.MinEffect = 0.5 })}, []string{"different options", "min effect 0.1", "min effect 0.5"}},
+		{"missing", duets[:1], []string{"1 of 2 shards' duets missing: 1/2"}},
+		{"twice", []*loadtest.DuetReport{duets[0], duets[0]}, []string{"shard 0/2 twice: duet 1 and duet 2"}},
+		{"whole", []*loadtest.DuetReport{{A: duets[0].A[:1], B: duets[0].B[:1], BFirst: duets[0].BFirst[:1]}}, nil},
+	} {
+		_, err := loadtest.MergeDuets(loadtest.MergeOptions{}, c.duets...)
+		if err == nil || !errors.Is(err, loadtest.ErrInvalidReport) {
+			t.Errorf("%s: %v, want a refusal wrapping ErrInvalidReport", c.name, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v, want it to say %q", c.name, err, w)
+			}
+		}
+	}
+}
+
+// shardDuetJSON: a shard's duet written and read back merges into the
+// same verdict; a bad file is refused naming what is wrong.
+func shardDuetJSON(t *testing.T, duets []*loadtest.DuetReport, merged *loadtest.DuetReport) {
+	var back []*loadtest.DuetReport
+	for k, d := range duets {
+		var buf bytes.Buffer
+		if err := d.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		r, err := loadtest.ReadDuetJSON(&buf)
+		if err != nil {
+			t.Fatalf("shard %d read back: %v", k, err)
+		}
+		if r.Seed != d.Seed || !r.T0.Equal(d.T0) || r.RoundTime != d.RoundTime || !reflect.DeepEqual(r.BFirst, d.BFirst) ||
+			!reflect.DeepEqual(r.Looks, d.Looks) || r.PlannedLooks != d.PlannedLooks || len(r.A) != len(d.A) || r.Comparison != nil ||
+			r.A[3].RequestsSent != d.A[3].RequestsSent || !reflect.DeepEqual(r.Compare, d.Compare) || r.NoVerdict() == "" {
+			t.Errorf("shard %d read back differs: seed %d, T0 %v, round %v, orders %v, looks %v of %d, %d pairs, comparison %v, options %+v",
+				k, r.Seed, r.T0, r.RoundTime, r.BFirst, r.Looks, r.PlannedLooks, len(r.A), r.Comparison, r.Compare)
+		}
+		if m, w := r.B[5].Shard, d.B[5].Shard; m.Index != w.Index || m.Count != w.Count || !m.T0.Equal(w.T0) || m.PlanHash != w.PlanHash {
+			t.Errorf("shard %d pair 6's B round read back: manifest %+v, want %+v", k, m, w)
+		}
+		back = append(back, r)
+	}
+	m, err := loadtest.MergeDuets(loadtest.MergeOptions{}, back...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Comparison.Deltas, merged.Comparison.Deltas) || m.Comparison.Pairs != merged.Comparison.Pairs {
+		t.Errorf("merged from files:\n%v\nwant\n%v", m.Comparison, merged.Comparison)
+	}
+	// the merged duet written and read back keeps its verdict
+	var buf bytes.Buffer
+	if err := merged.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := loadtest.ReadDuetJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Comparison == nil || !reflect.DeepEqual(whole.Comparison.Deltas, merged.Comparison.Deltas) || whole.Comparison.Elapsed != merged.Comparison.Elapsed {
+		t.Errorf("the merged duet read back: %v", whole.Comparison)
+	}
+	buf.Reset()
+	duets[0].WriteJSON(&buf)
+	good := buf.String()
+	for _, c := range []struct{ name, data, want string }{
+		{"empty", "", "duet JSON"},
+		{"version", strings.Replace(good, `"duet_version": 1`, `"duet_version": 9`, 1), "version 9, want 1"},
+		{"report", strings.Replace(good, `"version": 2`, `"version": 7`, 1), "a[0]: report JSON: version 7, want 2"},
+		{"lengths", strings.Replace(good, `"b_first": [`, `"b_first": [true,`, 1), "rounds of A"},
+		{"looks", strings.Replace(good, `"planned_looks": 2`, `"planned_looks": 1`, 1), "looks"},
+	} {
+		_, err := loadtest.ReadDuetJSON(strings.NewReader(c.data))
+		if err == nil || !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an invalid report saying %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestShardedDuetRefusals: a shard's duet without T0, round time, pairs
+// or seed, and a duet whose plan has Processes, are refused before
+// anything is sent, naming what is missing.
+func TestShardedDuetRefusals(t *testing.T) {
+	var sent atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent.Add(1) }))
+	t.Cleanup(srv.Close)
+	t0 := time.Now().Add(time.Minute)
+	plan := func(opts ...loadtest.Option) func(string) *loadtest.Plan {
+		return func(url string) *loadtest.Plan {
+			return loadtest.New(append([]loadtest.Option{loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(4)), loadtest.BaseURL(url)}, opts...)...)
+		}
+	}
+	shard := []loadtest.Option{loadtest.Shard(0, 2), loadtest.Seed(3), loadtest.StartAt(t0, 100*time.Millisecond)}
+	for _, c := range []struct {
+		name string
+		plan func(string) *loadtest.Plan
+		opts loadtest.DuetOptions
+		want []string
+	}{
+		{"no T0", plan(loadtest.Shard(0, 2), loadtest.Seed(3)), shardDuetOptions, []string{"duet shard 0/2: no T0", "StartAt", "BENCHGATE_T0"}},
+		{"no round time", plan(shard...), loadtest.DuetOptions{MaxPairs: 8}, []string{"duet shard 0/2: DuetOptions.RoundTime 0s", "fixed round time"}},
+		{"no pairs", plan(shard...), loadtest.DuetOptions{RoundTime: time.Second}, []string{"DuetOptions.MaxPairs 0 and Budget 0s", "fixed number of pairs"}},
+		{"budget too small", plan(shard...), loadtest.DuetOptions{RoundTime: time.Second, Budget: time.Second}, []string{"Budget 1s holds no pair"}},
+		{"no seed", plan(loadtest.Shard(1, 2), loadtest.StartAt(t0, 0)), shardDuetOptions, []string{"duet shard 1/2: the plan has no Seed"}},
+		{"time limit", plan(append(shard, loadtest.TimeLimit(time.Second))...), shardDuetOptions, []string{"TimeLimit 1s is above DuetOptions.RoundTime 250ms"}},
+		{"processes", plan(loadtest.Processes(2)), shardDuetOptions, []string{"duet: Processes(2) in the plan", "Shard(k, N)", "MergeDuets"}},
+	} {
+		d, err := loadtest.Duet(context.Background(), c.plan, srv.URL, srv.URL, c.opts)
+		if err == nil || d != nil {
+			t.Errorf("%s: %v, %v; want a refusal", c.name, d, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v, want it to say %q", c.name, err, w)
+			}
+		}
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests sent by refused duets", n)
+	}
+}
