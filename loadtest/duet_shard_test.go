@@ -173,7 +173,9 @@ func shardDuetMergeRefusals(t *testing.T, duets []*loadtest.DuetReport) {
 	}{
 		{"seed", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.Seed = 12 })}, []string{"different seeds: 11 and 12"}},
 		{"round time", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.RoundTime = time.Second })}, []string{"rounds of 250ms and 1s"}},
-		{"pairs", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) { d.A, d.B, d.BFirst, d.Looks = d.A[:7], d.B[:7], d.BFirst[:7], []int{6, 7} })},
+		{"pairs", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) {
+			d.A, d.B, d.BFirst, d.Looks = d.A[:7], d.B[:7], d.BFirst[:7], []int{6, 7}
+		})},
 			[]string{"ran 8 and 7 pairs"}},
 		{"orders", []*loadtest.DuetReport{duets[0], edit(func(d *loadtest.DuetReport) {
 			d.BFirst = append([]bool{!d.BFirst[0]}, d.BFirst[1:]...)
