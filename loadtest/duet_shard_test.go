@@ -297,6 +297,18 @@ func TestShardedDuetRefusals(t *testing.T) {
 			}
 		}
 	}
+	// the pairs a Budget gives: 10 s of 1 s rounds and 400 ms gaps hold 3
+	_, err := loadtest.Duet(context.Background(), plan(shard...), srv.URL, srv.URL, loadtest.DuetOptions{RoundTime: time.Second, Budget: 10 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "(MaxPairs 3, Budget 10s, RoundTime 1s)") {
+		t.Errorf("a budget of 3 pairs, too few for p50 and p95 at α = 0.05: %v", err)
+	}
+	// ShardEnv without BENCHGATE_T0: the variable is named
+	t.Setenv(loadtest.EnvShard, "1")
+	t.Setenv(loadtest.EnvShards, "2")
+	_, err = loadtest.Duet(context.Background(), plan(loadtest.ShardEnv(), loadtest.Seed(3)), srv.URL, srv.URL, shardDuetOptions)
+	if err == nil || !strings.Contains(err.Error(), "duet shard 1/2: no T0") || !strings.Contains(err.Error(), "BENCHGATE_T0") {
+		t.Errorf("ShardEnv without T0: %v", err)
+	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests sent by refused duets", n)
 	}
