@@ -948,6 +948,10 @@ func (c *Comparison) Method() string {
 					RoundResponses(slices.Max(o.Percentiles)), trimFloat(slices.Max(o.Percentiles)))
 			}
 		}
+		if len(c.old) > 0 && c.old[0] != nil && len(c.old[0].Shards) > 1 {
+			// a duet run as shards (MergeDuets)
+			rounds += fmt.Sprintf(", each merged from %d shards,", len(c.old[0].Shards)+len(c.old[0].MissingShards))
+		}
 		return fmt.Sprintf("duet: %d pairs%s%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval, %s; %s\n",
 			c.Pairs, rounds, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, c.levels(), rule)
 	}

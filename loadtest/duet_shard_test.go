@@ -127,6 +127,9 @@ func TestShardedDuet(t *testing.T) {
 			if got := loadtest.ComparePairedForTest(m, 6); !reflect.DeepEqual(got.Deltas, c.Deltas) || got.Tests != c.Tests || got.Looks != c.Looks {
 				t.Errorf("the merged comparison is not comparePaired's at the look:\n%v\nwant\n%v", c, got)
 			}
+			if want := fmt.Sprintf("duet: 6 pairs of 250ms rounds, each merged from %d shards, in 7.4s", n); !strings.Contains(c.Method(), want) {
+				t.Errorf("the method does not say %q: %s", want, c.Method())
+			}
 			if c.Seed != 11 || c.RoundTime != shardDuetOptions.RoundTime || c.Elapsed != 11*(250*time.Millisecond+loadtest.DuetRoundGap)+250*time.Millisecond {
 				t.Errorf("merged comparison: seed %d, round %v, elapsed %v", c.Seed, c.RoundTime, c.Elapsed)
 			}
