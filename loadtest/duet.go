@@ -149,7 +149,10 @@ func chooseRoundTime(pilot []*Report, percentiles []float64, longest time.Durati
 // nothing; MergeDuets adds the N shards' duets up and judges them as
 // one. Such a duet needs a T0 (StartAt, or BENCHGATE_T0 with ShardEnv),
 // a RoundTime, a pair count (MaxPairs, or a Budget) and the plan's
-// Seed, and refuses before sending anything without them.
+// Seed, and refuses before sending anything without them. A whole plan
+// given StartAt (ShardEnv with one shard and BENCHGATE_T0) runs on the
+// same schedule, every planned pair, and is judged at its end as
+// MergeDuets judges.
 //
 // Processes in the plan is refused: a duet's rounds are run one after
 // another by this process; run the duet as shards instead.
@@ -177,7 +180,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if err := duetProcesses(first); err != nil {
 		return nil, err
 	}
-	if first.shardSet && first.cfg.Segment.Count > 1 {
+	if first.shardSet && first.cfg.Segment.Count > 1 || first.startSet {
 		return duetShard(ctx, plan, first, a, b, given, o)
 	}
 	d := &DuetReport{Seed: first.cfg.Seed, Compare: o}

@@ -10,8 +10,8 @@ import (
 )
 
 // DuetRoundGap is the time between the end of one round of a duet run
-// as shards and the start of the next: round r of every shard starts at
-// T0 + r·(RoundTime + DuetRoundGap). It leaves room for a round's end
+// as shards (or given StartAt) and the start of the next: round r of
+// every shard starts at T0 + r·(RoundTime + DuetRoundGap). It leaves room for a round's end
 // (in-flight requests are left out at its time: no grace period), its
 // report and the next round's set-up, which must be done
 // DuetRoundGap/4 before its start (StartAt's readiness margin) or the
@@ -36,18 +36,23 @@ func duetProcesses(p *Plan) error {
 
 // duetShard runs shard k of N of a duet on the schedule every shard
 // knows: round r at T0 + r·(RoundTime + DuetRoundGap), every planned
-// pair, no pilot and no verdict.
+// pair, no pilot and no verdict. A whole plan given StartAt runs on the
+// same schedule, and is judged at its end as MergeDuets judges.
 func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b string, opts DuetOptions, o CompareOptions) (*DuetReport, error) {
 	seg := first.cfg.Segment
+	whole := !first.shardSet || seg.Count <= 1
 	where := fmt.Sprintf("duet shard %d/%d", seg.Index, seg.Count)
+	if whole {
+		where = "duet from T0"
+	}
 	switch {
 	case !first.startSet || first.startAt.IsZero():
 		return nil, fmt.Errorf("%s: no T0 (StartAt, or %s with ShardEnv): a duet run as shards schedules every round from the same start time in every shard: nothing was sent", where, EnvT0)
 	case opts.RoundTime <= 0:
-		return nil, fmt.Errorf("%s: DuetOptions.RoundTime %v: a duet run as shards needs a fixed round time above 0 (a pilot pair would choose it from this shard's data alone, and the shards would disagree): nothing was sent", where, opts.RoundTime)
+		return nil, fmt.Errorf("%s: DuetOptions.RoundTime %v: a duet on a schedule from T0 needs a fixed round time above 0 (a pilot pair would choose it from one shard's data alone, and the shards would disagree): nothing was sent", where, opts.RoundTime)
 	case opts.MaxPairs <= 0 && opts.Budget <= 0:
-		return nil, fmt.Errorf("%s: DuetOptions.MaxPairs %d and Budget %v: a duet run as shards needs a fixed number of pairs: set MaxPairs, or a Budget (the pairs are Budget / (2·(RoundTime + DuetRoundGap))): nothing was sent", where, opts.MaxPairs, opts.Budget)
-	case first.cfg.Seed == 0:
+		return nil, fmt.Errorf("%s: DuetOptions.MaxPairs %d and Budget %v: a duet on a schedule from T0 needs a fixed number of pairs: set MaxPairs, or a Budget (the pairs are Budget / (2·(RoundTime + DuetRoundGap))): nothing was sent", where, opts.MaxPairs, opts.Budget)
+	case first.cfg.Seed == 0 && !whole:
 		return nil, fmt.Errorf("%s: the plan has no Seed: every shard must draw the same order of sides and the same segments (loadtest.Seed(n)): nothing was sent", where)
 	}
 	pairs := opts.MaxPairs
@@ -58,6 +63,10 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 		}
 	}
 	d := &DuetReport{Seed: first.cfg.Seed, RoundTime: opts.RoundTime, T0: first.startAt, Compare: o}
+	planSeed, shardSet := first.cfg.Seed, first.shardSet
+	if d.Seed == 0 {
+		d.Seed = rand.Uint64() // a whole plan's: no other shard draws
+	}
 	var err error
 	if d.Looks, d.PlannedLooks, err = planLooks(pairs, planMetrics(first, o), o.specAlpha()); err != nil {
 		return nil, fmt.Errorf("%s: %w (MaxPairs %d, Budget %v, RoundTime %v): raise the Budget or MaxPairs, or compare fewer Percentiles: nothing was sent",
@@ -65,10 +74,10 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 	}
 	check := func(p *Plan, target string) error {
 		switch {
-		case p.cfg.Segment != seg || !p.shardSet:
+		case p.cfg.Segment != seg || p.shardSet != shardSet:
 			return fmt.Errorf("%s: the plan func's plan for %s is shard %v, its first plan shard %v: every round of a shard must be the same shard", where, target, p.cfg.Segment, seg)
-		case p.cfg.Seed != d.Seed:
-			return fmt.Errorf("%s: the plan func's plan for %s has Seed %d, its first plan Seed %d: every round must have the same seed", where, target, p.cfg.Seed, d.Seed)
+		case p.cfg.Seed != planSeed:
+			return fmt.Errorf("%s: the plan func's plan for %s has Seed %d, its first plan Seed %d: every round must have the same seed", where, target, p.cfg.Seed, planSeed)
 		case p.cfg.TimeLimit > opts.RoundTime:
 			return fmt.Errorf("%s: the plan's TimeLimit %v is above DuetOptions.RoundTime %v: every round must end in its slot of the schedule", where, p.cfg.TimeLimit, opts.RoundTime)
 		case p.cfg.For > opts.RoundTime:
@@ -124,6 +133,9 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 			return d, err
 		}
 		d.A, d.B, d.BFirst = append(d.A, ra), append(d.B, rb), append(d.BFirst, bFirst)
+	}
+	if whole {
+		d.judge()
 	}
 	return d, nil
 }

@@ -316,3 +316,39 @@ func TestShardedDuetRefusals(t *testing.T) {
 		t.Errorf("%d requests sent by refused duets", n)
 	}
 }
+
+// TestDuetFromT0: a whole plan given StartAt (ShardEnv with one shard
+// and BENCHGATE_T0) runs on the shards' schedule, every planned pair,
+// and is judged at its end, without a Seed of its own.
+func TestDuetFromT0(t *testing.T) {
+	a, b, na, nb := duetServers(t)
+	t0 := time.Now().Add(300 * time.Millisecond)
+	plan := func(url string) *loadtest.Plan {
+		return loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get("/")).Repeat(10)), loadtest.BaseURL(url), loadtest.StartAt(t0, 100*time.Millisecond))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a hang guard
+	defer cancel()
+	d, err := loadtest.Duet(ctx, plan, a, b, loadtest.DuetOptions{RoundTime: 100 * time.Millisecond, MaxPairs: 4,
+		Compare: loadtest.CompareOptions{Percentiles: []float64{50}, Alpha: 0.4, GatedSpecs: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.A) != 4 || d.Comparison == nil || d.Comparison.Pairs != 4 || len(d.Comparison.Regressions()) == 0 || d.Seed == 0 || d.NoVerdict() != "" {
+		t.Fatalf("%d pairs, seed %d, comparison:\n%v", len(d.A), d.Seed, d.Comparison)
+	}
+	for i, r := range d.B {
+		round := 2 * i
+		if !d.BFirst[i] {
+			round++
+		}
+		if want := t0.Add(time.Duration(round) * (100*time.Millisecond + loadtest.DuetRoundGap)); !r.Shard.T0.Equal(want) {
+			t.Errorf("pair %d: B's round at %v, want %v", i, r.Shard.T0, want)
+		}
+	}
+	if na.Load() != 40 || nb.Load() != 40 {
+		t.Errorf("the servers received %d and %d requests, want 40 each", na.Load(), nb.Load())
+	}
+	if ok, err := matchers.HaveNoRegressions().Match(d); ok || err != nil {
+		t.Errorf("judged: %v, %v", ok, err)
+	}
+}
