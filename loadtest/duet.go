@@ -27,6 +27,11 @@ type DuetOptions struct {
 	RoundTime time.Duration
 	// Compare sets the percentiles, the minimum effects and alpha.
 	Compare CompareOptions
+	// RoundGap is the time between rounds of a duet run as shards (or
+	// given StartAt), for a round's end and the next one's set-up
+	// (default DuetRoundGap, 400 ms): raise it for plans slow to set up
+	// or busy machines; every shard must have the same.
+	RoundGap time.Duration
 }
 
 // DuetReport is what a duet measured: each round's report, pair by pair
@@ -57,9 +62,10 @@ type DuetReport struct {
 	Compare      CompareOptions
 	PlannedLooks int
 	// T0 is the start of a duet run as shards (StartAt, BENCHGATE_T0):
-	// round r of every shard began at T0 + r·(RoundTime + DuetRoundGap).
-	// It is zero for a duet run in one process.
-	T0 time.Time
+	// round r of every shard began at T0 + r·(RoundTime + RoundGap).
+	// Both are zero for a duet run in one process.
+	T0       time.Time
+	RoundGap time.Duration
 }
 
 // Round times of a duet that chooses them (DuetOptions.RoundTime 0).

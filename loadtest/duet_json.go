@@ -28,6 +28,7 @@ type duetHead struct {
 	Seed         uint64        `json:"seed"`
 	T0           time.Time     `json:"t0,omitzero"`
 	RoundTime    time.Duration `json:"round_time"`
+	RoundGap     time.Duration `json:"round_gap,omitempty"`
 	RoundChosen  bool          `json:"round_chosen,omitempty"`
 	Looks        []int         `json:"looks"`
 	PlannedLooks int           `json:"planned_looks"`
@@ -54,7 +55,7 @@ type compareJSON struct {
 }
 
 // WriteJSON writes the duet as one JSON object: its seed, T0, round
-// time, pair orders, planned looks and comparison options, and each
+// time and gap, pair orders, planned looks and comparison options, and each
 // round's report as Report.WriteJSON writes it (A's rounds, B's, the
 // pilot pair's). A shard of a duet run on another host hands its duet
 // over in such a file; ReadDuetJSON reads it back, and MergeDuets (or
@@ -62,7 +63,7 @@ type compareJSON struct {
 // written: ReadDuetJSON makes it again from the rounds.
 func (d *DuetReport) WriteJSON(w io.Writer) error {
 	v := 1
-	h := duetHead{Version: &v, Seed: d.Seed, T0: d.T0, RoundTime: d.RoundTime, Looks: d.Looks, PlannedLooks: d.PlannedLooks,
+	h := duetHead{Version: &v, Seed: d.Seed, T0: d.T0, RoundTime: d.RoundTime, RoundGap: d.RoundGap, Looks: d.Looks, PlannedLooks: d.PlannedLooks,
 		BFirst: d.BFirst, Compare: compareJSON{Percentiles: d.Compare.Percentiles, MinEffect: d.Compare.MinEffect,
 			TailMinEffect: d.Compare.TailMinEffect, MinAbsolute: d.Compare.MinAbsolute, Alpha: d.Compare.Alpha,
 			MaxErrorRateIncrease: d.Compare.MaxErrorRateIncrease, PassInconclusive: d.Compare.PassInconclusive,
@@ -158,13 +159,13 @@ func readDuetJSON(rd io.Reader) (*DuetReport, error) {
 			c.MinEffect, c.TailMinEffect, c.MinAbsolute, c.MaxErrorRateIncrease)
 	case c.GatedSpecs < 1:
 		return nil, fmt.Errorf("duet JSON: compare: gated specs %d: want 1 or more", c.GatedSpecs)
-	case v.RoundTime < 0:
-		return nil, fmt.Errorf("duet JSON: round time %v: want 0 or more", v.RoundTime)
+	case v.RoundTime < 0 || v.RoundGap < 0:
+		return nil, fmt.Errorf("duet JSON: round time %v, gap %v: want 0 or more", v.RoundTime, v.RoundGap)
 	}
 	if err := checkLooks(v.Looks, v.PlannedLooks); len(v.Looks) > 0 && err != nil {
 		return nil, fmt.Errorf("duet JSON: %w", err)
 	}
-	d := &DuetReport{Seed: v.Seed, T0: v.T0, RoundTime: v.RoundTime, Looks: v.Looks, PlannedLooks: v.PlannedLooks, BFirst: v.BFirst,
+	d := &DuetReport{Seed: v.Seed, T0: v.T0, RoundTime: v.RoundTime, RoundGap: v.RoundGap, Looks: v.Looks, PlannedLooks: v.PlannedLooks, BFirst: v.BFirst,
 		Compare: CompareOptions{Percentiles: c.Percentiles, MinEffect: c.MinEffect, TailMinEffect: c.TailMinEffect, MinAbsolute: c.MinAbsolute,
 			Alpha: c.Alpha, MaxErrorRateIncrease: c.MaxErrorRateIncrease, PassInconclusive: c.PassInconclusive,
 			MaxCalibrationRatio: c.MaxCalibrationRatio, GatedSpecs: c.GatedSpecs}}

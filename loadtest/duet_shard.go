@@ -9,20 +9,16 @@ import (
 	"time"
 )
 
-// DuetRoundGap is the time between the end of one round of a duet run
-// as shards (or given StartAt) and the start of the next: round r of
-// every shard starts at T0 + r·(RoundTime + DuetRoundGap). It leaves room for a round's end
-// (in-flight requests are left out at its time: no grace period), its
-// report and the next round's set-up, which must be done
-// DuetRoundGap/4 before its start (StartAt's readiness margin) or the
-// shard stops with StartAt's error, having sent nothing at the wrong
-// time. A shard's duet of P pairs lasts 2·P·(RoundTime + DuetRoundGap)
-// less one gap.
+// DuetRoundGap is the default time (DuetOptions.RoundGap) between the
+// end of one round of a duet run as shards (or given StartAt) and the
+// start of the next: round r of every shard starts at T0 +
+// r·(RoundTime + gap). It leaves room for a round's end (in-flight
+// requests are left out at its time: no grace period), its report and
+// the next round's set-up, which must be done a quarter of the gap
+// before its start (StartAt's readiness margin) or the shard stops with
+// StartAt's error, having sent nothing at the wrong time. A shard's
+// duet of P pairs lasts 2·P·(RoundTime + gap) less one gap.
 const DuetRoundGap = 400 * time.Millisecond
-
-// duetReady is the readiness margin of a scheduled round after the
-// first (the first keeps the plan's own).
-const duetReady = DuetRoundGap / 4
 
 // duetProcesses refuses Processes in a duet's plan: the copies would
 // re-run the test up to its first Execute, which is the duet's first
@@ -35,7 +31,7 @@ func duetProcesses(p *Plan) error {
 }
 
 // duetShard runs shard k of N of a duet on the schedule every shard
-// knows: round r at T0 + r·(RoundTime + DuetRoundGap), every planned
+// knows: round r at T0 + r·(RoundTime + RoundGap), every planned
 // pair, no pilot and no verdict. A whole plan given StartAt runs on the
 // same schedule, and is judged at its end as MergeDuets judges.
 func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b string, opts DuetOptions, o CompareOptions) (*DuetReport, error) {
@@ -51,18 +47,24 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 	case opts.RoundTime <= 0:
 		return nil, fmt.Errorf("%s: DuetOptions.RoundTime %v: a duet on a schedule from T0 needs a fixed round time above 0 (a pilot pair would choose it from one shard's data alone, and the shards would disagree): nothing was sent", where, opts.RoundTime)
 	case opts.MaxPairs <= 0 && opts.Budget <= 0:
-		return nil, fmt.Errorf("%s: DuetOptions.MaxPairs %d and Budget %v: a duet on a schedule from T0 needs a fixed number of pairs: set MaxPairs, or a Budget (the pairs are Budget / (2·(RoundTime + DuetRoundGap))): nothing was sent", where, opts.MaxPairs, opts.Budget)
+		return nil, fmt.Errorf("%s: DuetOptions.MaxPairs %d and Budget %v: a duet on a schedule from T0 needs a fixed number of pairs: set MaxPairs, or a Budget (the pairs are Budget / (2·(RoundTime + RoundGap))): nothing was sent", where, opts.MaxPairs, opts.Budget)
+	case opts.RoundGap < 0:
+		return nil, fmt.Errorf("%s: DuetOptions.RoundGap %v: want 0 (the default, DuetRoundGap %v) or more: nothing was sent", where, opts.RoundGap, DuetRoundGap)
 	case first.cfg.Seed == 0 && !whole:
 		return nil, fmt.Errorf("%s: the plan has no Seed: every shard must draw the same order of sides and the same segments (loadtest.Seed(n)): nothing was sent", where)
 	}
+	gap := opts.RoundGap
+	if gap == 0 {
+		gap = DuetRoundGap
+	}
 	pairs := opts.MaxPairs
 	if pairs <= 0 {
-		pairs = int(opts.Budget / (2 * (opts.RoundTime + DuetRoundGap)))
+		pairs = int(opts.Budget / (2 * (opts.RoundTime + gap)))
 		if pairs < 1 {
-			return nil, fmt.Errorf("%s: DuetOptions.Budget %v holds no pair of rounds of RoundTime %v and DuetRoundGap %v: raise the Budget or set MaxPairs: nothing was sent", where, opts.Budget, opts.RoundTime, DuetRoundGap)
+			return nil, fmt.Errorf("%s: DuetOptions.Budget %v holds no pair of rounds of RoundTime %v and RoundGap %v: raise the Budget or set MaxPairs: nothing was sent", where, opts.Budget, opts.RoundTime, gap)
 		}
 	}
-	d := &DuetReport{Seed: first.cfg.Seed, RoundTime: opts.RoundTime, T0: first.startAt, Compare: o}
+	d := &DuetReport{Seed: first.cfg.Seed, RoundTime: opts.RoundTime, RoundGap: gap, T0: first.startAt, Compare: o}
 	planSeed, shardSet := first.cfg.Seed, first.shardSet
 	if d.Seed == 0 {
 		d.Seed = rand.Uint64() // a whole plan's: no other shard draws
@@ -101,7 +103,7 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 			}
 		}
 		first = nil
-		ready := duetReady
+		ready := gap / 4
 		if r == 0 {
 			ready = firstReady
 		}
@@ -142,7 +144,7 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 
 // slot is the start of round r of a duet run as shards.
 func (d *DuetReport) slot(r int) time.Time {
-	return d.T0.Add(time.Duration(r) * (d.RoundTime + DuetRoundGap))
+	return d.T0.Add(time.Duration(r) * (d.RoundTime + d.RoundGap))
 }
 
 // shard is the manifest of the duet's first round when it is a shard's
@@ -181,7 +183,7 @@ func (d *DuetReport) NoVerdict() string {
 // planned pair; the merged duet holds them all, whichever look judged.
 //
 // Every shard must be there once and their duets must agree on the
-// seed, T0, the round time, the pairs and the order inside each
+// seed, T0, the round time and gap, the pairs and the order inside each
 // (BFirst), the planned looks and the comparison's options; round i of
 // side A is merged across the shards by MergeWith (and B's likewise),
 // which checks each round's manifests. opts are MergeWith's, its Names
@@ -209,6 +211,8 @@ func MergeDuets(opts MergeOptions, duets ...*DuetReport) (*DuetReport, error) {
 			return nil, bad("%s holds %d rounds of A, %d of B and %d pair orders: a shard's duet holds every pair it planned", name(i), len(d.A), len(d.B), len(d.BFirst))
 		case slices.Contains(d.A, nil) || slices.Contains(d.B, nil):
 			return nil, bad("%s has a round that is nil", name(i))
+		case d.RoundTime <= 0 || d.RoundGap <= 0:
+			return nil, bad("%s has round time %v and gap %v: a shard's duet runs on a schedule of both above 0", name(i), d.RoundTime, d.RoundGap)
 		}
 		if shards[i] = d.shard(); shards[i] == nil {
 			return nil, bad("%s is not a shard's duet (its rounds have no manifest of shard k of N, N above 1): it was run in one process, or merged already", name(i))
@@ -232,6 +236,8 @@ func MergeDuets(opts MergeOptions, duets ...*DuetReport) (*DuetReport, error) {
 			return nil, bad("%s and %s were given different start times T0: %s and %s", name(0), name(i), fmtT0(f.T0), fmtT0(d.T0))
 		case d.RoundTime != f.RoundTime:
 			return nil, bad("%s and %s ran rounds of %v and %v (give every shard the same DuetOptions.RoundTime)", name(0), name(i), f.RoundTime, d.RoundTime)
+		case d.RoundGap != f.RoundGap:
+			return nil, bad("%s and %s left gaps of %v and %v between rounds (give every shard the same DuetOptions.RoundGap)", name(0), name(i), f.RoundGap, d.RoundGap)
 		case len(d.A) != len(f.A):
 			return nil, bad("%s and %s ran %d and %d pairs (give every shard the same DuetOptions.MaxPairs or Budget)", name(0), name(i), len(f.A), len(d.A))
 		case !slices.Equal(d.BFirst, f.BFirst):
@@ -261,7 +267,7 @@ func MergeDuets(opts MergeOptions, duets ...*DuetReport) (*DuetReport, error) {
 	if len(missing) > 0 && !opts.AllowMissing {
 		return nil, bad("%d of %d shards' duets missing: %s", len(missing), first.Count, strings.Join(missing, ", "))
 	}
-	out := &DuetReport{Seed: f.Seed, T0: f.T0, RoundTime: f.RoundTime, Looks: slices.Clone(f.Looks), PlannedLooks: f.PlannedLooks,
+	out := &DuetReport{Seed: f.Seed, T0: f.T0, RoundTime: f.RoundTime, RoundGap: f.RoundGap, Looks: slices.Clone(f.Looks), PlannedLooks: f.PlannedLooks,
 		BFirst: slices.Clone(f.BFirst), Compare: f.Compare}
 	for i := range f.A {
 		for _, side := range []string{"A", "B"} {
