@@ -948,8 +948,13 @@ func (c *Comparison) Method() string {
 					RoundResponses(slices.Max(o.Percentiles)), trimFloat(slices.Max(o.Percentiles)))
 			}
 		}
-		return fmt.Sprintf("duet: %d pairs%s%s in %v, each pair's order drawn from seed %d; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval, %s; %s\n",
-			c.Pairs, rounds, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, c.levels(), rule)
+		shards := ""
+		if len(c.old) > 0 && c.old[0] != nil && len(c.old[0].Shards) > 1 {
+			// a duet run as shards (MergeDuets)
+			shards = fmt.Sprintf(", each round merged from %d shards", len(c.old[0].Shards)+len(c.old[0].MissingShards))
+		}
+		return fmt.Sprintf("duet: %d pairs%s%s in %v, each pair's order drawn from seed %d%s; per metric the Hodges–Lehmann change of log(B/A) over the pairs with its exact signed-rank interval, %s; %s\n",
+			c.Pairs, rounds, contended, c.Elapsed.Round(100*time.Millisecond), c.Seed, shards, c.levels(), rule)
 	}
 	for _, d := range c.Deltas {
 		if k, l := d.Sessions[0], d.Sessions[1]; k+l > 0 {

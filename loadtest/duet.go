@@ -27,6 +27,11 @@ type DuetOptions struct {
 	RoundTime time.Duration
 	// Compare sets the percentiles, the minimum effects and alpha.
 	Compare CompareOptions
+	// RoundGap is the time between rounds of a duet run as shards (or
+	// given StartAt), for a round's end and the next one's set-up
+	// (default DuetRoundGap, 400 ms): raise it for plans slow to set up
+	// or busy machines; every shard must have the same.
+	RoundGap time.Duration
 }
 
 // DuetReport is what a duet measured: each round's report, pair by pair
@@ -50,6 +55,17 @@ type DuetReport struct {
 	// compared).
 	RoundTime time.Duration
 	Pilot     []*Report
+	// Compare are the comparison's options, defaults filled in, and
+	// PlannedLooks the number of looks each interval's level is divided
+	// by (len(Looks), or more when fewer looks fit MaxPairs than were
+	// planned): what MergeDuets judges the merged rounds by.
+	Compare      CompareOptions
+	PlannedLooks int
+	// T0 is the start of a duet run as shards (StartAt, BENCHGATE_T0):
+	// round r of every shard began at T0 + r·(RoundTime + RoundGap).
+	// Both are zero for a duet run in one process.
+	T0       time.Time
+	RoundGap time.Duration
 }
 
 // Round times of a duet that chooses them (DuetOptions.RoundTime 0).
@@ -130,7 +146,24 @@ func chooseRoundTime(pilot []*Report, percentiles []float64, longest time.Durati
 // between looks, the duet looks once more at what it has, in place of
 // the looks left. Inconclusive metrics after the last look are reported
 // as such, never as "no regression".
+//
+// When the plan func returns a shard (Shard(k, N) or ShardEnv with N
+// above 1), the duet is shard k of a duet run as N shards (on N hosts,
+// a Kubernetes Indexed Job, a CI matrix, Ginkgo's parallel processes):
+// its rounds follow a schedule every shard knows without talking to the
+// others (see DuetRoundGap), it runs every planned pair and judges
+// nothing; MergeDuets adds the N shards' duets up and judges them as
+// one. Such a duet needs a T0 (StartAt, or BENCHGATE_T0 with ShardEnv),
+// a RoundTime, a pair count (MaxPairs, or a Budget) and the plan's
+// Seed, and refuses before sending anything without them. A whole plan
+// given StartAt (ShardEnv with one shard and BENCHGATE_T0) runs on the
+// same schedule, every planned pair, and is judged at its end as
+// MergeDuets judges.
+//
+// Processes in the plan is refused: a duet's rounds are run one after
+// another by this process; run the duet as shards instead.
 func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opts DuetOptions) (*DuetReport, error) {
+	given := opts // a shard's duet takes the options as given: no defaults
 	if opts.Budget <= 0 {
 		opts.Budget = time.Minute
 	}
@@ -150,7 +183,13 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 	if first == nil {
 		return nil, fmt.Errorf("duet: the plan func returned nil for %s", a)
 	}
-	d := &DuetReport{Seed: first.cfg.Seed}
+	if err := duetProcesses(first); err != nil {
+		return nil, err
+	}
+	if first.shardSet && first.cfg.Segment.Count > 1 || first.startSet {
+		return duetShard(ctx, plan, first, a, b, given, o)
+	}
+	d := &DuetReport{Seed: first.cfg.Seed, Compare: o}
 	var err error
 	var looks int
 	metrics := planMetrics(first, o)
@@ -169,6 +208,9 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 		} else {
 			if p = plan(target); p == nil {
 				return nil, fmt.Errorf("duet: the plan func returned nil for %s", target)
+			}
+			if err := duetProcesses(p); err != nil {
+				return nil, err
 			}
 		}
 		if p.cfg.TimeLimit == 0 {
@@ -214,7 +256,7 @@ func Duet(ctx context.Context, plan func(baseURL string) *Plan, a, b string, opt
 			}
 		}
 	}
-	d.RoundTime = opts.RoundTime
+	d.RoundTime, d.PlannedLooks = opts.RoundTime, looks
 	finish := func() {
 		d.Comparison = comparePaired(d.A, d.B, o, looks)
 		d.Comparison.Seed, d.Comparison.Elapsed = d.Seed, time.Since(start)

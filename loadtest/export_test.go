@@ -12,3 +12,9 @@ func PlanHashForTest(p *Plan) (string, error) {
 	}
 	return planHash(p.wholePlan(ep), p.executor), nil
 }
+
+// ComparePairedForTest compares the first n pairs of d as a duet's look
+// does (comparePaired with d's options and planned looks).
+func ComparePairedForTest(d *DuetReport, n int) *Comparison {
+	return comparePaired(d.A[:n], d.B[:n], d.Compare, d.PlannedLooks)
+}

@@ -16,7 +16,9 @@ import (
 // option lets that pass with a warning.
 // A duet's round slowed by other processes is counted, not refused
 // (both sides of its pair saw them); more than half of the pairs with a
-// round whose generator saturated itself refuses the verdict.
+// round whose generator saturated itself refuses the verdict. One
+// shard's duet (Duet with a sharded plan) is refused: merge the shards'
+// duets (loadtest.MergeDuets) and judge the merged one.
 func HaveNoRegressions() types.GomegaMatcher { return &noRegressionsMatcher{} }
 
 type noRegressionsMatcher struct{ cmp *loadtest.Comparison }
@@ -30,6 +32,9 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 		// More than half of the pairs with a round whose generator
 		// saturated itself is no measurement of the application.
 		if a != nil {
+			if why := a.NoVerdict(); why != "" {
+				return false, fmt.Errorf("HaveNoRegressions: no verdict: %s", why)
+			}
 			m.cmp = a.Comparison
 			for _, r := range append(append([]*loadtest.Report(nil), a.A...), a.B...) {
 				if why := r.NoVerdict(); why != "" {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -16,10 +18,13 @@ import (
 // one plan (the error names the files and values), 2 on bad usage or a
 // file that cannot be opened or written; with --allow-missing, 1 when
 // shards were missing (the others' merge is written all the same).
+// Given the files of a duet's shards (DuetReport.WriteJSON) it merges
+// them (loadtest.MergeDuets), prints the comparison and exits as
+// compare does: 0 no regression, 1 a regression, 3 no verdict.
 func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("merge", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.StringP("output", "o", "", "the merged JSON report to write (required; - for standard output)")
+	out := fs.StringP("output", "o", "", "the merged JSON report to write (required for reports, optional for duets; - for standard output)")
 	summary := fs.Bool("summary", false, "also print the merged report's summary")
 	var opts loadtest.MergeOptions
 	fs.BoolVar(&opts.AllowBinaryMismatch, "allow-binary-mismatch", false, "merge shards run by different executables (CI jobs that each built the binary); the plan must still agree")
@@ -33,12 +38,31 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"plan hash, seed, histogram layout, binary hash). The merged report works with benchgate compare\n"+
 			"and benchgate report like any other.\n"+
 			"Exit status: 0 merged, 1 merged with --allow-missing but shards were missing, 2 bad usage or a file that cannot be opened or written, 4 a file that is\n"+
-			"not a valid report or files that are not the shards of one execution (the error names them).\n\nflags:\n%s", fs.FlagUsages())
+			"not a valid report or files that are not the shards of one execution (the error names them).\n\n"+
+			"Given the files of a duet's N shards (loadtest.Duet with a sharded plan, DuetReport.WriteJSON) it merges\n"+
+			"them (loadtest.MergeDuets: each round across the shards), judges the merged pairs at the planned looks as\n"+
+			"one process would, prints the comparison and writes the merged duet to -o when given.\n"+
+			"Exit status then: 0 no regression, 1 a regression, 2 bad usage or a file that cannot be opened or written,\n"+
+			"3 no verdict (inconclusive, or shards missing with --allow-missing), 4 a file that is not a valid duet or\n"+
+			"files that are not the shards of one duet.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *out == "" || fs.NArg() == 0 {
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	opts.Names = fs.Args()
+	duet, err := duetFiles(fs.Args())
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return readExit(err)
+	}
+	if duet {
+		return mergeDuets(fs.Args(), *out, opts, stdout, stderr)
+	}
+	if *out == "" {
 		fs.Usage()
 		return 2
 	}
@@ -51,7 +75,6 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		reports = append(reports, r)
 	}
-	opts.Names = fs.Args()
 	m, err := loadtest.MergeWith(opts, reports...)
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
@@ -93,5 +116,107 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "benchgate merge:", m.Err)
 		return 1
 	}
+	return 0
+}
+
+// duetFiles reports whether the files are duets' (DuetReport.WriteJSON:
+// a top-level duet_version) rather than reports; a mix is an error
+// wrapping loadtest.ErrInvalidReport.
+func duetFiles(paths []string) (bool, error) {
+	kind := make([]bool, len(paths))
+	for i, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return false, err
+		}
+		var v struct {
+			Version *int `json:"duet_version"`
+		}
+		if json.Unmarshal(data, &v) == nil && v.Version != nil {
+			kind[i] = true
+		}
+		if kind[i] != kind[0] {
+			what := map[bool]string{true: "a duet's", false: "a report's"}
+			return false, fmt.Errorf("%w: %s is %s file and %s %s: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, paths[0], what[kind[0]], path, what[kind[i]])
+		}
+	}
+	return kind[0], nil
+}
+
+// mergeDuets merges the files of a duet's shards, writes the merged
+// duet to out (when given) and prints its comparison and verdict.
+func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, stderr io.Writer) int {
+	var duets []*loadtest.DuetReport
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "benchgate merge:", err)
+			return 2
+		}
+		d, err := loadtest.ReadDuetJSON(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "benchgate merge: %s: %v\n", path, err)
+			return readExit(err)
+		}
+		duets = append(duets, d)
+	}
+	m, err := loadtest.MergeDuets(opts, duets...)
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return readExit(err)
+	}
+	w := stdout
+	switch out {
+	case "":
+	case "-":
+		err, w = m.WriteJSON(stdout), stderr
+	default:
+		err = writeFileAtomic(out, m.WriteJSON)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return 2
+	}
+	c := m.Comparison
+	if out != "" && out != "-" {
+		fmt.Fprintf(w, "%s: ", out)
+	}
+	first := m.A[0] // every round merged from the same shards
+	fmt.Fprintf(w, "a duet of %d shards, %d pairs, judged at %d\n", len(first.Shards)+len(first.MissingShards), len(m.A), c.Pairs)
+	warned := map[string]bool{}
+	for _, r := range append(append([]*loadtest.Report(nil), m.A...), m.B...) {
+		for _, warn := range r.Warnings {
+			if !warned[warn] {
+				warned[warn] = true
+				fmt.Fprintln(stderr, "warning:", warn)
+			}
+		}
+	}
+	if first.Err != nil && len(first.MissingShards) > 0 {
+		fmt.Fprint(w, c)
+		fmt.Fprintf(w, "verdict: none: %v\n", first.Err)
+		return 3
+	}
+	for _, r := range append(append([]*loadtest.Report(nil), m.A...), m.B...) {
+		if why := r.NoVerdict(); why != "" {
+			fmt.Fprint(w, c)
+			fmt.Fprintf(w, "verdict: none: a round: %s\n", why)
+			return 3
+		}
+	}
+	fmt.Fprint(w, c)
+	switch {
+	case len(c.Regressions()) > 0:
+		fmt.Fprintf(w, "verdict: %d regression(s)\n", len(c.Regressions()))
+		return 1
+	case len(c.Inconclusive()) > 0 && !c.Options.PassInconclusive:
+		fmt.Fprintf(w, "verdict: none: %d metric(s) inconclusive\n", len(c.Inconclusive()))
+		return 3
+	case len(c.Inconclusive()) > 0:
+		fmt.Fprintf(w, "verdict: no regression shown, but %d metric(s) inconclusive (passed by the duet's PassInconclusive)\n", len(c.Inconclusive()))
+		return 0
+	}
+	fmt.Fprintln(w, "verdict: no regression")
 	return 0
 }
