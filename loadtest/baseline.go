@@ -91,9 +91,17 @@ func (r *Report) Baseline() *Report {
 // Add appends an execution recorded on machine m (nil: unknown) after
 // checking that it has the runs and steps of the executions already
 // held.
+//
+// A report no verdict may come from is refused, saying why: one that
+// carries an error (Execute's, or shards missing from its merge) or one
+// shard's part of a plan run as several; the comparison would judge
+// less than the plan.
 func (b *Baseline) Add(r *Report, m *Machine) error {
 	if r == nil {
 		return errors.New("baseline: a nil report")
+	}
+	if why := r.partial(); why != "" {
+		return fmt.Errorf("baseline: %w: %s", ErrInvalidReport, why)
 	}
 	if len(b.Executions) > 0 {
 		if a, c := shape(b.Executions[0]), shape(r); a != c {
@@ -254,7 +262,11 @@ func decodeBaseline(data []byte) (*Baseline, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Baseline{Executions: []*Report{r}, Machines: []*Machine{nil}}, nil
+		b := &Baseline{}
+		if err := b.Add(r, nil); err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	var f baselineFile
 	if err := json.Unmarshal(data, &f); err != nil {

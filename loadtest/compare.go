@@ -445,6 +445,16 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 		c.Refused = fmt.Sprintf("%d baseline and %d new executions: both sides need one at least", len(base), len(cur))
 		return c
 	}
+	// an execution that holds less than its plan (an error, a shard of
+	// several) is no measure of it, on either side
+	for side, rs := range map[string][]*Report{"baseline": base, "new": cur} {
+		for i, r := range rs {
+			if why := r.partial(); why != "" {
+				c.Refused = fmt.Sprintf("%s execution %d: %s", side, i+1, why)
+				return c
+			}
+		}
+	}
 	var pend []pending
 	ref := base[0]
 	for ri, brun := range ref.Runs {

@@ -48,6 +48,10 @@ func (r *Report) writeJSON(w io.Writer, keep func(*RunReport) bool) error {
 		cp.Version = ReportVersion
 	}
 	cp.GoodResponses = r.goodResponses()
+	cp.ErrText = "" // Err's, as it is now (a spec may have cleared it)
+	if r.Err != nil {
+		cp.ErrText = scenario.RedactText(r.Err.Error())
+	}
 	cp.Runs = make([]*RunReport, len(r.Runs))
 	var logs []*RequestLog
 	for i, run := range r.Runs {

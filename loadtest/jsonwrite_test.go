@@ -2,7 +2,11 @@ package loadtest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -86,5 +90,40 @@ func TestWriteJSONOfAHandMadeReport(t *testing.T) {
 	}
 	if r.Version != loadtest.ReportVersion {
 		t.Errorf("version %d, want %d", r.Version, loadtest.ReportVersion)
+	}
+}
+
+// TestErrorSurvivesTheFile: the error Execute returned with a report is
+// written with it (secrets redacted) and read back, so the report gives
+// no verdict from its file either; a spec that cleared it writes none.
+func TestErrorSurvivesTheFile(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(srv.URL))), loadtest.Repeat(3)).Execute(context.Background())
+	if err != nil || report.NoVerdict() != "" {
+		t.Fatalf("%v, %q", err, report.NoVerdict())
+	}
+	report.Err = errors.New("cancelled while fetching http://ann:SECRET@host/x?token=SECRET2")
+	roundTrip := func() *loadtest.Report {
+		var buf bytes.Buffer
+		if err := report.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(buf.String(), "SECRET") {
+			t.Errorf("the file shows a secret of the error")
+		}
+		back, err := loadtest.ReadJSON(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return back
+	}
+	back := roundTrip()
+	if back.Err == nil || !strings.Contains(back.NoVerdict(), "the plan did not run to its end: cancelled while fetching") {
+		t.Errorf("read back: error %v, no verdict %q", back.Err, back.NoVerdict())
+	}
+	report.Err = nil // judged anyway, on purpose
+	if back := roundTrip(); back.Err != nil || back.NoVerdict() != "" {
+		t.Errorf("a cleared error came back: %v, %q", back.Err, back.NoVerdict())
 	}
 }

@@ -33,12 +33,11 @@ type MergeOptions struct {
 	// Without it a missing shard is refused, naming it.
 	AllowMissing bool
 	// AllowFailed merges shards that did not run to their end (a
-	// cancel, a deadline, an error, a VU hook that failed): without it
-	// such a shard is refused, naming it and why, since its report
-	// holds less than its part of the plan, and neither a report read
-	// from a file nor the merge would otherwise say so. With it the
-	// caller must see to the verdict (Processes sets the merged
-	// report's Err).
+	// cancel, a deadline, an error, a VU hook that failed; a report
+	// that carries an error): without it such a shard is refused,
+	// naming it and why, since its report holds less than its part of
+	// the plan. With it the caller must see to the verdict (Processes
+	// sets the merged report's Err).
 	AllowFailed bool
 	// AllowApart merges shards that were given no common start time
 	// (StartAt, BENCHGATE_T0) and did not run at the same time: one
@@ -145,7 +144,7 @@ func MergeWith(opts MergeOptions, reports ...*Report) (*Report, error) {
 		switch {
 		case r == nil:
 			return nil, bad("%s is nil", name(i))
-		case r.Err != nil:
+		case r.Err != nil && !opts.AllowFailed:
 			return nil, bad("%s carries an error: %v", name(i), r.Err)
 		case r.Shard == nil:
 			return nil, bad("%s has no shard manifest (not run with loadtest.Shard, or a merged report)", name(i))

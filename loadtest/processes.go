@@ -547,12 +547,12 @@ func (r *procRun) waitReady(ctx context.Context, kids []*child) error {
 // collect reads the copies' reports and merges them; a copy that left
 // none is reported, the others kept.
 func (r *procRun) collect(q *Plan, ep *engine.Plan, kids []*child, t0 time.Time) (*Report, error) {
-	reports := make([]*Report, r.n)
-	names := make([]string, r.n)
+	var reports []*Report
+	var names []string
 	var failures []string
 	for k, c := range kids {
 		pid := c.cmd.Process.Pid
-		names[k] = fmt.Sprintf("shard %d/%d (pid %d)", k, r.n, pid)
+		name := fmt.Sprintf("shard %d/%d (pid %d)", k, r.n, pid)
 		rep, err := readReportFile(c.report)
 		switch {
 		case err == nil && (rep.Shard == nil || rep.Shard.Index != k || rep.Shard.Count != r.n || rep.Shard.PlanHash != r.hash):
@@ -563,16 +563,20 @@ func (r *procRun) collect(q *Plan, ep *engine.Plan, kids []*child, t0 time.Time)
 			err = fmt.Errorf("its report's T0 is %s, not %s", fmtT0(rep.Shard.T0), fmtT0(t0))
 		}
 		if err != nil {
-			failures = append(failures, fmt.Sprintf("%s: %s, no report (%v): its requests are not in the merged figures%s%s", names[k], exitStatus(c.err), err, r.liveOf(k), c.out.tail()))
-			reports[k] = r.emptyShard(q, k, t0, pid)
+			// the merged report lists it as missing (MissingShards),
+			// which no verdict passes, in memory or read from a file
+			failures = append(failures, fmt.Sprintf("%s: %s, no report (%v): its requests are not in the merged figures%s%s", name, exitStatus(c.err), err, r.liveOf(k), c.out.tail()))
 			continue
 		}
 		if c.err != nil {
-			failures = append(failures, fmt.Sprintf("%s: %s; its report is kept%s", names[k], exitStatus(c.err), c.out.tail()))
+			failures = append(failures, fmt.Sprintf("%s: %s; its report is kept%s", name, exitStatus(c.err), c.out.tail()))
 		}
-		reports[k] = rep
+		reports, names = append(reports, rep), append(names, name)
 	}
-	merged, err := MergeWith(MergeOptions{Names: names, AllowFailed: true}, reports...)
+	if len(reports) == 0 {
+		return r.emptyShard(q, t0), fmt.Errorf("Processes: no shard process left a report: %s", strings.Join(failures, "; "))
+	}
+	merged, err := MergeWith(MergeOptions{Names: names, AllowFailed: true, AllowMissing: true}, reports...)
 	if err != nil {
 		return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, errors.Join(append([]error{err}, stringErrs(failures)...)...)
 	}
@@ -607,21 +611,15 @@ func manifestHash(r *Report) string {
 	return r.Shard.PlanHash
 }
 
-// emptyShard is the report of shard k when its process left none: its
+// emptyShard is the report when no process left one: the plan's
 // shape, nothing sent.
-func (r *procRun) emptyShard(q *Plan, k int, t0 time.Time, pid int) *Report {
-	seg := engine.Segment{Index: k, Count: r.n}
-	ep, _, err := q.compileSegment(seg)
-	if err != nil {
-		ep, _, _ = q.compile()
-	}
+func (r *procRun) emptyShard(q *Plan, t0 time.Time) *Report {
+	ep, _, _ := q.compile()
 	rec := newRecorder(ep, q.cfg.Secrets)
 	rec.start = t0
 	rep := rec.report()
 	rep.Seed = r.seed
 	rep.Started = t0
-	rep.Shard = newManifest(seg, r.hash, rep, t0)
-	rep.Shard.PID = pid
 	return rep
 }
 

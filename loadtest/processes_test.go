@@ -3,6 +3,7 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,6 +139,21 @@ func TestProcessesShardKilled(t *testing.T) {
 	}
 	if killed := srv.paths["/"] - int(others); killed < 3 {
 		t.Errorf("the killed shard sent %d requests, want 3 or more", killed)
+	}
+	// the killed shard is missing from the merge, in memory and in the
+	// merged report's file: no verdict passes on it either way
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := loadtest.ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*loadtest.Report{"in memory": report, "read back": back} {
+		if !slices.Equal(r.MissingShards, []int{1}) || !strings.Contains(r.NoVerdict(), "1/3") {
+			t.Errorf("%s: missing shards %v, no verdict %q: want shard 1 missing and no verdict", name, r.MissingShards, r.NoVerdict())
+		}
 	}
 }
 

@@ -125,7 +125,12 @@ type Report struct {
 	// "the plan did not run: …", so that an error the spec did not
 	// check cannot pass as a verdict. A spec that checked the error and
 	// wants a verdict on the partial report anyway sets Err to nil.
+	// WriteJSON writes its text (field "error", secrets redacted), and
+	// ReadJSON restores it as an error of that text, so a report that
+	// did not run to its end gives no verdict from its file either.
 	Err error `json:"-"`
+	// ErrText is Err's text as written to a file (WriteJSON sets it).
+	ErrText string `json:"error,omitempty"`
 	// notRun is true when the plan was refused: nothing was sent.
 	notRun bool
 	// assertions are the matchers' verdicts on the report
@@ -770,13 +775,17 @@ func decodeReport(data []byte, cut bool) (*Report, error) {
 		return nil, fmt.Errorf("report JSON: %w", err)
 	}
 	r.ResponsesReceived = r.GoodResponses // the deprecated name, kept equal
-	// a partial merge stays refused by every matcher
+	// a partial merge stays refused by every matcher, and so does a
+	// report whose execution returned an error
 	if len(r.MissingShards) > 0 {
 		count := 0
 		for _, m := range r.Shards {
 			count = max(count, m.Count)
 		}
 		r.Err = missingShardsError(r.MissingShards, count)
+	}
+	if r.ErrText != "" && (r.Err == nil || r.Err.Error() != r.ErrText) {
+		r.Err = errors.Join(r.Err, errors.New(r.ErrText))
 	}
 	if r.Latency == nil {
 		r.Latency = NewLatency()

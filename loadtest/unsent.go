@@ -111,6 +111,21 @@ func (s *StepReport) Report() *Report {
 	return s.report
 }
 
+// partial says why the report holds less than its plan's execution
+// ("" when it does not): the error Execute returned with it (shards
+// missing from a merge among them), or its being one shard of several.
+func (r *Report) partial() string {
+	switch {
+	case r.Err != nil && r.notRun:
+		return "the plan did not run: " + Printable(r.Err.Error())
+	case r.Err != nil:
+		return "the plan did not run to its end: " + Printable(r.Err.Error())
+	case r.Shard != nil && r.Shard.Count > 1:
+		return fmt.Sprintf("this report is shard %s of a plan: it holds that shard's part of the work alone; merge the %d shards' reports (loadtest.Merge, benchgate merge) and use the merged report", r.Shard, r.Shard.Count)
+	}
+	return ""
+}
+
 // NoVerdict says why no verdict may be given over the report: the error
 // Execute returned with it (Err), or steps that were configured but
 // never sent (StepsNeverSent). It is "" when there is no such reason.
