@@ -11,7 +11,9 @@ import (
 )
 
 // runMerge adds the JSON reports of a plan's shards up into the report
-// of the whole plan (loadtest.MergeWith). It exits 4 when a file is not
+// of the whole plan (loadtest.Merger: the files are read and added one
+// at a time, so one report is in memory at a time beside the merge's
+// sums; a file is refused as soon as it is read). It exits 4 when a file is not
 // a valid report or the files are not the shards of one execution of
 // one plan (the error names the files and values), 2 on bad usage or a
 // file that cannot be opened or written; with --allow-missing, 1 when
@@ -42,17 +44,19 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	var reports []*loadtest.Report
+	// one report in memory at a time: each is read, added and dropped
+	merger := loadtest.NewMerger(opts)
 	for _, path := range fs.Args() {
 		r, err := readReport(path)
+		if err == nil {
+			err = merger.AddNamed(path, r)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "benchgate merge:", err)
 			return readExit(err)
 		}
-		reports = append(reports, r)
 	}
-	opts.Names = fs.Args()
-	m, err := loadtest.MergeWith(opts, reports...)
+	m, err := merger.Report()
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
 		return readExit(err)
