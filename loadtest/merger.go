@@ -270,8 +270,33 @@ func (m *Merger) add(name string, r *Report) {
 	}
 	s := &mergeShard{index: k, name: name, manifest: *r.Shard, started: r.Started, group: g, priority: r.Priority, window: r.Window,
 		warnings: slices.Clone(r.Warnings), hooks: slices.Clone(r.HookErrors), failed: slices.Clone(r.FailedShards),
-		stoppedBy: r.StoppedBy, stopCode: r.StopCode, session: r.Session,
-		sums: make([]float64, len(m.sums)), windows: make([][]float64, len(m.steps))}
+		stoppedBy: r.StoppedBy, stopCode: r.StopCode, session: r.Session}
+	// the floating-point sums are added now if the shard is next in the
+	// shards' order (its windows' if it started with those before it),
+	// kept until it is otherwise
+	direct, winDirect := k == m.folded, false
+	if direct {
+		if m.winGroup == nil {
+			m.winGroup = g
+		}
+		m.winStopped = m.winStopped || g != m.winGroup
+		winDirect = !m.winStopped
+	} else {
+		s.sums = make([]float64, len(m.sums))
+	}
+	if !winDirect {
+		s.windows = make([][]float64, len(m.steps))
+	}
+	put := func(slot int) func(sum, sumSq float64) {
+		return func(sum, sumSq float64) {
+			if direct {
+				m.sums[slot] += sum
+				m.sums[slot+1] += sumSq
+			} else {
+				s.sums[slot], s.sums[slot+1] = sum, sumSq
+			}
+		}
+	}
 	s.first, s.end, s.active = span(r)
 	if r.Generator != nil {
 		gen := *r.Generator
@@ -291,7 +316,7 @@ func (m *Merger) add(name string, r *Report) {
 	out.BytesSent += r.BytesSent
 	out.TLSVerifySkipped = out.TLSVerifySkipped || r.TLSVerifySkipped
 	out.Latency.mergeCounts(r.Latency)
-	s.sums[slotLatency], s.sums[slotLatency+1] = r.Latency.sums()
+	put(slotLatency)(r.Latency.sums())
 	if ra := r.Arrivals; ra != nil {
 		if m.arrivals == nil {
 			m.arrivals = &ArrivalReport{Lag: NewLatency()}
@@ -301,8 +326,12 @@ func (m *Merger) add(name string, r *Report) {
 		a.Started += ra.Started
 		a.Dropped += ra.Dropped
 		a.Lag.mergeCounts(ra.Lag)
-		s.sums[slotLag], s.sums[slotLag+1] = ra.Lag.sums()
-		s.sums[slotRate] = ra.Rate
+		put(slotLag)(ra.Lag.sums())
+		if direct {
+			m.sums[slotRate] += ra.Rate
+		} else {
+			s.sums[slotRate] = ra.Rate
+		}
 	}
 	for _, sec := range r.Timeline {
 		if sec.At < 0 {
@@ -327,7 +356,7 @@ func (m *Merger) add(name string, r *Report) {
 			m.logs[i] = true
 		}
 		for _, o := range rr.Steps {
-			m.addStep(f, s, o)
+			m.addStep(f, s, o, put, winDirect)
 			f++
 		}
 	}
@@ -335,11 +364,16 @@ func (m *Merger) add(name string, r *Report) {
 	if id := r.Shard.Execution; id != "" {
 		m.executions[id] = k
 	}
+	if direct {
+		m.folded++
+	}
 	m.fold()
 }
 
-// addStep adds shard s's step o to the merge's step f.
-func (m *Merger) addStep(f int, s *mergeShard, o *StepReport) {
+// addStep adds shard s's step o to the merge's step f; put adds or
+// keeps a sum and sum of squares, winDirect says the windows' are added
+// now.
+func (m *Merger) addStep(f int, s *mergeShard, o *StepReport, put func(slot int) func(sum, sumSq float64), winDirect bool) {
 	st := m.steps[f]
 	s.steps = append(s.steps, mergeStep{sent: o.Sent, good: o.Good, first: o.First, last: o.Last, minBody: o.MinBodyBytes, maxBody: o.MaxBodyBytes})
 	st.Configured += o.Configured
@@ -380,10 +414,13 @@ func (m *Merger) addStep(f int, s *mergeShard, o *StepReport) {
 	st.Corrected = mergeCountsOptional(st.Corrected, o.Corrected)
 	at := slotSteps + slotsPerStep*f
 	for h, l := range []*Latency{o.Latency, o.Connect, o.FirstByte, o.TLSHandshake, o.Corrected} {
-		s.sums[at+2*h], s.sums[at+2*h+1] = l.sums()
+		put(at + 2*h)(l.sums())
 	}
 	gw := s.group.windows[f]
 	var sums []float64
+	if winDirect && len(m.winSums[f]) < 2*len(o.Windows) {
+		m.winSums[f] = append(m.winSums[f], make([]float64, 2*len(o.Windows)-len(m.winSums[f]))...)
+	}
 	for i, w := range o.Windows {
 		if len(gw) <= i {
 			gw = append(gw, make([]Window, i+1-len(gw))...)
@@ -396,14 +433,22 @@ func (m *Merger) addStep(f int, s *mergeShard, o *StepReport) {
 				sw.Latency = NewLatency()
 			}
 			sw.Latency.mergeCounts(w.Latency)
+			sum, sumSq := w.Latency.sums()
+			if winDirect {
+				m.winSums[f][2*i] += sum
+				m.winSums[f][2*i+1] += sumSq
+				continue
+			}
 			if sums == nil {
 				sums = make([]float64, 2*len(o.Windows))
 			}
-			sums[2*i], sums[2*i+1] = w.Latency.sums()
+			sums[2*i], sums[2*i+1] = sum, sumSq
 		}
 	}
 	s.group.windows[f] = gw
-	s.windows[f] = sums
+	if !winDirect {
+		s.windows[f] = sums
+	}
 }
 
 // addSamples adds a shard's samples to step f's: MergeWith keeps the
