@@ -25,7 +25,7 @@ import (
 // the reports added: Add folds a report's counts, histograms, windows and
 // timeline into the merge's own and keeps of each shard only what is
 // small (its manifest, start, warnings, hook errors, stop, generator
-// health, session, and a few figures per step), so the caller may drop
+// health, Report.Session, a few figures per step), so the caller may drop
 // a report once it is added. The merge then holds one set of histograms
 // for the whole plan, and one set of windows and timeline per distinct
 // shard start (Report.Started): one for shards given one T0 (StartAt,
