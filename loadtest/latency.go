@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 )
@@ -154,10 +155,16 @@ func (l *Latency) mergeCounts(o *Latency) {
 	if o == nil || o.count == 0 {
 		return
 	}
-	o.each(func(idx int, n int64) bool {
-		l.add(idx, n)
-		return true
-	})
+	if l.few == nil && l.pages == nil && o.pages == nil {
+		// empty: o's counters as they are (what adding them one by one
+		// would make, without the room to grow)
+		l.few = slices.Clone(o.few)
+	} else {
+		o.each(func(idx int, n int64) bool {
+			l.add(idx, n)
+			return true
+		})
+	}
 	if l.count == 0 || o.min < l.min {
 		l.min = o.min
 	}

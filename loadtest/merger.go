@@ -881,13 +881,18 @@ func (w *mergeWork) stepTimes(s *StepReport, f int) {
 // histograms' sums added in the shards' order.
 func (w *mergeWork) windows(s *StepReport, f int, shifts map[*startGroup]int) {
 	m := w.m
-	var wins []Window
-	if len(m.groups) == 1 {
-		for g := range shifts {
-			wins = g.windows[f] // shift 0
+	// a group of shift 0 (the earliest start's) takes the others'
+	// windows in; each group's are let go once added
+	var base *startGroup
+	for g, shift := range shifts {
+		if shift == 0 && (base == nil || len(g.windows[f]) > len(base.windows[f])) {
+			base = g
 		}
-	} else {
-		for g, shift := range shifts {
+	}
+	wins := base.windows[f]
+	base.windows[f] = nil
+	for g, shift := range shifts {
+		if g != base {
 			for i, gw := range g.windows[f] {
 				at := i + shift
 				if len(wins) <= at {
@@ -903,6 +908,7 @@ func (w *mergeWork) windows(s *StepReport, f int, shifts map[*startGroup]int) {
 					sw.Latency.mergeCounts(gw.Latency)
 				}
 			}
+			g.windows[f] = nil
 		}
 	}
 	sums := make([]float64, 2*len(wins))
@@ -920,6 +926,7 @@ func (w *mergeWork) windows(s *StepReport, f int, shifts map[*startGroup]int) {
 		for i, v := range sh.windows[f] {
 			sums[i+2*shift] += v
 		}
+		sh.windows[f] = nil
 	}
 	for i := range wins {
 		if l := wins[i].Latency; l != nil {
