@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -70,4 +72,35 @@ func ExampleMerge() {
 	// shard 1/2, plan hash the first shard's: true
 	// merged: 2 shards; good responses the shards' sum: true; one latency each: true
 	// merge: not a valid benchgate report: 1 of 2 shards missing: 1/2
+}
+
+// ExampleMerger merges the shards' report files one at a time, as
+// benchgate merge does: each report is read, added and dropped, so one
+// report is in memory at a time beside the merge's sums. The files may
+// come in any order; the merged report is the same.
+func ExampleMerger() {
+	paths, _ := filepath.Glob("results/shard-*.json")
+	m := loadtest.NewMerger(loadtest.MergeOptions{})
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		r, err := loadtest.ReadJSON(f)
+		f.Close()
+		if err == nil {
+			err = m.AddNamed(path, r) // refused: names the file and why
+		}
+		if err != nil {
+			fmt.Println(path, err)
+			return
+		}
+	}
+	whole, err := m.Report() // refused if a shard is missing
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(whole.Shards), "shards,", whole.RequestsSent, "requests sent")
 }

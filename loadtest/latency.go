@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 )
@@ -142,17 +143,42 @@ func (l *Latency) Merge(o *Latency) {
 	if o == nil || o.count == 0 {
 		return
 	}
-	o.each(func(idx int, n int64) bool {
-		l.add(idx, n)
-		return true
-	})
+	l.mergeCounts(o)
+	l.sum += o.sum
+	l.sumSq += o.sumSq
+}
+
+// mergeCounts adds o's counters, count, min and max to l, not its sums
+// (floating-point, whose total depends on the order of the additions:
+// Merger adds them apart, in the shards' order).
+func (l *Latency) mergeCounts(o *Latency) {
+	if o == nil || o.count == 0 {
+		return
+	}
+	if l.few == nil && l.pages == nil && o.pages == nil {
+		// empty: o's counters as they are (what adding them one by one
+		// would make, without the room to grow)
+		l.few = slices.Clone(o.few)
+	} else {
+		o.each(func(idx int, n int64) bool {
+			l.add(idx, n)
+			return true
+		})
+	}
 	if l.count == 0 || o.min < l.min {
 		l.min = o.min
 	}
 	l.max = max(l.max, o.max)
 	l.count += o.count
-	l.sum += o.sum
-	l.sumSq += o.sumSq
+}
+
+// sums returns the sum and sum of squares that Merge would add of l
+// (zeros for an empty or nil histogram, which Merge skips).
+func (l *Latency) sums() (sum, sumSq float64) {
+	if l == nil || l.count == 0 {
+		return 0, 0
+	}
+	return l.sum, l.sumSq
 }
 
 // each calls f for every non-empty counter in index order.

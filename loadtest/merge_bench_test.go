@@ -101,17 +101,59 @@ func readAndMerge(paths []string) (*Report, error) {
 	return MergeWith(MergeOptions{Names: paths}, reports...)
 }
 
-// BenchmarkMerge100Shards times ReadJSON and Merge of the 100 shard
-// files of a 10-minute run (4 steps, 200 ms windows, full histograms).
-func BenchmarkMerge100Shards(b *testing.B) {
-	paths := writeBenchShards(b, b.TempDir())
+// readAndAdd reads the shard files one at a time and adds each to a
+// Merger, as benchgate merge does: one report is held at a time.
+func readAndAdd(paths []string) (*Report, error) {
+	m := NewMerger(MergeOptions{})
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		r, err := ReadJSON(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := m.AddNamed(path, r); err != nil {
+			return nil, err
+		}
+	}
+	return m.Report()
+}
+
+// benchShardsDir is where the benchmarks write their 100 shard files:
+// $BENCHGATE_MERGE_SHARDS_DIR, kept (to measure benchgate merge on
+// them), or a temporary directory.
+func benchShardsDir(b *testing.B) string {
+	if dir := os.Getenv("BENCHGATE_MERGE_SHARDS_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	}
+	return b.TempDir()
+}
+
+// BenchmarkMerge100Shards times ReadJSON and MergeWith of the 100 shard
+// files of a 10-minute run (4 steps, 200 ms windows, full histograms),
+// every report read before the merge.
+func BenchmarkMerge100Shards(b *testing.B) { benchMerge100(b, readAndMerge) }
+
+// BenchmarkMerge100ShardsOneAtATime times the same files read and added
+// to a Merger one at a time (benchgate merge): one report is held at a
+// time.
+func BenchmarkMerge100ShardsOneAtATime(b *testing.B) { benchMerge100(b, readAndAdd) }
+
+func benchMerge100(b *testing.B, merge func([]string) (*Report, error)) {
+	paths := writeBenchShards(b, benchShardsDir(b))
 	st, err := os.Stat(paths[0])
 	if err != nil {
 		b.Fatal(err)
 	}
 	var m *Report
 	for b.Loop() {
-		if m, err = readAndMerge(paths); err != nil {
+		if m, err = merge(paths); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,7 +13,9 @@ import (
 )
 
 // runMerge adds the JSON reports of a plan's shards up into the report
-// of the whole plan (loadtest.MergeWith). It exits 4 when a file is not
+// of the whole plan (loadtest.Merger: the files are read and added one
+// at a time, so one report is in memory at a time beside the merge's
+// sums; a file is refused as soon as it is read). It exits 4 when a file is not
 // a valid report or the files are not the shards of one execution of
 // one plan (the error names the files and values), 2 on bad usage or a
 // file that cannot be opened or written; with --allow-missing, 1 when
@@ -66,16 +68,24 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	var reports []*loadtest.Report
+	// one report in memory at a time: each is read, added and dropped
+	merger := loadtest.NewMerger(opts)
 	for _, path := range fs.Args() {
 		r, err := readReport(path)
+		if err != nil {
+			if duet, _ := isDuetFile(path); duet {
+				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, path, fs.Arg(0))
+			}
+		}
+		if err == nil {
+			err = merger.AddNamed(path, r)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "benchgate merge:", err)
 			return readExit(err)
 		}
-		reports = append(reports, r)
 	}
-	m, err := loadtest.MergeWith(opts, reports...)
+	m, err := merger.Report()
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
 		return readExit(err)
@@ -120,27 +130,26 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // duetFiles reports whether the files are duets' (DuetReport.WriteJSON:
-// a top-level duet_version) rather than reports; a mix is an error
-// wrapping loadtest.ErrInvalidReport.
+// an object whose first key is duet_version) rather than reports, by
+// the first file's first key: the files are read one at a time later,
+// and a file of the other kind among them is refused then, naming it.
 func duetFiles(paths []string) (bool, error) {
-	kind := make([]bool, len(paths))
-	for i, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return false, err
-		}
-		var v struct {
-			Version *int `json:"duet_version"`
-		}
-		if json.Unmarshal(data, &v) == nil && v.Version != nil {
-			kind[i] = true
-		}
-		if kind[i] != kind[0] {
-			what := map[bool]string{true: "a duet's", false: "a report's"}
-			return false, fmt.Errorf("%w: %s is %s file and %s %s: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, paths[0], what[kind[0]], path, what[kind[i]])
-		}
+	return isDuetFile(paths[0])
+}
+
+// isDuetFile reads the first key of the JSON object in path.
+func isDuetFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
 	}
-	return kind[0], nil
+	defer f.Close()
+	d := json.NewDecoder(io.LimitReader(f, 1<<10))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return false, nil // not an object: the reader says what it is
+	}
+	t, err := d.Token()
+	return err == nil && t == "duet_version", nil
 }
 
 // mergeDuets merges the files of a duet's shards, writes the merged
@@ -156,6 +165,9 @@ func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, 
 		d, err := loadtest.ReadDuetJSON(f)
 		f.Close()
 		if err != nil {
+			if duet, _ := isDuetFile(path); !duet {
+				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, paths[0], path)
+			}
 			fmt.Fprintf(stderr, "benchgate merge: %s: %v\n", path, err)
 			return readExit(err)
 		}

@@ -138,3 +138,67 @@ func TestMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeFilesAnyOrder: benchgate merge, which reads and adds the
+// files one at a time, writes one merged file whatever the order of the
+// files, and names a refused file as soon as it reads it.
+func TestMergeFilesAnyOrder(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	const n = 4
+	t0 := time.Now().Add(300 * time.Millisecond)
+	paths := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		paths[k] = filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := loadtest.New(loadtest.BaseURL(srv.URL), loadtest.Seed(5), loadtest.Concurrency(n), loadtest.Shard(k, n), loadtest.StartAt(t0, 0),
+				loadtest.Runs(scenario.Run("home", scenario.Get("/"), scenario.Get("/about")).Repeat(40))).Execute(context.Background())
+			if err == nil {
+				err = writeFileAtomic(paths[k], r.WriteJSON)
+			}
+			errs[k] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	merge := func(out string, files ...string) (int, string) {
+		var e bytes.Buffer
+		code := run(context.Background(), append([]string{"merge", "-o", out}, files...), io.Discard, &e)
+		return code, e.String()
+	}
+	var first []byte
+	for i, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}} {
+		var files []string
+		for _, k := range order {
+			files = append(files, paths[k])
+		}
+		out := filepath.Join(dir, fmt.Sprintf("merged-%d.json", i))
+		if code, stderr := merge(out, files...); code != 0 {
+			t.Fatalf("order %v: exit %d: %s", order, code, stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = b
+		} else if !bytes.Equal(b, first) {
+			t.Errorf("order %v: the merged file differs from the one in shard order", order)
+		}
+	}
+	// a duplicate is refused when it is read, before a file that does
+	// not exist after it
+	code, stderr := merge(filepath.Join(dir, "m.json"), paths[0], paths[1], paths[1], filepath.Join(dir, "nope.json"))
+	if code != 4 || !strings.Contains(stderr, "shard 1/4 twice: "+paths[1]+" and "+paths[1]) {
+		t.Errorf("a shard twice: exit %d: %s", code, stderr)
+	}
+}
