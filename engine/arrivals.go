@@ -132,6 +132,12 @@ func (a Arrivals) Validate(p *Plan) error {
 	if seg := p.Segment; seg.Check() == nil && seg.share(a.Count()) == 0 {
 		return fmt.Errorf("Arrivals: %d arrivals for %d segments: segment %v gets none (arrival k is segment k mod %d's)", a.Count(), seg.Count, seg, seg.Count)
 	}
+	if seg, most := p.Segment, a.Normalized().MaxVUs; !seg.Whole() && seg.Count > most {
+		// every segment needs a VU: together they would have more in
+		// flight than the plan allows, and drop fewer arrivals
+		return fmt.Errorf("Arrivals: MaxVUs %d for %d segments: every segment needs a VU of its own, so together they would hold %d arrivals in flight where the plan holds %d; run at most %d shards, or raise MaxVUs",
+			most, seg.Count, seg.Count, most, most)
+	}
 	return nil
 }
 
@@ -169,7 +175,8 @@ func (a Arrivals) Work(p *Plan) Work {
 	return w
 }
 
-// segVUs returns segment seg's share of MaxVUs, at least 1.
+// segVUs returns segment seg's share of MaxVUs (Validate refuses more
+// segments than MaxVUs), at least 1.
 func (a Arrivals) segVUs(seg Segment) int {
 	return max(seg.share(a.Normalized().MaxVUs), 1)
 }

@@ -108,7 +108,7 @@ func randomSegPlan(t *testing.T, i int, base string) segPlan {
 		sp.desc = fmt.Sprintf("%+v", v)
 	case 2:
 		count := max(sp.n, nruns) + r.IntN(40)
-		a := Arrivals{Rate: 4000, Duration: time.Duration(count) * time.Second / 4000, MaxVUs: 1 + r.IntN(10), MaxLag: time.Minute}
+		a := Arrivals{Rate: 4000, Duration: time.Duration(count) * time.Second / 4000, MaxVUs: sp.n + r.IntN(10), MaxLag: time.Minute} // a VU for each segment at least
 		sp.exec, sp.conc = a, a.MaxVUs
 		iters = a.Count() / nruns
 		sp.desc = fmt.Sprintf("Arrivals rate %v duration %v (%d arrivals) MaxVUs %d", a.Rate, a.Duration, a.Count(), a.MaxVUs)
@@ -330,6 +330,23 @@ func TestSlotsRefuseMoreSegmentsThanSlots(t *testing.T) {
 		err := Slots{}.Validate(p)
 		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), fmt.Sprintf("%d shards of a plan of Concurrency %d", c.count, c.conc)) {
 			t.Errorf("concurrency %d, %d segments: %v", c.conc, c.count, err)
+		}
+	}
+}
+
+// TestArrivalsRefuseMoreSegmentsThanVUs: every segment of an arrival
+// rate needs a VU, so more segments than MaxVUs would hold more
+// arrivals in flight than the plan (and drop fewer): refused.
+func TestArrivalsRefuseMoreSegmentsThanVUs(t *testing.T) {
+	for _, c := range []struct {
+		maxVUs, count int
+		ok            bool
+	}{{1, 1, true}, {4, 4, true}, {8, 3, true}, {1, 4, false}, {3, 4, false}} {
+		a := Arrivals{Rate: 100, Duration: time.Second, MaxVUs: c.maxVUs}
+		p := &Plan{Runs: []scenario.RunSpec{{Name: "r"}}, Segment: Segment{Index: 0, Count: c.count}}
+		err := a.Validate(p)
+		if c.ok != (err == nil) || !c.ok && !strings.Contains(err.Error(), fmt.Sprintf("MaxVUs %d for %d segments", c.maxVUs, c.count)) {
+			t.Errorf("MaxVUs %d, %d segments: %v", c.maxVUs, c.count, err)
 		}
 	}
 }
