@@ -583,6 +583,30 @@ func TestMergeKnowsOneExecution(t *testing.T) {
 		t.Errorf("merged apart on purpose, no warning: %q", m.Warnings)
 	}
 
+	// a start edited in a file no longer agrees with its manifest's
+	buf.Reset()
+	if err := shards[1].WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	started := []byte(`"started": "` + shards[1].Started.Format(time.RFC3339Nano) + `"`)
+	if !bytes.Contains(buf.Bytes(), started) {
+		t.Fatalf("no %s in the report's JSON", started)
+	}
+	moved := bytes.Replace(buf.Bytes(), started, []byte(`"started": "2100-01-01T00:00:00Z"`), 1)
+	if _, err := loadtest.ReadJSON(bytes.NewReader(moved)); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "field started") {
+		t.Errorf("a start moved to 2100: %v", err)
+	}
+	// shards started further apart than a merge lines up: refused, even
+	// when allowed to have run apart
+	far := *b
+	fm := *b.Shard
+	far.Started = b.Started.Add(2 * time.Hour)
+	fm.Start = far.Started
+	far.Shard = &fm
+	if _, err := loadtest.MergeWith(loadtest.MergeOptions{AllowApart: true}, a, &far); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "more than the 1h0m0s a merge lines up") {
+		t.Errorf("shards 2 h apart: %v", err)
+	}
+
 	// a count no merge can hold: refused by the reader and the merge
 	big := *shards[1]
 	bm := *big.Shard

@@ -578,6 +578,21 @@ func (m *Merger) Report() (*Report, error) {
 			return nil, invalidMerge("%s: nothing says they are of one execution of the plan (give every shard one T0: StartAt, BENCHGATE_T0), or merge them with MergeOptions.AllowApart (benchgate merge --allow-apart) if they ran apart on purpose", err)
 		}
 	}
+	// the windows and timeline span the shards' starts: bounded, so
+	// no start in a file can make the merge allocate for it
+	lo, hi := ordered[0].started, ordered[0].started
+	for _, s := range ordered {
+		if s.started.Before(lo) {
+			lo = s.started
+		}
+		if s.started.After(hi) {
+			hi = s.started
+		}
+	}
+	if d := hi.Sub(lo); d > MaxStartSpread || d < 0 {
+		return nil, invalidMerge("the shards' starts are %v apart (%s to %s): more than the %v a merge lines up on one clock", d.Round(time.Millisecond),
+			lo.UTC().Format(time.RFC3339Nano), hi.UTC().Format(time.RFC3339Nano), MaxStartSpread)
+	}
 	m.done = true
 	out := m.merge(ordered)
 	if len(missing) > 0 {
@@ -589,6 +604,13 @@ func (m *Merger) Report() (*Report, error) {
 	*m = Merger{opts: m.opts, calls: m.calls, done: true}
 	return out, nil
 }
+
+// MaxStartSpread is how far apart the shards' starts (Report.Started)
+// may be for a merge, which lines up their windows and timelines on one
+// clock from the earliest: shards of one execution start within
+// seconds of each other (at one T0 within their clocks' error), and
+// shards merged with AllowApart within an hour.
+const MaxStartSpread = time.Hour
 
 // together says which shards did not run at the same time ("" when
 // every shard began before every other had ended; shards that sent

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/benchgate/benchgate/engine"
 	"github.com/benchgate/benchgate/failure"
@@ -138,6 +139,12 @@ func (r *Report) validate() error {
 	if m := r.Shard; m != nil {
 		if err := (engine.Segment{Index: m.Index, Count: m.Count}).Check(); err != nil || m.Count < 1 {
 			return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
+		}
+		// the report's times count from its start, which its
+		// manifest records (and which is T0 when it was given)
+		if !m.Start.Equal(r.Started) || !m.T0.IsZero() && !m.T0.Equal(r.Started) {
+			return fmt.Errorf("field started: %s, its shard manifest's start %s and T0 %s", r.Started.Format(time.RFC3339Nano),
+				m.Start.Format(time.RFC3339Nano), fmtT0(m.T0))
 		}
 	}
 	// the shards merged and those missing (AllowMissing) are the count,
