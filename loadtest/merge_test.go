@@ -555,6 +555,13 @@ func TestMergeKnowsOneExecution(t *testing.T) {
 			t.Errorf("%+v: a copy under another index merged: %v", opts, err)
 		}
 	}
+	// a file whose execution id was taken off or changed is refused
+	for _, id := range []string{"", "x"} {
+		edited := bytes.Replace(buf.Bytes(), []byte(`"execution": "`+shards[0].Shard.Execution+`"`), []byte(`"execution": "`+id+`"`), 1)
+		if _, err := loadtest.ReadJSON(bytes.NewReader(edited)); !errors.Is(err, loadtest.ErrInvalidReport) || !strings.Contains(err.Error(), "field shard.execution") {
+			t.Errorf("execution id %q: %v", id, err)
+		}
+	}
 	if _, err := loadtest.Merge(shards...); err != nil {
 		t.Fatalf("the shards themselves: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/benchgate/benchgate/engine"
@@ -139,6 +140,9 @@ func (r *Report) validate() error {
 	if m := r.Shard; m != nil {
 		if err := (engine.Segment{Index: m.Index, Count: m.Count}).Check(); err != nil || m.Count < 1 {
 			return fmt.Errorf("field shard: index %d of %d", m.Index, m.Count)
+		}
+		if len(m.Execution) != 32 || strings.Trim(m.Execution, "0123456789abcdef") != "" {
+			return fmt.Errorf("field shard.execution: %q: want the 32 hex digits of the shard's execution id", m.Execution)
 		}
 		// the report's times count from its start, which its
 		// manifest records (and which is T0 when it was given)
