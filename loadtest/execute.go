@@ -11,6 +11,9 @@ import (
 )
 
 // Execute validates the plan, sends its requests and returns the Report.
+// A plan made a shard by ShardEnv with BENCHGATE_OUT in the environment
+// writes the Report there as JSON (whole or not at all), whatever became
+// of the execution.
 // An invalid plan sends nothing and returns an empty Report (DidNotRun)
 // with the error. When ctx is cancelled the partial Report comes back
 // with ctx's error; reaching the plan's time limit is not an error: the
@@ -26,6 +29,15 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		report, err = p.execute(ctx)
 	}
 	report.Err = err
+	if p.shardOut != "" && !p.procsSet {
+		// the shard contract's BENCHGATE_OUT: the report is written for
+		// the merge whatever became of the execution (one that failed
+		// carries its error there, and the merge names it)
+		if werr := writeReportFile(report, p.shardOut); werr != nil {
+			err = errors.Join(err, fmt.Errorf("writing the shard's report to %s (%s): %w", p.shardOut, EnvOut, werr))
+			report.Err = err
+		}
+	}
 	return report, err
 }
 

@@ -68,6 +68,9 @@ type Plan struct {
 	startSet   bool
 	// envErr is what ShardEnv found wrong in the environment
 	envErr error
+	// shardOut is ShardEnv's BENCHGATE_OUT: where Execute writes the
+	// report
+	shardOut string
 	// board is Scoreboard's slot (boardSet: the option was given)
 	board    *scoreboard.Slot
 	boardSet bool

@@ -198,8 +198,13 @@ func (c ShardContract) Options() []Option {
 
 // ShardEnv makes the plan a shard as the environment says
 // (ShardFromEnv): Shard and, with BENCHGATE_T0, StartAt(T0,
-// DefaultReady). Without a shard in the environment the plan runs
-// whole; a bad value makes the plan invalid, naming the variable.
+// DefaultReady); with BENCHGATE_OUT, Execute writes the Report there
+// (JSON, through a file renamed into place, also when the execution
+// failed: the merge then names the shard and why). Without a shard in
+// the environment the plan runs whole; a bad value makes the plan
+// invalid, naming the variable. A shard's own Report gives no verdict
+// (Report.ShardOnly): the spec that runs a shard leaves the verdict to
+// the merge of all the shards' files.
 func ShardEnv() Option {
 	c, ok, err := ShardFromEnv()
 	return func(p *Plan) {
@@ -211,6 +216,7 @@ func ShardEnv() Option {
 			for _, o := range c.Options() {
 				o(p)
 			}
+			p.shardOut = c.Out
 		}
 	}
 }

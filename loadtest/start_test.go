@@ -1,9 +1,18 @@
 package loadtest
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // TestShardFromEnv: the shard contract read from the environment and
@@ -85,4 +94,50 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return tm
+}
+
+// TestShardEnvWritesOut: a shard made by the environment writes its
+// report to BENCHGATE_OUT, also when its execution failed (the merge
+// then names it), and says so when it cannot.
+func TestShardEnvWritesOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	dir := t.TempDir()
+	t.Setenv("BENCHGATE_SHARDS", "2")
+	plan := func() *Plan {
+		return New(Runs(scenario.Run("r", scenario.Get(srv.URL)).Repeat(10)), Seed(4), Concurrency(2), ShardEnv())
+	}
+	var written []*Report
+	for k, ctx := range []context.Context{context.Background(), canceled()} {
+		out := filepath.Join(dir, fmt.Sprintf("s%d.json", k))
+		t.Setenv("BENCHGATE_SHARD", strconv.Itoa(k))
+		t.Setenv("BENCHGATE_OUT", out)
+		report, err := plan().Execute(ctx)
+		if (k == 1) != (err != nil) || !report.ShardOnly() {
+			t.Fatalf("shard %d: %v, shard only %v", k, err, report.ShardOnly())
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatalf("shard %d wrote no report: %v", k, err)
+		}
+		back, err := ReadJSON(f)
+		f.Close()
+		if err != nil || back.RequestsSent != report.RequestsSent || back.Shard.Index != k || (k == 1) != (back.Err != nil) {
+			t.Fatalf("shard %d's file: %v, sent %d of %d", k, err, back.RequestsSent, report.RequestsSent)
+		}
+		written = append(written, back)
+	}
+	if _, err := MergeWith(MergeOptions{Names: []string{"s0.json", "s1.json"}}, written...); err == nil || !strings.Contains(err.Error(), "s1.json carries an error") {
+		t.Errorf("the failed shard's file merged: %v", err)
+	}
+	t.Setenv("BENCHGATE_OUT", filepath.Join(dir, "no-such-dir", "s.json"))
+	if _, err := plan().Execute(context.Background()); err == nil || !strings.Contains(err.Error(), "BENCHGATE_OUT") {
+		t.Errorf("an output that cannot be written: %v", err)
+	}
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

@@ -111,6 +111,17 @@ func (s *StepReport) Report() *Report {
 	return s.report
 }
 
+// ShardOnly reports whether the report is one shard's part of a plan
+// run as several (Shard.Count above 1): no verdict comes from it
+// (NoVerdict says so), and a spec that ran it as a shard leaves the
+// verdict to the merge of the shards' reports:
+//
+//	report, err := plan.Execute(ctx) // ShardEnv: written to BENCHGATE_OUT
+//	if report.ShardOnly() {
+//		return // benchgate merge judges the whole plan
+//	}
+func (r *Report) ShardOnly() bool { return r != nil && r.Shard != nil && r.Shard.Count > 1 }
+
 // partial says why the report holds less than its plan's execution
 // ("" when it does not): the error Execute returned with it (shards
 // missing from a merge among them), or its being one shard of several.
