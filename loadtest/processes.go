@@ -60,7 +60,13 @@ import (
 // URL it finds there instead of starting another. A copy whose plan is
 // not the parent's (another URL, another setting: its plan hash
 // differs) refuses to run with an error saying so, and the parent
-// reports that shard failed.
+// reports that shard failed. So a test (or spec) runs one Processes
+// plan: a copy becomes a shard at the first Processes Execute it
+// reaches, and a second plan's copies would reach the first plan's
+// Execute and refuse it; and whatever the test does before that
+// Execute (a warm-up's requests, set-up calls) every copy does again.
+// Give each Processes plan a test or spec of its own, with nothing
+// before its Execute that must happen once.
 //
 // A shard that dies (killed, crashed, or its test failed before its
 // Execute) is named in the merged Report's Warnings and in the error
@@ -714,7 +720,7 @@ func (p *Plan) executeCopy(ctx context.Context, want string) (*Report, error) {
 	}
 	compiled := time.Since(compileStart)
 	if h := planHash(ep, q.executor); h != want {
-		return fail(fmt.Errorf("shard %d/%d: this process's plan (hash %s) is not the parent's (%s): another plan, or one built otherwise here (a URL of a server this process started itself? hand the parent's URL to the shard processes in the environment): nothing sent",
+		return fail(fmt.Errorf("shard %d/%d: this process's plan (hash %s) is not the parent's (%s): another plan, or one built otherwise here (another Processes plan earlier in the same test? give each its own test; a URL of a server this process started itself? hand the parent's URL to the shard processes in the environment): nothing sent",
 			c.Index, c.Count, short(h), short(want)))
 	}
 	Shard(c.Index, c.Count)(&q)
