@@ -614,6 +614,24 @@ func TestMergeKnowsOneExecution(t *testing.T) {
 		t.Errorf("shards 2 h apart: %v", err)
 	}
 
+	// shards of several hosts whose clocks are not known to agree: said
+	hosted := make([]*loadtest.Report, len(shards))
+	for k, r := range shards {
+		c, m := *r, *r.Shard
+		m.Host, m.Clock = fmt.Sprintf("gen-%d", k), "synchronised, estimated error 1ms, maximum error 20ms"
+		if k == 2 {
+			m.Clock = "not synchronised (maximum error 16s)"
+		}
+		c.Shard = &m
+		hosted[k] = &c
+	}
+	if m, err := loadtest.Merge(hosted...); err != nil {
+		t.Errorf("shards of several hosts: %v", err)
+	} else if w := strings.Join(m.Warnings, "\n"); !strings.Contains(w, "some clocks were not known to be synchronised") ||
+		!strings.Contains(w, "2/3 on gen-2: not synchronised (maximum error 16s)") {
+		t.Errorf("an unsynchronised clock: warnings %q", m.Warnings)
+	}
+
 	// a count no merge can hold: refused by the reader and the merge
 	big := *shards[1]
 	bm := *big.Shard

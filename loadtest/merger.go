@@ -697,6 +697,23 @@ func (w *mergeWork) label(k int) string { return "shard " + w.shards[k].manifest
 
 func (w *mergeWork) warnings() {
 	out := w.out
+	// shards on several hosts share T0 only as far as their clocks
+	// agree: a clock not known to be synchronised is said
+	hosts := map[string]bool{}
+	for _, s := range w.shards {
+		hosts[s.manifest.Host] = true
+	}
+	if len(hosts) > 1 {
+		var unsync []string
+		for _, s := range w.shards {
+			if c := s.manifest.Clock; strings.HasPrefix(c, "not synchronised") || strings.HasPrefix(c, "unknown") {
+				unsync = append(unsync, fmt.Sprintf("%s on %s: %s", s.manifest.String(), Printable(s.manifest.Host), Printable(c)))
+			}
+		}
+		if len(unsync) > 0 {
+			out.Warnings = append(out.Warnings, "the shards ran on several hosts, and some clocks were not known to be synchronised: their starts at T0 and their windows agree only as far as their clocks do: "+strings.Join(unsync, "; "))
+		}
+	}
 	for k, s := range w.shards {
 		for _, msg := range s.warnings {
 			out.Warnings = append(out.Warnings, w.label(k)+": "+msg)
