@@ -83,18 +83,27 @@ func writeBenchShards(tb testing.TB, dir string) []string {
 	return paths
 }
 
+// readFile reads one shard file.
+func readFile(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := ReadJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
 // readAndMerge reads the shard files and merges them.
 func readAndMerge(paths []string) (*Report, error) {
 	reports := make([]*Report, 0, len(paths))
 	for _, path := range paths {
-		f, err := os.Open(path)
+		r, err := readFile(path)
 		if err != nil {
 			return nil, err
-		}
-		r, err := ReadJSON(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		reports = append(reports, r)
 	}
@@ -106,14 +115,9 @@ func readAndMerge(paths []string) (*Report, error) {
 func readAndAdd(paths []string) (*Report, error) {
 	m := NewMerger(MergeOptions{})
 	for _, path := range paths {
-		f, err := os.Open(path)
+		r, err := readFile(path)
 		if err != nil {
 			return nil, err
-		}
-		r, err := ReadJSON(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := m.AddNamed(path, r); err != nil {
 			return nil, err

@@ -75,7 +75,7 @@ func TestStartSkewIsLateness(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer ts.Close()
 	t0 := time.Now().Add(100 * time.Millisecond)
-	a := engine.Arrivals{Rate: 2, Duration: 2 * time.Second, MaxVUs: 2}
+	a := engine.Arrivals{Rate: 2, Duration: 2 * time.Second, MaxVUs: 4}
 	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(ts.URL+"/"))), loadtest.ArrivalRate(a),
 		loadtest.Shard(3, 4), loadtest.Seed(1), loadtest.StartAt(t0, 0)).Execute(context.Background())
 	if err != nil {
