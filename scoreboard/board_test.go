@@ -438,4 +438,55 @@ func TestKilledShardLeavesItsCounts(t *testing.T) {
 	if !after.Heartbeat.Equal(before.Heartbeat) || after.Heartbeat.IsZero() {
 		t.Fatalf("heartbeat moved after the kill: %v then %v", before.Heartbeat, after.Heartbeat)
 	}
+	// a reader tells it died: its pid is gone and it missed its beats
+	// (read as if a second had passed; the killed pid is not reused in it)
+	if l := after.Liveness(after.Heartbeat.Add(time.Second)); l != scoreboard.Dead {
+		t.Fatalf("the killed shard's slot reads %v, want dead", l)
+	}
+	if l := after.Liveness(after.Heartbeat.Add(scoreboard.HeartbeatEvery)); l != scoreboard.Live {
+		t.Fatalf("the killed shard's slot, one beat after its last, reads %v, want live (not yet missed)", l)
+	}
+}
+
+// A slot's liveness at a given time, without waiting: Idle and Done
+// slots and Running ones with a fresh heartbeat are live; a Running
+// slot whose heartbeat is older than StaleAfter is stale when its pid
+// is a process (or is not known), dead when its pid is gone and it is
+// older than DeadAfter.
+func TestLiveness(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gone := cmd.Process.Pid // exited and waited for
+	now := time.Date(2026, 12, 7, 7, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	for _, tc := range []struct {
+		name string
+		c    scoreboard.Counts
+		want scoreboard.Liveness
+	}{
+		{"idle", scoreboard.Counts{}, scoreboard.Live},
+		{"done long ago", scoreboard.Counts{State: scoreboard.Done, Heartbeat: ago(time.Hour), PID: gone}, scoreboard.Live},
+		{"running, fresh", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(50 * time.Millisecond), PID: os.Getpid()}, scoreboard.Live},
+		{"running, fresh, pid not seen here", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(scoreboard.HeartbeatEvery), PID: gone}, scoreboard.Live},
+		{"running, just under StaleAfter", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(scoreboard.StaleAfter), PID: os.Getpid()}, scoreboard.Live},
+		{"running, stale, pid alive", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(scoreboard.StaleAfter + time.Millisecond), PID: os.Getpid()}, scoreboard.Stale},
+		{"running, stale, no pid", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(time.Minute)}, scoreboard.Stale},
+		{"running, pid gone", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(scoreboard.DeadAfter + time.Millisecond), PID: gone}, scoreboard.Dead},
+		{"running, pid gone long ago", scoreboard.Counts{State: scoreboard.Running, Heartbeat: ago(time.Hour), PID: gone}, scoreboard.Dead},
+	} {
+		if got := tc.c.Liveness(now); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if exists, known := (scoreboard.Counts{PID: os.Getpid()}).WriterExists(); !exists || !known {
+		t.Errorf("this process: exists %v known %v", exists, known)
+	}
+	if _, known := (scoreboard.Counts{}).WriterExists(); known {
+		t.Error("no pid: known")
+	}
+	if a := (scoreboard.Counts{Heartbeat: ago(time.Second)}).Age(now); a != time.Second {
+		t.Errorf("age %v, want 1s", a)
+	}
 }

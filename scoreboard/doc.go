@@ -27,7 +27,10 @@
 // the same atomic adds it does without a board, with no lock and no
 // allocation. A heartbeat goroutine (Slot.Publish) stamps the slot's
 // time every 100 ms while the execution runs, so a reader can tell a
-// shard that stopped writing from one that has nothing to count.
+// shard that stopped writing from one that has nothing to count:
+// Counts.Liveness calls a Running slot stale once its heartbeat is older
+// than StaleAfter (20 periods), and dead once it is older than DeadAfter
+// (3 periods) and the slot's pid is no process on the reader's host.
 //
 // Open refuses, with an error naming the file and what is wrong, a file
 // that is not a scoreboard (ErrNotBoard), one of another version or slot

@@ -33,11 +33,14 @@ type (
 		Labels    map[string]string `yaml:"labels,omitempty"`
 	}
 	k8sJobSpec struct {
-		CompletionMode string      `yaml:"completionMode,omitempty"`
-		Completions    int         `yaml:"completions"`
-		Parallelism    int         `yaml:"parallelism"`
-		BackoffLimit   int         `yaml:"backoffLimit"`
-		Template       k8sTemplate `yaml:"template"`
+		CompletionMode string `yaml:"completionMode,omitempty"`
+		Completions    int    `yaml:"completions"`
+		Parallelism    int    `yaml:"parallelism"`
+		BackoffLimit   int    `yaml:"backoffLimit"`
+		// ActiveDeadlineSeconds bounds the Job's run from its start:
+		// Kubernetes stops its pods and fails it after that.
+		ActiveDeadlineSeconds int64       `yaml:"activeDeadlineSeconds,omitempty"`
+		Template              k8sTemplate `yaml:"template"`
 	}
 	k8sTemplate struct {
 		Metadata k8sMeta    `yaml:"metadata"`
@@ -104,7 +107,7 @@ type k8sJobFlags struct {
 	name, namespace, image string
 	shards                 int
 	t0                     string
-	lead                   time.Duration
+	lead, deadline         time.Duration
 	command, args          []string
 	results, claim, spread string
 	mergeImage, gate       string
@@ -117,8 +120,23 @@ var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 const k8sIndexAnnotation = "batch.kubernetes.io/job-completion-index"
 
+// The bounds of T0 (--t0, or now + --lead) and of --deadline. A T0 less
+// than k8sMinLead ahead is (or soon will be) past when the pods start,
+// and every shard refuses to run late; one more than k8sMaxLead ahead
+// has the pods hold nodes while they sleep until it (a date mistyped,
+// most likely). A run longer than k8sMaxDeadline is not a load test's.
+const (
+	k8sMinLead     = 10 * time.Second
+	k8sMaxLead     = 24 * time.Hour
+	k8sMaxDeadline = 30 * 24 * time.Hour
+)
+
 // renderK8sJobs validates f and returns the shard Job's and the merge
-// Job's YAML; now is what --lead counts from.
+// Job's YAML; now is what --lead counts from and what --t0 is checked
+// against (k8sMinLead to k8sMaxLead ahead). The shard Job's
+// activeDeadlineSeconds is the lead until T0 plus f.deadline, rounded up
+// to a second: counted from when the Job starts, which is after now, it
+// leaves the run at least f.deadline after T0.
 func renderK8sJobs(f k8sJobFlags, now time.Time) (shards, merge []byte, err error) {
 	bad := func(flag, value, why string) error {
 		return fmt.Errorf("--%s %q: %s", flag, value, why)
@@ -142,6 +160,10 @@ func renderK8sJobs(f k8sJobFlags, now time.Time) (shards, merge []byte, err erro
 		return nil, nil, bad("spread", f.spread, "want preferred or required")
 	case f.mergeImage != "" && strings.ContainsAny(f.mergeImage, " \t\n"):
 		return nil, nil, bad("merge-image", f.mergeImage, "want a container image reference")
+	case f.deadline <= 0:
+		return nil, nil, bad("deadline", f.deadline.String(), "must be positive (how long the run may take after T0)")
+	case f.deadline > k8sMaxDeadline:
+		return nil, nil, bad("deadline", f.deadline.String(), "want at most "+k8sMaxDeadline.String())
 	}
 	var t0 time.Time
 	switch {
@@ -152,8 +174,23 @@ func renderK8sJobs(f k8sJobFlags, now time.Time) (shards, merge []byte, err erro
 		if err != nil {
 			return nil, nil, bad("t0", f.t0, "want an RFC 3339 time such as 2026-12-07T04:00:00Z")
 		}
+		switch lead := t0.Sub(now); {
+		case lead < 0:
+			return nil, nil, bad("t0", f.t0, fmt.Sprintf("in the past (it is %s): want a T0 at least %v ahead, so that the pods start before it",
+				now.UTC().Format(time.RFC3339), k8sMinLead))
+		case lead < k8sMinLead:
+			return nil, nil, bad("t0", f.t0, fmt.Sprintf("%v ahead (it is %s): want a T0 at least %v ahead, so that the pods start before it",
+				lead.Round(time.Millisecond), now.UTC().Format(time.RFC3339), k8sMinLead))
+		case lead > k8sMaxLead:
+			return nil, nil, bad("t0", f.t0, fmt.Sprintf("%v ahead (it is %s): want a T0 at most %v ahead (the pods would wait until then)",
+				lead.Round(time.Second), now.UTC().Format(time.RFC3339), k8sMaxLead))
+		}
 	case f.lead < 0:
 		return nil, nil, bad("lead", f.lead.String(), "must not be negative")
+	case f.lead != 0 && f.lead < k8sMinLead:
+		return nil, nil, bad("lead", f.lead.String(), fmt.Sprintf("want at least %v, so that the pods start before T0", k8sMinLead))
+	case f.lead > k8sMaxLead:
+		return nil, nil, bad("lead", f.lead.String(), fmt.Sprintf("want at most %v (the pods would wait until T0)", k8sMaxLead))
 	default:
 		lead := f.lead
 		if lead == 0 {
@@ -180,6 +217,7 @@ func renderK8sJobs(f k8sJobFlags, now time.Time) (shards, merge []byte, err erro
 		Metadata: k8sMeta{Name: f.name, Namespace: f.namespace, Labels: labels},
 		Spec: k8sJobSpec{
 			CompletionMode: "Indexed", Completions: f.shards, Parallelism: f.shards, BackoffLimit: 0,
+			ActiveDeadlineSeconds: int64((t0.Sub(now) + f.deadline + time.Second - 1) / time.Second),
 			Template: k8sTemplate{
 				Metadata: k8sMeta{Labels: labels},
 				Spec: k8sPodSpec{
@@ -269,8 +307,9 @@ func runK8s(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.namespace, "namespace", "", "the Jobs' namespace (default: kubectl's)")
 	fs.StringVar(&f.image, "image", "", "the shard container's image: one holding the test binary (go test -c) or the module and Go")
 	fs.IntVar(&f.shards, "shards", 0, "N: the Indexed Job's completions and parallelism; pod k runs shard k of N")
-	fs.StringVar(&f.t0, "t0", "", "T0, when every shard starts (RFC 3339)")
-	fs.DurationVar(&f.lead, "lead", 0, "T0 is now plus this, whole seconds (default 2m when --t0 is not given); long enough for every pod to be scheduled, pull its image and be ready")
+	fs.StringVar(&f.t0, "t0", "", "T0, when every shard starts (RFC 3339), 10s to 24h from now")
+	fs.DurationVar(&f.lead, "lead", 0, "T0 is now plus this, whole seconds, 10s to 24h (default 2m when --t0 is not given); long enough for every pod to be scheduled, pull its image and be ready")
+	fs.DurationVar(&f.deadline, "deadline", time.Hour, "how long the run may take after T0: the shard Job's activeDeadlineSeconds is the lead until T0 plus this, after which Kubernetes stops every pod still running and fails the Job")
 	fs.StringArrayVar(&f.command, "command", nil, "the shard container's command, one flag per word (default: the image's entrypoint)")
 	fs.StringArrayVar(&f.args, "args", nil, "the shard container's arguments, one flag per word")
 	fs.StringVar(&f.results, "results", "/results", "where the shared volume is mounted in the pods: shard k writes RESULTS/shard-k.json (BENCHGATE_OUT)")

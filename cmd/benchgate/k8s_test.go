@@ -67,7 +67,7 @@ func envOf(c corev1.Container) map[string]corev1.EnvVar {
 func TestK8sJobStrict(t *testing.T) {
 	now := time.Date(2026, 12, 7, 4, 0, 0, 500, time.UTC)
 	for _, spread := range []string{"preferred", "required"} {
-		f := k8sJobFlags{name: "checkout-load", namespace: "perf", image: "registry.example/app-test:1", shards: 4, lead: 3 * time.Minute,
+		f := k8sJobFlags{name: "checkout-load", namespace: "perf", image: "registry.example/app-test:1", shards: 4, lead: 3 * time.Minute, deadline: time.Hour,
 			command: []string{"./app.test"}, args: []string{"-test.run=TestLoad", "-test.v"}, results: "/results", spread: spread,
 			gate: "benchgate compare /baseline/base.json /results/merged.json"}
 		shards, merge, err := renderK8sJobs(f, now)
@@ -124,6 +124,12 @@ func TestK8sJobStrict(t *testing.T) {
 			}
 		}
 
+		// the shard Job is bounded: the lead until T0 (2m59.9999995s)
+		// plus --deadline's default hour, in whole seconds rounded up
+		if s.ActiveDeadlineSeconds == nil || *s.ActiveDeadlineSeconds != 3780 {
+			t.Fatalf("activeDeadlineSeconds %v, want 3780", s.ActiveDeadlineSeconds)
+		}
+
 		m := decodeJob(t, merge)
 		if m.Name != "checkout-load-merge" || m.Namespace != "perf" || m.Spec.CompletionMode != nil ||
 			*m.Spec.Completions != 1 || *m.Spec.Parallelism != 1 {
@@ -145,7 +151,8 @@ func TestK8sJobStrict(t *testing.T) {
 func TestK8sJobCommand(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	args := []string{"k8s", "job", "--name", "l", "--image", "img", "--shards", "2", "--t0", "2026-12-07T05:00:00.25Z",
+	t0 := time.Now().Add(time.Hour).Truncate(time.Second).Add(250 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	args := []string{"k8s", "job", "--name", "l", "--image", "img", "--shards", "2", "--t0", t0, "--deadline", "30m",
 		"--merge-image", "benchgate:1", "--merge-command", "benchgate", "--merge-command", "merge", "--pvc", "shared"}
 	if code := run(context.Background(), append(args, "--out", dir), &out, os.Stderr); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -155,8 +162,13 @@ func TestK8sJobCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := decodeJob(t, data)
-	if envOf(j.Spec.Template.Spec.Containers[0])["BENCHGATE_T0"].Value != "2026-12-07T05:00:00.25Z" || j.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "shared" {
+	if envOf(j.Spec.Template.Spec.Containers[0])["BENCHGATE_T0"].Value != t0 || j.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "shared" {
 		t.Fatalf("t0 or claim: %s", data)
+	}
+	// about an hour until T0 and the half hour of --deadline (the
+	// seconds the command took to start aside)
+	if d := j.Spec.ActiveDeadlineSeconds; d == nil || *d < 80*60 || *d > 90*60+1 {
+		t.Fatalf("activeDeadlineSeconds %v, want about 5400", d)
 	}
 	data, err = os.ReadFile(filepath.Join(dir, "l-merge.yaml"))
 	if err != nil {
@@ -197,6 +209,13 @@ func TestK8sJobBadFlags(t *testing.T) {
 		{[]string{"--t0", "2026-12-07T05:00:00Z", "--lead", "1m"}, []string{"--t0", "--lead", "give one"}},
 		{[]string{"--lead", "-1m"}, []string{"--lead", "-1m0s", "negative"}},
 		{[]string{"--lead", "soon"}, []string{"lead", "soon"}},
+		{[]string{"--t0", "2020-01-01T00:00:00Z"}, []string{"--t0", "2020-01-01T00:00:00Z", "in the past", "at least 10s ahead"}},
+		{[]string{"--t0", "2036-01-01T00:00:00Z"}, []string{"--t0", "2036-01-01T00:00:00Z", "at most 24h0m0s ahead"}},
+		{[]string{"--t0", time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)}, []string{"--t0", "at least 10s ahead"}},
+		{[]string{"--lead", "25h"}, []string{"--lead", "25h0m0s", "at most 24h0m0s"}},
+		{[]string{"--lead", "3s"}, []string{"--lead", "3s", "at least 10s"}},
+		{[]string{"--deadline", "0s"}, []string{"--deadline", "0s", "positive"}},
+		{[]string{"--deadline", "800h"}, []string{"--deadline", "800h0m0s", "at most 720h0m0s"}},
 		{[]string{"--results", "results"}, []string{"--results", "absolute"}},
 		{[]string{"--spread", "always"}, []string{"--spread", "always", "preferred or required"}},
 		{[]string{"--pvc", "My Claim"}, []string{"--pvc", "My Claim"}},

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -17,8 +19,10 @@ import (
 // at a time, so one report is in memory at a time beside the merge's
 // sums; a file is refused as soon as it is read). It exits 4 when a file is not
 // a valid report or the files are not the shards of one execution of
-// one plan (the error names the files and values), 2 on bad usage or a
-// file that cannot be opened or written; with --allow-missing, 1 when
+// one plan (the error names the files and values), 2 on bad usage, an
+// output that is one of the inputs (checkInputs: it would be
+// overwritten) or a file that cannot be opened, read (a directory) or
+// written; with --allow-missing, 1 when
 // shards were missing (the others' merge is written all the same).
 // Given the files of a duet's shards (DuetReport.WriteJSON) it merges
 // them (loadtest.MergeDuets), prints the comparison and exits as
@@ -39,14 +43,15 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			"and time window. Every shard must be there once, and their manifests must agree (shard count,\n"+
 			"plan hash, seed, histogram layout, binary hash). The merged report works with benchgate compare\n"+
 			"and benchgate report like any other.\n"+
-			"Exit status: 0 merged, 1 merged with --allow-missing but shards were missing, 2 bad usage or a file that cannot be opened or written, 4 a file that is\n"+
-			"not a valid report or files that are not the shards of one execution (the error names them).\n\n"+
+			"Exit status: 0 merged, 1 merged with --allow-missing but shards were missing, 2 bad usage, an output (-o) that is\n"+
+			"one of the input files (it would be overwritten), or a file that cannot be opened, read (a directory) or written,\n"+
+			"4 a file that is not a valid report or files that are not the shards of one execution (the error names them).\n\n"+
 			"Given the files of a duet's N shards (loadtest.Duet with a sharded plan, DuetReport.WriteJSON) it merges\n"+
 			"them (loadtest.MergeDuets: each round across the shards), judges the merged pairs at the planned looks as\n"+
 			"one process would, prints the comparison and writes the merged duet to -o when given.\n"+
-			"Exit status then: 0 no regression, 1 a regression, 2 bad usage or a file that cannot be opened or written,\n"+
-			"3 no verdict (inconclusive, or shards missing with --allow-missing), 4 a file that is not a valid duet or\n"+
-			"files that are not the shards of one duet.\n\nflags:\n%s", fs.FlagUsages())
+			"Exit status then: 0 no regression, 1 a regression, 2 bad usage, an output that is an input, or a file that\n"+
+			"cannot be opened, read or written, 3 no verdict (inconclusive, or shards missing with --allow-missing),\n"+
+			"4 a file that is not a valid duet or files that are not the shards of one duet.\n\nflags:\n%s", fs.FlagUsages())
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -56,6 +61,10 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts.Names = fs.Args()
+	if err := checkInputs(*out, fs.Args()); err != nil {
+		fmt.Fprintln(stderr, "benchgate merge:", err)
+		return 2
+	}
 	duet, err := duetFiles(fs.Args())
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
@@ -71,7 +80,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	// one report in memory at a time: each is read, added and dropped
 	merger := loadtest.NewMerger(opts)
 	for _, path := range fs.Args() {
-		r, err := readReport(path)
+		r, err := readInput(path, loadtest.ReadJSON)
 		if err != nil {
 			if duet, _ := isDuetFile(path); duet {
 				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, path, fs.Arg(0))
@@ -137,15 +146,21 @@ func duetFiles(paths []string) (bool, error) {
 	return isDuetFile(paths[0])
 }
 
-// isDuetFile reads the first key of the JSON object in path.
+// isDuetFile reads the first key of the JSON object in path. A file
+// that cannot be opened or read (a directory) is an error, which is not
+// loadtest.ErrInvalidReport (exit 2).
 func isDuetFile(path string) (bool, error) {
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	d := json.NewDecoder(io.LimitReader(f, 1<<10))
+	rd := &readRecorder{r: f}
+	d := json.NewDecoder(io.LimitReader(rd, 1<<10))
 	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		if rd.err != nil {
+			return false, fmt.Errorf("read %s: %w", path, rd.err)
+		}
 		return false, nil // not an object: the reader says what it is
 	}
 	t, err := d.Token()
@@ -157,18 +172,16 @@ func isDuetFile(path string) (bool, error) {
 func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, stderr io.Writer) int {
 	var duets []*loadtest.DuetReport
 	for _, path := range paths {
-		f, err := os.Open(path)
+		d, err := readInput(path, loadtest.ReadDuetJSON)
 		if err != nil {
-			fmt.Fprintln(stderr, "benchgate merge:", err)
-			return 2
-		}
-		d, err := loadtest.ReadDuetJSON(f)
-		f.Close()
-		if err != nil {
+			if !errors.Is(err, loadtest.ErrInvalidReport) { // not read: exit 2
+				fmt.Fprintln(stderr, "benchgate merge:", err)
+				return 2
+			}
 			if duet, _ := isDuetFile(path); !duet {
 				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, paths[0], path)
 			}
-			fmt.Fprintf(stderr, "benchgate merge: %s: %v\n", path, err)
+			fmt.Fprintln(stderr, "benchgate merge:", err)
 			return readExit(err)
 		}
 		duets = append(duets, d)
@@ -231,4 +244,91 @@ func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, 
 	}
 	fmt.Fprintln(w, "verdict: no regression")
 	return 0
+}
+
+// checkInputs refuses, before any file is read, an output that is one
+// of the inputs (the same cleaned absolute path, or, when the output
+// exists, the same file: a link to an input, or the input by another
+// path), which the merge would overwrite, and an input that is a
+// directory. A file that cannot be opened is left to the read, which
+// names it in its turn.
+func checkInputs(out string, inputs []string) error {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return filepath.Clean(p)
+	}
+	var outAbs string
+	var outInfo os.FileInfo
+	if out != "" && out != "-" {
+		outAbs = abs(out)
+		outInfo, _ = os.Stat(out)
+	}
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if err == nil && st.IsDir() {
+			return fmt.Errorf("%s is a directory, not a report's or a duet's file", in)
+		}
+		if outAbs != "" && (abs(in) == outAbs || err == nil && outInfo != nil && os.SameFile(st, outInfo)) {
+			return fmt.Errorf("-o %s is the input %s: the merge would overwrite it; write the merged file elsewhere", out, in)
+		}
+	}
+	return nil
+}
+
+// openInput opens an input file, refusing a directory with an error
+// that names it (a file that cannot be read as a file: exit 2, not 4).
+func openInput(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is a directory, not a report's or a duet's file", path)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// readInput reads the input file path with read (loadtest.ReadJSON or
+// ReadDuetJSON). A file that cannot be opened or read (a directory, a
+// read error) returns an error naming it that is not
+// loadtest.ErrInvalidReport (exit 2); a file read whole that is not
+// valid returns read's error (ErrInvalidReport, exit 4), named too.
+func readInput[T any](path string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	f, err := openInput(path)
+	if err != nil {
+		return zero, err
+	}
+	defer f.Close()
+	rd := &readRecorder{r: f}
+	v, err := read(rd)
+	switch {
+	case rd.err != nil:
+		return zero, fmt.Errorf("read %s: %w", path, rd.err)
+	case err != nil:
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// readRecorder keeps the first error, other than io.EOF, of the reads
+// from r: what tells a file that could not be read from one whose
+// content is not valid.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && err != io.EOF && rr.err == nil {
+		rr.err = err
+	}
+	return n, err
 }

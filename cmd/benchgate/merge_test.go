@@ -76,6 +76,14 @@ func TestMerge(t *testing.T) {
 	garbage := filepath.Join(dir, "garbage.json")
 	os.WriteFile(garbage, []byte(`{"version": 2, "runs": [`), 0o644)
 	out := filepath.Join(dir, "merged.json")
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(shards[1], link); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]byte{}
+	for _, s := range shards {
+		before[s], _ = os.ReadFile(s)
+	}
 
 	for _, tc := range []struct {
 		name       string
@@ -95,6 +103,11 @@ func TestMerge(t *testing.T) {
 		{"no such file", append([]string{"-o", out, filepath.Join(dir, "nope.json")}, shards...), 2, "", "nope.json", false},
 		{"not a shard", []string{"-o", filepath.Join(dir, "again.json"), out}, 4, "", out + " has no shard manifest", false},
 		{"no output", shards, 2, "", "usage: benchgate merge", false},
+		{"output is an input", append([]string{"-o", shards[0]}, shards...), 2, "", "-o " + shards[0] + " is the input " + shards[0], false},
+		{"output is an input by another path", append([]string{"-o", dir + "/../" + filepath.Base(dir) + "/./shard-2.json"}, shards...), 2, "", "is the input " + shards[2], false},
+		{"output is a link to an input", append([]string{"-o", link}, shards...), 2, "", "-o " + link + " is the input " + shards[1], false},
+		{"a directory first", append([]string{"-o", out, dir}, shards...), 2, "", dir + " is a directory", false},
+		{"a directory among the shards", append(append([]string{"-o", out}, shards...), dir), 2, "", dir + " is a directory", false},
 	} {
 		os.Remove(out)
 		if tc.name == "not a shard" {
@@ -110,6 +123,11 @@ func TestMerge(t *testing.T) {
 		}
 		if _, err := os.Stat(out); (err == nil) != (tc.wantOutput || tc.name == "not a shard") {
 			t.Errorf("%s: output written: %v", tc.name, err == nil)
+		}
+		for _, s := range shards {
+			if b, _ := os.ReadFile(s); !bytes.Equal(b, before[s]) {
+				t.Fatalf("%s: the input %s was overwritten", tc.name, s)
+			}
 		}
 		if tc.name == "merged" {
 			if !strings.Contains(o.String(), "merged from 3 shards of plan") {
@@ -200,5 +218,43 @@ func TestMergeFilesAnyOrder(t *testing.T) {
 	code, stderr := merge(filepath.Join(dir, "m.json"), paths[0], paths[1], paths[1], filepath.Join(dir, "nope.json"))
 	if code != 4 || !strings.Contains(stderr, "shard 1/4 twice: "+paths[1]+" and "+paths[1]) {
 		t.Errorf("a shard twice: exit %d: %s", code, stderr)
+	}
+}
+
+// benchgate merge given duets' files refuses an output that is one of
+// them (by another path, or a link to it) and a directory among them,
+// exit 2 naming the file, before it reads them.
+func TestMergeDuetRefusesItsInputs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	d0, d1 := filepath.Join(dir, "duet-0.json"), filepath.Join(dir, "duet-1.json")
+	for _, p := range []string{d0, d1} {
+		if err := os.WriteFile(p, []byte(`{"duet_version": 1}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(d1, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"output is an input", []string{"-o", d0, d0, d1}, "-o " + d0 + " is the input " + d0},
+		{"output is ./an input", []string{"-o", "./duet-1.json", d0, d1}, "-o ./duet-1.json is the input " + d1},
+		{"output is a link to an input", []string{"-o", link, d0, d1}, "-o " + link + " is the input " + d1},
+		{"a directory among the duets", []string{d0, dir}, dir + " is a directory"},
+	} {
+		var e bytes.Buffer
+		if code := run(context.Background(), append([]string{"merge"}, tc.args...), io.Discard, &e); code != 2 || !strings.Contains(e.String(), tc.stderr) {
+			t.Errorf("%s: exit %d, want 2 and %q\nstderr: %s", tc.name, code, tc.stderr, e.String())
+		}
+		for _, p := range []string{d0, d1} {
+			if b, _ := os.ReadFile(p); string(b) != `{"duet_version": 1}` {
+				t.Fatalf("%s: %s overwritten", tc.name, p)
+			}
+		}
 	}
 }
