@@ -71,21 +71,28 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", *htmlOut)
 	}
+	return printVerdict(stdout, c, o.PassInconclusive, "--pass-inconclusive")
+}
+
+// printVerdict prints comparison c's verdict line and returns the exit
+// status: 0 no regression, 1 a regression, 3 no verdict (refused, or
+// metrics inconclusive unless pass, which passedBy names, lets them).
+func printVerdict(w io.Writer, c *loadtest.Comparison, pass bool, passedBy string) int {
 	switch {
 	case c.Refused != "":
-		fmt.Fprintln(stdout, "verdict: none: refused")
+		fmt.Fprintln(w, "verdict: none: refused")
 		return 3
 	case len(c.Regressions()) > 0:
-		fmt.Fprintf(stdout, "verdict: %d regression(s)\n", len(c.Regressions()))
+		fmt.Fprintf(w, "verdict: %d regression(s)\n", len(c.Regressions()))
 		return 1
-	case len(c.Inconclusive()) > 0 && !o.PassInconclusive:
-		fmt.Fprintf(stdout, "verdict: none: %d metric(s) inconclusive\n", len(c.Inconclusive()))
+	case len(c.Inconclusive()) > 0 && !pass:
+		fmt.Fprintf(w, "verdict: none: %d metric(s) inconclusive\n", len(c.Inconclusive()))
 		return 3
 	case len(c.Inconclusive()) > 0:
-		fmt.Fprintf(stdout, "verdict: no regression shown, but %d metric(s) inconclusive (passed by --pass-inconclusive)\n", len(c.Inconclusive()))
+		fmt.Fprintf(w, "verdict: no regression shown, but %d metric(s) inconclusive (passed by %s)\n", len(c.Inconclusive()), passedBy)
 		return 0
 	}
-	fmt.Fprintln(stdout, "verdict: no regression")
+	fmt.Fprintln(w, "verdict: no regression")
 	return 0
 }
 

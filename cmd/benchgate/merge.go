@@ -231,19 +231,7 @@ func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, 
 		}
 	}
 	fmt.Fprint(w, c)
-	switch {
-	case len(c.Regressions()) > 0:
-		fmt.Fprintf(w, "verdict: %d regression(s)\n", len(c.Regressions()))
-		return 1
-	case len(c.Inconclusive()) > 0 && !c.Options.PassInconclusive:
-		fmt.Fprintf(w, "verdict: none: %d metric(s) inconclusive\n", len(c.Inconclusive()))
-		return 3
-	case len(c.Inconclusive()) > 0:
-		fmt.Fprintf(w, "verdict: no regression shown, but %d metric(s) inconclusive (passed by the duet's PassInconclusive)\n", len(c.Inconclusive()))
-		return 0
-	}
-	fmt.Fprintln(w, "verdict: no regression")
-	return 0
+	return printVerdict(w, c, c.Options.PassInconclusive, "the duet's PassInconclusive")
 }
 
 // checkInputs refuses, before any file is read, an output that is one
