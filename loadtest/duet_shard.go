@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -53,6 +54,9 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 	case first.cfg.Seed == 0 && !whole:
 		return nil, fmt.Errorf("%s: the plan has no Seed: every shard must draw the same order of sides and the same segments (loadtest.Seed(n)): nothing was sent", where)
 	}
+	if err := first.checkShardOut(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 	gap := opts.RoundGap
 	if gap == 0 {
 		gap = DuetRoundGap
@@ -91,6 +95,10 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 		return nil, err
 	}
 	firstReady := first.startReady
+	// ShardEnv's BENCHGATE_OUT takes the shard's duet (written at its
+	// end, also when a round failed: the merge then names the shard and
+	// the pairs it lacks), not each round's report
+	out := first.shardOut
 	// round r's plan against target, started at its place on the schedule
 	run := func(target string, r int) (*Report, error) {
 		p := first
@@ -103,6 +111,7 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 			}
 		}
 		first = nil
+		p.shardOut, p.shardEnv = "", false
 		ready := gap / 4
 		if r == 0 {
 			ready = firstReady
@@ -132,14 +141,26 @@ func duetShard(ctx context.Context, plan func(string) *Plan, first *Plan, a, b s
 			rb, err = run(b, 2*i+1)
 		}
 		if err != nil {
-			return d, err
+			return d, writeDuet(d, out, err)
 		}
 		d.A, d.B, d.BFirst = append(d.A, ra), append(d.B, rb), append(d.BFirst, bFirst)
 	}
 	if whole {
 		d.judge()
 	}
-	return d, nil
+	return d, writeDuet(d, out, nil)
+}
+
+// writeDuet writes the duet to out (ShardEnv's BENCHGATE_OUT; nothing
+// when it is ""), returning err joined with a failure to write.
+func writeDuet(d *DuetReport, out string, err error) error {
+	if out == "" {
+		return err
+	}
+	if werr := writeFileWhole(out, d.WriteJSON); werr != nil {
+		return errors.Join(err, fmt.Errorf("writing the duet to %s (%s): %w", out, EnvOut, werr))
+	}
+	return err
 }
 
 // slot is the start of round r of a duet run as shards.

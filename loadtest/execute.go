@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benchgate/benchgate/engine"
+	"github.com/benchgate/benchgate/scenario"
 )
 
 // Execute validates the plan, sends its requests and returns the Report.
@@ -21,6 +22,10 @@ import (
 // returns (Report.Err), so that a matcher given it says what went wrong
 // even when the spec did not check the error.
 func (p *Plan) Execute(ctx context.Context) (*Report, error) {
+	if err := p.checkShardOut(); err != nil {
+		report := &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true, Err: err}
+		return report, err
+	}
 	var report *Report
 	var err error
 	if p.procsSet {
@@ -39,6 +44,20 @@ func (p *Plan) Execute(ctx context.Context) (*Report, error) {
 		}
 	}
 	return report, err
+}
+
+// checkShardOut refuses a shard of several made by ShardEnv with no
+// BENCHGATE_OUT: its report would reach no merge, and a spec that
+// leaves the verdict to the merge (Report.ShardOnly) would pass on
+// nothing. Under ginkgo -p, where ShardEnv finds the shard in Ginkgo's
+// flags, a spec runs in one process only: the plan would never be sent
+// whole.
+func (p *Plan) checkShardOut() error {
+	if !p.shardEnv || p.cfg.Segment.Count <= 1 || p.shardOut != "" {
+		return nil
+	}
+	return &scenario.ValidationError{Field: "ShardEnv", Value: fmt.Sprintf("shard %v from %s", p.cfg.Segment, p.shardFrom),
+		Reason: "no " + EnvOut + ": the shard's report would reach no merge (set " + EnvOut + " to the file the merge collects; under ginkgo -p, where a spec runs in one process only, run the load in suite-level nodes with Shard and StartAt, as example_parallel does): nothing was sent"}
 }
 
 func (p *Plan) execute(ctx context.Context) (*Report, error) {

@@ -69,8 +69,11 @@ type Plan struct {
 	// envErr is what ShardEnv found wrong in the environment
 	envErr error
 	// shardOut is ShardEnv's BENCHGATE_OUT: where Execute writes the
-	// report
-	shardOut string
+	// report (a duet: the duet); shardEnv is true when ShardEnv made
+	// the plan a shard
+	shardOut  string
+	shardEnv  bool
+	shardFrom string // the variables or flags it came from
 	// board is Scoreboard's slot (boardSet: the option was given)
 	board    *scoreboard.Slot
 	boardSet bool

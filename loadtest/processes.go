@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -769,14 +770,18 @@ func (p *Plan) executeCopy(ctx context.Context, want string) (*Report, error) {
 
 // writeReportFile writes r to path, whole or not at all (a file beside
 // it renamed into place).
-func writeReportFile(r *Report, path string) error {
+func writeReportFile(r *Report, path string) error { return writeFileWhole(path, r.WriteJSON) }
+
+// writeFileWhole writes path by write, whole or not at all (a file
+// beside it renamed into place; removed when writing failed).
+func writeFileWhole(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	err = r.WriteJSON(w)
+	err = write(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -785,6 +790,9 @@ func writeReportFile(r *Report, path string) error {
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 	}
 	return err
 }

@@ -216,7 +216,8 @@ func ShardEnv() Option {
 			for _, o := range c.Options() {
 				o(p)
 			}
-			p.shardOut = c.Out
+			p.shardOut, p.shardEnv = c.Out, true
+			p.shardFrom = c.From
 		}
 	}
 }

@@ -134,6 +134,49 @@ func TestShardEnvWritesOut(t *testing.T) {
 	if _, err := plan().Execute(context.Background()); err == nil || !strings.Contains(err.Error(), "BENCHGATE_OUT") {
 		t.Errorf("an output that cannot be written: %v", err)
 	}
+	// a shard of several whose report would go nowhere sends nothing
+	os.Unsetenv("BENCHGATE_OUT")
+	report, err := plan().Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no BENCHGATE_OUT: the shard's report would reach no merge") || report.RequestsSent != 0 || !report.DidNotRun() {
+		t.Errorf("a shard without BENCHGATE_OUT: %v, sent %d", err, report.RequestsSent)
+	}
+	// the whole plan (one shard) needs none
+	t.Setenv("BENCHGATE_SHARD", "0")
+	t.Setenv("BENCHGATE_SHARDS", "1")
+	if _, err := plan().Execute(context.Background()); err != nil {
+		t.Errorf("shard 0 of 1 without BENCHGATE_OUT: %v", err)
+	}
+}
+
+// TestShardEnvDuetWritesOut: a duet whose plan is made a shard by the
+// environment writes the shard's duet to BENCHGATE_OUT, not each
+// round's report.
+func TestShardEnvDuetWritesOut(t *testing.T) {
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer a.Close()
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer b.Close()
+	out := filepath.Join(t.TempDir(), "duet-0.json")
+	t.Setenv("BENCHGATE_SHARD", "0")
+	t.Setenv("BENCHGATE_SHARDS", "2")
+	t.Setenv("BENCHGATE_T0", time.Now().Add(300*time.Millisecond).Format(time.RFC3339Nano))
+	t.Setenv("BENCHGATE_OUT", out)
+	plan := func(url string) *Plan {
+		return New(Runs(scenario.Run("r", scenario.Get(url)).Repeat(4)), Seed(4), Concurrency(2), ShardEnv())
+	}
+	d, err := Duet(context.Background(), plan, a.URL, b.URL, DuetOptions{RoundTime: 50 * time.Millisecond, RoundGap: 600 * time.Millisecond, MaxPairs: 7, Compare: CompareOptions{Percentiles: []float64{50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	back, err := ReadDuetJSON(f)
+	if err != nil || len(back.A) != 7 || len(back.B) != 7 || back.A[0].Shard.String() != "0/2" || back.Seed != d.Seed {
+		t.Fatalf("BENCHGATE_OUT holds %v (%v): want the shard's duet of 7 pairs", back, err)
+	}
 }
 
 func canceled() context.Context {
