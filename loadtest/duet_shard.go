@@ -183,13 +183,40 @@ func (d *DuetReport) shard() *ShardManifest {
 
 // NoVerdict says why no verdict can be given on the duet ("" when one
 // can): it is one shard's duet, which holds that shard's part of each
-// round alone and judged nothing.
+// round alone and judged nothing; a round gives none (Report.NoVerdict);
+// or more than half of the pairs had a round whose generator saturated
+// itself (Report.Invalid). HaveNoRegressions and benchgate merge refuse
+// such a duet.
 func (d *DuetReport) NoVerdict() string {
 	if d == nil {
 		return ""
 	}
 	if m := d.shard(); m != nil {
 		return fmt.Sprintf("this duet is shard %s of a duet run as %d shards: its rounds hold that shard's part of the work alone and it judged nothing; merge the %d shards' duets (loadtest.MergeDuets, or their files with benchgate merge) and judge the merged duet", m, m.Count, m.Count)
+	}
+	for _, r := range append(append([]*Report(nil), d.A...), d.B...) {
+		if why := r.NoVerdict(); why != "" {
+			return "a round: " + why
+		}
+	}
+	// rounds on a late generator are counted (a neighbour or the CPU
+	// quota slowed both sides of a pair alike, and the order in each
+	// pair is random); a generator that saturated itself (or whose
+	// cause is unclear) measured itself: more than half of the pairs
+	// with such a round is no measurement of the application
+	if c := d.Comparison; c != nil {
+		own, why := 0, ""
+		for i := range min(len(d.A), len(d.B)) {
+			for _, r := range []*Report{d.A[i], d.B[i]} {
+				if g := r.Generator; g != nil && g.Saturated && g.Cause != CauseNeighbour && g.Cause != CauseQuota {
+					own, why = own+1, r.Invalid()
+					break
+				}
+			}
+		}
+		if own*2 > c.Pairs {
+			return fmt.Sprintf("%d of %d pairs had a round whose %s", own, c.Pairs, why)
+		}
 	}
 	return ""
 }

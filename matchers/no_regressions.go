@@ -36,29 +36,6 @@ func (m *noRegressionsMatcher) Match(actual any) (bool, error) {
 				return false, fmt.Errorf("HaveNoRegressions: no verdict: %s", why)
 			}
 			m.cmp = a.Comparison
-			for _, r := range append(append([]*loadtest.Report(nil), a.A...), a.B...) {
-				if why := r.NoVerdict(); why != "" {
-					return false, fmt.Errorf("HaveNoRegressions: no verdict: a round: %s", why)
-				}
-			}
-			// a neighbour or the process's CPU quota slowed both sides
-			// of a pair alike: the duet goes on; a generator that
-			// saturated itself (or whose cause is unclear) measured
-			// itself, on either side
-			if c := a.Comparison; c != nil {
-				own, why := 0, ""
-				for i := range min(len(a.A), len(a.B)) {
-					for _, r := range []*loadtest.Report{a.A[i], a.B[i]} {
-						if g := r.Generator; g != nil && g.Saturated && g.Cause != loadtest.CauseNeighbour && g.Cause != loadtest.CauseQuota {
-							own, why = own+1, r.Invalid()
-							break
-						}
-					}
-				}
-				if own*2 > c.Pairs {
-					return false, fmt.Errorf("HaveNoRegressions: no verdict: %d of %d pairs had a round whose %s", own, c.Pairs, why)
-				}
-			}
 		}
 	case *loadtest.Comparison:
 		m.cmp = a

@@ -223,12 +223,10 @@ func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, 
 		fmt.Fprintf(w, "verdict: none: %v\n", first.Err)
 		return 3
 	}
-	for _, r := range append(append([]*loadtest.Report(nil), m.A...), m.B...) {
-		if why := r.NoVerdict(); why != "" {
-			fmt.Fprint(w, c)
-			fmt.Fprintf(w, "verdict: none: a round: %s\n", why)
-			return 3
-		}
+	if why := m.NoVerdict(); why != "" {
+		fmt.Fprint(w, c)
+		fmt.Fprintf(w, "verdict: none: %s\n", why)
+		return 3
 	}
 	fmt.Fprint(w, c)
 	return printVerdict(w, c, c.Options.PassInconclusive, "the duet's PassInconclusive")

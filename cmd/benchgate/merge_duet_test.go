@@ -90,6 +90,19 @@ func TestMergeDuet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the same shards with every round's generator saturated by its own
+	// work: no verdict, as HaveNoRegressions says
+	var saturated []string
+	for k, d := range duets {
+		for _, r := range append(append([]*loadtest.Report(nil), d.A...), d.B...) {
+			r.Generator = &loadtest.Generator{Saturated: true, Cause: loadtest.CauseGenerator, Why: "its own work held the CPU"}
+		}
+		path := filepath.Join(dir, fmt.Sprintf("saturated-%d.json", k))
+		if err := writeFileAtomic(path, d.WriteJSON); err != nil {
+			t.Fatal(err)
+		}
+		saturated = append(saturated, path)
+	}
 	code, verdict := 1, "verdict: 1 regression(s)"
 	if len(m.Comparison.Regressions()) == 0 {
 		code, verdict = 3, "verdict: none"
@@ -108,6 +121,7 @@ func TestMergeDuet(t *testing.T) {
 		{"a shard twice", []string{files[0], files[0]}, 4, "", "shard 0/2 twice"},
 		{"a report among duets", []string{files[0], report}, 4, "", files[0] + " is a duet's file and " + report + " a report's"},
 		{"a bad duet", []string{files[0], bad}, 4, "", bad + ": duet JSON: 4 rounds of A, 4 of B and 5 pair orders"},
+		{"generators saturated", saturated, 3, "verdict: none: 4 of 4 pairs had a round whose measurement invalid: the load generator was saturated", ""},
 	} {
 		var o, e bytes.Buffer
 		code := run(context.Background(), append([]string{"merge"}, tc.args...), &o, &e)
