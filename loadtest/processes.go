@@ -106,7 +106,11 @@ func ProcessTest(t interface{ Name() string }) Option {
 
 // ProcessSpec makes Processes' copies of a Ginkgo suite's test binary
 // run one spec alone: give it the spec's full text
-// (CurrentSpecReport().FullText()). The arguments are this process's,
+// (CurrentSpecReport().FullText()). The copies run the Go tests this
+// process's -test.run selects (go test -run TestSuite), or, with
+// ProcessTest(t) given the suite's Test function's t, that test alone:
+// without either, every Go test of the package runs in each copy before
+// the suite. The arguments are otherwise this process's,
 // with the Ginkgo flags that select specs (focus, skip, label filter)
 // replaced by --ginkgo.focus matching the text to its end (a spec whose
 // full text ends in another's whole full text, after a space, would run
@@ -211,7 +215,7 @@ func (p *Plan) executeProcesses(ctx context.Context) (*Report, error) {
 	switch {
 	case p.procArgsSet:
 	case p.procSpecSet:
-		args = specArgs(os.Args[1:], p.procSpec)
+		args = specArgs(os.Args[1:], p.procSpec, p.procTest)
 	default:
 		args = childArgs(os.Args[1:], p.procTest)
 	}
@@ -277,23 +281,7 @@ func mirrorLive(l *engine.Live, b *scoreboard.Board) {
 // or name output files, nor Ginkgo's parallel and report-file flags (a
 // copy runs as a serial suite, writing no report of its own).
 func childArgs(args []string, test string) []string {
-	out := withoutFlags(args, func(name string) bool {
-		if rest, ok := strings.CutPrefix(name, "test."); ok {
-			switch rest {
-			case "run", "bench", "fuzz", "list", "coverprofile", "cpuprofile", "memprofile", "blockprofile", "mutexprofile",
-				"trace", "testlogfile", "outputdir":
-				return true
-			}
-		}
-		if rest, ok := strings.CutPrefix(name, "ginkgo."); ok {
-			switch rest {
-			case "json-report", "junit-report", "teamcity-report", "output-dir":
-				return true
-			}
-			return strings.HasPrefix(rest, "parallel.")
-		}
-		return false
-	})
+	out := withoutFlags(args, dropForCopies)
 	if test == "" {
 		return out
 	}
@@ -306,10 +294,36 @@ func childArgs(args []string, test string) []string {
 	return append([]string{"-test.run=" + strings.Join(parts, "/")}, out...)
 }
 
+// dropForCopies says whether the copies leave the flag out: it selects
+// other tests, names an output file, or joins Ginkgo's parallel run.
+func dropForCopies(name string) bool {
+	if rest, ok := strings.CutPrefix(name, "test."); ok {
+		switch rest {
+		case "run", "bench", "fuzz", "list", "coverprofile", "cpuprofile", "memprofile", "blockprofile", "mutexprofile",
+			"trace", "testlogfile", "outputdir":
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "ginkgo."); ok {
+		switch rest {
+		case "json-report", "junit-report", "teamcity-report", "output-dir":
+			return true
+		}
+		return strings.HasPrefix(rest, "parallel.")
+	}
+	return false
+}
+
 // specArgs is args (a Ginkgo suite's test binary's) made to run the
-// spec of the full text given alone, as a serial suite.
-func specArgs(args []string, fullText string) []string {
-	out := withoutFlags(childArgs(args, ""), func(name string) bool {
+// spec of the full text given alone, as a serial suite, in the Go test
+// named test ("": the one this process's -test.run selects, kept).
+func specArgs(args []string, fullText, test string) []string {
+	base := childArgs(args, test)
+	if test == "" {
+		// the parent's -test.run (the suite's Test function) stays
+		base = withoutFlags(args, func(name string) bool { return name != "test.run" && dropForCopies(name) })
+	}
+	out := withoutFlags(base, func(name string) bool {
 		switch name {
 		case "ginkgo.focus", "ginkgo.skip", "ginkgo.focus-file", "ginkgo.skip-file", "ginkgo.label-filter":
 			return true

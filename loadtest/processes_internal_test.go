@@ -22,6 +22,10 @@ func TestProcessArgs(t *testing.T) {
 			want: []string{"-test.run=^TestA$", "-test.count=1", "./other", "-test.v"}},
 		{name: "a test under ginkgo -p", args: []string{"--ginkgo.parallel.process=1", "--ginkgo.parallel.total", "2", "--ginkgo.focus=x", "-test.v"}, test: "TestSuite",
 			want: []string{"-test.run=^TestSuite$", "--ginkgo.focus=x", "-test.v"}},
+		{name: "a spec: the parent's -test.run stays", spec: "s", args: []string{"-test.run=TestSuite", "--ginkgo.focus=x", "-test.v"},
+			want: []string{"--ginkgo.focus=(^| )s$", "-test.run=TestSuite", "-test.v"}},
+		{name: "a spec in the suite's test", spec: "s", test: "TestSuite", args: []string{"-test.run=Test", "-test.v"},
+			want: []string{"--ginkgo.focus=(^| )s$", "-test.run=^TestSuite$", "-test.v"}},
 		{name: "a spec under ginkgo -p", spec: "checkout (under load) [fast]",
 			args: []string{"-test.timeout=0", "--ginkgo.parallel.process=2", "--ginkgo.parallel.total=4", "--ginkgo.parallel.host=http://127.0.0.1:4000",
 				"--ginkgo.focus=checkout", "--ginkgo.label-filter", "load", "--ginkgo.junit-report=r.xml", "--ginkgo.randomize-all", "--ginkgo.seed=7"},
@@ -29,7 +33,7 @@ func TestProcessArgs(t *testing.T) {
 	} {
 		var got []string
 		if c.spec != "" {
-			got = specArgs(c.args, c.spec)
+			got = specArgs(c.args, c.spec, c.test)
 		} else {
 			got = childArgs(c.args, c.test)
 		}
