@@ -36,12 +36,13 @@ type MergeOptions struct {
 	// sets the merged report's Err).
 	AllowFailed bool
 	// AllowApart merges shards that were given no common start time
-	// (StartAt, BENCHGATE_T0) and did not run at the same time: one
-	// began after another had ended. Without it such shards are
-	// refused, since nothing then says they are of one execution of
-	// the plan (a shard run again later, a report of yesterday's run)
-	// and their rates would not add up. With it the merged report
-	// warns of it.
+	// (StartAt, BENCHGATE_T0) and did not start together (more than a
+	// window apart) or did not run at the same time (one began after
+	// another had ended). Without it such shards are refused, since
+	// nothing then says they are of one execution of the plan (a shard
+	// run again later, a report of yesterday's run), and the plan's
+	// load (its rate, its users at once) held only while all of them
+	// ran. With it the merged report warns of it.
 	AllowApart bool
 }
 

@@ -174,7 +174,8 @@ func TestMergeBitIdentical(t *testing.T) {
 		}
 		// given in any order
 		rng.Shuffle(len(reports), func(i, j int) { reports[i], reports[j] = reports[j], reports[i] })
-		merged, err := Merge(reports...)
+		// their starts a random offset apart, on purpose
+		merged, err := MergeWith(MergeOptions{AllowApart: true}, reports...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +222,7 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	late := record(p, base.Add(time.Hour), synthResults(rng, 1, 1, its, base.Add(time.Hour), time.Second))
 	late.Shard = newManifest(engine.Segment{Index: 1, Count: 2}, "plan", late, time.Time{})
 	// without a common T0 that is refused, naming them
-	if _, err = Merge(a, late); err == nil || !strings.Contains(err.Error(), "shard 1/2 began at 2026-01-02T04:04:05Z, 59m59.071194s after shard 0/2 had ended") ||
+	if _, err = Merge(a, late); err == nil || !strings.Contains(err.Error(), "shard 1/2 began 1h0m0s after shard 0/2, more than a window (200ms)") ||
 		!strings.Contains(err.Error(), "AllowApart") {
 		t.Errorf("shards run an hour apart merged: %v", err)
 	}
@@ -234,7 +235,10 @@ func TestMergeShiftedWindowsWarn(t *testing.T) {
 	// whole windows apart, not whole seconds: the timeline's move is said
 	c := record(p, base.Add(400*time.Millisecond), synthResults(rng, 1, 1, its, base.Add(400*time.Millisecond), time.Second))
 	c.Shard = newManifest(engine.Segment{Index: 1, Count: 2}, "plan", c, time.Time{})
-	if m, err = Merge(a, c); err != nil {
+	if _, err = Merge(a, c); err == nil || !strings.Contains(err.Error(), "began 400ms after shard 0/2, more than a window") {
+		t.Errorf("shards started 400 ms apart without T0: %v", err)
+	}
+	if m, err = MergeWith(MergeOptions{AllowApart: true}, a, c); err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "timeline seconds were moved") || !strings.Contains(m.Warnings[0], "1/2 by -400ms") {

@@ -629,7 +629,26 @@ func together(shards []*mergeShard) string {
 			early, earlyEnd = k, e
 		}
 	}
-	if late < 0 || !lateStart.After(earlyEnd) {
+	if late < 0 {
+		return ""
+	}
+	// started together: within a window of each other (a schedule
+	// whose shards start further apart is not the plan's: its rate held
+	// only while they all ran)
+	first, last := shards[0], shards[0]
+	for _, s := range shards {
+		if s.active && (!first.active || s.started.Before(first.started)) {
+			first = s
+		}
+		if s.active && (!last.active || s.started.After(last.started)) {
+			last = s
+		}
+	}
+	if d := last.started.Sub(first.started); d > first.window {
+		return fmt.Sprintf("shard %s began %v after shard %s, more than a window (%v): the shards did not start together, and the plan's load held only while all of them ran",
+			&last.manifest, d.Round(time.Microsecond), &first.manifest, first.window)
+	}
+	if !lateStart.After(earlyEnd) {
 		return ""
 	}
 	return fmt.Sprintf("shard %s began at %s, %v after shard %s had ended (%s): the shards did not run at the same time",

@@ -87,9 +87,9 @@ func TestMergerAnyOrder(t *testing.T) {
 		missing int // -1: none
 	}{
 		{"one T0", func(int) time.Time { return base }, base, MergeOptions{}, -1},
-		{"apart", func(k int) time.Time { return base.Add(time.Duration(k) * 130 * time.Millisecond) }, time.Time{}, MergeOptions{}, -1},
-		{"two starts", func(k int) time.Time { return base.Add(time.Duration(k%2) * 1170 * time.Millisecond) }, time.Time{}, MergeOptions{}, -1},
-		{"latest first", func(k int) time.Time { return base.Add(time.Duration(n-k) * 90 * time.Millisecond) }, time.Time{}, MergeOptions{}, -1},
+		{"apart", func(k int) time.Time { return base.Add(time.Duration(k) * 130 * time.Millisecond) }, time.Time{}, MergeOptions{AllowApart: true}, -1},
+		{"two starts", func(k int) time.Time { return base.Add(time.Duration(k%2) * 1170 * time.Millisecond) }, time.Time{}, MergeOptions{AllowApart: true}, -1},
+		{"latest first", func(k int) time.Time { return base.Add(time.Duration(n-k) * 90 * time.Millisecond) }, time.Time{}, MergeOptions{AllowApart: true}, -1},
 		{"one missing", func(int) time.Time { return base }, base, MergeOptions{AllowMissing: true}, 2},
 		{"missing, apart", func(k int) time.Time { return base.Add(time.Duration(k%3) * 70 * time.Millisecond) }, time.Time{}, MergeOptions{AllowMissing: true}, 1},
 	} {

@@ -34,7 +34,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	summary := fs.Bool("summary", false, "also print the merged report's summary")
 	var opts loadtest.MergeOptions
 	fs.BoolVar(&opts.AllowBinaryMismatch, "allow-binary-mismatch", false, "merge shards run by different executables (CI jobs that each built the binary); the plan must still agree")
-	fs.BoolVar(&opts.AllowApart, "allow-apart", false, "merge shards given no common T0 that did not run at the same time (one began after another had ended): without it they are refused, since nothing says they are of one execution")
+	fs.BoolVar(&opts.AllowApart, "allow-apart", false, "merge shards given no common T0 that did not start together (more than a window apart) or did not run at the same time: without it they are refused, since nothing says they are of one execution and the plan's load held only while all ran")
 	fs.BoolVar(&opts.AllowMissing, "allow-missing", false, "merge the shards that are there when some are missing (a shard that died): the report keeps their data, names the missing ones and no gate passes on it; exit 1")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: benchgate merge -o merged.json shard-0.json shard-1.json...\n\n"+
