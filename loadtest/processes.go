@@ -385,6 +385,12 @@ type child struct {
 func (c *child) closeStdin() { c.once.Do(func() { c.stdin.Close() }) }
 
 func (r *procRun) execute(ctx context.Context, q *Plan, ep *engine.Plan) (*Report, error) {
+	if !r.t0.IsZero() {
+		// a T0 already too near: no copy is started for nothing
+		if err := r.late(time.Now(), processLead, "would be started"); err != nil {
+			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
+		}
+	}
 	kids := make([]*child, r.n)
 	var startErr error
 	for k := range kids {
@@ -436,13 +442,10 @@ func (r *procRun) execute(ctx context.Context, q *Plan, ep *engine.Plan) (*Repor
 	if !r.t0.IsZero() {
 		// StartAt's T0: the copies must get it early enough to compile
 		// the plan again and be ready by T0 − ready
-		if now := time.Now(); t0.After(r.t0.Add(-r.ready)) {
+		if err := r.late(time.Now(), lead, "were ready"); err != nil {
 			stopAll()
 			waitAll()
-			deadline := r.t0.Add(-r.ready)
-			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true},
-				fmt.Errorf("StartAt: not ready in time: T0 %s; the %d shard processes were ready at %s and need %v to start, the deadline was %s (T0 − %v): nothing was sent",
-					r.t0.Format(time.RFC3339Nano), r.n, now.Format(time.RFC3339Nano), lead.Round(time.Millisecond), deadline.Format(time.RFC3339Nano), r.ready)
+			return &Report{Version: ReportVersion, Latency: NewLatency(), notRun: true}, err
 		}
 		t0 = r.t0
 	}
@@ -489,6 +492,18 @@ func (r *procRun) execute(ctx context.Context, q *Plan, ep *engine.Plan) (*Repor
 		err = errors.Join(why, err)
 	}
 	return merged, err
+}
+
+// late is StartAt's refusal when the copies, ready (or about to start)
+// at now and needing lead to start, cannot begin by T0 − ready; nil
+// when they can.
+func (r *procRun) late(now time.Time, lead time.Duration, state string) error {
+	deadline := r.t0.Add(-r.ready)
+	if !now.Add(lead).After(deadline) {
+		return nil
+	}
+	return fmt.Errorf("StartAt: not ready in time: T0 %s; the %d shard processes %s at %s and need %v to start, the deadline was %s (T0 − %v): nothing was sent",
+		r.t0.Format(time.RFC3339Nano), r.n, state, now.Format(time.RFC3339Nano), lead.Round(time.Millisecond), deadline.Format(time.RFC3339Nano), r.ready)
 }
 
 // start starts copy k.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,25 +147,33 @@ func duetFiles(paths []string) (bool, error) {
 	return isDuetFile(paths[0])
 }
 
-// isDuetFile reads the first key of the JSON object in path. A file
-// that cannot be opened or read (a directory) is an error, which is not
-// loadtest.ErrInvalidReport (exit 2).
+// isDuetFile reports whether path holds a JSON object with a
+// top-level duet_version (its keys in any order: a file rewritten with
+// sorted keys is still a duet's).
 func isDuetFile(path string) (bool, error) {
-	f, err := openInput(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	rd := &readRecorder{r: f}
-	d := json.NewDecoder(io.LimitReader(rd, 1<<10))
+	d := json.NewDecoder(bufio.NewReader(f))
 	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		if rd.err != nil {
-			return false, fmt.Errorf("read %s: %w", path, rd.err)
-		}
 		return false, nil // not an object: the reader says what it is
 	}
-	t, err := d.Token()
-	return err == nil && t == "duet_version", nil
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return false, nil
+		}
+		if t == "duet_version" {
+			return true, nil
+		}
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return false, nil
+		}
+	}
+	return false, nil
 }
 
 // mergeDuets merges the files of a duet's shards, writes the merged

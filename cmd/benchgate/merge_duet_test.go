@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -103,6 +104,28 @@ func TestMergeDuet(t *testing.T) {
 		}
 		saturated = append(saturated, path)
 	}
+	// the same files rewritten with their keys sorted (as jq -S does)
+	var sorted []string
+	for k, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var v map[string]any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(v) // a map's keys in order
+		if err != nil {
+			t.Fatal(err)
+		}
+		sorted = append(sorted, filepath.Join(dir, fmt.Sprintf("sorted-%d.json", k)))
+		if err := os.WriteFile(sorted[k], out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	code, verdict := 1, "verdict: 1 regression(s)"
 	if len(m.Comparison.Regressions()) == 0 {
 		code, verdict = 3, "verdict: none"
@@ -121,6 +144,7 @@ func TestMergeDuet(t *testing.T) {
 		{"a shard twice", []string{files[0], files[0]}, 4, "", "shard 0/2 twice"},
 		{"a report among duets", []string{files[0], report}, 4, "", files[0] + " is a duet's file and " + report + " a report's"},
 		{"a bad duet", []string{files[0], bad}, 4, "", bad + ": duet JSON: 4 rounds of A, 4 of B and 5 pair orders"},
+		{"keys sorted", sorted, code, verdict, ""},
 		{"generators saturated", saturated, 3, "verdict: none: 4 of 4 pairs had a round whose measurement invalid: the load generator was saturated", ""},
 	} {
 		var o, e bytes.Buffer
