@@ -959,7 +959,7 @@ func (c *Comparison) Method() string {
 			}
 		}
 		shards := ""
-		if len(c.old) > 0 && c.old[0] != nil && len(c.old[0].Shards) > 1 {
+		if len(c.old) > 0 && c.old[0] != nil && len(c.old[0].Shards)+len(c.old[0].MissingShards) > 1 {
 			// a duet run as shards (MergeDuets)
 			shards = fmt.Sprintf(", each round merged from %d shards", len(c.old[0].Shards)+len(c.old[0].MissingShards))
 		}
