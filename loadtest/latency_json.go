@@ -107,44 +107,41 @@ func (p *jsonParser) end() bool {
 	return p.i == len(p.b)
 }
 
+// Byte classes of the strings the fast reader takes whole: printable
+// ASCII without escapes (keys), and base64's alphabet (histograms).
+var plainBytes, base64Bytes = func() (plain, b64 [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		plain[c] = c != '"' && c != '\\'
+	}
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" {
+		b64[c] = true
+	}
+	return plain, b64
+}()
+
 // plainString reads a string of printable ASCII without escapes; the
 // result aliases the input.
-func (p *jsonParser) plainString() (string, bool) {
-	if !p.byte('"') {
-		return "", false
-	}
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			s := p.b[start:p.i]
-			p.i++
-			return unsafe.String(unsafe.SliceData(s), len(s)), true
-		case c < 0x20 || c >= 0x7f || c == '\\':
-			return "", false
-		}
-		p.i++
-	}
-	return "", false
-}
+func (p *jsonParser) plainString() (string, bool) { return p.classString(&plainBytes) }
 
 // base64String reads a string of base64's characters; the result
 // aliases the input (decodeLatency keeps nothing of it).
-func (p *jsonParser) base64String() (string, bool) {
+func (p *jsonParser) base64String() (string, bool) { return p.classString(&base64Bytes) }
+
+// classString reads a string whose bytes are all of class; the result
+// aliases the input.
+func (p *jsonParser) classString(class *[256]bool) (string, bool) {
 	if !p.byte('"') {
 		return "", false
 	}
 	start := p.i
 	for p.i < len(p.b) {
 		c := p.b[p.i]
-		switch {
-		case c == '"':
+		if c == '"' {
 			s := p.b[start:p.i]
 			p.i++
 			return unsafe.String(unsafe.SliceData(s), len(s)), true
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/', c == '=':
-		default:
+		}
+		if !class[c] {
 			return "", false
 		}
 		p.i++
