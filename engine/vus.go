@@ -732,11 +732,9 @@ func jittered(rng *rand.Rand, delay, jitter time.Duration) time.Duration {
 	return max(d, 0)
 }
 
-// sleepUntil waits until t; false when the execution stopped meanwhile.
-func (x *execution) sleepUntil(t time.Time) bool { return x.sleepWith(nil, t) }
-
-// sleepWith is sleepUntil with the slot's timer, made once and reset
-// for every wait (nil: a timer of its own).
+// sleepWith waits until t, false when the execution stopped meanwhile,
+// with the slot's timer, made once and reset for every wait (nil: a
+// timer of its own).
 func (x *execution) sleepWith(s *slot, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {

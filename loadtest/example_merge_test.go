@@ -79,7 +79,37 @@ func ExampleMerge() {
 // report is in memory at a time beside the merge's sums. The files may
 // come in any order; the merged report is the same.
 func ExampleMerger() {
-	paths, _ := filepath.Glob("results/shard-*.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	dir, err := os.MkdirTemp("", "shards-")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	// two shards of one plan from one T0, each writing its report (on
+	// hosts of their own, ShardEnv and BENCHGATE_OUT do this)
+	t0 := time.Now().Add(200 * time.Millisecond)
+	var wg sync.WaitGroup
+	for k := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := loadtest.New(loadtest.Runs(scenario.Run("home", scenario.Get(srv.URL)).Repeat(10)), loadtest.Seed(7),
+				loadtest.Concurrency(2), loadtest.Shard(k, 2), loadtest.StartAt(t0, 0)).Execute(context.Background())
+			if err == nil {
+				f, _ := os.Create(filepath.Join(dir, fmt.Sprintf("shard-%d.json", k)))
+				err = r.WriteJSON(f)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Println(err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	paths, _ := filepath.Glob(filepath.Join(dir, "shard-*.json"))
 	m := loadtest.NewMerger(loadtest.MergeOptions{})
 	for _, path := range paths {
 		f, err := os.Open(path)
@@ -103,4 +133,6 @@ func ExampleMerger() {
 		return
 	}
 	fmt.Println(len(whole.Shards), "shards,", whole.RequestsSent, "requests sent")
+	// Output:
+	// 2 shards, 10 requests sent
 }

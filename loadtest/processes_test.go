@@ -344,3 +344,20 @@ func TestProcessesStartAtTooLate(t *testing.T) {
 		t.Errorf("sent %d, the server received %v", report.RequestsSent, srv.paths)
 	}
 }
+
+// TestProcessesArgs: ProcessArgs gives the copies their arguments in
+// place of this process's (here selecting this test alone, as
+// ProcessTest would): they run it and send the plan's requests.
+func TestProcessesArgs(t *testing.T) {
+	url, srv := processTarget(t, "BENCHGATE_TEST_PROCESSES_ARGS_URL")
+	report, err := loadtest.New(loadtest.Runs(scenario.Run("r", scenario.Get(url+"/args")).Repeat(6)), loadtest.Seed(5), loadtest.Concurrency(2),
+		loadtest.Processes(2), loadtest.ProcessArgs("-test.run=^TestProcessesArgs$")).Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.paths["/args"] != 6 || report.GoodResponses != 6 || len(report.Shards) != 2 {
+		t.Errorf("the server received %v, the report %d good from %d shards; want 6 from 2", srv.paths, report.GoodResponses, len(report.Shards))
+	}
+}
