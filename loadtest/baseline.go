@@ -100,7 +100,7 @@ func (b *Baseline) Add(r *Report, m *Machine) error {
 	if r == nil {
 		return errors.New("baseline: a nil report")
 	}
-	if why := r.partial(); why != "" {
+	if why, _ := r.partial(); why != "" {
 		return fmt.Errorf("baseline: %w: %s", ErrInvalidReport, why)
 	}
 	if len(b.Executions) > 0 {

@@ -449,7 +449,7 @@ func CompareExecutions(base, cur []*Report, opts CompareOptions) *Comparison {
 	// several) is no measure of it, on either side
 	for side, rs := range map[string][]*Report{"baseline": base, "new": cur} {
 		for i, r := range rs {
-			if why := r.partial(); why != "" {
+			if why, _ := r.partial(); why != "" {
 				c.Refused = fmt.Sprintf("%s execution %d: %s", side, i+1, why)
 				return c
 			}

@@ -124,17 +124,22 @@ func (r *Report) ShardOnly() bool { return r != nil && r.Shard != nil && r.Shard
 
 // partial says why the report holds less than its plan's execution
 // ("" when it does not): the error Execute returned with it (shards
-// missing from a merge among them), or its being one shard of several.
-func (r *Report) partial() string {
+// missing from a merge among them), or its being one shard of several;
+// advice is what a spec may do about it, for NoVerdict.
+func (r *Report) partial() (why, advice string) {
 	switch {
 	case r.Err != nil && r.notRun:
-		return "the plan did not run: " + Printable(r.Err.Error())
+		return "the plan did not run: " + Printable(r.Err.Error()), ""
 	case r.Err != nil:
-		return "the plan did not run to its end: " + Printable(r.Err.Error())
+		return "the plan did not run to its end: " + Printable(r.Err.Error()),
+			" (the report is partial; check the error Execute returned, and set the report's Err to nil to judge the partial report anyway)"
 	case r.Shard != nil && r.Shard.Count > 1:
-		return fmt.Sprintf("this report is shard %s of a plan: it holds that shard's part of the work alone; merge the %d shards' reports (loadtest.Merge, benchgate merge) and use the merged report", r.Shard, r.Shard.Count)
+		// one shard's report holds its part of the work alone: a
+		// verdict on it passes on 1/N of the plan
+		return fmt.Sprintf("this report is shard %s of a plan: it holds that shard's part of the work alone; merge the %d shards' reports (loadtest.Merge, benchgate merge) and judge the merged report", r.Shard, r.Shard.Count),
+			" (to judge this shard alone, set its Shard to nil)"
 	}
-	return ""
+	return "", ""
 }
 
 // NoVerdict says why no verdict may be given over the report: the error
@@ -144,17 +149,8 @@ func (r *Report) NoVerdict() string {
 	if r == nil {
 		return ""
 	}
-	if r.Err != nil {
-		if r.notRun {
-			return "the plan did not run: " + Printable(r.Err.Error())
-		}
-		return "the plan did not run to its end: " + Printable(r.Err.Error()) +
-			" (the report is partial; check the error Execute returned, and set the report's Err to nil to judge the partial report anyway)"
-	}
-	if r.Shard != nil && r.Shard.Count > 1 {
-		// one shard's report holds its part of the work alone: a
-		// verdict on it passes on 1/N of the plan
-		return fmt.Sprintf("this report is shard %s of a plan: it holds that shard's part of the work alone; merge the %d shards' reports (loadtest.Merge, benchgate merge) and judge the merged report (to judge this shard alone, set its Shard to nil)", r.Shard, r.Shard.Count)
+	if why, advice := r.partial(); why != "" {
+		return why + advice
 	}
 	if never := r.StepsNeverSent(); len(never) > 0 {
 		return strings.Join(never, "\n  ")
