@@ -66,7 +66,9 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
 		return 2
 	}
-	duet, err := duetFiles(fs.Args())
+	// the first file says which kind the merge is of; one of the other
+	// kind among the rest is refused when it is read
+	duet, err := isDuetFile(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "benchgate merge:", err)
 		return readExit(err)
@@ -84,7 +86,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		r, err := readInput(path, loadtest.ReadJSON)
 		if err != nil {
 			if duet, _ := isDuetFile(path); duet {
-				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, path, fs.Arg(0))
+				err = mixedKinds(path, fs.Arg(0))
 			}
 		}
 		if err == nil {
@@ -139,12 +141,10 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// duetFiles reports whether the files are duets' (DuetReport.WriteJSON:
-// an object whose first key is duet_version) rather than reports, by
-// the first file's first key: the files are read one at a time later,
-// and a file of the other kind among them is refused then, naming it.
-func duetFiles(paths []string) (bool, error) {
-	return isDuetFile(paths[0])
+// mixedKinds is the refusal of a duet's file and a report's given to
+// one merge.
+func mixedKinds(duet, report string) error {
+	return fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, duet, report)
 }
 
 // isDuetFile reports whether path holds a JSON object with a
@@ -188,7 +188,7 @@ func mergeDuets(paths []string, out string, opts loadtest.MergeOptions, stdout, 
 				return 2
 			}
 			if duet, _ := isDuetFile(path); !duet {
-				err = fmt.Errorf("%w: %s is a duet's file and %s a report's: merge the shards of one duet, or of one plan", loadtest.ErrInvalidReport, paths[0], path)
+				err = mixedKinds(paths[0], path)
 			}
 			fmt.Fprintln(stderr, "benchgate merge:", err)
 			return readExit(err)
