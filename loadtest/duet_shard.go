@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -306,14 +305,14 @@ func MergeDuets(opts MergeOptions, duets ...*DuetReport) (*DuetReport, error) {
 		}
 		byIndex[m.Index] = i
 	}
-	var missing []string
+	var missing []int
 	for k, i := range byIndex {
 		if i < 0 {
-			missing = append(missing, fmt.Sprintf("%d/%d", k, first.Count))
+			missing = append(missing, k)
 		}
 	}
 	if len(missing) > 0 && !opts.AllowMissing {
-		return nil, bad("%d of %d shards' duets missing: %s", len(missing), first.Count, strings.Join(missing, ", "))
+		return nil, bad("%d of %d shards' duets missing: %s", len(missing), first.Count, shardList(missing, first.Count))
 	}
 	out := &DuetReport{Seed: f.Seed, T0: f.T0, RoundTime: f.RoundTime, RoundGap: f.RoundGap, Looks: slices.Clone(f.Looks), PlannedLooks: f.PlannedLooks,
 		BFirst: slices.Clone(f.BFirst), Compare: f.Compare}

@@ -58,9 +58,9 @@ type ShardManifest struct {
 	// none was; Skew is how late the shard's executor began its
 	// schedule after T0 (its lateness: not when its first request was
 	// due, which for an arrival rate's shard k is arrival k's place on
-	// the schedule), zero without T0 or when it never began. Clock describes the host's clock
-	// then (synchronised or not, its estimated error: what bounds how
-	// far the shards' T0s agree).
+	// the schedule), zero without T0 or when it never began. Clock
+	// describes the host's clock then (synchronised or not, its
+	// estimated error: what bounds how far the shards' T0s agree).
 	T0    time.Time     `json:"t0,omitzero"`
 	Skew  time.Duration `json:"skew,omitempty"`
 	Clock string        `json:"clock,omitempty"`

@@ -149,7 +149,8 @@ func mixedKinds(duet, report string) error {
 
 // isDuetFile reports whether path holds a JSON object with a
 // top-level duet_version (its keys in any order: a file rewritten with
-// sorted keys is still a duet's).
+// sorted keys is still a duet's); it stops at a report's top-level
+// version, which benchgate writes first, so a report is not read twice.
 func isDuetFile(path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -165,8 +166,11 @@ func isDuetFile(path string) (bool, error) {
 		if err != nil {
 			return false, nil
 		}
-		if t == "duet_version" {
+		switch t {
+		case "duet_version":
 			return true, nil
+		case "version": // a report's, first in those benchgate writes
+			return false, nil
 		}
 		var skip json.RawMessage
 		if err := d.Decode(&skip); err != nil {
